@@ -1,0 +1,27 @@
+// The subcommands of the augur binary. Each lives in cmd_<name>.cpp and registers itself through one
+// function listed in main.cpp (an explicit list, no static self-registration).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace augur::app {
+
+// Options every command shares.
+struct Globals {
+  bool quiet = false;
+  bool json = false;
+  int exit_code = 0;  // set by the command that ran
+};
+
+// Exit codes, documented in docs/cli.md.
+constexpr int kExitOk = 0;
+constexpr int kExitRejected = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitUnreadable = 3;
+
+void RegisterVersion(CLI::App& app, Globals& g);
+void RegisterEval(CLI::App& app, Globals& g);
+
+// `augur eval` subcommands (registered in cmd_eval.cpp), each in cmd_eval_<name>.cpp.
+
+}  // namespace augur::app

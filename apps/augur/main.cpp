@@ -1,0 +1,53 @@
+// augur: the command-line front of the engine. Parses flags and dispatches to one cmd_<name>.cpp.
+#include <malloc.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "commands.h"
+#include "ui.h"
+
+namespace {
+
+using Register = void (*)(CLI::App&, augur::app::Globals&);
+
+// Every subcommand, in the order `augur --help` lists them (pipeline order, then tools).
+constexpr Register kCommands[] = {
+    augur::app::RegisterEval,
+    augur::app::RegisterVersion,
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // glibc malloc returns memory to the OS too eagerly for libtorch's allocation pattern
+  // (see ../shared/design/dependencies.md): steps run 1.6-3x slower without this.
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  mallopt(M_TOP_PAD, 256 << 20);
+
+  augur::app::Globals g;
+  CLI::App app{"augur: watches a microservice system through its logs, traces, metrics and trace "
+               "events;\nlearns its healthy behaviour, flags anomalies, names the service at fault "
+               "and explains it.",
+               "augur"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.add_flag("-q,--quiet", g.quiet, "Print only results and errors");
+  app.footer("Run `augur COMMAND --help` for a command's options and an example.");
+  for (Register r : kCommands) r(app, g);
+  app.parse_complete_callback([&] { augur::app::InstallConsoleSinks(g.quiet); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return augur::app::kExitUsage;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "augur: %s\n", e.what());
+    return augur::app::kExitUsage;
+  }
+  return g.exit_code;
+}

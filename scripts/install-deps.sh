@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs, from Debian 12's packages only, what augur's build, tests and demo need. Idempotent: checks
+# what is installed first, prints what it installs, runs `apt-get update` only when something is missing.
+# Usage: scripts/install-deps.sh [--test]   (--test adds what only the test suite needs)
+set -euo pipefail
+
+build=(
+  build-essential cmake pkg-config git
+  libtorch-dev libopenblas0-openmp
+  libsimdjson-dev nlohmann-json3-dev libcli11-dev libfmt-dev
+  libcpp-httplib-dev libsqlite3-dev zlib1g-dev
+  libsentencepiece-dev libhiredis-dev libbabeltrace2-dev babeltrace2
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+test_only=(
+  clang-14 libclang-rt-14-dev clang-format
+  redis-server lttng-tools liblttng-ust-dev
+  chromium
+)
+
+want=("${build[@]}")
+if [[ "${1:-}" == "--test" ]]; then want+=("${test_only[@]}"); fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps: everything needed is installed"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,68 @@
+#include <gtest/gtest.h>
+
+#include "core/event.h"
+#include "core/ids.h"
+#include "core/result.h"
+#include "core/service.h"
+#include "core/time.h"
+
+namespace augur {
+namespace {
+
+TEST(Ids, TraceIdRoundTripsHex) {
+  auto id = TraceId::FromHex("5B8EFFF798038103D269B633813FC60C");
+  ASSERT_TRUE(id);
+  EXPECT_EQ(id->Hex(), "5b8efff798038103d269b633813fc60c");
+  EXPECT_FALSE(TraceId::FromHex("xyz"));
+  EXPECT_FALSE(TraceId::FromHex(std::string(33, 'a')));
+}
+
+TEST(Ids, ShortTraceIdIsRightAligned) {
+  auto id = TraceId::FromHex("463ac35c9f6413ad");
+  ASSERT_TRUE(id);
+  EXPECT_EQ(id->Hex(), "0000000000000000463ac35c9f6413ad");
+}
+
+TEST(Ids, SpanIdRoundTripsHex) {
+  auto id = SpanId::FromHex("eee19b7ec3c1b174");
+  ASSERT_TRUE(id);
+  EXPECT_EQ(id->Hex(), "eee19b7ec3c1b174");
+  EXPECT_TRUE(SpanId{}.empty());
+  EXPECT_EQ(SpanId{}.Hex(), "");
+}
+
+TEST(Service, PodNamesResolveToDeployments) {
+  EXPECT_EQ(ServiceFromPod("ts-contacts-service-866bd68c97-xcqfx"), "ts-contacts-service");
+  EXPECT_EQ(ServiceFromPod("ts-gateway-service-6f6cfc45b-h5m2n"), "ts-gateway-service");
+  EXPECT_EQ(ServiceFromPod("carts-db-0"), "carts-db");
+  EXPECT_EQ(ServiceFromPod("front-end"), "front-end");
+  EXPECT_EQ(ServiceFromPod("payment"), "payment");
+}
+
+TEST(Time, ParsesIsoAndNezhaTimes) {
+  EXPECT_EQ(ParseIsoTime("1970-01-01T00:00:01Z"), kNsPerSecond);
+  EXPECT_EQ(ParseIsoTime("2023-01-29T08:42:22.383150913Z"), 1674981742383150913LL);
+  EXPECT_EQ(ParseIsoTime("2023-01-29 08:43:04"), 1674981784LL * kNsPerSecond);
+  EXPECT_EQ(ParseIsoTime("2023-01-29T10:43:04+02:00"), 1674981784LL * kNsPerSecond);
+  EXPECT_FALSE(ParseIsoTime("not a time"));
+  EXPECT_EQ(FormatIsoTime(1674981742383150913LL), "2023-01-29T08:42:22.383150913Z");
+}
+
+TEST(Severity, NumbersAndNames) {
+  EXPECT_EQ(SeverityFromNumber(9), Severity::kInfo);
+  EXPECT_EQ(SeverityFromNumber(17), Severity::kError);
+  EXPECT_EQ(SeverityFromText("warning"), Severity::kWarn);
+  EXPECT_EQ(SeverityName(Severity::kFatal), "FATAL");
+}
+
+TEST(Result, CarriesValueOrMessage) {
+  Result<int> ok = 3;
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(*ok, 3);
+  Result<int> bad = Result<int>::Error("f.log:3: bad");
+  EXPECT_FALSE(bad);
+  EXPECT_EQ(bad.message(), "f.log:3: bad");
+}
+
+}  // namespace
+}  // namespace augur

@@ -1,0 +1,72 @@
+#include "core/event.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace augur {
+
+const std::string* FindAttribute(const Attributes& attributes, std::string_view key) {
+  for (const auto& a : attributes)
+    if (a.key == key) return &a.value;
+  return nullptr;
+}
+
+Severity SeverityFromNumber(int n) {
+  if (n <= 0 || n > 24) return Severity::kUnspecified;
+  static constexpr Severity kByRange[] = {Severity::kTrace, Severity::kDebug, Severity::kInfo,
+                                          Severity::kWarn,  Severity::kError, Severity::kFatal};
+  return kByRange[(n - 1) / 4];
+}
+
+Severity SeverityFromText(std::string_view text) {
+  std::string t;
+  for (char c : text.substr(0, 16)) t.push_back(static_cast<char>(std::toupper((unsigned char)c)));
+  if (t == "TRACE" || t == "T" || t == "FINEST" || t == "FINER" || t == "VERBOSE" || t == "V")
+    return Severity::kTrace;
+  if (t == "DEBUG" || t == "D" || t == "FINE" || t == "DBG") return Severity::kDebug;
+  if (t == "INFO" || t == "I" || t == "INFORMATION" || t == "NOTICE" || t == "INF")
+    return Severity::kInfo;
+  if (t == "WARN" || t == "WARNING" || t == "W" || t == "WRN") return Severity::kWarn;
+  if (t == "ERROR" || t == "ERR" || t == "E" || t == "SEVERE" || t == "FAILURE")
+    return Severity::kError;
+  if (t == "FATAL" || t == "F" || t == "CRITICAL" || t == "CRIT" || t == "PANIC" ||
+      t == "EMERG" || t == "ALERT")
+    return Severity::kFatal;
+  return Severity::kUnspecified;
+}
+
+std::string_view SeverityName(Severity s) {
+  switch (s) {
+    case Severity::kTrace: return "TRACE";
+    case Severity::kDebug: return "DEBUG";
+    case Severity::kInfo: return "INFO";
+    case Severity::kWarn: return "WARN";
+    case Severity::kError: return "ERROR";
+    case Severity::kFatal: return "FATAL";
+    default: return "UNSPECIFIED";
+  }
+}
+
+std::string_view SpanKindName(SpanKind k) {
+  switch (k) {
+    case SpanKind::kInternal: return "INTERNAL";
+    case SpanKind::kServer: return "SERVER";
+    case SpanKind::kClient: return "CLIENT";
+    case SpanKind::kProducer: return "PRODUCER";
+    case SpanKind::kConsumer: return "CONSUMER";
+    default: return "UNSPECIFIED";
+  }
+}
+
+std::string_view MetricKindName(MetricKind k) {
+  switch (k) {
+    case MetricKind::kGauge: return "gauge";
+    case MetricKind::kSum: return "sum";
+    case MetricKind::kHistogram: return "histogram";
+    case MetricKind::kExponentialHistogram: return "exponential_histogram";
+    case MetricKind::kSummary: return "summary";
+  }
+  return "gauge";
+}
+
+}  // namespace augur

@@ -1,0 +1,60 @@
+// The front door of ingest: read any mix of files and folders, in any supported format, as a stream
+// of batches. Formats are detected from the content (the extension is a hint) unless forced.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/event.h"
+#include "core/result.h"
+
+namespace augur::ingest {
+
+struct ReadOptions {
+  std::string format;            // "" = detect; else a name from FormatNames()
+  bool strict = false;           // stop at the first rejected record
+  size_t batch_size = 8192;      // records per batch handed to the callback
+  std::string service_override;  // rule 1 of core/service.h: explicit service for every record
+};
+
+// Rejected records, counted by reason; the first few kept as "<file>:<line>: <reason>".
+struct RejectStats {
+  uint64_t count = 0;
+  std::map<std::string, uint64_t> reasons;
+  std::vector<std::string> first;  // at most kMaxFirstRejects
+  static constexpr size_t kMaxFirstRejects = 20;
+  void Add(const std::string& file, uint64_t line, const std::string& reason);
+};
+
+struct FileReport {
+  std::string path;
+  std::string format;
+  uint64_t bytes = 0;
+  uint64_t records = 0;
+};
+
+struct ReadReport {
+  std::vector<FileReport> files;
+  RejectStats rejected;
+};
+
+// Called for each batch, in file order; the callee may move records out of the batch.
+using BatchCallback = std::function<void(Batch&)>;
+
+// Reads every path (files, or folders walked recursively in name order). Returns an error only when
+// nothing can be read at all (missing path, unreadable file) or, under `strict`, at the first reject;
+// bad records are otherwise skipped, counted in the report, and good records around them are kept.
+Result<ReadReport> ReadPaths(const std::vector<std::string>& paths, const ReadOptions& options,
+                             const BatchCallback& on_batch);
+
+// Convenience for tests and small inputs: everything in one Batch.
+Result<Batch> ReadAll(const std::vector<std::string>& paths, const ReadOptions& options = {},
+                      ReadReport* report = nullptr);
+
+// Names accepted by ReadOptions::format / `--format`.
+std::vector<std::string> FormatNames();
+
+}  // namespace augur::ingest

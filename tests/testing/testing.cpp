@@ -1,0 +1,35 @@
+#include "testing/testing.h"
+
+#include <cstdlib>
+#include <random>
+
+namespace augur::testing {
+
+std::filesystem::path SharedDir() {
+  namespace fs = std::filesystem;
+  if (const char* env = std::getenv("AUGUR_SHARED"); env && fs::is_directory(env)) return env;
+  for (fs::path p = fs::current_path(); !p.empty() && p != p.parent_path(); p = p.parent_path())
+    if (fs::is_directory(p / ".." / "shared" / "datasets")) return p / ".." / "shared";
+  return {};
+}
+
+std::filesystem::path DatasetPath(const std::string& relative) {
+  auto shared = SharedDir();
+  if (shared.empty()) return {};
+  auto p = shared / "datasets" / relative;
+  return std::filesystem::exists(p) ? p : std::filesystem::path();
+}
+
+TempDir::TempDir() {
+  std::random_device rd;
+  path_ = std::filesystem::temp_directory_path() /
+          ("augur-test-" + std::to_string(rd()) + "-" + std::to_string(rd()));
+  std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+}  // namespace augur::testing

@@ -1,0 +1,37 @@
+// Helpers shared by tests: where ../shared/datasets is, and skipping with a clear message without it.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace augur::testing {
+
+// ../shared beside the checkout (or $AUGUR_SHARED); empty path when absent.
+std::filesystem::path SharedDir();
+
+// A path under ../shared/datasets, or empty when that data set is absent.
+std::filesystem::path DatasetPath(const std::string& relative);
+
+// A fresh temporary directory, removed when the object goes out of scope.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace augur::testing
+
+// Skips the current test, naming the missing data set, when ../shared/datasets/<relative> is absent.
+#define AUGUR_REQUIRE_DATASET(var, relative)                                                      \
+  const std::filesystem::path var = ::augur::testing::DatasetPath(relative);                      \
+  if (var.empty())                                                                                \
+  GTEST_SKIP() << "data set ../shared/datasets/" << (relative)                                    \
+               << " is absent (set AUGUR_SHARED to the shared folder to run this test)"
