@@ -5,10 +5,10 @@
 namespace augur::app {
 namespace {
 
-using RegisterEval = void (*)(CLI::App&, Globals&);
+using EvalRegistration = void (*)(CLI::App&, Globals&);
 
 // Every evaluation, one line each.
-constexpr RegisterEval kEvals[] = {
+constexpr EvalRegistration kEvals[] = {
     nullptr,
 };
 
@@ -17,7 +17,7 @@ constexpr RegisterEval kEvals[] = {
 void RegisterEval(CLI::App& app, Globals& g) {
   auto* eval = app.add_subcommand("eval", "Evaluate augur on public or simulated data (--json for scripts)");
   eval->require_subcommand(1);
-  for (RegisterEval r : kEvals)
+  for (EvalRegistration r : kEvals)
     if (r) r(*eval, g);
 }
 
