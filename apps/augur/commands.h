@@ -24,5 +24,6 @@ void RegisterVersion(CLI::App& app, Globals& g);
 void RegisterEval(CLI::App& app, Globals& g);
 
 // `augur eval` subcommands (registered in cmd_eval.cpp), each in cmd_eval_<name>.cpp.
+void RegisterEvalHdfsSessions(CLI::App& eval, Globals& g);
 
 }  // namespace augur::app
