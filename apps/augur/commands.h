@@ -22,6 +22,7 @@ constexpr int kExitUnreadable = 3;
 void RegisterInspect(CLI::App& app, Globals& g);
 void RegisterVersion(CLI::App& app, Globals& g);
 void RegisterEval(CLI::App& app, Globals& g);
+void RegisterParse(CLI::App& app, Globals& g);
 
 // `augur eval` subcommands (registered in cmd_eval.cpp), each in cmd_eval_<name>.cpp.
 void RegisterEvalLoghub(CLI::App& eval, Globals& g);
