@@ -23,7 +23,10 @@ FaultDiagnosis ClassifyFault(const std::vector<detect::Anomaly>& anomalies, cons
     if (a.service != service) continue;
     double w = std::log1p(a.threshold > 0 ? a.score / a.threshold : a.score);
     std::string text = Lower(a.summary);
-    for (const auto& e : a.evidence) text += " " + Lower(e);
+    for (const auto& e : a.evidence) {
+      text += ' ';
+      text += Lower(e);
+    }
     switch (a.modality) {
       case detect::Modality::kMetric:
         if (Has(text, "cpu")) votes["cpu_contention"] += w;
