@@ -67,6 +67,7 @@ Status DeviationDetector::FinishLearning(learn::ModelBundle& bundle) {
     j.push_back({{"service", key.first}, {"feature", key.second}, {"median", b.median}, {"mad", b.mad},
                  {"min", b.min}, {"max", b.max}, {"windows", b.n}});
   }
+  if (baselines_.empty()) return Status::Ok();  // no data of this kind: no model, the pipeline says so
   std::string file = std::string(name()) + ".json";
   std::ofstream out(bundle.File(file));
   if (!out) return Status::Error(bundle.File(file).string() + ": cannot write");
