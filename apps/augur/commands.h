@@ -1,5 +1,5 @@
-// The subcommands of the augur binary. Each lives in cmd_<name>.cpp and registers itself through one
-// function listed in main.cpp (an explicit list, no static self-registration).
+// The subcommands of the augur binary. Each lives in cmd_<name>.cpp and registers itself through
+// one function listed in main.cpp (an explicit list, no static self-registration).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -19,6 +19,7 @@ constexpr int kExitRejected = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitUnreadable = 3;
 
+void RegisterInspect(CLI::App& app, Globals& g);
 void RegisterTrain(CLI::App& app, Globals& g);
 void RegisterDetect(CLI::App& app, Globals& g);
 void RegisterIncidents(CLI::App& app, Globals& g);
@@ -26,5 +27,6 @@ void RegisterVersion(CLI::App& app, Globals& g);
 void RegisterEval(CLI::App& app, Globals& g);
 
 // `augur eval` subcommands (registered in cmd_eval.cpp), each in cmd_eval_<name>.cpp.
+void RegisterEvalHdfsSessions(CLI::App& eval, Globals& g);
 
 }  // namespace augur::app
