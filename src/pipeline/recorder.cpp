@@ -2,17 +2,9 @@
 
 #include <algorithm>
 
-namespace augur::pipeline {
+#include "detect/share_detector.h"
 
-bool LooksLikeError(const LogRecord& log) {
-  if (log.severity >= Severity::kWarn) return true;
-  std::string_view b = log.body;
-  if (b.size() > 512) b = b.substr(0, 512);
-  for (std::string_view w : {"ERROR", "Error", "error", "Exception", "FATAL", "WARN", "fail", "Fail",
-                             "refused", "timeout", "Timeout"})
-    if (b.find(w) != std::string_view::npos) return true;
-  return false;
-}
+namespace augur::pipeline {
 
 void Recorder::Seen(TimeNs t) {
   if (t <= 0) return;
@@ -54,7 +46,7 @@ void Recorder::Add(const Batch& batch) {
     Seen(l.time);
     Agg& a = At(l.service, l.time);
     ++a.logs;
-    if (LooksLikeError(l)) {
+    if (detect::IsWarningOrError(l)) {
       ++a.log_errors;
       auto& q = lines_[l.service];
       q.push_back({l.time, l.body.substr(0, 400)});

@@ -59,7 +59,4 @@ class Recorder {
   uint64_t spans_ = 0, logs_ = 0, metric_points_ = 0, trace_events_ = 0;
 };
 
-// True for lines a person wants to see first: warnings, errors, exceptions, stack frames.
-bool LooksLikeError(const LogRecord& log);
-
 }  // namespace augur::pipeline
