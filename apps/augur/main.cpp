@@ -15,6 +15,9 @@ using Register = void (*)(CLI::App&, augur::app::Globals&);
 constexpr Register kCommands[] = {
     augur::app::RegisterInspect,
     augur::app::RegisterParse,
+    augur::app::RegisterTrain,
+    augur::app::RegisterDetect,
+    augur::app::RegisterIncidents,
     augur::app::RegisterEval,
     augur::app::RegisterVersion,
 };
