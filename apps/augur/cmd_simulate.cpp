@@ -48,7 +48,7 @@ bool ParseDeploy(const std::string& text, sim::DeployEvent& out) {
   return !out.service.empty() && !out.version.empty() && out.at_s >= 0;
 }
 
-int RunSimulate(const SimulateOptions& o, Globals& g) {
+int RunSimulate(const SimulateOptions& o) {
   if (o.list) {
     std::printf("%-26s %s\n", "normal", "no fault: the training run (Locust workflow only)");
     for (const auto& s : sim::Scenarios())
@@ -113,9 +113,8 @@ int RunSimulate(const SimulateOptions& o, Globals& g) {
       return kExitUsage;
     }
   }
-  if (!g.quiet)
-    std::printf("%-40s %10s %10s %10s %10s %9s %7s\n", "folder", "traces", "spans", "logs",
-                "metrics", "MB", "faults");
+  std::printf("%-40s %10s %10s %10s %10s %9s %7s\n", "folder", "traces", "spans", "logs", "metrics",
+              "MB", "faults");
   for (auto& [dir, c] : runs) {
     const auto t0 = std::chrono::steady_clock::now();
     auto r = sim::WriteSimulation(c, dir, o.gzip);
@@ -125,11 +124,10 @@ int RunSimulate(const SimulateOptions& o, Globals& g) {
     }
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (!g.quiet)
-      std::printf("%-40s %10llu %10llu %10llu %10llu %9.1f %7zu  (%.1f s)\n", dir.c_str(),
-                  (unsigned long long)r->stats.traces, (unsigned long long)r->stats.spans,
-                  (unsigned long long)r->stats.logs, (unsigned long long)r->stats.metric_points,
-                  r->bytes / 1e6, r->faults, secs);
+    std::printf("%-40s %10llu %10llu %10llu %10llu %9.1f %7zu  (%.1f s)\n", dir.c_str(),
+                (unsigned long long)r->stats.traces, (unsigned long long)r->stats.spans,
+                (unsigned long long)r->stats.logs, (unsigned long long)r->stats.metric_points,
+                r->bytes / 1e6, r->faults, secs);
   }
   return kExitOk;
 }
@@ -173,7 +171,7 @@ void RegisterSimulate(CLI::App& app, Globals& g) {
   cmd->add_flag("--gzip", o->gzip, "Write .jsonl.gz");
   cmd->add_flag("--no-ingress", o->no_ingress, "Root traces at front-end, not the ingress gateway");
   cmd->add_flag("--list", o->list, "List the scenarios and exit");
-  cmd->callback([o, &g] { g.exit_code = RunSimulate(*o, g); });
+  cmd->callback([o, &g] { g.exit_code = RunSimulate(*o); });
 }
 
 }  // namespace augur::app

@@ -470,7 +470,8 @@ struct OtlpJsonWriter::Sink {
   Status Open(const std::string& p, bool gzip) {
     path = p;
     if (gzip) {
-      gz = gzopen(p.c_str(), "wb6");
+      // Level 1: several times faster than the default for about 20% more bytes on these files.
+      gz = gzopen(p.c_str(), "wb1");
       if (!gz) return Status::Error(fmt::format("{}: cannot create: {}", p, std::strerror(errno)));
       gzbuffer(gz, 1 << 20);
     } else {

@@ -7,10 +7,13 @@
 namespace augur::sim {
 namespace {
 
-FaultSpec Fault(FaultType type, std::string target) {
+FaultSpec Fault(FaultType type, std::string target, std::string method = {},
+                std::string path = {}) {
   FaultSpec f;
   f.type = type;
   f.target = std::move(target);
+  f.method = std::move(method);
+  f.path = std::move(path);
   return f;
 }
 
@@ -65,9 +68,7 @@ std::vector<ScenarioInfo> BuildScenarios() {
   add("shipping_pod_failure", "shipping pod fails (PodChaos pod-failure)", "shipping | Pod Failure",
       Fault(T::kPodFailure, "shipping"));
   {
-    FaultSpec f = Fault(T::kHttpAbort, "shipping");
-    f.method = "GET";
-    f.path = "/";
+    FaultSpec f = Fault(T::kHttpAbort, "shipping", "GET", "/");
     add("shipping_http_abort", "GET requests to shipping port 80 aborted (HTTPChaos abort, path /)",
         "shipping | HTTP Abort (on GET request to /, port: 80)", f);
   }
@@ -98,17 +99,14 @@ std::vector<ScenarioInfo> BuildScenarios() {
     add("orders_packet_loss", "30% of orders' packets dropped (NetworkChaos loss)", "", f);
   }
   {
-    FaultSpec f = Fault(T::kCodeException, "carts");
-    f.method = "POST";
-    f.path = "/carts/{customerId}/items";
+    FaultSpec f = Fault(T::kCodeException, "carts", "POST", "/carts/{customerId}/items");
     f.probability = 0.6;
     add("carts_code_exception",
         "carts throws NullPointerException on 60% of add-to-cart calls (JVMChaos exception)", "",
         f);
   }
   {
-    FaultSpec f = Fault(T::kWrongReturn, "payment");
-    f.path = "/paymentAuth";
+    FaultSpec f = Fault(T::kWrongReturn, "payment", "", "/paymentAuth");
     f.probability = 0.5;
     add("payment_wrong_return",
         "payment's Authorise returns authorised=false for half the orders (wrong return value)", "",
