@@ -27,7 +27,11 @@ enum : uint8_t {
 
 constexpr std::array<uint8_t, 256> MakeClasses() {
   std::array<uint8_t, 256> c{};
-  for (char s : std::string_view(" \t\n\r\v\f")) c[(uint8_t)s] |= kSpace;
+  // Control bytes separate tokens like whitespace: binary garbage never ends up inside a template
+  // token (and the state file stays one token per field).
+  for (int b = 0; b < 0x20; ++b) c[b] |= kSpace;
+  c[0x7f] |= kSpace;
+  c[(uint8_t)' '] |= kSpace;
   // Segment delimiters: LogHub-2.0's token delimiters plus '/', '\\' and a few brackets. '_' is not
   // one: blk_123 and attempt_1_2 are single identifiers.
   for (char s : std::string_view(",;:=|\"'[](){}.-+@#$%&/!?<>*\\~^`")) c[(uint8_t)s] |= kDelim;
@@ -356,6 +360,7 @@ struct TemplateMiner::Impl {
                  uint32_t& pe) const {
     pb = UINT32_MAX;
     pe = 0;
+    const size_t base = out.size();
     // Fast path: most tokens are words with nothing to mask (no digit, key, path, quote, long hex
     // run or boolean).
     if (user_masks.empty() && !(any & (kDigit | kSpecial)) && !((all & kHex) && t.size() >= 8) &&
@@ -426,7 +431,7 @@ struct TemplateMiner::Impl {
           size_t q = t.find('"', i + 1);
           if (q != std::string_view::npos && q > i + 1) {
             out.push_back('"');
-            EmitVar(out, t, i + 1, q, pb, pe, false);
+            EmitVar(out, base, t, i + 1, q, pb, pe, false);
             out.push_back('"');
             i = q + 1;
             continue;
@@ -436,7 +441,7 @@ struct TemplateMiner::Impl {
         bool digit = false;
         while (j < n && !Is(t[j], kValueEnd)) digit |= Is(t[j++], kDigit);
         if (digit) {
-          EmitVar(out, t, i, j, pb, pe, true);
+          EmitVar(out, base, t, i, j, pb, pe, true);
           i = j;
           continue;
         }
@@ -450,13 +455,13 @@ struct TemplateMiner::Impl {
         continue;
       }
       if (m_uuid && IsUuidAt(t, i)) {
-        EmitVar(out, t, i, i + 36, pb, pe, true);
+        EmitVar(out, base, t, i, i + 36, pb, pe, true);
         i += 36;
         continue;
       }
       if (m_hex) {
         if (size_t mac = MacAt(t, i)) {
-          EmitVar(out, t, i, i + mac, pb, pe, true);
+          EmitVar(out, base, t, i, i + mac, pb, pe, true);
           i += mac;
           continue;
         }
@@ -485,7 +490,7 @@ struct TemplateMiner::Impl {
       if (!var && m_hex && hex && len >= 8) var = true;
       if (!var && m_bool && len >= 3 && len <= 5 && IsValueWord(t.substr(i, len))) var = true;
       if (var) {
-        EmitVar(out, t, i, j, pb, pe, true);
+        EmitVar(out, base, t, i, j, pb, pe, true);
       } else {
         out.append(t.substr(i, len));
       }
@@ -495,16 +500,19 @@ struct TemplateMiner::Impl {
 
   // A variable segment; joins a directly preceding "<*>" + one collapse delimiter ("<*>.<*>" →
   // "<*>") and takes a sign in front of a number ("-5", "=-5").
-  static void EmitVar(std::string& out, std::string_view t, size_t i, size_t j, uint32_t& pb,
-                      uint32_t& pe, bool join) {
+  // `base`: where this token's output starts in `out` (never join with the previous token's text).
+  static void EmitVar(std::string& out, size_t base, std::string_view t, size_t i, size_t j,
+                      uint32_t& pb, uint32_t& pe, bool join) {
     size_t o = out.size();
-    if (join && i > 0 && (t[i - 1] == '-' || t[i - 1] == '+') && o >= 1 && out[o - 1] == t[i - 1] &&
+    if (join && i > 0 && (t[i - 1] == '-' || t[i - 1] == '+') && o >= base + 1 &&
+        out[o - 1] == t[i - 1] &&
         (i == 1 || std::string_view("=:(,[{ ").find(t[i - 2]) != std::string_view::npos)) {
       out.pop_back();
       --o;
       --i;
     }
-    if (join && i > 0 && o >= 4 && Is(out[o - 1], kCollapse) && out.compare(o - 4, 3, kVar) == 0) {
+    if (join && i > 0 && o >= base + 4 && Is(out[o - 1], kCollapse) &&
+        out.compare(o - 4, 3, kVar) == 0) {
       out.pop_back();
     } else {
       out.append(kVar);
@@ -845,7 +853,11 @@ struct TemplateMiner::Impl {
   // Records that `made` differs from `near` only by one plain word at `pos`; merges the family once
   // that position has taken word_variable_threshold distinct words.
   uint32_t Family(uint32_t made, uint32_t near, const Scratch& s, int pos) {
-    if (s.pos.size() < 2) return made;  // a lone word has no context to be a variable of
+    // A position is a variable of a template only if constant words remain around it: two plain
+    // words besides it (a lone "Link ok" / "Link error" pair stays two messages).
+    int context = 0;
+    for (size_t k = 0; k < s.pos.size(); ++k) context += (int)k != pos && s.pos[k].cls == kWord;
+    if (context < 2) return made;
     uint64_t key = FamilyKey(s, pos);
     auto& fam = families[key];
     for (uint32_t id : {near, made})

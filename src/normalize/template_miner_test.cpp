@@ -35,6 +35,8 @@ TEST(TemplateMiner, MasksCommonVariableShapes) {
             "instance <*> gone");
   EXPECT_EQ(Text(m, m.Add("lock uid=10037, pid=2227 ok").template_id), "lock uid=<*>, pid=<*> ok");
   EXPECT_EQ(Text(m, m.Add("value -42 seen").template_id), "value <*> seen");
+  EXPECT_EQ(Text(m, m.Add("card mLp(AC:B6:2B:19:FD:6B) up").template_id), "card mLp(<*>) up");
+  EXPECT_EQ(Text(m, m.Add("flag is true here").template_id), "flag is <*> here");
   // Function names with digits are not values.
   EXPECT_EQ(Text(m, m.Add("jk2_init() Found child").template_id), "jk2_init() Found child");
 }
@@ -109,6 +111,16 @@ TEST(TemplateMiner, SaveLoadRoundTrip) {
   ASSERT_NE(r.template_id, 0u);
   EXPECT_EQ(l->Get(r.template_id)->text, "job <*> finished in <*> ms");
   EXPECT_EQ(l->Get(r.template_id)->count, 50u);
+}
+
+TEST(TemplateMiner, TokensNeverJoinAcrossSpacesOrGoEmpty) {
+  // Found by the fuzz target: a token starting with ":<digits>" after a token ending in a variable.
+  testing::TempDir dir;
+  TemplateMiner m;
+  auto r = m.Add(std::string("ID f3d4-12 :42.405 x\0\0\r y", 27));
+  EXPECT_EQ(m.Get(r.template_id)->text, "ID <*>-<*> :<*> x y");
+  ASSERT_TRUE(m.Save(dir.path() / "s.txt").ok());
+  EXPECT_TRUE(TemplateMiner::Load(dir.path() / "s.txt").ok());
 }
 
 TEST(TemplateMiner, LoadRejectsGarbageWithLine) {

@@ -1,0 +1,43 @@
+// libFuzzer target: the header detector and the template miner on arbitrary bytes. Each input is
+// split into lines, mined, matched, saved and reloaded; nothing may crash or hang.
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "normalize/log_header.h"
+#include "normalize/parse_metrics.h"
+#include "normalize/template_miner.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace augur::normalize;
+  std::string_view in(reinterpret_cast<const char*>(data), size);
+  std::vector<std::string_view> lines;
+  size_t start = 0;
+  for (size_t i = 0; i <= in.size(); ++i) {
+    if (i == in.size() || in[i] == '\n') {
+      lines.push_back(in.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  HeaderParser header = HeaderParser::Detect(lines);
+  TemplateMinerConfig cfg;
+  cfg.max_templates = 8;  // exercise eviction
+  cfg.max_tokens = 16;    // and truncation
+  TemplateMiner miner(cfg);
+  for (auto l : lines) {
+    auto h = header.Parse(l);
+    auto m = miner.Add(h.content);
+    if (!miner.Get(m.template_id)) __builtin_trap();
+    (void)miner.Match(l);
+    (void)NormalizeTemplate(l);
+  }
+  auto path = std::filesystem::temp_directory_path() / "augur_template_miner_fuzz.txt";
+  if (miner.Save(path).ok()) {
+    auto loaded = TemplateMiner::Load(path, cfg);
+    if (!loaded.ok()) __builtin_trap();
+  }
+  return 0;
+}
