@@ -17,6 +17,7 @@ constexpr Register kCommands[] = {
     augur::app::RegisterTrain,
     augur::app::RegisterDetect,
     augur::app::RegisterIncidents,
+    augur::app::RegisterSimulate,
     augur::app::RegisterEval,
     augur::app::RegisterVersion,
 };
