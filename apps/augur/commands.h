@@ -21,7 +21,9 @@ constexpr int kExitUnreadable = 3;
 
 void RegisterVersion(CLI::App& app, Globals& g);
 void RegisterEval(CLI::App& app, Globals& g);
+void RegisterLocalize(CLI::App& app, Globals& g);
 
 // `augur eval` subcommands (registered in cmd_eval.cpp), each in cmd_eval_<name>.cpp.
+void RegisterEvalNezha(CLI::App& eval, Globals& g);
 
 }  // namespace augur::app

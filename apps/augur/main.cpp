@@ -13,6 +13,7 @@ using Register = void (*)(CLI::App&, augur::app::Globals&);
 
 // Every subcommand, in the order `augur --help` lists them (pipeline order, then tools).
 constexpr Register kCommands[] = {
+    augur::app::RegisterLocalize,
     augur::app::RegisterEval,
     augur::app::RegisterVersion,
 };

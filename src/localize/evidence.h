@@ -30,7 +30,7 @@ namespace augur::localize {
 
 // A log line's key: the body with digits and hex runs masked, the first `max_tokens` tokens kept.
 // (Stands in for the template miner of src/normalize until that is wired in.)
-std::string LogKey(std::string_view body, size_t max_tokens = 8);
+std::string LogKey(std::string_view body, size_t max_tokens = 12);
 bool IsErrorLog(const LogRecord& log);
 
 struct EvidenceItem {
