@@ -1,5 +1,5 @@
-// The subcommands of the augur binary. Each lives in cmd_<name>.cpp and registers itself through one
-// function listed in main.cpp (an explicit list, no static self-registration).
+// The subcommands of the augur binary. Each lives in cmd_<name>.cpp and registers itself through
+// one function listed in main.cpp (an explicit list, no static self-registration).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -24,6 +24,8 @@ void RegisterEval(CLI::App& app, Globals& g);
 void RegisterLocalize(CLI::App& app, Globals& g);
 
 // `augur eval` subcommands (registered in cmd_eval.cpp), each in cmd_eval_<name>.cpp.
+void RegisterEvalLoghub(CLI::App& eval, Globals& g);
+void RegisterEvalHdfsSessions(CLI::App& eval, Globals& g);
 void RegisterEvalNezha(CLI::App& eval, Globals& g);
 
 }  // namespace augur::app
