@@ -23,6 +23,7 @@ void RegisterInspect(CLI::App& app, Globals& g);
 void RegisterTrain(CLI::App& app, Globals& g);
 void RegisterDetect(CLI::App& app, Globals& g);
 void RegisterIncidents(CLI::App& app, Globals& g);
+void RegisterDemo(CLI::App& app, Globals& g);
 void RegisterVersion(CLI::App& app, Globals& g);
 void RegisterEval(CLI::App& app, Globals& g);
 void RegisterSimulate(CLI::App& app, Globals& g);
