@@ -761,7 +761,11 @@ struct Simulator::Impl {
             MakeSpan(tr, NewSpanId(), client.span_id, db, name, SpanKind::kServer, arrive);
         server.attributes.push_back({"db.system", system});
         TimeNs done = arrive + Work(db, work_ms, tr);
-        if (db.fx.io_error > 0 && rng.Chance(db.fx.io_error)) {
+        // MongoDB serves most reads from the WiredTiger cache, so an IO fault hits writes (journal)
+        // far more than reads; MySQL's catalogue queries build on-disk temporary tables and touch
+        // files every time.
+        const double io_error = stack == Stack::kMongo && !write ? db.fx.io_error * 0.2 : db.fx.io_error;
+        if (io_error > 0 && rng.Chance(io_error)) {
           tr.mask |= db.fx.mask;
           r.status = 500;
           r.error = "Input/output error";
