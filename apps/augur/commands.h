@@ -26,6 +26,7 @@ void RegisterIncidents(CLI::App& app, Globals& g);
 void RegisterDemo(CLI::App& app, Globals& g);
 void RegisterVersion(CLI::App& app, Globals& g);
 void RegisterEval(CLI::App& app, Globals& g);
+void RegisterParse(CLI::App& app, Globals& g);
 void RegisterSimulate(CLI::App& app, Globals& g);
 void RegisterLocalize(CLI::App& app, Globals& g);
 

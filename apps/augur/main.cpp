@@ -16,6 +16,7 @@ constexpr Register kCommands[] = {
     augur::app::RegisterDemo,
     augur::app::RegisterSimulate,
     augur::app::RegisterInspect,
+    augur::app::RegisterParse,
     augur::app::RegisterTrain,
     augur::app::RegisterDetect,
     augur::app::RegisterLocalize,
