@@ -33,6 +33,7 @@ struct NezhaCase {
   int rank = 0;                      // 1-based rank of the true service; 0 when absent
   double seconds = 0;
   std::string note;  // why a case could not be localized, if so
+  std::vector<std::string> top;  // the first three services with P(origin) and strongest evidence
 };
 
 struct NezhaEvalOptions {
