@@ -33,18 +33,34 @@ double PoissonCdf(uint64_t x, double lambda) {
 }
 
 // A window's count against the normal rate per unit of exposure (spans of the operation): Poisson
-// with the normal rate, floored at half a line over the normal exposure so that a template never seen
-// in normal data still has a finite expectation.
+// with the normal rate, floored at half a line over the normal exposure so that a template never
+// seen in normal data still has a finite expectation.
 struct CountTest {
   double expected;
   double p_low;   // P(X <= observed)
   double p_high;  // P(X >= observed)
 };
-CountTest TestCount(uint64_t count_n, double exposure_n, uint64_t observed, double exposure_w) {
+// Negative binomial with mean m and variance phi * m (phi > 1): the quasi-Poisson count model.
+double OverdispersedCdf(uint64_t x, double m, double phi) {
+  if (phi <= 1.0001) return PoissonCdf(x, m);
+  const double r = m / (phi - 1), q = 1 / phi;
+  double s = 0;
+  for (uint64_t k = 0; k <= x; ++k) {
+    s += std::exp(std::lgamma(k + r) - std::lgamma(r) - std::lgamma(k + 1.0) + r * std::log(q) +
+                  k * std::log1p(-q));
+    if (s >= 1) return 1;
+  }
+  return s;
+}
+
+CountTest TestCount(uint64_t count_n, double exposure_n, uint64_t observed, double exposure_w,
+                    double phi = 1) {
   CountTest t;
   t.expected = std::max(static_cast<double>(count_n), 0.5) * exposure_w / exposure_n;
-  t.p_low = std::min(1.0, PoissonCdf(observed, t.expected));
-  t.p_high = observed == 0 ? 1.0 : std::clamp(1.0 - PoissonCdf(observed - 1, t.expected), 1e-300, 1.0);
+  t.p_low = std::min(1.0, OverdispersedCdf(observed, t.expected, phi));
+  t.p_high = observed == 0
+                 ? 1.0
+                 : std::clamp(1.0 - OverdispersedCdf(observed - 1, t.expected, phi), 1e-300, 1.0);
   return t;
 }
 
@@ -226,15 +242,16 @@ nlohmann::json NormalProfile::ToJson() const {
   nlohmann::json ops = nlohmann::json::array(), logs = nlohmann::json::array(),
                  mets = nlohmann::json::array();
   for (const auto& [k, op] : ops_)
-    ops.push_back(
-        {k.first, k.second, op.spans, op.errors, op.self_ms.median, op.self_ms.sigma, op.self_ms.n, op.self_ms.floor});
+    ops.push_back({k.first, k.second, op.spans, op.errors, op.self_ms.median, op.self_ms.sigma,
+                   op.self_ms.n, op.self_ms.floor});
   for (const auto& [k, c] : log_keys_) {
     auto it = error_key_.find(std::get<2>(k));
     logs.push_back(
         {std::get<0>(k), std::get<1>(k), std::get<2>(k), c, it != error_key_.end() && it->second});
   }
   for (const auto& [k, m] : metrics_)
-    mets.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), m.median, m.sigma, m.n, m.floor});
+    mets.push_back(
+        {std::get<0>(k), std::get<1>(k), std::get<2>(k), m.median, m.sigma, m.n, m.floor});
   return {{"operations", ops},
           {"log_keys", logs},
           {"metrics", mets},
@@ -318,8 +335,8 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(const Batch& w) cons
     const Op& n = it->second;
     if (n.self_ms.n >= 3 && o.self_ms.size() >= 2) {
       const double med = Median(o.self_ms);
-      // Scale: the robust spread, plus 5 % of the median and 0.1 ms (timer resolution) so that operations
-      // with near-constant timings do not turn jitter into huge z.
+      // Scale: the robust spread, plus 5 % of the median and 0.1 ms (timer resolution) so that
+      // operations with near-constant timings do not turn jitter into huge z.
       const double scale = n.self_ms.sigma + 0.05 * n.self_ms.median + 0.1;
       const double z = (med - n.self_ms.median) / scale;
       consider(k.first,
@@ -359,6 +376,26 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(const Batch& w) cons
     auto it = wops.find({svc, op});
     return it == wops.end() ? 0 : static_cast<double>(it->second.self_ms.size());
   };
+  // Overdispersion of template counts in this window (quasi-Poisson): most templates of most
+  // services behave normally, so the median squared Pearson residual over all templates with an
+  // expectation of at least one line, against its Poisson value (0.455, the median of chi-square
+  // with one degree of freedom), measures how much more the counts vary than Poisson. Request mixes
+  // that differ from the normal data's inflate it, and every count test is widened accordingly.
+  double phi = 1;
+  {
+    std::vector<double> r2;
+    for (const auto& [k, c] : log_keys_) {
+      const auto& [svc, op, key] = k;
+      const double en = exposure(svc, op, true), ew = exposure(svc, op, false);
+      if (en <= 0 || ew <= 0) continue;
+      const double lambda = c * ew / en;
+      if (lambda < 1) continue;
+      auto it = wkeys.find(k);
+      const double x = it == wkeys.end() ? 0.0 : static_cast<double>(it->second);
+      r2.push_back((x - lambda) * (x - lambda) / lambda);
+    }
+    if (r2.size() >= 10) phi = std::max(1.0, Median(r2) / 0.4549);
+  }
   // Vanished or shrunk templates (any severity): the normal keys of operations that ran in the
   // window.
   for (const auto& [k, c] : log_keys_) {
@@ -367,7 +404,7 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(const Batch& w) cons
     if (en <= 0 || ew <= 0) continue;
     auto it = wkeys.find(k);
     const uint64_t x = it == wkeys.end() ? 0 : it->second;
-    CountTest t = TestCount(c, en, x, ew);
+    CountTest t = TestCount(c, en, x, ew, phi);
     if (static_cast<double>(x) < t.expected)
       consider(svc, {"log", key, "", static_cast<double>(x), t.expected, t.p_low,
                      fmt::format("template \"{}\" in {}: {} lines (expected {:.1f})", key, op, x,
@@ -385,7 +422,7 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(const Batch& w) cons
     if (en <= 0 || ew <= 0) continue;  // operation never seen in normal data: no expectation
     auto it = log_keys_.find(k);
     const uint64_t c = it == log_keys_.end() ? 0 : it->second;
-    CountTest t = TestCount(c, en, x, ew);
+    CountTest t = TestCount(c, en, x, ew, phi);
     if (static_cast<double>(x) > t.expected)
       consider(svc, {"log", key, "", static_cast<double>(x), t.expected, t.p_high,
                      fmt::format("{} error template \"{}\" in {}: {} lines (expected {:.1f})",

@@ -1,14 +1,18 @@
 // Per-service evidence beyond the health score: metric, log and trace deviations of a window
-// against a profile learned from normal data, each turned into a p-value and then a likelihood ratio.
+// against a profile learned from normal data, each turned into a p-value and then a likelihood
+// ratio.
 //
 // Statistics (see docs/localize.md):
-//  - counts (log templates per operation, errors per operation) are Poisson with the normal rate per
+//  - counts (log templates per operation, errors per operation) are Poisson with the normal rate
+//  per
 //    span of the operation (floored at half a line over the normal exposure); a template that
 //    vanishes, or an error template that appears or surges, gets its Poisson tail probability;
 //  - magnitudes (operation self time, metrics) get a robust z (median and robust spread of the
 //    normal data) and the distribution-free Cantelli bound p <= 1 / (1 + z^2);
-//  - each modality's smallest p-value is Bonferroni-corrected by the number of tests in that service
-//    and turned into a Bayes factor by the Sellke-Bayarri-Berger bound BF = 1 / (-e p ln p), p < 1/e.
+//  - each modality's smallest p-value is Bonferroni-corrected by the number of tests in that
+//  service
+//    and turned into a Bayes factor by the Sellke-Bayarri-Berger bound BF = 1 / (-e p ln p), p <
+//    1/e.
 #pragma once
 
 #include <map>
@@ -23,8 +27,9 @@
 
 namespace augur::localize {
 
-// A fallback log key for lines no learned template matches: the body with digits and hex runs masked,
-// the first `max_tokens` tokens kept. Lines are otherwise keyed by the template miner's template.
+// A fallback log key for lines no learned template matches: the body with digits and hex runs
+// masked, the first `max_tokens` tokens kept. Lines are otherwise keyed by the template miner's
+// template.
 std::string LogKey(std::string_view body, size_t max_tokens = 12);
 bool IsErrorLog(const LogRecord& log);
 
@@ -71,7 +76,8 @@ class NormalProfile {
   struct Robust {
     double median = 0;
     double sigma = 0;  // robust spread: max(1.4826 MAD, (q95 - q05) / 3.29), normal-equivalent
-    double floor = 0;  // 1 % of the largest |value| seen: the resolution below which changes are noise
+    double floor =
+        0;  // 1 % of the largest |value| seen: the resolution below which changes are noise
     uint64_t n = 0;
     std::vector<double> samples;  // only while learning
   };

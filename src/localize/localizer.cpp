@@ -39,7 +39,8 @@ Status LocalizerConfig::Validate() const {
     return Status::Error("propagation must lie in [0, 1)");
   if (!(leak > 0 && leak < 1)) return Status::Error("leak must lie in (0, 1)");
   if (health_max_bf < 1) return Status::Error("health_max_bf must be >= 1");
-  if (!(sensitivity > 0 && sensitivity <= 1)) return Status::Error("sensitivity must lie in (0, 1]");
+  if (!(sensitivity > 0 && sensitivity <= 1))
+    return Status::Error("sensitivity must lie in (0, 1]");
   if (!(own_from_propagation >= 0 && own_from_propagation < 1))
     return Status::Error("own_from_propagation must lie in [0, 1)");
   if (max_cluster_vars < 4 || max_cluster_vars > 28)
@@ -96,7 +97,8 @@ Status Localizer::Save(learn::ModelBundle& bundle) const {
     if (!out) return Status::Error(path.string() + ": write failed");
   }
   if (Status st = profile_.SaveTemplates(bundle.File("localize_templates.txt")); !st) return st;
-  bundle.AddModel("localize", "service_graph+normal_profile", {"localize.json", "localize_templates.txt"},
+  bundle.AddModel("localize", "service_graph+normal_profile",
+                  {"localize.json", "localize_templates.txt"},
                   {{"services", topology_.services().size()},
                    {"edges", topology_.edges().size()},
                    {"operations", profile_.operations()},
@@ -138,7 +140,8 @@ Status Localizer::Load(const learn::ModelBundle& bundle) {
   return Status::Ok();
 }
 
-double Localizer::CallShare(const std::string& caller, const std::string& callee, const ServiceGraph& window) const {
+double Localizer::CallShare(const std::string& caller, const std::string& callee,
+                            const ServiceGraph& window) const {
   // Learned shares first (normal traffic), then the window's; an edge known only from a topology
   // file has no counts and is taken as always called.
   auto share = [&](const ServiceGraph& g, uint64_t requests) -> double {
@@ -270,8 +273,8 @@ Result<Localization> Localizer::Localize(const Batch& window,
         net.SetCpt(origin[i], {}, {config_.origin_prior});
       }
       for (size_t i = 0; i < svc.size(); ++i) {
-        // The service's own behaviour (its log templates, self time, metrics) turns abnormal when the
-        // fault is in it, and only sometimes when the failure comes from a callee.
+        // The service's own behaviour (its log templates, self time, metrics) turns abnormal when
+        // the fault is in it, and only sometimes when the failure comes from a callee.
         net.SetCpt(own[i], {origin[i], outage[i]},
                    NoisyOr({kOriginShows, config_.own_from_propagation}, config_.leak));
         std::vector<int> parents{origin[i]};
@@ -365,8 +368,8 @@ Result<Localization> Localizer::Localize(const Batch& window,
   size_t observed = 0;
   for (size_t i = 0; i < net_services_.size(); ++i) {
     const std::string& s = net_services_[i];
-    // Evidence about the service's own behaviour (normal-profile tests) goes on `own`; request-level
-    // symptoms (health score drop, detector anomalies) on `outage`.
+    // Evidence about the service's own behaviour (normal-profile tests) goes on `own`;
+    // request-level symptoms (health score drop, detector anomalies) on `outage`.
     double intrinsic = 0, symptom = 0;
     bool obs = false;
     if (auto it = evidence.find(s); it != evidence.end()) {

@@ -105,7 +105,8 @@ class Localizer {
   const LocalizerConfig& config() const { return config_; }
 
  private:
-  double CallShare(const std::string& caller, const std::string& callee, const ServiceGraph& window) const;
+  double CallShare(const std::string& caller, const std::string& callee,
+                   const ServiceGraph& window) const;
 
   LocalizerConfig config_;
   ServiceGraph topology_;
