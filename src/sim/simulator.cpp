@@ -471,6 +471,11 @@ struct Simulator::Impl {
 
   // ---------------------------------------------------------------- records
 
+  // A MongoDB ObjectId: creation seconds, then random bytes.
+  std::string ObjectId(TimeNs t) {
+    return fmt::format("{:08x}{:016x}", static_cast<uint32_t>(t / kNsPerSecond), rng.Next());
+  }
+
   SpanId NewSpanId() {
     uint64_t v;
     do v = id_rng.Next();
@@ -509,7 +514,9 @@ struct Simulator::Impl {
                  int thread = 0) {
     std::string trace_hex = tr ? tr->id.Hex() : std::string();
     std::string span_hex = tr ? span.Hex() : std::string();
-    std::string th = thread > 0 ? fmt::format("nio-80-exec-{}", thread) : std::string("main");
+    std::string th = thread > 0   ? fmt::format("nio-80-exec-{}", thread)
+                     : thread < 0 ? std::string("cTaskExecutor-1")  // the AMQP listener thread
+                                  : std::string("main");
     Log(p, t, logstyle::SeverityOf(level), level,
         logstyle::Spring(t, level, kDefs[p.comp].name, trace_hex, span_hex, th, logger, message),
         tr, span);
@@ -764,7 +771,8 @@ struct Simulator::Impl {
         // MongoDB serves most reads from the WiredTiger cache, so an IO fault hits writes (journal)
         // far more than reads; MySQL's catalogue queries build on-disk temporary tables and touch
         // files every time.
-        const double io_error = stack == Stack::kMongo && !write ? db.fx.io_error * 0.2 : db.fx.io_error;
+        const double io_error =
+            stack == Stack::kMongo && !write ? db.fx.io_error * 0.2 : db.fx.io_error;
         if (io_error > 0 && rng.Chance(io_error)) {
           tr.mask |= db.fx.mask;
           r.status = 500;
@@ -1062,7 +1070,7 @@ struct Simulator::Impl {
     Pod& p = pods[self.pod];
     const int thread = 1 + static_cast<int>(rng.Below(10));
     t += Work(p, 1.5, tr);
-    const std::string shipment = fmt::format("{:024x}", rng.Next() & 0xffffffffffffULL);
+    const std::string shipment = ObjectId(t);
     SpringLog(p, t, "INFO", "w.s.s.controllers.ShippingController",
               fmt::format("Adding shipment to queue... Shipment{{id='{}', name='{}'}}", shipment,
                           order_id),
@@ -1168,7 +1176,7 @@ struct Simulator::Impl {
       else if (pay.error == "declined")
         declined = true;
     }
-    std::string order_id = fmt::format("{:024x}", rng.Next() & 0xffffffffffffffULL);
+    std::string order_id = ObjectId(t);
     if (failed.ok() && !declined) {
       Reply ship = Http(tr, self, kShipping, "POST", "/shipping", "/shipping", t, 500, 300,
                         [&](Hop h, TimeNs at) { return ShippingHandler(tr, h, at, order_id); });
@@ -1951,11 +1959,24 @@ struct Simulator::Impl {
             break;
           }
           case Stack::kSpring:
-            SpringLog(p, at, "INFO", "org.mongodb.driver.connection",
-                      fmt::format("Opened connection [connectionId{{localValue:{}, "
-                                  "serverValue:{}}}] to {}-db:27017",
-                                  p.conn_serial++, 100 + r.Below(900), d.name));
-            p.next_chatter = t + Sec(r.Exponential(120));
+            if (c == kCarts || c == kOrders) {
+              // The MongoDB driver's pool opens a connection now and then.
+              SpringLog(p, at, "INFO", "org.mongodb.driver.connection",
+                        fmt::format("Opened connection [connectionId{{localValue:{}, "
+                                    "serverValue:{}}}] to {}-db:27017",
+                                    p.conn_serial++, 100 + r.Below(900), d.name));
+              p.next_chatter = t + Sec(r.Exponential(120));
+            } else {
+              // Spring AMQP's cached connection is replaced now and then.
+              SpringLog(
+                  p, at, "INFO", "o.s.a.r.c.CachingConnectionFactory",
+                  fmt::format("Created new connection: rabbitConnectionFactory#{:x}:{}/"
+                              "SimpleConnection@{:x} [delegate=amqp://guest@10.96.0.40:5672/, "
+                              "localPort= {}]",
+                              0x1a3869f4, p.conn_serial++ - 99, 0x5f2f577 + r.Below(0xfffff),
+                              32768 + r.Below(28000)));
+              p.next_chatter = t + Sec(r.Exponential(600));
+            }
             break;
           case Stack::kExpress:
             Log(p, at, Severity::kInfo, "", "GET /health 200 0.412 ms - 17");
@@ -2036,7 +2057,7 @@ struct Simulator::Impl {
       s.attributes.push_back({"messaging.destination", "shipping-task"});
       const TimeNs done = start + Work(p, 6, tr);
       SpringLog(p, start + Ms(1), "INFO", "w.s.q.m.ShippingTaskHandler",
-                fmt::format("Received shipment task: {}", m.shipment), &tr, s.span_id, 0);
+                fmt::format("Received shipment task: {}", m.shipment), &tr, s.span_id, -1);
       Served(p, start, done, 200, 900, 0);
       Finish(s, done, 0, "");
       cursor = start + (start > m.published + Sec(1) ? Ms(rng.Uniform(3, 8)) : 0);
