@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <map>
 #include <numbers>
@@ -383,9 +384,33 @@ struct Simulator::Impl {
       while (pos <= cfg.scenario.size()) {
         size_t plus = cfg.scenario.find('+', pos);
         std::string name = cfg.scenario.substr(pos, plus == std::string::npos ? plus : plus - pos);
+        // "name@A-B": this fault from minute A to minute B instead of the protocol window.
+        double from_min = -1, to_min = -1;
+        if (size_t at = name.find('@'); at != std::string::npos) {
+          const std::string window = name.substr(at + 1);
+          name.resize(at);
+          const size_t dash = window.find('-');
+          char* end1 = nullptr;
+          char* end2 = nullptr;
+          if (dash != std::string::npos) {
+            from_min = std::strtod(window.c_str(), &end1);
+            to_min = std::strtod(window.c_str() + dash + 1, &end2);
+          }
+          if (dash == std::string::npos || end1 != window.c_str() + dash || *end2 != '\0' ||
+              !(from_min >= 0) || !(to_min > from_min))
+            return Status::Error(fmt::format(
+                "scenario window '@{}' must be MINUTE-MINUTE with the end after the start",
+                window));
+        }
         const ScenarioInfo* s = FindScenario(name);
         if (!s) return Status::Error(fmt::format("unknown scenario '{}' (see --list)", name));
-        for (const auto& f : s->faults) specs.emplace_back(s->name, f);
+        for (auto f : s->faults) {
+          if (from_min >= 0) {
+            f.start_s = from_min * 60;
+            f.end_s = to_min * 60;
+          }
+          specs.emplace_back(s->name, f);
+        }
         if (plus == std::string::npos) break;
         pos = plus + 1;
       }
@@ -1270,8 +1295,10 @@ struct Simulator::Impl {
       if (!u.has_card) return Action::kAddCard;
       return Action::kCheckout;
     }
-    static constexpr double kWeights[] = {0.10, 0.22, 0.16, 0.05, 0.20,
-                                          0.05, 0.10, 0.04, 0.04, 0.04};
+    const double kWeights[] = {cfg.mix.index,     cfg.mix.catalogue,   cfg.mix.item,
+                               cfg.mix.tags,      cfg.mix.add_to_cart, cfg.mix.remove_from_cart,
+                               cfg.mix.view_cart, cfg.mix.address,     cfg.mix.card,
+                               cfg.mix.orders};
     static constexpr Action kActions[] = {
         Action::kIndex,     Action::kCatalogue,      Action::kItem,     Action::kTags,
         Action::kAddToCart, Action::kRemoveFromCart, Action::kViewCart, Action::kAddAddress,
@@ -2279,6 +2306,15 @@ Status SimConfig::Validate() const {
   if (diurnal_amplitude < 0 || diurnal_amplitude > 0.9)
     return Status::Error("diurnal amplitude must be in [0, 0.9]");
   if (diurnal_period_minutes <= 0) return Status::Error("diurnal period must be positive");
+  const double weights[] = {
+      mix.index,     mix.catalogue, mix.item, mix.tags,  mix.add_to_cart, mix.remove_from_cart,
+      mix.view_cart, mix.address,   mix.card, mix.orders};
+  double total = 0;
+  for (double w : weights) {
+    if (!(w >= 0)) return Status::Error("request mix weights must be non-negative");
+    total += w;
+  }
+  if (!(total > 0)) return Status::Error("request mix weights must not all be zero");
   const double base = baseline_minutes >= 0 ? baseline_minutes : minutes / 3;
   if (base >= minutes) return Status::Error("the baseline must end before the run does");
   return Status::Ok();
