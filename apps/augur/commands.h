@@ -25,6 +25,7 @@ void RegisterDetect(CLI::App& app, Globals& g);
 void RegisterIncidents(CLI::App& app, Globals& g);
 void RegisterVersion(CLI::App& app, Globals& g);
 void RegisterEval(CLI::App& app, Globals& g);
+void RegisterParse(CLI::App& app, Globals& g);
 void RegisterSimulate(CLI::App& app, Globals& g);
 
 // `augur eval` subcommands (registered in cmd_eval.cpp), each in cmd_eval_<name>.cpp.

@@ -14,6 +14,7 @@ using Register = void (*)(CLI::App&, augur::app::Globals&);
 // Every subcommand, in the order `augur --help` lists them (pipeline order, then tools).
 constexpr Register kCommands[] = {
     augur::app::RegisterInspect,
+    augur::app::RegisterParse,
     augur::app::RegisterTrain,
     augur::app::RegisterDetect,
     augur::app::RegisterIncidents,

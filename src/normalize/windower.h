@@ -1,6 +1,7 @@
 // Event-time tumbling windows with allowed lateness: the clock every streaming stage shares.
-// A window [start, start + size) closes once the watermark (largest event time seen minus the allowed
-// lateness) passes its end; records older than a closed window are counted as late, never silently lost.
+// A window [start, start + size) closes once the watermark (largest event time seen minus the
+// allowed lateness) passes its end; records older than a closed window are counted as late, never
+// silently lost.
 #pragma once
 
 #include <cstdint>
