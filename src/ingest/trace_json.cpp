@@ -292,6 +292,7 @@ void ReadJaegerTrace(const JsonUnit& unit, od::value value, ReadContext& ctx) {
       }
     }
   } catch (...) {
+    ctx.DropPending();  // before anything can hand the batch over
     resolve();
     throw;
   }
@@ -384,6 +385,7 @@ void ReadLokiStream(const JsonUnit& unit, od::value value, ReadContext& ctx) {
       }
     }
   } catch (...) {
+    ctx.DropPending();  // before anything can hand the batch over
     finish();
     throw;
   }
@@ -502,7 +504,7 @@ void ReadZipkinJson(ByteSource& src, ReadContext& ctx) {
       ctx.DropSpan();
       ctx.Reject(unit.line, e.reason);
     } catch (...) {
-      ctx.DropSpan();
+      ctx.DropPending();
       throw;
     }
   });
