@@ -17,6 +17,12 @@ namespace augur::ingest {
 // and skipped without being held in memory.
 constexpr size_t kMaxRecordBytes = 64u << 20;
 
+// a * b (+ c) as nanoseconds, false on overflow: hostile inputs carry any number.
+inline bool ScaleTime(int64_t a, int64_t b, TimeNs* out, int64_t c = 0) {
+  int64_t m;
+  return !__builtin_mul_overflow(a, b, &m) && !__builtin_add_overflow(m, c, out);
+}
+
 // Handed to a reader for one file. Readers append records straight into `batch` (no copies) and
 // call Commit(); a bad record is dropped with Drop*() and reported with Reject().
 class ReadContext {
