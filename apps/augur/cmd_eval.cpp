@@ -12,6 +12,7 @@ constexpr EvalRegistration kEvals[] = {
     nullptr,
     RegisterEvalLoghub,
     RegisterEvalHdfsSessions,
+    RegisterEvalNezha,
 };
 
 }  // namespace
