@@ -1,5 +1,5 @@
-// Reader throughput: generates large synthetic inputs, then reads files through ingest::ReadPaths on
-// one thread and prints MB/s, records/s and the process's peak resident memory. Used by
+// Reader throughput: generates large synthetic inputs, then reads files through ingest::ReadPaths
+// on one thread and prints MB/s, records/s and the process's peak resident memory. Used by
 // bench/ingest.sh; figures in docs/BENCHMARKS.md ("Ingest (readers)").
 //   bench_ingest gen otlp|text|zipkin|prom|nezha-log PATH MB
 //   bench_ingest read [--format F] PATH...
@@ -46,17 +46,20 @@ std::string Hex(std::mt19937_64& rng, int digits) {
   return s;
 }
 
-const char* kServices[] = {"frontend", "cartservice", "checkoutservice", "paymentservice",
-                           "shippingservice", "currencyservice", "adservice", "emailservice"};
-const char* kRoutes[] = {"/cart", "/cart/checkout", "/product/{id}", "/api/v1/users/login",
-                         "/setCurrency", "/ads", "/shipping/quote", "/payment/charge"};
+const char* kServices[] = {"frontend",       "cartservice",     "checkoutservice",
+                           "paymentservice", "shippingservice", "currencyservice",
+                           "adservice",      "emailservice"};
+const char* kRoutes[] = {"/cart",        "/cart/checkout", "/product/{id}",   "/api/v1/users/login",
+                         "/setCurrency", "/ads",           "/shipping/quote", "/payment/charge"};
 
 // One OTLP export request per line (the collector's file exporter layout), 50 spans each.
 std::string OtlpLine(std::mt19937_64& rng, int64_t& t) {
-  std::string s = R"({"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":")";
+  std::string s =
+      R"({"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":")";
   s += kServices[rng() % 8];
-  s += R"("}},{"key":"k8s.pod.name","value":{"stringValue":"pod-)" + Hex(rng, 10) +
-       R"("}}]},"scopeSpans":[{"scope":{"name":"io.opentelemetry.http","version":"1.2.0"},"spans":[)";
+  s +=
+      R"("}},{"key":"k8s.pod.name","value":{"stringValue":"pod-)" + Hex(rng, 10) +
+      R"("}}]},"scopeSpans":[{"scope":{"name":"io.opentelemetry.http","version":"1.2.0"},"spans":[)";
   std::string trace = Hex(rng, 32);
   for (int i = 0; i < 50; ++i) {
     if (i) s += ',';
@@ -66,8 +69,8 @@ std::string OtlpLine(std::mt19937_64& rng, int64_t& t) {
          Hex(rng, 16) + R"(","name":"GET )" + route + R"(","kind":2,"startTimeUnixNano":")" +
          std::to_string(t) + R"(","endTimeUnixNano":")" + std::to_string(t + dur) +
          R"(","attributes":[{"key":"http.request.method","value":{"stringValue":"GET"}},)"
-         R"({"key":"http.route","value":{"stringValue":")" + route +
-         R"("}},{"key":"http.response.status_code","value":{"intValue":")" +
+         R"({"key":"http.route","value":{"stringValue":")" +
+         route + R"("}},{"key":"http.response.status_code","value":{"intValue":")" +
          std::to_string(rng() % 20 ? 200 : 503) +
          R"("}},{"key":"net.peer.port","value":{"intValue":8080}}],"status":{"code":)" +
          std::to_string(rng() % 20 ? 0 : 2) + "}}";
@@ -81,8 +84,9 @@ std::string TextLine(std::mt19937_64& rng, int64_t& t) {
   static const char* kLevels[] = {"INFO", "INFO", "INFO", "WARN", "ERROR", "DEBUG"};
   char head[64];
   int64_t secs = t / 1000000000;
-  std::snprintf(head, sizeof head, "2023-01-29 %02lld:%02lld:%02lld,%03lld ", (long long)(secs / 3600 % 24),
-                (long long)(secs / 60 % 60), (long long)(secs % 60), (long long)(t / 1000000 % 1000));
+  std::snprintf(head, sizeof head, "2023-01-29 %02lld:%02lld:%02lld,%03lld ",
+                (long long)(secs / 3600 % 24), (long long)(secs / 60 % 60), (long long)(secs % 60),
+                (long long)(t / 1000000 % 1000));
   t += 1700000;
   std::string s = head;
   s += kLevels[rng() % 6];
@@ -93,19 +97,21 @@ std::string TextLine(std::mt19937_64& rng, int64_t& t) {
 }
 
 std::string ZipkinSpan(std::mt19937_64& rng, int64_t& t) {
-  std::string s = R"({"traceId":")" + Hex(rng, 32) + R"(","id":")" + Hex(rng, 16) + R"(","parentId":")" +
-                  Hex(rng, 16) + R"(","kind":"SERVER","name":"get )" + kRoutes[rng() % 8] +
-                  R"(","timestamp":)" + std::to_string(t / 1000) + R"(,"duration":)" +
-                  std::to_string(rng() % 100000) + R"(,"localEndpoint":{"serviceName":")" +
-                  kServices[rng() % 8] + R"(","ipv4":"10.0.0.)" + std::to_string(rng() % 256) +
+  std::string s = R"({"traceId":")" + Hex(rng, 32) + R"(","id":")" + Hex(rng, 16) +
+                  R"(","parentId":")" + Hex(rng, 16) + R"(","kind":"SERVER","name":"get )" +
+                  kRoutes[rng() % 8] + R"(","timestamp":)" + std::to_string(t / 1000) +
+                  R"(,"duration":)" + std::to_string(rng() % 100000) +
+                  R"(,"localEndpoint":{"serviceName":")" + kServices[rng() % 8] +
+                  R"(","ipv4":"10.0.0.)" + std::to_string(rng() % 256) +
                   R"("},"tags":{"http.method":"GET","http.status_code":"200"}})";
   t += 1000;
   return s;
 }
 
 std::string PromLine(std::mt19937_64& rng, int64_t& t) {
-  std::string s = "http_server_requests_seconds_count{service=\"" + std::string(kServices[rng() % 8]) +
-                  "\",pod=\"pod-" + Hex(rng, 8) + "\",route=\"" + kRoutes[rng() % 8] + "\",code=\"200\"} " +
+  std::string s = "http_server_requests_seconds_count{service=\"" +
+                  std::string(kServices[rng() % 8]) + "\",pod=\"pod-" + Hex(rng, 8) +
+                  "\",route=\"" + kRoutes[rng() % 8] + "\",code=\"200\"} " +
                   std::to_string(rng() % 100000) + " " + std::to_string(t / 1000000) + "\n";
   t += 1000000;
   return s;
@@ -113,10 +119,15 @@ std::string PromLine(std::mt19937_64& rng, int64_t& t) {
 
 std::string NezhaLogLine(std::mt19937_64& rng, int64_t& t) {
   std::string trace = Hex(rng, 32), span = Hex(rng, 16);
-  std::string s = "2023-01-29T08:42:22.383150913Z," + std::to_string(t) + ",10.0.0.1,ts-travel-service-64469b5b48-25zj6,server," +
-                  trace + "," + span + ",\"{\"\"log\"\":\"\"16:42:22.382 INFO  t.s.TravelServiceImpl#532 TraceID: " + trace +
-                  " SpanID: " + span + " [getRouteByRouteId][Get Route By Id][Route is: Route(id=" + Hex(rng, 8) +
-                  ", stations=[shanghai, suzhou], distances=[0, 50])]\\n\"\",\"\"stream\"\":\"\"stdout\"\",\"\"time\"\":\"\"2023-01-29T08:42:22.383150913Z\"\"}\"\n";
+  std::string s =
+      "2023-01-29T08:42:22.383150913Z," + std::to_string(t) +
+      ",10.0.0.1,ts-travel-service-64469b5b48-25zj6,server," + trace + "," + span +
+      ",\"{\"\"log\"\":\"\"16:42:22.382 INFO  t.s.TravelServiceImpl#532 TraceID: " + trace +
+      " SpanID: " + span +
+      " [getRouteByRouteId][Get Route By Id][Route is: Route(id=" + Hex(rng, 8) +
+      ", stations=[shanghai, suzhou], distances=[0, "
+      "50])]\\n\"\",\"\"stream\"\":\"\"stdout\"\",\"\"time\"\":\"\"2023-01-29T08:42:22."
+      "383150913Z\"\"}\"\n";
   t += 1000000;
   return s;
 }
@@ -138,10 +149,14 @@ int Gen(const std::string& kind, const std::string& path, double mb) {
   while (written < target) {
     chunk.clear();
     while (chunk.size() < (1 << 20)) {
-      if (kind == "otlp") chunk += OtlpLine(rng, t);
-      else if (kind == "text") chunk += TextLine(rng, t);
-      else if (kind == "prom") chunk += PromLine(rng, t);
-      else if (kind == "nezha-log") chunk += NezhaLogLine(rng, t);
+      if (kind == "otlp")
+        chunk += OtlpLine(rng, t);
+      else if (kind == "text")
+        chunk += TextLine(rng, t);
+      else if (kind == "prom")
+        chunk += PromLine(rng, t);
+      else if (kind == "nezha-log")
+        chunk += NezhaLogLine(rng, t);
       else if (kind == "zipkin") {
         if (!first) chunk += ",\n";
         first = false;
@@ -163,8 +178,10 @@ int Read(int argc, char** argv) {
   ingest::ReadOptions options;
   std::vector<std::string> paths;
   for (int i = 2; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--format") == 0 && i + 1 < argc) options.format = argv[++i];
-    else paths.push_back(argv[i]);
+    if (std::strcmp(argv[i], "--format") == 0 && i + 1 < argc)
+      options.format = argv[++i];
+    else
+      paths.push_back(argv[i]);
   }
   uint64_t records = 0;
   double t0 = CpuSeconds();
@@ -178,9 +195,11 @@ int Read(int argc, char** argv) {
   for (const auto& f : r->files) bytes += f.bytes;
   std::string format = r->files.empty() ? "" : r->files[0].format;
   if (r->files.size() > 1) format = "mixed (" + std::to_string(r->files.size()) + " files)";
-  std::printf("%-22s %9.1f MB %11llu records %7.2f s %8.0f MB/s %11.0f records/s  peak RSS %6.0f MB  rejects %llu\n",
-              format.c_str(), bytes / 1e6, (unsigned long long)records, secs, bytes / 1e6 / secs,
-              records / secs, PeakRssMb(), (unsigned long long)r->rejected.count);
+  std::printf(
+      "%-22s %9.1f MB %11llu records %7.2f s %8.0f MB/s %11.0f records/s  peak RSS %6.0f MB  "
+      "rejects %llu\n",
+      format.c_str(), bytes / 1e6, (unsigned long long)records, secs, bytes / 1e6 / secs,
+      records / secs, PeakRssMb(), (unsigned long long)r->rejected.count);
   return 0;
 }
 
@@ -197,16 +216,18 @@ int Lines(const char* path) {
     bytes += line.size() + 1;
   }
   double secs = CpuSeconds() - t0;
-  std::printf("%-22s %9.1f MB %11llu lines   %7.2f s %8.0f MB/s %11.0f lines/s    peak RSS %6.0f MB\n",
-              "line splitting", bytes / 1e6, (unsigned long long)lines, secs, bytes / 1e6 / secs,
-              lines / secs, PeakRssMb());
+  std::printf(
+      "%-22s %9.1f MB %11llu lines   %7.2f s %8.0f MB/s %11.0f lines/s    peak RSS %6.0f MB\n",
+      "line splitting", bytes / 1e6, (unsigned long long)lines, secs, bytes / 1e6 / secs,
+      lines / secs, PeakRssMb());
   return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc >= 5 && std::strcmp(argv[1], "gen") == 0) return Gen(argv[2], argv[3], std::atof(argv[4]));
+  if (argc >= 5 && std::strcmp(argv[1], "gen") == 0)
+    return Gen(argv[2], argv[3], std::atof(argv[4]));
   if (argc >= 3 && std::strcmp(argv[1], "read") == 0) return Read(argc, argv);
   if (argc == 3 && std::strcmp(argv[1], "lines") == 0) return Lines(argv[2]);
   std::fprintf(stderr,
