@@ -11,6 +11,7 @@ using EvalRegistration = void (*)(CLI::App&, Globals&);
 constexpr EvalRegistration kEvals[] = {
     nullptr,
     RegisterEvalHdfsSessions,
+    RegisterEvalTraceInjection,
 };
 
 }  // namespace

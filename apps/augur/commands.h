@@ -24,5 +24,6 @@ void RegisterEval(CLI::App& app, Globals& g);
 
 // `augur eval` subcommands (registered in cmd_eval.cpp), each in cmd_eval_<name>.cpp.
 void RegisterEvalHdfsSessions(CLI::App& eval, Globals& g);
+void RegisterEvalTraceInjection(CLI::App& eval, Globals& g);
 
 }  // namespace augur::app
