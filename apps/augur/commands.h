@@ -19,10 +19,12 @@ constexpr int kExitRejected = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitUnreadable = 3;
 
+void RegisterInspect(CLI::App& app, Globals& g);
 void RegisterVersion(CLI::App& app, Globals& g);
 void RegisterEval(CLI::App& app, Globals& g);
 
 // `augur eval` subcommands (registered in cmd_eval.cpp), each in cmd_eval_<name>.cpp.
+void RegisterEvalLoghub(CLI::App& eval, Globals& g);
 void RegisterEvalHdfsSessions(CLI::App& eval, Globals& g);
 void RegisterEvalTraceInjection(CLI::App& eval, Globals& g);
 
