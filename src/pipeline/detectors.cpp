@@ -1,6 +1,9 @@
 #include "pipeline/detectors.h"
 
 #include "detect/deviation_detector.h"
+#ifdef AUGUR_HAVE_TORCH
+#include "learn/torch/sequence_detectors.h"
+#endif
 
 namespace augur::pipeline {
 
@@ -11,6 +14,14 @@ const std::vector<DetectorFactory>& DetectorFactories() {
        [] { return std::unique_ptr<detect::Detector>(new detect::MetricDeviationDetector()); }},
       {"span_deviation", "span error rate and latency per service against their normal range",
        [] { return std::unique_ptr<detect::Detector>(new detect::SpanDeviationDetector()); }},
+#ifdef AUGUR_HAVE_TORCH
+      {"next_key",
+       "next-key LSTM over each service's log and trace-event keys: unexpected-key rate per "
+       "interval",
+       [] { return std::unique_ptr<detect::Detector>(new learn::NextKeyDetector()); }},
+      {"trace_lstm", "multimodal LSTM over traces: unexpected execution paths and slow calls",
+       [] { return std::unique_ptr<detect::Detector>(new learn::TraceLstmDetector()); }},
+#endif
   };
   return kFactories;
 }

@@ -18,7 +18,9 @@ struct Tally {
   int rt_n = 0, rt = 0;
 };
 
-double Ratio(int a, int b) { return b ? (double)a / b : 0; }
+double Ratio(int a, int b) {
+  return b ? (double)a / b : 0;
+}
 
 // Structural verdict at top-k under a probability floor (0 = none).
 bool Structural(const TraceScore& s, int k, double floor) {
@@ -53,7 +55,8 @@ std::vector<InjectionBucket> Buckets(const std::vector<std::pair<std::string, Ta
   std::vector<InjectionBucket> out;
   for (const auto& [name, t] : named) {
     if (t.n == 0 && t.rt_n == 0) continue;
-    out.push_back({name, t.n, t.rt_n, Ratio(t.k1, t.n), Ratio(t.k3, t.n), Ratio(t.k5, t.n), Ratio(t.rt, t.rt_n)});
+    out.push_back({name, t.n, t.rt_n, Ratio(t.k1, t.n), Ratio(t.k3, t.n), Ratio(t.k5, t.n),
+                   Ratio(t.rt, t.rt_n)});
   }
   return out;
 }
@@ -83,7 +86,8 @@ std::vector<std::pair<TimeNs, TimeNs>> NezhaFaultWindows(const std::string& dir,
   return out;
 }
 
-Result<TraceInjectionResult> EvalTraceInjection(const std::vector<Span>& spans, const TraceInjectionOptions& o) {
+Result<TraceInjectionResult> EvalTraceInjection(const std::vector<Span>& spans,
+                                                const TraceInjectionOptions& o) {
   if (Status s = o.model.Validate(); !s) return s;
   std::vector<TimeNs> starts;
   auto all = TracesFromSpans(spans, &starts);
@@ -92,11 +96,14 @@ Result<TraceInjectionResult> EvalTraceInjection(const std::vector<Span>& spans, 
   for (size_t i = 0; i < all.size(); ++i) {
     bool out = false;
     for (const auto& [a, b] : o.exclude) out |= starts[i] >= a && starts[i] < b;
-    if (out) ++r.excluded;
-    else if (!all[i].empty()) clean.push_back(std::move(all[i]));
+    if (out)
+      ++r.excluded;
+    else if (!all[i].empty())
+      clean.push_back(std::move(all[i]));
   }
   if (clean.size() < 20)
-    return Result<TraceInjectionResult>::Error("trace-injection: only " + std::to_string(clean.size()) +
+    return Result<TraceInjectionResult>::Error("trace-injection: only " +
+                                               std::to_string(clean.size()) +
                                                " clean traces; need at least 20");
   size_t n_tr = (size_t)(clean.size() * o.train_fraction);
   size_t n_va = (size_t)(clean.size() * o.validation_fraction);
@@ -150,15 +157,20 @@ Result<TraceInjectionResult> EvalTraceInjection(const std::vector<Span>& spans, 
     if (!s.anomalous() || r.false_alarms.size() >= 8) continue;
     size_t worst = 0;
     for (size_t j = 0; j < s.events.size(); ++j)
-      if (s.structural ? s.events[j].rank > s.events[worst].rank : s.events[j].rt_z > s.events[worst].rt_z) worst = j;
+      if (s.structural ? s.events[j].rank > s.events[worst].rank
+                       : s.events[j].rt_z > s.events[worst].rt_z)
+        worst = j;
     std::string what = worst < test[i].size() ? test[i][worst].label : "<end>";
-    std::string line = fmt::format("trace of {} events, event {} \"{}\": ", test[i].size(), worst, what);
+    std::string line =
+        fmt::format("trace of {} events, event {} \"{}\": ", test[i].size(), worst, what);
     if (s.structural) {
       TraceSequence prefix(test[i].begin(), test[i].begin() + std::min(worst, test[i].size()));
       line += fmt::format("rank {}; expected", s.events[worst].rank);
-      for (const auto& [l, p] : model.PredictNext(prefix, 3)) line += fmt::format(" \"{}\" {:.2f}", l, p);
+      for (const auto& [l, p] : model.PredictNext(prefix, 3))
+        line += fmt::format(" \"{}\" {:.2f}", l, p);
     } else {
-      line += fmt::format("response time {:.0f} us, error z {:.1f}", test[i][worst].response_time, s.events[worst].rt_z);
+      line += fmt::format("response time {:.0f} us, error z {:.1f}", test[i][worst].response_time,
+                          s.events[worst].rt_z);
     }
     r.false_alarms.push_back(line);
   }
@@ -178,7 +190,8 @@ Result<TraceInjectionResult> EvalTraceInjection(const std::vector<Span>& spans, 
     TraceSequence a = t;
     int orig = model.LabelId(a[i].label);
     int pick = orig;
-    while (pick == orig && n_labels > 3) pick = std::uniform_int_distribution<int>(2, n_labels - 1)(rng);
+    while (pick == orig && n_labels > 3)
+      pick = std::uniform_int_distribution<int>(2, n_labels - 1)(rng);
     a[i].label = model.labels()[pick];
     structural.push_back(std::move(a));
     s_pos.push_back(i);
@@ -201,13 +214,15 @@ Result<TraceInjectionResult> EvalTraceInjection(const std::vector<Span>& spans, 
   };
   for (size_t i = 0; i < test.size(); ++i) {
     bool rt = r_pos[i] < rs[i].events.size() && rs[i].events[r_pos[i]].response_time;
-    for (Tally* t : {&total, &find(by_len, LengthBucket(test[i].size())), &find(by_pos, PositionBucket(s_pos[i]))}) {
+    for (Tally* t : {&total, &find(by_len, LengthBucket(test[i].size())),
+                     &find(by_pos, PositionBucket(s_pos[i]))}) {
       t->n++;
       t->k1 += Structural(ss[i], 1, r.min_probability);
       t->k3 += Structural(ss[i], 3, r.min_probability);
       t->k5 += Structural(ss[i], 5, r.min_probability);
     }
-    for (Tally* t : {&total, &find(by_len, LengthBucket(test[i].size())), &find(by_pos, PositionBucket(r_pos[i]))}) {
+    for (Tally* t : {&total, &find(by_len, LengthBucket(test[i].size())),
+                     &find(by_pos, PositionBucket(r_pos[i]))}) {
       t->rt_n++;
       t->rt += rt;
     }
@@ -231,18 +246,21 @@ Result<TraceInjectionResult> EvalTraceInjection(const std::vector<Span>& spans, 
   r.by_position = Buckets(by_pos);
 
   // Seed 002 III-D on the first few test traces, after their third event.
-  for (size_t i = 0; i < test.size() && r.relations.size() < 5; i += std::max<size_t>(1, test.size() / 5)) {
+  for (size_t i = 0; i < test.size() && r.relations.size() < 5;
+       i += std::max<size_t>(1, test.size() / 5)) {
     if (test[i].size() < 4) continue;
     TraceSequence prefix(test[i].begin(), test[i].begin() + 3);
     auto rel = model.Relation(prefix, 2);
     if (rel.candidates.empty()) continue;
     std::string line = "after \"" + prefix.back().label + "\": ";
-    if (rel.dependent) line += "\"" + rel.candidates[0].first + "\" dependent";
+    if (rel.dependent)
+      line += "\"" + rel.candidates[0].first + "\" dependent";
     else if (!rel.concurrent.empty())
-      line += "\"" + rel.concurrent[0].first + "\" and \"" + rel.concurrent[0].second + "\" concurrent";
+      line +=
+          "\"" + rel.concurrent[0].first + "\" and \"" + rel.concurrent[0].second + "\" concurrent";
     else
-      line += "\"" + rel.candidates[0].first + "\" or \"" + (rel.candidates.size() > 1 ? rel.candidates[1].first : "") +
-              "\" (alternatives)";
+      line += "\"" + rel.candidates[0].first + "\" or \"" +
+              (rel.candidates.size() > 1 ? rel.candidates[1].first : "") + "\" (alternatives)";
     r.relations.push_back(line);
   }
   return r;

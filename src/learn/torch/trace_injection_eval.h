@@ -1,7 +1,7 @@
 // Seed 002's evaluation on real traces (`augur eval trace-injection`): train the multimodal trace
-// model on clean traces, then inject a wrong label or a slow response into held-out traces and count
-// how many the model flags, next to the false-positive rate on the same traces left clean.
-// A plain header (no torch includes).
+// model on clean traces, then inject a wrong label or a slow response into held-out traces and
+// count how many the model flags, next to the false-positive rate on the same traces left clean. A
+// plain header (no torch includes).
 #pragma once
 
 #include <string>
@@ -23,8 +23,8 @@ struct TraceInjectionOptions {
   // Time ranges (e.g. fault windows) whose traces are left out: they are not known to be clean.
   std::vector<std::pair<TimeNs, TimeNs>> exclude;
   // Response-time bound: the confidence of the per-label Gaussian interval is raised on the
-  // validation traces until at most this share of clean traces gets a response-time flag (a trace of
-  // 100 events at 95 % per event would almost always be flagged). 0 keeps model.rt_confidence.
+  // validation traces until at most this share of clean traces gets a response-time flag (a trace
+  // of 100 events at 95 % per event would almost always be flagged). 0 keeps model.rt_confidence.
   double target_fpr = 0.02;
   // Likewise for the structural rule at k = 3: the largest probability floor (see
   // TraceModelConfig::min_probability) whose validation false-positive rate stays within this.
@@ -39,15 +39,15 @@ struct InjectionBucket {
 };
 
 struct TraceInjectionResult {
-  double k1 = 0, k3 = 0, k5 = 0;       // structural detection accuracy at top-k
-  double response_time = 0;            // response-time detection accuracy
-  double false_positive_rate = 0;      // clean test traces flagged (structural at k=3 or response time)
+  double k1 = 0, k3 = 0, k5 = 0;   // structural detection accuracy at top-k
+  double response_time = 0;        // response-time detection accuracy
+  double false_positive_rate = 0;  // clean test traces flagged (structural at k=3 or response time)
   double fpr_structural = 0, fpr_response_time = 0;
-  int traces = 0;                      // held-out test traces (each injected once per kind)
+  int traces = 0;  // held-out test traces (each injected once per kind)
   int train_traces = 0, excluded = 0, labels = 0;
-  double rt_confidence = 0;            // per-event confidence chosen on validation
-  double rt_z = 1.959964;              // the same as a bound in deviations
-  double min_probability = 0;          // structural probability floor chosen on validation
+  double rt_confidence = 0;    // per-event confidence chosen on validation
+  double rt_z = 1.959964;      // the same as a bound in deviations
+  double min_probability = 0;  // structural probability floor chosen on validation
   // The seed's literal rule (95 % per event) for comparison: its accuracy and false-positive rate.
   double response_time_at_95 = 0, fpr_response_time_at_95 = 0;
   TraceTrainReport train;
@@ -58,7 +58,8 @@ struct TraceInjectionResult {
   std::vector<std::string> false_alarms;
 };
 
-Result<TraceInjectionResult> EvalTraceInjection(const std::vector<Span>& spans, const TraceInjectionOptions& options);
+Result<TraceInjectionResult> EvalTraceInjection(const std::vector<Span>& spans,
+                                                const TraceInjectionOptions& options);
 
 // Nezha's fault list (rca_data/*/*fault_list.json under `dir`): [inject_time, inject_time + after).
 std::vector<std::pair<TimeNs, TimeNs>> NezhaFaultWindows(const std::string& dir, TimeNs after);

@@ -22,14 +22,18 @@ namespace {
 struct TraceNetImpl : torch::nn::Module {
   TraceNetImpl(int labels, int embed, int hidden)
       : emb(register_module("emb", torch::nn::Embedding(labels, embed))),
-        label_lstm(register_module("label_lstm",
-                                   torch::nn::LSTM(torch::nn::LSTMOptions(embed, hidden).batch_first(true)))),
-        rt_lstm(register_module("rt_lstm", torch::nn::LSTM(torch::nn::LSTMOptions(1, hidden / 2).batch_first(true)))),
-        joint(register_module("joint",
-                              torch::nn::LSTM(torch::nn::LSTMOptions(hidden + hidden / 2, hidden).batch_first(true)))),
+        label_lstm(register_module(
+            "label_lstm",
+            torch::nn::LSTM(torch::nn::LSTMOptions(embed, hidden).batch_first(true)))),
+        rt_lstm(register_module(
+            "rt_lstm", torch::nn::LSTM(torch::nn::LSTMOptions(1, hidden / 2).batch_first(true)))),
+        joint(register_module(
+            "joint", torch::nn::LSTM(
+                         torch::nn::LSTMOptions(hidden + hidden / 2, hidden).batch_first(true)))),
         label_out(register_module("label_out", torch::nn::Linear(hidden, labels))),
         rt_out(register_module("rt_out", torch::nn::Linear(hidden, 1))) {}
-  // x: [N, T] previous labels, r: [N, T] previous scaled times → logits [N, T, labels], times [N, T].
+  // x: [N, T] previous labels, r: [N, T] previous scaled times → logits [N, T, labels], times [N,
+  // T].
   std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x, const torch::Tensor& r) {
     auto a = std::get<0>(label_lstm->forward(emb->forward(x)));
     auto b = std::get<0>(rt_lstm->forward(r.unsqueeze(-1)));
@@ -42,7 +46,9 @@ struct TraceNetImpl : torch::nn::Module {
 };
 TORCH_MODULE(TraceNet);
 
-bool IsHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool IsHex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 
 // Two-sided normal quantile for a confidence level (0.95 → 1.96), by bisection on erf.
 double NormalZ(double confidence) {
@@ -57,17 +63,21 @@ double NormalZ(double confidence) {
 struct Encoded {
   std::vector<int> ids;
   std::vector<float> rts;
-  bool truncated = false;  // longer than max_length: its end is not observed, so not predicted either
+  bool truncated =
+      false;  // longer than max_length: its end is not observed, so not predicted either
 };
 
 }  // namespace
 
 std::string MaskIds(std::string_view text) {
-  // A token (run between separators) that holds a digit and is made of hex digits and dashes, or any
-  // token of digits, is an id.
+  // A token (run between separators) that holds a digit and is made of hex digits and dashes, or
+  // any token of digits, is an id.
   std::string out;
   size_t i = 0;
-  auto sep = [](char c) { return c == '/' || c == '?' || c == '&' || c == '=' || c == ' ' || c == '.' || c == ':' || c == ','; };
+  auto sep = [](char c) {
+    return c == '/' || c == '?' || c == '&' || c == '=' || c == ' ' || c == '.' || c == ':' ||
+           c == ',';
+  };
   while (i < text.size()) {
     if (sep(text[i])) {
       out += text[i++];
@@ -82,8 +92,10 @@ std::string MaskIds(std::string_view text) {
       ++j;
     }
     std::string_view tok = text.substr(i, j - i);
-    if (digit && (hexish || tok.size() >= 16)) out += "<*>";
-    else out += tok;
+    if (digit && (hexish || tok.size() >= 16))
+      out += "<*>";
+    else
+      out += tok;
     i = j;
   }
   return out;
@@ -91,7 +103,8 @@ std::string MaskIds(std::string_view text) {
 
 std::string SpanLabel(const Span& span) {
   std::string pattern;
-  if (!span.http_route.empty()) pattern = span.http_route;
+  if (!span.http_route.empty())
+    pattern = span.http_route;
   else if (!span.http_url.empty()) {
     std::string_view u = span.http_url;
     size_t scheme = u.find("://");
@@ -101,12 +114,13 @@ std::string SpanLabel(const Span& span) {
     }
     size_t q = u.find('?');
     pattern = MaskIds(u.substr(0, q));
-  } else pattern = MaskIds(span.name);
+  } else
+    pattern = MaskIds(span.name);
   return std::to_string(span.http_status_code) + " " + span.service + " " + pattern;
 }
 
-std::vector<TraceSequence> TracesFromSpans(const std::vector<Span>& spans, std::vector<TimeNs>* starts,
-                                           std::vector<TraceId>* ids) {
+std::vector<TraceSequence> TracesFromSpans(const std::vector<Span>& spans,
+                                           std::vector<TimeNs>* starts, std::vector<TraceId>* ids) {
   std::unordered_map<TraceId, std::vector<const Span*>, TraceIdHash> by_trace;
   for (const auto& s : spans) by_trace[s.trace_id].push_back(&s);
   struct Built {
@@ -125,8 +139,10 @@ std::vector<TraceSequence> TracesFromSpans(const std::vector<Span>& spans, std::
     for (const Span* s : list) present[s->span_id.value] = true;
     std::vector<const Span*> roots;
     for (const Span* s : list) {
-      if (s->is_root() || !present.count(s->parent_id.value)) roots.push_back(s);
-      else children[s->parent_id.value].push_back(s);
+      if (s->is_root() || !present.count(s->parent_id.value))
+        roots.push_back(s);
+      else
+        children[s->parent_id.value].push_back(s);
     }
     Built b{list.front()->start, tid, {}};
     // Iterative depth-first walk (traces can be deep); children are already in start order.
@@ -141,8 +157,9 @@ std::vector<TraceSequence> TracesFromSpans(const std::vector<Span>& spans, std::
     }
     built.push_back(std::move(b));
   }
-  std::sort(built.begin(), built.end(),
-            [](const Built& a, const Built& b) { return a.start != b.start ? a.start < b.start : a.id < b.id; });
+  std::sort(built.begin(), built.end(), [](const Built& a, const Built& b) {
+    return a.start != b.start ? a.start < b.start : a.id < b.id;
+  });
   std::vector<TraceSequence> out;
   out.reserve(built.size());
   for (auto& b : built) {
@@ -155,11 +172,14 @@ std::vector<TraceSequence> TracesFromSpans(const std::vector<Span>& spans, std::
 
 Status TraceModelConfig::Validate() const {
   if (max_labels < 1) return Status::Error("trace model: max_labels must be >= 1");
-  if (max_length < 1 || max_length > 100000) return Status::Error("trace model: max_length must be in 1..100000");
+  if (max_length < 1 || max_length > 100000)
+    return Status::Error("trace model: max_length must be in 1..100000");
   if (embed < 1 || hidden < 2) return Status::Error("trace model: embed >= 1 and hidden >= 2");
   if (top_k < 1) return Status::Error("trace model: top_k must be >= 1");
-  if (rt_confidence <= 0 || rt_confidence >= 1) return Status::Error("trace model: rt_confidence must be in (0, 1)");
-  if (max_epochs < 1 || patience < 1 || batch < 1) return Status::Error("trace model: epochs, patience, batch must be >= 1");
+  if (rt_confidence <= 0 || rt_confidence >= 1)
+    return Status::Error("trace model: rt_confidence must be in (0, 1)");
+  if (max_epochs < 1 || patience < 1 || batch < 1)
+    return Status::Error("trace model: epochs, patience, batch must be >= 1");
   if (validation_fraction < 0 || validation_fraction >= 1)
     return Status::Error("trace model: validation_fraction must be in [0, 1)");
   return Status::Ok();
@@ -237,27 +257,42 @@ TraceModel::TraceModel() : impl_(std::make_unique<Impl>()) {}
 TraceModel::~TraceModel() = default;
 TraceModel::TraceModel(TraceModel&&) noexcept = default;
 TraceModel& TraceModel::operator=(TraceModel&&) noexcept = default;
-bool TraceModel::trained() const { return !impl_->net.is_empty(); }
-const TraceModelConfig& TraceModel::config() const { return impl_->config; }
-void TraceModel::SetTopK(int k) { impl_->config.top_k = std::max(1, k); }
+bool TraceModel::trained() const {
+  return !impl_->net.is_empty();
+}
+const TraceModelConfig& TraceModel::config() const {
+  return impl_->config;
+}
+void TraceModel::SetTopK(int k) {
+  impl_->config.top_k = std::max(1, k);
+}
 void TraceModel::SetRtZ(double z) {
   if (z > 0) impl_->z = z;
 }
-double TraceModel::rt_z() const { return impl_->z; }
-void TraceModel::SetMinProbability(double p) { impl_->config.min_probability = std::clamp(p, 0.0, 1.0); }
+double TraceModel::rt_z() const {
+  return impl_->z;
+}
+void TraceModel::SetMinProbability(double p) {
+  impl_->config.min_probability = std::clamp(p, 0.0, 1.0);
+}
 void TraceModel::SetRtConfidence(double c) {
   if (c <= 0 || c >= 1) return;
   impl_->config.rt_confidence = c;
   impl_->z = NormalZ(c);
 }
-int TraceModel::LabelId(const std::string& label) const { return impl_->Id(label); }
-const std::vector<std::string>& TraceModel::labels() const { return impl_->labels; }
+int TraceModel::LabelId(const std::string& label) const {
+  return impl_->Id(label);
+}
+const std::vector<std::string>& TraceModel::labels() const {
+  return impl_->labels;
+}
 std::pair<double, double> TraceModel::Range(int label) const {
   if (label < 0 || label >= (int)impl_->lo.size()) return {0, 0};
   return {impl_->lo[label], impl_->hi[label]};
 }
 
-Result<TraceTrainReport> TraceModel::Train(const std::vector<TraceSequence>& traces, const TraceModelConfig& config) {
+Result<TraceTrainReport> TraceModel::Train(const std::vector<TraceSequence>& traces,
+                                           const TraceModelConfig& config) {
   std::mt19937_64 rng(config.seed);
   std::vector<size_t> order(traces.size());
   std::iota(order.begin(), order.end(), 0);
@@ -269,11 +304,13 @@ Result<TraceTrainReport> TraceModel::Train(const std::vector<TraceSequence>& tra
 }
 
 Result<TraceTrainReport> TraceModel::Train(const std::vector<TraceSequence>& train,
-                                           const std::vector<TraceSequence>& val, const TraceModelConfig& config) {
+                                           const std::vector<TraceSequence>& val,
+                                           const TraceModelConfig& config) {
   if (Status s = config.Validate(); !s) return s;
   size_t nonempty = 0;
   for (const auto& t : train) nonempty += !t.empty();
-  if (nonempty == 0) return Result<TraceTrainReport>::Error("trace model: no non-empty training traces");
+  if (nonempty == 0)
+    return Result<TraceTrainReport>::Error("trace model: no non-empty training traces");
   auto started = std::chrono::steady_clock::now();
   if (config.threads > 0) torch::set_num_threads(config.threads);
   torch::manual_seed(config.seed);
@@ -288,7 +325,8 @@ Result<TraceTrainReport> TraceModel::Train(const std::vector<TraceSequence>& tra
   for (const auto& t : train)
     for (size_t i = 0; i < std::min<size_t>(t.size(), config.max_length); ++i) counts[t[i].label]++;
   std::vector<std::pair<std::string, size_t>> by_count(counts.begin(), counts.end());
-  std::stable_sort(by_count.begin(), by_count.end(), [](auto& a, auto& b) { return a.second > b.second; });
+  std::stable_sort(by_count.begin(), by_count.end(),
+                   [](auto& a, auto& b) { return a.second > b.second; });
   for (size_t i = 0; i < by_count.size() && (int)i < config.max_labels; ++i) {
     m.ids[by_count[i].first] = (int)m.labels.size();
     m.labels.push_back(by_count[i].first);
@@ -314,22 +352,25 @@ Result<TraceTrainReport> TraceModel::Train(const std::vector<TraceSequence>& tra
   // Batches of similar length waste less work on padding.
   std::vector<size_t> by_len(tr.size());
   std::iota(by_len.begin(), by_len.end(), 0);
-  std::stable_sort(by_len.begin(), by_len.end(), [&](size_t a, size_t b) { return tr[a].ids.size() < tr[b].ids.size(); });
+  std::stable_sort(by_len.begin(), by_len.end(),
+                   [&](size_t a, size_t b) { return tr[a].ids.size() < tr[b].ids.size(); });
   std::vector<std::vector<const Encoded*>> batches;
   for (size_t b = 0; b < by_len.size(); b += config.batch) {
     batches.emplace_back();
-    for (size_t i = b; i < std::min(by_len.size(), b + config.batch); ++i) batches.back().push_back(&tr[by_len[i]]);
+    for (size_t i = b; i < std::min(by_len.size(), b + config.batch); ++i)
+      batches.back().push_back(&tr[by_len[i]]);
   }
   std::vector<const Encoded*> vptr;
   for (auto& e : va) vptr.push_back(&e);
-  std::sort(vptr.begin(), vptr.end(), [](auto* a, auto* b) { return a->ids.size() < b->ids.size(); });
+  std::sort(vptr.begin(), vptr.end(),
+            [](auto* a, auto* b) { return a->ids.size() < b->ids.size(); });
 
   TraceTrainReport rep;
   rep.train_traces = tr.size();
   rep.validation_traces = va.size();
   rep.labels = L - 2;
-  LogInfo("trace model: {} training traces, {} for validation, {} labels (top {} kept)", tr.size(), va.size(),
-          counts.size(), rep.labels);
+  LogInfo("trace model: {} training traces, {} for validation, {} labels (top {} kept)", tr.size(),
+          va.size(), counts.size(), rep.labels);
   m.net = TraceNet((int)L, config.embed, config.hidden);
   torch::optim::Adam opt(m.net->parameters(), torch::optim::AdamOptions(config.learning_rate));
   auto eval_loss = [&](const std::vector<const Encoded*>& set) {
@@ -337,7 +378,8 @@ Result<TraceTrainReport> TraceModel::Train(const std::vector<TraceSequence>& tra
     double sum = 0;
     size_t n = 0;
     for (size_t b = 0; b < set.size(); b += 256) {
-      std::vector<const Encoded*> chunk(set.begin() + b, set.begin() + std::min(set.size(), b + 256));
+      std::vector<const Encoded*> chunk(set.begin() + b,
+                                        set.begin() + std::min(set.size(), b + 256));
       sum += m.Loss(chunk).item<double>() * chunk.size();
       n += chunk.size();
     }
@@ -399,8 +441,8 @@ Result<TraceTrainReport> TraceModel::Train(const std::vector<TraceSequence>& tra
       cnt[e.ids[j]] += 1;
     }
   }
-  // Labels seen fewer than 10 times borrow the pooled Gaussian; a floor on the deviation keeps a label
-  // whose errors were all alike from flagging every tiny wobble.
+  // Labels seen fewer than 10 times borrow the pooled Gaussian; a floor on the deviation keeps a
+  // label whose errors were all alike from flagging every tiny wobble.
   double p1 = 0, p2 = 0, pc = 0;
   for (size_t l = 0; l < L; ++l) p1 += s1[l], p2 += s2[l], pc += cnt[l];
   double pooled_mean = pc > 0 ? p1 / pc : 0;
@@ -431,7 +473,8 @@ std::vector<TraceScore> TraceModel::Score(const std::vector<TraceSequence>& trac
   for (const auto& t : traces) enc.push_back(m.Encode(t));
   std::vector<size_t> order(traces.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return enc[a].ids.size() < enc[b].ids.size(); });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return enc[a].ids.size() < enc[b].ids.size(); });
   const size_t batch = 256;
   for (size_t b = 0; b < order.size(); b += batch) {
     std::vector<const Encoded*> chunk;
@@ -455,8 +498,8 @@ std::vector<TraceScore> TraceModel::Score(const std::vector<TraceSequence>& trac
         TraceEventScore& ev = s.events[j];
         ev.rank = (int)ra[c][j];
         ev.probability = pa[c][j][0];
-        ev.structural = ev.rank >= m.config.top_k &&
-                        (m.config.min_probability <= 0 || ev.probability < m.config.min_probability);
+        ev.structural = ev.rank >= m.config.top_k && (m.config.min_probability <= 0 ||
+                                                      ev.probability < m.config.min_probability);
         if (j < n) {
           int id = e.ids[j];
           ev.rt_error = ea[c][j];
@@ -475,9 +518,12 @@ std::vector<TraceScore> TraceModel::Score(const std::vector<TraceSequence>& trac
   return out;
 }
 
-TraceScore TraceModel::Score(const TraceSequence& trace) const { return Score(std::vector<TraceSequence>{trace})[0]; }
+TraceScore TraceModel::Score(const TraceSequence& trace) const {
+  return Score(std::vector<TraceSequence>{trace})[0];
+}
 
-std::vector<std::pair<std::string, float>> TraceModel::PredictNext(const TraceSequence& prefix, int k) const {
+std::vector<std::pair<std::string, float>> TraceModel::PredictNext(const TraceSequence& prefix,
+                                                                   int k) const {
   std::vector<std::pair<std::string, float>> out;
   if (!trained()) return out;
   const Impl& m = *impl_;
@@ -493,7 +539,8 @@ std::vector<std::pair<std::string, float>> TraceModel::PredictNext(const TraceSe
   return out;
 }
 
-NextEventRelation TraceModel::Relation(const TraceSequence& prefix, int k, double dependent_at) const {
+NextEventRelation TraceModel::Relation(const TraceSequence& prefix, int k,
+                                       double dependent_at) const {
   NextEventRelation rel;
   rel.candidates = PredictNext(prefix, k);
   if (rel.candidates.empty()) return rel;
@@ -515,14 +562,24 @@ NextEventRelation TraceModel::Relation(const TraceSequence& prefix, int k, doubl
   return rel;
 }
 
-Status TraceModel::Save(ModelBundle& bundle, const std::string& name, const TraceTrainReport& rep) const {
+Status TraceModel::Save(ModelBundle& bundle, const std::string& name,
+                        const TraceTrainReport& rep) const {
   if (!trained()) return Status::Error("trace model: nothing to save (not trained)");
   const Impl& m = *impl_;
   const auto& c = m.config;
-  nlohmann::json j = {{"max_labels", c.max_labels}, {"max_length", c.max_length}, {"embed", c.embed},
-                      {"hidden", c.hidden},         {"top_k", c.top_k},           {"rt_confidence", c.rt_confidence}, {"min_probability", c.min_probability}, {"rt_z", m.z},
-                      {"labels", m.labels},         {"lo", m.lo},                 {"hi", m.hi},
-                      {"err_mean", m.err_mean},     {"err_std", m.err_std}};
+  nlohmann::json j = {{"max_labels", c.max_labels},
+                      {"max_length", c.max_length},
+                      {"embed", c.embed},
+                      {"hidden", c.hidden},
+                      {"top_k", c.top_k},
+                      {"rt_confidence", c.rt_confidence},
+                      {"min_probability", c.min_probability},
+                      {"rt_z", m.z},
+                      {"labels", m.labels},
+                      {"lo", m.lo},
+                      {"hi", m.hi},
+                      {"err_mean", m.err_mean},
+                      {"err_std", m.err_std}};
   auto json_path = bundle.File(name + ".json");
   {
     std::ofstream out(json_path);
@@ -549,7 +606,8 @@ Status TraceModel::Save(ModelBundle& bundle, const std::string& name, const Trac
 
 Result<TraceModel> TraceModel::Load(const ModelBundle& bundle, const std::string& name) {
   if (!bundle.HasModel(name))
-    return Result<TraceModel>::Error(bundle.dir().string() + ": the bundle has no model '" + name + "'");
+    return Result<TraceModel>::Error(bundle.dir().string() + ": the bundle has no model '" + name +
+                                     "'");
   auto json_path = bundle.File(name + ".json");
   TraceModel model;
   Impl& m = *model.impl_;
@@ -571,11 +629,14 @@ Result<TraceModel> TraceModel::Load(const ModelBundle& bundle, const std::string
     m.err_mean = j.at("err_mean").get<std::vector<double>>();
     m.err_std = j.at("err_std").get<std::vector<double>>();
   } catch (const std::exception& e) {
-    return Result<TraceModel>::Error(json_path.string() + ": bad trace model description: " + e.what());
+    return Result<TraceModel>::Error(json_path.string() +
+                                     ": bad trace model description: " + e.what());
   }
-  if (Status s = m.config.Validate(); !s) return Result<TraceModel>::Error(json_path.string() + ": " + s.message());
+  if (Status s = m.config.Validate(); !s)
+    return Result<TraceModel>::Error(json_path.string() + ": " + s.message());
   size_t L = m.labels.size();
-  if (L < 2 || m.lo.size() != L || m.hi.size() != L || m.err_mean.size() != L || m.err_std.size() != L)
+  if (L < 2 || m.lo.size() != L || m.hi.size() != L || m.err_mean.size() != L ||
+      m.err_std.size() != L)
     return Result<TraceModel>::Error(json_path.string() + ": label tables disagree in size");
   for (size_t i = 2; i < L; ++i) m.ids[m.labels[i]] = (int)i;
   m.z = NormalZ(m.config.rt_confidence);
@@ -594,7 +655,8 @@ Result<TraceModel> TraceModel::Load(const ModelBundle& bundle, const std::string
     m.net->load(in);
     m.net->eval();
   } catch (const std::exception& e) {
-    return Result<TraceModel>::Error(pt_path.string() + ": cannot load weights: " + std::string(e.what()).substr(0, 300));
+    return Result<TraceModel>::Error(
+        pt_path.string() + ": cannot load weights: " + std::string(e.what()).substr(0, 300));
   }
   return model;
 }

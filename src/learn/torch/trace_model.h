@@ -1,6 +1,6 @@
 // The multimodal trace model of seed 002: span labels and response times of a trace, one LSTM per
-// modality joined at the second layer, predicting the next label (cross-entropy) and the next scaled
-// response time (squared error). A plain header (no torch includes).
+// modality joined at the second layer, predicting the next label (cross-entropy) and the next
+// scaled response time (squared error). A plain header (no torch includes).
 #pragma once
 
 #include <cstdint>
@@ -14,7 +14,8 @@
 
 namespace augur::learn {
 
-// One event of a trace: its label (HTTP status, service, URL pattern or operation) and response time.
+// One event of a trace: its label (HTTP status, service, URL pattern or operation) and response
+// time.
 struct TraceStep {
   std::string label;
   double response_time = 0;  // any unit; scaled per label inside the model
@@ -23,12 +24,14 @@ using TraceSequence = std::vector<TraceStep>;
 
 // "<status> <service> <pattern>": the URL path (or route, else operation name) with ids masked.
 std::string SpanLabel(const Span& span);
-// Digits, hex ids and UUIDs in a path or name become "<*>" ("/api/v1/orders/4f2a9c" → "/api/v1/orders/<*>").
+// Digits, hex ids and UUIDs in a path or name become "<*>" ("/api/v1/orders/4f2a9c" →
+// "/api/v1/orders/<*>").
 std::string MaskIds(std::string_view text);
 // Assembles spans into traces: spans grouped by trace id, ordered depth-first from the roots with
 // siblings by start time (the execution path), response time = span duration in microseconds.
 // Traces come out ordered by start time; `starts` (optional) receives each trace's start.
-std::vector<TraceSequence> TracesFromSpans(const std::vector<Span>& spans, std::vector<TimeNs>* starts = nullptr,
+std::vector<TraceSequence> TracesFromSpans(const std::vector<Span>& spans,
+                                           std::vector<TimeNs>* starts = nullptr,
                                            std::vector<TraceId>* ids = nullptr);
 
 struct TraceModelConfig {
@@ -36,8 +39,9 @@ struct TraceModelConfig {
   int max_length = 128;   // T_l: longer traces are truncated
   int embed = 32;
   int hidden = 64;
-  // Detection: a label outside the top-k predictions is a structural anomaly; a squared response-time
-  // error above the per-label Gaussian's upper `rt_confidence` bound is a response-time anomaly.
+  // Detection: a label outside the top-k predictions is a structural anomaly; a squared
+  // response-time error above the per-label Gaussian's upper `rt_confidence` bound is a
+  // response-time anomaly.
   int top_k = 3;
   // When > 0, a label outside the top-k is structural only if also less probable than this: where
   // users choose among more than k requests, each choice is normal though outside the top-k.
@@ -62,11 +66,11 @@ struct TraceTrainReport {
 };
 
 struct TraceEventScore {
-  int rank = 0;            // rank of the observed label among the predictions (0 = most probable)
-  float probability = 0;   // of the observed label
-  double rt_error = 0;     // squared error of the scaled response time
-  double rt_bound = 0;     // the per-label bound it is compared with
-  double rt_z = 0;         // (error - label mean) / label deviation
+  int rank = 0;           // rank of the observed label among the predictions (0 = most probable)
+  float probability = 0;  // of the observed label
+  double rt_error = 0;    // squared error of the scaled response time
+  double rt_bound = 0;    // the per-label bound it is compared with
+  double rt_z = 0;        // (error - label mean) / label deviation
   bool structural = false;
   bool response_time = false;
 };
@@ -98,8 +102,10 @@ class TraceModel {
   TraceModel(TraceModel&&) noexcept;
   TraceModel& operator=(TraceModel&&) noexcept;
 
-  Result<TraceTrainReport> Train(const std::vector<TraceSequence>& traces, const TraceModelConfig& config);
-  Result<TraceTrainReport> Train(const std::vector<TraceSequence>& train, const std::vector<TraceSequence>& validation,
+  Result<TraceTrainReport> Train(const std::vector<TraceSequence>& traces,
+                                 const TraceModelConfig& config);
+  Result<TraceTrainReport> Train(const std::vector<TraceSequence>& train,
+                                 const std::vector<TraceSequence>& validation,
                                  const TraceModelConfig& config);
   bool trained() const;
   const TraceModelConfig& config() const;
@@ -107,7 +113,8 @@ class TraceModel {
   void SetMinProbability(double p);
   // Confidence of the per-label Gaussian interval for response-time errors (0 < c < 1).
   void SetRtConfidence(double confidence);
-  // Same as a bound in deviations of the per-label Gaussian (for confidences too close to 1 for a double).
+  // Same as a bound in deviations of the per-label Gaussian (for confidences too close to 1 for a
+  // double).
   void SetRtZ(double z);
   double rt_z() const;
 
@@ -115,9 +122,10 @@ class TraceModel {
   TraceScore Score(const TraceSequence& trace) const;
   // The k most probable next labels after `prefix`.
   std::vector<std::pair<std::string, float>> PredictNext(const TraceSequence& prefix, int k) const;
-  NextEventRelation Relation(const TraceSequence& prefix, int k = 2, double dependent_at = 0.95) const;
+  NextEventRelation Relation(const TraceSequence& prefix, int k = 2,
+                             double dependent_at = 0.95) const;
 
-  int LabelId(const std::string& label) const;  // kOther when not in the top M
+  int LabelId(const std::string& label) const;     // kOther when not in the top M
   const std::vector<std::string>& labels() const;  // id → label ("!0", "other", ...)
   // Min-max range of a label's response time in training (both 0 when unknown).
   std::pair<double, double> Range(int label) const;
