@@ -20,8 +20,12 @@ constexpr int kExitUsage = 2;
 constexpr int kExitUnreadable = 3;
 
 void RegisterInspect(CLI::App& app, Globals& g);
+void RegisterTrain(CLI::App& app, Globals& g);
+void RegisterDetect(CLI::App& app, Globals& g);
+void RegisterIncidents(CLI::App& app, Globals& g);
 void RegisterVersion(CLI::App& app, Globals& g);
 void RegisterEval(CLI::App& app, Globals& g);
+void RegisterSimulate(CLI::App& app, Globals& g);
 
 // `augur eval` subcommands (registered in cmd_eval.cpp), each in cmd_eval_<name>.cpp.
 void RegisterEvalLoghub(CLI::App& eval, Globals& g);
