@@ -31,5 +31,6 @@ void RegisterSimulate(CLI::App& app, Globals& g);
 void RegisterEvalLoghub(CLI::App& eval, Globals& g);
 void RegisterEvalHdfsSessions(CLI::App& eval, Globals& g);
 void RegisterEvalTraceInjection(CLI::App& eval, Globals& g);
+void RegisterEvalNextKey(CLI::App& eval, Globals& g);
 
 }  // namespace augur::app

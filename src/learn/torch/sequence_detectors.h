@@ -73,8 +73,12 @@ class NextKeyDetector : public detect::Detector {
 struct TraceLstmDetectorConfig {
   TraceModelConfig model;
   TimeNs trace_idle = 30'000'000'000;  // a trace is complete when no span came for this long
-  size_t max_train_spans = 3'000'000;
-  TraceLstmDetectorConfig() { model.max_epochs = 30; }
+  // Training cost grows with spans x epochs x length: these bounds keep `augur train` in minutes.
+  size_t max_train_spans = 300'000;
+  TraceLstmDetectorConfig() {
+    model.max_epochs = 15;
+    model.max_length = 64;
+  }
   Status Validate() const { return model.Validate(); }
 };
 
