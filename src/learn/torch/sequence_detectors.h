@@ -23,13 +23,13 @@ struct NextKeyDetectorConfig {
   int min_keys = 5;                 // intervals with fewer keys are not judged
   double min_rate = 0.2;            // the alarm threshold is at least this rate...
   double sigmas = 4;                // ...and at least the training mean + sigmas deviations
-  size_t max_train_keys = 2'000'000;
+  size_t max_train_keys = 500'000;
   size_t chunk = 256;  // training streams are cut into chunks of this many keys
   NextKeyDetectorConfig() {
     model.end_token = false;  // streams have no end
     model.top_k = 0;
     model.threshold = 0.5;
-    model.max_epochs = 30;
+    model.max_epochs = 20;
   }
   Status Validate() const;
 };
@@ -74,9 +74,9 @@ struct TraceLstmDetectorConfig {
   TraceModelConfig model;
   TimeNs trace_idle = 30'000'000'000;  // a trace is complete when no span came for this long
   // Training cost grows with spans x epochs x length: these bounds keep `augur train` in minutes.
-  size_t max_train_spans = 300'000;
+  size_t max_train_spans = 100'000;
   TraceLstmDetectorConfig() {
-    model.max_epochs = 15;
+    model.max_epochs = 10;
     model.max_length = 64;
   }
   Status Validate() const { return model.Validate(); }
