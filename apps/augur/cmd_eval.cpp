@@ -10,6 +10,7 @@ using EvalRegistration = void (*)(CLI::App&, Globals&);
 // Every evaluation, one line each.
 constexpr EvalRegistration kEvals[] = {
     nullptr,
+    RegisterEvalLogWindows,
 };
 
 }  // namespace

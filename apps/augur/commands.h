@@ -23,5 +23,6 @@ void RegisterVersion(CLI::App& app, Globals& g);
 void RegisterEval(CLI::App& app, Globals& g);
 
 // `augur eval` subcommands (registered in cmd_eval.cpp), each in cmd_eval_<name>.cpp.
+void RegisterEvalLogWindows(CLI::App& eval, Globals& g);
 
 }  // namespace augur::app

@@ -1,0 +1,466 @@
+#include "pipeline/log_windows_eval.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "core/log.h"
+#include "core/service.h"
+#include "core/time.h"
+#include "learn/model_bundle.h"
+
+namespace augur::pipeline {
+namespace fs = std::filesystem;
+namespace {
+
+double Ratio(double a, double b) {
+  return b == 0 ? 0 : a / b;
+}
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// RFC 4180 rows (quoted fields, "" escapes, newlines inside quotes).
+std::vector<std::vector<std::string>> ParseCsv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> row;
+  std::string field;
+  bool quoted = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (quoted) {
+      if (c == '"') {
+        if (i + 1 < text.size() && text[i + 1] == '"') {
+          field.push_back('"');
+          ++i;
+        } else {
+          quoted = false;
+        }
+      } else {
+        field.push_back(c);
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      row.push_back(std::move(field));
+      field.clear();
+    } else if (c == '\n' || c == '\r') {
+      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      row.push_back(std::move(field));
+      field.clear();
+      rows.push_back(std::move(row));
+      row.clear();
+    } else {
+      field.push_back(c);
+    }
+  }
+  if (!field.empty() || !row.empty()) {
+    row.push_back(std::move(field));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+// Nezha log CSV: Timestamp,TimeUnixNano,Node,PodName,Container,TraceID,SpanID,Log.
+Status ReadNezhaLogs(const fs::path& file, std::vector<LogRecord>& out) {
+  auto rows = ParseCsv(ReadFile(file));
+  if (rows.empty()) return Status::Error(file.string() + ": empty log file");
+  const auto& h = rows[0];
+  auto col = [&](const char* name) -> int {
+    for (size_t i = 0; i < h.size(); ++i)
+      if (h[i] == name) return static_cast<int>(i);
+    return -1;
+  };
+  int t = col("TimeUnixNano"), pod = col("PodName"), log = col("Log");
+  if (t < 0 || pod < 0 || log < 0)
+    return Status::Error(file.string() +
+                         ":1: not a Nezha log CSV (needs TimeUnixNano, PodName, Log)");
+  uint64_t bad = 0;
+  for (size_t r = 1; r < rows.size(); ++r) {
+    const auto& row = rows[r];
+    if (row.size() <= static_cast<size_t>(std::max({t, pod, log}))) {
+      if (!(row.size() == 1 && row[0].empty())) ++bad;
+      continue;
+    }
+    LogRecord rec;
+    try {
+      rec.time = std::stoll(row[t]);
+    } catch (...) {
+      ++bad;
+      continue;
+    }
+    rec.instance = row[pod];
+    rec.service = ServiceFromPod(row[pod]);
+    rec.body = row[log];
+    out.push_back(std::move(rec));
+  }
+  if (bad) LogWarn("{}: {} malformed rows skipped", file.string(), bad);
+  return Status::Ok();
+}
+
+void SortByTime(std::vector<LogRecord>& v) {
+  std::stable_sort(v.begin(), v.end(),
+                   [](const LogRecord& a, const LogRecord& b) { return a.time < b.time; });
+}
+
+struct Runner {
+  const LogWindowsEvalOptions& opt;
+  LogWindowsEvalResult res;
+  fs::path bundle_dir;
+  std::unique_ptr<detect::LogLmDetector> det;
+  std::unique_ptr<std::ofstream> dump;
+
+  Status Train(const std::vector<LogRecord>& lines) {
+    det = std::make_unique<detect::LogLmDetector>(opt.config);
+    Batch b;
+    for (const auto& r : lines) {
+      b.logs.push_back(r);
+      if (b.logs.size() >= 8192) {
+        det->Learn(b);
+        b.clear();
+      }
+    }
+    det->Learn(b);
+    res.train_lines = lines.size();
+    bundle_dir = opt.save_bundle.empty()
+                     ? fs::temp_directory_path() / fmt::format("augur-log-lm-{}", ::getpid())
+                     : fs::path(opt.save_bundle);
+    auto bundle = learn::ModelBundle::Create(bundle_dir);
+    if (!bundle) return bundle.status();
+    auto t0 = std::chrono::steady_clock::now();
+    if (auto st = det->FinishLearning(*bundle); !st) return st;
+    res.train_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    res.train_figures = det->figures();
+    if (auto st = bundle->Save(); !st) return st;
+    res.threshold = det->threshold();
+    return Status::Ok();
+  }
+
+  // Fresh scoring state (a new detector loaded from the trained bundle), so groups do not leak
+  // context into each other.
+  Result<std::unique_ptr<detect::LogLmDetector>> Fresh() {
+    auto cfg = opt.config;
+    cfg.keep_threshold = true;
+    cfg.threshold = res.threshold;
+    auto d = std::make_unique<detect::LogLmDetector>(cfg);
+    auto bundle = learn::ModelBundle::Open(bundle_dir);
+    if (!bundle) return bundle.status();
+    if (auto st = d->Load(*bundle); !st) return st;
+    return d;
+  }
+
+  // Scores `lines` (time-sorted) and hands each window to `judge` (returns truth, scenario).
+  template <class Judge>
+  Status Score(const std::vector<LogRecord>& lines, Judge&& judge) {
+    auto d = Fresh();
+    if (!d) return d.status();
+    (*d)->SetWindowSink([&](const detect::LogLmWindow& w) {
+      auto [truth, scenario] = judge(w);
+      if (scenario.empty()) return;
+      res.scenarios[scenario].Add(truth, w.anomalous);
+      res.overall.Add(truth, w.anomalous);
+      if (!opt.windows_out.empty()) {
+        if (!dump) dump = std::make_unique<std::ofstream>(opt.windows_out);
+        nlohmann::json j = {{"scenario", scenario},
+                            {"service", w.service},
+                            {"instance", w.instance},
+                            {"start", w.start},
+                            {"end", w.end},
+                            {"truth", truth},
+                            {"anomalous", w.anomalous},
+                            {"similarity", w.similarity},
+                            {"real", w.real},
+                            {"generated", w.generated},
+                            {"least", w.least}};
+        *dump << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+      }
+    });
+    auto t0 = std::chrono::steady_clock::now();
+    std::vector<detect::Anomaly> sink;
+    Batch b;
+    for (const auto& r : lines) {
+      b.logs.push_back(r);
+      if (b.logs.size() >= 4096) {
+        (*d)->Score(b, sink);
+        b.clear();
+        sink.clear();
+      }
+    }
+    (*d)->Score(b, sink);
+    (*d)->Flush(sink);
+    res.score_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    res.score_lines += lines.size();
+    return Status::Ok();
+  }
+
+  ~Runner() {
+    if (opt.save_bundle.empty() && !bundle_dir.empty()) {
+      std::error_code ec;
+      fs::remove_all(bundle_dir, ec);
+    }
+  }
+
+  // ------------------------------------------------------------------ LogHub
+  Status LogHub(const std::vector<fs::path>& logs) {
+    res.kind = "loghub";
+    std::vector<LogRecord> train;
+    struct TestSet {
+      std::string system;
+      std::vector<LogRecord> lines;
+      std::vector<bool> alert;
+    };
+    std::vector<TestSet> sets;
+    for (const auto& p : logs) {
+      std::ifstream in(p);
+      std::string line;
+      std::vector<std::pair<bool, std::string>> all;
+      while (std::getline(in, line)) {
+        size_t sp = line.find(' ');
+        std::string label = sp == std::string::npos ? line : line.substr(0, sp);
+        all.emplace_back(label != "-",
+                         sp == std::string::npos ? std::string() : line.substr(sp + 1));
+      }
+      std::string system = p.stem().string();
+      if (auto u = system.find('_'); u != std::string::npos) system = system.substr(0, u);
+      const size_t cut = static_cast<size_t>(all.size() * opt.loghub_train_fraction);
+      const size_t w = static_cast<size_t>(opt.config.window);
+      // Training: the earlier part's normal windows only.
+      for (size_t i = 0; i + w <= cut; i += w) {
+        bool any = false;
+        for (size_t j = i; j < i + w; ++j) any |= all[j].first;
+        if (any) continue;
+        for (size_t j = i; j < i + w; ++j) {
+          LogRecord r;
+          r.time = static_cast<TimeNs>(j) * kNsPerSecond;
+          r.service = system;
+          r.body = all[j].second;
+          train.push_back(std::move(r));
+        }
+      }
+      TestSet s;
+      s.system = system;
+      for (size_t j = cut; j < all.size(); ++j) {
+        LogRecord r;
+        r.time =
+            static_cast<TimeNs>(j) * kNsPerSecond;  // the line number: windows map back to lines
+        r.service = system;
+        r.body = all[j].second;
+        s.lines.push_back(std::move(r));
+        s.alert.push_back(all[j].first);
+      }
+      res.description += fmt::format(
+          "{}{}: {} lines, {} alert lines; trained on the normal windows of the first {:.0f} %",
+          res.description.empty() ? "" : "; ", system, all.size(),
+          std::count_if(all.begin(), all.end(), [](auto& x) { return x.first; }),
+          100 * opt.loghub_train_fraction);
+      sets.push_back(std::move(s));
+    }
+    if (auto st = Train(train); !st) return st;
+    for (auto& s : sets) {
+      const size_t base =
+          s.lines.empty() ? 0 : static_cast<size_t>(s.lines.front().time / kNsPerSecond);
+      auto st = Score(s.lines, [&](const detect::LogLmWindow& w) {
+        bool truth = false;
+        for (TimeNs t = w.start / kNsPerSecond; t <= w.end / kNsPerSecond; ++t)
+          if (static_cast<size_t>(t) >= base && static_cast<size_t>(t) - base < s.alert.size())
+            truth |= s.alert[t - base];
+        return std::make_pair(truth, s.system);
+      });
+      if (!st) return st;
+    }
+    return Status::Ok();
+  }
+
+  // ------------------------------------------------------------------ Nezha
+  Status Nezha(const fs::path& root) {
+    res.kind = "nezha";
+    std::vector<LogRecord> train;
+    std::vector<fs::path> construct;
+    for (auto& e : fs::recursive_directory_iterator(root / "construct_data"))
+      if (e.is_regular_file() && e.path().filename().string().ends_with("_log.csv"))
+        construct.push_back(e.path());
+    std::sort(construct.begin(), construct.end());
+    for (auto& p : construct)
+      if (auto st = ReadNezhaLogs(p, train); !st) return st;
+    SortByTime(train);
+    if (auto st = Train(train); !st) return st;
+
+    uint64_t faults = 0;
+    for (auto& day : fs::directory_iterator(root / "rca_data")) {
+      if (!day.is_directory()) continue;
+      const std::string date = day.path().filename().string();
+      fs::path list = day.path() / (date + "-fault_list.json");
+      if (!fs::exists(list)) continue;
+      nlohmann::json j;
+      try {
+        j = nlohmann::json::parse(ReadFile(list));
+      } catch (const std::exception& e) {
+        return Status::Error(list.string() + ": not valid JSON: " + e.what());
+      }
+      for (auto& [hour, arr] : j.items()) {
+        for (auto& f : arr) {
+          auto inject = ParseIsoTime(f.value("inject_time", ""));
+          if (!inject) return Status::Error(list.string() + ": fault with unreadable inject_time");
+          const std::string type = f.value("inject_type", "unknown");
+          const std::string service = ServiceFromPod(f.value("inject_pod", ""));
+          // The minute files around the injection: HH_MM holds about HH:(MM-1):08 .. HH:MM:08.
+          std::vector<LogRecord> lines;
+          for (int k = 0; k <= 2; ++k) {
+            TimeNs t = *inject + k * 60 * kNsPerSecond;
+            std::string iso = FormatIsoTime(t);  // 2023-01-29T08:43:04Z
+            fs::path p =
+                day.path() / "log" / (iso.substr(11, 2) + "_" + iso.substr(14, 2) + "_log.csv");
+            if (fs::exists(p))
+              if (auto st = ReadNezhaLogs(p, lines); !st) return st;
+          }
+          if (lines.empty()) continue;
+          ++faults;
+          SortByTime(lines);
+          const TimeNs until =
+              *inject + static_cast<TimeNs>(opt.nezha_fault_minutes) * 60 * kNsPerSecond;
+          auto st = Score(lines, [&](const detect::LogLmWindow& w) {
+            bool truth = w.service == service && w.end >= *inject && w.start < until;
+            return std::make_pair(truth, type);
+          });
+          if (!st) return st;
+        }
+      }
+    }
+    res.description = fmt::format(
+        "Nezha: trained on construct_data ({} lines); {} faults scored from rca_data, windows of "
+        "the injected "
+        "service that reach into the {} minutes after inject_time are anomalous",
+        train.size(), faults, opt.nezha_fault_minutes);
+    return Status::Ok();
+  }
+};
+
+void FindLogHub(const fs::path& dir, std::vector<fs::path>& out) {
+  for (auto& e : fs::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file() || e.path().extension() != ".log") continue;
+    fs::path structured = e.path().string() + "_structured.csv";
+    if (!fs::exists(structured)) continue;
+    std::ifstream in(structured);
+    std::string header;
+    std::getline(in, header);
+    if (header.find("Label") != std::string::npos) out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+}
+
+}  // namespace
+
+double WindowMetrics::accuracy() const {
+  return Ratio(tp + tn, windows());
+}
+double WindowMetrics::precision() const {
+  return Ratio(tp, tp + fp);
+}
+double WindowMetrics::recall() const {
+  return Ratio(tp, tp + fn);
+}
+double WindowMetrics::f1() const {
+  double p = precision(), r = recall();
+  return p + r == 0 ? 0 : 2 * p * r / (p + r);
+}
+void WindowMetrics::Add(bool truth, bool predicted) {
+  if (truth && predicted)
+    ++tp;
+  else if (truth)
+    ++fn;
+  else if (predicted)
+    ++fp;
+  else
+    ++tn;
+}
+void WindowMetrics::Add(const WindowMetrics& o) {
+  tp += o.tp;
+  fp += o.fp;
+  tn += o.tn;
+  fn += o.fn;
+}
+
+Result<LogWindowsEvalResult> EvalLogWindows(const LogWindowsEvalOptions& options) {
+  if (auto st = options.config.Validate(); !st) return st;
+  fs::path dir = options.data;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    return Result<LogWindowsEvalResult>::Error(options.data + ": not a folder");
+  Runner run{options, {}, {}, {}, {}};
+  Status st;
+  if (fs::is_directory(dir / "rca_data") && fs::is_directory(dir / "construct_data")) {
+    st = run.Nezha(dir);
+  } else {
+    std::vector<fs::path> logs;
+    FindLogHub(dir, logs);
+    if (!logs.empty()) {
+      st = run.LogHub(logs);
+    } else {
+      return Result<LogWindowsEvalResult>::Error(
+          options.data +
+          ": found neither a Nezha folder (rca_data/ + construct_data/) nor LogHub logs with "
+          "per-line labels "
+          "(<name>.log beside <name>.log_structured.csv with a Label column)");
+    }
+  }
+  if (!st) return st;
+  return std::move(run.res);
+}
+
+std::string LogWindowsHeatmapSvg(const LogWindowsEvalResult& r) {
+  std::vector<std::pair<std::string, const WindowMetrics*>> rows;
+  for (auto& [name, m] : r.scenarios) rows.emplace_back(name, &m);
+  rows.emplace_back("overall", &r.overall);
+  const int label_w = 260, cell_w = 110, cell_h = 34, top = 60;
+  const int width = label_w + 4 * cell_w + 20,
+            height = top + cell_h * static_cast<int>(rows.size()) + 20;
+  std::string s = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
+      "font-family=\"sans-serif\" "
+      "font-size=\"14\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+      "<text x=\"10\" y=\"24\" font-size=\"16\">log_lm window detection ({}), threshold "
+      "{:.3f}</text>\n",
+      width, height, r.kind, r.threshold);
+  const char* cols[] = {"Accuracy", "Precision", "Recall", "F1"};
+  for (int c = 0; c < 4; ++c)
+    s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
+                     label_w + c * cell_w + cell_w / 2, top - 8, cols[c]);
+  auto colour = [](double v) {
+    // Yellow (255,255,204) at 0 to dark blue (8,48,107) at 1, as seed 000's YlGnBu-like map.
+    v = std::clamp(v, 0.0, 1.0);
+    int rr = static_cast<int>(255 + (8 - 255) * v), gg = static_cast<int>(255 + (48 - 255) * v),
+        bb = static_cast<int>(204 + (107 - 204) * v);
+    return fmt::format("rgb({},{},{})", rr, gg, bb);
+  };
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const int y = top + static_cast<int>(i) * cell_h;
+    const auto& m = *rows[i].second;
+    s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{} ({} windows)</text>\n",
+                     label_w - 8, y + cell_h / 2 + 5, rows[i].first, m.windows());
+    double v[4] = {m.accuracy(), m.precision(), m.recall(), m.f1()};
+    for (int c = 0; c < 4; ++c) {
+      s += fmt::format(
+          "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\" stroke=\"white\"/>\n",
+          label_w + c * cell_w, y, cell_w, cell_h, colour(v[c]));
+      s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"{}\">{:.2f}</text>\n",
+                       label_w + c * cell_w + cell_w / 2, y + cell_h / 2 + 5,
+                       v[c] > 0.55 ? "white" : "black", v[c]);
+    }
+  }
+  s += "</svg>\n";
+  return s;
+}
+
+}  // namespace augur::pipeline
