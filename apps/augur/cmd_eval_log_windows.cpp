@@ -76,6 +76,10 @@ void RegisterEvalLogWindows(CLI::App& eval, Globals& g) {
       "--windows-out", a->opt.windows_out,
       "Write every scored window (real and generated block, similarity, truth) as JSON lines");
   cmd->callback([a, &g] {
+#ifndef AUGUR_HAVE_TORCH
+    std::fprintf(stderr, "augur: this binary was built without libtorch (AUGUR_WITH_TORCH=OFF)\n");
+    g.exit_code = kExitUsage;
+#else
     if (a->threshold > -2) {
       a->opt.config.threshold = a->threshold;
       a->opt.config.keep_threshold = true;
@@ -118,6 +122,7 @@ void RegisterEvalLogWindows(CLI::App& eval, Globals& g) {
       if (!a->svg.empty()) std::printf("heatmap: %s\n", a->svg.c_str());
     }
     g.exit_code = kExitOk;
+#endif
   });
 }
 

@@ -1,5 +1,5 @@
-// The subcommands of the augur binary. Each lives in cmd_<name>.cpp and registers itself through one
-// function listed in main.cpp (an explicit list, no static self-registration).
+// The subcommands of the augur binary. Each lives in cmd_<name>.cpp and registers itself through
+// one function listed in main.cpp (an explicit list, no static self-registration).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -19,10 +19,13 @@ constexpr int kExitRejected = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitUnreadable = 3;
 
+void RegisterInspect(CLI::App& app, Globals& g);
 void RegisterVersion(CLI::App& app, Globals& g);
 void RegisterEval(CLI::App& app, Globals& g);
 
 // `augur eval` subcommands (registered in cmd_eval.cpp), each in cmd_eval_<name>.cpp.
+void RegisterEvalLoghub(CLI::App& eval, Globals& g);
+void RegisterEvalHdfsSessions(CLI::App& eval, Globals& g);
 void RegisterEvalLogWindows(CLI::App& eval, Globals& g);
 
 }  // namespace augur::app

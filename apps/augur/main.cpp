@@ -13,6 +13,7 @@ using Register = void (*)(CLI::App&, augur::app::Globals&);
 
 // Every subcommand, in the order `augur --help` lists them (pipeline order, then tools).
 constexpr Register kCommands[] = {
+    augur::app::RegisterInspect,
     augur::app::RegisterEval,
     augur::app::RegisterVersion,
 };
@@ -27,10 +28,11 @@ int main(int argc, char** argv) {
   mallopt(M_TOP_PAD, 256 << 20);
 
   augur::app::Globals g;
-  CLI::App app{"augur: watches a microservice system through its logs, traces, metrics and trace "
-               "events;\nlearns its healthy behaviour, flags anomalies, names the service at fault "
-               "and explains it.",
-               "augur"};
+  CLI::App app{
+      "augur: watches a microservice system through its logs, traces, metrics and trace "
+      "events;\nlearns its healthy behaviour, flags anomalies, names the service at fault "
+      "and explains it.",
+      "augur"};
   app.require_subcommand(1);
   app.fallthrough();
   app.add_flag("-q,--quiet", g.quiet, "Print only results and errors");

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/event.h"
@@ -26,6 +27,7 @@ struct RejectStats {
   std::map<std::string, uint64_t> reasons;
   std::vector<std::string> first;  // at most kMaxFirstRejects
   static constexpr size_t kMaxFirstRejects = 20;
+  // `line` 0 means the file as a whole ("<file>: <reason>").
   void Add(const std::string& file, uint64_t line, const std::string& reason);
 };
 
@@ -34,21 +36,31 @@ struct FileReport {
   std::string format;
   uint64_t bytes = 0;
   uint64_t records = 0;
+  std::string note;  // why a file was skipped (not telemetry), else ""
 };
 
 struct ReadReport {
   std::vector<FileReport> files;
   RejectStats rejected;
+  std::string error;  // the strict stop, "" otherwise
 };
 
 // Called for each batch, in file order; the callee may move records out of the batch.
 using BatchCallback = std::function<void(Batch&)>;
 
 // Reads every path (files, or folders walked recursively in name order). Returns an error only when
-// nothing can be read at all (missing path, unreadable file) or, under `strict`, at the first reject;
-// bad records are otherwise skipped, counted in the report, and good records around them are kept.
+// nothing can be read at all (missing path, unreadable file) or, under `strict`, at the first
+// reject; bad records are otherwise skipped, counted in the report, and good records around them
+// are kept. Folders skip hidden entries and documentation (LICENSE*, README*, COPYING*, NOTICE*,
+// *.md); files named explicitly are always read. `partial`, when given, receives the report even
+// when the result is an error (what was read before a strict stop, with the reject that stopped
+// it).
 Result<ReadReport> ReadPaths(const std::vector<std::string>& paths, const ReadOptions& options,
-                             const BatchCallback& on_batch);
+                             const BatchCallback& on_batch, ReadReport* partial = nullptr);
+
+// Reads one in-memory input (an HTTP body, a fuzz input); `name` stands for the file in messages.
+Result<ReadReport> ReadBuffer(std::string_view data, const std::string& name,
+                              const ReadOptions& options, const BatchCallback& on_batch);
 
 // Convenience for tests and small inputs: everything in one Batch.
 Result<Batch> ReadAll(const std::vector<std::string>& paths, const ReadOptions& options = {},

@@ -4,7 +4,9 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <unordered_map>
 
 #include <unistd.h>
 
@@ -13,6 +15,7 @@
 #include "core/log.h"
 #include "core/service.h"
 #include "core/time.h"
+#include "ingest/read.h"
 #include "learn/model_bundle.h"
 
 namespace augur::pipeline {
@@ -30,81 +33,15 @@ std::string ReadFile(const fs::path& p) {
   return ss.str();
 }
 
-// RFC 4180 rows (quoted fields, "" escapes, newlines inside quotes).
-std::vector<std::vector<std::string>> ParseCsv(const std::string& text) {
-  std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> row;
-  std::string field;
-  bool quoted = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (quoted) {
-      if (c == '"') {
-        if (i + 1 < text.size() && text[i + 1] == '"') {
-          field.push_back('"');
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else {
-        field.push_back(c);
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      row.push_back(std::move(field));
-      field.clear();
-    } else if (c == '\n' || c == '\r') {
-      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
-      row.push_back(std::move(field));
-      field.clear();
-      rows.push_back(std::move(row));
-      row.clear();
-    } else {
-      field.push_back(c);
-    }
-  }
-  if (!field.empty() || !row.empty()) {
-    row.push_back(std::move(field));
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
-
-// Nezha log CSV: Timestamp,TimeUnixNano,Node,PodName,Container,TraceID,SpanID,Log.
+// Nezha log CSV (Timestamp,TimeUnixNano,Node,PodName,Container,TraceID,SpanID,Log) through ingest.
 Status ReadNezhaLogs(const fs::path& file, std::vector<LogRecord>& out) {
-  auto rows = ParseCsv(ReadFile(file));
-  if (rows.empty()) return Status::Error(file.string() + ": empty log file");
-  const auto& h = rows[0];
-  auto col = [&](const char* name) -> int {
-    for (size_t i = 0; i < h.size(); ++i)
-      if (h[i] == name) return static_cast<int>(i);
-    return -1;
-  };
-  int t = col("TimeUnixNano"), pod = col("PodName"), log = col("Log");
-  if (t < 0 || pod < 0 || log < 0)
-    return Status::Error(file.string() +
-                         ":1: not a Nezha log CSV (needs TimeUnixNano, PodName, Log)");
-  uint64_t bad = 0;
-  for (size_t r = 1; r < rows.size(); ++r) {
-    const auto& row = rows[r];
-    if (row.size() <= static_cast<size_t>(std::max({t, pod, log}))) {
-      if (!(row.size() == 1 && row[0].empty())) ++bad;
-      continue;
-    }
-    LogRecord rec;
-    try {
-      rec.time = std::stoll(row[t]);
-    } catch (...) {
-      ++bad;
-      continue;
-    }
-    rec.instance = row[pod];
-    rec.service = ServiceFromPod(row[pod]);
-    rec.body = row[log];
-    out.push_back(std::move(rec));
-  }
-  if (bad) LogWarn("{}: {} malformed rows skipped", file.string(), bad);
+  auto r = ingest::ReadPaths({file.string()}, {}, [&](Batch& b) {
+    for (auto& l : b.logs) out.push_back(std::move(l));
+  });
+  if (!r) return r.status();
+  if (r->rejected.count)
+    LogWarn("{}: {} malformed rows skipped (first: {})", file.string(), r->rejected.count,
+            r->rejected.first.empty() ? "" : r->rejected.first.front());
   return Status::Ok();
 }
 
@@ -283,6 +220,107 @@ struct Runner {
     return Status::Ok();
   }
 
+  // ------------------------------------------------------------------ simulator
+  // Logs of one run folder (OTLP/JSON lines written by `augur simulate`), time-sorted.
+  static Status ReadRunLogs(const fs::path& run, std::vector<LogRecord>& out) {
+    std::vector<std::string> files;
+    for (auto& e : fs::directory_iterator(run))
+      if (e.is_regular_file() && e.path().filename().string().rfind("logs", 0) == 0)
+        files.push_back(e.path().string());
+    if (files.empty()) return Status::Error(run.string() + ": no logs.jsonl in this simulator run");
+    std::sort(files.begin(), files.end());
+    auto r = ingest::ReadPaths(files, {}, [&](Batch& b) {
+      for (auto& l : b.logs) out.push_back(std::move(l));
+    });
+    if (!r) return r.status();
+    SortByTime(out);
+    return Status::Ok();
+  }
+
+  // Which services call which, from the spans of a run: a fault also shows in its callers' logs.
+  static Status ReadCallers(const fs::path& run, std::map<std::string, std::set<std::string>>& callers) {
+    std::vector<std::string> files;
+    for (auto& e : fs::directory_iterator(run))
+      if (e.is_regular_file() && e.path().filename().string().rfind("traces", 0) == 0)
+        files.push_back(e.path().string());
+    if (files.empty()) return Status::Ok();
+    std::unordered_map<std::string, std::string> service_of;  // trace+span id → service
+    std::vector<std::tuple<std::string, std::string>> child_parent;
+    auto key = [](const Span& s, const SpanId& id) { return s.trace_id.Hex() + id.Hex(); };
+    auto r = ingest::ReadPaths(files, {}, [&](Batch& b) {
+      for (auto& sp : b.spans) {
+        service_of[key(sp, sp.span_id)] = sp.service;
+        if (!sp.parent_id.empty()) child_parent.emplace_back(sp.service, key(sp, sp.parent_id));
+      }
+    });
+    if (!r) return r.status();
+    for (auto& [child, parent] : child_parent) {
+      auto it = service_of.find(parent);
+      if (it != service_of.end() && it->second != child) callers[child].insert(it->second);
+    }
+    return Status::Ok();
+  }
+
+  Status Simulator(const fs::path& root, const std::vector<fs::path>& runs) {
+    res.kind = "simulator";
+    std::vector<fs::path> normal, faulty;
+    for (auto& run : runs) {
+      nlohmann::json labels;
+      try {
+        labels = nlohmann::json::parse(ReadFile(run / "labels.json"));
+      } catch (const std::exception& e) {
+        return Status::Error((run / "labels.json").string() + ": not valid JSON: " + e.what());
+      }
+      (labels.value("faults", nlohmann::json::array()).empty() ? normal : faulty).push_back(run);
+    }
+    if (normal.empty())
+      return Status::Error(root.string() +
+                           ": simulator output without a normal run to learn from (run `augur simulate "
+                           "--scenario all`, which writes normal/ beside the scenarios)");
+    std::vector<LogRecord> train;
+    for (auto& run : normal)
+      if (auto st = ReadRunLogs(run, train); !st) return st;
+    SortByTime(train);
+    std::map<std::string, std::set<std::string>> callers;
+    if (auto st = ReadCallers(normal.front(), callers); !st) return st;
+    if (auto st = Train(train); !st) return st;
+
+    for (auto& run : faulty) {
+      auto labels = nlohmann::json::parse(ReadFile(run / "labels.json"));
+      struct Interval {
+        TimeNs start, end;
+        std::set<std::string> hit;
+      };
+      std::vector<Interval> faults;
+      for (auto& f : labels["faults"]) {
+        Interval iv;
+        iv.start = f.value("start_ns", TimeNs{0});
+        iv.end = std::max(f.value("end_ns", TimeNs{0}), f.value("recovered_ns", TimeNs{0}));
+        std::string target = f.value("target_service", "");
+        iv.hit.insert(target);
+        if (f.contains("peer_service")) iv.hit.insert(f["peer_service"].get<std::string>());
+        for (auto& c : callers[target]) iv.hit.insert(c);
+        faults.push_back(std::move(iv));
+      }
+      std::vector<LogRecord> lines;
+      if (auto st = ReadRunLogs(run, lines); !st) return st;
+      const std::string scenario = labels.value("scenario", run.filename().string());
+      auto st = Score(lines, [&](const detect::LogLmWindow& w) {
+        bool truth = false;
+        for (auto& iv : faults)
+          truth |= iv.hit.count(w.service) && w.end >= iv.start && w.start < iv.end;
+        return std::make_pair(truth, scenario);
+      });
+      if (!st) return st;
+    }
+    res.description = fmt::format(
+        "simulator: trained on {} normal run(s) ({} lines); {} fault runs scored; windows of the "
+        "target, its peer and its callers that overlap [start, recovered) are anomalous, all other "
+        "windows normal",
+        normal.size(), train.size(), faulty.size());
+    return Status::Ok();
+  }
+
   // ------------------------------------------------------------------ Nezha
   Status Nezha(const fs::path& root) {
     res.kind = "nezha";
@@ -400,7 +438,14 @@ Result<LogWindowsEvalResult> EvalLogWindows(const LogWindowsEvalOptions& options
     return Result<LogWindowsEvalResult>::Error(options.data + ": not a folder");
   Runner run{options, {}, {}, {}, {}};
   Status st;
-  if (fs::is_directory(dir / "rca_data") && fs::is_directory(dir / "construct_data")) {
+  std::vector<fs::path> sim_runs;
+  if (fs::exists(dir / "labels.json")) sim_runs.push_back(dir);
+  for (auto& e : fs::directory_iterator(dir))
+    if (e.is_directory() && fs::exists(e.path() / "labels.json")) sim_runs.push_back(e.path());
+  std::sort(sim_runs.begin(), sim_runs.end());
+  if (!sim_runs.empty()) {
+    st = run.Simulator(dir, sim_runs);
+  } else if (fs::is_directory(dir / "rca_data") && fs::is_directory(dir / "construct_data")) {
     st = run.Nezha(dir);
   } else {
     std::vector<fs::path> logs;
@@ -410,7 +455,7 @@ Result<LogWindowsEvalResult> EvalLogWindows(const LogWindowsEvalOptions& options
     } else {
       return Result<LogWindowsEvalResult>::Error(
           options.data +
-          ": found neither a Nezha folder (rca_data/ + construct_data/) nor LogHub logs with "
+          ": found no simulator output (labels.json), no Nezha folder (rca_data/ + construct_data/) nor LogHub logs with "
           "per-line labels "
           "(<name>.log beside <name>.log_structured.csv with a Label column)");
     }

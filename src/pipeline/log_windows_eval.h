@@ -7,7 +7,7 @@
 #include <string>
 
 #include "core/result.h"
-#include "detect/log_lm_detector.h"
+#include "learn/torch/log_lm_detector.h"
 
 namespace augur::pipeline {
 

@@ -1,4 +1,4 @@
-#include "detect/log_lm_detector.h"
+#include "learn/torch/log_lm_detector.h"
 
 #include <algorithm>
 #include <chrono>

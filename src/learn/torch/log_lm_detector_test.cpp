@@ -2,7 +2,7 @@
 
 #include <random>
 
-#include "detect/log_lm_detector.h"
+#include "learn/torch/log_lm_detector.h"
 #include "testing/testing.h"
 
 namespace augur::detect {

@@ -1,0 +1,192 @@
+#include "detect/deviation_detector.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace augur::detect {
+
+Status DeviationConfig::Validate() const {
+  if (window.size <= 0) return Status::Error("window size must be positive");
+  if (window.allowed_lateness < 0) return Status::Error("allowed lateness must not be negative");
+  if (!(z_threshold > 0)) return Status::Error("z_threshold must be positive");
+  return Status::Ok();
+}
+
+double DeviationDetector::Reduce(const std::string&, std::vector<double>& values) const {
+  double sum = 0;
+  for (double v : values) sum += v;
+  return values.empty() ? 0 : sum / static_cast<double>(values.size());
+}
+
+void DeviationDetector::Ingest(const Batch& batch) {
+  Extract(batch, [this](TimeNs t, const std::string& service, const std::string& feature, double v) {
+    if (!std::isfinite(v) || !windower_.Accept(t)) return;
+    open_[windower_.WindowStart(t)][{service, feature}].push_back(v);
+  });
+}
+
+void DeviationDetector::Learn(const Batch& batch) {
+  learning_ = true;
+  Ingest(batch);
+  CloseWindows(false, nullptr);
+}
+
+void DeviationDetector::CloseWindows(bool all, std::vector<Anomaly>* out) {
+  std::vector<TimeNs> starts;
+  if (all) {
+    for (auto& [s, st] : open_) starts.push_back(s);
+  } else {
+    starts = windower_.Close(open_);
+  }
+  for (TimeNs s : starts) {
+    auto it = open_.find(s);
+    if (it == open_.end()) continue;
+    if (learning_) {
+      for (auto& [key, values] : it->second) {
+        if (values.size() < config_.min_observations) continue;
+        history_[key].push_back(Reduce(key.second, values));
+      }
+    } else if (out) {
+      ScoreWindow(s, it->second, *out);
+    }
+    open_.erase(it);
+  }
+}
+
+Status DeviationDetector::FinishLearning(learn::ModelBundle& bundle) {
+  CloseWindows(true, nullptr);
+  nlohmann::json j = nlohmann::json::array();
+  for (auto& [key, figures] : history_) {
+    if (figures.size() < config_.min_normal_windows) continue;
+    auto b = normalize::RobustBaseline::Fit(figures);
+    baselines_[key] = b;
+    j.push_back({{"service", key.first}, {"feature", key.second}, {"median", b.median}, {"mad", b.mad},
+                 {"min", b.min}, {"max", b.max}, {"windows", b.n}});
+  }
+  std::string file = std::string(name()) + ".json";
+  std::ofstream out(bundle.File(file));
+  if (!out) return Status::Error(bundle.File(file).string() + ": cannot write");
+  out << nlohmann::json{{"window_ns", config_.window.size}, {"z_threshold", config_.z_threshold},
+                        {"baselines", j}}
+             .dump();
+  bundle.AddModel(std::string(name()), "robust_baseline", {file},
+                  {{"baselines", baselines_.size()}, {"late_records", windower_.late()}});
+  history_.clear();
+  return Status::Ok();
+}
+
+Status DeviationDetector::Load(const learn::ModelBundle& bundle) {
+  if (!bundle.HasModel(std::string(name())))
+    return Status::Error(bundle.dir().string() + ": the bundle has no " + std::string(name()) + " model");
+  std::string path = bundle.File(std::string(name()) + ".json").string();
+  std::ifstream in(path);
+  if (!in) return Status::Error(path + ": cannot read");
+  try {
+    nlohmann::json j;
+    in >> j;
+    config_.window.size = j.at("window_ns").get<TimeNs>();
+    config_.z_threshold = j.value("z_threshold", config_.z_threshold);
+    windower_ = normalize::Windower(config_.window);
+    baselines_.clear();
+    for (const auto& b : j.at("baselines")) {
+      normalize::RobustBaseline rb;
+      rb.median = b.at("median");
+      rb.mad = b.at("mad");
+      rb.min = b.at("min");
+      rb.max = b.at("max");
+      rb.n = b.at("windows");
+      baselines_[{b.at("service"), b.at("feature")}] = rb;
+    }
+  } catch (const std::exception& e) {
+    return Status::Error(path + ": corrupt baseline file: " + e.what());
+  }
+  learning_ = false;
+  open_.clear();
+  return Status::Ok();
+}
+
+void DeviationDetector::Score(const Batch& batch, std::vector<Anomaly>& out) {
+  learning_ = false;
+  Ingest(batch);
+  CloseWindows(false, &out);
+}
+
+void DeviationDetector::Flush(std::vector<Anomaly>& out) { CloseWindows(true, &out); }
+
+void DeviationDetector::ScoreWindow(TimeNs start, WindowState& state, std::vector<Anomaly>& out) {
+  struct Hit {
+    std::string feature;
+    double value, z;
+    const normalize::RobustBaseline* base;
+  };
+  std::map<std::string, std::vector<Hit>> by_service;
+  for (auto& [key, values] : state) {
+    if (values.size() < config_.min_observations) continue;
+    auto b = baselines_.find(key);
+    if (b == baselines_.end()) continue;
+    double v = Reduce(key.second, values);
+    double z = b->second.Z(v, AbsFloor(key.second));
+    double strength = OnlyHigh(key.second) ? z : std::fabs(z);
+    if (strength > config_.z_threshold) by_service[key.first].push_back({key.second, v, z, &b->second});
+  }
+  for (auto& [service, hits] : by_service) {
+    std::sort(hits.begin(), hits.end(),
+              [](const Hit& a, const Hit& b) { return std::fabs(a.z) > std::fabs(b.z); });
+    Anomaly a;
+    a.start = start;
+    a.end = start + config_.window.size;
+    a.service = service;
+    a.modality = modality();
+    a.detector = std::string(name());
+    a.score = std::fabs(hits.front().z);
+    a.threshold = config_.z_threshold;
+    a.summary = fmt::format("{} {} {:.4g} (normal {:.4g}, z {:+.1f})", service, hits.front().feature,
+                            hits.front().value, hits.front().base->median, hits.front().z);
+    if (hits.size() > 1) a.summary += fmt::format(" and {} more deviating signal(s)", hits.size() - 1);
+    for (size_t i = 0; i < hits.size() && i < 5; ++i)
+      a.evidence.push_back(fmt::format("{}: {:.4g} against normal {:.4g} [{:.4g}, {:.4g}], z {:+.1f}",
+                                       hits[i].feature, hits[i].value, hits[i].base->median,
+                                       hits[i].base->min, hits[i].base->max, hits[i].z));
+    out.push_back(std::move(a));
+  }
+}
+
+void MetricDeviationDetector::Extract(const Batch& batch, const Emit& emit) const {
+  for (const auto& m : batch.metrics) {
+    if (m.service.empty()) continue;
+    double v = m.value;
+    if ((m.kind == MetricKind::kHistogram || m.kind == MetricKind::kSummary) && m.count > 0)
+      v = m.value / static_cast<double>(m.count);  // mean of the distribution
+    emit(m.time, m.service, m.name, v);
+  }
+}
+
+void SpanDeviationDetector::Extract(const Batch& batch, const Emit& emit) const {
+  for (const auto& s : batch.spans) {
+    if (s.service.empty()) continue;
+    // Client spans measure the callee too; judge a service by the work it serves itself.
+    if (s.kind == SpanKind::kClient || s.kind == SpanKind::kProducer) continue;
+    double ms = static_cast<double>(s.duration()) / 1e6;
+    emit(s.start, s.service, "error_rate", s.is_error() ? 1.0 : 0.0);
+    emit(s.start, s.service, "latency_p50_ms", ms);
+    emit(s.start, s.service, "latency_p99_ms", ms);
+  }
+}
+
+double SpanDeviationDetector::Reduce(const std::string& feature, std::vector<double>& values) const {
+  if (feature == "error_rate") return DeviationDetector::Reduce(feature, values);
+  double q = feature == "latency_p50_ms" ? 0.5 : 0.99;
+  size_t k = std::min(values.size() - 1, static_cast<size_t>(q * static_cast<double>(values.size())));
+  std::nth_element(values.begin(), values.begin() + static_cast<long>(k), values.end());
+  return values[k];
+}
+
+double SpanDeviationDetector::AbsFloor(const std::string& feature) const {
+  return feature == "error_rate" ? 0.02 : 1.0;  // 2 points of error rate; 1 ms of latency
+}
+
+}  // namespace augur::detect

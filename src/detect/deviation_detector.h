@@ -1,0 +1,98 @@
+// Detectors that learn a robust baseline (median/MAD) per service and feature over event-time windows
+// of normal data, and flag windows whose features deviate: metric deviations and span error/latency.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "detect/detector.h"
+#include "normalize/robust_stats.h"
+#include "normalize/windower.h"
+
+namespace augur::detect {
+
+struct DeviationConfig {
+  normalize::WindowConfig window;
+  double z_threshold = 6.0;   // robust z above which a feature is anomalous
+  size_t min_observations = 3;  // a window's feature needs this many raw values to be judged
+  size_t min_normal_windows = 5;  // baselines fitted on fewer normal windows are not used
+  Status Validate() const;
+};
+
+// Shared machinery: windows, baselines, scoring, save/load. Subclasses say which raw observations a
+// batch holds and how a window's raw values reduce to one figure.
+class DeviationDetector : public Detector {
+ public:
+  using Emit = std::function<void(TimeNs time, const std::string& service, const std::string& feature,
+                                  double value)>;
+
+  explicit DeviationDetector(DeviationConfig config) : config_(config), windower_(config.window) {}
+
+  void Learn(const Batch& batch) override;
+  Status FinishLearning(learn::ModelBundle& bundle) override;
+  Status Load(const learn::ModelBundle& bundle) override;
+  void Score(const Batch& batch, std::vector<Anomaly>& out) override;
+  void Flush(std::vector<Anomaly>& out) override;
+
+  size_t baselines() const { return baselines_.size(); }
+
+ protected:
+  virtual void Extract(const Batch& batch, const Emit& emit) const = 0;
+  // Default: mean.
+  virtual double Reduce(const std::string& feature, std::vector<double>& values) const;
+  // True when only values above normal count as anomalous (error rates, latencies).
+  virtual bool OnlyHigh(const std::string& feature) const = 0;
+  virtual Modality modality() const = 0;
+  virtual double AbsFloor(const std::string& feature) const { (void)feature; return 1e-6; }
+
+ private:
+  using Key = std::pair<std::string, std::string>;  // service, feature
+  struct KeyHash {
+    size_t operator()(const Key& k) const {
+      return std::hash<std::string>()(k.first) * 31 + std::hash<std::string>()(k.second);
+    }
+  };
+  using WindowState = std::unordered_map<Key, std::vector<double>, KeyHash>;
+
+  void Ingest(const Batch& batch);
+  void CloseWindows(bool all, std::vector<Anomaly>* out);
+  void ScoreWindow(TimeNs start, WindowState& state, std::vector<Anomaly>& out);
+
+  DeviationConfig config_;
+  normalize::Windower windower_;
+  std::map<TimeNs, WindowState> open_;
+  bool learning_ = true;
+  std::unordered_map<Key, std::vector<double>, KeyHash> history_;  // normal window figures
+  std::unordered_map<Key, normalize::RobustBaseline, KeyHash> baselines_;
+};
+
+// Per-pod/service metrics (CPU, memory, latency, error rate, ...) against their normal range.
+class MetricDeviationDetector final : public DeviationDetector {
+ public:
+  explicit MetricDeviationDetector(DeviationConfig config = {}) : DeviationDetector(config) {}
+  std::string_view name() const override { return "metric_deviation"; }
+
+ protected:
+  void Extract(const Batch& batch, const Emit& emit) const override;
+  bool OnlyHigh(const std::string&) const override { return false; }
+  Modality modality() const override { return Modality::kMetric; }
+};
+
+// Span error rate and latency (p50, p99) per service against their normal range.
+class SpanDeviationDetector final : public DeviationDetector {
+ public:
+  explicit SpanDeviationDetector(DeviationConfig config = {}) : DeviationDetector(config) {}
+  std::string_view name() const override { return "span_deviation"; }
+
+ protected:
+  void Extract(const Batch& batch, const Emit& emit) const override;
+  double Reduce(const std::string& feature, std::vector<double>& values) const override;
+  bool OnlyHigh(const std::string&) const override { return true; }
+  Modality modality() const override { return Modality::kTrace; }
+  double AbsFloor(const std::string& feature) const override;
+};
+
+}  // namespace augur::detect

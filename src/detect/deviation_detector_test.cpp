@@ -1,0 +1,113 @@
+#include "detect/deviation_detector.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "testing/testing.h"
+
+namespace augur::detect {
+namespace {
+
+constexpr TimeNs kSec = 1'000'000'000LL;
+
+Batch MetricSeconds(int from, int to, double cpu_a, double cpu_b, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> noise(-5, 5);
+  Batch b;
+  for (int s = from; s < to; ++s) {
+    for (auto [svc, cpu] : {std::pair{"a", cpu_a}, std::pair{"b", cpu_b}}) {
+      MetricPoint m;
+      m.name = "cpu";
+      m.service = svc;
+      m.time = s * kSec;
+      m.value = cpu + noise(rng);
+      b.metrics.push_back(m);
+    }
+  }
+  return b;
+}
+
+TEST(MetricDeviation, FlagsOnlyTheServiceThatMoved) {
+  testing::TempDir dir;
+  auto bundle = learn::ModelBundle::Create(dir.path());
+  ASSERT_TRUE(bundle);
+  MetricDeviationDetector train;
+  train.Learn(MetricSeconds(0, 600, 100, 200, 1));
+  ASSERT_TRUE(train.FinishLearning(*bundle));
+  ASSERT_TRUE(bundle->Save());
+  EXPECT_EQ(train.baselines(), 2u);
+
+  MetricDeviationDetector det;
+  ASSERT_TRUE(det.Load(*bundle)) << "load";
+  std::vector<Anomaly> out;
+  det.Score(MetricSeconds(1000, 1300, 100, 200, 2), out);  // normal
+  det.Score(MetricSeconds(1300, 1420, 400, 200, 3), out);  // a's CPU quadruples
+  det.Flush(out);
+  ASSERT_FALSE(out.empty());
+  for (const auto& a : out) {
+    EXPECT_EQ(a.service, "a");
+    EXPECT_GE(a.start, 1290 * kSec);
+    EXPECT_EQ(a.modality, Modality::kMetric);
+    EXPECT_FALSE(a.evidence.empty());
+  }
+}
+
+TEST(SpanDeviation, FlagsErrorBurstNotNormalNoise) {
+  testing::TempDir dir;
+  auto bundle = learn::ModelBundle::Create(dir.path());
+  ASSERT_TRUE(bundle);
+  auto spans = [](int from, int to, double error_share, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<double> u(0, 1);
+    Batch b;
+    for (int s = from; s < to; ++s)
+      for (int i = 0; i < 5; ++i) {
+        Span sp;
+        sp.service = "orders";
+        sp.start = s * kSec + i * 1000;
+        sp.end = sp.start + static_cast<TimeNs>((20 + 10 * u(rng)) * 1e6);
+        sp.http_status_code = u(rng) < error_share ? 500 : 200;
+        b.spans.push_back(sp);
+      }
+    return b;
+  };
+  SpanDeviationDetector train;
+  train.Learn(spans(0, 900, 0.0, 1));
+  ASSERT_TRUE(train.FinishLearning(*bundle));
+  SpanDeviationDetector det;
+  ASSERT_TRUE(det.Load(*bundle));
+  std::vector<Anomaly> normal, faulty;
+  det.Score(spans(1000, 1300, 0.0, 2), normal);
+  EXPECT_TRUE(normal.empty());
+  det.Score(spans(1300, 1400, 0.4, 3), faulty);
+  det.Flush(faulty);
+  ASSERT_FALSE(faulty.empty());
+  EXPECT_EQ(faulty.front().service, "orders");
+  EXPECT_NE(faulty.front().summary.find("error_rate"), std::string::npos);
+}
+
+TEST(DeviationDetector, LoadFailsWithoutModel) {
+  testing::TempDir dir;
+  auto bundle = learn::ModelBundle::Create(dir.path());
+  ASSERT_TRUE(bundle);
+  MetricDeviationDetector det;
+  auto st = det.Load(*bundle);
+  EXPECT_FALSE(st);
+  EXPECT_NE(st.message().find("metric_deviation"), std::string::npos);
+}
+
+TEST(Windower, CountsLateRecords) {
+  normalize::Windower w({10 * kSec, 1 * kSec});
+  std::map<TimeNs, int> open;
+  ASSERT_TRUE(w.Accept(5 * kSec));
+  open[w.WindowStart(5 * kSec)] = 1;
+  ASSERT_TRUE(w.Accept(25 * kSec));
+  auto closed = w.Close(open);
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_FALSE(w.Accept(3 * kSec));
+  EXPECT_EQ(w.late(), 1u);
+}
+
+}  // namespace
+}  // namespace augur::detect

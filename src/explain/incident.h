@@ -1,0 +1,46 @@
+// An incident: anomalies grouped in time and across services, the ranked root cause, the fault type,
+// and the words a person on call reads.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "detect/anomaly.h"
+
+namespace augur::explain {
+
+// Seed 000's colour levels for a probability of outage: green 0-15 %, yellow 16-45 %, red 46-99 %.
+std::string_view OutageLevel(double probability);
+
+struct RankedService {
+  std::string service;
+  double probability = 0;  // probability that this service is the origin
+  std::string level;       // green / yellow / red
+  std::vector<std::string> evidence;
+};
+
+struct Incident {
+  std::string id;
+  TimeNs start = 0;
+  TimeNs end = 0;
+  std::vector<detect::Anomaly> anomalies;
+  std::vector<std::string> services;  // every service with an anomaly, most anomalous first
+  std::vector<RankedService> ranking;  // most probable origin first
+  std::string fault_type;              // "unknown" when the evidence does not say
+  double fault_confidence = 0;
+  std::string summary;    // one line: when, which service, how sure, why
+  std::string narrative;  // a few sentences grounded in the evidence
+};
+
+struct GroupingConfig {
+  TimeNs gap = 120LL * 1'000'000'000;  // anomalies closer than this belong to one incident
+  size_t min_anomalies = 2;            // a lone anomalous window is noise, not an incident
+};
+
+// Groups anomalies (any order) into incidents, in time order, with ids "inc-<n>".
+std::vector<Incident> GroupAnomalies(std::vector<detect::Anomaly> anomalies, const GroupingConfig& config = {});
+
+// Fills summary and narrative from the ranking, fault type and anomalies.
+void Explain(Incident& incident);
+
+}  // namespace augur::explain

@@ -1,0 +1,55 @@
+// Reading a file as a stream of bytes in large blocks, gunzipping transparently when it starts with
+// the gzip magic. Every reader sits on this; nothing here loads a whole file.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+namespace augur::ingest {
+
+class ByteSource {
+ public:
+  // Opens `path`; gzip is recognised from its first two bytes, not from the extension.
+  static Result<std::unique_ptr<ByteSource>> Open(const std::string& path);
+  // Reads from memory (HTTP bodies, fuzzing); `data` must outlive the source.
+  static std::unique_ptr<ByteSource> FromMemory(std::string_view data);
+  ~ByteSource();
+  ByteSource(const ByteSource&) = delete;
+  ByteSource& operator=(const ByteSource&) = delete;
+
+  // Reads up to `n` decompressed bytes into `out`; returns the count, 0 at the end. On a corrupt or
+  // truncated gzip stream it returns what it could and sets error().
+  size_t Read(char* out, size_t n);
+
+  // The first `n` bytes of the content (fewer for short files), kept so that Read() still starts at
+  // the beginning: format detection looks before a reader reads.
+  std::string_view Peek(size_t n);
+
+  bool gzip() const { return gz_ != nullptr; }
+  const std::string& error() const { return error_; }      // "" when fine
+  uint64_t compressed_bytes() const { return raw_read_; }  // bytes taken from the file so far
+  uint64_t file_size() const { return file_size_; }
+
+ private:
+  ByteSource() = default;
+  size_t ReadRaw(char* out, size_t n);
+  size_t ReadDecoded(char* out, size_t n);
+
+  std::string peeked_;
+  size_t peeked_pos_ = 0;
+
+  int fd_ = -1;
+  std::string_view mem_;
+  bool from_memory_ = false;
+  uint64_t file_size_ = 0;
+  uint64_t raw_read_ = 0;
+  std::string error_;
+  struct Gzip;
+  std::unique_ptr<Gzip> gz_;
+};
+
+}  // namespace augur::ingest

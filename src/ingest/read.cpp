@@ -1,0 +1,194 @@
+#include "ingest/read.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+
+#include "core/log.h"
+#include "ingest/reader.h"
+
+namespace augur::ingest {
+
+namespace fs = std::filesystem;
+
+void RejectStats::Add(const std::string& file, uint64_t line, const std::string& reason) {
+  ++count;
+  ++reasons[reason];
+  if (first.size() < kMaxFirstRejects)
+    first.push_back(line ? file + ":" + std::to_string(line) + ": " + reason
+                         : file + ": " + reason);
+}
+
+bool ReadContext::Reject(uint64_t line, std::string_view reason, std::string_view detail) {
+  std::string r(reason);
+  rejects_.Add(path_, line, r);
+  if (!detail.empty() && !rejects_.first.empty() &&
+      rejects_.first.size() <= RejectStats::kMaxFirstRejects)
+    rejects_.first.back() += " (" + std::string(detail) + ")";
+  if (options_.strict && !stopped_) {
+    stopped_ = true;
+    stop_message_ = line ? path_ + ":" + std::to_string(line) + ": " + r : path_ + ": " + r;
+  }
+  return !stopped_;
+}
+
+void ReadContext::Flush() {
+  if (batch_.empty()) return;
+  on_batch_(batch_);
+  batch_.clear();
+}
+
+std::vector<std::string> FormatNames() {
+  std::vector<std::string> names;
+  for (const auto& f : Formats()) names.push_back(f.name);
+  return names;
+}
+
+namespace {
+
+bool SkippedInFolder(const std::string& name) {
+  if (name.empty() || name[0] == '.') return true;
+  for (const char* prefix : {"LICENSE", "LICENCE", "README", "COPYING", "NOTICE", "CHANGELOG"})
+    if (name.rfind(prefix, 0) == 0) return true;
+  return name.size() > 3 && name.compare(name.size() - 3, 3, ".md") == 0;
+}
+
+void Walk(const fs::path& dir, std::vector<std::string>* files, std::error_code& ec) {
+  std::vector<fs::directory_entry> entries;
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec))
+    entries.push_back(*it);
+  if (ec) return;
+  std::sort(entries.begin(), entries.end(),
+            [](const auto& a, const auto& b) { return a.path().filename() < b.path().filename(); });
+  for (const auto& e : entries) {
+    std::string name = e.path().filename().string();
+    if (SkippedInFolder(name)) continue;
+    std::error_code ec2;
+    if (e.is_directory(ec2)) {
+      Walk(e.path(), files, ec);
+      if (ec) return;
+    } else if (e.is_regular_file(ec2)) {
+      files->push_back(e.path().string());
+    }
+  }
+}
+
+// Reads one opened source; returns false when a strict stop happened.
+bool ReadSource(ByteSource& src, const std::string& path, const ReadOptions& options,
+                const BatchCallback& on_batch, Batch& batch, ReadReport& report) {
+  FileReport file;
+  file.path = path;
+  file.bytes = src.file_size();
+  std::string format = options.format;
+  if (format.empty()) format = DetectFormat(src.Peek(64 << 10), path);
+  file.format = format;
+  ReadContext ctx(path, options, on_batch, batch, report.rejected);
+  if (const FormatInfo* info = FindFormat(format)) {
+    info->read(src, ctx);
+    if (!src.error().empty() && !ctx.stopped()) ctx.Reject(0, src.error());
+    if (!ctx.skipped_as.empty()) file.note = ctx.skipped_as;
+  } else if (format == "empty") {
+    ctx.Reject(0, "empty file");
+  } else if (format == "binary") {
+    ctx.Reject(0, "binary data, not a known telemetry format");
+  } else if (format == "json-other") {
+    file.note = "JSON document of no known telemetry format (skipped)";
+  } else {
+    file.note = "no reader for format " + format + " in this build (skipped)";
+  }
+  ctx.Flush();
+  file.records = ctx.records();
+  report.files.push_back(std::move(file));
+  if (ctx.stopped()) {
+    report.error = ctx.stop_message();
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<ReadReport> ReadPaths(const std::vector<std::string>& paths, const ReadOptions& options,
+                             const BatchCallback& on_batch, ReadReport* partial) {
+  ReadReport report;
+  auto fail = [&](std::string message) {
+    if (partial) *partial = report;
+    return Result<ReadReport>::Error(std::move(message));
+  };
+  if (!options.format.empty() && !FindFormat(options.format))
+    return fail("unknown format '" + options.format + "'");
+  std::vector<std::string> files;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    fs::file_status st = fs::status(p, ec);
+    if (ec || !fs::exists(st)) return fail(p + ": no such file or directory");
+    if (fs::is_directory(st)) {
+      Walk(p, &files, ec);
+      if (ec) return fail(p + ": " + ec.message());
+    } else {
+      files.push_back(p);
+    }
+  }
+  uint64_t total = 0, done = 0;
+  for (const auto& f : files) {
+    std::error_code ec;
+    total += fs::file_size(f, ec);
+  }
+  Batch batch;
+  for (const auto& f : files) {
+    auto src = ByteSource::Open(f);
+    if (!src.ok()) return fail(src.message());
+    if (!ReadSource(**src, f, options, on_batch, batch, report)) {
+      std::string message = report.error;
+      return fail(message);
+    }
+    done += report.files.back().bytes;
+    // Small inputs read in a blink: no progress lines for them.
+    if (total > (64u << 20))
+      Progress::Update("read", static_cast<double>(done), static_cast<double>(total), "B");
+  }
+  if (total > (64u << 20)) Progress::Finish("read");
+  if (partial) *partial = report;
+  return report;
+}
+
+Result<ReadReport> ReadBuffer(std::string_view data, const std::string& name,
+                              const ReadOptions& options, const BatchCallback& on_batch) {
+  if (!options.format.empty() && !FindFormat(options.format))
+    return Result<ReadReport>::Error("unknown format '" + options.format + "'");
+  ReadReport report;
+  Batch batch;
+  auto src = ByteSource::FromMemory(data);
+  if (!ReadSource(*src, name, options, on_batch, batch, report))
+    return Result<ReadReport>::Error(report.error);
+  return report;
+}
+
+Result<Batch> ReadAll(const std::vector<std::string>& paths, const ReadOptions& options,
+                      ReadReport* report) {
+  Batch all;
+  auto move_into = [](auto& dst, auto& src) {
+    if (dst.empty()) {
+      dst.swap(src);
+      return;
+    }
+    dst.insert(dst.end(), std::make_move_iterator(src.begin()), std::make_move_iterator(src.end()));
+    src.clear();
+  };
+  ReadReport partial;
+  auto r = ReadPaths(
+      paths, options,
+      [&](Batch& b) {
+        move_into(all.logs, b.logs);
+        move_into(all.spans, b.spans);
+        move_into(all.metrics, b.metrics);
+        move_into(all.trace_events, b.trace_events);
+      },
+      &partial);
+  if (report) *report = partial;
+  if (!r.ok()) return r.status();
+  return all;
+}
+
+}  // namespace augur::ingest

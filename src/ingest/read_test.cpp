@@ -1,0 +1,297 @@
+// Unit tests of the ingest front door and the milestone-1 readers (OTLP/JSON, text logs, Nezha
+// CSV).
+#include "ingest/read.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "core/time.h"
+#include "testing/testing.h"
+
+namespace augur::ingest {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path TestData(const std::string& name) {
+  return fs::path(__FILE__).parent_path() / "testdata" / name;
+}
+
+void Write(const fs::path& p, std::string_view data) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary) << data;
+}
+
+void WriteGzip(const fs::path& p, std::string_view data) {
+  gzFile f = gzopen(p.c_str(), "wb");
+  gzwrite(f, data.data(), static_cast<unsigned>(data.size()));
+  gzclose(f);
+}
+
+Batch MustRead(const std::vector<std::string>& paths, ReadReport* report = nullptr,
+               ReadOptions options = {}) {
+  auto r = ReadAll(paths, options, report);
+  EXPECT_TRUE(r.ok()) << r.message();
+  return r.ok() ? std::move(r).value() : Batch{};
+}
+
+TEST(RejectStats, CountsReasonsAndKeepsFirst) {
+  RejectStats s;
+  for (int i = 0; i < 30; ++i) s.Add("f.json", i + 1, i % 2 ? "a" : "b");
+  s.Add("g.json", 0, "empty file");
+  EXPECT_EQ(s.count, 31u);
+  EXPECT_EQ(s.reasons["a"], 15u);
+  EXPECT_EQ(s.first.size(), RejectStats::kMaxFirstRejects);
+  EXPECT_EQ(s.first[0], "f.json:1: b");
+}
+
+TEST(Otlp, TracesWithAllFieldsAndRejects) {
+  ReadReport report;
+  Batch b = MustRead({TestData("otlp_traces.json").string()}, &report);
+  ASSERT_EQ(b.spans.size(), 2u);
+  const Span& s = b.spans[0];
+  EXPECT_EQ(s.trace_id.Hex(), "5b8efff798038103d269b633813fc60c");
+  EXPECT_EQ(s.span_id.Hex(), "eee19b7ec3c1b174");
+  EXPECT_EQ(s.parent_id.Hex(), "eee19b7ec3c1b173");
+  EXPECT_EQ(s.service, "carts");  // resource came after the spans
+  EXPECT_EQ(s.instance, "carts-5f55b6cf68-77cfw");
+  EXPECT_EQ(s.kind, SpanKind::kServer);
+  EXPECT_EQ(s.start, 1544712660000000000);
+  EXPECT_EQ(s.end, 1544712661000000000);
+  EXPECT_EQ(s.status, StatusCode::kError);
+  EXPECT_EQ(s.status_message, "boom");
+  EXPECT_EQ(s.http_method, "GET");
+  EXPECT_EQ(s.http_route, "/cart");
+  EXPECT_EQ(s.http_status_code, 503);
+  ASSERT_EQ(s.events.size(), 1u);
+  EXPECT_EQ(s.events[0].name, "exception");
+  EXPECT_EQ(s.events[0].attributes[0].value, "IOError");
+  EXPECT_TRUE(b.spans[1].is_root());
+  EXPECT_EQ(b.spans[1].kind, SpanKind::kClient);
+  EXPECT_EQ(report.rejected.count, 2u);
+  EXPECT_EQ(report.rejected.reasons["wrong type: startTimeUnixNano (expected an integer)"], 1u);
+  EXPECT_EQ(report.rejected.reasons["missing field: traceId"], 1u);
+  ASSERT_EQ(report.rejected.first.size(), 2u);
+  EXPECT_NE(report.rejected.first[0].find("otlp_traces.json:4: "), std::string::npos)
+      << report.rejected.first[0];
+}
+
+TEST(Otlp, JsonLinesLogsMetricsAndABrokenLine) {
+  ReadReport report;
+  Batch b = MustRead({TestData("otlp_mixed.jsonl").string()}, &report);
+  ASSERT_EQ(b.logs.size(), 2u);
+  EXPECT_EQ(b.logs[0].service, "orders");  // from the pod name (rule 3)
+  EXPECT_EQ(b.logs[0].severity, Severity::kError);
+  EXPECT_EQ(b.logs[0].body, "payment failed");
+  EXPECT_EQ(b.logs[0].span_id.Hex(), "0102030405060708");
+  EXPECT_EQ(b.logs[1].time, 1700000001000000000);
+  EXPECT_EQ(b.logs[1].severity, Severity::kWarn);
+  EXPECT_EQ(b.logs[1].body, R"({"a":3,"b":["x",true]})");
+  ASSERT_EQ(b.spans.size(), 1u);
+  EXPECT_EQ(b.spans[0].trace_id.Hex(), "0102030405060708090a0b0c0d0e0f10");  // base64 ids
+  EXPECT_EQ(b.spans[0].span_id.Hex(), "0102030405060708");
+  ASSERT_EQ(b.metrics.size(), 3u);
+  const MetricPoint& summary = b.metrics[0];
+  EXPECT_EQ(summary.name, "latency");
+  EXPECT_EQ(summary.kind, MetricKind::kSummary);
+  EXPECT_EQ(summary.count, 10u);
+  EXPECT_DOUBLE_EQ(summary.value, 5.5);
+  EXPECT_EQ(summary.bounds, (std::vector<double>{0.5, 0.99}));
+  EXPECT_EQ(b.metrics[1].kind, MetricKind::kSum);
+  EXPECT_TRUE(b.metrics[1].monotonic);
+  EXPECT_DOUBLE_EQ(b.metrics[1].value, 42);
+  EXPECT_EQ(b.metrics[1].labels[0].value, "200");
+  const MetricPoint& exp = b.metrics[2];
+  EXPECT_EQ(exp.name, "size");  // name after the data
+  EXPECT_EQ(exp.kind, MetricKind::kExponentialHistogram);
+  ASSERT_EQ(exp.bounds.size(), 2u);
+  EXPECT_NEAR(exp.bounds[0], std::sqrt(2.0), 1e-12);
+  EXPECT_NEAR(exp.bounds[1], 2.0, 1e-12);
+  EXPECT_EQ(report.rejected.count, 1u);
+  ASSERT_FALSE(report.rejected.first.empty());
+  EXPECT_EQ(
+      report.rejected.first[0].find(TestData("otlp_mixed.jsonl").string() + ":3: malformed JSON"),
+      0u)
+      << report.rejected.first[0];
+}
+
+TEST(Otlp, GzipIsTransparent) {
+  testing::TempDir dir;
+  std::ifstream in(TestData("otlp_traces.json"));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  WriteGzip(dir.path() / "t.json.gz", text);
+  ReadReport report;
+  Batch b = MustRead({(dir.path() / "t.json.gz").string()}, &report);
+  EXPECT_EQ(b.spans.size(), 2u);
+  EXPECT_EQ(report.files[0].format, "otlp-json");
+}
+
+TEST(Text, TimestampsSeverityAndService) {
+  testing::TempDir dir;
+  Write(dir.path() / "HDFS_2k.log",
+        "081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 terminating\n"
+        "\n"
+        "2015-10-18 18:01:47,978 ERROR [main] org.apache.hadoop: failed\r\n"
+        "no timestamp here\n"
+        "[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok\n");
+  Batch b = MustRead({dir.path().string()});
+  ASSERT_EQ(b.logs.size(), 4u);
+  EXPECT_EQ(b.logs[0].service, "HDFS_2k");
+  EXPECT_EQ(b.logs[0].time, MakeTimeNs(2008, 11, 9, 20, 36, 15));
+  EXPECT_EQ(b.logs[0].severity, Severity::kInfo);
+  EXPECT_EQ(b.logs[0].body, "148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 terminating");
+  EXPECT_EQ(b.logs[1].time, MakeTimeNs(2015, 10, 18, 18, 1, 47, 978000000));
+  EXPECT_EQ(b.logs[1].severity, Severity::kError);
+  EXPECT_EQ(b.logs[1].body, "ERROR [main] org.apache.hadoop: failed");
+  EXPECT_EQ(b.logs[2].time, 0);
+  EXPECT_EQ(b.logs[3].time, MakeTimeNs(2005, 12, 4, 4, 47, 44));
+  EXPECT_EQ(b.logs[3].severity, Severity::kInfo);
+}
+
+TEST(Text, DockerAndStructuredJsonLines) {
+  testing::TempDir dir;
+  Write(
+      dir.path() /
+          "carts-5f55b6cf68-77cfw_shop_carts-"
+          "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.log",
+      R"({"log":"2023-01-29T08:42:22.5Z WARN low stock\n","stream":"stdout","time":"2023-01-29T08:42:22.383150913Z"})"
+      "\n"
+      R"({"level":"error","msg":"db down","ts":1674981742.5,"trace_id":"0102030405060708090a0b0c0d0e0f10","user":"u1"})"
+      "\n"
+      "2023-01-29T08:42:22.383150913Z stderr F plain cri line\n");
+  Batch b = MustRead({dir.path().string()});
+  ASSERT_EQ(b.logs.size(), 3u);
+  EXPECT_EQ(b.logs[0].service, "carts");
+  EXPECT_EQ(b.logs[0].instance, "carts-5f55b6cf68-77cfw");
+  EXPECT_EQ(b.logs[0].body, "WARN low stock");
+  EXPECT_EQ(b.logs[0].time, *ParseIsoTime("2023-01-29T08:42:22.383150913Z"));
+  EXPECT_EQ(b.logs[0].severity, Severity::kWarn);
+  EXPECT_EQ(b.logs[1].body, "db down");
+  EXPECT_EQ(b.logs[1].severity, Severity::kError);
+  EXPECT_EQ(b.logs[1].time, 1674981742500000000);
+  EXPECT_EQ(b.logs[1].trace_id.Hex(), "0102030405060708090a0b0c0d0e0f10");
+  EXPECT_EQ(*FindAttribute(b.logs[1].attributes, "user"), "u1");
+  EXPECT_EQ(b.logs[2].body, "plain cri line");
+  EXPECT_EQ(*FindAttribute(b.logs[2].attributes, "stream"), "stderr");
+}
+
+// A tiny folder in the Nezha layout (made-up values).
+void WriteNezhaFolder(const fs::path& root) {
+  Write(root / "LICENSE", "MIT License\n");
+  Write(root / "day/2023-01-29-fault_list.json",
+        "{\n  \"08\": [\n    {\"inject_pod\": \"x\"}\n  ]\n}\n");
+  Write(root / "day/trace/08_43_trace.csv",
+        "TraceID,SpanID,ParentID,PodName,OperationName,StartTimeUnixNano,EndTimeUnixNano,Duration\n"
+        "b0103bb0161ad7fa352fe1828eeb643a,520b067330e3ede5,root,ts-gateway-service-6f6cfc45b-h5m2n,"
+        "/*,1674981768697000000,1674981769015316530,318316\n"
+        "b0103bb0161ad7fa352fe1828eeb643a,a4424f20bffee416,520b067330e3ede5,ts-auth-service-"
+        "7f8d7d756d-k7b9j,\"HTTP POST\",1674981768697763387,1674981769015072039,317308\n"
+        "zzzz,a4424f20bffee417,520b067330e3ede5,ts-auth-service-7f8d7d756d-k7b9j,x,1,2,1\n");
+  Write(root / "day/log/08_43_log.csv",
+        "Timestamp,TimeUnixNano,Node,PodName,Container,TraceID,SpanID,Log\n"
+        "2023-01-29T08:42:22.383150913Z,1674981742383150913,10.0.0.1,ts-travel-service-64469b5b48-"
+        "25zj6,server,ffc8ca7e4c8f06c75142c880d5595d96,439bc949a9eeb0cc,"
+        "\"{\"\"log\"\":\"\"16:42:22.382 INFO  t.s.TravelServiceImpl#532 [getRoute][Route is: a, "
+        "b]\\n\"\",\"\"stream\"\":\"\"stdout\"\",\"\"time\"\":\"\"2023-01-29T08:42:22."
+        "383150913Z\"\"}\"\n"
+        "2023-01-29T09:20:29.295,-6795364578871345152,10.0.0.1,ts-travel2-service-5c66d57d58-6mp2b,"
+        "server,,,"
+        "\"{\"\"log\"\":\"\"17:20:29.299 ERROR "
+        "multi\nline\\n\"\",\"\"stream\"\":\"\"stdout\"\"}\"\n");
+  Write(root / "day/metric/ts-auth-service-7f8d7d756d-k7b9j_metric.csv",
+        "Time,TimeStamp,PodName,CpuUsage(m),MemoryUsage(Mi),PodServerLatencyP90(s)\n"
+        "2023-01-29 08:41:09.470514006 +0000 UTC "
+        "m=+0.546675867,1674981669,ts-auth-service-7f8d7d756d-k7b9j,2.17,443.6,NaN\n");
+  Write(root / "day/metric/front_service.csv",
+        "Time,TimeStamp,ServiceName,SuccessRate(%),LatencyP50(s)\n"
+        "2023-01-29 08:41:09.043078357 +0000 UTC m=+0.119240217,1674981669,Frontend,0,0.09\n");
+  Write(root / "day/traceid/08_43_traceid.csv",
+        "ffc8ca7e4c8f06c75142c880d5595d96\n5d0bbaa5c74d96842aabc39c7b39d067\n");
+}
+
+TEST(Nezha, FolderOfTracesLogsMetrics) {
+  testing::TempDir dir;
+  WriteNezhaFolder(dir.path());
+  ReadReport report;
+  Batch b = MustRead({dir.path().string()}, &report);
+  ASSERT_EQ(b.spans.size(), 2u);
+  EXPECT_EQ(b.spans[0].service, "ts-gateway-service");
+  EXPECT_TRUE(b.spans[0].is_root());
+  EXPECT_EQ(b.spans[1].name, "HTTP POST");
+  EXPECT_EQ(b.spans[1].parent_id.Hex(), "520b067330e3ede5");
+  ASSERT_EQ(b.logs.size(), 2u);
+  EXPECT_EQ(b.logs[0].service, "ts-travel-service");
+  EXPECT_EQ(b.logs[0].instance, "ts-travel-service-64469b5b48-25zj6");
+  EXPECT_EQ(b.logs[0].body,
+            "16:42:22.382 INFO  t.s.TravelServiceImpl#532 [getRoute][Route is: a, b]");
+  EXPECT_EQ(b.logs[0].severity, Severity::kInfo);
+  EXPECT_EQ(b.logs[0].time, 1674981742383150913);
+  EXPECT_EQ(b.logs[1].time, *ParseIsoTime("2023-01-29T09:20:29.295"));  // garbage TimeUnixNano
+  EXPECT_EQ(b.logs[1].severity, Severity::kError);
+  EXPECT_TRUE(b.logs[1].trace_id.empty());
+  ASSERT_EQ(b.metrics.size(), 4u);              // the NaN cell is no sample
+  EXPECT_EQ(b.metrics[0].service, "Frontend");  // front_service.csv comes first by name
+  EXPECT_EQ(b.metrics[2].name, "CpuUsage(m)");
+  EXPECT_EQ(b.metrics[2].service, "ts-auth-service");
+  EXPECT_EQ(b.metrics[2].time, 1674981669 * kNsPerSecond);
+  EXPECT_EQ(report.rejected.count, 1u);
+  EXPECT_EQ(report.rejected.reasons["invalid id: TraceID"], 1u);
+  std::map<std::string, std::string> formats;
+  for (const auto& f : report.files) formats[fs::path(f.path).filename().string()] = f.format;
+  EXPECT_EQ(formats.size(), 6u);  // LICENSE skipped in folders
+  EXPECT_EQ(formats["2023-01-29-fault_list.json"], "json-other");
+  EXPECT_EQ(formats["08_43_traceid.csv"], "trace-id-list");
+}
+
+TEST(Read, MissingPathIsAnError) {
+  auto r = ReadAll({"/nonexistent/x.json"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.message().find("/nonexistent/x.json"), std::string::npos);
+}
+
+TEST(Read, StrictStopsAtFirstReject) {
+  ReadOptions o;
+  o.strict = true;
+  ReadReport report;
+  auto r = ReadAll({TestData("otlp_traces.json").string()}, o, &report);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(report.rejected.count, 1u);
+  EXPECT_NE(r.message().find("otlp_traces.json:4: wrong type"), std::string::npos) << r.message();
+}
+
+TEST(Read, FormatNamesAndForcedFormat) {
+  auto names = FormatNames();
+  EXPECT_NE(std::find(names.begin(), names.end(), "otlp-json"), names.end());
+  ReadOptions o;
+  o.format = "nope";
+  EXPECT_FALSE(ReadAll({TestData("otlp_traces.json").string()}, o).ok());
+  o.format = "text";
+  Batch b = MustRead({TestData("otlp_traces.json").string()}, nullptr, o);
+  EXPECT_EQ(b.spans.size(), 0u);
+  EXPECT_GT(b.logs.size(), 0u);
+}
+
+TEST(Read, BatchesAreBounded) {
+  testing::TempDir dir;
+  std::string text;
+  for (int i = 0; i < 1000; ++i) text += "line " + std::to_string(i) + "\n";
+  Write(dir.path() / "a.log", text);
+  ReadOptions o;
+  o.batch_size = 64;
+  size_t batches = 0, records = 0, biggest = 0;
+  auto r = ReadPaths({(dir.path() / "a.log").string()}, o, [&](Batch& b) {
+    ++batches;
+    records += b.size();
+    biggest = std::max(biggest, b.size());
+  });
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(records, 1000u);
+  EXPECT_LE(biggest, 64u);
+  EXPECT_EQ(r->files[0].records, 1000u);
+}
+
+}  // namespace
+}  // namespace augur::ingest

@@ -1,0 +1,343 @@
+#include "normalize/log_header.h"
+
+#include <algorithm>
+#include <cctype>
+#include <regex>
+
+namespace augur::normalize {
+namespace {
+
+bool Space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+struct Tok {
+  size_t b, e;
+};
+
+// The first `max` whitespace tokens of a line.
+std::vector<Tok> Tokens(std::string_view line, size_t max) {
+  std::vector<Tok> out;
+  size_t i = 0, n = line.size();
+  while (i < n && out.size() < max) {
+    while (i < n && Space(line[i])) ++i;
+    if (i >= n) break;
+    size_t j = i;
+    while (j < n && !Space(line[j])) ++j;
+    out.push_back({i, j});
+    i = j;
+  }
+  return out;
+}
+
+std::string_view Trim(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && Space(s[b])) ++b;
+  while (e > b && Space(s[e - 1])) --e;
+  return s.substr(b, e - b);
+}
+
+bool HasDigit(std::string_view t) {
+  return std::any_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+bool AllDigits(std::string_view t) {
+  return !t.empty() && std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::string_view StripWrap(std::string_view t) {
+  while (!t.empty() && (t.front() == '[' || t.front() == '<' || t.front() == '('))
+    t.remove_prefix(1);
+  while (!t.empty() && (t.back() == ']' || t.back() == '>' || t.back() == ')' || t.back() == ':' ||
+                        t.back() == ','))
+    t.remove_suffix(1);
+  return t;
+}
+
+bool IEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower((unsigned char)a[i]) != std::tolower((unsigned char)b[i])) return false;
+  return true;
+}
+
+bool IsLevelWord(std::string_view t) {
+  static const char* kLevels[] = {"TRACE",   "DEBUG", "INFO",  "INFORMATION", "NOTICE",   "WARN",
+                                  "WARNING", "ERROR", "ERR",   "FATAL",       "CRITICAL", "CRIT",
+                                  "SEVERE",  "ALERT", "EMERG", "VERBOSE"};
+  std::string_view w = StripWrap(t);
+  for (const char* l : kLevels)
+    if (IEquals(w, l)) return true;
+  return false;
+}
+
+bool IsMonthOrDay(std::string_view t) {
+  static const char* kNames[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
+                                 "Aug", "Sep", "Oct", "Nov", "Dec", "Mon", "Tue",
+                                 "Wed", "Thu", "Fri", "Sat", "Sun"};
+  std::string_view w = StripWrap(t);
+  for (const char* n : kNames)
+    if (w == n) return true;
+  return false;
+}
+
+// Tokens that may precede a level: times, ids, hosts, separators, short upper-case tags (RAS
+// KERNEL).
+bool HeaderLike(std::string_view t) {
+  if (HasDigit(t) || t == "-" || t == "|" || IsMonthOrDay(t)) return true;
+  if (t.front() == '[' || t.back() == ']') return true;
+  std::string_view w = StripWrap(t);
+  if (w.empty()) return true;
+  return w.size() <= 12 &&
+         std::all_of(w.begin(), w.end(), [](char c) { return (c >= 'A' && c <= 'Z') || c == '_'; });
+}
+
+bool Identifier(std::string_view t) {
+  return !t.empty() && std::all_of(t.begin(), t.end(), [](char c) {
+    return std::isalnum((unsigned char)c) || c == '.' || c == '_' || c == '$' || c == '-' ||
+           c == '/' || c == '@';
+  });
+}
+
+constexpr size_t kMaxHeaderTokens = 14;
+
+// Level-anchored split of one line; false when no level was found.
+bool SplitAtLevel(std::string_view line, LogHeader& h) {
+  auto toks = Tokens(line, kMaxHeaderTokens);
+  size_t lv = SIZE_MAX;
+  for (size_t i = 0; i < toks.size(); ++i) {
+    std::string_view t = line.substr(toks[i].b, toks[i].e - toks[i].b);
+    bool logcat = t.size() == 1 &&
+                  std::string_view("VDIWEFA").find(t[0]) != std::string_view::npos && i > 0 &&
+                  AllDigits(line.substr(toks[i - 1].b, toks[i - 1].e - toks[i - 1].b));
+    if (IsLevelWord(t) || logcat) {
+      lv = i;
+      break;
+    }
+    if (!HeaderLike(t)) return false;
+  }
+  if (lv == SIZE_MAX || lv + 1 >= toks.size()) return false;
+  h.has_header = true;
+  if (lv > 0) h.timestamp = Trim(line.substr(0, toks[lv - 1].e));
+  h.level = line.substr(toks[lv].b, toks[lv].e - toks[lv].b);
+  size_t pos = toks[lv].e;  // byte offset where the rest starts
+  auto skip_space = [&] {
+    while (pos < line.size() && Space(line[pos])) ++pos;
+  };
+  auto next_token = [&]() -> std::string_view {
+    size_t j = pos;
+    while (j < line.size() && !Space(line[j])) ++j;
+    return line.substr(pos, j - pos);
+  };
+  // A bracketed group, which may hold spaces and nested brackets.
+  auto bracket = [&]() -> bool {
+    if (pos >= line.size() || line[pos] != '[') return false;
+    int depth = 0;
+    size_t j = pos;
+    for (; j < line.size(); ++j) {
+      if (line[j] == '[') ++depth;
+      if (line[j] == ']' && --depth == 0) break;
+    }
+    if (j >= line.size()) return false;
+    h.thread = line.substr(pos + 1, j - pos - 1);
+    pos = j + 1;
+    return true;
+  };
+  skip_space();
+  bracket();
+  skip_space();
+  std::string_view t = next_token();
+  if (t == "-") {
+    pos += 1;
+  } else if (t.size() > 1 && t.back() == ':' && Identifier(t.substr(0, t.size() - 1)) &&
+             pos + t.size() < line.size()) {
+    h.component = t.substr(0, t.size() - 1);
+    pos += t.size();
+  } else if (Identifier(t) && t.find('.') != std::string_view::npos) {
+    size_t save = pos;
+    pos += t.size();
+    skip_space();
+    if (pos < line.size() && line[pos] == '[' && bracket()) {
+      h.component = t;
+    } else {
+      pos = save;
+    }
+  } else if (Identifier(t) && pos + t.size() + 1 < line.size() && Space(line[pos + t.size()]) &&
+             Space(line[pos + t.size() + 1])) {
+    // An aligned column (two or more spaces after it) is a header field, not prose.
+    h.component = t;
+    pos += t.size();
+  }
+  skip_space();
+  if (pos < line.size() && line[pos] == '-' && pos + 1 < line.size() && Space(line[pos + 1]))
+    pos += 1;
+  h.content = Trim(line.substr(std::min(pos, line.size())));
+  return true;
+}
+
+}  // namespace
+
+struct HeaderParser::Impl {
+  enum Mode { kNone, kPattern, kLevel, kColumns } mode = kNone;
+  size_t columns = 0;
+  std::string pattern;
+  std::regex re;
+  std::vector<std::string> fields;  // capture group i+1 = fields[i]
+};
+
+HeaderParser::HeaderParser() : impl_(std::make_unique<Impl>()) {}
+HeaderParser::~HeaderParser() = default;
+HeaderParser::HeaderParser(HeaderParser&&) noexcept = default;
+HeaderParser& HeaderParser::operator=(HeaderParser&&) noexcept = default;
+HeaderParser::HeaderParser(const HeaderParser& o) : impl_(std::make_unique<Impl>(*o.impl_)) {}
+HeaderParser& HeaderParser::operator=(const HeaderParser& o) {
+  impl_ = std::make_unique<Impl>(*o.impl_);
+  return *this;
+}
+
+Result<HeaderParser> HeaderParser::FromPattern(std::string_view pattern) {
+  HeaderParser p;
+  Impl& m = *p.impl_;
+  std::string re = "^";
+  bool content = false;
+  size_t i = 0;
+  bool last_space = false;
+  while (i < pattern.size()) {
+    char c = pattern[i];
+    if (c == '<') {
+      size_t j = pattern.find('>', i);
+      if (j == std::string_view::npos)
+        return Result<HeaderParser>::Error("header pattern: '<' at offset " + std::to_string(i) +
+                                           " has no closing '>'");
+      std::string name(pattern.substr(i + 1, j - i - 1));
+      if (name.empty() || !std::all_of(name.begin(), name.end(), [](char ch) {
+            return std::isalnum((unsigned char)ch) || ch == '_';
+          }))
+        return Result<HeaderParser>::Error("header pattern: bad field name '<" + name +
+                                           ">' at offset " + std::to_string(i));
+      if (name == "Content") content = true;
+      m.fields.push_back(name);
+      re += name == "Content" ? "([\\s\\S]*?)" : "(.*?)";
+      i = j + 1;
+      last_space = false;
+    } else if (Space(c)) {
+      if (!last_space) re += "\\s+";
+      last_space = true;
+      ++i;
+    } else {
+      if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos) re += '\\';
+      re += c;
+      ++i;
+      last_space = false;
+    }
+  }
+  re += "$";
+  if (!content)
+    return Result<HeaderParser>::Error("header pattern: no <Content> field in '" +
+                                       std::string(pattern) + "'");
+  try {
+    m.re = std::regex(re, std::regex::ECMAScript | std::regex::optimize);
+  } catch (const std::regex_error& e) {
+    return Result<HeaderParser>::Error("header pattern: cannot compile '" + std::string(pattern) +
+                                       "': " + e.what());
+  }
+  m.mode = Impl::kPattern;
+  m.pattern = std::string(pattern);
+  return p;
+}
+
+HeaderParser HeaderParser::Detect(const std::vector<std::string_view>& sample) {
+  HeaderParser p;
+  Impl& m = *p.impl_;
+  size_t lines = 0, with_level = 0;
+  constexpr size_t kCols = 10;
+  std::vector<size_t> digit_col(kCols, 0);
+  for (std::string_view line : sample) {
+    if (Trim(line).empty()) continue;
+    ++lines;
+    LogHeader h;
+    if (SplitAtLevel(line, h)) ++with_level;
+    auto toks = Tokens(line, kCols);
+    for (size_t i = 0; i < toks.size(); ++i)
+      digit_col[i] += HasDigit(line.substr(toks[i].b, toks[i].e - toks[i].b));
+  }
+  if (lines == 0) return p;
+  if (with_level * 10 >= lines * 6) {
+    m.mode = Impl::kLevel;
+    return p;
+  }
+  // Leading columns: the last of the first columns that holds digits in nearly every line.
+  size_t cols = 0;
+  for (size_t i = 0; i < kCols; ++i)
+    if (digit_col[i] * 100 >= lines * 97) cols = i + 1;
+  // The first column must be one too, or this is prose that happens to hold numbers.
+  if (cols > 0 && digit_col[0] * 100 >= lines * 97) {
+    m.mode = Impl::kColumns;
+    m.columns = cols;
+  }
+  return p;
+}
+
+LogHeader HeaderParser::Parse(std::string_view line) const {
+  LogHeader h;
+  h.content = Trim(line);
+  const Impl& m = *impl_;
+  switch (m.mode) {
+    case Impl::kNone:
+      break;
+    case Impl::kLevel: {
+      LogHeader l;
+      if (SplitAtLevel(line, l)) h = l;
+      break;
+    }
+    case Impl::kColumns: {
+      auto toks = Tokens(line, m.columns + 1);
+      if (toks.size() > m.columns) {
+        h.has_header = true;
+        h.timestamp = line.substr(0, toks[m.columns - 1].e);
+        h.content = Trim(line.substr(toks[m.columns].b));
+      }
+      break;
+    }
+    case Impl::kPattern: {
+      std::match_results<std::string_view::const_iterator> mr;
+      if (!std::regex_match(line.begin(), line.end(), mr, m.re)) break;
+      h.has_header = true;
+      for (size_t i = 0; i < m.fields.size() && i + 1 < mr.size(); ++i) {
+        std::string_view v = line.substr(mr.position(i + 1), mr.length(i + 1));
+        const std::string& f = m.fields[i];
+        if (f == "Content")
+          h.content = Trim(v);
+        else if (f == "Level")
+          h.level = v;
+        else if (f == "Component")
+          h.component = v;
+        else if (f == "Pid" || f == "Thread" || f == "Tid")
+          h.thread = v;
+        else if ((f == "Date" || f == "Time" || f == "Timestamp") && h.timestamp.empty())
+          h.timestamp = v;
+        else if (f == "Time" && !h.timestamp.empty()) {
+          // Date and Time are usually adjacent: widen the view over both.
+          const char* b = h.timestamp.data();
+          h.timestamp = std::string_view(b, (size_t)(v.data() + v.size() - b));
+        }
+      }
+      break;
+    }
+  }
+  return h;
+}
+
+std::string HeaderParser::Describe() const {
+  switch (impl_->mode) {
+    case Impl::kPattern:
+      return "pattern " + impl_->pattern;
+    case Impl::kLevel:
+      return "level-anchored";
+    case Impl::kColumns:
+      return "fixed " + std::to_string(impl_->columns) + " columns";
+    default:
+      return "none";
+  }
+}
+
+}  // namespace augur::normalize

@@ -1,0 +1,39 @@
+// Log parsing accuracy as the LogHub-2.0 benchmark defines it (GA, PA, FGA, FTA), its template
+// normalisation, and a reader for LogHub's *_structured.csv truth files. Used by `augur eval
+// loghub`.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+
+namespace augur::normalize {
+
+// LogHub-2.0's correct_single_template(): collapses whitespace, turns path-like tokens, plain
+// numbers, booleans/null/root/admin and tokens with an embedded `<*>` into `<*>`, then merges
+// `<*>` joined by '.', ':', '/', '@', '#' or nothing. Applied to both sides before comparing text.
+std::string NormalizeTemplate(std::string_view tmpl);
+
+struct ParseScores {
+  double ga = 0, pa = 0, fga = 0, fta = 0;
+  double pga = 0, rga = 0, pta = 0, rta = 0;
+  size_t lines = 0, templates_truth = 0, templates_found = 0;
+};
+
+// truth[i] / found[i]: the template text of line i (truth as written in the file, found as the
+// miner rendered it). GA/FGA group lines by the raw strings; PA/FTA compare normalised strings.
+ParseScores ScoreParse(const std::vector<std::string>& truth,
+                       const std::vector<std::string>& found);
+
+// One CSV file: header names and rows of fields (RFC 4180 quoting). Errors name file and line.
+struct CsvTable {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  int Column(std::string_view name) const;  // -1 if absent
+};
+Result<CsvTable> ReadCsv(const std::filesystem::path& path);
+
+}  // namespace augur::normalize

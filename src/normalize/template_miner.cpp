@@ -1,0 +1,1047 @@
+#include "normalize/template_miner.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <unordered_map>
+
+namespace augur::normalize {
+namespace {
+
+constexpr std::string_view kVar = "<*>";
+
+// Character classes, one table lookup per byte.
+enum : uint8_t {
+  kSpace = 1,
+  kDelim = 2,
+  kDigit = 4,
+  kAlpha = 8,
+  kHex = 16,
+  kValueEnd = 32,
+  kCollapse = 64
+};
+
+constexpr std::array<uint8_t, 256> MakeClasses() {
+  std::array<uint8_t, 256> c{};
+  for (char s : std::string_view(" \t\n\r\v\f")) c[(uint8_t)s] |= kSpace;
+  // Segment delimiters: LogHub-2.0's token delimiters plus '/', '\\' and a few brackets. '_' is not
+  // one: blk_123 and attempt_1_2 are single identifiers.
+  for (char s : std::string_view(",;:=|\"'[](){}.-+@#$%&/!?<>*\\~^`")) c[(uint8_t)s] |= kDelim;
+  for (int d = '0'; d <= '9'; ++d) c[d] |= kDigit | kHex;
+  for (int a = 'a'; a <= 'z'; ++a) c[a] |= kAlpha;
+  for (int a = 'A'; a <= 'Z'; ++a) c[a] |= kAlpha;
+  for (int a = 'a'; a <= 'f'; ++a) c[a] |= kHex;
+  for (int a = 'A'; a <= 'F'; ++a) c[a] |= kHex;
+  // The value of key=value ends at these (so "a=1,b=2" masks both values).
+  for (char s : std::string_view(",;&)]}\"'")) c[(uint8_t)s] |= kValueEnd;
+  // Two variables joined by one of these are one variable (LogHub-2.0's template normalisation
+  // does the same: <*>.<*>, <*>:<*>, <*>/<*>, <*>@<*>, <*>#<*>).
+  for (char s : std::string_view(".:/@#")) c[(uint8_t)s] |= kCollapse;
+  return c;
+}
+constexpr std::array<uint8_t, 256> kClass = MakeClasses();
+
+inline bool Is(char ch, uint8_t cls) {
+  return (kClass[(uint8_t)ch] & cls) != 0;
+}
+
+// Words that are values whatever the context (LogHub-2.0 normalises them to <*> as well).
+bool IsValueWord(std::string_view w) {
+  static const char* kWords[] = {"true", "false", "null", "none", "nil"};
+  for (const char* k : kWords) {
+    if (w.size() != std::strlen(k)) continue;
+    bool eq = true;
+    for (size_t i = 0; i < w.size() && eq; ++i) eq = (w[i] | 0x20) == k[i];
+    if (eq) return true;
+  }
+  return false;
+}
+
+bool IsWrapOpen(char c) {
+  return std::string_view("([{<\"'").find(c) != std::string_view::npos;
+}
+bool IsWrapClose(char c) {
+  return std::string_view(".,;:)]}>\"'").find(c) != std::string_view::npos;
+}
+
+// Token classes drive the merge decision: two plain words that differ are probably different
+// messages (GET/POST); identifiers, lists and masked values that differ are probably one variable.
+enum Cls : uint8_t { kPure, kMasked, kWord, kOther };
+
+bool IsWordLike(std::string_view t) {
+  size_t b = 0, e = t.size();
+  while (b < e && IsWrapOpen(t[b])) ++b;
+  while (e > b && IsWrapClose(t[e - 1])) --e;
+  if (b == e) return true;  // pure punctuation is structure, not a value
+  if (!Is(t[b], kAlpha) || !(Is(t[e - 1], kAlpha) || t[e - 1] == '_')) return false;
+  for (size_t i = b; i < e; ++i) {
+    char ch = t[i];
+    if (Is(ch, kAlpha) || ch == '_' || ch == '-' || ch == '\'') continue;
+    return false;
+  }
+  return true;
+}
+
+Cls Classify(std::string_view t) {
+  if (t == "<*>") return kPure;
+  if (t.find("<*>") != std::string_view::npos) return kMasked;
+  return IsWordLike(t) ? kWord : kOther;
+}
+
+// The letters of a masked token ("num=<*>,flags=<*>" → "numflags"): its constant skeleton.
+bool SameLetters(std::string_view a, std::string_view b) {
+  size_t i = 0, j = 0;
+  while (true) {
+    while (i < a.size() && !Is(a[i], kAlpha)) ++i;
+    while (j < b.size() && !Is(b[j], kAlpha)) ++j;
+    if (i == a.size() || j == b.size()) return i == a.size() && j == b.size();
+    if (a[i] != b[j]) return false;
+    ++i, ++j;
+  }
+}
+
+bool HasLetters(std::string_view a) {
+  for (char c : a)
+    if (Is(c, kAlpha)) return true;
+  return false;
+}
+
+// Mismatch of a template token and a line token that are not equal: 0 soft (one variable),
+// 1 hard (different structure), 2 two plain words.
+// Keys ("num=<*>", "isOverlap:<*>") are structure: tokens with different keys are different fields.
+bool HasKey(std::string_view a) {
+  return a.find_first_of("=:") != std::string_view::npos;
+}
+
+int MismatchKind(std::string_view ct, Cls cc, std::string_view lt, Cls lc) {
+  if (cc == kWord && lc == kWord) return 2;
+  if (cc == kWord || lc == kWord) return 1;
+  if (cc == kMasked && lc == kMasked)
+    return SameLetters(ct, lt) || !(HasKey(ct) || HasKey(lt)) ? 0 : 1;
+  if (cc == kMasked) return HasLetters(ct) && HasKey(ct) ? 1 : 0;
+  if (lc == kMasked) return HasLetters(lt) && HasKey(lt) ? 1 : 0;
+  return 0;  // pure/other vs pure/other
+}
+
+// The variable covering two different tokens, keeping what they share at the edges when that is
+// punctuation or a key ("name=a," + "name=b," → "name=<*>,").
+std::string Generalise(std::string_view a, std::string_view b) {
+  size_t p = 0;
+  while (p < a.size() && p < b.size() && a[p] == b[p]) ++p;
+  size_t keep = 0;
+  for (size_t i = 0; i < p; ++i) {
+    char c = a[i];
+    if (c == '=' || c == ':')
+      keep = i + 1;
+    else if (Is(c, kAlpha | kDigit) || c == '<' || c == '*' || c == '>') {
+      // letters only count as part of a key ending in '=' or ':'
+    } else if (keep == i) {
+      keep = i + 1;
+    }
+  }
+  // Never keep a partial "<*>".
+  std::string_view pre = a.substr(0, keep);
+  if (pre.size() >= 1 &&
+      (pre.back() == '<' || (pre.size() >= 2 && pre.substr(pre.size() - 2) == "<*")))
+    pre = {};
+  size_t s = 0;
+  while (s < a.size() - pre.size() && s < b.size() - pre.size() &&
+         a[a.size() - 1 - s] == b[b.size() - 1 - s] && !Is(a[a.size() - 1 - s], kAlpha | kDigit) &&
+         a[a.size() - 1 - s] != '>' && a[a.size() - 1 - s] != '*')
+    ++s;
+  std::string out(pre);
+  out.append(kVar);
+  out.append(a.substr(a.size() - s));
+  return out;
+}
+
+inline uint64_t Mix(uint64_t h, uint64_t v) {
+  h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  return h * 0xff51afd7ed558ccdULL;
+}
+
+uint64_t HashBytes(std::string_view s, uint64_t h) {
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h = Mix(h, w);
+  }
+  uint64_t tail = 0;
+  std::memcpy(&tail, s.data() + i, s.size() - i);
+  return Mix(h, tail ^ (uint64_t)s.size() << 56);
+}
+
+// One position of a template.
+struct Slot {
+  std::string tok;  // text; "<*>" marks the variable part
+  int16_t run = 1;  // raw tokens behind a pure variable: a count, or -1 when it varies
+  uint8_t cls = kOther;
+  uint8_t glob = 0;  // generalised: matches any token with the same prefix/suffix around "<*>"
+  uint8_t open = 0;  // also accepts plain words (a position that took many distinct words)
+  uint16_t pre = 0, suf = 0;
+};
+
+struct Cluster {
+  uint32_t id = 0;
+  uint64_t count = 0;
+  std::vector<Slot> slots;
+  uint32_t lru_prev = 0, lru_next = 0;
+  uint64_t text_key = 0;
+  std::string text;
+};
+
+// One line after tokenising and masking.
+struct Pos {
+  uint32_t mb, ml;  // masked text in Scratch::masked
+  uint32_t rb, re;  // raw byte span in the line (for params)
+  uint32_t pb, pe;  // raw span of the masked part (params of partly masked tokens)
+  uint16_t run;     // raw tokens collapsed into this position
+  uint8_t cls;
+};
+
+struct Scratch {
+  std::string masked;
+  std::vector<Pos> pos;
+  uint64_t signature = 0;
+  bool truncated = false;
+  std::string_view Text(const Pos& p) const { return std::string_view(masked).substr(p.mb, p.ml); }
+};
+
+void SetSlot(Slot& s, std::string tok, bool glob) {
+  s.tok = std::move(tok);
+  s.cls = Classify(s.tok);
+  s.glob = glob;
+  s.pre = s.suf = 0;
+  if (glob) {
+    size_t v = s.tok.find(kVar);
+    s.pre = (uint16_t)v;
+    s.suf = (uint16_t)(s.tok.size() - v - 3);
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> DefaultMasks() {
+  return {"url", "path", "uuid", "hostport", "kv", "hex", "bool", "number"};
+}
+
+Status TemplateMinerConfig::Validate() const {
+  if (max_templates < 1) return Status::Error("template miner: max_templates must be at least 1");
+  if (word_variable_threshold < 2)
+    return Status::Error("template miner: word_variable_threshold must be at least 2");
+  if (!(similarity >= 0.0 && similarity <= 1.0))
+    return Status::Error("template miner: similarity must be within [0, 1]");
+  if (max_candidates < 1) return Status::Error("template miner: max_candidates must be at least 1");
+  if (max_tokens < 1 || max_tokens > 30000)
+    return Status::Error("template miner: max_tokens must be within [1, 30000]");
+  auto names = DefaultMasks();
+  for (const auto& d : disabled_masks)
+    if (std::find(names.begin(), names.end(), d) == names.end())
+      return Status::Error(
+          "template miner: unknown mask '" + d +
+          "' in disabled_masks (known: url, path, uuid, hostport, kv, hex, bool, number)");
+  for (const auto& m : extra_masks) {
+    try {
+      std::regex re(m.regex);
+    } catch (const std::regex_error& e) {
+      return Status::Error("template miner: mask '" + m.name + "': invalid regex '" + m.regex +
+                           "': " + e.what());
+    }
+  }
+  return Status::Ok();
+}
+
+struct TemplateMiner::Impl {
+  TemplateMinerConfig cfg;
+  bool m_url = true, m_path = true, m_uuid = true, m_hostport = true, m_kv = true, m_hex = true,
+       m_bool = true, m_number = true;
+  std::vector<std::regex> user_masks;
+
+  std::vector<std::unique_ptr<Cluster>> by_id{1};  // index = id; null when merged or evicted
+  std::vector<uint32_t> merged_into{0};            // index = id
+  std::vector<std::pair<uint32_t, uint32_t>> history;
+  std::unordered_map<uint64_t, uint32_t> signatures;              // masked line → id (cache)
+  std::unordered_map<uint32_t, std::vector<uint32_t>> by_length;  // positions → ids
+  std::unordered_map<uint64_t, uint32_t> by_text;                 // template text → id
+  std::unordered_map<uint64_t, std::vector<uint32_t>> families;   // one-word-apart templates
+  uint32_t lru_head = 0, lru_tail = 0;                            // most / least recently used
+  TemplateMinerStats st;
+  Scratch scratch;
+
+  explicit Impl(TemplateMinerConfig c) : cfg(std::move(c)) {
+    for (const auto& d : cfg.disabled_masks) {
+      if (d == "url") m_url = false;
+      if (d == "path") m_path = false;
+      if (d == "uuid") m_uuid = false;
+      if (d == "hostport") m_hostport = false;
+      if (d == "kv") m_kv = false;
+      if (d == "hex") m_hex = false;
+      if (d == "bool") m_bool = false;
+      if (d == "number") m_number = false;
+    }
+    for (const auto& m : cfg.extra_masks) {
+      try {
+        user_masks.emplace_back(m.regex, std::regex::ECMAScript | std::regex::optimize);
+      } catch (const std::regex_error&) {
+        // Validate() reports it; an invalid mask is ignored rather than crash a running pipeline.
+      }
+    }
+    signatures.reserve(1024);
+  }
+
+  // ---- masking -------------------------------------------------------------------------------
+
+  static bool IsUuidAt(std::string_view t, size_t i) {
+    if (t.size() - i < 36) return false;
+    for (size_t k = 0; k < 36; ++k) {
+      char c = t[i + k];
+      if (k == 8 || k == 13 || k == 18 || k == 23) {
+        if (c != '-') return false;
+      } else if (!Is(c, kHex)) {
+        return false;
+      }
+    }
+    return t.size() - i == 36 || !Is(t[i + 36], kHex);
+  }
+
+  // Appends the masked form of one raw token; reports the raw span of its masked part.
+  void MaskToken(std::string_view t, std::string& out, uint32_t& pb, uint32_t& pe) const {
+    pb = UINT32_MAX;
+    pe = 0;
+    for (const auto& re : user_masks) {
+      if (std::regex_match(t.begin(), t.end(), re)) {
+        out.append(kVar);
+        pb = 0;
+        pe = (uint32_t)t.size();
+        return;
+      }
+    }
+    // Whole-token masks look at the token without surrounding punctuation.
+    size_t b = 0, e = t.size();
+    while (b < e && IsWrapOpen(t[b])) ++b;
+    while (e > b && IsWrapClose(t[e - 1])) --e;
+    std::string_view core = t.substr(b, e - b);
+    auto wrapped = [&](size_t keep) {  // keep: bytes of the core kept before the variable
+      out.append(t.substr(0, b + keep));
+      out.append(kVar);
+      out.append(t.substr(e));
+      pb = (uint32_t)(b + keep);
+      pe = (uint32_t)e;
+    };
+    if (core.size() >= 2) {
+      if (m_url) {
+        size_t u = core.find("://");
+        if (u != std::string_view::npos && u > 0 && u + 3 < core.size()) return wrapped(u + 3);
+      }
+      if (m_path) {
+        bool unix_path = core[0] == '/' && core[1] != '/';
+        bool win_path =
+            core.size() >= 3 && Is(core[0], kAlpha) && core[1] == ':' && core[2] == '\\';
+        if (unix_path || win_path)
+          for (char ch : core)
+            if (Is(ch, kAlpha | kDigit)) return wrapped(0);
+      }
+      if (m_uuid && core.size() == 36 && IsUuidAt(core, 0)) return wrapped(0);
+      if (m_hostport) {
+        // host:port, ip:port, host/ip:port — an address is one value.
+        size_t c = core.rfind(':');
+        if (c != std::string_view::npos && c > 0 && c + 1 < core.size() &&
+            core.size() - c - 1 <= 5) {
+          bool port = true, host = true, mark = false;
+          for (size_t k = c + 1; k < core.size(); ++k) port &= Is(core[k], kDigit);
+          for (size_t k = 0; k < c && host; ++k) {
+            char ch = core[k];
+            host = Is(ch, kAlpha | kDigit) || ch == '.' || ch == '-' || ch == '_' || ch == '/';
+            mark |= Is(ch, kDigit) || ch == '.' || ch == '-';
+          }
+          if (port && host && mark) return wrapped(0);
+        }
+      }
+    }
+    // Segments between delimiters.
+    size_t i = 0;
+    const size_t n = t.size();
+    bool after_eq = false;
+    while (i < n) {
+      char ch = t[i];
+      if (m_kv && after_eq) {
+        after_eq = false;
+        if (ch == '"') {
+          // key="quoted value", possibly with spaces (the tokenizer kept it in one token)
+          size_t q = t.find('"', i + 1);
+          if (q != std::string_view::npos && q > i + 1) {
+            out.push_back('"');
+            EmitVar(out, t, i + 1, q, pb, pe, false);
+            out.push_back('"');
+            i = q + 1;
+            continue;
+          }
+        }
+        size_t j = i;
+        bool digit = false;
+        while (j < n && !Is(t[j], kValueEnd)) digit |= Is(t[j++], kDigit);
+        if (digit) {
+          EmitVar(out, t, i, j, pb, pe, true);
+          i = j;
+          continue;
+        }
+      }
+      if (Is(ch, kDelim)) {
+        if (m_uuid && Is(ch, kHex) && IsUuidAt(t, i)) {
+        }
+        out.push_back(ch);
+        if (ch == '=') after_eq = true;
+        ++i;
+        continue;
+      }
+      if (m_uuid && IsUuidAt(t, i)) {
+        EmitVar(out, t, i, i + 36, pb, pe, true);
+        i += 36;
+        continue;
+      }
+      size_t j = i;
+      int digits = 0;
+      bool hex = true;
+      while (j < n) {
+        if (Is(t[j], kDelim)) {
+          // blk_-123: an identifier prefix glued to a negative number is one value.
+          if (!(t[j] == '-' && j > i && t[j - 1] == '_' && j + 1 < n && Is(t[j + 1], kDigit)))
+            break;
+        }
+        uint8_t c = kClass[(uint8_t)t[j]];
+        digits += (c & kDigit) != 0;
+        hex &= (c & kHex) != 0;
+        ++j;
+      }
+      const size_t len = j - i;
+      bool var = false;
+      if (m_number && digits > 0) {
+        // A value: starts or ends with a digit, is hex, or is mostly digits. jk2_init or log4j are
+        // names.
+        var = Is(t[i], kDigit) || Is(t[j - 1], kDigit) || hex || (size_t)digits * 2 >= len;
+      }
+      if (!var && m_hex && hex && len >= 8) var = true;
+      if (!var && m_bool && len >= 3 && len <= 5 && IsValueWord(t.substr(i, len))) var = true;
+      if (var) {
+        EmitVar(out, t, i, j, pb, pe, true);
+      } else {
+        out.append(t.substr(i, len));
+      }
+      i = j;
+    }
+  }
+
+  // A variable segment; joins a directly preceding "<*>" + one collapse delimiter ("<*>.<*>" →
+  // "<*>") and takes a sign in front of a number ("-5", "=-5").
+  static void EmitVar(std::string& out, std::string_view t, size_t i, size_t j, uint32_t& pb,
+                      uint32_t& pe, bool join) {
+    size_t o = out.size();
+    if (join && i > 0 && (t[i - 1] == '-' || t[i - 1] == '+') && o >= 1 && out[o - 1] == t[i - 1] &&
+        (i == 1 || std::string_view("=:(,[{ ").find(t[i - 2]) != std::string_view::npos)) {
+      out.pop_back();
+      --o;
+      --i;
+    }
+    if (join && i > 0 && o >= 4 && Is(out[o - 1], kCollapse) && out.compare(o - 4, 3, kVar) == 0) {
+      out.pop_back();
+    } else {
+      out.append(kVar);
+    }
+    pb = std::min<uint32_t>(pb, (uint32_t)i);
+    pe = (uint32_t)j;
+  }
+
+  // Tokenise + mask + collapse runs of pure variables + hash.
+  void Prepare(std::string_view line, Scratch& s) const {
+    s.masked.clear();
+    s.pos.clear();
+    s.truncated = false;
+    uint64_t h = 0x2545f4914f6cdd1dULL;
+    const size_t n = line.size();
+    size_t i = 0;
+    while (i < n) {
+      while (i < n && Is(line[i], kSpace)) ++i;
+      if (i >= n) break;
+      size_t j = i;
+      if (s.pos.size() + 1 >= cfg.max_tokens) {
+        // The tail of an over-long line becomes one variable.
+        j = n;
+        while (j > i && Is(line[j - 1], kSpace)) --j;
+        s.truncated = true;
+        Pos p{(uint32_t)s.masked.size(),
+              3,
+              (uint32_t)i,
+              (uint32_t)j,
+              (uint32_t)i,
+              (uint32_t)j,
+              1,
+              kPure};
+        s.masked.append(kVar);
+        AppendPos(s, p);
+        break;
+      }
+      int quotes = 0;
+      bool kvq = false;
+      while (j < n && !Is(line[j], kSpace)) {
+        if (line[j] == '"') {
+          ++quotes;
+          kvq |= j > i && line[j - 1] == '=';
+        }
+        ++j;
+      }
+      if (m_kv && kvq && (quotes & 1)) {
+        // key="value with spaces": keep the quoted value in this token (bounded look-ahead).
+        size_t q = line.find('"', j);
+        if (q != std::string_view::npos && q - j < 256) {
+          j = q + 1;
+          while (j < n && !Is(line[j], kSpace)) ++j;
+        }
+      }
+      std::string_view tok = line.substr(i, j - i);
+      uint32_t mb = (uint32_t)s.masked.size();
+      uint32_t pb, pe;
+      MaskToken(tok, s.masked, pb, pe);
+      uint32_t ml = (uint32_t)s.masked.size() - mb;
+      Pos p{mb,
+            ml,
+            (uint32_t)i,
+            (uint32_t)j,
+            pb == UINT32_MAX ? (uint32_t)i : (uint32_t)i + pb,
+            pb == UINT32_MAX ? (uint32_t)i : (uint32_t)i + pe,
+            1,
+            kOther};
+      p.cls = Classify(s.Text(p));
+      AppendPos(s, p);
+      i = j;
+    }
+    for (const Pos& p : s.pos) {
+      h = HashBytes(s.Text(p), h);
+      h = Mix(h, p.run);
+    }
+    s.signature = Mix(h, s.pos.size());
+  }
+
+  static void AppendPos(Scratch& s, const Pos& p) {
+    if (p.cls == kPure && !s.pos.empty() && s.pos.back().cls == kPure) {
+      Pos& last = s.pos.back();
+      last.re = p.re;
+      last.pe = p.pe;
+      if (last.run < UINT16_MAX) ++last.run;
+      s.masked.resize(p.mb);  // the run keeps a single "<*>"
+      return;
+    }
+    s.pos.push_back(p);
+  }
+
+  // ---- clusters ------------------------------------------------------------------------------
+
+  uint32_t ResolveId(uint32_t id) const {
+    for (int hops = 0; id != 0 && hops < 1 << 20; ++hops) {
+      if (id >= by_id.size()) return 0;
+      if (by_id[id]) return id;
+      id = merged_into[id];
+    }
+    return 0;
+  }
+
+  static uint64_t TextKey(const Cluster& c) {
+    uint64_t h = 0x51ed270b27ULL;
+    for (const auto& s : c.slots) h = HashBytes(s.tok, h);
+    return Mix(h, c.slots.size());
+  }
+
+  static void Render(Cluster& c) {
+    c.text.clear();
+    for (size_t i = 0; i < c.slots.size(); ++i) {
+      if (i) c.text.push_back(' ');
+      const Slot& s = c.slots[i];
+      if (s.tok == kVar && s.run > 1) {
+        for (int r = 0; r < s.run; ++r) {
+          if (r) c.text.push_back(' ');
+          c.text.append(kVar);
+        }
+      } else {
+        c.text.append(s.tok);
+      }
+    }
+  }
+
+  void LruUnlink(Cluster& c) {
+    if (c.lru_prev)
+      by_id[c.lru_prev]->lru_next = c.lru_next;
+    else
+      lru_head = c.lru_next;
+    if (c.lru_next)
+      by_id[c.lru_next]->lru_prev = c.lru_prev;
+    else
+      lru_tail = c.lru_prev;
+    c.lru_prev = c.lru_next = 0;
+  }
+  void LruPushFront(Cluster& c) {
+    c.lru_prev = 0;
+    c.lru_next = lru_head;
+    if (lru_head) by_id[lru_head]->lru_prev = c.id;
+    lru_head = c.id;
+    if (!lru_tail) lru_tail = c.id;
+  }
+  void Touch(Cluster& c) {
+    if (lru_head == c.id) return;
+    LruUnlink(c);
+    LruPushFront(c);
+  }
+
+  void RemoveFromIndexes(Cluster& c) {
+    auto& bucket = by_length[(uint32_t)c.slots.size()];
+    auto it = std::find(bucket.begin(), bucket.end(), c.id);
+    if (it != bucket.end()) bucket.erase(it);
+    auto t = by_text.find(c.text_key);
+    if (t != by_text.end() && t->second == c.id) by_text.erase(t);
+    LruUnlink(c);
+  }
+
+  void Index(Cluster& c) {
+    c.text_key = TextKey(c);
+    Render(c);
+    by_length[(uint32_t)c.slots.size()].push_back(c.id);
+    by_text.emplace(c.text_key, c.id);
+    LruPushFront(c);
+    ++st.live;
+  }
+
+  uint32_t Create(const Scratch& s) {
+    uint32_t id = (uint32_t)by_id.size();
+    auto c = std::make_unique<Cluster>();
+    c->id = id;
+    c->slots.resize(s.pos.size());
+    for (size_t i = 0; i < s.pos.size(); ++i) {
+      Slot& sl = c->slots[i];
+      sl.tok = std::string(s.Text(s.pos[i]));
+      sl.cls = s.pos[i].cls;
+      sl.run = (int16_t)std::min<int>(s.pos[i].run, INT16_MAX);
+    }
+    by_id.push_back(std::move(c));
+    merged_into.push_back(0);
+    Index(*by_id[id]);
+    ++st.created;
+    EvictIfNeeded();
+    return id;
+  }
+
+  void EvictIfNeeded() {
+    while (st.live > cfg.max_templates && lru_tail) {
+      uint32_t id = lru_tail;
+      Cluster& c = *by_id[id];
+      RemoveFromIndexes(c);
+      by_id[id].reset();
+      merged_into[id] = 0;
+      --st.live;
+      ++st.evicted;
+    }
+  }
+
+  // Makes slot `a` cover token `b` too.
+  static void Widen(Slot& a, std::string_view b, Cls bcls, int run, bool word) {
+    if (a.tok != b) {
+      if (!(a.glob && Fits(a, b, bcls))) SetSlot(a, Generalise(a.tok, b), true);
+      a.run = -1;
+    } else if (a.run != run) {
+      a.run = -1;
+    }
+    if (word) a.open = 1;
+  }
+
+  // Moves `from` into `into` (the older id survives); positions that differ become variables.
+  void MergeInto(uint32_t into, uint32_t from) {
+    Cluster& a = *by_id[into];
+    Cluster& b = *by_id[from];
+    if (a.slots.size() == b.slots.size()) {
+      for (size_t i = 0; i < a.slots.size(); ++i) {
+        const Slot& bs = b.slots[i];
+        Widen(a.slots[i], bs.tok, (Cls)bs.cls, bs.run, bs.cls == kWord || bs.open);
+      }
+    }
+    a.count += b.count;
+    RemoveFromIndexes(b);
+    by_id[from].reset();
+    merged_into[from] = into;
+    history.emplace_back(from, into);
+    --st.live;
+    ++st.merged;
+  }
+
+  // After a template changed: re-key it and fold it into an identical older one if any.
+  uint32_t Rekey(uint32_t id) {
+    Cluster& c = *by_id[id];
+    auto t = by_text.find(c.text_key);
+    if (t != by_text.end() && t->second == id) by_text.erase(t);
+    c.text_key = TextKey(c);
+    Render(c);
+    auto [it, fresh] = by_text.emplace(c.text_key, id);
+    if (fresh || it->second == id) return id;
+    uint32_t other = it->second;
+    uint32_t keep = std::min(other, id), drop = std::max(other, id);
+    MergeInto(keep, drop);
+    by_text[by_id[keep]->text_key] = keep;
+    return keep;
+  }
+
+  // A generalised slot accepts a token with its prefix and suffix around a non-empty middle.
+  static bool Fits(const Slot& c, std::string_view lt, Cls lc) {
+    if (c.pre == 0 && c.suf == 0) return lc != kWord || c.open;
+    if (lt.size() <= (size_t)c.pre + c.suf) return false;
+    return lt.compare(0, c.pre, std::string_view(c.tok).substr(0, c.pre)) == 0 &&
+           lt.compare(lt.size() - c.suf, c.suf,
+                      std::string_view(c.tok).substr(c.tok.size() - c.suf)) == 0;
+  }
+
+  struct Diff {
+    int mismatches = 0;
+    int hard = 0;
+    int words = 0;
+    int word_pos = -1;
+    int constants = 0;  // positions of the template that are not variables
+  };
+
+  static bool Compare(const Cluster& c, const Scratch& s, int limit, Diff& d) {
+    d = Diff{};
+    const size_t n = s.pos.size();
+    for (size_t i = 0; i < n; ++i) {
+      const Pos& p = s.pos[i];
+      const Slot& cs = c.slots[i];
+      std::string_view lt = s.Text(p);
+      const bool var = cs.glob || cs.cls == kPure;
+      d.constants += !var;
+      if (cs.tok.size() == lt.size() && std::memcmp(cs.tok.data(), lt.data(), lt.size()) == 0)
+        continue;
+      if (var && Fits(cs, lt, (Cls)p.cls)) continue;
+      ++d.mismatches;
+      int kind = MismatchKind(cs.tok, (Cls)cs.cls, lt, (Cls)p.cls);
+      if (kind == 1) ++d.hard;
+      if (kind == 2) {
+        ++d.words;
+        d.word_pos = (int)i;
+      }
+      if (d.mismatches > limit) return false;
+    }
+    return true;
+  }
+
+  // Generalises template `id` so that line `s` fits it.
+  uint32_t Absorb(uint32_t id, const Scratch& s) {
+    Cluster& c = *by_id[id];
+    for (size_t i = 0; i < s.pos.size(); ++i) {
+      const Pos& p = s.pos[i];
+      Widen(c.slots[i], s.Text(p), (Cls)p.cls, p.run, p.cls == kWord);
+    }
+    return Rekey(id);
+  }
+
+  // The words of a line except the one at `skip`, other positions as placeholders: siblings that
+  // differ in one word (and in values elsewhere) share it.
+  uint64_t FamilyKey(const Scratch& s, int skip) const {
+    uint64_t h = 0x7f4a7c15ULL + (uint64_t)skip;
+    for (size_t i = 0; i < s.pos.size(); ++i) {
+      if ((int)i == skip) continue;
+      h = HashBytes(s.pos[i].cls == kWord ? s.Text(s.pos[i]) : kVar, h);
+    }
+    return Mix(h, s.pos.size());
+  }
+
+  // Records that `made` differs from `near` only by one plain word at `pos`; merges the family once
+  // that position has taken word_variable_threshold distinct words.
+  uint32_t Family(uint32_t made, uint32_t near, const Scratch& s, int pos) {
+    if (s.pos.size() < 2) return made;  // a lone word has no context to be a variable of
+    uint64_t key = FamilyKey(s, pos);
+    auto& fam = families[key];
+    for (uint32_t id : {near, made})
+      if (std::find(fam.begin(), fam.end(), id) == fam.end()) fam.push_back(id);
+    std::vector<uint32_t> alive;
+    for (uint32_t id : fam) {
+      uint32_t r = ResolveId(id);
+      if (r && std::find(alive.begin(), alive.end(), r) == alive.end()) alive.push_back(r);
+    }
+    fam = alive;
+    if ((int)fam.size() < cfg.word_variable_threshold) return made;
+    std::sort(fam.begin(), fam.end());
+    uint32_t keep = fam[0];
+    for (size_t k = 1; k < fam.size(); ++k)
+      if (by_id[fam[k]] && by_id[fam[k]]->slots.size() == by_id[keep]->slots.size())
+        MergeInto(keep, fam[k]);
+    by_id[keep]->slots[pos].open = 1;
+    families.erase(key);
+    return Rekey(keep);
+  }
+
+  // Best template of the same length for `s` (fewest mismatches); 0 if none.
+  uint32_t FindBest(const Scratch& s, Diff& best) const {
+    auto it = by_length.find((uint32_t)s.pos.size());
+    if (it == by_length.end()) return 0;
+    const auto& bucket = it->second;
+    uint32_t best_id = 0;
+    int limit = (int)s.pos.size();
+    size_t scanned = 0;
+    for (auto r = bucket.rbegin(); r != bucket.rend() && scanned < cfg.max_candidates;
+         ++r, ++scanned) {
+      const Cluster& c = *by_id[*r];
+      Diff d;
+      if (!Compare(c, s, limit, d)) continue;
+      if (!best_id || d.mismatches < best.mismatches ||
+          (d.mismatches == best.mismatches && d.hard + d.words < best.hard + best.words)) {
+        best = d;
+        best_id = *r;
+        limit = d.mismatches;
+        if (limit == 0) break;
+      }
+    }
+    return best_id;
+  }
+
+  void Params(const Cluster& c, const Scratch& s, std::string_view line,
+              std::vector<std::string_view>& out) const {
+    out.clear();
+    for (size_t i = 0; i < s.pos.size() && i < c.slots.size(); ++i) {
+      const Pos& p = s.pos[i];
+      const Slot& t = c.slots[i];
+      if (t.tok == kVar) {
+        out.push_back(line.substr(p.rb, p.re - p.rb));
+      } else if (t.glob) {
+        size_t b = p.rb + t.pre, e = p.re - std::min<size_t>(t.suf, p.re - p.rb);
+        out.push_back(line.substr(std::min<size_t>(b, e), e > b ? e - b : 0));
+      } else if (p.pe > p.pb && t.tok.find(kVar) != std::string::npos) {
+        out.push_back(line.substr(p.pb, p.pe - p.pb));
+      }
+    }
+  }
+
+  void Add(std::string_view line, TemplateMatch& out) {
+    Scratch& s = scratch;
+    Prepare(line, s);
+    ++st.lines;
+    if (s.truncated) ++st.truncated;
+    out.created = false;
+    uint32_t id = 0;
+    auto hit = signatures.find(s.signature);
+    if (hit != signatures.end()) {
+      id = ResolveId(hit->second);
+      if (id && by_id[id]->slots.size() == s.pos.size()) {
+        ++st.fast_path;
+      } else {
+        id = 0;
+      }
+    }
+    if (!id) {
+      Diff d;
+      uint32_t near = FindBest(s, d);
+      const int matched = d.constants - d.mismatches;
+      if (near && d.mismatches == 0) {
+        id = near;
+        // A run of variables of another length: the template now shows one <*> there.
+        bool changed = false;
+        for (size_t i = 0; i < s.pos.size(); ++i) {
+          Slot& sl = by_id[id]->slots[i];
+          if (sl.cls == kPure && sl.run != -1 && sl.run != s.pos[i].run) {
+            sl.run = -1;
+            changed = true;
+          }
+        }
+        if (changed) id = Rekey(id);
+      } else if (near && d.hard == 0 && d.words == 0 && matched >= 1 &&
+                 (double)matched >= cfg.similarity * d.constants) {
+        id = Absorb(near, s);
+      } else {
+        id = Create(s);
+        out.created = true;
+        if (near && d.words == 1 && d.hard == 0) id = Family(id, near, s, d.word_pos);
+      }
+      if (signatures.size() >= cfg.max_templates * 8) signatures.clear();
+      signatures[s.signature] = id;
+    }
+    Cluster& c = *by_id[id];
+    ++c.count;
+    Touch(c);
+    out.template_id = id;
+    Params(c, s, line, out.params);
+  }
+
+  TemplateMatch Match(std::string_view line) const {
+    Scratch s;
+    Prepare(line, s);
+    TemplateMatch out;
+    uint32_t id = 0;
+    auto hit = signatures.find(s.signature);
+    if (hit != signatures.end()) {
+      id = ResolveId(hit->second);
+      if (id && by_id[id]->slots.size() != s.pos.size()) id = 0;
+    }
+    if (!id) {
+      Diff d;
+      uint32_t near = FindBest(s, d);
+      if (near && d.mismatches == 0) id = near;
+    }
+    if (!id) return out;
+    out.template_id = id;
+    Params(*by_id[id], s, line, out.params);
+    return out;
+  }
+};
+
+TemplateMiner::TemplateMiner(TemplateMinerConfig config)
+    : impl_(std::make_unique<Impl>(std::move(config))) {}
+TemplateMiner::~TemplateMiner() = default;
+TemplateMiner::TemplateMiner(TemplateMiner&&) noexcept = default;
+TemplateMiner& TemplateMiner::operator=(TemplateMiner&&) noexcept = default;
+
+TemplateMatch TemplateMiner::Add(std::string_view line) {
+  TemplateMatch m;
+  impl_->Add(line, m);
+  return m;
+}
+void TemplateMiner::Add(std::string_view line, TemplateMatch& out) {
+  impl_->Add(line, out);
+}
+TemplateMatch TemplateMiner::Match(std::string_view line) const {
+  return impl_->Match(line);
+}
+uint32_t TemplateMiner::Resolve(uint32_t id) const {
+  return impl_->ResolveId(id);
+}
+
+std::optional<TemplateInfo> TemplateMiner::Get(uint32_t id) const {
+  uint32_t r = impl_->ResolveId(id);
+  if (!r) return std::nullopt;
+  const Cluster& c = *impl_->by_id[r];
+  return TemplateInfo{c.id, c.text, c.count};
+}
+
+std::vector<TemplateInfo> TemplateMiner::Templates() const {
+  std::vector<TemplateInfo> out;
+  for (const auto& c : impl_->by_id)
+    if (c) out.push_back(TemplateInfo{c->id, c->text, c->count});
+  return out;
+}
+
+std::vector<std::pair<uint32_t, uint32_t>> TemplateMiner::MergeHistory() const {
+  return impl_->history;
+}
+TemplateMinerStats TemplateMiner::stats() const {
+  return impl_->st;
+}
+const TemplateMinerConfig& TemplateMiner::config() const {
+  return impl_->cfg;
+}
+
+// File format (text, one record per line; tokens never contain whitespace):
+//   augur-template-miner 1
+//   S <lines> <created> <merged> <evicted> <next_id>
+//   T <id> <count> <positions>        followed by one "P <run> <open> <glob> <token>" per position
+//   M <absorbed id> <surviving id>    merge history, in order
+Status TemplateMiner::Save(const std::filesystem::path& path) const {
+  const Impl& m = *impl_;
+  std::filesystem::path tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) return Status::Error(path.string() + ": cannot write template miner state");
+    f << "augur-template-miner 1\n";
+    f << "S " << m.st.lines << ' ' << m.st.created << ' ' << m.st.merged << ' ' << m.st.evicted
+      << ' ' << m.by_id.size() << '\n';
+    // Least recently used first, so that loading restores the LRU order.
+    for (uint32_t id = m.lru_tail; id; id = m.by_id[id]->lru_prev) {
+      const Cluster& c = *m.by_id[id];
+      f << "T " << c.id << ' ' << c.count << ' ' << c.slots.size() << '\n';
+      for (const Slot& sl : c.slots)
+        f << "P " << sl.run << ' ' << (int)sl.open << ' ' << (int)sl.glob << ' ' << sl.tok << '\n';
+    }
+    for (auto [from, into] : m.history) f << "M " << from << ' ' << into << '\n';
+    if (!f.flush()) return Status::Error(path.string() + ": write failed");
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return Status::Error(path.string() + ": cannot rename temporary file: " + ec.message());
+  return Status::Ok();
+}
+
+Result<TemplateMiner> TemplateMiner::Load(const std::filesystem::path& path,
+                                          TemplateMinerConfig config) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return Result<TemplateMiner>::Error(path.string() + ": cannot open template miner state");
+  TemplateMiner miner(std::move(config));
+  Impl& m = *miner.impl_;
+  std::string line;
+  uint64_t lineno = 0;
+  auto bad = [&](const std::string& why) {
+    return Result<TemplateMiner>::Error(path.string() + ":" + std::to_string(lineno) + ": " + why);
+  };
+  if (!std::getline(f, line) || line != "augur-template-miner 1") {
+    lineno = 1;
+    return bad("not an augur template miner file (expected header 'augur-template-miner 1')");
+  }
+  ++lineno;
+  Cluster* cur = nullptr;
+  size_t expect = 0;
+  constexpr uint64_t kMaxId = 1ULL << 31;
+  while (std::getline(f, line)) {
+    ++lineno;
+    if (line.empty()) continue;
+    std::istringstream in(line);
+    char kind = 0;
+    in >> kind;
+    if (kind == 'S') {
+      uint64_t next = 0;
+      in >> m.st.lines >> m.st.created >> m.st.merged >> m.st.evicted >> next;
+      if (!in || next < 1 || next > kMaxId) return bad("bad S record");
+      m.by_id.resize(next);
+      m.merged_into.resize(next, 0);
+    } else if (kind == 'T') {
+      if (expect) return bad("template has fewer positions than announced");
+      uint64_t id = 0, count = 0, n = 0;
+      in >> id >> count >> n;
+      if (!in || id == 0 || id >= m.by_id.size() || m.by_id[id] || n > 30000)
+        return bad("bad T record");
+      auto c = std::make_unique<Cluster>();
+      c->id = (uint32_t)id;
+      c->count = count;
+      cur = c.get();
+      expect = n;
+      m.by_id[id] = std::move(c);
+      if (n == 0) {
+        m.Index(*cur);
+        cur = nullptr;
+      }
+    } else if (kind == 'P') {
+      if (!cur || !expect) return bad("position outside a template");
+      int run = 0, open = 0, glob = 0;
+      std::string token;
+      in >> run >> open >> glob >> token;
+      if (!in || token.empty() || run < -1 || run > INT16_MAX) return bad("bad P record");
+      if (glob && token.find("<*>") == std::string::npos)
+        return bad("generalised position without <*>");
+      Slot sl;
+      SetSlot(sl, token, glob != 0);
+      sl.run = (int16_t)run;
+      sl.open = open ? 1 : 0;
+      cur->slots.push_back(std::move(sl));
+      if (--expect == 0) {
+        m.Index(*cur);
+        cur = nullptr;
+      }
+    } else if (kind == 'M') {
+      uint64_t from = 0, into = 0;
+      in >> from >> into;
+      if (!in || from == 0 || from >= m.merged_into.size() || into >= m.merged_into.size())
+        return bad("bad M record");
+      m.merged_into[from] = (uint32_t)into;
+      m.history.emplace_back((uint32_t)from, (uint32_t)into);
+    } else {
+      return bad("unknown record kind");
+    }
+  }
+  if (expect) return bad("file ends inside a template");
+  return miner;
+}
+
+}  // namespace augur::normalize

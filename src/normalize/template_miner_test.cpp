@@ -1,0 +1,158 @@
+#include "normalize/template_miner.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <random>
+#include <string>
+
+#include "testing/testing.h"
+
+namespace augur::normalize {
+namespace {
+
+std::string Text(const TemplateMiner& m, uint32_t id) {
+  return m.Get(id)->text;
+}
+
+TEST(TemplateMiner, MasksNumbersAndGroups) {
+  TemplateMiner m;
+  auto a = m.Add("PacketResponder 1 for block blk_38865049064139660 terminating");
+  auto b = m.Add("PacketResponder 0 for block blk_-6952295868487656571 terminating");
+  EXPECT_EQ(m.Resolve(a.template_id), m.Resolve(b.template_id));
+  EXPECT_EQ(Text(m, b.template_id), "PacketResponder <*> for block <*> terminating");
+  ASSERT_EQ(b.params.size(), 2u);
+  EXPECT_EQ(b.params[0], "0");
+  EXPECT_EQ(b.params[1], "blk_-6952295868487656571");
+}
+
+TEST(TemplateMiner, MasksCommonVariableShapes) {
+  TemplateMiner m;
+  EXPECT_EQ(Text(m, m.Add("connect to 10.0.0.1:8080 failed").template_id), "connect to <*> failed");
+  EXPECT_EQ(Text(m, m.Add("GET https://example.com/a/b done").template_id), "GET https://<*> done");
+  EXPECT_EQ(Text(m, m.Add("open /var/log/x.log now").template_id), "open <*> now");
+  EXPECT_EQ(Text(m, m.Add("instance 0b7e6a3c-9d2f-4c8e-8a5e-1f2d3c4b5a69 gone").template_id),
+            "instance <*> gone");
+  EXPECT_EQ(Text(m, m.Add("lock uid=10037, pid=2227 ok").template_id), "lock uid=<*>, pid=<*> ok");
+  EXPECT_EQ(Text(m, m.Add("value -42 seen").template_id), "value <*> seen");
+  // Function names with digits are not values.
+  EXPECT_EQ(Text(m, m.Add("jk2_init() Found child").template_id), "jk2_init() Found child");
+}
+
+TEST(TemplateMiner, PlainWordsStaySeparateUntilManyDistinct) {
+  TemplateMiner m;  // word_variable_threshold = 5
+  uint32_t get = m.Add("request GET done in 5 ms").template_id;
+  uint32_t post = m.Add("request POST done in 7 ms").template_id;
+  EXPECT_NE(m.Resolve(get), m.Resolve(post));
+  for (const char* u : {"alice", "bob", "carol", "dave", "erin", "frank"})
+    m.Add(std::string("session opened for user ") + u + " by admin");
+  auto r = m.Match("session opened for user zed by admin");
+  ASSERT_NE(r.template_id, 0u);
+  EXPECT_EQ(Text(m, r.template_id), "session opened for user <*> by admin");
+  EXPECT_GE(m.stats().merged, 4u);
+  // Merged ids resolve to the survivor (stable ids: the oldest one is kept).
+  for (auto [from, into] : m.MergeHistory()) EXPECT_LT(into, from);
+}
+
+TEST(TemplateMiner, IdentifiersMergeAtOnce) {
+  TemplateMiner m;
+  uint32_t a = m.Add("package com.android.systemui started").template_id;
+  uint32_t b = m.Add("package com.tencent.mobileqq started").template_id;
+  EXPECT_EQ(m.Resolve(a), m.Resolve(b));
+  EXPECT_EQ(Text(m, a), "package <*> started");
+}
+
+TEST(TemplateMiner, VariableLengthListsCollapse) {
+  TemplateMiner m;
+  uint32_t a = m.Add("delete blocks 1 2 3").template_id;
+  uint32_t b = m.Add("delete blocks 4 5").template_id;
+  EXPECT_EQ(m.Resolve(a), m.Resolve(b));
+  EXPECT_EQ(Text(m, b), "delete blocks <*>");
+  uint32_t c = m.Add("fan 1 2 3 ok").template_id;
+  EXPECT_EQ(Text(m, c), "fan <*> <*> <*> ok");  // a consistent run keeps its count
+}
+
+TEST(TemplateMiner, MatchDoesNotLearn) {
+  TemplateMiner m;
+  m.Add("user 1 logged in");
+  EXPECT_NE(m.Match("user 2 logged in").template_id, 0u);
+  EXPECT_EQ(m.Match("completely different line").template_id, 0u);
+  EXPECT_EQ(m.stats().created, 1u);
+  EXPECT_EQ(m.stats().lines, 1u);
+}
+
+TEST(TemplateMiner, LruCapEvicts) {
+  TemplateMinerConfig cfg;
+  cfg.max_templates = 3;
+  TemplateMiner m(cfg);
+  uint32_t first = m.Add("alpha beta").template_id;
+  m.Add("gamma delta epsilon");
+  m.Add("one two three four");
+  m.Add("five six seven eight nine");
+  EXPECT_EQ(m.stats().live, 3u);
+  EXPECT_EQ(m.stats().evicted, 1u);
+  EXPECT_EQ(m.Resolve(first), 0u);
+  EXPECT_FALSE(m.Get(first).has_value());
+}
+
+TEST(TemplateMiner, SaveLoadRoundTrip) {
+  testing::TempDir dir;
+  TemplateMiner m;
+  for (int i = 0; i < 50; ++i)
+    m.Add("job " + std::to_string(i) + " finished in " + std::to_string(i * 3) + " ms");
+  m.Add("disk full on /dev/sda1");
+  ASSERT_TRUE(m.Save(dir.path() / "templates.txt").ok());
+  auto l = TemplateMiner::Load(dir.path() / "templates.txt");
+  ASSERT_TRUE(l.ok()) << l.message();
+  EXPECT_EQ(l->Templates().size(), m.Templates().size());
+  auto r = l->Match("job 77 finished in 5 ms");
+  ASSERT_NE(r.template_id, 0u);
+  EXPECT_EQ(l->Get(r.template_id)->text, "job <*> finished in <*> ms");
+  EXPECT_EQ(l->Get(r.template_id)->count, 50u);
+}
+
+TEST(TemplateMiner, LoadRejectsGarbageWithLine) {
+  testing::TempDir dir;
+  auto p = dir.path() / "bad.txt";
+  {
+    std::ofstream f(p);
+    f << "augur-template-miner 1\nS 1 1 0 0 5\nT 9 1 1\n";
+  }
+  auto l = TemplateMiner::Load(p);
+  ASSERT_FALSE(l.ok());
+  EXPECT_NE(l.message().find(":3:"), std::string::npos) << l.message();
+}
+
+TEST(TemplateMiner, ConfigValidate) {
+  TemplateMinerConfig c;
+  EXPECT_TRUE(c.Validate().ok());
+  c.disabled_masks = {"nope"};
+  EXPECT_FALSE(c.Validate().ok());
+  c.disabled_masks = {};
+  c.extra_masks = {{"bad", "("}};
+  EXPECT_FALSE(c.Validate().ok());
+  c.extra_masks = {{"ticket", "TCK-[A-Z]+"}};
+  EXPECT_TRUE(c.Validate().ok());
+  TemplateMiner m(c);
+  EXPECT_EQ(Text(m, m.Add("closed TCK-ABC today").template_id), "closed <*> today");
+}
+
+TEST(TemplateMiner, SurvivesGarbage) {
+  TemplateMiner m;
+  std::mt19937 rng(7);
+  for (int i = 0; i < 2000; ++i) {
+    std::string s(rng() % 300, '\0');
+    for (auto& c : s) c = (char)(rng() % 256);
+    auto r = m.Add(s);
+    EXPECT_NE(r.template_id, 0u);
+  }
+  m.Add("");
+  m.Add(std::string(100000, 'x') + " " + std::string(5000, ' ') + "y");
+  std::string many;
+  for (int i = 0; i < 5000; ++i) many += "t ";
+  EXPECT_NE(m.Add(many).template_id, 0u);
+  EXPECT_GE(m.stats().truncated, 1u);
+}
+
+}  // namespace
+}  // namespace augur::normalize
