@@ -20,6 +20,9 @@ constexpr int kExitUsage = 2;
 constexpr int kExitUnreadable = 3;
 
 void RegisterInspect(CLI::App& app, Globals& g);
+void RegisterTrain(CLI::App& app, Globals& g);
+void RegisterDetect(CLI::App& app, Globals& g);
+void RegisterIncidents(CLI::App& app, Globals& g);
 void RegisterVersion(CLI::App& app, Globals& g);
 void RegisterEval(CLI::App& app, Globals& g);
 

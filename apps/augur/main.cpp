@@ -14,6 +14,9 @@ using Register = void (*)(CLI::App&, augur::app::Globals&);
 // Every subcommand, in the order `augur --help` lists them (pipeline order, then tools).
 constexpr Register kCommands[] = {
     augur::app::RegisterInspect,
+    augur::app::RegisterTrain,
+    augur::app::RegisterDetect,
+    augur::app::RegisterIncidents,
     augur::app::RegisterEval,
     augur::app::RegisterVersion,
 };

@@ -67,6 +67,7 @@ Status DeviationDetector::FinishLearning(learn::ModelBundle& bundle) {
     j.push_back({{"service", key.first}, {"feature", key.second}, {"median", b.median}, {"mad", b.mad},
                  {"min", b.min}, {"max", b.max}, {"windows", b.n}});
   }
+  if (baselines_.empty()) return Status::Ok();  // no data of this kind: no model, the pipeline says so
   std::string file = std::string(name()) + ".json";
   std::ofstream out(bundle.File(file));
   if (!out) return Status::Error(bundle.File(file).string() + ": cannot write");
@@ -163,30 +164,6 @@ void MetricDeviationDetector::Extract(const Batch& batch, const Emit& emit) cons
       v = m.value / static_cast<double>(m.count);  // mean of the distribution
     emit(m.time, m.service, m.name, v);
   }
-}
-
-void SpanDeviationDetector::Extract(const Batch& batch, const Emit& emit) const {
-  for (const auto& s : batch.spans) {
-    if (s.service.empty()) continue;
-    // Client spans measure the callee too; judge a service by the work it serves itself.
-    if (s.kind == SpanKind::kClient || s.kind == SpanKind::kProducer) continue;
-    double ms = static_cast<double>(s.duration()) / 1e6;
-    emit(s.start, s.service, "error_rate", s.is_error() ? 1.0 : 0.0);
-    emit(s.start, s.service, "latency_p50_ms", ms);
-    emit(s.start, s.service, "latency_p99_ms", ms);
-  }
-}
-
-double SpanDeviationDetector::Reduce(const std::string& feature, std::vector<double>& values) const {
-  if (feature == "error_rate") return DeviationDetector::Reduce(feature, values);
-  double q = feature == "latency_p50_ms" ? 0.5 : 0.99;
-  size_t k = std::min(values.size() - 1, static_cast<size_t>(q * static_cast<double>(values.size())));
-  std::nth_element(values.begin(), values.begin() + static_cast<long>(k), values.end());
-  return values[k];
-}
-
-double SpanDeviationDetector::AbsFloor(const std::string& feature) const {
-  return feature == "error_rate" ? 0.02 : 1.0;  // 2 points of error rate; 1 ms of latency
 }
 
 }  // namespace augur::detect

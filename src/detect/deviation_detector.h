@@ -1,5 +1,5 @@
 // Detectors that learn a robust baseline (median/MAD) per service and feature over event-time windows
-// of normal data, and flag windows whose features deviate: metric deviations and span error/latency.
+// of normal data, and flag windows whose features deviate (metric deviations).
 #pragma once
 
 #include <functional>
@@ -72,27 +72,20 @@ class DeviationDetector : public Detector {
 // Per-pod/service metrics (CPU, memory, latency, error rate, ...) against their normal range.
 class MetricDeviationDetector final : public DeviationDetector {
  public:
-  explicit MetricDeviationDetector(DeviationConfig config = {}) : DeviationDetector(config) {}
+  // Metrics are often scraped once a minute: one-minute windows, one point is enough.
+  static DeviationConfig Defaults() {
+    DeviationConfig c;
+    c.window.size = 60LL * 1'000'000'000;
+    c.min_observations = 1;
+    return c;
+  }
+  explicit MetricDeviationDetector(DeviationConfig config = Defaults()) : DeviationDetector(config) {}
   std::string_view name() const override { return "metric_deviation"; }
 
  protected:
   void Extract(const Batch& batch, const Emit& emit) const override;
   bool OnlyHigh(const std::string&) const override { return false; }
   Modality modality() const override { return Modality::kMetric; }
-};
-
-// Span error rate and latency (p50, p99) per service against their normal range.
-class SpanDeviationDetector final : public DeviationDetector {
- public:
-  explicit SpanDeviationDetector(DeviationConfig config = {}) : DeviationDetector(config) {}
-  std::string_view name() const override { return "span_deviation"; }
-
- protected:
-  void Extract(const Batch& batch, const Emit& emit) const override;
-  double Reduce(const std::string& feature, std::vector<double>& values) const override;
-  bool OnlyHigh(const std::string&) const override { return true; }
-  Modality modality() const override { return Modality::kTrace; }
-  double AbsFloor(const std::string& feature) const override;
 };
 
 }  // namespace augur::detect

@@ -167,6 +167,12 @@ std::string DetectFormat(std::string_view head, const std::string& path) {
 const std::vector<FormatInfo>& Formats() {
   static const std::vector<FormatInfo> kFormats = {
       {"otlp-json", "OTLP/JSON traces, logs and metrics", ReadOtlpJson},
+      {"zipkin-json", "Zipkin v2 JSON spans", ReadZipkinJson},
+      {"jaeger-json", "Jaeger JSON ({\"data\": [...]} or one trace)", ReadJaegerJson},
+      {"loki-json", "Loki push JSON", ReadLokiJson},
+      {"chrome-trace", "Chrome Trace Event JSON", ReadChromeTrace},
+      {"prometheus", "Prometheus text exposition", ReadPrometheus},
+      {"csv-metrics", "wide CSV metric table (time,<service>_<metric>,...)", ReadWideCsv},
       {"text", "plain text logs, one record per line (JSON-wrapped lines unwrapped)", ReadTextLog},
       {"nezha-trace", "Nezha trace CSV (TraceID,SpanID,ParentID,PodName,...)", ReadNezhaTrace},
       {"nezha-log", "Nezha log CSV (Timestamp,TimeUnixNano,Node,PodName,...,Log)", ReadNezhaLog},

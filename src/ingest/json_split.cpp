@@ -36,15 +36,18 @@ class Scanner {
     size_t a = pos_;
     if (in_unit_ && !overflow_) a = std::min(a, unit_start_);
     if (in_string_ && string_is_key_) a = std::min(a, string_start_ - 1);
+    if (doc_pending_ && !doc_overflow_) a = std::min(a, doc_start_);
     return a;
   }
   void Shift(size_t n) {
     pos_ -= n;
     if (in_unit_ && !overflow_) unit_start_ -= n;
     if (in_string_ && string_is_key_) string_start_ -= n;
+    if (doc_pending_ && !doc_overflow_) doc_start_ -= n;
   }
   void CheckOverflow(size_t end) {
     if (in_unit_ && !overflow_ && end - unit_start_ > o_.max_unit) overflow_ = true;
+    if (doc_pending_ && !doc_overflow_ && end - doc_start_ > o_.max_unit) doc_overflow_ = true;
   }
 
  private:
@@ -92,7 +95,10 @@ class Scanner {
   std::string unit_key_;
   bool junk_ = false;
   bool matched_key_ = false;
-  uint64_t doc_line_ = 0;  // skipping stray bytes at the top level up to the end of the line
+  uint64_t doc_line_ = 0;
+  bool doc_pending_ = false;  // keeping the whole top-level object until a key matches
+  bool doc_overflow_ = false;
+  size_t doc_start_ = 0;  // skipping stray bytes at the top level up to the end of the line
 };
 
 bool Scanner::Scan(const char* data, size_t end) {
@@ -180,6 +186,8 @@ bool Scanner::Scan(const char* data, size_t end) {
             expect_key_ = true;
             matched_key_ = false;
             doc_line_ = line_;
+            doc_start_ = pos_;
+            doc_pending_ = o_.unmatched_whole;
           }
         } else if (active_ && depth_ == unit_depth_ && !in_unit_) {
           BeginUnit(pos_, false);
@@ -189,6 +197,7 @@ bool Scanner::Scan(const char* data, size_t end) {
           unit_depth_ = 2;
           unit_key_ = last_key_;
           matched_key_ = true;
+          doc_pending_ = false;
         }
         ++depth_;
         break;
@@ -212,7 +221,21 @@ bool Scanner::Scan(const char* data, size_t end) {
         }
         if (active_ && depth_ == unit_depth_ - 1) active_ = false;
         if (depth_ == 0) {
-          if (top_type_ == '{' && !WholeDocs() && !matched_key_) {
+          if (doc_pending_) {
+            doc_pending_ = false;
+            if (doc_overflow_) {
+              doc_overflow_ = false;
+              if (!on_error_(doc_line_, "record too long (over " +
+                                            std::to_string(o_.max_unit >> 20) + " MiB)"))
+                return false;
+            } else {
+              ++pos_;
+              std::string_view doc(data + doc_start_, pos_ - doc_start_);
+              top_type_ = 0;
+              if (!on_unit_("", doc, doc_line_)) return false;
+              continue;
+            }
+          } else if (top_type_ == '{' && !WholeDocs() && !matched_key_) {
             std::string reason = "JSON document without any of the members";
             for (const auto& k : o_.keys) reason += " " + k;
             if (!on_error_(doc_line_, reason)) return false;

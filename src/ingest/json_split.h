@@ -19,6 +19,9 @@ struct JsonSplitOptions {
   // keys are skipped. Empty, or `whole_documents`: each top-level value is one unit (key "").
   std::vector<std::string> keys;
   bool whole_documents = false;
+  // A top-level object with none of `keys` is handed over whole (key ""), e.g. a single Jaeger
+  // trace beside {"data": [...]}; otherwise it is reported as an error.
+  bool unmatched_whole = false;
   // Elements of a top-level array are units (key "[]"); else the array is one unit.
   bool split_top_array = true;
   size_t max_unit = 64u << 20;

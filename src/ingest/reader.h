@@ -114,5 +114,11 @@ void ReadNezhaTrace(ByteSource& src, ReadContext& ctx);
 void ReadNezhaLog(ByteSource& src, ReadContext& ctx);
 void ReadNezhaMetric(ByteSource& src, ReadContext& ctx);
 void ReadTraceIdList(ByteSource& src, ReadContext& ctx);
+void ReadZipkinJson(ByteSource& src, ReadContext& ctx);
+void ReadJaegerJson(ByteSource& src, ReadContext& ctx);
+void ReadLokiJson(ByteSource& src, ReadContext& ctx);
+void ReadChromeTrace(ByteSource& src, ReadContext& ctx);
+void ReadPrometheus(ByteSource& src, ReadContext& ctx);
+void ReadWideCsv(ByteSource& src, ReadContext& ctx);
 
 }  // namespace augur::ingest

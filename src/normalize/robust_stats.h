@@ -38,3 +38,17 @@ struct RobustBaseline {
 };
 
 }  // namespace augur::normalize
+
+namespace augur::normalize {
+
+// How far a window's share k/n of some kind of record (errors, slow spans, unseen log patterns) lies
+// above its normal share p0, in standard errors of a binomial with an over-dispersion floor: real
+// systems vary more between windows than coin flips do, so the share's noise never falls below
+// `floor` (absolute), however many records the window has.
+inline double ShareZ(double k, double n, double p0, double floor = 0.02) {
+  if (n <= 0) return 0;
+  p0 = std::clamp(p0, 1e-6, 1 - 1e-6);
+  return (k / n - p0) / std::sqrt(p0 * (1 - p0) / n + floor * floor);
+}
+
+}  // namespace augur::normalize

@@ -1,6 +1,7 @@
 #include "pipeline/detectors.h"
 
 #include "detect/deviation_detector.h"
+#include "detect/share_detector.h"
 #ifdef AUGUR_HAVE_TORCH
 #include "learn/torch/log_lm_detector.h"
 #endif
@@ -12,8 +13,10 @@ const std::vector<DetectorFactory>& DetectorFactories() {
   static const std::vector<DetectorFactory> kFactories = {
       {"metric_deviation", "metrics per service against their normal range (robust z-score)",
        [] { return std::unique_ptr<detect::Detector>(new detect::MetricDeviationDetector()); }},
-      {"span_deviation", "span error rate and latency per service against their normal range",
-       [] { return std::unique_ptr<detect::Detector>(new detect::SpanDeviationDetector()); }},
+      {"span_deviation", "share of failed and slower-than-normal-p99 spans per service",
+       [] { return std::unique_ptr<detect::Detector>(new detect::SpanShareDetector()); }},
+      {"log_pattern", "share of never-seen log patterns and of warning/error lines per service",
+       [] { return std::unique_ptr<detect::Detector>(new detect::LogPatternDetector()); }},
 #ifdef AUGUR_HAVE_TORCH
       {"log_lm", "seed 000's log language model: generated vs real next 10 lines, cosine < 0.8",
        &detect::MakeLogLmDetector},

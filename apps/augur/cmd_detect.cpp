@@ -1,0 +1,79 @@
+// `augur detect`: score telemetry against a model bundle, group anomalies into incidents, localize,
+// diagnose and explain them, store them, and write the reports.
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_util.h"
+#include "commands.h"
+#include "explain/incident_json.h"
+#include "pipeline/pipeline.h"
+
+namespace augur::app {
+
+void PrintIncidentSummary(const pipeline::DetectSummary& r) {
+  if (r.incidents.empty()) {
+    std::printf("No incident: %zu anomalous window(s), none grouped into an incident.\n", r.anomalies);
+  } else {
+    std::printf("%zu incident(s) from %zu anomalous window(s):\n", r.incidents.size(), r.anomalies);
+    for (const auto& inc : r.incidents) {
+      std::printf("\n%s  %s\n", inc.id.c_str(), inc.summary.c_str());
+      for (size_t i = 0; i < inc.ranking.size() && i < 3; ++i)
+        std::printf("  %d. %-28s %5.1f %%  %s\n", (int)i + 1, inc.ranking[i].service.c_str(),
+                    100 * inc.ranking[i].probability, inc.ranking[i].level.c_str());
+      if (!inc.ranking.empty() && !inc.ranking.front().evidence.empty())
+        std::printf("  why: %s\n", inc.ranking.front().evidence.front().c_str());
+    }
+  }
+  for (const auto& f : r.outputs)
+    if (f.size() > 12 && f.compare(f.size() - 11, 11, "report.html") == 0) std::printf("\nReport: %s\n", f.c_str());
+}
+
+nlohmann::json DetectJson(const pipeline::DetectSummary& r) {
+  nlohmann::json j = {{"incidents", nlohmann::json::array()},
+                      {"anomalies", r.anomalies},
+                      {"detectors", r.detectors},
+                      {"skipped", nlohmann::json::object()},
+                      {"run_id", r.run_id},
+                      {"outputs", r.outputs},
+                      {"rejected", r.read.rejected.count},
+                      {"stages", StagesJson(r.stages)}};
+  for (auto& [d, why] : r.skipped) j["skipped"][d] = why;
+  for (const auto& inc : r.incidents) {
+    auto i = explain::IncidentToJson(inc);
+    i.erase("anomalies");
+    j["incidents"].push_back(i);
+  }
+  return j;
+}
+
+void RegisterDetect(CLI::App& app, Globals& g) {
+  auto* cmd = app.add_subcommand("detect", "Find, localize and explain incidents in telemetry");
+  auto o = std::make_shared<pipeline::DetectOptions>();
+  auto sel = std::make_shared<SelectionFlags>();
+  cmd->add_option("-m,--model", o->model_dir, "Model bundle written by `augur train`")->required();
+  cmd->add_option("-i,--input", o->inputs, "Files or folders of telemetry to examine")->required();
+  cmd->add_option("-o,--out", o->out_dir, "Output folder for incident.json, report.html, trace.json, CSVs")
+      ->required();
+  cmd->add_option("--db", o->db, "SQLite database to record the run in (default OUT/augur.db)");
+  AddReadFlags(cmd, o->read);
+  AddSelectionFlags(cmd, *sel);
+  cmd->add_flag("--json", g.json, "Print one JSON object instead of the summary");
+  cmd->footer("Example:\n  augur detect --model model/ --input sim/shipping_network_delay --out out/");
+  cmd->callback([o, sel, &g] {
+    sel->Apply(o->detectors, o->disabled_stages);
+    auto r = pipeline::Detect(*o);
+    if (!r) {
+      std::fprintf(stderr, "augur detect: %s\n", r.message().c_str());
+      g.exit_code = kExitUnreadable;
+      return;
+    }
+    if (g.json)
+      std::printf("%s\n", DetectJson(*r).dump(2).c_str());
+    else if (!g.quiet)
+      PrintIncidentSummary(*r);
+    g.exit_code = (o->read.strict && r->read.rejected.count) ? kExitRejected : kExitOk;
+  });
+}
+
+}  // namespace augur::app

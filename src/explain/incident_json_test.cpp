@@ -1,0 +1,95 @@
+// Pins the incident.json schema with a golden file. Regenerate after an intended change with
+//   AUGUR_UPDATE_GOLDEN=1 build/src/explain/augur_explain_test
+// and review the diff (docs/incident-schema.md must change with it).
+#include "explain/incident_json.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace augur::explain {
+namespace {
+
+Incident Sample() {
+  Incident inc;
+  inc.id = "inc-1";
+  inc.start = 1674981784000000000;
+  inc.end = 1674981904000000000;
+  detect::Anomaly a;
+  a.start = inc.start;
+  a.end = inc.start + 30'000'000'000;
+  a.service = "shipping";
+  a.instance = "shipping-7d9f8c6b5d-x2x9q";
+  a.modality = detect::Modality::kTrace;
+  a.detector = "span_deviation";
+  a.score = 14.5;
+  a.threshold = 6;
+  a.summary = "shipping latency_p99_ms 412 (normal 12, z +14.5)";
+  a.evidence = {"latency_p99_ms: 412 against normal 12 [9, 15], z +14.5"};
+  inc.anomalies = {a, a};
+  inc.anomalies[1].service = "orders";
+  inc.services = {"shipping", "orders"};
+  inc.ranking = {{"shipping", 0.82, "red", {"latency up"}}, {"orders", 0.18, "yellow", {}}};
+  inc.fault_type = "network_delay";
+  inc.fault_confidence = 0.7;
+  Explain(inc);
+  return inc;
+}
+
+TEST(IncidentJson, MatchesGoldenSchema) {
+  std::string got = IncidentToJson(Sample()).dump(2) + "\n";
+  std::string path = std::string(AUGUR_TESTDATA) + "/incident.golden.json";
+  if (std::getenv("AUGUR_UPDATE_GOLDEN")) {
+    std::ofstream(path) << got;
+    GTEST_SKIP() << "golden file rewritten: " << path;
+  }
+  std::ifstream in(path);
+  ASSERT_TRUE(in) << path << " missing; run with AUGUR_UPDATE_GOLDEN=1 to create it";
+  std::stringstream want;
+  want << in.rdbuf();
+  EXPECT_EQ(got, want.str()) << "incident.json changed; if intended, regenerate the golden file";
+}
+
+TEST(IncidentJson, NarrativeNamesOriginAndEvidence) {
+  Incident inc = Sample();
+  EXPECT_NE(inc.summary.find("shipping is the likely origin (82 %, red)"), std::string::npos) << inc.summary;
+  EXPECT_NE(inc.narrative.find("latency up"), std::string::npos);
+  EXPECT_NE(inc.narrative.find("network_delay"), std::string::npos);
+}
+
+TEST(Grouping, SplitsOnGapsAndDropsLoneWindows) {
+  std::vector<detect::Anomaly> as;
+  auto add = [&](TimeNs t, const char* svc) {
+    detect::Anomaly a;
+    a.start = t * 1'000'000'000;
+    a.end = a.start + 30'000'000'000;
+    a.service = svc;
+    a.score = 10;
+    a.threshold = 5;
+    as.push_back(a);
+  };
+  add(0, "a");
+  add(30, "b");
+  add(60, "a");
+  add(1000, "c");  // alone, far away
+  add(5000, "d");
+  add(5030, "d");
+  auto inc = GroupAnomalies(as);
+  ASSERT_EQ(inc.size(), 2u);
+  EXPECT_EQ(inc[0].anomalies.size(), 3u);
+  EXPECT_EQ(inc[0].services.front(), "a");
+  EXPECT_EQ(inc[1].services, std::vector<std::string>{"d"});
+  EXPECT_EQ(inc[1].id, "inc-2");
+}
+
+TEST(OutageLevel, SeedColours) {
+  EXPECT_EQ(OutageLevel(0.10), "green");
+  EXPECT_EQ(OutageLevel(0.15), "green");
+  EXPECT_EQ(OutageLevel(0.30), "yellow");
+  EXPECT_EQ(OutageLevel(0.46), "red");
+}
+
+}  // namespace
+}  // namespace augur::explain

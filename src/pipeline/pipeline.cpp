@@ -1,0 +1,256 @@
+#include "pipeline/pipeline.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <map>
+
+#include "core/log.h"
+#include "core/time.h"
+#include "diagnose/fault_classifier.h"
+#include "explain/incident_json.h"
+#include "learn/model_bundle.h"
+#include "pipeline/detectors.h"
+#include "pipeline/recorder.h"
+#include "pipeline/report.h"
+#include "store/store.h"
+
+namespace augur::pipeline {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct TimedDetector {
+  std::unique_ptr<detect::Detector> detector;
+  double seconds = 0;
+};
+
+template <class Fn>
+void Timed(TimedDetector& d, Fn&& fn) {
+  auto start = Clock::now();
+  fn(*d.detector);
+  d.seconds += std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::vector<TimedDetector> MakeDetectors(const DetectorSelection& selection) {
+  std::vector<TimedDetector> out;
+  for (const auto& f : DetectorFactories())
+    if (selection.Wants(f.name)) out.push_back({f.make(), 0});
+  return out;
+}
+
+nlohmann::json ServicesJson(const Recorder& rec) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [service, windows] : rec.series()) {
+    uint64_t spans = 0, logs = 0, metrics = 0;
+    for (const auto& [w, a] : windows) {
+      spans += a.spans;
+      logs += a.logs;
+      for (const auto& [name, sn] : a.metrics) metrics += sn.second;
+    }
+    j[service.empty() ? "(unknown)" : service] = {{"spans", spans}, {"logs", logs}, {"metric_points", metrics}};
+  }
+  return j;
+}
+
+// Until the Bayesian localizer is wired in: rank services by the strength of their anomalies, moving
+// blame from callers to an anomalous callee (a failing dependency explains its callers' symptoms).
+std::vector<explain::RankedService> RankByAnomalies(const explain::Incident& inc, const Recorder& rec) {
+  std::map<std::string, double> strength;
+  std::map<std::string, std::vector<std::string>> evidence;
+  std::map<std::string, TimeNs> first;
+  for (const auto& a : inc.anomalies) {
+    if (a.service.empty()) continue;
+    strength[a.service] += std::log1p(a.threshold > 0 ? a.score / a.threshold : a.score);
+    if (evidence[a.service].size() < 5) evidence[a.service].push_back(a.summary);
+    auto [it, fresh] = first.try_emplace(a.service, a.start);
+    if (!fresh) it->second = std::min(it->second, a.start);
+  }
+  std::map<std::string, double> blame = strength;
+  for (const auto& [edge, calls] : rec.edges()) {
+    const auto& [caller, callee] = edge;
+    if (strength.count(caller) && strength.count(callee)) {
+      double moved = 0.5 * blame[caller];
+      blame[caller] -= moved;
+      blame[callee] += moved;
+    }
+  }
+  for (auto& [s, b] : blame)
+    if (first[s] == inc.start) b *= 1.2;  // the first to show symptoms
+  double total = 0;
+  for (auto& [s, b] : blame) total += b;
+  std::vector<explain::RankedService> out;
+  for (auto& [s, b] : blame) {
+    double p = total > 0 ? b / total : 0;
+    out.push_back({s, p, std::string(explain::OutageLevel(p)), evidence[s]});
+  }
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.probability > b.probability; });
+  return out;
+}
+
+}  // namespace
+
+Result<TrainSummary> Train(const TrainOptions& o) {
+  TrainSummary summary;
+  StageRunner run(o.disabled_stages);
+  auto bundle = learn::ModelBundle::Create(o.model_dir);
+  if (!bundle) return bundle.status();
+  auto detectors = MakeDetectors(o.detectors);
+  Recorder rec;
+
+  // ingest → normalize → learn: every batch goes to every detector as it is read.
+  Status st = run.Run("ingest", [&] {
+    auto report = ingest::ReadPaths(o.inputs, o.read, [&](Batch& b) {
+      rec.Add(b);
+      for (auto& d : detectors) Timed(d, [&](detect::Detector& det) { det.Learn(b); });
+      Progress::Update("reading normal data", static_cast<double>(rec.spans() + rec.logs() + rec.metric_points()), 0,
+                       "records");
+    });
+    Progress::Finish("reading normal data");
+    if (!report) return report.status();
+    summary.read = std::move(*report);
+    return Status::Ok();
+  });
+  if (!st) return st;
+  run.Note(std::to_string(summary.read.files.size()) + " files");
+
+  for (auto& d : detectors) {
+    std::string name(d.detector->name());
+    Status learned = run.Run("learn:" + name, [&] {
+      Status fs;
+      Timed(d, [&](detect::Detector& det) { fs = det.FinishLearning(*bundle); });
+      return fs;
+    });
+    if (!learned) {
+      run.Note(learned.message());
+      summary.skipped.push_back({name, learned.message()});
+    } else if (bundle->HasModel(name)) {
+      summary.models.push_back(name);
+    } else {
+      summary.skipped.push_back({name, "no data of its kind in the input"});
+    }
+  }
+
+  st = run.Run("manifest", [&] {
+    auto& m = bundle->manifest();
+    m["data"] = {{"inputs", o.inputs},
+                 {"files", summary.read.files.size()},
+                 {"spans", rec.spans()},
+                 {"logs", rec.logs()},
+                 {"metric_points", rec.metric_points()},
+                 {"trace_events", rec.trace_events()},
+                 {"rejected", summary.read.rejected.count}};
+    if (rec.first() <= rec.last())
+      m["time_range"] = {FormatIsoTime(rec.first()), FormatIsoTime(rec.last())};
+    m["services"] = ServicesJson(rec);
+    nlohmann::json edges = nlohmann::json::array();
+    for (const auto& [e, n] : rec.edges()) edges.push_back({{"caller", e.first}, {"callee", e.second}, {"calls", n}});
+    m["topology"] = edges;
+    return bundle->Save();
+  });
+  if (!st) return st;
+  summary.stages = run.timings();
+  summary.manifest = bundle->manifest();
+  return summary;
+}
+
+Result<DetectSummary> Detect(const DetectOptions& o) {
+  DetectSummary summary;
+  StageRunner run(o.disabled_stages);
+  auto bundle = learn::ModelBundle::Open(o.model_dir);
+  if (!bundle) return bundle.status();
+
+  std::vector<TimedDetector> detectors;
+  for (auto& d : MakeDetectors(o.detectors)) {
+    Status st = d.detector->Load(*bundle);
+    if (st) {
+      summary.detectors.emplace_back(d.detector->name());
+      detectors.push_back(std::move(d));
+    } else {
+      summary.skipped.push_back({std::string(d.detector->name()), st.message()});
+    }
+  }
+  if (detectors.empty())
+    return Status::Error(o.model_dir.string() + ": the bundle holds no model that a selected detector can use");
+
+  Recorder rec;
+  std::vector<detect::Anomaly> anomalies;
+
+  // ingest → normalize → detect: windows are scored as they close.
+  Status st = run.Run("ingest+detect", [&] {
+    auto report = ingest::ReadPaths(o.inputs, o.read, [&](Batch& b) {
+      rec.Add(b);
+      for (auto& d : detectors) Timed(d, [&](detect::Detector& det) { det.Score(b, anomalies); });
+      Progress::Update("detecting", static_cast<double>(rec.spans() + rec.logs() + rec.metric_points()), 0, "records");
+    });
+    Progress::Finish("detecting");
+    if (!report) return report.status();
+    summary.read = std::move(*report);
+    for (auto& d : detectors) Timed(d, [&](detect::Detector& det) { det.Flush(anomalies); });
+    return Status::Ok();
+  });
+  if (!st) return st;
+  for (auto& d : detectors)
+    run.Add({"detect:" + std::string(d.detector->name()), d.seconds, true, ""});
+  summary.anomalies = anomalies.size();
+
+  std::vector<explain::Incident>& incidents = summary.incidents;
+  st = run.Run("group", [&] {
+    incidents = explain::GroupAnomalies(std::move(anomalies), o.grouping);
+    return Status::Ok();
+  });
+  if (!st) return st;
+
+  st = run.Run("localize", [&] {
+    for (auto& inc : incidents) inc.ranking = RankByAnomalies(inc, rec);
+    return Status::Ok();
+  });
+  if (!st) return st;
+
+  st = run.Run("diagnose", [&] {
+    for (auto& inc : incidents) {
+      if (inc.ranking.empty()) continue;
+      auto d = diagnose::ClassifyFault(inc.anomalies, inc.ranking.front().service);
+      inc.fault_type = d.type;
+      inc.fault_confidence = d.confidence;
+    }
+    return Status::Ok();
+  });
+  if (!st) return st;
+
+  st = run.Run("explain", [&] {
+    for (auto& inc : incidents) explain::Explain(inc);
+    return Status::Ok();
+  });
+  if (!st) return st;
+
+  std::error_code ec;
+  std::filesystem::create_directories(o.out_dir, ec);
+  if (ec) return Status::Error(o.out_dir.string() + ": cannot create output folder: " + ec.message());
+
+  st = run.Run("store", [&]() -> Status {
+    auto store = store::Store::Open(o.db.empty() ? o.out_dir / "augur.db" : o.db);
+    if (!store) return store.status();
+    auto run_id = (*store)->BeginRun("detect", {{"inputs", o.inputs}, {"model", o.model_dir.string()}});
+    if (!run_id) return run_id.status();
+    summary.run_id = *run_id;
+    auto ids = (*store)->SaveIncidents(*run_id, incidents);
+    if (!ids) return ids.status();
+    return (*store)->FinishRun(*run_id, "ok", {{"incidents", incidents.size()}, {"anomalies", summary.anomalies}});
+  });
+  if (!st) return st;
+
+  st = run.Run("report", [&]() -> Status {
+    ReportInput in{incidents, rec, summary.read, o.inputs, o.model_dir.string(), run.timings()};
+    auto files = WriteReports(in, o.out_dir);
+    if (!files) return files.status();
+    summary.outputs = *files;
+    return Status::Ok();
+  });
+  if (!st) return st;
+  summary.stages = run.timings();
+  return summary;
+}
+
+}  // namespace augur::pipeline
