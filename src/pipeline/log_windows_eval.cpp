@@ -238,7 +238,8 @@ struct Runner {
   }
 
   // Which services call which, from the spans of a run: a fault also shows in its callers' logs.
-  static Status ReadCallers(const fs::path& run, std::map<std::string, std::set<std::string>>& callers) {
+  static Status ReadCallers(const fs::path& run,
+                            std::map<std::string, std::set<std::string>>& callers) {
     std::vector<std::string> files;
     for (auto& e : fs::directory_iterator(run))
       if (e.is_regular_file() && e.path().filename().string().rfind("traces", 0) == 0)
@@ -274,9 +275,10 @@ struct Runner {
       (labels.value("faults", nlohmann::json::array()).empty() ? normal : faulty).push_back(run);
     }
     if (normal.empty())
-      return Status::Error(root.string() +
-                           ": simulator output without a normal run to learn from (run `augur simulate "
-                           "--scenario all`, which writes normal/ beside the scenarios)");
+      return Status::Error(
+          root.string() +
+          ": simulator output without a normal run to learn from (run `augur simulate "
+          "--scenario all`, which writes normal/ beside the scenarios)");
     std::vector<LogRecord> train;
     for (auto& run : normal)
       if (auto st = ReadRunLogs(run, train); !st) return st;
@@ -299,7 +301,14 @@ struct Runner {
         std::string target = f.value("target_service", "");
         iv.hit.insert(target);
         if (f.contains("peer_service")) iv.hit.insert(f["peer_service"].get<std::string>());
-        for (auto& c : callers[target]) iv.hit.insert(c);
+        // Errors climb the call chain: every service upstream of the target is hit too.
+        std::vector<std::string> todo(iv.hit.begin(), iv.hit.end());
+        while (!todo.empty()) {
+          std::string s = todo.back();
+          todo.pop_back();
+          for (auto& c : callers[s])
+            if (iv.hit.insert(c).second) todo.push_back(c);
+        }
         faults.push_back(std::move(iv));
       }
       std::vector<LogRecord> lines;
@@ -315,7 +324,9 @@ struct Runner {
     }
     res.description = fmt::format(
         "simulator: trained on {} normal run(s) ({} lines); {} fault runs scored; windows of the "
-        "target, its peer and its callers that overlap [start, recovered) are anomalous, all other "
+        "target, its peer and the services upstream of them (from the normal run's spans) that "
+        "overlap "
+        "[start, recovered) are anomalous, all other "
         "windows normal",
         normal.size(), train.size(), faulty.size());
     return Status::Ok();
@@ -455,7 +466,8 @@ Result<LogWindowsEvalResult> EvalLogWindows(const LogWindowsEvalOptions& options
     } else {
       return Result<LogWindowsEvalResult>::Error(
           options.data +
-          ": found no simulator output (labels.json), no Nezha folder (rca_data/ + construct_data/) nor LogHub logs with "
+          ": found no simulator output (labels.json), no Nezha folder (rca_data/ + "
+          "construct_data/) nor LogHub logs with "
           "per-line labels "
           "(<name>.log beside <name>.log_structured.csv with a Label column)");
     }

@@ -47,6 +47,7 @@ struct Line {
 
 struct PendingWindow {
   size_t stream = 0;
+  int group = -1;  // calibration windows (no scoring streams): the generation group
   std::vector<Line> context;
   std::vector<Line> real;
 };
@@ -89,6 +90,13 @@ std::vector<std::string> Split(const std::string& s) {
     i = j + 1;
   }
   return out;
+}
+
+nlohmann::json GroupsJson(const std::map<std::string, int>& groups,
+                          const std::vector<std::vector<int>>& lines) {
+  nlohmann::json j = nlohmann::json::object();
+  for (auto& [service, g] : groups) j[service] = lines[g];
+  return j;
 }
 
 }  // namespace
@@ -151,6 +159,9 @@ struct LogLmDetector::Impl {
   std::unordered_map<uint64_t, double> line_df, transition_df;
   double docs = 0;
   std::vector<uint64_t> known_hash;
+  // Generation groups: the known lines each service wrote in normal training.
+  std::map<std::string, int> service_group;
+  std::vector<std::vector<int>> group_lines;
   bool use_pieces = true, use_lines = true, use_transitions = true;
   std::vector<std::vector<float>> known_unit;  // model embedder: unit line vectors
 
@@ -306,7 +317,33 @@ struct LogLmDetector::Impl {
       if (l.id == LogLmModel::kUnknownLine) cacheable = false;
       h = Mix(h, static_cast<uint64_t>(l.id));
     }
-    return Mix(h, w.real.size());
+    h = Mix(h, w.real.size());
+    return Mix(h, static_cast<uint64_t>(GroupOf(w) + 1));
+  }
+
+  // Windows being scored belong to a stream; calibration windows carry their group.
+  int GroupOf(const PendingWindow& w) const {
+    if (w.group >= 0 || streams.empty()) return w.group;
+    auto it = service_group.find(streams[w.stream].service);
+    return it == service_group.end() ? -1 : it->second;
+  }
+
+  void BuildGroups(const std::vector<std::string>& services,
+                   const std::vector<std::vector<int>>& lines) {
+    service_group.clear();
+    group_lines.clear();
+    for (size_t i = 0; i < services.size(); ++i) {
+      auto [it, fresh] = service_group.emplace(services[i], static_cast<int>(group_lines.size()));
+      if (fresh) group_lines.emplace_back();
+      auto& g = group_lines[it->second];
+      for (int id : lines[i])
+        if (id >= LogLmModel::kFirstLine) g.push_back(id);
+    }
+    for (auto& g : group_lines) {
+      std::sort(g.begin(), g.end());
+      g.erase(std::unique(g.begin(), g.end()), g.end());
+    }
+    model->SetGroups(group_lines);
   }
 
   void ScoreChunk(std::vector<PendingWindow>& windows, size_t lo, size_t hi,
@@ -316,6 +353,7 @@ struct LogLmDetector::Impl {
     // Generation, skipping contexts already generated (greedy decoding is deterministic).
     std::vector<std::vector<learn::LogLmLineRef>> ctx;
     std::vector<size_t> owner;
+    std::vector<int> groups;
     std::vector<std::vector<std::vector<int>>> gens(hi - lo);
     std::unordered_map<uint64_t, size_t> in_chunk;  // same context twice in this chunk
     std::vector<std::pair<size_t, size_t>> copy_from;
@@ -336,9 +374,11 @@ struct LogLmDetector::Impl {
       }
       std::vector<learn::LogLmLineRef> c;
       for (const auto& l : windows[i].context) c.push_back({l.id, l.pieces.get()});
+      const int group = GroupOf(windows[i]);
       for (int s = 0; s < k; ++s) {
         ctx.push_back(c);
         owner.push_back(i);
+        groups.push_back(group);
       }
     }
     if (!ctx.empty()) {
@@ -346,7 +386,7 @@ struct LogLmDetector::Impl {
       dec.sample = sample;
       dec.temperature = cfg.temperature;
       dec.seed = cfg.model.seed + windows_scored;
-      auto g = model->Generate(ctx, cfg.window, dec);
+      auto g = model->Generate(ctx, cfg.window, dec, &groups);
       for (size_t j = 0; j < g.size(); ++j) gens[owner[j] - lo].push_back(std::move(g[j]));
     }
     for (auto [i, from] : copy_from) gens[i - lo] = gens[from - lo];
@@ -653,6 +693,11 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
   auto fig = m.model->Train(streams);
   if (!fig) return fig.status();
   m.RefreshUnit();
+  {
+    std::vector<std::string> services;
+    for (auto& st : m.learn_streams) services.push_back(st.service);
+    m.BuildGroups(services, streams);
+  }
 
   m.figures = {{"lines", lines},
                {"streams", streams.size()},
@@ -688,8 +733,12 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
       for (size_t i = tr.size() > c ? tr.size() - c : 0; i < tr.size(); ++i)
         context.push_back(mk(tr[i]));
       const auto& va = valid[si];
+      const int group = m.service_group.count(m.learn_streams[si].service)
+                            ? m.service_group.at(m.learn_streams[si].service)
+                            : -1;
       for (size_t i = 0; i + m.cfg.window <= va.size(); i += m.cfg.window) {
         PendingWindow w;
+        w.group = group;
         w.context = context;
         for (int j = 0; j < m.cfg.window; ++j) w.real.push_back(mk(va[i + j]));
         context.insert(context.end(), w.real.begin(), w.real.end());
@@ -726,6 +775,7 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
       {"threshold", m.threshold},
       {"idf", m.idf},
       {"docs", m.docs},
+      {"service_groups", GroupsJson(m.service_group, m.group_lines)},
       {"line_df", m.line_df},
       {"transition_df", m.transition_df},
       {"lines", std::vector<std::string>(m.known.begin() + LogLmModel::kFirstLine, m.known.end())}};
@@ -783,6 +833,13 @@ Status LogLmDetector::Load(const learn::ModelBundle& bundle) {
   if (!model) return model.status();
   m.model = std::make_unique<LogLmModel>(std::move(*model));
   m.RefreshUnit();
+  std::vector<std::string> services;
+  std::vector<std::vector<int>> lines;
+  for (auto& [service, ids] : state.at("service_groups").items()) {
+    services.push_back(service);
+    lines.push_back(ids.get<std::vector<int>>());
+  }
+  m.BuildGroups(services, lines);
   return Status::Ok();
 }
 

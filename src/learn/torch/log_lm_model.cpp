@@ -127,7 +127,8 @@ struct LogLmModel::Impl {
   int subword_vocab = 0;
   std::vector<std::vector<int>> line_pieces;
   Net net{nullptr};
-  torch::Tensor table;  // [lines, d] line vectors (rows 0/1: BOS and unknown), inference only
+  torch::Tensor table;       // [lines, d] line vectors (rows 0/1: BOS and unknown), inference only
+  torch::Tensor group_mask;  // [groups + 1, lines] additive logit masks; last row unrestricted
   std::vector<float> table_cpu;
 
   torch::Tensor Table() {
@@ -331,9 +332,22 @@ std::vector<float> LogLmModel::EncodePieces(
   return std::vector<float>(v.data_ptr<float>(), v.data_ptr<float>() + v.numel());
 }
 
+void LogLmModel::SetGroups(const std::vector<std::vector<int>>& allowed) {
+  const int64_t n = static_cast<int64_t>(impl_->line_pieces.size());
+  auto mask = torch::zeros({static_cast<int64_t>(allowed.size()) + 1, n});
+  for (size_t g = 0; g < allowed.size(); ++g) {
+    if (allowed[g].empty()) continue;
+    auto row = mask[static_cast<int64_t>(g)];
+    row.fill_(-1e9f);
+    for (int id : allowed[g])
+      if (id >= 0 && id < n) row[id] = 0.f;
+  }
+  impl_->group_mask = mask;
+}
+
 std::vector<std::vector<int>> LogLmModel::Generate(
     const std::vector<std::vector<LogLmLineRef>>& contexts, int horizon,
-    const LogLmDecodeOptions& decode) const {
+    const LogLmDecodeOptions& decode, const std::vector<int>* groups) const {
   auto& m = *impl_;
   const int C = m.o.context;
   const int64_t B = static_cast<int64_t>(contexts.size());
@@ -371,9 +385,18 @@ std::vector<std::vector<int>> LogLmModel::Generate(
   auto h = m.net->Run(x, kc, vc, CausalMask(C));
   auto last = h.select(1, C - 1);
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(decode.seed);
+  torch::Tensor mask;
+  if (groups && m.group_mask.defined() && groups->size() == contexts.size()) {
+    const int64_t last = m.group_mask.size(0) - 1;
+    std::vector<int64_t> g(groups->size());
+    for (size_t i = 0; i < g.size(); ++i)
+      g[i] = (*groups)[i] < 0 || (*groups)[i] >= last ? last : (*groups)[i];
+    mask = m.group_mask.index_select(0, torch::tensor(g, torch::kLong));
+  }
   for (int64_t b = 0; b < B; ++b) out[b].reserve(horizon);
   for (int j = 0; j < horizon; ++j) {
     auto logits = m.net->head(last);
+    if (mask.defined()) logits = logits + mask;
     logits.slice(1, 0, kFirstLine).fill_(-1e9f);  // never generate padding or "some unknown line"
     torch::Tensor next;
     if (decode.sample) {

@@ -82,10 +82,17 @@ class LogLmModel {
   // Line vectors of lines given by pieces, row-major [n, dim()].
   std::vector<float> EncodePieces(const std::vector<const std::vector<int>*>& lines) const;
 
+  // Generation groups (one per service): group g may only generate the lines in allowed[g], the
+  // lines its streams wrote in normal training, so a stream never "continues" with another
+  // service's lines.
+  void SetGroups(const std::vector<std::vector<int>>& allowed);
+
   // For each context (up to options().context lines, oldest first; shorter ones are padded with
   // kBos), the ids of `horizon` generated known lines. One batched pass per generated line.
+  // `groups` (optional, one per context, -1 = unrestricted) picks the group of each context.
   std::vector<std::vector<int>> Generate(const std::vector<std::vector<LogLmLineRef>>& contexts,
-                                         int horizon, const LogLmDecodeOptions& decode) const;
+                                         int horizon, const LogLmDecodeOptions& decode,
+                                         const std::vector<int>* groups = nullptr) const;
 
  private:
   struct Impl;
