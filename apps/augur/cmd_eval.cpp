@@ -13,6 +13,7 @@ constexpr EvalRegistration kEvals[] = {
     RegisterEvalLoghub,
     RegisterEvalHdfsSessions,
     RegisterEvalLogWindows,
+    RegisterEvalNezha,
 };
 
 }  // namespace

@@ -23,12 +23,17 @@ void RegisterInspect(CLI::App& app, Globals& g);
 void RegisterTrain(CLI::App& app, Globals& g);
 void RegisterDetect(CLI::App& app, Globals& g);
 void RegisterIncidents(CLI::App& app, Globals& g);
+void RegisterDemo(CLI::App& app, Globals& g);
 void RegisterVersion(CLI::App& app, Globals& g);
 void RegisterEval(CLI::App& app, Globals& g);
+void RegisterParse(CLI::App& app, Globals& g);
+void RegisterSimulate(CLI::App& app, Globals& g);
+void RegisterLocalize(CLI::App& app, Globals& g);
 
 // `augur eval` subcommands (registered in cmd_eval.cpp), each in cmd_eval_<name>.cpp.
 void RegisterEvalLoghub(CLI::App& eval, Globals& g);
 void RegisterEvalHdfsSessions(CLI::App& eval, Globals& g);
 void RegisterEvalLogWindows(CLI::App& eval, Globals& g);
+void RegisterEvalNezha(CLI::App& eval, Globals& g);
 
 }  // namespace augur::app

@@ -4,7 +4,10 @@
 
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <string>
+
+#include <fmt/format.h>
 
 #include "core/log.h"
 
@@ -35,42 +38,39 @@ void InstallConsoleSinks(bool quiet) {
     return;
   }
   const bool tty = isatty(STDERR_FILENO) == 1;
-  Progress::SetSink([tty, st = ProgressState{}](std::string_view stage, double done, double total,
-                                                std::string_view unit) mutable {
+  // One state per stage name: stages interleave (reading while detecting), each keeps its own clock.
+  // Terminal: one line redrawn at most 10 times a second; pipes: a plain line per stage every 5 s.
+  Progress::SetSink([tty, states = std::map<std::string, ProgressState, std::less<>>{},
+                     last_draw = Clock::time_point{}](std::string_view stage, double done, double total,
+                                                      std::string_view unit) mutable {
     auto now = Clock::now();
-    if (stage != st.stage) {
-      st = ProgressState{std::string(stage), now, now - std::chrono::hours(1), false};
-    }
+    auto it = states.find(stage);
+    if (it == states.end()) it = states.emplace(std::string(stage), ProgressState{std::string(stage), now, {}, false}).first;
+    ProgressState& st = it->second;
     if (done < 0) {  // finished
       double secs = std::chrono::duration<double>(now - st.started).count();
       if (tty && st.drawn) std::fprintf(stderr, "\r\033[K");
-      if (st.drawn || secs > 0.5)
-        std::fprintf(stderr, "%s: done in %.1f s\n", st.stage.c_str(), secs);
-      st.stage.clear();
+      if (secs > 2) std::fprintf(stderr, "%s: done in %.1f s\n", st.stage.c_str(), secs);
+      states.erase(it);
       return;
     }
-    // Terminal: redraw at most 10 times a second; pipes: a plain line every 5 seconds.
-    auto gap = tty ? std::chrono::milliseconds(100) : std::chrono::milliseconds(5000);
-    if (now - st.last_draw < gap) return;
-    st.last_draw = now;
+    if (std::chrono::duration<double>(now - st.started).count() < 1) return;  // quick work shows nothing
+    if (tty ? now - last_draw < std::chrono::milliseconds(100) : now - st.last_draw < std::chrono::seconds(5)) return;
+    st.last_draw = last_draw = now;
     st.drawn = true;
     double secs = std::chrono::duration<double>(now - st.started).count();
-    std::string eta;
-    if (total > 0 && done > 0) {
-      double left = secs * (total - done) / done;
-      eta = " ETA " + std::to_string((int)left) + " s";
-    }
+    std::string eta, of;
+    if (total > 0 && done > 0) eta = fmt::format(" ETA {:.0f} s", secs * (total - done) / done);
+    if (total > 0) of = fmt::format("/{:.0f}", total);
     if (tty) {
       int width = 30;
       int filled = total > 0 ? (int)(width * std::min(1.0, done / total)) : 0;
       std::string bar(filled, '#');
       bar.resize(width, total > 0 ? '.' : ' ');
-      std::fprintf(stderr, "\r\033[K%s [%s] %.0f%s%s %.*s%s", st.stage.c_str(), bar.c_str(), done,
-                   total > 0 ? "/" : "", total > 0 ? std::to_string((long long)total).c_str() : "",
+      std::fprintf(stderr, "\r\033[K%s [%s] %.0f%s %.*s%s", st.stage.c_str(), bar.c_str(), done, of.c_str(),
                    (int)unit.size(), unit.data(), eta.c_str());
     } else {
-      std::fprintf(stderr, "%s: %.0f%s%s %.*s%s\n", st.stage.c_str(), done, total > 0 ? "/" : "",
-                   total > 0 ? std::to_string((long long)total).c_str() : "", (int)unit.size(),
+      std::fprintf(stderr, "%s: %.0f%s %.*s%s\n", st.stage.c_str(), done, of.c_str(), (int)unit.size(),
                    unit.data(), eta.c_str());
     }
     std::fflush(stderr);

@@ -24,8 +24,8 @@ double DeviationDetector::Reduce(const std::string&, std::vector<double>& values
 
 void DeviationDetector::Ingest(const Batch& batch) {
   Extract(batch, [this](TimeNs t, const std::string& service, const std::string& feature, double v) {
-    if (!std::isfinite(v) || !windower_.Accept(t)) return;
-    open_[windower_.WindowStart(t)][{service, feature}].push_back(v);
+    if (!std::isfinite(v)) return;
+    if (WindowState* w = windows_.At(service, t)) (*w)[feature].push_back(v);
   });
 }
 
@@ -36,25 +36,15 @@ void DeviationDetector::Learn(const Batch& batch) {
 }
 
 void DeviationDetector::CloseWindows(bool all, std::vector<Anomaly>* out) {
-  std::vector<TimeNs> starts;
-  if (all) {
-    for (auto& [s, st] : open_) starts.push_back(s);
-  } else {
-    starts = windower_.Close(open_);
-  }
-  for (TimeNs s : starts) {
-    auto it = open_.find(s);
-    if (it == open_.end()) continue;
+  windows_.Close(all, [&](const std::string& service, TimeNs start, WindowState& state) {
     if (learning_) {
-      for (auto& [key, values] : it->second) {
-        if (values.size() < config_.min_observations) continue;
-        history_[key].push_back(Reduce(key.second, values));
-      }
+      for (auto& [feature, values] : state)
+        if (values.size() >= config_.min_observations)
+          history_[{service, feature}].push_back(Reduce(feature, values));
     } else if (out) {
-      ScoreWindow(s, it->second, *out);
+      ScoreWindow(service, start, state, *out);
     }
-    open_.erase(it);
-  }
+  });
 }
 
 Status DeviationDetector::FinishLearning(learn::ModelBundle& bundle) {
@@ -75,7 +65,7 @@ Status DeviationDetector::FinishLearning(learn::ModelBundle& bundle) {
                         {"baselines", j}}
              .dump();
   bundle.AddModel(std::string(name()), "robust_baseline", {file},
-                  {{"baselines", baselines_.size()}, {"late_records", windower_.late()}});
+                  {{"baselines", baselines_.size()}, {"late_records", windows_.late()}});
   history_.clear();
   return Status::Ok();
 }
@@ -91,7 +81,7 @@ Status DeviationDetector::Load(const learn::ModelBundle& bundle) {
     in >> j;
     config_.window.size = j.at("window_ns").get<TimeNs>();
     config_.z_threshold = j.value("z_threshold", config_.z_threshold);
-    windower_ = normalize::Windower(config_.window);
+    windows_ = normalize::KeyedWindows<WindowState>(config_.window);
     baselines_.clear();
     for (const auto& b : j.at("baselines")) {
       normalize::RobustBaseline rb;
@@ -106,7 +96,6 @@ Status DeviationDetector::Load(const learn::ModelBundle& bundle) {
     return Status::Error(path + ": corrupt baseline file: " + e.what());
   }
   learning_ = false;
-  open_.clear();
   return Status::Ok();
 }
 
@@ -118,28 +107,33 @@ void DeviationDetector::Score(const Batch& batch, std::vector<Anomaly>& out) {
 
 void DeviationDetector::Flush(std::vector<Anomaly>& out) { CloseWindows(true, &out); }
 
-void DeviationDetector::ScoreWindow(TimeNs start, WindowState& state, std::vector<Anomaly>& out) {
+void DeviationDetector::ScoreWindow(const std::string& service_name, TimeNs start, WindowState& state,
+                                    std::vector<Anomaly>& out) {
   struct Hit {
     std::string feature;
     double value, z;
     const normalize::RobustBaseline* base;
   };
   std::map<std::string, std::vector<Hit>> by_service;
-  for (auto& [key, values] : state) {
+  for (auto& [feature, values] : state) {
     if (values.size() < config_.min_observations) continue;
-    auto b = baselines_.find(key);
+    auto b = baselines_.find({service_name, feature});
     if (b == baselines_.end()) continue;
-    double v = Reduce(key.second, values);
-    double z = b->second.Z(v, AbsFloor(key.second));
-    double strength = OnlyHigh(key.second) ? z : std::fabs(z);
-    if (strength > config_.z_threshold) by_service[key.first].push_back({key.second, v, z, &b->second});
+    double v = Reduce(feature, values);
+    double z = b->second.Z(v, AbsFloor(feature));
+    double strength = OnlyHigh(feature) ? z : std::fabs(z);
+    // Heavy tails: a value counts only beyond everything normal operation showed, with a margin.
+    const auto& base = b->second;
+    double margin = config_.range_margin * (base.max - base.min);
+    bool outside = v > base.max + margin || (!OnlyHigh(feature) && v < base.min - margin);
+    if (strength > config_.z_threshold && outside) by_service[service_name].push_back({feature, v, z, &base});
   }
   for (auto& [service, hits] : by_service) {
     std::sort(hits.begin(), hits.end(),
               [](const Hit& a, const Hit& b) { return std::fabs(a.z) > std::fabs(b.z); });
     Anomaly a;
     a.start = start;
-    a.end = start + config_.window.size;
+    a.end = start + windows_.size();
     a.service = service;
     a.modality = modality();
     a.detector = std::string(name());

@@ -17,6 +17,7 @@ namespace augur::detect {
 struct DeviationConfig {
   normalize::WindowConfig window;
   double z_threshold = 6.0;   // robust z above which a feature is anomalous
+  double range_margin = 0.2;  // ... and only when outside the normal [min, max] widened by this share
   size_t min_observations = 3;  // a window's feature needs this many raw values to be judged
   size_t min_normal_windows = 5;  // baselines fitted on fewer normal windows are not used
   Status Validate() const;
@@ -29,7 +30,7 @@ class DeviationDetector : public Detector {
   using Emit = std::function<void(TimeNs time, const std::string& service, const std::string& feature,
                                   double value)>;
 
-  explicit DeviationDetector(DeviationConfig config) : config_(config), windower_(config.window) {}
+  explicit DeviationDetector(DeviationConfig config) : config_(config), windows_(config.window) {}
 
   void Learn(const Batch& batch) override;
   Status FinishLearning(learn::ModelBundle& bundle) override;
@@ -55,15 +56,14 @@ class DeviationDetector : public Detector {
       return std::hash<std::string>()(k.first) * 31 + std::hash<std::string>()(k.second);
     }
   };
-  using WindowState = std::unordered_map<Key, std::vector<double>, KeyHash>;
+  using WindowState = std::unordered_map<std::string, std::vector<double>>;  // feature → raw values
 
   void Ingest(const Batch& batch);
   void CloseWindows(bool all, std::vector<Anomaly>* out);
-  void ScoreWindow(TimeNs start, WindowState& state, std::vector<Anomaly>& out);
+  void ScoreWindow(const std::string& service, TimeNs start, WindowState& state, std::vector<Anomaly>& out);
 
   DeviationConfig config_;
-  normalize::Windower windower_;
-  std::map<TimeNs, WindowState> open_;
+  normalize::KeyedWindows<WindowState> windows_;  // per service
   bool learning_ = true;
   std::unordered_map<Key, std::vector<double>, KeyHash> history_;  // normal window figures
   std::unordered_map<Key, normalize::RobustBaseline, KeyHash> baselines_;

@@ -112,3 +112,25 @@ TEST(Windower, CountsLateRecords) {
 
 }  // namespace
 }  // namespace augur::detect
+
+namespace augur::normalize {
+namespace {
+
+TEST(KeyedWindows, EachStreamHasItsOwnWatermark) {
+  constexpr TimeNs kS = 1'000'000'000LL;
+  KeyedWindows<int> w({10 * kS, 0});
+  // Stream "a" covers a whole day first; stream "b" then starts at the beginning: not late.
+  for (int t = 0; t < 100; ++t) ++*w.At("a", t * kS);
+  int closed_a = 0;
+  w.Close(false, [&](const std::string& key, TimeNs, int&) { closed_a += key == "a"; });
+  EXPECT_EQ(closed_a, 9);
+  ASSERT_NE(w.At("b", 0), nullptr);
+  EXPECT_EQ(w.At("a", 5 * kS), nullptr) << "a's first window has closed";
+  EXPECT_EQ(w.late(), 1u);
+  int all = 0;
+  w.Close(true, [&](const std::string&, TimeNs, int&) { ++all; });
+  EXPECT_EQ(all, 2);
+}
+
+}  // namespace
+}  // namespace augur::normalize

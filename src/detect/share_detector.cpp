@@ -32,8 +32,10 @@ Status ShareConfig::Validate() const {
 
 void ShareDetector::Count(TimeNs t, const std::string& service, const std::string& instance,
                           const std::vector<std::pair<const char*, std::string>>& bad) {
-  if (service.empty() || !windower_.Accept(t)) return;
-  ShareTally& tally = open_[windower_.WindowStart(t)][service];
+  if (service.empty()) return;
+  ShareTally* w = windows_.At(service, t);
+  if (!w) return;
+  ShareTally& tally = *w;
   ++tally.n;
   if (tally.instance.empty()) tally.instance = instance;
   for (const auto& [kind, example] : bad) {
@@ -51,47 +53,37 @@ void ShareDetector::Score(const Batch& batch, std::vector<Anomaly>& out) {
 void ShareDetector::Flush(std::vector<Anomaly>& out) { Close(true, out); }
 
 void ShareDetector::Close(bool all, std::vector<Anomaly>& out) {
-  std::vector<TimeNs> starts;
-  if (all)
-    for (auto& [s, _] : open_) starts.push_back(s);
-  else
-    starts = windower_.Close(open_);
-  for (TimeNs start : starts) {
-    auto it = open_.find(start);
-    if (it == open_.end()) continue;
-    for (auto& [service, tally] : it->second) {
-      if (tally.n < config_.min_records) continue;
-      std::string best_kind;
-      double best_z = 0;
-      std::vector<std::string> evidence;
-      for (const auto& [kind, k] : tally.bad) {
-        double p0 = NormalShare(service, kind);
-        if (p0 < 0) continue;
-        double z = normalize::ShareZ(static_cast<double>(k), static_cast<double>(tally.n), p0, config_.floor);
-        if (z <= config_.z_threshold) continue;
-        evidence.push_back(fmt::format("{}: {} of {} ({:.1f} %, normally {:.2f} %), z {:.1f}", Describe(kind), k,
-                                       tally.n, 100.0 * k / tally.n, 100 * p0, z));
-        for (const auto& ex : tally.examples[kind]) evidence.push_back("  " + ex);
-        if (z > best_z) best_z = z, best_kind = kind;
-      }
-      if (best_kind.empty()) continue;
-      Anomaly a;
-      a.start = start;
-      a.end = start + windower_.size();
-      a.service = service;
-      a.instance = tally.instance;
-      a.modality = modality();
-      a.detector = std::string(name());
-      a.score = best_z;
-      a.threshold = config_.z_threshold;
-      uint64_t k = tally.bad[best_kind];
-      a.summary = fmt::format("{}: {} {} of {} ({:.0f} %, normally {:.1f} %)", service, k, Describe(best_kind),
-                              tally.n, 100.0 * k / tally.n, 100 * NormalShare(service, best_kind));
-      a.evidence = std::move(evidence);
-      out.push_back(std::move(a));
+  windows_.Close(all, [&](const std::string& service, TimeNs start, ShareTally& tally) {
+    if (tally.n < config_.min_records) return;
+    std::string best_kind;
+    double best_z = 0;
+    std::vector<std::string> evidence;
+    for (const auto& [kind, k] : tally.bad) {
+      double p0 = NormalShare(service, kind);
+      if (p0 < 0) continue;
+      double z = normalize::ShareZ(static_cast<double>(k), static_cast<double>(tally.n), p0, config_.floor);
+      if (z <= config_.z_threshold) continue;
+      evidence.push_back(fmt::format("{}: {} of {} ({:.1f} %, normally {:.2f} %), z {:.1f}", Describe(kind), k,
+                                     tally.n, 100.0 * k / tally.n, 100 * p0, z));
+      for (const auto& ex : tally.examples[kind]) evidence.push_back("  " + ex);
+      if (z > best_z) best_z = z, best_kind = kind;
     }
-    open_.erase(it);
-  }
+    if (best_kind.empty()) return;
+    Anomaly a;
+    a.start = start;
+    a.end = start + windows_.size();
+    a.service = service;
+    a.instance = tally.instance;
+    a.modality = modality();
+    a.detector = std::string(name());
+    a.score = best_z;
+    a.threshold = config_.z_threshold;
+    uint64_t k = tally.bad[best_kind];
+    a.summary = fmt::format("{}: {} {} of {} ({:.0f} %, normally {:.1f} %)", service, k, Describe(best_kind),
+                            tally.n, 100.0 * k / tally.n, 100 * NormalShare(service, best_kind));
+    a.evidence = std::move(evidence);
+    out.push_back(std::move(a));
+  });
 }
 
 // ---- spans ----

@@ -39,12 +39,11 @@ struct ShareTally {
 
 class ShareDetector : public Detector {
  public:
-  explicit ShareDetector(ShareConfig config) : config_(config), windower_(config.window) {}
+  explicit ShareDetector(ShareConfig config) : config_(config), windows_(config.window) {}
   void Score(const Batch& batch, std::vector<Anomaly>& out) override;
   void Flush(std::vector<Anomaly>& out) override;
 
  protected:
-  using Windows = std::map<TimeNs, std::unordered_map<std::string, ShareTally>>;
   // Adds one record of `service` at `t`; `bad` lists the kinds it counts as, with an example text.
   void Count(TimeNs t, const std::string& service, const std::string& instance,
              const std::vector<std::pair<const char*, std::string>>& bad);
@@ -55,8 +54,7 @@ class ShareDetector : public Detector {
   virtual std::string Describe(const std::string& kind) const { return kind; }
 
   ShareConfig config_;
-  normalize::Windower windower_;
-  Windows open_;
+  normalize::KeyedWindows<ShareTally> windows_;  // per service
 
  private:
   void Close(bool all, std::vector<Anomaly>& out);

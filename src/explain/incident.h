@@ -15,8 +15,9 @@ std::string_view OutageLevel(double probability);
 struct RankedService {
   std::string service;
   double probability = 0;  // probability that this service is the origin
-  std::string level;       // green / yellow / red
+  std::string level;       // green / yellow / red, of `outage`
   std::vector<std::string> evidence;
+  double outage = -1;      // probability that the service is failing (origin or not); -1 unknown
 };
 
 struct Incident {
@@ -26,6 +27,8 @@ struct Incident {
   std::vector<detect::Anomaly> anomalies;
   std::vector<std::string> services;  // every service with an anomaly, most anomalous first
   std::vector<RankedService> ranking;  // most probable origin first
+  std::vector<std::pair<std::string, std::string>> edges;  // caller → callee the localizer used
+  double localization_confidence = 0;  // 0..1: how much of the system the data covered
   std::string fault_type;              // "unknown" when the evidence does not say
   double fault_confidence = 0;
   std::string summary;    // one line: when, which service, how sure, why

@@ -25,6 +25,7 @@ nlohmann::json IncidentToJson(const Incident& inc) {
     ranking.push_back({{"service", r.service},
                        {"probability", r.probability},
                        {"level", r.level},
+                       {"outage_probability", r.outage < 0 ? nlohmann::json(nullptr) : nlohmann::json(r.outage)},
                        {"evidence", r.evidence}});
   nlohmann::json anomalies = nlohmann::json::array();
   for (const auto& a : inc.anomalies) anomalies.push_back(AnomalyToJson(a));
@@ -36,6 +37,7 @@ nlohmann::json IncidentToJson(const Incident& inc) {
           {"services", inc.services},
           {"root_cause", inc.ranking.empty() ? nlohmann::json(nullptr) : nlohmann::json(inc.ranking.front().service)},
           {"ranking", ranking},
+          {"localization_confidence", inc.localization_confidence},
           {"fault_type", inc.fault_type},
           {"fault_confidence", inc.fault_confidence},
           {"summary", inc.summary},

@@ -1,6 +1,7 @@
 #include "normalize/log_header.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <regex>
 
@@ -15,16 +16,25 @@ struct Tok {
   size_t b, e;
 };
 
-// The first `max` whitespace tokens of a line.
-std::vector<Tok> Tokens(std::string_view line, size_t max) {
-  std::vector<Tok> out;
+// The first whitespace tokens of a line (at most kMaxTok), without allocating.
+constexpr size_t kMaxTok = 16;
+struct Toks {
+  std::array<Tok, kMaxTok> t;
+  size_t n = 0;
+  size_t size() const { return n; }
+  const Tok& operator[](size_t i) const { return t[i]; }
+};
+
+Toks Tokens(std::string_view line, size_t max) {
+  Toks out;
+  max = std::min(max, kMaxTok);
   size_t i = 0, n = line.size();
-  while (i < n && out.size() < max) {
+  while (i < n && out.n < max) {
     while (i < n && Space(line[i])) ++i;
     if (i >= n) break;
     size_t j = i;
     while (j < n && !Space(line[j])) ++j;
-    out.push_back({i, j});
+    out.t[out.n++] = {i, j};
     i = j;
   }
   return out;
@@ -53,29 +63,35 @@ std::string_view StripWrap(std::string_view t) {
   return t;
 }
 
+// ASCII case-insensitive; `b` is upper case.
 bool IEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower((unsigned char)a[i]) != std::tolower((unsigned char)b[i])) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char c = a[i];
+    if (c >= 'a' && c <= 'z') c = (char)(c - 32);
+    if (c != b[i]) return false;
+  }
   return true;
 }
 
 bool IsLevelWord(std::string_view t) {
-  static const char* kLevels[] = {"TRACE",   "DEBUG", "INFO",  "INFORMATION", "NOTICE",   "WARN",
-                                  "WARNING", "ERROR", "ERR",   "FATAL",       "CRITICAL", "CRIT",
-                                  "SEVERE",  "ALERT", "EMERG", "VERBOSE"};
+  static constexpr std::string_view kLevels[] = {
+      "TRACE", "DEBUG", "INFO",     "INFORMATION", "NOTICE", "WARN",  "WARNING", "ERROR",
+      "ERR",   "FATAL", "CRITICAL", "CRIT",        "SEVERE", "ALERT", "EMERG",   "VERBOSE"};
   std::string_view w = StripWrap(t);
-  for (const char* l : kLevels)
+  if (w.size() < 3 || w.size() > 11) return false;
+  for (std::string_view l : kLevels)
     if (IEquals(w, l)) return true;
   return false;
 }
 
 bool IsMonthOrDay(std::string_view t) {
-  static const char* kNames[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
-                                 "Aug", "Sep", "Oct", "Nov", "Dec", "Mon", "Tue",
-                                 "Wed", "Thu", "Fri", "Sat", "Sun"};
+  static constexpr std::string_view kNames[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
+                                                "Aug", "Sep", "Oct", "Nov", "Dec", "Mon", "Tue",
+                                                "Wed", "Thu", "Fri", "Sat", "Sun"};
   std::string_view w = StripWrap(t);
-  for (const char* n : kNames)
+  if (w.size() != 3) return false;
+  for (std::string_view n : kNames)
     if (w == n) return true;
   return false;
 }
@@ -102,9 +118,16 @@ constexpr size_t kMaxHeaderTokens = 14;
 
 // Level-anchored split of one line; false when no level was found.
 bool SplitAtLevel(std::string_view line, LogHeader& h) {
-  auto toks = Tokens(line, kMaxHeaderTokens);
-  size_t lv = SIZE_MAX;
-  for (size_t i = 0; i < toks.size(); ++i) {
+  // Tokens one at a time: most lines reach their level within a few.
+  Toks toks;
+  size_t lv = SIZE_MAX, at = 0;
+  for (size_t i = 0; i < kMaxHeaderTokens; ++i) {
+    while (at < line.size() && Space(line[at])) ++at;
+    if (at >= line.size()) break;
+    size_t end = at;
+    while (end < line.size() && !Space(line[end])) ++end;
+    toks.t[toks.n++] = {at, end};
+    at = end;
     std::string_view t = line.substr(toks[i].b, toks[i].e - toks[i].b);
     bool logcat = t.size() == 1 &&
                   std::string_view("VDIWEFA").find(t[0]) != std::string_view::npos && i > 0 &&
@@ -115,7 +138,13 @@ bool SplitAtLevel(std::string_view line, LogHeader& h) {
     }
     if (!HeaderLike(t)) return false;
   }
-  if (lv == SIZE_MAX || lv + 1 >= toks.size()) return false;
+  if (lv == SIZE_MAX) return false;
+  {
+    // There must be something after the level.
+    size_t k = toks[lv].e;
+    while (k < line.size() && Space(line[k])) ++k;
+    if (k >= line.size()) return false;
+  }
   h.has_header = true;
   if (lv > 0) h.timestamp = Trim(line.substr(0, toks[lv - 1].e));
   h.level = line.substr(toks[lv].b, toks[lv].e - toks[lv].b);

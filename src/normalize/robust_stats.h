@@ -29,8 +29,8 @@ struct RobustBaseline {
     return b;
   }
 
-  // Robust z-score. The scale never falls below a floor so flat series do not explode on tiny noise:
-  // a tenth of the normal range, 5 % of the median, or `abs_floor`.
+  // Robust z-score. The scale never falls below a floor so flat series do not explode on tiny
+  // noise: a tenth of the normal range, 5 % of the median, or `abs_floor`.
   double Z(double x, double abs_floor = 1e-9) const {
     double scale = std::max({mad, 0.1 * (max - min), 0.05 * std::fabs(median), abs_floor});
     return (x - median) / scale;

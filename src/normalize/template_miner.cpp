@@ -21,7 +21,8 @@ enum : uint8_t {
   kAlpha = 8,
   kHex = 16,
   kValueEnd = 32,
-  kCollapse = 64
+  kCollapse = 64,
+  kSpecial = 128,  // '=', ':', '/', '\\', '"': a token without them or digits is left as written
 };
 
 constexpr std::array<uint8_t, 256> MakeClasses() {
@@ -40,6 +41,7 @@ constexpr std::array<uint8_t, 256> MakeClasses() {
   // Two variables joined by one of these are one variable (LogHub-2.0's template normalisation
   // does the same: <*>.<*>, <*>:<*>, <*>/<*>, <*>@<*>, <*>#<*>).
   for (char s : std::string_view(".:/@#")) c[(uint8_t)s] |= kCollapse;
+  for (char s : std::string_view("=:/\\\"")) c[(uint8_t)s] |= kSpecial;
   return c;
 }
 constexpr std::array<uint8_t, 256> kClass = MakeClasses();
@@ -50,9 +52,9 @@ inline bool Is(char ch, uint8_t cls) {
 
 // Words that are values whatever the context (LogHub-2.0 normalises them to <*> as well).
 bool IsValueWord(std::string_view w) {
-  static const char* kWords[] = {"true", "false", "null", "none", "nil"};
-  for (const char* k : kWords) {
-    if (w.size() != std::strlen(k)) continue;
+  static constexpr std::string_view kWords[] = {"true", "false", "null", "none", "nil"};
+  for (std::string_view k : kWords) {
+    if (w.size() != k.size()) continue;
     bool eq = true;
     for (size_t i = 0; i < w.size() && eq; ++i) eq = (w[i] | 0x20) == k[i];
     if (eq) return true;
@@ -60,11 +62,31 @@ bool IsValueWord(std::string_view w) {
   return false;
 }
 
+// A true/false/null/none/nil segment somewhere in a short token ("(true)", "null,").
+bool HasValueWord(std::string_view t) {
+  size_t i = 0;
+  while (i < t.size()) {
+    while (i < t.size() && !Is(t[i], kAlpha)) ++i;
+    size_t j = i;
+    while (j < t.size() && Is(t[j], kAlpha)) ++j;
+    if (j > i && IsValueWord(t.substr(i, j - i))) return true;
+    i = j;
+  }
+  return false;
+}
+
+constexpr std::array<uint8_t, 256> MakeWrap() {
+  std::array<uint8_t, 256> w{};
+  for (char c : std::string_view("([{<\"'")) w[(uint8_t)c] |= 1;
+  for (char c : std::string_view(".,;:)]}>\"'")) w[(uint8_t)c] |= 2;
+  return w;
+}
+constexpr std::array<uint8_t, 256> kWrap = MakeWrap();
 bool IsWrapOpen(char c) {
-  return std::string_view("([{<\"'").find(c) != std::string_view::npos;
+  return kWrap[(uint8_t)c] & 1;
 }
 bool IsWrapClose(char c) {
-  return std::string_view(".,;:)]}>\"'").find(c) != std::string_view::npos;
+  return kWrap[(uint8_t)c] & 2;
 }
 
 // Token classes drive the merge decision: two plain words that differ are probably different
@@ -207,6 +229,7 @@ struct Scratch {
   std::string masked;
   std::vector<Pos> pos;
   uint64_t signature = 0;
+  uint64_t words = 0;  // hash of the plain words and their positions only
   bool truncated = false;
   std::string_view Text(const Pos& p) const { return std::string_view(masked).substr(p.mb, p.ml); }
 };
@@ -264,7 +287,8 @@ struct TemplateMiner::Impl {
   std::vector<std::unique_ptr<Cluster>> by_id{1};  // index = id; null when merged or evicted
   std::vector<uint32_t> merged_into{0};            // index = id
   std::vector<std::pair<uint32_t, uint32_t>> history;
-  std::unordered_map<uint64_t, uint32_t> signatures;              // masked line → id (cache)
+  std::unordered_map<uint64_t, uint32_t> signatures;  // masked line → id (cache)
+  std::unordered_map<uint64_t, uint32_t> by_words;    // plain words of a line → id (cache)
   std::unordered_map<uint32_t, std::vector<uint32_t>> by_length;  // positions → ids
   std::unordered_map<uint64_t, uint32_t> by_text;                 // template text → id
   std::unordered_map<uint64_t, std::vector<uint32_t>> families;   // one-word-apart templates
@@ -308,10 +332,37 @@ struct TemplateMiner::Impl {
     return t.size() - i == 36 || !Is(t[i + 36], kHex);
   }
 
-  // Appends the masked form of one raw token; reports the raw span of its masked part.
-  void MaskToken(std::string_view t, std::string& out, uint32_t& pb, uint32_t& pe) const {
+  // Length of a MAC-like run at i (6+ groups of two hex digits joined by ':' or '-'), else 0.
+  static size_t MacAt(std::string_view t, size_t i) {
+    size_t k = i, groups = 0;
+    while (k + 2 <= t.size() && Is(t[k], kHex) && Is(t[k + 1], kHex)) {
+      ++groups;
+      k += 2;
+      if (k < t.size() && (t[k] == ':' || t[k] == '-') && k + 2 < t.size() + 0 && groups < 64) {
+        if (k + 2 <= t.size() - 0 && k + 1 < t.size() && Is(t[k + 1], kHex)) {
+          ++k;
+          continue;
+        }
+      }
+      break;
+    }
+    if (groups < 6 || (k < t.size() && Is(t[k], kAlpha | kDigit))) return 0;
+    return k - i;
+  }
+
+  // Appends the masked form of one raw token; reports the raw span of its masked part. `any` /
+  // `all`: OR / AND of the class bits of its bytes (computed by the tokenizer).
+  void MaskToken(std::string_view t, uint8_t any, uint8_t all, std::string& out, uint32_t& pb,
+                 uint32_t& pe) const {
     pb = UINT32_MAX;
     pe = 0;
+    // Fast path: most tokens are words with nothing to mask (no digit, key, path, quote, long hex
+    // run or boolean).
+    if (user_masks.empty() && !(any & (kDigit | kSpecial)) && !((all & kHex) && t.size() >= 8) &&
+        !(m_bool && t.size() >= 3 && t.size() <= 7 && HasValueWord(t))) {
+      out.append(t);
+      return;
+    }
     for (const auto& re : user_masks) {
       if (std::regex_match(t.begin(), t.end(), re)) {
         out.append(kVar);
@@ -403,6 +454,13 @@ struct TemplateMiner::Impl {
         i += 36;
         continue;
       }
+      if (m_hex) {
+        if (size_t mac = MacAt(t, i)) {
+          EmitVar(out, t, i, i + mac, pb, pe, true);
+          i += mac;
+          continue;
+        }
+      }
       size_t j = i;
       int digits = 0;
       bool hex = true;
@@ -486,7 +544,12 @@ struct TemplateMiner::Impl {
       }
       int quotes = 0;
       bool kvq = false;
-      while (j < n && !Is(line[j], kSpace)) {
+      uint8_t any = 0, all = 0xff;
+      while (j < n) {
+        uint8_t c = kClass[(uint8_t)line[j]];
+        if (c & kSpace) break;
+        any |= c;
+        all &= c;
         if (line[j] == '"') {
           ++quotes;
           kvq |= j > i && line[j - 1] == '=';
@@ -499,12 +562,14 @@ struct TemplateMiner::Impl {
         if (q != std::string_view::npos && q - j < 256) {
           j = q + 1;
           while (j < n && !Is(line[j], kSpace)) ++j;
+          any = 0xff;
+          all = 0;
         }
       }
       std::string_view tok = line.substr(i, j - i);
       uint32_t mb = (uint32_t)s.masked.size();
       uint32_t pb, pe;
-      MaskToken(tok, s.masked, pb, pe);
+      MaskToken(tok, any, all, s.masked, pb, pe);
       uint32_t ml = (uint32_t)s.masked.size() - mb;
       Pos p{mb,
             ml,
@@ -514,7 +579,8 @@ struct TemplateMiner::Impl {
             pb == UINT32_MAX ? (uint32_t)i : (uint32_t)i + pe,
             1,
             kOther};
-      p.cls = Classify(s.Text(p));
+      // Classes are only needed off the fast path (Classes()); here just pure or not.
+      p.cls = (ml == 3 && s.masked.compare(mb, 3, kVar) == 0) ? kPure : kOther;
       AppendPos(s, p);
       i = j;
     }
@@ -523,6 +589,17 @@ struct TemplateMiner::Impl {
       h = Mix(h, p.run);
     }
     s.signature = Mix(h, s.pos.size());
+  }
+
+  // Token classes and the plain-words hash: for lines the signature cache did not know.
+  static void Classes(Scratch& s) {
+    uint64_t w = 0x6a09e667f3bcc909ULL;
+    for (size_t k = 0; k < s.pos.size(); ++k) {
+      Pos& p = s.pos[k];
+      if (p.cls != kPure) p.cls = Classify(s.Text(p));
+      if (p.cls == kWord) w = Mix(HashBytes(s.Text(p), w), k);
+    }
+    s.words = Mix(w, s.pos.size());
   }
 
   static void AppendPos(Scratch& s, const Pos& p) {
@@ -730,6 +807,20 @@ struct TemplateMiner::Impl {
     return true;
   }
 
+  // A line that fits template `id` but has a run of variables of another length: the template now
+  // shows a single <*> there.
+  uint32_t JoinRuns(uint32_t id, const Scratch& s) {
+    bool changed = false;
+    for (size_t i = 0; i < s.pos.size(); ++i) {
+      Slot& sl = by_id[id]->slots[i];
+      if (sl.cls == kPure && sl.run != -1 && sl.run != s.pos[i].run) {
+        sl.run = -1;
+        changed = true;
+      }
+    }
+    return changed ? Rekey(id) : id;
+  }
+
   // Generalises template `id` so that line `s` fits it.
   uint32_t Absorb(uint32_t id, const Scratch& s) {
     Cluster& c = *by_id[id];
@@ -834,21 +925,28 @@ struct TemplateMiner::Impl {
       }
     }
     if (!id) {
+      Classes(s);
+      // Second cache: lines with the same plain words usually differ only in values.
+      auto w = by_words.find(s.words);
+      if (w != by_words.end()) {
+        uint32_t cand = ResolveId(w->second);
+        Diff d;
+        if (cand && by_id[cand]->slots.size() == s.pos.size() && Compare(*by_id[cand], s, 0, d))
+          id = cand;
+      }
+    }
+    if (id) {
+      ++st.word_path;
+      id = JoinRuns(id, s);
+      if (signatures.size() >= cfg.max_templates * 8) signatures.clear();
+      signatures[s.signature] = id;
+    } else {
       Diff d;
       uint32_t near = FindBest(s, d);
       const int matched = d.constants - d.mismatches;
       if (near && d.mismatches == 0) {
         id = near;
-        // A run of variables of another length: the template now shows one <*> there.
-        bool changed = false;
-        for (size_t i = 0; i < s.pos.size(); ++i) {
-          Slot& sl = by_id[id]->slots[i];
-          if (sl.cls == kPure && sl.run != -1 && sl.run != s.pos[i].run) {
-            sl.run = -1;
-            changed = true;
-          }
-        }
-        if (changed) id = Rekey(id);
+        id = JoinRuns(id, s);
       } else if (near && d.hard == 0 && d.words == 0 && matched >= 1 &&
                  (double)matched >= cfg.similarity * d.constants) {
         id = Absorb(near, s);
@@ -859,6 +957,8 @@ struct TemplateMiner::Impl {
       }
       if (signatures.size() >= cfg.max_templates * 8) signatures.clear();
       signatures[s.signature] = id;
+      if (by_words.size() >= cfg.max_templates * 8) by_words.clear();
+      by_words[s.words] = id;
     }
     Cluster& c = *by_id[id];
     ++c.count;
@@ -878,6 +978,7 @@ struct TemplateMiner::Impl {
       if (id && by_id[id]->slots.size() != s.pos.size()) id = 0;
     }
     if (!id) {
+      Classes(s);
       Diff d;
       uint32_t near = FindBest(s, d);
       if (near && d.mismatches == 0) id = near;

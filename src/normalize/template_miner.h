@@ -55,8 +55,9 @@ struct TemplateMinerConfig {
   // Templates of the same length compared on the slow path (most recent first); bounds the cost of
   // a flood of never-seen lines.
   size_t max_candidates = 4096;
-  // Lines are cut at this many tokens; the rest becomes one `<*>` (keeps pathological lines cheap).
-  size_t max_tokens = 512;
+  // Lines are cut at this many tokens; the rest becomes one `<*>`. Messages rarely carry template
+  // words that far in (LogHub's longest has 105 tokens); payload dumps do, and stay cheap.
+  size_t max_tokens = 128;
   // Built-in masks to switch off (names from DefaultMasks()).
   std::vector<std::string> disabled_masks;
   // User masks, applied before the built-in ones.
@@ -82,6 +83,7 @@ struct TemplateInfo {
 struct TemplateMinerStats {
   uint64_t lines = 0;
   uint64_t fast_path = 0;  // lines resolved by the signature cache
+  uint64_t word_path = 0;  // lines resolved by the plain-words cache (new values, known template)
   uint64_t created = 0;    // templates ever created
   uint64_t merged = 0;     // templates merged into another
   uint64_t evicted = 0;    // templates dropped by the LRU cap

@@ -11,6 +11,7 @@
 #include "diagnose/fault_classifier.h"
 #include "explain/incident_json.h"
 #include "learn/model_bundle.h"
+#include "localize/localizer.h"
 #include "pipeline/detectors.h"
 #include "pipeline/recorder.h"
 #include "pipeline/report.h"
@@ -97,17 +98,17 @@ Result<TrainSummary> Train(const TrainOptions& o) {
   auto bundle = learn::ModelBundle::Create(o.model_dir);
   if (!bundle) return bundle.status();
   auto detectors = MakeDetectors(o.detectors);
+  const bool localize = !o.disabled_stages.count("learn:localize");
+  localize::Localizer localizer;
   Recorder rec;
 
-  // ingest → normalize → learn: every batch goes to every detector as it is read.
+  // ingest → normalize → learn: every batch goes to every detector (and the localizer) as it is read.
   Status st = run.Run("ingest", [&] {
     auto report = ingest::ReadPaths(o.inputs, o.read, [&](Batch& b) {
       rec.Add(b);
       for (auto& d : detectors) Timed(d, [&](detect::Detector& det) { det.Learn(b); });
-      Progress::Update("reading normal data", static_cast<double>(rec.spans() + rec.logs() + rec.metric_points()), 0,
-                       "records");
+      if (localize) localizer.Learn(b);
     });
-    Progress::Finish("reading normal data");
     if (!report) return report.status();
     summary.read = std::move(*report);
     return Status::Ok();
@@ -131,6 +132,19 @@ Result<TrainSummary> Train(const TrainOptions& o) {
       summary.skipped.push_back({name, "no data of its kind in the input"});
     }
   }
+
+  st = run.Run("learn:localize", [&]() -> Status {
+    if (!localize) return Status::Ok();
+    localizer.FinishLearning();
+    if (localizer.topology().edges().empty() && rec.spans() == 0) {
+      summary.skipped.push_back({"localize", "no spans in the input: no service graph to learn"});
+      return Status::Ok();
+    }
+    if (auto ls = localizer.Save(*bundle); !ls) return ls;
+    summary.models.push_back("localize");
+    return Status::Ok();
+  });
+  if (!st) return st;
 
   st = run.Run("manifest", [&] {
     auto& m = bundle->manifest();
@@ -173,6 +187,13 @@ Result<DetectSummary> Detect(const DetectOptions& o) {
   }
   if (detectors.empty())
     return Status::Error(o.model_dir.string() + ": the bundle holds no model that a selected detector can use");
+  localize::Localizer localizer;
+  bool have_localizer = false;
+  if (!o.disabled_stages.count("localize")) {
+    Status ls = localizer.Load(*bundle);
+    have_localizer = ls.ok();
+    if (!ls) summary.skipped.push_back({"localize", ls.message() + " (ranking by anomaly strength instead)"});
+  }
 
   Recorder rec;
   std::vector<detect::Anomaly> anomalies;
@@ -182,9 +203,7 @@ Result<DetectSummary> Detect(const DetectOptions& o) {
     auto report = ingest::ReadPaths(o.inputs, o.read, [&](Batch& b) {
       rec.Add(b);
       for (auto& d : detectors) Timed(d, [&](detect::Detector& det) { det.Score(b, anomalies); });
-      Progress::Update("detecting", static_cast<double>(rec.spans() + rec.logs() + rec.metric_points()), 0, "records");
     });
-    Progress::Finish("detecting");
     if (!report) return report.status();
     summary.read = std::move(*report);
     for (auto& d : detectors) Timed(d, [&](detect::Detector& det) { det.Flush(anomalies); });
@@ -202,8 +221,51 @@ Result<DetectSummary> Detect(const DetectOptions& o) {
   });
   if (!st) return st;
 
-  st = run.Run("localize", [&] {
-    for (auto& inc : incidents) inc.ranking = RankByAnomalies(inc, rec);
+  st = run.Run("localize", [&]() -> Status {
+    if (!have_localizer) {
+      for (auto& inc : incidents) inc.ranking = RankByAnomalies(inc, rec);
+      return Status::Ok();
+    }
+    // Replaying files: a second pass collects the raw records of each incident's first minutes
+    // (bounded by those windows). Incidents never overlap, so one binary search places a record.
+    std::vector<Batch> windows(incidents.size());
+    std::vector<TimeNs> lo, hi;
+    for (const auto& inc : incidents) {
+      lo.push_back(inc.start);
+      hi.push_back(std::min(inc.end, inc.start + o.localize_window));
+    }
+    auto slot = [&](TimeNs t) -> Batch* {
+      auto it = std::upper_bound(lo.begin(), lo.end(), t);
+      if (it == lo.begin()) return nullptr;
+      size_t i = static_cast<size_t>(it - lo.begin()) - 1;
+      return t < hi[i] ? &windows[i] : nullptr;
+    };
+    if (!incidents.empty()) {
+      auto again = ingest::ReadPaths(o.inputs, o.read, [&](Batch& b) {
+        for (auto& x : b.spans)
+          if (Batch* w = slot(x.start)) w->spans.push_back(std::move(x));
+        for (auto& x : b.logs)
+          if (Batch* w = slot(x.time)) w->logs.push_back(std::move(x));
+        for (auto& x : b.metrics)
+          if (Batch* w = slot(x.time)) w->metrics.push_back(std::move(x));
+      });
+      if (!again) return again.status();
+    }
+    for (size_t i = 0; i < incidents.size(); ++i) {
+      auto& inc = incidents[i];
+      auto r = localizer.Localize(windows[i], &inc.anomalies);
+      windows[i].clear();
+      if (!r) return Status::Error(inc.id + ": " + r.message());
+      for (const auto& rc : r->ranking) {
+        explain::RankedService rs{rc.service, rc.p_origin, std::string(explain::OutageLevel(rc.p_outage)), {},
+                                  rc.p_outage};
+        for (size_t k = 0; k < rc.evidence.size() && k < 5; ++k) rs.evidence.push_back(rc.evidence[k].detail);
+        inc.ranking.push_back(std::move(rs));
+      }
+      inc.edges = r->edges;
+      inc.localization_confidence = r->confidence;
+      summary.localizations.push_back(std::move(*r));
+    }
     return Status::Ok();
   });
   if (!st) return st;
@@ -242,7 +304,7 @@ Result<DetectSummary> Detect(const DetectOptions& o) {
   if (!st) return st;
 
   st = run.Run("report", [&]() -> Status {
-    ReportInput in{incidents, rec, summary.read, o.inputs, o.model_dir.string(), run.timings()};
+    ReportInput in{incidents, summary.localizations, rec, summary.read, o.inputs, o.model_dir.string(), run.timings()};
     auto files = WriteReports(in, o.out_dir);
     if (!files) return files.status();
     summary.outputs = *files;

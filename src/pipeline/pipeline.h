@@ -14,6 +14,7 @@
 #include "core/result.h"
 #include "explain/incident.h"
 #include "ingest/read.h"
+#include "localize/localizer.h"
 
 namespace augur::pipeline {
 
@@ -76,6 +77,7 @@ struct DetectOptions {
   DetectorSelection detectors;
   std::set<std::string> disabled_stages;  // e.g. "report", "store"
   explain::GroupingConfig grouping;
+  TimeNs localize_window = 180LL * 1'000'000'000;  // an incident is localized from its first minutes
 };
 
 struct DetectSummary {
@@ -85,6 +87,7 @@ struct DetectSummary {
   std::vector<std::pair<std::string, std::string>> skipped;  // detector, reason
   size_t anomalies = 0;
   std::vector<explain::Incident> incidents;
+  std::vector<localize::Localization> localizations;  // one per incident when the bundle has a localizer
   int64_t run_id = 0;
   std::vector<std::string> outputs;  // files written
 };

@@ -45,9 +45,14 @@ std::string Clock(TimeNs t) {
 // Node graph: services on a circle, caller→callee edges, nodes coloured by outage probability.
 std::string NodeGraphSvg(const explain::Incident& inc, const Recorder& rec) {
   std::map<std::string, double> prob;
-  for (const auto& r : inc.ranking) prob[r.service] = r.probability;
+  for (const auto& r : inc.ranking) prob[r.service] = r.outage >= 0 ? r.outage : r.probability;
+  std::map<std::pair<std::string, std::string>, uint64_t> edges;
+  if (!inc.edges.empty())
+    for (const auto& e : inc.edges) edges[e] = rec.edges().count(e) ? rec.edges().at(e) : 1;
+  else
+    edges = rec.edges();
   std::set<std::string> nodes;
-  for (const auto& [e, n] : rec.edges()) {
+  for (const auto& [e, n] : edges) {
     nodes.insert(e.first);
     nodes.insert(e.second);
   }
@@ -68,7 +73,7 @@ std::string NodeGraphSvg(const explain::Incident& inc, const Recorder& rec) {
       "markerHeight=\"6\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#999\"/>"
       "</marker></defs>",
       inc.id, w, h, inc.id);
-  for (const auto& [e, n] : rec.edges()) {
+  for (const auto& [e, n] : edges) {
     if (!pos.count(e.first) || !pos.count(e.second)) continue;
     auto [x1, y1] = pos[e.first];
     auto [x2, y2] = pos[e.second];
@@ -89,7 +94,7 @@ std::string NodeGraphSvg(const explain::Incident& inc, const Recorder& rec) {
         "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"20\" fill=\"{}\" stroke=\"#333\" stroke-width=\"{}\"/>"
         "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-size=\"11\" fill=\"#fff\">{:.0f}%</text>"
         "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-size=\"11\">{}</text>"
-        "<title>{}: probability of being the origin {:.1f} %</title></g>",
+        "<title>{}: probability of outage {:.1f} %</title></g>",
         Esc(s), p, level, x, y, LevelColor(level), !inc.ranking.empty() && inc.ranking.front().service == s ? 3 : 1, x,
         y + 4, 100 * p, x, y + 34, Esc(s), Esc(s), 100 * p);
   }
@@ -191,13 +196,15 @@ std::string IncidentHtml(const explain::Incident& inc, const Recorder& rec) {
   h += "<div class=\"row\"><div class=\"col\"><h3>Probability of outage</h3>" + NodeGraphSvg(inc, rec) +
        "<p class=\"legend\"><span style=\"color:#2e9e44\">●</span> 0–15 % <span style=\"color:#f4b400\">●</span> "
        "16–45 % <span style=\"color:#d7263d\">●</span> 46–99 %</p></div><div class=\"col\"><h3>Ranking</h3>"
-       "<table class=\"ranking\"><tr><th>service</th><th>probability</th><th>evidence</th></tr>";
+       "<table class=\"ranking\"><tr><th>service</th><th>origin</th><th>outage</th><th>evidence</th></tr>";
   for (size_t i = 0; i < inc.ranking.size() && i < 8; ++i) {
     const auto& r = inc.ranking[i];
     std::string ev;
     for (size_t k = 0; k < r.evidence.size() && k < 3; ++k) ev += "<div>" + Esc(r.evidence[k]) + "</div>";
-    h += fmt::format("<tr><td><span class=\"dot\" style=\"background:{}\"></span>{}</td><td>{:.1f} %</td><td>{}</td></tr>",
-                     LevelColor(r.level), Esc(r.service), 100 * r.probability, ev);
+    h += fmt::format("<tr><td><span class=\"dot\" style=\"background:{}\"></span>{}</td><td>{:.1f} %</td><td>{}</td>"
+                     "<td>{}</td></tr>",
+                     LevelColor(r.level), Esc(r.service), 100 * r.probability,
+                     r.outage >= 0 ? fmt::format("{:.1f} %", 100 * r.outage) : "–", ev);
   }
   h += "</table>";
   if (!inc.fault_type.empty())
@@ -356,10 +363,37 @@ Result<std::vector<std::string>> WriteReports(const ReportInput& in, const std::
   if (auto st = write("incident.json", j.dump(2) + "\n"); !st) return st;
   if (auto st = write("report.html", RenderHtml(in)); !st) return st;
   if (auto st = write("trace.json", ChromeTrace(in.incidents).dump()); !st) return st;
-  std::string csv = "incident,service,probability,level\n";
-  for (const auto& inc : in.incidents)
-    for (const auto& r : inc.ranking) csv += fmt::format("{},{},{:.6f},{}\n", inc.id, r.service, r.probability, r.level);
-  if (auto st = write("outage_probabilities.csv", csv); !st) return st;
+  // Seed 000's CSVs and the Grafana node graph, from the Bayesian localizer when it ran; otherwise the
+  // anomaly-strength ranking.
+  std::string outage = "incident,service,p_outage,p_origin,colour,health\n";
+  std::string scores = "incident,service,score,requests,mean_duration_ms,success_rate,p99_ms,http_5xx,penalties\n";
+  nlohmann::json graphs = nlohmann::json::object();
+  auto prefixed = [](const std::string& id, const std::string& csv) {
+    std::string out;
+    size_t pos = csv.find('\n');  // skip the header
+    while (pos != std::string::npos && pos + 1 < csv.size()) {
+      size_t next = csv.find('\n', pos + 1);
+      out += id + "," + csv.substr(pos + 1, next == std::string::npos ? std::string::npos : next - pos);
+      pos = next;
+    }
+    return out;
+  };
+  for (size_t i = 0; i < in.incidents.size(); ++i) {
+    const auto& inc = in.incidents[i];
+    if (i < in.localizations.size()) {
+      outage += prefixed(inc.id, localize::OutageProbabilitiesCsv(in.localizations[i]));
+      scores += prefixed(inc.id, localize::ServiceScoresCsv(in.localizations[i].health));
+      graphs[inc.id] = localize::NodeGraphJson(in.localizations[i]);
+    } else {
+      for (const auto& r : inc.ranking)
+        outage += fmt::format("{},{},,{:.6f},{},\n", inc.id, r.service, r.probability, r.level);
+    }
+  }
+  if (auto st = write("outage_probabilities.csv", outage); !st) return st;
+  if (!in.localizations.empty()) {
+    if (auto st = write("service_scores.csv", scores); !st) return st;
+    if (auto st = write("nodegraph.json", graphs.dump(1)); !st) return st;
+  }
   return files;
 }
 

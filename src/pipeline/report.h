@@ -1,6 +1,6 @@
 // The files `augur detect` leaves for people and tools: incident.json (schema in
-// docs/incident-schema.md), report.html (self-contained), trace.json (Chrome Trace Event format) and
-// seed 000's outage_probabilities.csv.
+// docs/incident-schema.md), report.html (self-contained), trace.json (Chrome Trace Event format),
+// seed 000's outage_probabilities.csv and service_scores.csv, and nodegraph.json (Grafana Node Graph).
 #pragma once
 
 #include <filesystem>
@@ -10,6 +10,7 @@
 #include "core/result.h"
 #include "explain/incident.h"
 #include "ingest/read.h"
+#include "localize/localizer.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/recorder.h"
 
@@ -17,6 +18,7 @@ namespace augur::pipeline {
 
 struct ReportInput {
   const std::vector<explain::Incident>& incidents;
+  const std::vector<localize::Localization>& localizations;  // parallel to incidents, or empty
   const Recorder& recorder;
   const ingest::ReadReport& read;
   const std::vector<std::string>& inputs;

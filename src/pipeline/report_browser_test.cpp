@@ -72,7 +72,8 @@ TEST(ReportBrowser, GraphAndTimelineRenderInChromium) {
   ingest::ReadReport read;
   std::vector<std::string> inputs = {"synthetic"};
   std::vector<StageTiming> stages = {{"ingest+detect", 0.1, true, ""}};
-  ReportInput in{incidents, rec, read, inputs, "model", stages};
+  std::vector<localize::Localization> none;
+  ReportInput in{incidents, none, rec, read, inputs, "model", stages};
   auto files = WriteReports(in, dir.path());
   ASSERT_TRUE(files) << files.message();
   std::string url = "file://" + (dir.path() / "report.html").string();

@@ -1,0 +1,407 @@
+#include "localize/evidence.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+namespace augur::localize {
+
+namespace {
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  size_t m = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + m, v.end());
+  double hi = v[m];
+  if (v.size() % 2) return hi;
+  double lo = *std::max_element(v.begin(), v.begin() + m);
+  return (lo + hi) / 2;
+}
+
+// log P(X = k) for the negative binomial with r successes and success probability p.
+double NbLogPmf(uint64_t k, double r, double p) {
+  return std::lgamma(k + r) - std::lgamma(r) - std::lgamma(k + 1.0) + r * std::log(p) +
+         k * std::log1p(-p);
+}
+
+double NbCdf(uint64_t x, double r, double p) {
+  double s = 0;
+  for (uint64_t k = 0; k <= x; ++k) {
+    s += std::exp(NbLogPmf(k, r, p));
+    if (s >= 1) return 1;
+  }
+  return s;
+}
+
+// Predictive of a count in `exposure_w` given `count_n` in `exposure_n` (Gamma-Poisson, Jeffreys
+// prior).
+struct CountTest {
+  double expected;
+  double p_low;   // P(X <= observed)
+  double p_high;  // P(X >= observed)
+};
+CountTest TestCount(uint64_t count_n, double exposure_n, uint64_t observed, double exposure_w) {
+  const double r = count_n + 0.5;
+  const double p = exposure_n / (exposure_n + exposure_w);
+  CountTest t;
+  t.expected = r * (1 - p) / p;
+  const double cdf = NbCdf(observed, r, p);
+  t.p_low = std::min(1.0, cdf);
+  t.p_high = observed == 0 ? 1.0 : std::clamp(1.0 - NbCdf(observed - 1, r, p), 1e-300, 1.0);
+  return t;
+}
+
+double Cantelli(double z) {
+  return z <= 0 ? 1.0 : 1.0 / (1.0 + z * z);
+}
+
+struct SpanKey {
+  TraceId t;
+  SpanId s;
+  bool operator==(const SpanKey&) const = default;
+};
+struct SpanKeyHash {
+  size_t operator()(const SpanKey& k) const {
+    return TraceIdHash{}(k.t) * 31 + std::hash<uint64_t>{}(k.s.value);
+  }
+};
+
+// Self time of each span (duration minus its children's), in ms; and an index span → (service, op).
+struct SpanIndex {
+  std::unordered_map<SpanKey, size_t, SpanKeyHash> index;
+  std::vector<double> self_ms;
+  explicit SpanIndex(const std::vector<Span>& spans) {
+    index.reserve(spans.size());
+    self_ms.resize(spans.size());
+    for (size_t i = 0; i < spans.size(); ++i) {
+      index.emplace(SpanKey{spans[i].trace_id, spans[i].span_id}, i);
+      self_ms[i] = static_cast<double>(std::max<TimeNs>(0, spans[i].duration())) / 1e6;
+    }
+    for (const Span& s : spans) {
+      if (s.parent_id.empty()) continue;
+      auto it = index.find(SpanKey{s.trace_id, s.parent_id});
+      if (it != index.end())
+        self_ms[it->second] -= static_cast<double>(std::max<TimeNs>(0, s.duration())) / 1e6;
+    }
+    for (double& v : self_ms) v = std::max(0.0, v);
+  }
+  const Span* Find(const std::vector<Span>& spans, TraceId t, SpanId s) const {
+    auto it = index.find(SpanKey{t, s});
+    return it == index.end() ? nullptr : &spans[it->second];
+  }
+};
+
+std::string OpOfLog(const LogRecord& l, const std::vector<Span>& spans, const SpanIndex& idx) {
+  if (!l.span_id.empty())
+    if (const Span* s = idx.Find(spans, l.trace_id, l.span_id); s && s->service == l.service)
+      return s->name;
+  return "*";
+}
+
+}  // namespace
+
+std::string LogKey(std::string_view body, size_t max_tokens) {
+  std::string out;
+  size_t tokens = 0;
+  size_t i = 0;
+  const size_t n = body.size();
+  while (i < n && tokens < max_tokens) {
+    while (i < n && std::isspace(static_cast<unsigned char>(body[i]))) ++i;
+    if (i >= n) break;
+    if (!out.empty()) out.push_back(' ');
+    size_t j = i;
+    while (j < n && !std::isspace(static_cast<unsigned char>(body[j]))) ++j;
+    std::string_view tok = body.substr(i, j - i);
+    // Mask digits; a token that is mostly hex digits (ids, hashes) becomes <h>.
+    size_t hex = 0, digits = 0;
+    for (char c : tok) {
+      if (std::isxdigit(static_cast<unsigned char>(c))) ++hex;
+      if (std::isdigit(static_cast<unsigned char>(c))) ++digits;
+    }
+    if (tok.size() >= 8 && hex * 10 >= tok.size() * 9 && digits > 0) {
+      out += "<h>";
+    } else {
+      bool in_num = false;
+      for (char c : tok) {
+        if (std::isdigit(static_cast<unsigned char>(c))) {
+          if (!in_num) out += "<n>";
+          in_num = true;
+        } else {
+          in_num = false;
+          out.push_back(c);
+        }
+      }
+    }
+    ++tokens;
+    i = j;
+  }
+  return out;
+}
+
+bool IsErrorLog(const LogRecord& log) {
+  if (log.severity >= Severity::kWarn) return true;
+  if (log.severity != Severity::kUnspecified) return false;
+  std::string_view b(log.body);
+  b = b.substr(0, 200);
+  return b.find("ERROR") != std::string_view::npos || b.find("WARN") != std::string_view::npos ||
+         b.find("Exception") != std::string_view::npos || b.find("FATAL") != std::string_view::npos;
+}
+
+double BayesFactorFromP(double p) {
+  p = std::clamp(p, 1e-300, 1.0);
+  if (p >= 1.0 / M_E) return 1.0;
+  return 1.0 / (-M_E * p * std::log(p));
+}
+
+double ServiceEvidence::anomaly_probability() const {
+  double bf = std::pow(10.0, std::min(300.0, log10_bf));
+  return bf / (1 + bf);
+}
+
+void NormalProfile::Learn(const Batch& batch) {
+  SpanIndex idx(batch.spans);
+  for (size_t i = 0; i < batch.spans.size(); ++i) {
+    const Span& s = batch.spans[i];
+    if (s.service.empty()) continue;
+    Op& op = ops_[{s.service, s.name}];
+    ++op.spans;
+    if (s.is_error()) ++op.errors;
+    op.self_ms.samples.push_back(idx.self_ms[i]);
+    ++service_spans_[s.service];
+  }
+  for (const LogRecord& l : batch.logs) {
+    if (l.service.empty()) continue;
+    std::string key = LogKey(l.body);
+    error_key_[key] = error_key_[key] || IsErrorLog(l);
+    ++log_keys_[{l.service, OpOfLog(l, batch.spans, idx), key}];
+  }
+  for (const MetricPoint& m : batch.metrics) {
+    if (m.service.empty() || !std::isfinite(m.value)) continue;
+    metrics_[{m.service, m.instance, m.name}].samples.push_back(m.value);
+  }
+}
+
+void NormalProfile::Finish() {
+  auto finish = [](Robust& r) {
+    if (r.samples.empty()) return;
+    r.n = r.samples.size();
+    r.median = Median(r.samples);
+    std::vector<double> dev;
+    dev.reserve(r.samples.size());
+    for (double x : r.samples) dev.push_back(std::abs(x - r.median));
+    r.mad = Median(dev);
+    r.samples.clear();
+    r.samples.shrink_to_fit();
+  };
+  for (auto& [k, op] : ops_) finish(op.self_ms);
+  for (auto& [k, m] : metrics_) finish(m);
+}
+
+nlohmann::json NormalProfile::ToJson() const {
+  nlohmann::json ops = nlohmann::json::array(), logs = nlohmann::json::array(),
+                 mets = nlohmann::json::array();
+  for (const auto& [k, op] : ops_)
+    ops.push_back(
+        {k.first, k.second, op.spans, op.errors, op.self_ms.median, op.self_ms.mad, op.self_ms.n});
+  for (const auto& [k, c] : log_keys_) {
+    auto it = error_key_.find(std::get<2>(k));
+    logs.push_back(
+        {std::get<0>(k), std::get<1>(k), std::get<2>(k), c, it != error_key_.end() && it->second});
+  }
+  for (const auto& [k, m] : metrics_)
+    mets.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), m.median, m.mad, m.n});
+  return {{"operations", ops},
+          {"log_keys", logs},
+          {"metrics", mets},
+          {"service_spans", service_spans_}};
+}
+
+Result<NormalProfile> NormalProfile::FromJson(const nlohmann::json& j) {
+  NormalProfile p;
+  try {
+    for (const auto& o : j.at("operations")) {
+      Op& op = p.ops_[{o.at(0).get<std::string>(), o.at(1).get<std::string>()}];
+      op.spans = o.at(2).get<uint64_t>();
+      op.errors = o.at(3).get<uint64_t>();
+      op.self_ms.median = o.at(4).get<double>();
+      op.self_ms.mad = o.at(5).get<double>();
+      op.self_ms.n = o.at(6).get<uint64_t>();
+    }
+    for (const auto& l : j.at("log_keys")) {
+      std::string key = l.at(2).get<std::string>();
+      p.log_keys_[{l.at(0).get<std::string>(), l.at(1).get<std::string>(), key}] =
+          l.at(3).get<uint64_t>();
+      p.error_key_[key] = p.error_key_[key] || l.at(4).get<bool>();
+    }
+    for (const auto& m : j.at("metrics")) {
+      Robust& r = p.metrics_[{m.at(0).get<std::string>(), m.at(1).get<std::string>(),
+                              m.at(2).get<std::string>()}];
+      r.median = m.at(3).get<double>();
+      r.mad = m.at(4).get<double>();
+      r.n = m.at(5).get<uint64_t>();
+    }
+    p.service_spans_ = j.at("service_spans").get<std::map<std::string, uint64_t>>();
+  } catch (const std::exception& e) {
+    return Result<NormalProfile>::Error(std::string("normal profile: malformed JSON: ") + e.what());
+  }
+  return p;
+}
+
+std::map<std::string, ServiceEvidence> NormalProfile::Score(const Batch& w) const {
+  std::map<std::string, ServiceEvidence> out;
+  auto ev = [&](const std::string& s) -> ServiceEvidence& {
+    ServiceEvidence& e = out[s];
+    e.service = s;
+    return e;
+  };
+  struct Best {
+    double p = 1;
+    std::vector<EvidenceItem> items;
+  };
+  std::map<std::pair<std::string, std::string>, Best> best;  // (service, modality)
+  auto consider = [&](const std::string& service, EvidenceItem item) {
+    ServiceEvidence& e = ev(service);
+    ++e.tests[item.modality];
+    if (item.p_value >= 0.05) return;  // keep the supporting list short: only notable deviations
+    Best& b = best[{service, item.modality}];
+    b.p = std::min(b.p, item.p_value);
+    b.items.push_back(std::move(item));
+  };
+
+  // Traces: self time and errors per operation.
+  SpanIndex idx(w.spans);
+  struct WinOp {
+    std::vector<double> self_ms;
+    uint64_t errors = 0;
+  };
+  std::map<std::pair<std::string, std::string>, WinOp> wops;
+  std::map<std::string, uint64_t> wspans;
+  for (size_t i = 0; i < w.spans.size(); ++i) {
+    const Span& s = w.spans[i];
+    if (s.service.empty()) continue;
+    WinOp& o = wops[{s.service, s.name}];
+    o.self_ms.push_back(idx.self_ms[i]);
+    if (s.is_error()) ++o.errors;
+    ++wspans[s.service];
+    ev(s.service).observed = true;
+  }
+  for (const auto& [k, o] : wops) {
+    auto it = ops_.find(k);
+    if (it == ops_.end()) continue;
+    const Op& n = it->second;
+    if (n.self_ms.n >= 3 && o.self_ms.size() >= 2) {
+      const double med = Median(o.self_ms);
+      // Scale: MAD, floored at 5 % of the median and 0.1 ms (timer resolution) so that operations
+      // with near-constant timings do not turn jitter into huge z.
+      const double scale = 1.4826 * n.self_ms.mad + 0.05 * n.self_ms.median + 0.1;
+      const double z = (med - n.self_ms.median) / scale;
+      consider(k.first,
+               {"trace", k.second, "", med, n.self_ms.median, Cantelli(z),
+                fmt::format("{} self time median {:.1f} ms (normal {:.1f} ms, z {:.1f}, {} spans)",
+                            k.second, med, n.self_ms.median, z, o.self_ms.size())});
+    }
+    CountTest t = TestCount(n.errors, static_cast<double>(n.spans), o.errors,
+                            static_cast<double>(o.self_ms.size()));
+    if (o.errors > 0 && o.errors > t.expected)
+      consider(k.first, {"trace", k.second + " errors", "", static_cast<double>(o.errors),
+                         t.expected, t.p_high,
+                         fmt::format("{}: {} of {} spans failed (expected {:.1f})", k.second,
+                                     o.errors, o.self_ms.size(), t.expected)});
+  }
+
+  // Logs: per (service, operation) template counts against the operation's traffic.
+  std::map<std::tuple<std::string, std::string, std::string>, uint64_t> wkeys;
+  std::map<std::string, bool> werror;
+  for (const LogRecord& l : w.logs) {
+    if (l.service.empty()) continue;
+    std::string key = LogKey(l.body);
+    if (IsErrorLog(l)) werror[key] = true;
+    ++wkeys[{l.service, OpOfLog(l, w.spans, idx), key}];
+    ev(l.service).observed = true;
+  }
+  auto exposure = [&](const std::string& svc, const std::string& op, bool normal) -> double {
+    if (op == "*") {
+      const auto& m = normal ? service_spans_ : wspans;
+      auto it = m.find(svc);
+      return it == m.end() ? 0 : static_cast<double>(it->second);
+    }
+    if (normal) {
+      auto it = ops_.find({svc, op});
+      return it == ops_.end() ? 0 : static_cast<double>(it->second.spans);
+    }
+    auto it = wops.find({svc, op});
+    return it == wops.end() ? 0 : static_cast<double>(it->second.self_ms.size());
+  };
+  // Vanished or shrunk templates (any severity): the normal keys of operations that ran in the
+  // window.
+  for (const auto& [k, c] : log_keys_) {
+    const auto& [svc, op, key] = k;
+    const double en = exposure(svc, op, true), ew = exposure(svc, op, false);
+    if (en <= 0 || ew <= 0) continue;
+    auto it = wkeys.find(k);
+    const uint64_t x = it == wkeys.end() ? 0 : it->second;
+    CountTest t = TestCount(c, en, x, ew);
+    if (static_cast<double>(x) < t.expected)
+      consider(svc, {"log", key, "", static_cast<double>(x), t.expected, t.p_low,
+                     fmt::format("template \"{}\" in {}: {} lines (expected {:.1f})", key, op, x,
+                                 t.expected)});
+  }
+  // New or surging error templates.
+  for (const auto& [k, x] : wkeys) {
+    const auto& [svc, op, key] = k;
+    auto is_err = werror.find(key);
+    auto was_err = error_key_.find(key);
+    if ((is_err == werror.end() || !is_err->second) &&
+        (was_err == error_key_.end() || !was_err->second))
+      continue;
+    const double en = exposure(svc, op, true), ew = exposure(svc, op, false);
+    if (en <= 0 || ew <= 0) continue;  // operation never seen in normal data: no expectation
+    auto it = log_keys_.find(k);
+    const uint64_t c = it == log_keys_.end() ? 0 : it->second;
+    CountTest t = TestCount(c, en, x, ew);
+    if (static_cast<double>(x) > t.expected)
+      consider(svc, {"log", key, "", static_cast<double>(x), t.expected, t.p_high,
+                     fmt::format("{} error template \"{}\" in {}: {} lines (expected {:.1f})",
+                                 c ? "surging" : "new", key, op, x, t.expected)});
+  }
+
+  // Metrics: window median per series against the normal median / MAD.
+  std::map<std::tuple<std::string, std::string, std::string>, std::vector<double>> wmet;
+  for (const MetricPoint& m : w.metrics)
+    if (!m.service.empty() && std::isfinite(m.value))
+      wmet[{m.service, m.instance, m.name}].push_back(m.value);
+  for (const auto& [k, v] : wmet) {
+    ev(std::get<0>(k)).observed = true;
+    auto it = metrics_.find(k);
+    if (it == metrics_.end() || it->second.n < 5) continue;
+    const Robust& r = it->second;
+    const double med = Median(v);
+    const double scale = 1.4826 * r.mad + 0.05 * std::abs(r.median) + 1e-9;
+    const double z = std::abs(med - r.median) / scale;
+    consider(std::get<0>(k), {"metric", std::get<2>(k), std::get<1>(k), med, r.median, Cantelli(z),
+                              fmt::format("{} {} = {:.4g} (normal {:.4g}, |z| {:.1f})",
+                                          std::get<1>(k), std::get<2>(k), med, r.median, z)});
+  }
+
+  for (auto& [key, b] : best) {
+    ServiceEvidence& e = out[key.first];
+    const int tests = std::max(1, e.tests[key.second]);
+    const double p_adj = std::min(1.0, b.p * tests);
+    const double l10 = std::log10(BayesFactorFromP(p_adj));
+    e.modality_log10_bf[key.second] = l10;
+    e.log10_bf += l10;
+    std::sort(b.items.begin(), b.items.end(),
+              [](const auto& a, const auto& c) { return a.p_value < c.p_value; });
+    if (b.items.size() > 3) b.items.resize(3);
+    for (auto& it : b.items) e.items.push_back(std::move(it));
+  }
+  for (auto& [s, e] : out)
+    std::stable_sort(e.items.begin(), e.items.end(),
+                     [](const auto& a, const auto& c) { return a.p_value < c.p_value; });
+  return out;
+}
+
+}  // namespace augur::localize

@@ -1,0 +1,95 @@
+// Per-service evidence beyond the health score: metric, log and trace deviations of a window
+// against a profile learned from normal data, each turned into a p-value and then a calibrated
+// likelihood ratio.
+//
+// Statistics (no tuned constants; see docs/localize.md):
+//  - counts (log templates per operation, errors per operation) follow a Poisson rate whose
+//  uncertainty
+//    after the normal data is Gamma(count + 1/2, spans) (Jeffreys prior), so a window's count has a
+//    negative-binomial predictive; a template that vanishes or an error template that appears or
+//    surges gets its tail probability under that predictive;
+//  - magnitudes (operation self time, metrics) get a robust z (median / MAD of the normal data) and
+//  the
+//    distribution-free Cantelli bound p <= 1 / (1 + z^2);
+//  - each modality's smallest p-value is Bonferroni-corrected by the number of tests in that
+//  service and
+//    turned into a Bayes factor with the Sellke-Bayarri-Berger bound BF = 1 / (-e p ln p) (p <
+//    1/e).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/event.h"
+#include "core/result.h"
+
+namespace augur::localize {
+
+// A log line's key: the body with digits and hex runs masked, the first `max_tokens` tokens kept.
+// (Stands in for the template miner of src/normalize until that is wired in.)
+std::string LogKey(std::string_view body, size_t max_tokens = 12);
+bool IsErrorLog(const LogRecord& log);
+
+struct EvidenceItem {
+  std::string modality;  // "log", "trace", "metric", "health"
+  std::string what;      // template key, operation, metric name
+  std::string instance;  // pod when known
+  double observed = 0;
+  double expected = 0;
+  double p_value = 1;
+  std::string detail;  // one sentence for people
+};
+
+struct ServiceEvidence {
+  std::string service;
+  bool observed = false;  // the window had any data for the service
+  double log10_bf = 0;    // total log10 Bayes factor for "this service is failing"
+  std::map<std::string, double> modality_log10_bf;  // per modality
+  std::map<std::string, int> tests;                 // tests run per modality
+  std::vector<EvidenceItem> items;                  // strongest first, at most a few per modality
+  double anomaly_probability() const;  // BF / (1 + BF): the evidence alone at even prior odds
+};
+
+// What normal looks like, learned from normal batches.
+class NormalProfile {
+ public:
+  void Learn(const Batch& batch);
+  void Finish();  // computes medians / MADs; call after the last Learn
+  nlohmann::json ToJson() const;
+  static Result<NormalProfile> FromJson(const nlohmann::json& j);
+  bool empty() const { return ops_.empty() && metrics_.empty(); }
+  size_t operations() const { return ops_.size(); }
+  size_t metric_series() const { return metrics_.size(); }
+  size_t log_keys() const { return log_keys_.size(); }
+
+  // Scores a window; services maps every service seen in the window or the profile.
+  std::map<std::string, ServiceEvidence> Score(const Batch& window) const;
+
+ private:
+  struct Robust {
+    double median = 0, mad = 0;
+    uint64_t n = 0;
+    std::vector<double> samples;  // only while learning
+  };
+  struct Op {
+    uint64_t spans = 0;
+    uint64_t errors = 0;
+    Robust self_ms;
+  };
+  std::map<std::pair<std::string, std::string>, Op> ops_;  // (service, operation)
+  // (service, operation or "*" for logs not joined to a span, key) → count; `*` counts use service
+  // spans.
+  std::map<std::tuple<std::string, std::string, std::string>, uint64_t> log_keys_;
+  std::map<std::string, bool> error_key_;  // key → is an error template
+  std::map<std::string, uint64_t> service_spans_;
+  std::map<std::tuple<std::string, std::string, std::string>, Robust>
+      metrics_;  // (service, instance, name)
+};
+
+// p-value → Bayes factor (Sellke-Bayarri-Berger upper bound); 1 for p >= 1/e.
+double BayesFactorFromP(double p);
+
+}  // namespace augur::localize

@@ -1,0 +1,477 @@
+#include "localize/localizer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace augur::localize {
+
+namespace {
+
+constexpr double kOriginShows = 0.99;  // P(a failing origin shows failure itself)
+constexpr int kMaxDirectParents = 7;   // larger noisy-ORs are split into chains (parent divorcing)
+constexpr double kMaxLog10Bf = 30;     // keeps likelihood products inside double range
+
+// P(child = 1 | parents) for a noisy-OR with the given weights and leak.
+std::vector<double> NoisyOr(const std::vector<double>& w, double leak) {
+  std::vector<double> p(size_t{1} << w.size());
+  for (size_t j = 0; j < p.size(); ++j) {
+    double off = 1 - leak;
+    for (size_t i = 0; i < w.size(); ++i)
+      if (j >> i & 1) off *= 1 - w[i];
+    p[j] = 1 - off;
+  }
+  return p;
+}
+
+}  // namespace
+
+Status LocalizerConfig::Validate() const {
+  if (Status s = health.Validate(); !s) return s;
+  if (!(origin_prior > 0 && origin_prior < 1))
+    return Status::Error("origin_prior must lie in (0, 1)");
+  if (!(propagation >= 0 && propagation < 1))
+    return Status::Error("propagation must lie in [0, 1)");
+  if (!(leak > 0 && leak < 1)) return Status::Error("leak must lie in (0, 1)");
+  if (health_max_bf < 1) return Status::Error("health_max_bf must be >= 1");
+  if (max_cluster_vars < 4 || max_cluster_vars > 28)
+    return Status::Error("max_cluster_vars must lie in [4, 28]");
+  return Status::Ok();
+}
+
+std::string_view ColourOf(double p) {
+  // Seed 000's levels are whole percentages: 0-15 green, 16-45 yellow, 46-99 red.
+  const double pct = std::round(p * 100);
+  if (pct <= 15) return "green";
+  if (pct <= 45) return "yellow";
+  return "red";
+}
+
+Localizer::Localizer(LocalizerConfig config) : config_(std::move(config)) {}
+
+void Localizer::Learn(const Batch& batch) {
+  learn_graph_.AddSpans(batch.spans);
+  profile_.Learn(batch);
+}
+
+void Localizer::FinishLearning() {
+  profile_.Finish();
+  for (const auto& [k, e] : learn_graph_.edges())
+    topology_.AddEdge(k.first, k.second, e.stats.count);
+  for (const auto& [name, n] : learn_graph_.services()) topology_.AddService(name, n.instances);
+  for (const HealthScore& h : ComputeHealth(learn_graph_, config_.health, {}, learn_graph_.end()))
+    normal_health_[h.service] = h.score;
+  learn_graph_ = ServiceGraph();
+}
+
+Status Localizer::AddTopologyFile(const std::string& path) {
+  auto g = ServiceGraph::LoadFile(path);
+  if (!g) return g.status();
+  for (const auto& [k, e] : g->edges()) topology_.AddEdge(k.first, k.second, e.stats.count);
+  return Status::Ok();
+}
+
+Status Localizer::Save(learn::ModelBundle& bundle) const {
+  nlohmann::json j = {{"format", 1},
+                      {"topology", topology_.ToJson()},
+                      {"normal_health", normal_health_},
+                      {"profile", profile_.ToJson()}};
+  const auto path = bundle.File("localize.json");
+  {
+    std::ofstream out(path);
+    if (!out) return Status::Error(path.string() + ": cannot write");
+    out << j.dump() << "\n";
+    if (!out) return Status::Error(path.string() + ": write failed");
+  }
+  bundle.AddModel("localize", "service_graph+normal_profile", {"localize.json"},
+                  {{"services", topology_.services().size()},
+                   {"edges", topology_.edges().size()},
+                   {"operations", profile_.operations()},
+                   {"log_keys", profile_.log_keys()},
+                   {"metric_series", profile_.metric_series()}});
+  return Status::Ok();
+}
+
+Status Localizer::Load(const learn::ModelBundle& bundle) {
+  if (!bundle.HasModel("localize"))
+    return Status::Error(bundle.dir().string() +
+                         ": the model bundle has no localize model; run `augur train` first");
+  const auto path = bundle.File("localize.json");
+  std::ifstream in(path);
+  if (!in) return Status::Error(path.string() + ": cannot open");
+  nlohmann::json j;
+  try {
+    in >> j;
+  } catch (const std::exception& e) {
+    return Status::Error(path.string() + ": invalid JSON: " + e.what());
+  }
+  if (!j.contains("topology") || !j.contains("profile"))
+    return Status::Error(path.string() + ": missing \"topology\" or \"profile\"");
+  auto g = ServiceGraph::FromJson(j["topology"], path.string());
+  if (!g) return g.status();
+  auto p = NormalProfile::FromJson(j["profile"]);
+  if (!p) return Status::Error(path.string() + ": " + p.message());
+  topology_ = std::move(*g);
+  profile_ = std::move(*p);
+  if (j.contains("normal_health") && j["normal_health"].is_object())
+    normal_health_ = j["normal_health"].get<std::map<std::string, double>>();
+  structure_key_.clear();
+  tree_.reset();
+  return Status::Ok();
+}
+
+Result<Localization> Localizer::Localize(const Batch& window,
+                                         const std::vector<detect::Anomaly>* anomalies) {
+  const auto t0 = std::chrono::steady_clock::now();
+  Localization r;
+  ServiceGraph graph;
+  graph.AddSpans(window.spans);
+  r.start = graph.start();
+  r.end = graph.end();
+  for (const auto& l : window.logs) {
+    if (l.time <= 0) continue;
+    if (r.start == 0 || l.time < r.start) r.start = l.time;
+    r.end = std::max(r.end, l.time);
+  }
+  for (const auto& m : window.metrics) {
+    if (m.time <= 0) continue;
+    if (r.start == 0 || m.time < r.start) r.start = m.time;
+    r.end = std::max(r.end, m.time);
+  }
+
+  // Services: the learned topology, plus whatever the window shows.
+  std::set<std::string> services;
+  std::map<std::pair<std::string, std::string>, uint64_t> edges;
+  for (const auto& [name, n] : topology_.services()) services.insert(name);
+  for (const auto& [name, n] : graph.services()) services.insert(name);
+  for (const auto& [k, e] : topology_.edges())
+    if (k.first != k.second) edges[k] += std::max<uint64_t>(1, e.stats.count);
+  for (const auto& [k, e] : graph.edges()) {
+    if (k.first == k.second) continue;
+    edges[k] += std::max<uint64_t>(1, e.stats.count);
+    r.edge_stats[k] = e.stats;
+  }
+
+  auto evidence = profile_.Score(window);
+  for (const auto& [s, e] : evidence) services.insert(s);
+  if (anomalies)
+    for (const auto& a : *anomalies)
+      if (!a.service.empty()) services.insert(a.service);
+
+  if (services.empty()) {
+    r.notes.push_back("no services: the window is empty and no topology was learned");
+    r.confidence = 0;
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return r;
+  }
+
+  r.health = ComputeHealth(graph, config_.health, config_.deploy_times, r.end);
+  std::map<std::string, double> health_of;
+  for (const auto& h : r.health) health_of[h.service] = h.score;
+
+  // Network structure (cached while services and edges are unchanged).
+  std::vector<std::string> svc(services.begin(), services.end());
+  std::string key;
+  for (const auto& s : svc) key += s + '\n';
+  key += '\x01';
+  for (const auto& [k, c] : edges) key += k.first + '>' + k.second + '\n';
+  if (key != structure_key_ || !tree_) {
+    std::map<std::string, int> index;
+    for (size_t i = 0; i < svc.size(); ++i) index[svc[i]] = static_cast<int>(i);
+    std::vector<std::vector<std::pair<int, uint64_t>>> callees(svc.size());
+    for (const auto& [k, c] : edges) callees[index[k.first]].push_back({index[k.second], c});
+    // Cycles (A calls B calls A) cannot be in a Bayesian network: keep the DFS tree and forward
+    // edges, drop back edges (heaviest edges first explored, so the dropped ones are the lighter
+    // ones).
+    std::vector<int> state(svc.size(), 0);  // 0 new, 1 on stack, 2 done
+    std::vector<std::vector<std::pair<int, uint64_t>>> dag(svc.size());
+    std::vector<std::string> notes;
+    std::vector<int> callers_count(svc.size(), 0);
+    for (const auto& [k, c] : edges) ++callers_count[index[k.second]];
+    std::vector<int> roots(svc.size());
+    for (size_t i = 0; i < svc.size(); ++i) roots[i] = static_cast<int>(i);
+    std::stable_sort(roots.begin(), roots.end(),
+                     [&](int a, int b) { return callers_count[a] < callers_count[b]; });
+    for (auto& c : callees)
+      std::stable_sort(c.begin(), c.end(),
+                       [](const auto& a, const auto& b) { return a.second > b.second; });
+    size_t dropped_cycle = 0;
+    for (int root : roots) {
+      if (state[root]) continue;
+      std::vector<std::pair<int, size_t>> stack{{root, 0}};
+      state[root] = 1;
+      while (!stack.empty()) {
+        auto& [v, next] = stack.back();
+        if (next < callees[v].size()) {
+          auto [u, c] = callees[v][next++];
+          if (state[u] == 1) {
+            ++dropped_cycle;
+            continue;
+          }
+          dag[v].push_back({u, c});
+          if (state[u] == 0) {
+            state[u] = 1;
+            stack.push_back({u, 0});
+          }
+        } else {
+          state[v] = 2;
+          stack.pop_back();
+        }
+      }
+    }
+    if (dropped_cycle)
+      notes.push_back(fmt::format("{} call edge(s) closing a cycle were left out of the network",
+                                  dropped_cycle));
+
+    // Build and compile; if too dense, drop the lightest edges until exact inference fits.
+    size_t dropped_dense = 0;
+    for (int attempt = 0;; ++attempt) {
+      BayesNet net;
+      std::vector<int> origin(svc.size()), outage(svc.size());
+      for (size_t i = 0; i < svc.size(); ++i) {
+        origin[i] = net.AddVariable("origin:" + svc[i]);
+        outage[i] = net.AddVariable("outage:" + svc[i]);
+        net.SetCpt(origin[i], {}, {config_.origin_prior});
+      }
+      for (size_t i = 0; i < svc.size(); ++i) {
+        std::vector<int> parents{origin[i]};
+        std::vector<double> w{kOriginShows};
+        for (auto [u, c] : dag[i]) {
+          parents.push_back(outage[u]);
+          w.push_back(config_.propagation);
+        }
+        // Chain blocks of kMaxDirectParents: Y1 = noisyOR(first block, leak), Y(k+1) = OR(Yk, next
+        // block).
+        int carry = -1;
+        size_t pos = 0;
+        int chain = 0;
+        while (true) {
+          std::vector<int> p;
+          std::vector<double> pw;
+          if (carry >= 0) {
+            p.push_back(carry);
+            pw.push_back(1.0);
+          }
+          while (pos < parents.size() && p.size() < static_cast<size_t>(kMaxDirectParents)) {
+            p.push_back(parents[pos]);
+            pw.push_back(w[pos]);
+            ++pos;
+          }
+          const bool last = pos >= parents.size();
+          int target = last ? outage[i] : net.AddVariable(fmt::format("or{}:{}", chain++, svc[i]));
+          net.SetCpt(target, p, NoisyOr(pw, carry >= 0 ? 0.0 : config_.leak));
+          if (last) break;
+          carry = target;
+        }
+      }
+      auto jt = JunctionTree::Compile(net, config_.heuristic, config_.max_cluster_vars);
+      if (jt) {
+        net_ = std::move(net);
+        tree_ = std::move(*jt);
+        origin_var_ = origin;
+        outage_var_ = outage;
+        break;
+      }
+      // Drop the lightest 10 % of the remaining edges.
+      std::vector<std::tuple<uint64_t, int, int>> all;
+      for (size_t i = 0; i < dag.size(); ++i)
+        for (size_t k = 0; k < dag[i].size(); ++k)
+          all.push_back({dag[i][k].second, static_cast<int>(i), static_cast<int>(k)});
+      if (all.empty() || attempt > 50) return Result<Localization>::Error(jt.message());
+      std::sort(all.begin(), all.end());
+      size_t n_drop = std::max<size_t>(1, all.size() / 10);
+      std::set<std::pair<int, int>> drop;
+      for (size_t k = 0; k < n_drop; ++k) drop.insert({std::get<1>(all[k]), std::get<2>(all[k])});
+      for (size_t i = 0; i < dag.size(); ++i) {
+        std::vector<std::pair<int, uint64_t>> kept;
+        for (size_t k = 0; k < dag[i].size(); ++k)
+          if (!drop.count({static_cast<int>(i), static_cast<int>(k)})) kept.push_back(dag[i][k]);
+        dag[i] = std::move(kept);
+      }
+      dropped_dense += n_drop;
+    }
+    if (dropped_dense)
+      notes.push_back(
+          fmt::format("graph too dense for exact inference within {} variables per cluster: the {} "
+                      "lightest edge(s) were left out",
+                      config_.max_cluster_vars, dropped_dense));
+    net_services_ = svc;
+    net_edges_.clear();
+    for (size_t i = 0; i < dag.size(); ++i)
+      for (auto [u, c] : dag[i]) net_edges_.push_back({svc[i], svc[u]});
+    net_notes_ = notes;
+    structure_key_ = key;
+  } else {
+    r.reused_structure = true;
+  }
+  r.edges = net_edges_;
+  r.notes = net_notes_;
+
+  // Evidence → likelihoods on the outage variables.
+  std::map<std::string, double> anomaly_l10;
+  if (anomalies) {
+    std::map<std::pair<std::string, std::string>, double> best;
+    for (const auto& a : *anomalies) {
+      if (a.service.empty()) continue;
+      double p = 0.05;
+      if (a.threshold > 0 && a.score > a.threshold) p *= std::pow(a.threshold / a.score, 2);
+      auto& b = best[{a.service, a.detector}];
+      b = b == 0 ? p : std::min(b, p);
+    }
+    for (const auto& [k, p] : best) anomaly_l10[k.first] += std::log10(BayesFactorFromP(p));
+  }
+  std::vector<double> own_l10(svc.size(), 0);
+  size_t observed = 0;
+  for (size_t i = 0; i < net_services_.size(); ++i) {
+    const std::string& s = net_services_[i];
+    double l10 = 0;
+    bool obs = false;
+    if (auto it = evidence.find(s); it != evidence.end()) {
+      l10 += it->second.log10_bf;
+      obs = it->second.observed;
+    }
+    if (auto it = health_of.find(s); it != health_of.end()) {
+      auto nh = normal_health_.find(s);
+      const double drop =
+          std::max(0.0, (nh == normal_health_.end() ? 1.0 : nh->second) - it->second);
+      l10 += std::log10(1 + (config_.health_max_bf - 1) * drop);
+    }
+    if (auto it = anomaly_l10.find(s); it != anomaly_l10.end()) l10 += it->second;
+    own_l10[i] = l10;
+    if (obs) ++observed;
+    net_.SetLikelihood(outage_var_[i], 1.0, std::pow(10.0, std::min(l10, kMaxLog10Bf)));
+  }
+  if (Status st = tree_->Propagate(net_); !st) return Result<Localization>::Error(st.message());
+  r.inference = tree_->stats();
+
+  for (size_t i = 0; i < net_services_.size(); ++i) {
+    RootCause rc;
+    rc.service = net_services_[i];
+    rc.p_origin = tree_->Marginal(origin_var_[i]);
+    rc.p_outage = tree_->Marginal(outage_var_[i]);
+    rc.colour = std::string(ColourOf(rc.p_outage));
+    rc.log10_bf = own_l10[i];
+    if (auto it = health_of.find(rc.service); it != health_of.end()) rc.health = it->second;
+    if (auto it = evidence.find(rc.service); it != evidence.end()) {
+      rc.observed = it->second.observed;
+      rc.evidence = it->second.items;
+    }
+    r.ranking.push_back(std::move(rc));
+  }
+  std::stable_sort(r.ranking.begin(), r.ranking.end(), [](const RootCause& a, const RootCause& b) {
+    if (a.p_origin != b.p_origin) return a.p_origin > b.p_origin;
+    return a.log10_bf > b.log10_bf;  // ties at probability 1 or at the prior
+  });
+
+  const auto& q = graph.quality();
+  double joined = q.spans ? 1.0 - static_cast<double>(q.missing_parent) / q.spans : 1.0;
+  r.confidence = static_cast<double>(observed) / net_services_.size() * joined;
+  if (window.empty())
+    r.notes.push_back("the window holds no data: probabilities are the model's priors");
+  if (q.missing_parent)
+    r.notes.push_back(fmt::format("{} of {} spans name a parent that is not in the window",
+                                  q.missing_parent, q.spans));
+  if (q.clock_skew)
+    r.notes.push_back(fmt::format("{} spans lie outside their parent (clock skew)", q.clock_skew));
+  if (q.no_service)
+    r.notes.push_back(fmt::format("{} spans have no service and were ignored", q.no_service));
+  if (profile_.empty())
+    r.notes.push_back("no normal profile learned: only health scores and detector anomalies count");
+  const size_t unobserved = net_services_.size() - observed;
+  if (unobserved)
+    r.notes.push_back(fmt::format("{} of {} services have no data in the window", unobserved,
+                                  net_services_.size()));
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+std::string OutageProbabilitiesCsv(const Localization& r) {
+  std::string out = "service,p_outage,p_origin,colour,health\n";
+  for (const auto& c : r.ranking)
+    out += fmt::format("{},{:.6f},{:.6f},{},{:.4f}\n", c.service, c.p_outage, c.p_origin, c.colour,
+                       c.health);
+  return out;
+}
+
+nlohmann::json ToJson(const Localization& r, size_t max_evidence) {
+  nlohmann::json ranking = nlohmann::json::array();
+  for (const auto& c : r.ranking) {
+    nlohmann::json ev = nlohmann::json::array();
+    for (size_t i = 0; i < c.evidence.size() && i < max_evidence; ++i) {
+      const auto& e = c.evidence[i];
+      ev.push_back({{"modality", e.modality},
+                    {"what", e.what},
+                    {"instance", e.instance},
+                    {"observed", e.observed},
+                    {"expected", e.expected},
+                    {"p_value", e.p_value},
+                    {"detail", e.detail}});
+    }
+    ranking.push_back({{"service", c.service},
+                       {"p_origin", c.p_origin},
+                       {"p_outage", c.p_outage},
+                       {"colour", c.colour},
+                       {"health", c.health},
+                       {"log10_bayes_factor", c.log10_bf},
+                       {"observed", c.observed},
+                       {"evidence", ev}});
+  }
+  nlohmann::json edges = nlohmann::json::array();
+  for (const auto& [a, b] : r.edges) edges.push_back({{"caller", a}, {"callee", b}});
+  return {{"start", r.start},
+          {"end", r.end},
+          {"confidence", r.confidence},
+          {"notes", r.notes},
+          {"ranking", ranking},
+          {"edges", edges},
+          {"inference",
+           {{"variables", r.inference.variables},
+            {"max_cluster_vars", r.inference.max_cluster_vars},
+            {"table_entries", r.inference.table_entries},
+            {"reused_structure", r.reused_structure}}},
+          {"seconds", r.seconds}};
+}
+
+nlohmann::json NodeGraphJson(const Localization& r) {
+  auto field = [](const char* name, const char* type, const char* display = nullptr) {
+    nlohmann::json f = {{"field_name", name}, {"type", type}};
+    if (display) f["displayName"] = display;
+    return f;
+  };
+  nlohmann::json nodes_fields = nlohmann::json::array(
+      {field("id", "string"), field("title", "string"), field("subtitle", "string"),
+       field("mainstat", "string", "P(outage)"), field("secondarystat", "string", "P(origin)"),
+       field("color", "string"), field("detail__health", "number", "Health score"),
+       field("detail__evidence", "string", "Strongest evidence")});
+  nlohmann::json edges_fields = nlohmann::json::array(
+      {field("id", "string"), field("source", "string"), field("target", "string"),
+       field("mainstat", "string", "Calls"), field("secondarystat", "string", "Errors")});
+  nlohmann::json nodes = nlohmann::json::array(), edges = nlohmann::json::array();
+  for (const auto& c : r.ranking)
+    nodes.push_back({{"id", c.service},
+                     {"title", c.service},
+                     {"subtitle", c.colour},
+                     {"mainstat", fmt::format("{:.1f} %", 100 * c.p_outage)},
+                     {"secondarystat", fmt::format("origin {:.1f} %", 100 * c.p_origin)},
+                     {"color", c.colour},
+                     {"detail__health", c.health},
+                     {"detail__evidence", c.evidence.empty() ? "" : c.evidence.front().detail}});
+  for (const auto& [a, b] : r.edges) {
+    auto it = r.edge_stats.find({a, b});
+    uint64_t calls = it == r.edge_stats.end() ? 0 : it->second.count;
+    uint64_t errors = it == r.edge_stats.end() ? 0 : it->second.errors;
+    edges.push_back({{"id", a + "->" + b},
+                     {"source", a},
+                     {"target", b},
+                     {"mainstat", fmt::format("{} calls", calls)},
+                     {"secondarystat", fmt::format("{} errors", errors)}});
+  }
+  return {{"fields", {{"nodes_fields", nodes_fields}, {"edges_fields", edges_fields}}},
+          {"data", {{"nodes", nodes}, {"edges", edges}}}};
+}
+
+}  // namespace augur::localize

@@ -1,0 +1,199 @@
+#include "localize/nezha_eval.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/log.h"
+#include "core/service.h"
+#include "core/time.h"
+#include "ingest/read.h"
+
+namespace augur::localize {
+
+namespace fs = std::filesystem;
+
+Result<std::vector<NezhaFault>> ReadNezhaFaultList(const std::string& path,
+                                                   const std::string& day) {
+  std::ifstream in(path);
+  if (!in) return Result<std::vector<NezhaFault>>::Error(path + ": cannot open fault list");
+  nlohmann::json j;
+  try {
+    in >> j;
+  } catch (const std::exception& e) {
+    return Result<std::vector<NezhaFault>>::Error(path + ": invalid JSON: " + e.what());
+  }
+  if (!j.is_object())
+    return Result<std::vector<NezhaFault>>::Error(path + ": expected an object of hours");
+  std::vector<NezhaFault> out;
+  for (const auto& [hour, list] : j.items()) {
+    if (!list.is_array())
+      return Result<std::vector<NezhaFault>>::Error(path + ": hour \"" + hour + "\" is not a list");
+    size_t i = 0;
+    for (const auto& f : list) {
+      auto where = fmt::format("{}: hour \"{}\" fault {}", path, hour, i++);
+      if (!f.is_object() || !f.contains("inject_time") || !f["inject_time"].is_string() ||
+          !f.contains("inject_pod") || !f["inject_pod"].is_string())
+        return Result<std::vector<NezhaFault>>::Error(where +
+                                                      ": needs string inject_time and inject_pod");
+      NezhaFault nf;
+      nf.day = day;
+      nf.inject_time = f["inject_time"].get<std::string>();
+      auto t = ParseIsoTime(nf.inject_time);
+      if (!t)
+        return Result<std::vector<NezhaFault>>::Error(where + ": unreadable inject_time \"" +
+                                                      nf.inject_time + "\"");
+      nf.time = *t;
+      nf.pod = f["inject_pod"].get<std::string>();
+      nf.service = ServiceFromPod(nf.pod);
+      nf.type = f.value("inject_type", "");
+      out.push_back(std::move(nf));
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.time < b.time; });
+  return out;
+}
+
+namespace {
+
+// Existing sub-folders of `dir` among trace/log/metric (traceid/ holds only id lists).
+std::vector<std::string> DataFolders(const fs::path& dir) {
+  std::vector<std::string> out;
+  for (const char* sub : {"trace", "log", "metric"})
+    if (fs::is_directory(dir / sub)) out.push_back((dir / sub).string());
+  return out;
+}
+
+std::string MinuteName(TimeNs t) {
+  const std::string iso = FormatIsoTime(t);  // 2023-01-29T08:45:04Z
+  return iso.substr(11, 2) + "_" + iso.substr(14, 2);
+}
+
+}  // namespace
+
+Result<NezhaEvalResult> EvalNezha(const std::string& data_dir, const NezhaEvalOptions& options) {
+  const auto t_start = std::chrono::steady_clock::now();
+  if (Status s = options.config.Validate(); !s) return Result<NezhaEvalResult>::Error(s.message());
+  const fs::path root(data_dir);
+  const fs::path rca = root / "rca_data", construct = root / "construct_data";
+  if (!fs::is_directory(rca) || !fs::is_directory(construct))
+    return Result<NezhaEvalResult>::Error(
+        data_dir + ": not a Nezha-style folder (needs rca_data/ and construct_data/)");
+  NezhaEvalResult result;
+  if (!options.day.empty()) {
+    result.days.push_back(options.day);
+  } else {
+    for (const auto& e : fs::directory_iterator(rca))
+      if (e.is_directory() &&
+          fs::exists(e.path() / (e.path().filename().string() + "-fault_list.json")))
+        result.days.push_back(e.path().filename().string());
+    std::sort(result.days.begin(), result.days.end());
+  }
+  if (result.days.empty())
+    return Result<NezhaEvalResult>::Error(rca.string() + ": no <day>/<day>-fault_list.json found");
+
+  for (const std::string& day : result.days) {
+    auto faults = ReadNezhaFaultList((rca / day / (day + "-fault_list.json")).string(), day);
+    if (!faults) return Result<NezhaEvalResult>::Error(faults.message());
+    // Normal data: the fault-free phase of the same day.
+    const auto t_learn = std::chrono::steady_clock::now();
+    auto normal_paths = DataFolders(construct / day);
+    if (normal_paths.empty())
+      return Result<NezhaEvalResult>::Error((construct / day).string() +
+                                            ": no trace/log/metric folders");
+    Localizer loc(options.config);
+    ingest::ReadReport report;
+    auto normal = ingest::ReadAll(normal_paths, {}, &report);
+    if (!normal) return Result<NezhaEvalResult>::Error(normal.message());
+    LogInfo("nezha {}: learning from {} spans, {} log lines, {} metric points of construct_data",
+            day, normal->spans.size(), normal->logs.size(), normal->metrics.size());
+    loc.Learn(*normal);
+    loc.FinishLearning();
+    normal = Batch{};
+    result.learn_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t_learn).count();
+
+    // Metrics of the fault phase: one file per pod for the whole day; read once, cut per fault.
+    std::vector<MetricPoint> metrics;
+    if (fs::is_directory(rca / day / "metric")) {
+      auto m = ingest::ReadAll({(rca / day / "metric").string()});
+      if (!m) return Result<NezhaEvalResult>::Error(m.message());
+      metrics = std::move(m->metrics);
+      std::sort(metrics.begin(), metrics.end(),
+                [](const auto& a, const auto& b) { return a.time < b.time; });
+    }
+
+    size_t done = 0;
+    for (const NezhaFault& f : *faults) {
+      const auto t0 = std::chrono::steady_clock::now();
+      NezhaCase c;
+      c.fault = f;
+      const std::string minute = MinuteName(f.time + options.minute_offset * 60 * kNsPerSecond);
+      std::vector<std::string> paths;
+      for (auto [sub, suffix] : {std::pair{"trace", "_trace.csv"}, std::pair{"log", "_log.csv"}}) {
+        fs::path p = rca / day / sub / (minute + suffix);
+        if (fs::exists(p)) paths.push_back(p.string());
+      }
+      Batch window;
+      if (paths.empty()) {
+        c.note = "no trace or log file for minute " + minute;
+      } else {
+        auto w = ingest::ReadAll(paths);
+        if (!w) {
+          c.note = w.message();
+        } else {
+          window = std::move(*w);
+        }
+      }
+      // The window's time range: its spans' (a minute file holds about HH:(MM-1):08 to HH:MM:08).
+      TimeNs lo = 0, hi = 0;
+      for (const Span& s : window.spans) {
+        if (lo == 0 || s.start < lo) lo = s.start;
+        hi = std::max(hi, s.end);
+      }
+      if (lo == 0) {
+        hi = f.time + (options.minute_offset * 60) * kNsPerSecond;
+        lo = hi - 60 * kNsPerSecond;
+      }
+      auto first = std::lower_bound(metrics.begin(), metrics.end(), lo,
+                                    [](const MetricPoint& m, TimeNs t) { return m.time < t; });
+      for (auto it = first; it != metrics.end() && it->time <= hi; ++it)
+        window.metrics.push_back(*it);
+      auto r = loc.Localize(window);
+      if (!r) {
+        c.note = r.message();
+      } else {
+        for (const auto& rc : r->ranking) {
+          c.ranking.push_back(rc.service);
+          c.p_origin.push_back(rc.p_origin);
+        }
+        auto it = std::find(c.ranking.begin(), c.ranking.end(), f.service);
+        c.rank = it == c.ranking.end() ? 0 : static_cast<int>(it - c.ranking.begin()) + 1;
+      }
+      c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      result.cases.push_back(std::move(c));
+      Progress::Update("localize " + day, static_cast<double>(++done),
+                       static_cast<double>(faults->size()), "faults");
+    }
+    Progress::Finish("localize " + day);
+  }
+  const double n = static_cast<double>(result.cases.size());
+  auto at = [&](int k) {
+    double hit = 0;
+    for (const auto& c : result.cases)
+      if (c.rank > 0 && c.rank <= k) ++hit;
+    return n > 0 ? hit / n : 0.0;
+  };
+  result.as1 = at(1);
+  result.as3 = at(3);
+  result.as5 = at(5);
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  return result;
+}
+
+}  // namespace augur::localize

@@ -1,0 +1,54 @@
+// `augur eval nezha`: root-cause localization on Nezha-style folders (TrainTicket, Online
+// Boutique). Learns the normal profile from construct_data/<day>, then localizes every fault of
+// rca_data/<day>/<day>-fault_list.json from the minute file at inject_time + offset (Nezha's
+// protocol: offset 2, seconds dropped) and scores the rank of the injected pod's service (AS@k).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/event.h"
+#include "core/result.h"
+#include "localize/localizer.h"
+
+namespace augur::localize {
+
+struct NezhaFault {
+  std::string day;
+  std::string inject_time;  // as written: "2023-01-29 08:43:04" (UTC)
+  TimeNs time = 0;
+  std::string pod;
+  std::string service;  // the pod's deployment
+  std::string type;     // exception, return, cpu_contention, ...
+};
+
+// Reads <day>-fault_list.json ({"HH": [{inject_time, inject_pod, inject_type, ...}], ...}). Uses
+// inject_time, never inject_timestamp (unreliable in the published data).
+Result<std::vector<NezhaFault>> ReadNezhaFaultList(const std::string& path, const std::string& day);
+
+struct NezhaCase {
+  NezhaFault fault;
+  std::vector<std::string> ranking;  // services, most likely origin first
+  std::vector<double> p_origin;      // beside ranking
+  int rank = 0;                      // 1-based rank of the true service; 0 when absent
+  double seconds = 0;
+  std::string note;  // why a case could not be localized, if so
+};
+
+struct NezhaEvalOptions {
+  int minute_offset = 2;  // which minute file after inject_time to localize from
+  LocalizerConfig config;
+  std::string day;  // "" = every day folder under rca_data
+};
+
+struct NezhaEvalResult {
+  std::vector<std::string> days;
+  std::vector<NezhaCase> cases;
+  double as1 = 0, as3 = 0, as5 = 0;
+  double learn_seconds = 0;
+  double seconds = 0;  // whole evaluation
+};
+
+Result<NezhaEvalResult> EvalNezha(const std::string& data_dir, const NezhaEvalOptions& options);
+
+}  // namespace augur::localize

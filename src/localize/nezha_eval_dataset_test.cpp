@@ -1,0 +1,41 @@
+// `augur eval nezha` on the shared TrainTicket day: asserts the figures this implementation reaches
+// (docs/BENCHMARKS.md, "Root-cause localization").
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+#include "localize/nezha_eval.h"
+#include "testing/testing.h"
+
+namespace augur::localize {
+namespace {
+
+TEST(NezhaEval, FaultListUsesInjectTime) {
+  AUGUR_REQUIRE_DATASET(dir, "nezha-trainticket");
+  auto faults = ReadNezhaFaultList(
+      (dir / "rca_data/2023-01-29/2023-01-29-fault_list.json").string(), "2023-01-29");
+  ASSERT_TRUE(faults.ok()) << faults.message();
+  ASSERT_EQ(faults->size(), 28u);
+  EXPECT_EQ(faults->front().inject_time, "2023-01-29 08:43:04");
+  EXPECT_EQ(faults->front().service, "ts-contacts-service");
+  EXPECT_EQ(faults->front().type, "return");
+}
+
+TEST(NezhaEval, SharedDayReachesTheBar) {
+  AUGUR_REQUIRE_DATASET(dir, "nezha-trainticket");
+  NezhaEvalOptions opt;
+  opt.day = "2023-01-29";
+  auto r = EvalNezha(dir.string(), opt);
+  ASSERT_TRUE(r.ok()) << r.message();
+  ASSERT_EQ(r->cases.size(), 28u);
+  for (const auto& c : r->cases)
+    std::printf("%s %-16s %-32s rank %d top %s %s\n", c.fault.inject_time.c_str(),
+                c.fault.type.c_str(), c.fault.service.c_str(), c.rank,
+                c.ranking.empty() ? "-" : c.ranking[0].c_str(), c.note.c_str());
+  std::printf("AS@1 %.3f AS@3 %.3f AS@5 %.3f (%.1f s)\n", r->as1, r->as3, r->as5, r->seconds);
+  EXPECT_GE(r->as1, 0.90);
+  EXPECT_GE(r->as3, 0.97);
+}
+
+}  // namespace
+}  // namespace augur::localize
