@@ -14,6 +14,7 @@ constexpr EvalRegistration kEvals[] = {
     RegisterEvalHdfsSessions,
     RegisterEvalTraceInjection,
     RegisterEvalNextKey,
+    RegisterEvalLogWindows,
     RegisterEvalNezha,
 };
 

@@ -35,6 +35,7 @@ void RegisterEvalLoghub(CLI::App& eval, Globals& g);
 void RegisterEvalHdfsSessions(CLI::App& eval, Globals& g);
 void RegisterEvalTraceInjection(CLI::App& eval, Globals& g);
 void RegisterEvalNextKey(CLI::App& eval, Globals& g);
+void RegisterEvalLogWindows(CLI::App& eval, Globals& g);
 void RegisterEvalNezha(CLI::App& eval, Globals& g);
 
 }  // namespace augur::app

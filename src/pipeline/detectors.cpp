@@ -4,6 +4,7 @@
 #include "detect/share_detector.h"
 #ifdef AUGUR_HAVE_TORCH
 #include "learn/torch/sequence_detectors.h"
+#include "learn/torch/log_lm_detector.h"
 #endif
 
 namespace augur::pipeline {
@@ -24,6 +25,8 @@ const std::vector<DetectorFactory>& DetectorFactories() {
        [] { return std::unique_ptr<detect::Detector>(new learn::NextKeyDetector()); }},
       {"trace_lstm", "multimodal LSTM over traces: unexpected execution paths and slow calls",
        [] { return std::unique_ptr<detect::Detector>(new learn::TraceLstmDetector()); }},
+      {"log_lm", "seed 000's log language model: generated vs real next 10 lines, cosine < 0.8",
+       &detect::MakeLogLmDetector},
 #endif
   };
   return kFactories;
