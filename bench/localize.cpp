@@ -9,11 +9,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <optional>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -96,7 +96,9 @@ int main(int argc, char** argv) {
         make();
         auto t0 = std::chrono::steady_clock::now();
         cold = loc.Localize(Batch{}, &anomalies);
-        cold_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        cold_ms.push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                .count());
         if (!*cold) break;
       }
       std::filesystem::remove(path);
@@ -109,7 +111,9 @@ int main(int argc, char** argv) {
         make();
         auto t0 = std::chrono::steady_clock::now();
         auto warm = loc.Localize(Batch{}, &anomalies);
-        warm_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        warm_ms.push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                .count());
         if (!warm || !warm->reused_structure) {
           std::printf("warm run did not reuse the structure\n");
           return 1;
@@ -122,7 +126,8 @@ int main(int argc, char** argv) {
           dropped =
               note.substr(note.find("the ") + 4, note.find(" lightest") - note.find("the ") - 4);
       std::printf("%-8d %-7d %-7zu %-9d %-11.1f %-11.1f %-9d %-13llu %-10s %-8.1f\n", n, d, edges,
-                  c.inference.variables, median(cold_ms), median(warm_ms), c.inference.max_cluster_vars,
+                  c.inference.variables, median(cold_ms), median(warm_ms),
+                  c.inference.max_cluster_vars,
                   static_cast<unsigned long long>(c.inference.table_entries), dropped.c_str(),
                   MaxRssKb() / 1024.0);
       std::fflush(stdout);

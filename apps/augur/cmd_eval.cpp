@@ -12,6 +12,9 @@ constexpr EvalRegistration kEvals[] = {
     nullptr,
     RegisterEvalLoghub,
     RegisterEvalHdfsSessions,
+    RegisterEvalTraceInjection,
+    RegisterEvalNextKey,
+    RegisterEvalLogWindows,
     RegisterEvalNezha,
 };
 

@@ -22,6 +22,7 @@ void RegisterEvalNezha(CLI::App& eval, Globals& g) {
   struct Opts {
     std::string data, day;
     int offset = 2;
+    double propagation = localize::LocalizerConfig{}.propagation;
     bool json = false;
   };
   auto o = std::make_shared<Opts>();
@@ -29,11 +30,16 @@ void RegisterEvalNezha(CLI::App& eval, Globals& g) {
   cmd->add_option("--day", o->day, "Only this day (folder name under rca_data)");
   cmd->add_option("--minute-offset", o->offset, "Minute file after inject_time to localize from")
       ->capture_default_str();
+  cmd->add_option("--propagation", o->propagation,
+                  "Noisy-OR weight of a failing callee on its caller (0 = rank by each service's "
+                  "own evidence)")
+      ->capture_default_str();
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->callback([o, &g] {
     localize::NezhaEvalOptions opt;
     opt.day = o->day;
     opt.minute_offset = o->offset;
+    opt.config.propagation = o->propagation;
     auto r = localize::EvalNezha(o->data, opt);
     if (!r) {
       std::fprintf(stderr, "augur eval nezha: %s\n", r.message().c_str());

@@ -29,6 +29,7 @@ struct SimulateOptions {
   double metrics_interval = 1;
   double diurnal = 0;
   std::vector<std::string> deploys;
+  std::vector<std::string> mix;
   bool gzip = false;
   bool list = false;
   bool no_ingress = false;
@@ -78,6 +79,24 @@ int RunSimulate(const SimulateOptions& o) {
       return kExitUsage;
     }
     base.start = *t;
+  }
+  for (const auto& m : o.mix) {
+    const size_t eq = m.find('=');
+    bool ok = eq != std::string::npos;
+    if (ok) {
+      try {
+        ok = base.mix.Set(m.substr(0, eq), std::stod(m.substr(eq + 1)));
+      } catch (...) {
+        ok = false;
+      }
+    }
+    if (!ok) {
+      std::fprintf(stderr,
+                   "augur simulate: --mix '%s' is not NAME=WEIGHT (names: index, catalogue, item, "
+                   "tags, add_to_cart, remove_from_cart, view_cart, address, card, orders)\n",
+                   m.c_str());
+      return kExitUsage;
+    }
   }
   for (const auto& d : o.deploys) {
     sim::DeployEvent e;
@@ -146,6 +165,7 @@ void RegisterSimulate(CLI::App& app, Globals& g) {
       "runs/ship\n"
       "  augur simulate --scenario all --out runs/seed000      # normal + every scenario\n"
       "  augur simulate --scenario user_pod_failure+carts_db_io_failure --out runs/overlap\n"
+      "  augur simulate --scenario user_pod_failure@10-20+carts_db_io_failure@15-25 --out runs/o2\n"
       "Protocol (seed 000): a third baseline, a third fault, a third recovery. Writes "
       "traces.jsonl,\n"
       "logs.jsonl, metrics.jsonl (one OTLP/JSON export request per line) and labels.json.");
@@ -168,6 +188,8 @@ void RegisterSimulate(CLI::App& app, Globals& g) {
       ->capture_default_str();
   cmd->add_option("--diurnal", o->diurnal, "Daily load swing amplitude, 0..0.9");
   cmd->add_option("--deploy", o->deploys, "Schedule a version change: SERVICE=VERSION@MINUTE");
+  cmd->add_option("--mix", o->mix,
+                  "Request mix weight, NAME=WEIGHT (e.g. catalogue=0.5); repeat for several");
   cmd->add_flag("--gzip", o->gzip, "Write .jsonl.gz");
   cmd->add_flag("--no-ingress", o->no_ingress, "Root traces at front-end, not the ingress gateway");
   cmd->add_flag("--list", o->list, "List the scenarios and exit");

@@ -33,6 +33,9 @@ void RegisterLocalize(CLI::App& app, Globals& g);
 // `augur eval` subcommands (registered in cmd_eval.cpp), each in cmd_eval_<name>.cpp.
 void RegisterEvalLoghub(CLI::App& eval, Globals& g);
 void RegisterEvalHdfsSessions(CLI::App& eval, Globals& g);
+void RegisterEvalTraceInjection(CLI::App& eval, Globals& g);
+void RegisterEvalNextKey(CLI::App& eval, Globals& g);
+void RegisterEvalLogWindows(CLI::App& eval, Globals& g);
 void RegisterEvalNezha(CLI::App& eval, Globals& g);
 
 }  // namespace augur::app

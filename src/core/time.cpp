@@ -36,15 +36,18 @@ TimeNs MakeTimeNs(int year, int month, int day, int hour, int minute, int second
 
 std::optional<TimeNs> ParseIsoTime(std::string_view s) {
   int y, mo, d, h = 0, mi = 0, sec = 0;
-  if (!Digits(s, 0, 4, &y) || s.size() < 10 || s[4] != '-' || !Digits(s, 5, 2, &mo) || s[7] != '-' ||
-      !Digits(s, 8, 2, &d))
+  if (!Digits(s, 0, 4, &y) || s.size() < 10 || s[4] != '-' || !Digits(s, 5, 2, &mo) ||
+      s[7] != '-' || !Digits(s, 8, 2, &d))
     return std::nullopt;
   if (mo < 1 || mo > 12 || d < 1 || d > 31) return std::nullopt;
+  // Unix nanoseconds in int64 cover 1678-2261; outside that the arithmetic would overflow.
+  if (y < 1678 || y > 2261) return std::nullopt;
   size_t p = 10;
   int64_t nanos = 0;
   int64_t offset_s = 0;
   if (p < s.size() && (s[p] == 'T' || s[p] == ' ')) {
-    if (!Digits(s, p + 1, 2, &h) || s.size() < p + 6 || s[p + 3] != ':' || !Digits(s, p + 4, 2, &mi))
+    if (!Digits(s, p + 1, 2, &h) || s.size() < p + 6 || s[p + 3] != ':' ||
+        !Digits(s, p + 4, 2, &mi))
       return std::nullopt;
     p += 6;
     if (p < s.size() && s[p] == ':') {
@@ -96,8 +99,9 @@ std::string FormatIsoTime(TimeNs t) {
   const unsigned m = mp < 10 ? mp + 3 : mp - 9;
   y += m <= 2;
   char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld", (long long)y, m, d,
-                        (long long)(rem / 3600), (long long)(rem / 60 % 60), (long long)(rem % 60));
+  int n =
+      std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld", (long long)y, m, d,
+                    (long long)(rem / 3600), (long long)(rem / 60 % 60), (long long)(rem % 60));
   std::string out(buf, static_cast<size_t>(n));
   if (nanos) {
     char frac[32];

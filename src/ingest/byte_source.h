@@ -30,6 +30,13 @@ class ByteSource {
   std::string_view Peek(size_t n);
 
   bool gzip() const { return gz_ != nullptr; }
+  // Block size for readers: 4 MiB for files; small in-memory inputs get small buffers (a fuzzer
+  // runs thousands of them a second).
+  size_t block_hint() const {
+    if (!from_memory_ || gz_) return 4u << 20;
+    size_t want = mem_.size() + 4096;
+    return want < (4u << 20) ? want : (4u << 20);
+  }
   const std::string& error() const { return error_; }      // "" when fine
   uint64_t compressed_bytes() const { return raw_read_; }  // bytes taken from the file so far
   uint64_t file_size() const { return file_size_; }

@@ -124,7 +124,8 @@ std::string DetectFormat(std::string_view head, const std::string& path) {
         (Contains(body, "\"spanID\"") || Contains(body, "\"processes\"")))
       return "jaeger-json";
     if (Contains(body, "\"traceId\"") &&
-        (Contains(body, "\"localEndpoint\"") || Contains(body, "\"timestamp\"")))
+        (Contains(body, "\"localEndpoint\"") || Contains(body, "\"timestamp\"") ||
+         Contains(body, "\"id\"")))
       return "zipkin-json";
     size_t nl = body.find('\n');
     if (IsCompleteJsonValue(body.substr(0, nl))) return "text";  // JSON log lines

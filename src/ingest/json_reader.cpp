@@ -16,28 +16,36 @@ uint64_t JsonUnit::LineOf(const char* p) const {
 void ReadJsonUnits(ByteSource& src, ReadContext& ctx, const JsonSplitOptions& options,
                    const JsonUnitHandler& handler) {
   od::parser parser;
+  // In JSON-lines mode one broken line gets one reject: after it, the rest of the line is dropped.
+  bool line_mode = false;
+  auto fail = [&](uint64_t line, std::string_view reason) {
+    bool go_on = ctx.Reject(line, reason);
+    if (line_mode) {
+      return false;
+    }
+    return go_on;
+  };
   JsonUnitFn on_unit = [&](std::string_view key, std::string_view text, uint64_t line) {
     JsonUnit unit{key, text, line};
     od::document doc;
     auto err =
         parser.iterate(text.data(), text.size(), text.size() + simdjson::SIMDJSON_PADDING).get(doc);
-    if (err)
-      return ctx.Reject(line, std::string("malformed JSON: ") + simdjson::error_message(err));
+    if (err) return fail(line, std::string("malformed JSON: ") + simdjson::error_message(err));
     try {
       od::value v;
       if ((err = doc.get_value().get(v)))
-        return ctx.Reject(line, std::string("malformed JSON: ") + simdjson::error_message(err));
+        return fail(line, std::string("malformed JSON: ") + simdjson::error_message(err));
       handler(unit, v);
     } catch (const simdjson::simdjson_error& e) {
-      return ctx.Reject(line, std::string("malformed JSON: ") + simdjson::error_message(e.error()));
+      ctx.DropPending();
+      return fail(line, std::string("malformed JSON: ") + simdjson::error_message(e.error()));
     } catch (const json::FieldError& e) {
-      return ctx.Reject(line, e.reason);
+      ctx.DropPending();
+      return fail(line, e.reason);
     }
     return !ctx.stopped();
   };
-  JsonErrorFn on_error = [&](uint64_t line, std::string_view reason) {
-    return ctx.Reject(line, reason);
-  };
+  JsonErrorFn on_error = [&](uint64_t line, std::string_view reason) { return fail(line, reason); };
 
   std::string_view head = src.Peek(64 << 10);
   size_t nl = head.find('\n');
@@ -55,8 +63,9 @@ void ReadJsonUnits(ByteSource& src, ReadContext& ctx, const JsonSplitOptions& op
       continue;
     }
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    if (!SplitJsonBuffer(line.data(), line.size(), reader.line(), options, on_unit, on_error))
-      return;
+    line_mode = true;
+    SplitJsonBuffer(line.data(), line.size(), reader.line(), options, on_unit, on_error);
+    if (ctx.stopped()) return;
   }
 }
 

@@ -46,8 +46,8 @@ class Scanner {
     if (doc_pending_ && !doc_overflow_) doc_start_ -= n;
   }
   void CheckOverflow(size_t end) {
-    if (in_unit_ && !overflow_ && end - unit_start_ > o_.max_unit) overflow_ = true;
-    if (doc_pending_ && !doc_overflow_ && end - doc_start_ > o_.max_unit) doc_overflow_ = true;
+    if (in_unit_ && !overflow_ && end - unit_start_ >= o_.max_unit) overflow_ = true;
+    if (doc_pending_ && !doc_overflow_ && end - doc_start_ >= o_.max_unit) doc_overflow_ = true;
   }
 
  private:
@@ -287,7 +287,7 @@ bool SplitJsonBuffer(const char* data, size_t size, uint64_t first_line,
 bool SplitJson(ByteSource& src, const JsonSplitOptions& options, const JsonUnitFn& on_unit,
                const JsonErrorFn& on_error) {
   Scanner s(options, on_unit, on_error, 1);
-  size_t cap = 4u << 20;
+  size_t cap = src.block_hint();
   std::vector<char> buf(cap + kPadding);
   size_t end = 0;
   for (;;) {

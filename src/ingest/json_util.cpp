@@ -122,7 +122,10 @@ double Dbl(od::value v, std::string_view field) {
 
 std::string_view Str(od::value v, std::string_view field) {
   std::string_view s;
-  if (v.get_string().get(s)) Fail(field, "(expected a string)");
+  auto err = v.get_string().get(s);
+  if (err == simdjson::INCORRECT_TYPE) Fail(field, "(expected a string)");
+  if (err)
+    throw FieldError{"malformed JSON: " + std::string(field) + ": " + simdjson::error_message(err)};
   return s;
 }
 

@@ -143,7 +143,11 @@ void ReadPrometheus(ByteSource& src, ReadContext& ctx) {
         if (!ctx.Reject(reader.line(), "malformed sample: bad timestamp")) return;
         continue;
       }
-      p.time = ms * kNsPerMs;
+      if (!ScaleTime(ms, kNsPerMs, &p.time)) {
+        ctx.DropMetric();
+        if (!ctx.Reject(reader.line(), "malformed sample: bad timestamp")) return;
+        continue;
+      }
     }
     // Histogram and summary series (_bucket, _sum, _count) belong to their family's TYPE.
     std::string_view family = p.name;

@@ -228,9 +228,8 @@ void ReadNezhaMetric(ByteSource& src, ReadContext& ctx) {
   while (rows.Next(need)) {
     TimeNs time = 0;
     int64_t secs;
-    if (c_ts >= 0 && ToI64(rows[c_ts], &secs))
-      time = secs * kNsPerSecond;
-    else if (auto iso = ParseIsoTime(rows[c_time]))
+    if (c_ts >= 0 && ToI64(rows[c_ts], &secs) && ScaleTime(secs, kNsPerSecond, &time)) {
+    } else if (auto iso = ParseIsoTime(rows[c_time]))
       time = *iso;
     else {
       if (!ctx.Reject(rows.line(), "bad time: TimeStamp")) return;

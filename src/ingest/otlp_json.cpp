@@ -419,7 +419,7 @@ void ReadMetric(od::object obj, const JsonUnit& unit, ReadContext& ctx) {
   auto& metrics = ctx.batch().metrics;
   if (name.empty() && metrics.size() > start) {
     uint64_t n = metrics.size() - start;
-    metrics.resize(start);
+    ctx.RetractMetrics(start);
     for (uint64_t i = 0; i < n; ++i) ctx.Reject(unit.line, "missing field: metric name");
     return;
   }
@@ -488,6 +488,7 @@ void ReadResourceUnit(const JsonUnit& unit, od::value value, ReadContext& ctx) {
   } catch (const FieldError& e) {
     ctx.Reject(unit.line, e.reason);
   } catch (...) {
+    ctx.DropPending();  // before anything can hand the batch over
     FixUp(ctx, logs0, spans0, metrics0, res);
     ctx.Release();
     throw;

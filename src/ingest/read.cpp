@@ -86,7 +86,6 @@ bool ReadSource(ByteSource& src, const std::string& path, const ReadOptions& opt
   ReadContext ctx(path, options, on_batch, batch, report.rejected);
   if (const FormatInfo* info = FindFormat(format)) {
     info->read(src, ctx);
-    if (!src.error().empty() && !ctx.stopped()) ctx.Reject(0, src.error());
     if (!ctx.skipped_as.empty()) file.note = ctx.skipped_as;
   } else if (format == "empty") {
     ctx.Reject(0, "empty file");
@@ -97,6 +96,8 @@ bool ReadSource(ByteSource& src, const std::string& path, const ReadOptions& opt
   } else {
     file.note = "no reader for format " + format + " in this build (skipped)";
   }
+  // A cut or corrupt gzip stream ends the file early; what came before it is kept.
+  if (!src.error().empty() && !ctx.stopped()) ctx.Reject(0, src.error());
   ctx.Flush();
   file.records = ctx.records();
   report.files.push_back(std::move(file));

@@ -17,6 +17,12 @@ namespace augur::ingest {
 // and skipped without being held in memory.
 constexpr size_t kMaxRecordBytes = 64u << 20;
 
+// a * b (+ c) as nanoseconds, false on overflow: hostile inputs carry any number.
+inline bool ScaleTime(int64_t a, int64_t b, TimeNs* out, int64_t c = 0) {
+  int64_t m;
+  return !__builtin_mul_overflow(a, b, &m) && !__builtin_add_overflow(m, c, out);
+}
+
 // Handed to a reader for one file. Readers append records straight into `batch` (no copies) and
 // call Commit(); a bad record is dropped with Drop*() and reported with Reject().
 class ReadContext {
@@ -28,20 +34,58 @@ class ReadContext {
   const std::string& path() const { return path_; }
   const ReadOptions& options() const { return options_; }
 
-  LogRecord& NewLog() { return batch_.logs.emplace_back(); }
-  Span& NewSpan() { return batch_.spans.emplace_back(); }
-  MetricPoint& NewMetric() { return batch_.metrics.emplace_back(); }
-  TraceEvent& NewTraceEvent() { return batch_.trace_events.emplace_back(); }
-  void DropLog() { batch_.logs.pop_back(); }
-  void DropSpan() { batch_.spans.pop_back(); }
-  void DropMetric() { batch_.metrics.pop_back(); }
-  void DropTraceEvent() { batch_.trace_events.pop_back(); }
+  // One record is under construction at a time: New*() then Commit*() or Drop*().
+  LogRecord& NewLog() {
+    pending_ = Pending::kLog;
+    return batch_.logs.emplace_back();
+  }
+  Span& NewSpan() {
+    pending_ = Pending::kSpan;
+    return batch_.spans.emplace_back();
+  }
+  MetricPoint& NewMetric() {
+    pending_ = Pending::kMetric;
+    return batch_.metrics.emplace_back();
+  }
+  TraceEvent& NewTraceEvent() {
+    pending_ = Pending::kTraceEvent;
+    return batch_.trace_events.emplace_back();
+  }
+  void DropLog() { Drop(batch_.logs); }
+  void DropSpan() { Drop(batch_.spans); }
+  void DropMetric() { Drop(batch_.metrics); }
+  void DropTraceEvent() { Drop(batch_.trace_events); }
+  // Drops the record under construction, if any (after an exception cut it short).
+  void DropPending() {
+    switch (pending_) {
+      case Pending::kLog:
+        DropLog();
+        break;
+      case Pending::kSpan:
+        DropSpan();
+        break;
+      case Pending::kMetric:
+        DropMetric();
+        break;
+      case Pending::kTraceEvent:
+        DropTraceEvent();
+        break;
+      case Pending::kNone:
+        break;
+    }
+  }
+  // Takes back committed metric points from index `from` on (only while held).
+  void RetractMetrics(size_t from) {
+    records_ -= batch_.metrics.size() - from;
+    batch_.metrics.resize(from);
+  }
 
   // The record last created is good: count it, apply the explicit service, hand over a full batch.
   void CommitLog() { Commit(batch_.logs.back().service); }
   void CommitSpan() { Commit(batch_.spans.back().service); }
   void CommitMetric() { Commit(batch_.metrics.back().service); }
   void CommitTraceEvent() {
+    pending_ = Pending::kNone;
     ++records_;
     MaybeFlush();
   }
@@ -69,7 +113,13 @@ class ReadContext {
   std::string skipped_as;
 
  private:
+  template <class V>
+  void Drop(V& v) {
+    if (pending_ != Pending::kNone && !v.empty()) v.pop_back();
+    pending_ = Pending::kNone;
+  }
   void Commit(std::string& service) {
+    pending_ = Pending::kNone;
     if (!options_.service_override.empty()) service = options_.service_override;
     ++records_;
     MaybeFlush();
@@ -86,6 +136,7 @@ class ReadContext {
   uint64_t records_ = 0;
   bool stopped_ = false;
   bool held_ = false;
+  enum class Pending { kNone, kLog, kSpan, kMetric, kTraceEvent } pending_ = Pending::kNone;
   std::string stop_message_;
 };
 

@@ -10,7 +10,7 @@ constexpr size_t kPadding = 64;
 }
 
 RecordReader::RecordReader(ByteSource& src, bool quoted, size_t max_record, size_t block)
-    : src_(src), quoted_(quoted), max_record_(max_record), cap_(block) {
+    : src_(src), quoted_(quoted), max_record_(max_record), cap_(block ? block : src.block_hint()) {
   buf_.resize(cap_ + kPadding);
 }
 
@@ -80,7 +80,7 @@ bool RecordReader::Next(std::string_view* record, bool* too_long) {
       return true;
     }
     scan_ = pos - begin_;
-    if (end_ - begin_ > max_record_) {
+    if (end_ - begin_ >= max_record_) {
       // Too long: forget what we hold, keep scanning for the end of the record.
       skipping = true;
       consumed_ += end_ - begin_;

@@ -15,7 +15,7 @@ class RecordReader {
  public:
   // `quoted`: CSV mode. `max_record`: longer records are reported as too long and skipped
   // unbuffered.
-  RecordReader(ByteSource& src, bool quoted, size_t max_record, size_t block = 4u << 20);
+  RecordReader(ByteSource& src, bool quoted, size_t max_record, size_t block = 0);  // 0: src's hint
 
   // The next record without its line end ('\n' or "\r\n"). Returns false at the end of the input.
   // A record over max_record comes back empty with *too_long set. The view stays valid until the

@@ -1,5 +1,6 @@
 #include "ingest/text_time.h"
 
+#include <cstdint>
 #include <cstring>
 
 #include "core/time.h"
@@ -82,6 +83,10 @@ int MonthFromName(std::string_view s, size_t p) {
 bool ValidDate(int mo, int d) {
   return mo >= 1 && mo <= 12 && d >= 1 && d <= 31;
 }
+// Unix nanoseconds in int64 cover 1678-2261.
+bool ValidYear(int y) {
+  return y >= 1678 && y <= 2261;
+}
 
 }  // namespace
 
@@ -89,8 +94,9 @@ bool ParseEpoch(std::string_view s, TimeNs* time) {
   size_t n = 0;
   while (n < s.size() && s[n] >= '0' && s[n] <= '9') ++n;
   if (n == 0 || n > 19) return false;
-  int64_t v = 0;
-  for (size_t i = 0; i < n; ++i) v = v * 10 + (s[i] - '0');
+  uint64_t v = 0;  // 19 digits fit in uint64
+  for (size_t i = 0; i < n; ++i) v = v * 10 + static_cast<uint64_t>(s[i] - '0');
+  if (v > static_cast<uint64_t>(INT64_MAX)) return false;
   int64_t frac_ns = 0;
   size_t end = n;
   if (n == 10 && end < s.size() && s[end] == '.') {
@@ -108,22 +114,27 @@ bool ParseEpoch(std::string_view s, TimeNs* time) {
   if (end != s.size()) return false;
   constexpr int64_t k2000 = 946684800, k2100 = 4102444800;
   int64_t ns;
+  int64_t iv = static_cast<int64_t>(v);
+  bool ok;
   switch (n) {
     case 10:
-      ns = v * kNsPerSecond + frac_ns;
+      ok = !__builtin_mul_overflow(iv, kNsPerSecond, &ns) &&
+           !__builtin_add_overflow(ns, frac_ns, &ns);
       break;
     case 13:
-      ns = v * kNsPerMs;
+      ok = !__builtin_mul_overflow(iv, kNsPerMs, &ns);
       break;
     case 16:
-      ns = v * kNsPerUs;
+      ok = !__builtin_mul_overflow(iv, kNsPerUs, &ns);
       break;
     case 19:
-      ns = v;
+      ok = true;
+      ns = iv;
       break;
     default:
       return false;
   }
+  if (!ok) return false;
   if (ns < k2000 * kNsPerSecond || ns > k2100 * kNsPerSecond) return false;
   *time = ns;
   return true;
@@ -137,7 +148,8 @@ bool ParseLeadingTime(std::string_view s, int default_year, TimeNs* time, size_t
   if (c0 >= '0' && c0 <= '9') {
     // ISO: 2023-01-29T08:42:22.383Z, 2015-10-18 18:01:47,978, 2023/01/29 08:42:22
     if (Num(s, 0, 4, &y) && s.size() >= 19 && (s[4] == '-' || s[4] == '/') && Num(s, 5, 2, &mo) &&
-        s[7] == s[4] && Num(s, 8, 2, &d) && (s[10] == 'T' || s[10] == ' ') && ValidDate(mo, d)) {
+        s[7] == s[4] && Num(s, 8, 2, &d) && (s[10] == 'T' || s[10] == ' ') && ValidDate(mo, d) &&
+        ValidYear(y)) {
       size_t p = ClockAt(s, 11, &h, &mi, &sec, &nanos);
       if (p) {
         p = ZoneAt(s, p, &offset);
@@ -190,7 +202,8 @@ bool ParseLeadingTime(std::string_view s, int default_year, TimeNs* time, size_t
     if (s.size() >= 26 && s[4] == ' ' && s[8] == ' ' && s[11] == ' ' &&
         (mo = MonthFromName(s, 5)) && Num(s, 9, 2, &d)) {
       size_t p = ClockAt(s, 12, &h, &mi, &sec, &nanos);
-      if (p && p + 5 < s.size() && s[p] == ' ' && Num(s, p + 1, 4, &y) && s[p + 5] == ']') {
+      if (p && p + 5 < s.size() && s[p] == ' ' && Num(s, p + 1, 4, &y) && s[p + 5] == ']' &&
+          ValidYear(y)) {
         *time = MakeTimeNs(y, mo, d, h, mi, sec, nanos);
         *length = p + 6;
         return true;

@@ -118,10 +118,12 @@ void ReadZipkinSpan(od::object obj, Span* s) {
         SpanEvent& ev = s->events.emplace_back();
         for (auto af : Obj(e.value(), "annotations")) {
           od::field a = std::move(af);
-          if (a.key() == "timestamp")
-            ev.time = json::I64(a.value(), "annotations.timestamp") * 1000;
-          else if (a.key() == "value")
+          if (a.key() == "timestamp") {
+            if (!ScaleTime(json::I64(a.value(), "annotations.timestamp"), 1000, &ev.time))
+              throw FieldError{"invalid value: annotations.timestamp"};
+          } else if (a.key() == "value") {
             ev.name = json::Str(a.value(), "annotations.value");
+          }
         }
       }
     } else if (key == "shared") {
@@ -131,8 +133,8 @@ void ReadZipkinSpan(od::object obj, Span* s) {
   if (s->trace_id.empty()) throw FieldError{"missing field: traceId"};
   if (s->span_id.empty()) throw FieldError{"missing field: id"};
   if (!remote_service.empty()) s->attributes.push_back({"peer.service", remote_service});
-  s->start = ts * 1000;
-  s->end = (ts + dur) * 1000;
+  if (!ScaleTime(ts, 1000, &s->start) || !ScaleTime(dur, 1000, &s->end, s->start))
+    throw FieldError{"invalid value: timestamp or duration"};
   if (shared && s->kind == SpanKind::kServer) {
     s->parent_id = s->span_id;
     s->span_id = DeriveSharedId(s->span_id);
@@ -219,10 +221,12 @@ void ReadJaegerSpan(od::object obj, Span* s, std::string* process_id,
         SpanEvent& ev = s->events.emplace_back();
         for (auto lf : Obj(l.value(), "logs")) {
           od::field x = std::move(lf);
-          if (x.key() == "timestamp")
-            ev.time = json::I64(x.value(), "logs.timestamp") * 1000;
-          else if (x.key() == "fields")
+          if (x.key() == "timestamp") {
+            if (!ScaleTime(json::I64(x.value(), "logs.timestamp"), 1000, &ev.time))
+              throw FieldError{"invalid value: logs.timestamp"};
+          } else if (x.key() == "fields") {
             ReadJaegerTags(x.value(), &ev.attributes, "logs.fields");
+          }
         }
         if (const std::string* e = FindAttribute(ev.attributes, "event")) ev.name = *e;
       }
@@ -234,8 +238,8 @@ void ReadJaegerSpan(od::object obj, Span* s, std::string* process_id,
   }
   if (s->trace_id.empty()) throw FieldError{"missing field: traceID"};
   if (s->span_id.empty()) throw FieldError{"missing field: spanID"};
-  s->start = start * 1000;
-  s->end = (start + dur) * 1000;
+  if (!ScaleTime(start, 1000, &s->start) || !ScaleTime(dur, 1000, &s->end, s->start))
+    throw FieldError{"invalid value: startTime or duration"};
   if (const std::string* k = FindAttribute(s->attributes, "span.kind")) s->kind = KindFromText(*k);
   json::FillHttpFields(s);
   ApplyErrorTags(s);
@@ -292,6 +296,7 @@ void ReadJaegerTrace(const JsonUnit& unit, od::value value, ReadContext& ctx) {
       }
     }
   } catch (...) {
+    ctx.DropPending();  // before anything can hand the batch over
     resolve();
     throw;
   }
@@ -384,6 +389,7 @@ void ReadLokiStream(const JsonUnit& unit, od::value value, ReadContext& ctx) {
       }
     }
   } catch (...) {
+    ctx.DropPending();  // before anything can hand the batch over
     finish();
     throw;
   }
@@ -421,7 +427,8 @@ TimeNs MicrosToNs(od::value v, std::string_view field) {
       double check;
       if (v.get_double().get(check))
         throw FieldError{"wrong type: " + std::string(field) + " (bad number)"};
-      TimeNs t = us * 1000 + ns;
+      TimeNs t;
+      if (!ScaleTime(us, 1000, &t, ns)) throw FieldError{"invalid value: " + std::string(field)};
       return neg ? -t : t;
     }
   }
@@ -502,7 +509,7 @@ void ReadZipkinJson(ByteSource& src, ReadContext& ctx) {
       ctx.DropSpan();
       ctx.Reject(unit.line, e.reason);
     } catch (...) {
-      ctx.DropSpan();
+      ctx.DropPending();
       throw;
     }
   });

@@ -21,36 +21,46 @@ double Median(std::vector<double> v) {
   return (lo + hi) / 2;
 }
 
-// log P(X = k) for the negative binomial with r successes and success probability p.
-double NbLogPmf(uint64_t k, double r, double p) {
-  return std::lgamma(k + r) - std::lgamma(r) - std::lgamma(k + 1.0) + r * std::log(p) +
-         k * std::log1p(-p);
-}
-
-double NbCdf(uint64_t x, double r, double p) {
+double PoissonCdf(uint64_t x, double lambda) {
+  if (lambda <= 0) return 1;
   double s = 0;
+  const double log_lambda = std::log(lambda);
   for (uint64_t k = 0; k <= x; ++k) {
-    s += std::exp(NbLogPmf(k, r, p));
+    s += std::exp(-lambda + k * log_lambda - std::lgamma(k + 1.0));
     if (s >= 1) return 1;
   }
   return s;
 }
 
-// Predictive of a count in `exposure_w` given `count_n` in `exposure_n` (Gamma-Poisson, Jeffreys
-// prior).
+// A window's count against the normal rate per unit of exposure (spans of the operation): Poisson
+// with the normal rate, floored at half a line over the normal exposure so that a template never
+// seen in normal data still has a finite expectation.
 struct CountTest {
   double expected;
   double p_low;   // P(X <= observed)
   double p_high;  // P(X >= observed)
 };
-CountTest TestCount(uint64_t count_n, double exposure_n, uint64_t observed, double exposure_w) {
-  const double r = count_n + 0.5;
-  const double p = exposure_n / (exposure_n + exposure_w);
+// Negative binomial with mean m and variance phi * m (phi > 1): the quasi-Poisson count model.
+double OverdispersedCdf(uint64_t x, double m, double phi) {
+  if (phi <= 1.0001) return PoissonCdf(x, m);
+  const double r = m / (phi - 1), q = 1 / phi;
+  double s = 0;
+  for (uint64_t k = 0; k <= x; ++k) {
+    s += std::exp(std::lgamma(k + r) - std::lgamma(r) - std::lgamma(k + 1.0) + r * std::log(q) +
+                  k * std::log1p(-q));
+    if (s >= 1) return 1;
+  }
+  return s;
+}
+
+CountTest TestCount(uint64_t count_n, double exposure_n, uint64_t observed, double exposure_w,
+                    double phi = 1) {
   CountTest t;
-  t.expected = r * (1 - p) / p;
-  const double cdf = NbCdf(observed, r, p);
-  t.p_low = std::min(1.0, cdf);
-  t.p_high = observed == 0 ? 1.0 : std::clamp(1.0 - NbCdf(observed - 1, r, p), 1e-300, 1.0);
+  t.expected = std::max(static_cast<double>(count_n), 0.5) * exposure_w / exposure_n;
+  t.p_low = std::min(1.0, OverdispersedCdf(observed, t.expected, phi));
+  t.p_high = observed == 0
+                 ? 1.0
+                 : std::clamp(1.0 - OverdispersedCdf(observed - 1, t.expected, phi), 1e-300, 1.0);
   return t;
 }
 
@@ -150,6 +160,20 @@ bool IsErrorLog(const LogRecord& log) {
          b.find("Exception") != std::string_view::npos || b.find("FATAL") != std::string_view::npos;
 }
 
+std::string NormalProfile::KeyOf(std::string_view body) const {
+  const normalize::TemplateMatch m = miner_.Match(body);
+  if (m.template_id != 0)
+    if (auto info = miner_.Get(m.template_id)) return info->text;
+  return "(new) " + LogKey(body, 8);
+}
+
+Status NormalProfile::LoadTemplates(const std::filesystem::path& path) {
+  auto m = normalize::TemplateMiner::Load(path);
+  if (!m) return m.status();
+  miner_ = std::move(*m);
+  return Status::Ok();
+}
+
 double BayesFactorFromP(double p) {
   p = std::clamp(p, 1e-300, 1.0);
   if (p >= 1.0 / M_E) return 1.0;
@@ -174,9 +198,9 @@ void NormalProfile::Learn(const Batch& batch) {
   }
   for (const LogRecord& l : batch.logs) {
     if (l.service.empty()) continue;
-    std::string key = LogKey(l.body);
-    error_key_[key] = error_key_[key] || IsErrorLog(l);
-    ++log_keys_[{l.service, OpOfLog(l, batch.spans, idx), key}];
+    const uint32_t id = miner_.Add(l.body).template_id;
+    learn_error_ids_[id] = learn_error_ids_[id] || IsErrorLog(l);
+    ++learn_ids_[{l.service, OpOfLog(l, batch.spans, idx), id}];
   }
   for (const MetricPoint& m : batch.metrics) {
     if (m.service.empty() || !std::isfinite(m.value)) continue;
@@ -192,11 +216,25 @@ void NormalProfile::Finish() {
     std::vector<double> dev;
     dev.reserve(r.samples.size());
     for (double x : r.samples) dev.push_back(std::abs(x - r.median));
-    r.mad = Median(dev);
+    const double mad = Median(dev);
+    std::vector<double>& v = r.samples;
+    std::sort(v.begin(), v.end());
+    const double q05 = v[static_cast<size_t>(0.05 * (v.size() - 1))];
+    const double q95 = v[static_cast<size_t>(0.95 * (v.size() - 1))];
+    r.sigma = std::max(1.4826 * mad, (q95 - q05) / 3.29);
+    r.floor = 0.01 * std::max(std::abs(v.front()), std::abs(v.back()));
     r.samples.clear();
     r.samples.shrink_to_fit();
   };
   for (auto& [k, op] : ops_) finish(op.self_ms);
+  for (const auto& [k, c] : learn_ids_) {
+    auto info = miner_.Get(miner_.Resolve(std::get<2>(k)));
+    if (!info) continue;  // evicted by the miner's cap
+    log_keys_[{std::get<0>(k), std::get<1>(k), info->text}] += c;
+    error_key_[info->text] = error_key_[info->text] || learn_error_ids_[std::get<2>(k)];
+  }
+  learn_ids_.clear();
+  learn_error_ids_.clear();
   for (auto& [k, m] : metrics_) finish(m);
 }
 
@@ -204,15 +242,16 @@ nlohmann::json NormalProfile::ToJson() const {
   nlohmann::json ops = nlohmann::json::array(), logs = nlohmann::json::array(),
                  mets = nlohmann::json::array();
   for (const auto& [k, op] : ops_)
-    ops.push_back(
-        {k.first, k.second, op.spans, op.errors, op.self_ms.median, op.self_ms.mad, op.self_ms.n});
+    ops.push_back({k.first, k.second, op.spans, op.errors, op.self_ms.median, op.self_ms.sigma,
+                   op.self_ms.n, op.self_ms.floor});
   for (const auto& [k, c] : log_keys_) {
     auto it = error_key_.find(std::get<2>(k));
     logs.push_back(
         {std::get<0>(k), std::get<1>(k), std::get<2>(k), c, it != error_key_.end() && it->second});
   }
   for (const auto& [k, m] : metrics_)
-    mets.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), m.median, m.mad, m.n});
+    mets.push_back(
+        {std::get<0>(k), std::get<1>(k), std::get<2>(k), m.median, m.sigma, m.n, m.floor});
   return {{"operations", ops},
           {"log_keys", logs},
           {"metrics", mets},
@@ -227,7 +266,8 @@ Result<NormalProfile> NormalProfile::FromJson(const nlohmann::json& j) {
       op.spans = o.at(2).get<uint64_t>();
       op.errors = o.at(3).get<uint64_t>();
       op.self_ms.median = o.at(4).get<double>();
-      op.self_ms.mad = o.at(5).get<double>();
+      op.self_ms.sigma = o.at(5).get<double>();
+      op.self_ms.floor = o.at(7).get<double>();
       op.self_ms.n = o.at(6).get<uint64_t>();
     }
     for (const auto& l : j.at("log_keys")) {
@@ -240,7 +280,8 @@ Result<NormalProfile> NormalProfile::FromJson(const nlohmann::json& j) {
       Robust& r = p.metrics_[{m.at(0).get<std::string>(), m.at(1).get<std::string>(),
                               m.at(2).get<std::string>()}];
       r.median = m.at(3).get<double>();
-      r.mad = m.at(4).get<double>();
+      r.sigma = m.at(4).get<double>();
+      r.floor = m.at(6).get<double>();
       r.n = m.at(5).get<uint64_t>();
     }
     p.service_spans_ = j.at("service_spans").get<std::map<std::string, uint64_t>>();
@@ -294,9 +335,9 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(const Batch& w) cons
     const Op& n = it->second;
     if (n.self_ms.n >= 3 && o.self_ms.size() >= 2) {
       const double med = Median(o.self_ms);
-      // Scale: MAD, floored at 5 % of the median and 0.1 ms (timer resolution) so that operations
-      // with near-constant timings do not turn jitter into huge z.
-      const double scale = 1.4826 * n.self_ms.mad + 0.05 * n.self_ms.median + 0.1;
+      // Scale: the robust spread, plus 5 % of the median and 0.1 ms (timer resolution) so that
+      // operations with near-constant timings do not turn jitter into huge z.
+      const double scale = n.self_ms.sigma + 0.05 * n.self_ms.median + 0.1;
       const double z = (med - n.self_ms.median) / scale;
       consider(k.first,
                {"trace", k.second, "", med, n.self_ms.median, Cantelli(z),
@@ -317,7 +358,7 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(const Batch& w) cons
   std::map<std::string, bool> werror;
   for (const LogRecord& l : w.logs) {
     if (l.service.empty()) continue;
-    std::string key = LogKey(l.body);
+    std::string key = KeyOf(l.body);
     if (IsErrorLog(l)) werror[key] = true;
     ++wkeys[{l.service, OpOfLog(l, w.spans, idx), key}];
     ev(l.service).observed = true;
@@ -335,6 +376,26 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(const Batch& w) cons
     auto it = wops.find({svc, op});
     return it == wops.end() ? 0 : static_cast<double>(it->second.self_ms.size());
   };
+  // Overdispersion of template counts in this window (quasi-Poisson): most templates of most
+  // services behave normally, so the median squared Pearson residual over all templates with an
+  // expectation of at least one line, against its Poisson value (0.455, the median of chi-square
+  // with one degree of freedom), measures how much more the counts vary than Poisson. Request mixes
+  // that differ from the normal data's inflate it, and every count test is widened accordingly.
+  double phi = 1;
+  {
+    std::vector<double> r2;
+    for (const auto& [k, c] : log_keys_) {
+      const auto& [svc, op, key] = k;
+      const double en = exposure(svc, op, true), ew = exposure(svc, op, false);
+      if (en <= 0 || ew <= 0) continue;
+      const double lambda = c * ew / en;
+      if (lambda < 1) continue;
+      auto it = wkeys.find(k);
+      const double x = it == wkeys.end() ? 0.0 : static_cast<double>(it->second);
+      r2.push_back((x - lambda) * (x - lambda) / lambda);
+    }
+    if (r2.size() >= 10) phi = std::max(1.0, Median(r2) / 0.4549);
+  }
   // Vanished or shrunk templates (any severity): the normal keys of operations that ran in the
   // window.
   for (const auto& [k, c] : log_keys_) {
@@ -343,7 +404,7 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(const Batch& w) cons
     if (en <= 0 || ew <= 0) continue;
     auto it = wkeys.find(k);
     const uint64_t x = it == wkeys.end() ? 0 : it->second;
-    CountTest t = TestCount(c, en, x, ew);
+    CountTest t = TestCount(c, en, x, ew, phi);
     if (static_cast<double>(x) < t.expected)
       consider(svc, {"log", key, "", static_cast<double>(x), t.expected, t.p_low,
                      fmt::format("template \"{}\" in {}: {} lines (expected {:.1f})", key, op, x,
@@ -361,7 +422,7 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(const Batch& w) cons
     if (en <= 0 || ew <= 0) continue;  // operation never seen in normal data: no expectation
     auto it = log_keys_.find(k);
     const uint64_t c = it == log_keys_.end() ? 0 : it->second;
-    CountTest t = TestCount(c, en, x, ew);
+    CountTest t = TestCount(c, en, x, ew, phi);
     if (static_cast<double>(x) > t.expected)
       consider(svc, {"log", key, "", static_cast<double>(x), t.expected, t.p_high,
                      fmt::format("{} error template \"{}\" in {}: {} lines (expected {:.1f})",
@@ -379,7 +440,8 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(const Batch& w) cons
     if (it == metrics_.end() || it->second.n < 5) continue;
     const Robust& r = it->second;
     const double med = Median(v);
-    const double scale = 1.4826 * r.mad + 0.05 * std::abs(r.median) + 1e-9;
+    const double scale = std::max(r.sigma + 0.05 * std::abs(r.median), r.floor);
+    if (scale <= 0) continue;  // the series never varied: no scale to judge a change by
     const double z = std::abs(med - r.median) / scale;
     consider(std::get<0>(k), {"metric", std::get<2>(k), std::get<1>(k), med, r.median, Cantelli(z),
                               fmt::format("{} {} = {:.4g} (normal {:.4g}, |z| {:.1f})",

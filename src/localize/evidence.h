@@ -1,20 +1,18 @@
 // Per-service evidence beyond the health score: metric, log and trace deviations of a window
-// against a profile learned from normal data, each turned into a p-value and then a calibrated
-// likelihood ratio.
+// against a profile learned from normal data, each turned into a p-value and then a likelihood
+// ratio.
 //
-// Statistics (no tuned constants; see docs/localize.md):
-//  - counts (log templates per operation, errors per operation) follow a Poisson rate whose
-//  uncertainty
-//    after the normal data is Gamma(count + 1/2, spans) (Jeffreys prior), so a window's count has a
-//    negative-binomial predictive; a template that vanishes or an error template that appears or
-//    surges gets its tail probability under that predictive;
-//  - magnitudes (operation self time, metrics) get a robust z (median / MAD of the normal data) and
-//  the
-//    distribution-free Cantelli bound p <= 1 / (1 + z^2);
+// Statistics (see docs/localize.md):
+//  - counts (log templates per operation, errors per operation) are Poisson with the normal rate
+//  per
+//    span of the operation (floored at half a line over the normal exposure); a template that
+//    vanishes, or an error template that appears or surges, gets its Poisson tail probability;
+//  - magnitudes (operation self time, metrics) get a robust z (median and robust spread of the
+//    normal data) and the distribution-free Cantelli bound p <= 1 / (1 + z^2);
 //  - each modality's smallest p-value is Bonferroni-corrected by the number of tests in that
-//  service and
-//    turned into a Bayes factor with the Sellke-Bayarri-Berger bound BF = 1 / (-e p ln p) (p <
-//    1/e).
+//  service
+//    and turned into a Bayes factor by the Sellke-Bayarri-Berger bound BF = 1 / (-e p ln p), p <
+//    1/e.
 #pragma once
 
 #include <map>
@@ -25,11 +23,13 @@
 
 #include "core/event.h"
 #include "core/result.h"
+#include "normalize/template_miner.h"
 
 namespace augur::localize {
 
-// A log line's key: the body with digits and hex runs masked, the first `max_tokens` tokens kept.
-// (Stands in for the template miner of src/normalize until that is wired in.)
+// A fallback log key for lines no learned template matches: the body with digits and hex runs
+// masked, the first `max_tokens` tokens kept. Lines are otherwise keyed by the template miner's
+// template.
 std::string LogKey(std::string_view body, size_t max_tokens = 12);
 bool IsErrorLog(const LogRecord& log);
 
@@ -65,12 +65,19 @@ class NormalProfile {
   size_t metric_series() const { return metrics_.size(); }
   size_t log_keys() const { return log_keys_.size(); }
 
+  // The template miner behind the log keys (saved beside the profile).
+  Status SaveTemplates(const std::filesystem::path& path) const { return miner_.Save(path); }
+  Status LoadTemplates(const std::filesystem::path& path);
+
   // Scores a window; services maps every service seen in the window or the profile.
   std::map<std::string, ServiceEvidence> Score(const Batch& window) const;
 
  private:
   struct Robust {
-    double median = 0, mad = 0;
+    double median = 0;
+    double sigma = 0;  // robust spread: max(1.4826 MAD, (q95 - q05) / 3.29), normal-equivalent
+    double floor =
+        0;  // 1 % of the largest |value| seen: the resolution below which changes are noise
     uint64_t n = 0;
     std::vector<double> samples;  // only while learning
   };
@@ -85,6 +92,11 @@ class NormalProfile {
   std::map<std::tuple<std::string, std::string, std::string>, uint64_t> log_keys_;
   std::map<std::string, bool> error_key_;  // key → is an error template
   std::map<std::string, uint64_t> service_spans_;
+  normalize::TemplateMiner miner_;
+  // While learning: counts by template id (resolved through merges in Finish).
+  std::map<std::tuple<std::string, std::string, uint32_t>, uint64_t> learn_ids_;
+  std::map<uint32_t, bool> learn_error_ids_;
+  std::string KeyOf(std::string_view body) const;
   std::map<std::tuple<std::string, std::string, std::string>, Robust>
       metrics_;  // (service, instance, name)
 };

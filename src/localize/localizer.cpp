@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <set>
 
@@ -38,6 +39,10 @@ Status LocalizerConfig::Validate() const {
     return Status::Error("propagation must lie in [0, 1)");
   if (!(leak > 0 && leak < 1)) return Status::Error("leak must lie in (0, 1)");
   if (health_max_bf < 1) return Status::Error("health_max_bf must be >= 1");
+  if (!(sensitivity > 0 && sensitivity <= 1))
+    return Status::Error("sensitivity must lie in (0, 1]");
+  if (!(own_from_propagation >= 0 && own_from_propagation < 1))
+    return Status::Error("own_from_propagation must lie in [0, 1)");
   if (max_cluster_vars < 4 || max_cluster_vars > 28)
     return Status::Error("max_cluster_vars must lie in [4, 28]");
   return Status::Ok();
@@ -62,7 +67,10 @@ void Localizer::FinishLearning() {
   profile_.Finish();
   for (const auto& [k, e] : learn_graph_.edges())
     topology_.AddEdge(k.first, k.second, e.stats.count);
-  for (const auto& [name, n] : learn_graph_.services()) topology_.AddService(name, n.instances);
+  for (const auto& [name, n] : learn_graph_.services()) {
+    topology_.AddService(name, n.instances);
+    normal_requests_[name] = n.requests.count;
+  }
   for (const HealthScore& h : ComputeHealth(learn_graph_, config_.health, {}, learn_graph_.end()))
     normal_health_[h.service] = h.score;
   learn_graph_ = ServiceGraph();
@@ -79,6 +87,7 @@ Status Localizer::Save(learn::ModelBundle& bundle) const {
   nlohmann::json j = {{"format", 1},
                       {"topology", topology_.ToJson()},
                       {"normal_health", normal_health_},
+                      {"normal_requests", normal_requests_},
                       {"profile", profile_.ToJson()}};
   const auto path = bundle.File("localize.json");
   {
@@ -87,7 +96,9 @@ Status Localizer::Save(learn::ModelBundle& bundle) const {
     out << j.dump() << "\n";
     if (!out) return Status::Error(path.string() + ": write failed");
   }
-  bundle.AddModel("localize", "service_graph+normal_profile", {"localize.json"},
+  if (Status st = profile_.SaveTemplates(bundle.File("localize_templates.txt")); !st) return st;
+  bundle.AddModel("localize", "service_graph+normal_profile",
+                  {"localize.json", "localize_templates.txt"},
                   {{"services", topology_.services().size()},
                    {"edges", topology_.edges().size()},
                    {"operations", profile_.operations()},
@@ -117,11 +128,34 @@ Status Localizer::Load(const learn::ModelBundle& bundle) {
   if (!p) return Status::Error(path.string() + ": " + p.message());
   topology_ = std::move(*g);
   profile_ = std::move(*p);
+  if (std::filesystem::exists(bundle.File("localize_templates.txt")))
+    if (Status st = profile_.LoadTemplates(bundle.File("localize_templates.txt")); !st)
+      return Status::Error(bundle.File("localize_templates.txt").string() + ": " + st.message());
   if (j.contains("normal_health") && j["normal_health"].is_object())
     normal_health_ = j["normal_health"].get<std::map<std::string, double>>();
+  if (j.contains("normal_requests") && j["normal_requests"].is_object())
+    normal_requests_ = j["normal_requests"].get<std::map<std::string, uint64_t>>();
   structure_key_.clear();
   tree_.reset();
   return Status::Ok();
+}
+
+double Localizer::CallShare(const std::string& caller, const std::string& callee,
+                            const ServiceGraph& window) const {
+  // Learned shares first (normal traffic), then the window's; an edge known only from a topology
+  // file has no counts and is taken as always called.
+  auto share = [&](const ServiceGraph& g, uint64_t requests) -> double {
+    auto e = g.edges().find({caller, callee});
+    if (e == g.edges().end() || requests == 0 || e->second.stats.count == 0) return -1;
+    return std::min(1.0, static_cast<double>(e->second.stats.count) / requests);
+  };
+  auto nr = normal_requests_.find(caller);
+  double s = share(topology_, nr == normal_requests_.end() ? 0 : nr->second);
+  if (s < 0) {
+    auto n = window.services().find(caller);
+    s = share(window, n == window.services().end() ? 0 : n->second.requests.count);
+  }
+  return s < 0 ? 1.0 : s;
 }
 
 Result<Localization> Localizer::Localize(const Batch& window,
@@ -231,18 +265,23 @@ Result<Localization> Localizer::Localize(const Batch& window,
     size_t dropped_dense = 0;
     for (int attempt = 0;; ++attempt) {
       BayesNet net;
-      std::vector<int> origin(svc.size()), outage(svc.size());
+      std::vector<int> origin(svc.size()), outage(svc.size()), own(svc.size());
       for (size_t i = 0; i < svc.size(); ++i) {
         origin[i] = net.AddVariable("origin:" + svc[i]);
         outage[i] = net.AddVariable("outage:" + svc[i]);
+        own[i] = net.AddVariable("own:" + svc[i]);
         net.SetCpt(origin[i], {}, {config_.origin_prior});
       }
       for (size_t i = 0; i < svc.size(); ++i) {
+        // The service's own behaviour (its log templates, self time, metrics) turns abnormal when
+        // the fault is in it, and only sometimes when the failure comes from a callee.
+        net.SetCpt(own[i], {origin[i], outage[i]},
+                   NoisyOr({kOriginShows, config_.own_from_propagation}, config_.leak));
         std::vector<int> parents{origin[i]};
         std::vector<double> w{kOriginShows};
         for (auto [u, c] : dag[i]) {
           parents.push_back(outage[u]);
-          w.push_back(config_.propagation);
+          w.push_back(config_.propagation * CallShare(svc[i], svc[u], graph));
         }
         // Chain blocks of kMaxDirectParents: Y1 = noisyOR(first block, leak), Y(k+1) = OR(Yk, next
         // block).
@@ -274,6 +313,7 @@ Result<Localization> Localizer::Localize(const Batch& window,
         tree_ = std::move(*jt);
         origin_var_ = origin;
         outage_var_ = outage;
+        own_var_ = own;
         break;
       }
       // Drop the lightest 10 % of the remaining edges.
@@ -328,22 +368,29 @@ Result<Localization> Localizer::Localize(const Batch& window,
   size_t observed = 0;
   for (size_t i = 0; i < net_services_.size(); ++i) {
     const std::string& s = net_services_[i];
-    double l10 = 0;
+    // Evidence about the service's own behaviour (normal-profile tests) goes on `own`;
+    // request-level symptoms (health score drop, detector anomalies) on `outage`.
+    double intrinsic = 0, symptom = 0;
     bool obs = false;
     if (auto it = evidence.find(s); it != evidence.end()) {
-      l10 += it->second.log10_bf;
+      intrinsic = it->second.log10_bf;
       obs = it->second.observed;
     }
     if (auto it = health_of.find(s); it != health_of.end()) {
       auto nh = normal_health_.find(s);
       const double drop =
           std::max(0.0, (nh == normal_health_.end() ? 1.0 : nh->second) - it->second);
-      l10 += std::log10(1 + (config_.health_max_bf - 1) * drop);
+      symptom += std::log10(1 + (config_.health_max_bf - 1) * drop);
     }
-    if (auto it = anomaly_l10.find(s); it != anomaly_l10.end()) l10 += it->second;
-    own_l10[i] = l10;
+    if (auto it = anomaly_l10.find(s); it != anomaly_l10.end()) symptom += it->second;
+    own_l10[i] = intrinsic + symptom;
     if (obs) ++observed;
-    net_.SetLikelihood(outage_var_[i], 1.0, std::pow(10.0, std::min(l10, kMaxLog10Bf)));
+    // Seen and normal-looking is evidence against failure; unseen is no evidence at all.
+    const double bf = std::pow(10.0, std::min(intrinsic, kMaxLog10Bf));
+    const double lr =
+        obs ? (1 - config_.sensitivity) + config_.sensitivity * (intrinsic > 0 ? bf : 0.0) : bf;
+    net_.SetLikelihood(own_var_[i], 1.0, lr);
+    net_.SetLikelihood(outage_var_[i], 1.0, std::pow(10.0, std::min(symptom, kMaxLog10Bf)));
   }
   if (Status st = tree_->Propagate(net_); !st) return Result<Localization>::Error(st.message());
   r.inference = tree_->stats();

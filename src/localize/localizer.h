@@ -42,6 +42,12 @@ struct LocalizerConfig {
       0.5;              // P(a caller shows failure | its callee fails), per edge (noisy-OR weight)
   double leak = 0.001;  // P(a service shows failure with no failing cause in the model)
   double health_max_bf = 10;  // Bayes factor of a health score dropping from its normal value to 0
+  // P(a failing service shows its failure in the data we observe). An observed service whose tests
+  // all look normal gets likelihood ratio 1 - sensitivity; one with evidence (1 - s) + s * BF.
+  double sensitivity = 0.5;
+  // P(a service's own behaviour turns abnormal | it fails only because a callee fails): how often a
+  // propagated failure makes the caller's own code log new errors, slow down or burn CPU.
+  double own_from_propagation = 0.1;
   EliminationHeuristic heuristic = EliminationHeuristic::kMinFill;
   int max_cluster_vars = 22;  // beyond this the weakest edges are dropped (reported in notes)
   std::map<std::string, TimeNs> deploy_times;  // service → last deploy, for the health score
@@ -99,17 +105,21 @@ class Localizer {
   const LocalizerConfig& config() const { return config_; }
 
  private:
+  double CallShare(const std::string& caller, const std::string& callee,
+                   const ServiceGraph& window) const;
+
   LocalizerConfig config_;
   ServiceGraph topology_;
   ServiceGraph learn_graph_;
   NormalProfile profile_;
   std::map<std::string, double> normal_health_;
+  std::map<std::string, uint64_t> normal_requests_;  // entry spans per service in the normal data
   // Cached network for incremental updates.
   std::string structure_key_;
   BayesNet net_;
   std::optional<JunctionTree> tree_;
   std::vector<std::string> net_services_;
-  std::vector<int> origin_var_, outage_var_;
+  std::vector<int> origin_var_, outage_var_, own_var_;
   std::vector<std::pair<std::string, std::string>> net_edges_;
   std::vector<std::string> net_notes_;
 };

@@ -170,6 +170,10 @@ Result<NezhaEvalResult> EvalNezha(const std::string& data_dir, const NezhaEvalOp
         for (const auto& rc : r->ranking) {
           c.ranking.push_back(rc.service);
           c.p_origin.push_back(rc.p_origin);
+          if (c.top.size() < 3 || rc.service == f.service)
+            c.top.push_back(fmt::format("#{} {} P(origin) {:.3f} log10BF {:.1f}: {}",
+                                        c.ranking.size(), rc.service, rc.p_origin, rc.log10_bf,
+                                        rc.evidence.empty() ? "-" : rc.evidence.front().detail));
         }
         auto it = std::find(c.ranking.begin(), c.ranking.end(), f.service);
         c.rank = it == c.ranking.end() ? 0 : static_cast<int>(it - c.ranking.begin()) + 1;

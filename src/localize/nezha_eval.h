@@ -32,7 +32,8 @@ struct NezhaCase {
   std::vector<double> p_origin;      // beside ranking
   int rank = 0;                      // 1-based rank of the true service; 0 when absent
   double seconds = 0;
-  std::string note;  // why a case could not be localized, if so
+  std::string note;              // why a case could not be localized, if so
+  std::vector<std::string> top;  // the first three services with P(origin) and strongest evidence
 };
 
 struct NezhaEvalOptions {

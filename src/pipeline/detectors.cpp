@@ -2,6 +2,10 @@
 
 #include "detect/deviation_detector.h"
 #include "detect/share_detector.h"
+#ifdef AUGUR_HAVE_TORCH
+#include "learn/torch/sequence_detectors.h"
+#include "learn/torch/log_lm_detector.h"
+#endif
 
 namespace augur::pipeline {
 
@@ -14,6 +18,16 @@ const std::vector<DetectorFactory>& DetectorFactories() {
        [] { return std::unique_ptr<detect::Detector>(new detect::SpanShareDetector()); }},
       {"log_pattern", "share of never-seen log patterns and of warning/error lines per service",
        [] { return std::unique_ptr<detect::Detector>(new detect::LogPatternDetector()); }},
+#ifdef AUGUR_HAVE_TORCH
+      {"next_key",
+       "next-key LSTM over each service's log and trace-event keys: unexpected-key rate per "
+       "interval",
+       [] { return std::unique_ptr<detect::Detector>(new learn::NextKeyDetector()); }},
+      {"trace_lstm", "multimodal LSTM over traces: unexpected execution paths and slow calls",
+       [] { return std::unique_ptr<detect::Detector>(new learn::TraceLstmDetector()); }},
+      {"log_lm", "seed 000's log language model: generated vs real next 10 lines, cosine < 0.8",
+       &detect::MakeLogLmDetector},
+#endif
   };
   return kFactories;
 }

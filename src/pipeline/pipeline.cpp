@@ -231,8 +231,8 @@ Result<DetectSummary> Detect(const DetectOptions& o) {
     std::vector<Batch> windows(incidents.size());
     std::vector<TimeNs> lo, hi;
     for (const auto& inc : incidents) {
-      lo.push_back(inc.start);
-      hi.push_back(std::min(inc.end, inc.start + o.localize_window));
+      lo.push_back(std::min(inc.end - 1, inc.start + o.localize_offset));
+      hi.push_back(std::max(lo.back() + 1, std::min(inc.end, lo.back() + o.localize_window)));
     }
     auto slot = [&](TimeNs t) -> Batch* {
       auto it = std::upper_bound(lo.begin(), lo.end(), t);
@@ -253,7 +253,7 @@ Result<DetectSummary> Detect(const DetectOptions& o) {
     }
     for (size_t i = 0; i < incidents.size(); ++i) {
       auto& inc = incidents[i];
-      auto r = localizer.Localize(windows[i], &inc.anomalies);
+      auto r = localizer.Localize(windows[i], o.localize_with_anomalies ? &inc.anomalies : nullptr);
       windows[i].clear();
       if (!r) return Status::Error(inc.id + ": " + r.message());
       for (const auto& rc : r->ranking) {

@@ -126,6 +126,23 @@ std::vector<ScenarioInfo> BuildScenarios() {
 
 }  // namespace
 
+bool RequestMix::Set(std::string_view name, double weight) {
+  double* slot = name == "index"              ? &index
+                 : name == "catalogue"        ? &catalogue
+                 : name == "item"             ? &item
+                 : name == "tags"             ? &tags
+                 : name == "add_to_cart"      ? &add_to_cart
+                 : name == "remove_from_cart" ? &remove_from_cart
+                 : name == "view_cart"        ? &view_cart
+                 : name == "address"          ? &address
+                 : name == "card"             ? &card
+                 : name == "orders"           ? &orders
+                                              : nullptr;
+  if (!slot) return false;
+  *slot = weight;
+  return true;
+}
+
 std::string_view FaultTypeName(FaultType t) {
   switch (t) {
     case FaultType::kPodFailure:

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <map>
 #include <numbers>
@@ -383,9 +384,33 @@ struct Simulator::Impl {
       while (pos <= cfg.scenario.size()) {
         size_t plus = cfg.scenario.find('+', pos);
         std::string name = cfg.scenario.substr(pos, plus == std::string::npos ? plus : plus - pos);
+        // "name@A-B": this fault from minute A to minute B instead of the protocol window.
+        double from_min = -1, to_min = -1;
+        if (size_t at = name.find('@'); at != std::string::npos) {
+          const std::string window = name.substr(at + 1);
+          name.resize(at);
+          const size_t dash = window.find('-');
+          char* end1 = nullptr;
+          char* end2 = nullptr;
+          if (dash != std::string::npos) {
+            from_min = std::strtod(window.c_str(), &end1);
+            to_min = std::strtod(window.c_str() + dash + 1, &end2);
+          }
+          if (dash == std::string::npos || end1 != window.c_str() + dash || *end2 != '\0' ||
+              !(from_min >= 0) || !(to_min > from_min))
+            return Status::Error(fmt::format(
+                "scenario window '@{}' must be MINUTE-MINUTE with the end after the start",
+                window));
+        }
         const ScenarioInfo* s = FindScenario(name);
         if (!s) return Status::Error(fmt::format("unknown scenario '{}' (see --list)", name));
-        for (const auto& f : s->faults) specs.emplace_back(s->name, f);
+        for (auto f : s->faults) {
+          if (from_min >= 0) {
+            f.start_s = from_min * 60;
+            f.end_s = to_min * 60;
+          }
+          specs.emplace_back(s->name, f);
+        }
         if (plus == std::string::npos) break;
         pos = plus + 1;
       }
@@ -471,6 +496,11 @@ struct Simulator::Impl {
 
   // ---------------------------------------------------------------- records
 
+  // A MongoDB ObjectId: creation seconds, then random bytes.
+  std::string ObjectId(TimeNs t) {
+    return fmt::format("{:08x}{:016x}", static_cast<uint32_t>(t / kNsPerSecond), rng.Next());
+  }
+
   SpanId NewSpanId() {
     uint64_t v;
     do v = id_rng.Next();
@@ -509,7 +539,9 @@ struct Simulator::Impl {
                  int thread = 0) {
     std::string trace_hex = tr ? tr->id.Hex() : std::string();
     std::string span_hex = tr ? span.Hex() : std::string();
-    std::string th = thread > 0 ? fmt::format("nio-80-exec-{}", thread) : std::string("main");
+    std::string th = thread > 0   ? fmt::format("nio-80-exec-{}", thread)
+                     : thread < 0 ? std::string("cTaskExecutor-1")  // the AMQP listener thread
+                                  : std::string("main");
     Log(p, t, logstyle::SeverityOf(level), level,
         logstyle::Spring(t, level, kDefs[p.comp].name, trace_hex, span_hex, th, logger, message),
         tr, span);
@@ -764,7 +796,8 @@ struct Simulator::Impl {
         // MongoDB serves most reads from the WiredTiger cache, so an IO fault hits writes (journal)
         // far more than reads; MySQL's catalogue queries build on-disk temporary tables and touch
         // files every time.
-        const double io_error = stack == Stack::kMongo && !write ? db.fx.io_error * 0.2 : db.fx.io_error;
+        const double io_error =
+            stack == Stack::kMongo && !write ? db.fx.io_error * 0.2 : db.fx.io_error;
         if (io_error > 0 && rng.Chance(io_error)) {
           tr.mask |= db.fx.mask;
           r.status = 500;
@@ -1062,7 +1095,7 @@ struct Simulator::Impl {
     Pod& p = pods[self.pod];
     const int thread = 1 + static_cast<int>(rng.Below(10));
     t += Work(p, 1.5, tr);
-    const std::string shipment = fmt::format("{:024x}", rng.Next() & 0xffffffffffffULL);
+    const std::string shipment = ObjectId(t);
     SpringLog(p, t, "INFO", "w.s.s.controllers.ShippingController",
               fmt::format("Adding shipment to queue... Shipment{{id='{}', name='{}'}}", shipment,
                           order_id),
@@ -1168,7 +1201,7 @@ struct Simulator::Impl {
       else if (pay.error == "declined")
         declined = true;
     }
-    std::string order_id = fmt::format("{:024x}", rng.Next() & 0xffffffffffffffULL);
+    std::string order_id = ObjectId(t);
     if (failed.ok() && !declined) {
       Reply ship = Http(tr, self, kShipping, "POST", "/shipping", "/shipping", t, 500, 300,
                         [&](Hop h, TimeNs at) { return ShippingHandler(tr, h, at, order_id); });
@@ -1262,8 +1295,10 @@ struct Simulator::Impl {
       if (!u.has_card) return Action::kAddCard;
       return Action::kCheckout;
     }
-    static constexpr double kWeights[] = {0.10, 0.22, 0.16, 0.05, 0.20,
-                                          0.05, 0.10, 0.04, 0.04, 0.04};
+    const double kWeights[] = {cfg.mix.index,     cfg.mix.catalogue,   cfg.mix.item,
+                               cfg.mix.tags,      cfg.mix.add_to_cart, cfg.mix.remove_from_cart,
+                               cfg.mix.view_cart, cfg.mix.address,     cfg.mix.card,
+                               cfg.mix.orders};
     static constexpr Action kActions[] = {
         Action::kIndex,     Action::kCatalogue,      Action::kItem,     Action::kTags,
         Action::kAddToCart, Action::kRemoveFromCart, Action::kViewCart, Action::kAddAddress,
@@ -1951,11 +1986,24 @@ struct Simulator::Impl {
             break;
           }
           case Stack::kSpring:
-            SpringLog(p, at, "INFO", "org.mongodb.driver.connection",
-                      fmt::format("Opened connection [connectionId{{localValue:{}, "
-                                  "serverValue:{}}}] to {}-db:27017",
-                                  p.conn_serial++, 100 + r.Below(900), d.name));
-            p.next_chatter = t + Sec(r.Exponential(120));
+            if (c == kCarts || c == kOrders) {
+              // The MongoDB driver's pool opens a connection now and then.
+              SpringLog(p, at, "INFO", "org.mongodb.driver.connection",
+                        fmt::format("Opened connection [connectionId{{localValue:{}, "
+                                    "serverValue:{}}}] to {}-db:27017",
+                                    p.conn_serial++, 100 + r.Below(900), d.name));
+              p.next_chatter = t + Sec(r.Exponential(120));
+            } else {
+              // Spring AMQP's cached connection is replaced now and then.
+              SpringLog(
+                  p, at, "INFO", "o.s.a.r.c.CachingConnectionFactory",
+                  fmt::format("Created new connection: rabbitConnectionFactory#{:x}:{}/"
+                              "SimpleConnection@{:x} [delegate=amqp://guest@10.96.0.40:5672/, "
+                              "localPort= {}]",
+                              0x1a3869f4, p.conn_serial++ - 99, 0x5f2f577 + r.Below(0xfffff),
+                              32768 + r.Below(28000)));
+              p.next_chatter = t + Sec(r.Exponential(600));
+            }
             break;
           case Stack::kExpress:
             Log(p, at, Severity::kInfo, "", "GET /health 200 0.412 ms - 17");
@@ -2036,7 +2084,7 @@ struct Simulator::Impl {
       s.attributes.push_back({"messaging.destination", "shipping-task"});
       const TimeNs done = start + Work(p, 6, tr);
       SpringLog(p, start + Ms(1), "INFO", "w.s.q.m.ShippingTaskHandler",
-                fmt::format("Received shipment task: {}", m.shipment), &tr, s.span_id, 0);
+                fmt::format("Received shipment task: {}", m.shipment), &tr, s.span_id, -1);
       Served(p, start, done, 200, 900, 0);
       Finish(s, done, 0, "");
       cursor = start + (start > m.published + Sec(1) ? Ms(rng.Uniform(3, 8)) : 0);
@@ -2258,6 +2306,15 @@ Status SimConfig::Validate() const {
   if (diurnal_amplitude < 0 || diurnal_amplitude > 0.9)
     return Status::Error("diurnal amplitude must be in [0, 0.9]");
   if (diurnal_period_minutes <= 0) return Status::Error("diurnal period must be positive");
+  const double weights[] = {
+      mix.index,     mix.catalogue, mix.item, mix.tags,  mix.add_to_cart, mix.remove_from_cart,
+      mix.view_cart, mix.address,   mix.card, mix.orders};
+  double total = 0;
+  for (double w : weights) {
+    if (!(w >= 0)) return Status::Error("request mix weights must be non-negative");
+    total += w;
+  }
+  if (!(total > 0)) return Status::Error("request mix weights must not all be zero");
   const double base = baseline_minutes >= 0 ? baseline_minutes : minutes / 3;
   if (base >= minutes) return Status::Error("the baseline must end before the run does");
   return Status::Ok();

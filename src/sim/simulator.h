@@ -70,8 +70,27 @@ struct DeployEvent {
   double at_s = 0;
 };
 
+// Weights of the randomized part of the Locust workflow (Figure 6's blue boxes). Register, login
+// and checkout are sequential steps of each user's round and are not weighted.
+struct RequestMix {
+  double index = 0.10;
+  double catalogue = 0.22;
+  double item = 0.16;
+  double tags = 0.05;
+  double add_to_cart = 0.20;
+  double remove_from_cart = 0.05;
+  double view_cart = 0.10;
+  double address = 0.04;
+  double card = 0.04;
+  double orders = 0.04;
+  // Sets one weight by name ("catalogue", "add_to_cart", ...); false for an unknown name.
+  bool Set(std::string_view name, double weight);
+};
+
 struct SimConfig {
-  std::string scenario = "normal";  // "normal", a scenario name, or names joined with '+' (overlap)
+  // "normal", a scenario name, or names joined with '+' (overlap); "name@A-B" runs that fault from
+  // minute A to minute B instead of the protocol's fault window.
+  std::string scenario = "normal";
   std::vector<FaultSpec> extra_faults;
   std::vector<DeployEvent> deploys;
   double minutes = 30;
@@ -79,7 +98,8 @@ struct SimConfig {
   double fault_minutes = -1;     // default: a third of `minutes`
   double rps = 10;               // mean Locust requests per second
   int users = 50;                // simulated Locust users walking the workflow
-  int replicas = 1;              // pods per stateless service (payment has at least 2)
+  RequestMix mix;
+  int replicas = 1;  // pods per stateless service (payment has at least 2)
   uint64_t seed = 1;
   TimeNs start =
       1731960000LL * 1'000'000'000;  // 2024-11-18T20:00:00Z, the week of seed 000's traces

@@ -8,6 +8,7 @@
 #include <regex>
 #include <set>
 
+#include "core/time.h"
 #include "ingest/otlp_json_writer.h"
 #include "sim/log_styles.h"
 #include "sim/random.h"
@@ -410,6 +411,35 @@ TEST(Simulator, OverlappingFaultsBothShow) {
   EXPECT_GT(o.ErrorShare("catalogue-db", kFault), 0.3);
   EXPECT_GT(o.labels[0].affected_traces, 0u);
   EXPECT_GT(o.labels[1].affected_traces, 0u);
+}
+
+TEST(Simulator, FaultWindowsCanBeGivenPerScenario) {
+  SimConfig c = Short("user_pod_failure@1-2+catalogue_db_io_failure@1.5-3");
+  auto sim = Simulator::Create(c);
+  ASSERT_TRUE(sim.ok()) << sim.message();
+  ASSERT_TRUE((*sim)->Run([](Batch&) {}).ok());
+  const auto& l = (*sim)->Labels();
+  ASSERT_EQ(l.size(), 2u);
+  EXPECT_EQ(l[0].start - c.start, 60 * kNsPerSecond);
+  EXPECT_EQ(l[0].end - c.start, 120 * kNsPerSecond);
+  EXPECT_EQ(l[1].start - c.start, 90 * kNsPerSecond);
+  EXPECT_EQ(l[1].end - c.start, 180 * kNsPerSecond);
+  for (const char* bad : {"user_pod_failure@3-1", "user_pod_failure@x", "user_pod_failure@1-2z"})
+    EXPECT_FALSE(Simulator::Create(Short(bad)).ok()) << bad;
+}
+
+TEST(Simulator, RequestMixIsAParameter) {
+  SimConfig c = Short("normal");
+  c.minutes = 2;
+  for (const char* name : {"index", "item", "tags", "add_to_cart", "remove_from_cart", "view_cart",
+                           "address", "card", "orders"})
+    ASSERT_TRUE(c.mix.Set(name, 0));
+  EXPECT_FALSE(c.mix.Set("checkout", 1));
+  Observed o = RunAndObserve(c);  // only browsing: nobody fills a cart, so nobody checks out
+  EXPECT_GT(o.Get("catalogue", kBase).server_spans, 150);
+  EXPECT_EQ(o.Get("orders", kBase).server_spans + o.Get("orders", kFault).server_spans, 0);
+  c.mix.catalogue = 0;
+  EXPECT_FALSE(Simulator::Create(c).ok());
 }
 
 TEST(Simulator, ScheduledDeployChangesVersionAndPods) {

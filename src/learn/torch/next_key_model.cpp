@@ -315,6 +315,25 @@ std::vector<std::vector<KeyScore>> NextKeyModel::ScoreSequences(
   return out;
 }
 
+std::vector<int> NextKeyModel::Top1(const std::vector<int>& contexts) const {
+  const int window = impl_->config.window;
+  const int64_t n = (int64_t)contexts.size() / window;
+  std::vector<int> out(n, kPad);
+  if (n == 0 || !trained()) return out;
+  torch::NoGradGuard ng;
+  const int64_t batch = 4096;
+  for (int64_t b = 0; b < n; b += batch) {
+    int64_t e = std::min<int64_t>(b + batch, n);
+    auto x = torch::empty({e - b, window}, torch::kLong);
+    int64_t* xp = x.data_ptr<int64_t>();
+    for (int64_t i = 0; i < (e - b) * window; ++i) xp[i] = contexts[b * window + i];
+    auto best = impl_->net->forward(x).argmax(1);
+    auto ba = best.accessor<int64_t, 1>();
+    for (int64_t i = b; i < e; ++i) out[i] = (int)ba[i - b];
+  }
+  return out;
+}
+
 std::vector<std::pair<int, float>> NextKeyModel::Predict(const std::vector<int>& context,
                                                          int k) const {
   std::vector<std::pair<int, float>> out;

@@ -95,6 +95,8 @@ class NextKeyModel {
   // Every key of each sequence, then (with end_token) the end: sequence.size() (+1) scores each.
   std::vector<std::vector<KeyScore>> ScoreSequences(
       const std::vector<std::vector<int>>& sequences) const;
+  // The most probable next id for each window (contexts as in ScoreWindows), batched.
+  std::vector<int> Top1(const std::vector<int>& contexts) const;
   // The k most probable next ids after a context of window() ids, most probable first.
   std::vector<std::pair<int, float>> Predict(const std::vector<int>& context, int k) const;
   int window() const { return config().window; }

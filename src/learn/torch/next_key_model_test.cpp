@@ -1,5 +1,9 @@
 #include "learn/torch/next_key_model.h"
 
+#include <fstream>
+
+#include "learn/torch/next_key_eval.h"
+
 #include <gtest/gtest.h>
 
 #include "testing/testing.h"
@@ -95,6 +99,35 @@ TEST(NextKeyModel, RejectsBadConfigAndEmptyInput) {
   NextKeyModel m;
   EXPECT_FALSE(m.Train({}, Tiny()).ok());
   EXPECT_TRUE(m.ScoreWindows({}, {}).empty());
+}
+
+}  // namespace
+}  // namespace augur::learn
+
+namespace augur::learn {
+namespace {
+
+TEST(NextKeyEval, KFoldOnTextSequences) {
+  augur::testing::TempDir dir;
+  {
+    std::ofstream out(dir.path() / "seqs.txt");
+    for (const auto& s : Grammar(40)) {
+      for (const auto& k : s) out << k << ' ';
+      out << '\n';
+    }
+  }
+  auto seqs = ReadKeySequences(dir.path().string());
+  ASSERT_TRUE(seqs.ok()) << seqs.message();
+  EXPECT_EQ(seqs->size(), 40u);
+  NextKeyEvalOptions o;
+  o.model = Tiny();
+  o.folds = 2;
+  auto r = EvalNextKey(*seqs, o);
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(r->keys, 6u);
+  EXPECT_GT(r->accuracy, 0.7);
+  EXPECT_GT(r->f_score, 0.5);
+  EXPECT_FALSE(ReadKeySequences((dir.path() / "absent").string()).ok());
 }
 
 }  // namespace

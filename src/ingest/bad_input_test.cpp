@@ -1,0 +1,203 @@
+// Bad input: every kind the issue lists gets a reject naming file, line (or byte offset) and
+// reason; the good records around it are kept; --strict stops at the first.
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <fstream>
+#include <random>
+
+#include "ingest/read.h"
+#include "testing/testing.h"
+
+namespace augur::ingest {
+namespace {
+
+namespace fs = std::filesystem;
+
+void Write(const fs::path& p, std::string_view data) {
+  std::ofstream(p, std::ios::binary) << data;
+}
+
+std::string Gzip(std::string_view data) {
+  std::string out(compressBound(data.size()) + 64, '\0');
+  z_stream zs{};
+  deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+struct Outcome {
+  Batch batch;
+  ReadReport report;
+};
+
+Outcome Read(const fs::path& p, ReadOptions o = {}) {
+  Outcome out;
+  auto r = ReadAll({p.string()}, o, &out.report);
+  EXPECT_TRUE(r.ok()) << r.message();
+  if (r.ok()) out.batch = std::move(r).value();
+  return out;
+}
+
+std::string FirstReject(const Outcome& o) {
+  return o.report.rejected.first.empty() ? "" : o.report.rejected.first[0];
+}
+
+constexpr const char* kSpanLine =
+    R"({"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"s"}}]},)"
+    R"("scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","name":"op","startTimeUnixNano":"1","endTimeUnixNano":"2"}]}]}]})";
+
+TEST(BadInput, MalformedJsonLineKeepsTheOthers) {
+  testing::TempDir dir;
+  std::string text = std::string(kSpanLine) + "\n{\"resourceSpans\":[{,,]}\n" + kSpanLine + "\n";
+  Write(dir.path() / "a.json", text);
+  Outcome o = Read(dir.path() / "a.json");
+  EXPECT_EQ(o.batch.spans.size(), 2u);
+  EXPECT_EQ(o.report.rejected.count, 1u);
+  EXPECT_EQ(FirstReject(o).find((dir.path() / "a.json").string() + ":2: malformed JSON"), 0u)
+      << FirstReject(o);
+}
+
+TEST(BadInput, TruncatedPrettyJson) {
+  testing::TempDir dir;
+  Write(dir.path() / "a.json", "{\n \"resourceSpans\": [\n  {\"scopeSpans\": [\n");
+  Outcome o = Read(dir.path() / "a.json");
+  EXPECT_EQ(o.report.rejected.count, 1u);
+  EXPECT_NE(FirstReject(o).find(":3: malformed JSON: unexpected end of input"), std::string::npos)
+      << FirstReject(o);
+}
+
+TEST(BadInput, TruncatedGzipKeepsWhatCameBefore) {
+  testing::TempDir dir;
+  std::string text;
+  for (int i = 0; i < 2000; ++i)
+    text += "2023-01-29T08:42:22Z INFO line number " + std::to_string(i) + "\n";
+  std::string gz = Gzip(text);
+  Write(dir.path() / "a.log.gz", gz.substr(0, gz.size() * 2 / 3));
+  Outcome o = Read(dir.path() / "a.log.gz");
+  EXPECT_GT(o.batch.logs.size(), 100u);
+  EXPECT_LT(o.batch.logs.size(), 2000u);
+  EXPECT_EQ(o.report.rejected.count, 1u);
+  EXPECT_NE(FirstReject(o).find("a.log.gz: truncated gzip stream (ends after"), std::string::npos)
+      << FirstReject(o);
+  // Corrupt (not just cut) data is named too.
+  std::string bad = gz;
+  for (size_t i = 20; i < 60; ++i) bad[i] = static_cast<char>(0xA5);
+  Write(dir.path() / "b.log.gz", bad);
+  Outcome b = Read(dir.path() / "b.log.gz");
+  EXPECT_GE(b.report.rejected.count, 1u);
+  EXPECT_NE(b.report.rejected.first.back().find("gzip"), std::string::npos);
+}
+
+TEST(BadInput, WrongTypesAndMissingFields) {
+  testing::TempDir dir;
+  Write(
+      dir.path() / "z.json",
+      R"([{"traceId":"01","id":"02","name":5},{"id":"03"},{"traceId":"01","id":"04","duration":"x"},{"traceId":"01","id":"05"}])");
+  Outcome o = Read(dir.path() / "z.json");
+  EXPECT_EQ(o.batch.spans.size(), 1u);
+  EXPECT_EQ(o.report.rejected.reasons["wrong type: name (expected a string)"], 1u);
+  EXPECT_EQ(o.report.rejected.reasons["missing field: traceId"], 1u);
+  EXPECT_EQ(o.report.rejected.reasons["wrong type: duration (not an integer)"], 1u);
+}
+
+TEST(BadInput, InvalidUtf8) {
+  testing::TempDir dir;
+  Write(dir.path() / "a.log", "good one\nbad \xC3\x28 byte\ngood two\n");
+  Outcome o = Read(dir.path() / "a.log");
+  EXPECT_EQ(o.batch.logs.size(), 2u);
+  EXPECT_EQ(FirstReject(o), (dir.path() / "a.log").string() + ":2: invalid UTF-8");
+  Write(dir.path() / "b.json", std::string(kSpanLine) + "\n" +
+                                   R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"name":")" +
+                                   std::string("\xff") + R"("}]}]}]})" + "\n");
+  Outcome j = Read(dir.path() / "b.json");
+  EXPECT_EQ(j.batch.spans.size(), 1u);
+  EXPECT_EQ(j.report.rejected.count, 1u);
+  EXPECT_NE(FirstReject(j).find(":2: malformed JSON"), std::string::npos) << FirstReject(j);
+}
+
+TEST(BadInput, BinaryGarbage) {
+  testing::TempDir dir;
+  std::mt19937 rng(7);
+  std::string junk(100000, '\0');
+  for (char& c : junk) c = static_cast<char>(rng());
+  Write(dir.path() / "junk.bin", junk);
+  Outcome o = Read(dir.path() / "junk.bin");
+  EXPECT_TRUE(o.batch.empty());
+  EXPECT_EQ(FirstReject(o),
+            (dir.path() / "junk.bin").string() + ": binary data, not a known telemetry format");
+  // Forced through a reader, garbage is rejected line by line and nothing crashes.
+  for (const auto& f : FormatNames()) {
+    ReadOptions opt;
+    opt.format = f;
+    Outcome forced = Read(dir.path() / "junk.bin", opt);
+    EXPECT_GE(forced.report.rejected.count + forced.batch.size(), 0u) << f;
+  }
+}
+
+TEST(BadInput, HundredMegabyteLine) {
+  testing::TempDir dir;
+  {
+    std::ofstream out(dir.path() / "big.log", std::ios::binary);
+    out << "first line\n";
+    std::string chunk(1 << 20, 'x');
+    for (int i = 0; i < 100; ++i) out << chunk;
+    out << "\nlast line\n";
+  }
+  Outcome o = Read(dir.path() / "big.log");
+  ASSERT_EQ(o.batch.logs.size(), 2u);
+  EXPECT_EQ(o.batch.logs[1].body, "last line");
+  EXPECT_EQ(FirstReject(o), (dir.path() / "big.log").string() + ":2: line too long (over 64 MiB)");
+  // The same in a JSON array: the huge element is skipped, its neighbours kept.
+  {
+    std::ofstream out(dir.path() / "big.json", std::ios::binary);
+    out << R"([{"traceId":"01","id":"02"},{"traceId":"01","id":"03","name":")";
+    std::string chunk(1 << 20, 'y');
+    for (int i = 0; i < 70; ++i) out << chunk;
+    out << R"("},{"traceId":"01","id":"04","localEndpoint":{"serviceName":"z"}}])";
+  }
+  ReadOptions zipkin;
+  zipkin.format = "zipkin-json";
+  Outcome j = Read(dir.path() / "big.json", zipkin);
+  EXPECT_EQ(j.batch.spans.size(), 2u);
+  EXPECT_EQ(j.report.rejected.reasons["record too long (over 64 MiB)"], 1u);
+}
+
+TEST(BadInput, EmptyFile) {
+  testing::TempDir dir;
+  Write(dir.path() / "empty.json", "");
+  Outcome o = Read(dir.path() / "empty.json");
+  EXPECT_EQ(FirstReject(o), (dir.path() / "empty.json").string() + ": empty file");
+  ReadOptions strict;
+  strict.strict = true;
+  ReadReport report;
+  auto r = ReadAll({(dir.path() / "empty.json").string()}, strict, &report);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(report.rejected.count, 1u);
+}
+
+TEST(BadInput, StrictStopsAtFirstButKeepsEarlierBatches) {
+  testing::TempDir dir;
+  Write(dir.path() / "a.log",
+        "the first line of this log\nthe second line of this log\n\xff\nthe fourth line of this "
+        "log\n");
+  ReadOptions strict;
+  strict.strict = true;
+  size_t seen = 0;
+  ReadReport report;
+  auto r = ReadPaths(
+      {(dir.path() / "a.log").string()}, strict, [&](Batch& b) { seen += b.size(); }, &report);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.message(), (dir.path() / "a.log").string() + ":3: invalid UTF-8");
+  EXPECT_EQ(seen, 2u);
+  EXPECT_EQ(report.rejected.count, 1u);
+}
+
+}  // namespace
+}  // namespace augur::ingest

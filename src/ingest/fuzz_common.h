@@ -1,0 +1,30 @@
+// Shared body of the reader fuzz targets: feed the input to one reader (or to detection) through
+// the in-memory front door and check the invariants that must hold for any input.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "ingest/read.h"
+
+namespace augur::ingest {
+
+inline int FuzzReader(const uint8_t* data, size_t size, const char* format) {
+  std::string_view input(reinterpret_cast<const char*>(data), size);
+  ReadOptions options;
+  options.format = format;
+  options.batch_size = 64;
+  uint64_t records = 0;
+  auto r = ReadBuffer(input, "fuzz-input", options, [&](Batch& b) {
+    if (b.size() > 64 + 100000) std::abort();  // batches stay bounded (one unit may overshoot)
+    records += b.size();
+  });
+  if (!r.ok()) std::abort();  // only strict mode or I/O may fail; neither happens here
+  if (r->files.size() != 1 || r->files[0].records != records) std::abort();
+  return 0;
+}
+
+}  // namespace augur::ingest

@@ -1,0 +1,869 @@
+#include "learn/torch/log_lm_detector.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "core/log.h"
+#include "learn/log_lm_text.h"
+#include "learn/torch/log_lm_tokenizer.h"
+
+namespace augur::detect {
+namespace {
+
+using learn::LogLmModel;
+
+constexpr const char* kTokenizerFile = "log_lm_tokenizer.model";
+constexpr const char* kModelFile = "log_lm_model.pt";
+constexpr const char* kStateFile = "log_lm.json";
+constexpr size_t kScoreBatch = 512;  // windows per generation pass
+
+// FNV-1a: stable across builds, so hashes saved in the bundle stay valid.
+uint64_t TextHash(std::string_view s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+  return h;
+}
+
+uint64_t Mix(uint64_t h, uint64_t v) {
+  h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  return h;
+}
+
+// A line as the scorer holds it: raw text for the report, the id of its prepared text among the
+// known lines (or kUnknownLine), and its subword pieces.
+struct Line {
+  TimeNs time = 0;
+  std::string raw;
+  int id = LogLmModel::kUnknownLine;
+  std::shared_ptr<const std::vector<int>> pieces;
+  uint64_t text_hash = 0;
+};
+
+struct PendingWindow {
+  size_t stream = 0;
+  int group = -1;  // calibration windows (no scoring streams): the generation group
+  std::vector<Line> context;
+  std::vector<Line> real;
+};
+
+struct StreamState {
+  std::string service, instance;
+  std::vector<Line> context;  // last `context` lines
+  std::vector<Line> pending;  // the window being filled
+};
+
+struct Cached {
+  std::vector<int> generated;
+  double similarity = 0;
+};
+
+nlohmann::json ConfigJson(const LogLmConfig& c) {
+  const auto& m = c.model;
+  return {{"window", c.window},
+          {"tokenizer", c.tokenizer},
+          {"subword_vocab", c.subword_vocab},
+          {"max_lines", c.max_lines},
+          {"embedder", c.embedder},
+          {"tfidf_features", c.tfidf_features},
+          {"model",
+           {{"dim", m.dim},
+            {"layers", m.layers},
+            {"heads", m.heads},
+            {"ff", m.ff},
+            {"context", m.context},
+            {"horizon", m.horizon}}}};
+}
+
+std::vector<std::string> Split(const std::string& s) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i <= s.size()) {
+    size_t j = s.find_first_of(",+", i);
+    if (j == std::string::npos) j = s.size();
+    if (j > i) out.push_back(s.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+nlohmann::json GroupsJson(const std::map<std::string, int>& groups,
+                          const std::vector<std::vector<int>>& lines) {
+  nlohmann::json j = nlohmann::json::object();
+  for (auto& [service, g] : groups) j[service] = lines[g];
+  return j;
+}
+
+}  // namespace
+
+Status LogLmConfig::Validate() const {
+  if (window < 1 || window > model.horizon)
+    return Status::Error("log_lm: window must be between 1 and the model horizon");
+  if (!(threshold > -1 && threshold <= 1))
+    return Status::Error("log_lm: threshold must be in (-1, 1]");
+  if (calibrate_fpr < 0 || calibrate_fpr >= 1)
+    return Status::Error("log_lm: calibrate_fpr must be in [0, 1)");
+  if (validation_fraction <= 0 || validation_fraction >= 1)
+    return Status::Error("log_lm: validation_fraction must be in (0, 1)");
+  if (tokenizer != "sentencepiece" && tokenizer != "word")
+    return Status::Error("log_lm: tokenizer must be \"sentencepiece\" or \"word\", not \"" +
+                         tokenizer + "\"");
+  if (embedder != "tfidf" && embedder != "model")
+    return Status::Error("log_lm: embedder must be \"tfidf\" or \"model\", not \"" + embedder +
+                         "\"");
+  for (const auto& f : Split(tfidf_features))
+    if (f != "pieces" && f != "lines" && f != "transitions")
+      return Status::Error("log_lm: tfidf_features lists \"" + f +
+                           "\"; known: pieces, lines, transitions");
+  if (decoding != "greedy" && decoding != "sample")
+    return Status::Error("log_lm: decoding must be \"greedy\" or \"sample\", not \"" + decoding +
+                         "\"");
+  if (samples < 1) return Status::Error("log_lm: samples must be at least 1");
+  if (subword_vocab < 16) return Status::Error("log_lm: subword_vocab must be at least 16");
+  if (max_lines < 3) return Status::Error("log_lm: max_lines must be at least 3");
+  return model.Validate();
+}
+
+struct LogLmDetector::Impl {
+  LogLmConfig cfg;
+  double threshold = 0.8;
+  nlohmann::json figures = nlohmann::json::object();
+  std::function<void(const LogLmWindow&)> sink;
+
+  // --- learning state
+  std::unordered_map<std::string, uint32_t> text_ids;  // prepared text -> distinct index
+  std::vector<std::string> texts;
+  std::vector<uint64_t> text_counts;
+  std::map<std::string, size_t> learn_stream_index;
+  struct LearnStream {
+    std::string service, instance;
+    std::vector<std::pair<TimeNs, uint32_t>> lines;
+    uint64_t arrival = 0;
+  };
+  std::vector<LearnStream> learn_streams;
+
+  // --- model state
+  std::unique_ptr<learn::LogLmTokenizer> tok;
+  std::unique_ptr<LogLmModel> model;
+  std::vector<std::string> known;  // known line texts (0, 1 reserved)
+  std::unordered_map<std::string, int> known_ids;
+  std::vector<std::shared_ptr<const std::vector<int>>> known_pieces;
+  std::vector<float> idf;  // per subword id
+  // Normal-log document frequencies of whole lines and of line-to-line transitions (by text hash),
+  // and the number of normal lines they were counted over.
+  std::unordered_map<uint64_t, double> line_df, transition_df;
+  double docs = 0;
+  std::vector<uint64_t> known_hash;
+  // Generation groups: the known lines each service wrote in normal training.
+  std::map<std::string, int> service_group;
+  std::vector<std::vector<int>> group_lines;
+  bool use_pieces = true, use_lines = true, use_transitions = true;
+  std::vector<std::vector<float>> known_unit;  // model embedder: unit line vectors
+
+  // --- scoring state
+  std::map<std::string, size_t> stream_index;
+  std::vector<StreamState> streams;
+  std::vector<PendingWindow> ready;
+  std::unordered_map<std::string, std::pair<int, std::shared_ptr<const std::vector<int>>>>
+      line_cache;
+  std::unordered_map<uint64_t, Cached> window_cache;
+
+  static std::string StreamKey(const LogRecord& r) { return r.service + '\x1f' + r.instance; }
+
+  // ---------------------------------------------------------------- text → ids
+  Line MakeLine(const LogRecord& r) {
+    Line l;
+    l.time = r.time;
+    l.raw = r.body;
+    std::string text = learn::PrepareLogLine(r.body);
+    l.text_hash = TextHash(text);
+    auto it = line_cache.find(text);
+    if (it == line_cache.end()) {
+      if (line_cache.size() > cfg.cache_entries) line_cache.clear();
+      auto k = known_ids.find(text);
+      int id = k == known_ids.end() ? LogLmModel::kUnknownLine : k->second;
+      auto pieces = id >= LogLmModel::kFirstLine
+                        ? known_pieces[id]
+                        : std::make_shared<const std::vector<int>>(tok->Encode(text));
+      it = line_cache.emplace(std::move(text), std::make_pair(id, std::move(pieces))).first;
+    }
+    l.id = it->second.first;
+    l.pieces = it->second.second;
+    return l;
+  }
+
+  // ---------------------------------------------------------------- embedders
+  // Sparse TF-IDF vectors over subword pieces, whole lines and line transitions: what a block says,
+  // which log statements it holds, and in which order. Feature kinds live in separate key ranges.
+  using Sparse = std::unordered_map<uint64_t, float>;
+  static constexpr uint64_t kLineKey = 1ULL << 62, kTransitionKey = 2ULL << 62;
+  float Idf(double df) const { return static_cast<float>(std::log((1 + docs) / (1 + df)) + 1); }
+  void AddLine(Sparse& v, const std::vector<int>& pieces, uint64_t prev_hash, uint64_t hash) const {
+    if (use_pieces)
+      for (int p : pieces) v[static_cast<uint64_t>(p)] += 1;
+    if (use_lines) v[kLineKey | (hash >> 2)] += 1;
+    if (use_transitions) v[kTransitionKey | (Mix(prev_hash, hash) >> 2)] += 1;
+  }
+  // Raw counts → sublinear tf × idf.
+  void Weigh(Sparse& v) const {
+    for (auto& [k, x] : v) {
+      float w;
+      if ((k & (3ULL << 62)) == 0) {
+        w = k < idf.size() ? idf[k] : Idf(0);
+      } else {
+        const auto& df = (k & (3ULL << 62)) == kLineKey ? line_df : transition_df;
+        auto it = df.find(k & ~(3ULL << 62));
+        w = Idf(it == df.end() ? 0 : it->second);
+      }
+      x = static_cast<float>((1 + std::log(x)) * w);
+    }
+  }
+  static double Cosine(const Sparse& a, const Sparse& b) {
+    double dot = 0, na = 0, nb = 0;
+    for (auto& [k, x] : a) {
+      na += double(x) * x;
+      auto it = b.find(k);
+      if (it != b.end()) dot += double(x) * it->second;
+    }
+    for (auto& [k, x] : b) nb += double(x) * x;
+    if (na == 0 && nb == 0) return 1;
+    if (na == 0 || nb == 0) return 0;
+    return dot / std::sqrt(na * nb);
+  }
+  static double Cosine(const std::vector<float>& a, const std::vector<float>& b) {
+    double dot = 0, na = 0, nb = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+      dot += double(a[i]) * b[i];
+      na += double(a[i]) * a[i];
+      nb += double(b[i]) * b[i];
+    }
+    if (na == 0 || nb == 0) return 0;
+    return dot / std::sqrt(na * nb);
+  }
+  std::vector<float> Unit(const float* v) const {
+    const int d = model->dim();
+    std::vector<float> u(v, v + d);
+    double n = 0;
+    for (float x : u) n += double(x) * x;
+    n = std::sqrt(n);
+    if (n > 0)
+      for (float& x : u) x = static_cast<float>(x / n);
+    return u;
+  }
+
+  // Similarity of a real block to a generated one, and each real line's similarity to the generated
+  // block (for the least-contributing lines).
+  double Similarity(const std::vector<const Line*>& real, const std::vector<int>& gen,
+                    uint64_t context_hash, std::vector<double>* per_line,
+                    const std::vector<std::vector<float>>* real_vecs) const {
+    if (cfg.embedder == "tfidf") {
+      Sparse r, g;
+      uint64_t prev = context_hash;
+      for (auto* l : real) {
+        AddLine(r, *l->pieces, prev, l->text_hash);
+        prev = l->text_hash;
+      }
+      prev = context_hash;
+      for (int id : gen) {
+        AddLine(g, *known_pieces[id], prev, known_hash[id]);
+        prev = known_hash[id];
+      }
+      Weigh(r);
+      Weigh(g);
+      if (per_line) {
+        per_line->clear();
+        prev = context_hash;
+        for (auto* l : real) {
+          Sparse one;
+          AddLine(one, *l->pieces, prev, l->text_hash);
+          prev = l->text_hash;
+          Weigh(one);
+          per_line->push_back(Cosine(one, g));
+        }
+      }
+      return Cosine(r, g);
+    }
+    const int d = model->dim();
+    std::vector<float> r(d, 0.f), g(d, 0.f);
+    for (const auto& v : *real_vecs)
+      for (int i = 0; i < d; ++i) r[i] += v[i];
+    for (int id : gen)
+      for (int i = 0; i < d; ++i) g[i] += known_unit[id][i];
+    if (per_line) {
+      per_line->clear();
+      for (const auto& v : *real_vecs) per_line->push_back(Cosine(v, g));
+    }
+    return Cosine(r, g);
+  }
+
+  // ---------------------------------------------------------------- scoring
+  void ScoreWindows(std::vector<PendingWindow>& windows, std::vector<Anomaly>* out,
+                    std::vector<double>* sims_out) {
+    for (size_t lo = 0; lo < windows.size(); lo += kScoreBatch) {
+      const size_t hi = std::min(windows.size(), lo + kScoreBatch);
+      ScoreChunk(windows, lo, hi, out, sims_out);
+    }
+  }
+
+  uint64_t ContextKey(const PendingWindow& w, bool& cacheable) const {
+    uint64_t h = 1469598103934665603ULL;
+    cacheable = true;
+    for (const auto& l : w.context) {
+      if (l.id == LogLmModel::kUnknownLine) cacheable = false;
+      h = Mix(h, static_cast<uint64_t>(l.id));
+    }
+    h = Mix(h, w.real.size());
+    return Mix(h, static_cast<uint64_t>(GroupOf(w) + 1));
+  }
+
+  // Windows being scored belong to a stream; calibration windows carry their group.
+  int GroupOf(const PendingWindow& w) const {
+    if (w.group >= 0 || streams.empty()) return w.group;
+    auto it = service_group.find(streams[w.stream].service);
+    return it == service_group.end() ? -1 : it->second;
+  }
+
+  void BuildGroups(const std::vector<std::string>& services,
+                   const std::vector<std::vector<int>>& lines) {
+    service_group.clear();
+    group_lines.clear();
+    for (size_t i = 0; i < services.size(); ++i) {
+      auto [it, fresh] = service_group.emplace(services[i], static_cast<int>(group_lines.size()));
+      if (fresh) group_lines.emplace_back();
+      auto& g = group_lines[it->second];
+      for (int id : lines[i])
+        if (id >= LogLmModel::kFirstLine) g.push_back(id);
+    }
+    for (auto& g : group_lines) {
+      std::sort(g.begin(), g.end());
+      g.erase(std::unique(g.begin(), g.end()), g.end());
+    }
+    model->SetGroups(group_lines);
+  }
+
+  void ScoreChunk(std::vector<PendingWindow>& windows, size_t lo, size_t hi,
+                  std::vector<Anomaly>* out, std::vector<double>* sims_out) {
+    const bool sample = cfg.decoding == "sample";
+    const int k = sample ? cfg.samples : 1;
+    // Generation, skipping contexts already generated (greedy decoding is deterministic).
+    std::vector<std::vector<learn::LogLmLineRef>> ctx;
+    std::vector<size_t> owner;
+    std::vector<int> groups;
+    std::vector<std::vector<std::vector<int>>> gens(hi - lo);
+    std::unordered_map<uint64_t, size_t> in_chunk;  // same context twice in this chunk
+    std::vector<std::pair<size_t, size_t>> copy_from;
+    for (size_t i = lo; i < hi; ++i) {
+      bool cacheable = false;
+      uint64_t key = ContextKey(windows[i], cacheable);
+      if (cacheable && !sample) {
+        auto it = window_cache.find(key);
+        if (it != window_cache.end()) {
+          gens[i - lo] = {it->second.generated};
+          continue;
+        }
+        auto [pos, fresh] = in_chunk.emplace(key, i);
+        if (!fresh) {
+          copy_from.emplace_back(i, pos->second);
+          continue;
+        }
+      }
+      std::vector<learn::LogLmLineRef> c;
+      for (const auto& l : windows[i].context) c.push_back({l.id, l.pieces.get()});
+      const int group = GroupOf(windows[i]);
+      for (int s = 0; s < k; ++s) {
+        ctx.push_back(c);
+        owner.push_back(i);
+        groups.push_back(group);
+      }
+    }
+    if (!ctx.empty()) {
+      learn::LogLmDecodeOptions dec;
+      dec.sample = sample;
+      dec.temperature = cfg.temperature;
+      dec.seed = cfg.model.seed + windows_scored;
+      auto g = model->Generate(ctx, cfg.window, dec, &groups);
+      for (size_t j = 0; j < g.size(); ++j) gens[owner[j] - lo].push_back(std::move(g[j]));
+    }
+    for (auto [i, from] : copy_from) gens[i - lo] = gens[from - lo];
+
+    for (size_t i = lo; i < hi; ++i) {
+      auto& w = windows[i];
+      std::vector<const Line*> real;
+      for (auto& l : w.real) real.push_back(&l);
+      std::vector<std::vector<float>> real_vecs;
+      if (cfg.embedder == "model") {
+        std::vector<const std::vector<int>*> unknown;
+        for (auto* l : real)
+          if (l->id < LogLmModel::kFirstLine) unknown.push_back(l->pieces.get());
+        auto enc = model->EncodePieces(unknown);
+        size_t u = 0;
+        for (auto* l : real) {
+          if (l->id >= LogLmModel::kFirstLine) {
+            real_vecs.push_back(known_unit[l->id]);
+          } else {
+            real_vecs.push_back(Unit(enc.data() + u * model->dim()));
+            ++u;
+          }
+        }
+      }
+      const uint64_t chash = w.context.empty() ? 0 : w.context.back().text_hash;
+      // Best of the generated blocks (one when greedy), truncated to the real block's length.
+      double best = -2;
+      size_t best_j = 0;
+      auto& cands = gens[i - lo];
+      for (size_t j = 0; j < cands.size(); ++j) {
+        if (cands[j].size() > real.size()) cands[j].resize(real.size());
+        double s = Similarity(real, cands[j], chash, nullptr, &real_vecs);
+        if (s > best) {
+          best = s;
+          best_j = j;
+        }
+      }
+      if (cands.empty()) continue;
+      if (!sample) {
+        bool cacheable = false;
+        uint64_t key = ContextKey(w, cacheable);
+        if (cacheable) {
+          if (window_cache.size() > cfg.cache_entries) window_cache.clear();
+          window_cache[key] = {cands[best_j], 0};
+        }
+      }
+      ++windows_scored;
+      if (sims_out) sims_out->push_back(best);
+      const bool anomalous = best < threshold;
+      if (!out && !sink) continue;
+      if (!anomalous && !sink) continue;
+      LogLmWindow win;
+      win.service = streams.empty() ? std::string() : streams[w.stream].service;
+      win.instance = streams.empty() ? std::string() : streams[w.stream].instance;
+      win.start = w.real.front().time;
+      win.end = w.real.back().time;
+      win.similarity = best;
+      win.anomalous = anomalous;
+      for (auto* l : real) win.real.push_back(l->raw);
+      for (int id : cands[best_j]) win.generated.push_back(known[id]);
+      std::vector<double> per;
+      Similarity(real, cands[best_j], chash, &per, &real_vecs);
+      std::vector<int> order(per.size());
+      for (size_t t = 0; t < order.size(); ++t) order[t] = static_cast<int>(t);
+      std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return per[a] < per[b]; });
+      order.resize(std::min<size_t>(order.size(), cfg.least_lines));
+      win.least = order;
+      if (sink) sink(win);
+      if (anomalous && out) out->push_back(ToAnomaly(win));
+    }
+  }
+
+  Anomaly ToAnomaly(const LogLmWindow& w) const {
+    Anomaly a;
+    a.start = w.start;
+    a.end = w.end;
+    a.service = w.service;
+    a.instance = w.instance;
+    a.modality = Modality::kLog;
+    a.detector = "log_lm";
+    a.score = 1 - w.similarity;
+    a.threshold = 1 - threshold;
+    a.summary = fmt::format(
+        "{} lines of {}{} read unlike what the log model expected: block similarity {:.2f} < "
+        "{:.2f}",
+        w.real.size(), w.service.empty() ? "an unnamed stream" : w.service,
+        w.instance.empty() ? "" : " (" + w.instance + ")", w.similarity, threshold);
+    for (int i : w.least) a.evidence.push_back("least similar: " + w.real[i]);
+    for (const auto& l : w.real) a.evidence.push_back("real: " + l);
+    for (const auto& l : w.generated) a.evidence.push_back("generated: " + l);
+    return a;
+  }
+
+  void Push(const LogRecord& r) {
+    std::string key = StreamKey(r);
+    auto [it, fresh] = stream_index.emplace(key, streams.size());
+    if (fresh) {
+      StreamState s;
+      s.service = r.service;
+      s.instance = r.instance;
+      streams.push_back(std::move(s));
+    }
+    auto& s = streams[it->second];
+    s.pending.push_back(MakeLine(r));
+    if (static_cast<int>(s.pending.size()) >= cfg.window) CloseWindow(it->second);
+  }
+
+  void CloseWindow(size_t si) {
+    auto& s = streams[si];
+    PendingWindow w;
+    w.stream = si;
+    w.context = s.context;
+    w.real = std::move(s.pending);
+    s.pending.clear();
+    // The next context: the last `context` lines seen.
+    std::vector<Line> next = s.context;
+    next.insert(next.end(), w.real.begin(), w.real.end());
+    const size_t c = static_cast<size_t>(cfg.model.context);
+    if (next.size() > c) next.erase(next.begin(), next.end() - static_cast<std::ptrdiff_t>(c));
+    s.context = std::move(next);
+    ready.push_back(std::move(w));
+  }
+
+  uint64_t windows_scored = 0;
+
+  // ---------------------------------------------------------------- model setup
+  Status BuildKnown(std::vector<std::string> lines) {
+    known = {"<bos>", "<unknown line>"};
+    known.insert(known.end(), std::make_move_iterator(lines.begin()),
+                 std::make_move_iterator(lines.end()));
+    known_ids.clear();
+    known_pieces.assign(known.size(), std::make_shared<const std::vector<int>>());
+    known_hash.assign(known.size(), 0);
+    for (size_t i = LogLmModel::kFirstLine; i < known.size(); ++i)
+      known_hash[i] = TextHash(known[i]);
+    for (size_t i = LogLmModel::kFirstLine; i < known.size(); ++i) {
+      known_ids[known[i]] = static_cast<int>(i);
+      known_pieces[i] = std::make_shared<const std::vector<int>>(tok->Encode(known[i]));
+    }
+    return Status::Ok();
+  }
+
+  std::vector<std::vector<int>> PiecesCopy() const {
+    std::vector<std::vector<int>> p;
+    p.reserve(known_pieces.size());
+    for (auto& x : known_pieces) p.push_back(*x);
+    return p;
+  }
+
+  void ApplyFeatures() {
+    auto f = Split(cfg.tfidf_features);
+    auto has = [&](const char* n) { return std::find(f.begin(), f.end(), n) != f.end(); };
+    use_pieces = has("pieces");
+    use_lines = has("lines");
+    use_transitions = has("transitions");
+  }
+
+  void RefreshUnit() {
+    known_unit.assign(known.size(), {});
+    for (size_t i = 0; i < known.size(); ++i)
+      known_unit[i] = Unit(model->LineVector(static_cast<int>(i)));
+  }
+};
+
+LogLmDetector::LogLmDetector(LogLmConfig config) : impl_(std::make_unique<Impl>()) {
+  impl_->cfg = std::move(config);
+  impl_->threshold = impl_->cfg.threshold;
+  impl_->ApplyFeatures();
+}
+LogLmDetector::~LogLmDetector() = default;
+
+void LogLmDetector::SetWindowSink(std::function<void(const LogLmWindow&)> sink) {
+  impl_->sink = std::move(sink);
+}
+double LogLmDetector::threshold() const {
+  return impl_->threshold;
+}
+void LogLmDetector::set_threshold(double t) {
+  impl_->threshold = t;
+}
+const LogLmConfig& LogLmDetector::config() const {
+  return impl_->cfg;
+}
+const nlohmann::json& LogLmDetector::figures() const {
+  return impl_->figures;
+}
+
+void LogLmDetector::Learn(const Batch& batch) {
+  auto& m = *impl_;
+  for (const auto& r : batch.logs) {
+    std::string key = Impl::StreamKey(r);
+    auto [it, fresh] = m.learn_stream_index.emplace(key, m.learn_streams.size());
+    if (fresh) m.learn_streams.push_back({r.service, r.instance, {}, 0});
+    std::string text = learn::PrepareLogLine(r.body);
+    auto [t, added] = m.text_ids.emplace(std::move(text), static_cast<uint32_t>(m.texts.size()));
+    if (added) {
+      m.texts.push_back(t->first);
+      m.text_counts.push_back(0);
+    }
+    ++m.text_counts[t->second];
+    m.learn_streams[it->second].lines.emplace_back(r.time, t->second);
+  }
+}
+
+Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
+  auto& m = *impl_;
+  if (auto st = m.cfg.Validate(); !st) return st;
+  if (m.texts.empty()) return Status::Error("log_lm: no log lines to learn from");
+  auto t0 = std::chrono::steady_clock::now();
+  auto secs = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+
+  // Streams in time order; when calibrating, the tail of each stream is held out as validation.
+  std::vector<std::vector<uint32_t>> train, valid;
+  uint64_t lines = 0;
+  for (auto& s : m.learn_streams) {
+    std::stable_sort(s.lines.begin(), s.lines.end(),
+                     [](auto& a, auto& b) { return a.first < b.first; });
+    std::vector<uint32_t> ids;
+    for (auto& [t, id] : s.lines) ids.push_back(id);
+    lines += ids.size();
+    size_t cut = ids.size();
+    if (m.cfg.calibrate_fpr > 0 && ids.size() >= static_cast<size_t>(2 * m.cfg.window))
+      cut = ids.size() - static_cast<size_t>(std::ceil(ids.size() * m.cfg.validation_fraction));
+    train.emplace_back(ids.begin(), ids.begin() + cut);
+    valid.emplace_back(ids.begin() + cut, ids.end());
+  }
+
+  // Tokenizer and the known-line vocabulary from the training part.
+  std::vector<uint64_t> counts(m.texts.size(), 0);
+  for (auto& s : train)
+    for (auto id : s) ++counts[id];
+  std::vector<std::string> tok_lines;
+  std::vector<uint64_t> tok_counts;
+  for (size_t i = 0; i < m.texts.size(); ++i)
+    if (counts[i]) {
+      tok_lines.push_back(m.texts[i]);
+      tok_counts.push_back(counts[i]);
+    }
+  auto kind = m.cfg.tokenizer == "word" ? learn::LogLmTokenizer::Kind::kWord
+                                        : learn::LogLmTokenizer::Kind::kSentencePiece;
+  auto tok = learn::LogLmTokenizer::Train(kind, tok_lines, tok_counts, m.cfg.subword_vocab);
+  if (!tok) return tok.status();
+  m.tok = std::make_unique<learn::LogLmTokenizer>(std::move(*tok));
+  const double tok_seconds = secs();
+
+  std::vector<size_t> by_count;
+  for (size_t i = 0; i < m.texts.size(); ++i)
+    if (counts[i]) by_count.push_back(i);
+  std::stable_sort(by_count.begin(), by_count.end(),
+                   [&](size_t a, size_t b) { return counts[a] > counts[b]; });
+  if (by_count.size() > static_cast<size_t>(m.cfg.max_lines - LogLmModel::kFirstLine))
+    by_count.resize(m.cfg.max_lines - LogLmModel::kFirstLine);
+  std::vector<std::string> known;
+  std::vector<int> id_of_text(m.texts.size(), LogLmModel::kUnknownLine);
+  for (size_t i = 0; i < by_count.size(); ++i) {
+    known.push_back(m.texts[by_count[i]]);
+    id_of_text[by_count[i]] = static_cast<int>(i) + LogLmModel::kFirstLine;
+  }
+  m.BuildKnown(std::move(known));
+
+  // Inverse document frequency of subword pieces over normal lines (line = document).
+  {
+    std::vector<double> df(m.tok->vocab_size(), 0);
+    double docs = 0;
+    for (size_t i = 0; i < tok_lines.size(); ++i) {
+      auto p = m.tok->Encode(tok_lines[i]);
+      std::sort(p.begin(), p.end());
+      p.erase(std::unique(p.begin(), p.end()), p.end());
+      for (int x : p)
+        if (x >= 0 && x < static_cast<int>(df.size())) df[x] += static_cast<double>(tok_counts[i]);
+      docs += static_cast<double>(tok_counts[i]);
+    }
+    m.docs = docs;
+    m.idf.resize(df.size());
+    for (size_t i = 0; i < df.size(); ++i) m.idf[i] = m.Idf(df[i]);
+    // Whole lines and transitions, per stream in time order (stream starts follow hash 0).
+    m.line_df.clear();
+    m.transition_df.clear();
+    std::vector<uint64_t> text_hash(m.texts.size());
+    for (size_t i = 0; i < m.texts.size(); ++i) text_hash[i] = TextHash(m.texts[i]);
+    for (auto& st : train) {
+      uint64_t prev = 0;
+      for (auto id : st) {
+        m.line_df[text_hash[id] >> 2] += 1;
+        m.transition_df[Mix(prev, text_hash[id]) >> 2] += 1;
+        prev = text_hash[id];
+      }
+    }
+  }
+
+  std::vector<std::vector<int>> streams;
+  for (auto& s : train) {
+    std::vector<int> ids;
+    for (auto id : s) ids.push_back(id_of_text[id]);
+    streams.push_back(std::move(ids));
+  }
+  auto model = LogLmModel::Create(m.cfg.model, m.tok->vocab_size(), m.PiecesCopy());
+  if (!model) return model.status();
+  m.model = std::make_unique<LogLmModel>(std::move(*model));
+  LogInfo("log_lm: training on {} lines in {} streams ({} known lines, {} subword pieces)", lines,
+          streams.size(), m.known.size() - 2, m.tok->vocab_size());
+  auto fig = m.model->Train(streams);
+  if (!fig) return fig.status();
+  m.RefreshUnit();
+  {
+    std::vector<std::string> services;
+    for (auto& st : m.learn_streams) services.push_back(st.service);
+    m.BuildGroups(services, streams);
+  }
+
+  m.figures = {{"lines", lines},
+               {"streams", streams.size()},
+               {"known_lines", m.known.size() - 2},
+               {"subword_pieces", m.tok->vocab_size()},
+               {"tokenizer_seconds", tok_seconds},
+               {"train_steps", fig->steps},
+               {"train_sequences", fig->sequences},
+               {"first_loss", fig->first_loss},
+               {"final_loss", fig->final_loss},
+               {"train_seconds", fig->seconds},
+               {"stopped_by_time", fig->stopped_by_time}};
+
+  // Calibration: score the held-out normal windows and flag the requested fraction of them.
+  if (m.cfg.calibrate_fpr > 0) {
+    std::vector<PendingWindow> windows;
+    for (size_t si = 0; si < valid.size(); ++si) {
+      if (valid[si].empty()) continue;
+      std::vector<Line> all;
+      auto mk = [&](uint32_t text) {
+        Line l;
+        l.raw = m.texts[text];
+        l.text_hash = TextHash(m.texts[text]);
+        l.id = id_of_text[text];
+        l.pieces = l.id >= LogLmModel::kFirstLine
+                       ? m.known_pieces[l.id]
+                       : std::make_shared<const std::vector<int>>(m.tok->Encode(m.texts[text]));
+        return l;
+      };
+      const size_t c = static_cast<size_t>(m.cfg.model.context);
+      const auto& tr = train[si];
+      std::vector<Line> context;
+      for (size_t i = tr.size() > c ? tr.size() - c : 0; i < tr.size(); ++i)
+        context.push_back(mk(tr[i]));
+      const auto& va = valid[si];
+      const int group = m.service_group.count(m.learn_streams[si].service)
+                            ? m.service_group.at(m.learn_streams[si].service)
+                            : -1;
+      for (size_t i = 0; i + m.cfg.window <= va.size(); i += m.cfg.window) {
+        PendingWindow w;
+        w.group = group;
+        w.context = context;
+        for (int j = 0; j < m.cfg.window; ++j) w.real.push_back(mk(va[i + j]));
+        context.insert(context.end(), w.real.begin(), w.real.end());
+        if (context.size() > c)
+          context.erase(context.begin(), context.end() - static_cast<std::ptrdiff_t>(c));
+        windows.push_back(std::move(w));
+      }
+    }
+    std::vector<double> sims;
+    auto saved_sink = std::move(m.sink);
+    m.sink = nullptr;
+    m.ScoreWindows(windows, nullptr, &sims);
+    m.sink = std::move(saved_sink);
+    m.window_cache.clear();
+    if (!sims.empty()) {
+      std::sort(sims.begin(), sims.end());
+      size_t k = static_cast<size_t>(std::floor(m.cfg.calibrate_fpr * sims.size()));
+      m.threshold = std::min(1.0, sims[std::min(k, sims.size() - 1)]);
+      m.figures["calibration_windows"] = sims.size();
+      m.figures["calibrated_threshold"] = m.threshold;
+      m.figures["validation_similarity_median"] = sims[sims.size() / 2];
+    } else {
+      LogWarn("log_lm: no validation windows to calibrate on; keeping threshold {:.2f}",
+              m.threshold);
+    }
+  }
+
+  // Save.
+  if (auto st = m.tok->Save(bundle.File(kTokenizerFile)); !st) return st;
+  if (auto st = m.model->Save(bundle.File(kModelFile)); !st) return st;
+  nlohmann::json state = {
+      {"version", 1},
+      {"config", ConfigJson(m.cfg)},
+      {"threshold", m.threshold},
+      {"idf", m.idf},
+      {"docs", m.docs},
+      {"service_groups", GroupsJson(m.service_group, m.group_lines)},
+      {"line_df", m.line_df},
+      {"transition_df", m.transition_df},
+      {"lines", std::vector<std::string>(m.known.begin() + LogLmModel::kFirstLine, m.known.end())}};
+  {
+    std::ofstream out(bundle.File(kStateFile));
+    out << state.dump();
+    if (!out) return Status::Error(bundle.File(kStateFile).string() + ": cannot write");
+  }
+  m.figures["total_seconds"] = secs();
+  bundle.AddModel("log_lm", "log_lm", {kTokenizerFile, kModelFile, kStateFile}, m.figures);
+  // Learning state is no longer needed.
+  m.learn_streams.clear();
+  m.learn_stream_index.clear();
+  return Status::Ok();
+}
+
+Status LogLmDetector::Load(const learn::ModelBundle& bundle) {
+  auto& m = *impl_;
+  if (!bundle.HasModel("log_lm"))
+    return Status::Error(bundle.dir().string() + ": bundle has no log_lm model");
+  auto tok = learn::LogLmTokenizer::Load(bundle.File(kTokenizerFile));
+  if (!tok) return tok.status();
+  m.tok = std::make_unique<learn::LogLmTokenizer>(std::move(*tok));
+  nlohmann::json state;
+  {
+    std::ifstream in(bundle.File(kStateFile));
+    if (!in) return Status::Error(bundle.File(kStateFile).string() + ": cannot open");
+    try {
+      in >> state;
+      const auto& c = state.at("config");
+      m.cfg.window = c.at("window");
+      m.cfg.tokenizer = c.at("tokenizer");
+      m.cfg.embedder = c.at("embedder");
+      m.cfg.tfidf_features = c.at("tfidf_features");
+      m.ApplyFeatures();
+      const auto& mo = c.at("model");
+      m.cfg.model.dim = mo.at("dim");
+      m.cfg.model.layers = mo.at("layers");
+      m.cfg.model.heads = mo.at("heads");
+      m.cfg.model.ff = mo.at("ff");
+      m.cfg.model.context = mo.at("context");
+      m.cfg.model.horizon = mo.at("horizon");
+      m.idf = state.at("idf").get<std::vector<float>>();
+      m.docs = state.at("docs");
+      m.line_df = state.at("line_df").get<std::unordered_map<uint64_t, double>>();
+      m.transition_df = state.at("transition_df").get<std::unordered_map<uint64_t, double>>();
+      if (!m.cfg.keep_threshold) m.threshold = state.at("threshold");
+      m.BuildKnown(state.at("lines").get<std::vector<std::string>>());
+    } catch (const std::exception& e) {
+      return Status::Error(bundle.File(kStateFile).string() + ": bad log_lm state: " + e.what());
+    }
+  }
+  auto model =
+      LogLmModel::Load(bundle.File(kModelFile), m.cfg.model, m.tok->vocab_size(), m.PiecesCopy());
+  if (!model) return model.status();
+  m.model = std::make_unique<LogLmModel>(std::move(*model));
+  m.RefreshUnit();
+  std::vector<std::string> services;
+  std::vector<std::vector<int>> lines;
+  for (auto& [service, ids] : state.at("service_groups").items()) {
+    services.push_back(service);
+    lines.push_back(ids.get<std::vector<int>>());
+  }
+  m.BuildGroups(services, lines);
+  return Status::Ok();
+}
+
+void LogLmDetector::Score(const Batch& batch, std::vector<Anomaly>& out) {
+  auto& m = *impl_;
+  if (!m.model) return;
+  for (const auto& r : batch.logs) m.Push(r);
+  m.ScoreWindows(m.ready, &out, nullptr);
+  m.ready.clear();
+}
+
+void LogLmDetector::Flush(std::vector<Anomaly>& out) {
+  auto& m = *impl_;
+  if (!m.model) return;
+  // Partial windows (streams shorter than a window, or their tail) are compared with a generated
+  // block of the same length.
+  for (size_t si = 0; si < m.streams.size(); ++si)
+    if (!m.streams[si].pending.empty()) m.CloseWindow(si);
+  m.ScoreWindows(m.ready, &out, nullptr);
+  m.ready.clear();
+}
+
+std::unique_ptr<Detector> MakeLogLmDetector() {
+  return std::make_unique<LogLmDetector>();
+}
+
+}  // namespace augur::detect

@@ -1,0 +1,83 @@
+// The log language-model detector of seed 000 (section V-A): per stream (service/instance), read
+// the previous 10 lines, let a generative model trained on normal logs write the 10 lines that
+// should come next, embed the generated and the real block, and call the block anomalous when their
+// cosine similarity falls below a threshold (0.8 by default, or calibrated on normal validation
+// windows).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "detect/detector.h"
+#include "learn/torch/log_lm_model.h"
+
+namespace augur::detect {
+
+struct LogLmConfig {
+  int window = 10;              // lines per real/generated block (seed 000: 10)
+  double threshold = 0.8;       // seed 000's similarity threshold
+  bool keep_threshold = false;  // Load keeps `threshold` instead of the bundle's (calibrated) one
+  double calibrate_fpr = 0;  // > 0: hold out the tail of each normal stream and pick the threshold
+                             // that flags this fraction of its windows (overrides `threshold`)
+  double validation_fraction = 0.15;        // tail of each stream held out when calibrating
+  std::string tokenizer = "sentencepiece";  // "sentencepiece" | "word"
+  int subword_vocab = 800;
+  int max_lines = 8192;            // known-line vocabulary of the generator, most frequent first
+  std::string embedder = "tfidf";  // "tfidf" (subword TF-IDF learned from normal logs) | "model"
+  // What the TF-IDF embedder counts (learned from normal logs): subword pieces, whole lines, and
+  // transitions from one line to the next.
+  std::string tfidf_features = "pieces,lines,transitions";
+  // Sampling several blocks and keeping the closest copes with streams whose next lines are a
+  // coin toss (interleaved requests); greedy decoding writes only the single likeliest block.
+  std::string decoding = "sample";  // "sample" | "greedy"
+  int samples = 4;  // sampled blocks per window (best one kept) when decoding = sample
+  double temperature = 1.0;
+  int least_lines = 3;            // real lines reported as contributing least to the similarity
+  size_t cache_entries = 200000;  // generation/similarity cache for repeated windows (bursts)
+  learn::LogLmModelOptions model;
+  Status Validate() const;
+};
+
+// One scored window, anomalous or not (the evaluation reads all of them).
+struct LogLmWindow {
+  std::string service;
+  std::string instance;
+  TimeNs start = 0;
+  TimeNs end = 0;
+  std::vector<std::string> real;       // raw lines
+  std::vector<std::string> generated;  // generated lines (prepared text)
+  double similarity = 0;
+  std::vector<int> least;  // indices into `real`, least similar first
+  bool anomalous = false;
+};
+
+class LogLmDetector : public Detector {
+ public:
+  explicit LogLmDetector(LogLmConfig config = {});
+  ~LogLmDetector() override;
+
+  std::string_view name() const override { return "log_lm"; }
+  void Learn(const Batch& batch) override;
+  Status FinishLearning(learn::ModelBundle& bundle) override;
+  Status Load(const learn::ModelBundle& bundle) override;
+  void Score(const Batch& batch, std::vector<Anomaly>& out) override;
+  void Flush(std::vector<Anomaly>& out) override;
+
+  // Called for every scored window, normal ones included (evaluation, calibration reports).
+  void SetWindowSink(std::function<void(const LogLmWindow&)> sink);
+  double threshold() const;
+  void set_threshold(double t);
+  const LogLmConfig& config() const;
+  // Training figures of the last FinishLearning (also written into the bundle manifest).
+  const nlohmann::json& figures() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+std::unique_ptr<Detector> MakeLogLmDetector();
+
+}  // namespace augur::detect

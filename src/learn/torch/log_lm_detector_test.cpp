@@ -1,0 +1,168 @@
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "learn/torch/log_lm_detector.h"
+#include "testing/testing.h"
+
+namespace augur::detect {
+namespace {
+
+// A tiny shop: each request of a stream writes a few lines in a fixed order with fresh parameters.
+struct World {
+  std::mt19937 rng{3};
+  TimeNs t = 1'700'000'000'000'000'000;
+  LogRecord Line(const std::string& service, std::string body) {
+    LogRecord r;
+    r.time = (t += 1'000'000);
+    r.service = service;
+    r.instance = service + "-0";
+    r.body = "2024-01-01T00:00:00.000Z " + std::move(body);
+    return r;
+  }
+  void Request(Batch& b, const std::string& service, bool faulty) {
+    int id = static_cast<int>(rng() % 100000), ms = static_cast<int>(rng() % 50);
+    if (rng() % 2) {
+      b.logs.push_back(Line(service, "INFO GET /cart/" + std::to_string(id) + " received"));
+      b.logs.push_back(Line(service, "INFO loading items of customer " + std::to_string(id)));
+      if (faulty) {
+        b.logs.push_back(Line(service,
+                              "ERROR com.mongodb.MongoSocketReadTimeoutException: Timed out while "
+                              "receiving message"));
+        b.logs.push_back(Line(service, "WARN request failed, answering 500 Internal Server Error"));
+      } else {
+        b.logs.push_back(Line(service, "INFO cart " + std::to_string(id) + " holds " +
+                                           std::to_string(ms % 7) + " items"));
+        b.logs.push_back(
+            Line(service, "INFO GET /cart done in " + std::to_string(ms) + " ms status 200"));
+      }
+    } else {
+      b.logs.push_back(Line(service, "INFO POST /orders received"));
+      b.logs.push_back(Line(service, "INFO order " + std::to_string(id) + " paid"));
+      b.logs.push_back(
+          Line(service, "INFO POST /orders done in " + std::to_string(ms) + " ms status 201"));
+    }
+  }
+  Batch Traffic(int requests, const std::string& service, bool faulty = false) {
+    Batch b;
+    for (int i = 0; i < requests; ++i) Request(b, service, faulty);
+    return b;
+  }
+};
+
+LogLmConfig TinyConfig() {
+  LogLmConfig c;
+  c.model.dim = 32;
+  c.model.heads = 2;
+  c.model.ff = 64;
+  c.model.layers = 1;
+  c.model.epochs = 4;
+  c.model.threads = 1;
+  c.subword_vocab = 64;
+  return c;
+}
+
+struct Counts {
+  int windows = 0, anomalous = 0;
+};
+
+Counts ScoreAll(LogLmDetector& d, const Batch& b, std::vector<Anomaly>& out) {
+  Counts c;
+  d.SetWindowSink([&](const LogLmWindow& w) {
+    ++c.windows;
+    c.anomalous += w.anomalous;
+  });
+  d.Score(b, out);
+  d.Flush(out);
+  return c;
+}
+
+class LogLmDetectorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    LogLmDetector d(TinyConfig());
+    World w;
+    d.Learn(w.Traffic(300, "carts"));
+    d.Learn(w.Traffic(300, "orders"));
+    auto b = learn::ModelBundle::Create(dir_.path());
+    ASSERT_TRUE(b.ok()) << b.message();
+    auto st = d.FinishLearning(*b);
+    ASSERT_TRUE(st.ok()) << st.message();
+    ASSERT_TRUE(b->Save().ok());
+    EXPECT_TRUE(b->HasModel("log_lm"));
+  }
+  std::unique_ptr<LogLmDetector> Loaded() {
+    auto d = std::make_unique<LogLmDetector>(TinyConfig());
+    auto b = learn::ModelBundle::Open(dir_.path());
+    EXPECT_TRUE(b.ok());
+    auto st = d->Load(*b);
+    EXPECT_TRUE(st.ok()) << st.message();
+    return d;
+  }
+  testing::TempDir dir_;
+};
+
+TEST_F(LogLmDetectorTest, NormalTrafficStaysQuietAndFaultsAreFlaggedWithEvidence) {
+  World w;
+  w.rng.seed(99);  // unseen parameters
+  auto d = Loaded();
+  std::vector<Anomaly> out;
+  Counts normal = ScoreAll(*d, w.Traffic(100, "carts"), out);
+  EXPECT_GT(normal.windows, 20);
+  EXPECT_LE(normal.anomalous, normal.windows / 10) << "normal windows flagged";
+
+  auto f = Loaded();
+  out.clear();
+  Counts faulty = ScoreAll(*f, w.Traffic(100, "carts", /*faulty=*/true), out);
+  EXPECT_GE(faulty.anomalous, faulty.windows / 3);
+  ASSERT_FALSE(out.empty());
+  const Anomaly& a = out.front();
+  EXPECT_EQ(a.detector, "log_lm");
+  EXPECT_EQ(a.service, "carts");
+  EXPECT_LT(1 - a.score, 0.8);
+  bool has_generated = false, has_least = false;
+  for (const auto& e : a.evidence) {
+    has_generated |= e.rfind("generated: ", 0) == 0;
+    has_least |= e.rfind("least similar: ", 0) == 0;
+  }
+  EXPECT_TRUE(has_generated);
+  EXPECT_TRUE(has_least);
+}
+
+TEST_F(LogLmDetectorTest, ShortStreamsBurstsLongLinesAndOddBytesAreScored) {
+  World w;
+  auto d = Loaded();
+  Batch b;
+  for (int i = 0; i < 4; ++i) b.logs.push_back(w.Line("tiny", "INFO POST /orders received"));
+  for (int i = 0; i < 2000; ++i) b.logs.push_back(w.Line("bursty", "INFO POST /orders received"));
+  b.logs.push_back(w.Line("odd", std::string(20000, 'x') + "\xff\xfe\x01"));
+  std::vector<Anomaly> out;
+  int tiny = 0, bursty = 0, odd = 0;
+  d->SetWindowSink([&](const LogLmWindow& win) {
+    if (win.service == "tiny") tiny += static_cast<int>(win.real.size());
+    if (win.service == "bursty") ++bursty;
+    if (win.service == "odd") ++odd;
+  });
+  d->Score(b, out);
+  d->Flush(out);
+  EXPECT_EQ(tiny, 4);  // one partial window of 4 lines
+  EXPECT_EQ(bursty, 200);
+  EXPECT_EQ(odd, 1);
+}
+
+TEST(LogLmDetector, ConfigErrorsNameTheField) {
+  LogLmConfig c;
+  c.embedder = "mpnet";
+  EXPECT_NE(c.Validate().message().find("embedder"), std::string::npos);
+  c = {};
+  c.tfidf_features = "pieces,words";
+  EXPECT_NE(c.Validate().message().find("words"), std::string::npos);
+  LogLmDetector d;
+  testing::TempDir dir;
+  auto b = learn::ModelBundle::Create(dir.path());
+  EXPECT_FALSE(d.FinishLearning(*b).ok());  // nothing learned
+  EXPECT_FALSE(d.Load(*b).ok());
+}
+
+}  // namespace
+}  // namespace augur::detect

@@ -1,0 +1,108 @@
+// The pipeline's learned sequence detectors: "next_key" (seed 001/DeepLog over each service's
+// stream of log keys and trace-event keys) and "trace_lstm" (seed 002 over assembled traces).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "detect/detector.h"
+#include "learn/torch/next_key_model.h"
+#include "learn/torch/trace_model.h"
+
+namespace augur::normalize {
+class TemplateMiner;
+}
+
+namespace augur::learn {
+
+struct NextKeyDetectorConfig {
+  NextKeyConfig model;
+  TimeNs interval = 1'000'000'000;  // system view: unexpected-key rate per interval and stream
+  int min_keys = 5;                 // intervals with fewer keys are not judged
+  double min_rate = 0.2;            // the alarm threshold is at least this rate...
+  double sigmas = 4;                // ...and at least the training mean + sigmas deviations
+  size_t max_train_keys = 500'000;
+  size_t chunk = 256;  // training streams are cut into chunks of this many keys
+  NextKeyDetectorConfig() {
+    model.end_token = false;  // streams have no end
+    model.top_k = 0;
+    model.threshold = 0.5;
+    model.max_epochs = 20;
+  }
+  Status Validate() const;
+};
+
+// The key of a log record: "<service>: <template>" (template from the log miner); of a trace event:
+// its name, process name and, for request/response events, type and tag (seed 001).
+std::string TraceEventKey(const TraceEvent& e);
+
+class NextKeyDetector : public detect::Detector {
+ public:
+  explicit NextKeyDetector(NextKeyDetectorConfig config = {});
+  ~NextKeyDetector() override;
+  std::string_view name() const override { return "next_key"; }
+  void Learn(const Batch& batch) override;
+  Status FinishLearning(ModelBundle& bundle) override;
+  Status Load(const ModelBundle& bundle) override;
+  void Score(const Batch& batch, std::vector<detect::Anomaly>& out) override;
+  void Flush(std::vector<detect::Anomaly>& out) override;
+
+ private:
+  struct Stream;
+  struct Keyed {
+    TimeNs time;
+    std::string stream;
+    std::string key;
+    std::string text;  // evidence
+  };
+  std::vector<Keyed> KeysOf(const Batch& batch, bool learning);
+  void CloseIntervals(Stream& s, TimeNs upto, std::vector<detect::Anomaly>& out);
+
+  NextKeyDetectorConfig config_;
+  std::unique_ptr<normalize::TemplateMiner> miner_;
+  std::map<uint32_t, std::string> template_text_;
+  std::map<std::string, std::vector<std::string>> learn_streams_;
+  size_t learned_keys_ = 0;
+  NextKeyModel model_;
+  double threshold_ = 0.2;
+  std::map<std::string, std::unique_ptr<Stream>> streams_;
+};
+
+struct TraceLstmDetectorConfig {
+  TraceModelConfig model;
+  TimeNs trace_idle = 30'000'000'000;  // a trace is complete when no span came for this long
+  // Training cost grows with spans x epochs x length: these bounds keep `augur train` in minutes.
+  size_t max_train_spans = 100'000;
+  TraceLstmDetectorConfig() {
+    model.max_epochs = 10;
+    model.max_length = 64;
+  }
+  Status Validate() const { return model.Validate(); }
+};
+
+class TraceLstmDetector : public detect::Detector {
+ public:
+  explicit TraceLstmDetector(TraceLstmDetectorConfig config = {});
+  ~TraceLstmDetector() override;
+  std::string_view name() const override { return "trace_lstm"; }
+  void Learn(const Batch& batch) override;
+  Status FinishLearning(ModelBundle& bundle) override;
+  Status Load(const ModelBundle& bundle) override;
+  void Score(const Batch& batch, std::vector<detect::Anomaly>& out) override;
+  void Flush(std::vector<detect::Anomaly>& out) override;
+
+ private:
+  void ScoreComplete(TimeNs now, std::vector<detect::Anomaly>& out);
+  TraceLstmDetectorConfig config_;
+  std::vector<Span> learn_spans_;
+  TraceModel model_;
+  struct Open {
+    std::vector<Span> spans;
+    TimeNs last = 0;
+  };
+  std::map<TraceId, Open> open_;
+};
+
+}  // namespace augur::learn

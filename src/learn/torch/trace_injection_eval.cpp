@@ -1,0 +1,269 @@
+#include "learn/torch/trace_injection_eval.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "core/log.h"
+#include "core/time.h"
+
+namespace augur::learn {
+namespace {
+
+struct Tally {
+  int n = 0, k1 = 0, k3 = 0, k5 = 0;
+  int rt_n = 0, rt = 0;
+};
+
+double Ratio(int a, int b) {
+  return b ? (double)a / b : 0;
+}
+
+// Structural verdict at top-k under a probability floor (0 = none).
+bool Structural(const TraceScore& s, int k, double floor) {
+  for (const auto& e : s.events)
+    if (e.rank >= k && (floor <= 0 || e.probability < floor)) return true;
+  return false;
+}
+
+double MaxZ(const TraceScore& s) {
+  double z = -1e300;
+  for (size_t i = 0; i + 1 < s.events.size(); ++i) z = std::max(z, s.events[i].rt_z);
+  return z;
+}
+
+std::string LengthBucket(size_t n) {
+  if (n <= 10) return "1-10";
+  if (n <= 20) return "11-20";
+  if (n <= 50) return "21-50";
+  if (n <= 100) return "51-100";
+  return "101+";
+}
+std::string PositionBucket(size_t p) {
+  if (p == 0) return "0";
+  if (p < 5) return "1-4";
+  if (p < 10) return "5-9";
+  if (p < 20) return "10-19";
+  if (p < 50) return "20-49";
+  return "50+";
+}
+
+std::vector<InjectionBucket> Buckets(const std::vector<std::pair<std::string, Tally>>& named) {
+  std::vector<InjectionBucket> out;
+  for (const auto& [name, t] : named) {
+    if (t.n == 0 && t.rt_n == 0) continue;
+    out.push_back({name, t.n, t.rt_n, Ratio(t.k1, t.n), Ratio(t.k3, t.n), Ratio(t.k5, t.n),
+                   Ratio(t.rt, t.rt_n)});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::pair<TimeNs, TimeNs>> NezhaFaultWindows(const std::string& dir, TimeNs after) {
+  std::vector<std::pair<TimeNs, TimeNs>> out;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (name.size() < 15 || name.substr(name.size() - 15) != "fault_list.json") continue;
+    try {
+      std::ifstream in(it->path());
+      nlohmann::json j;
+      in >> j;
+      for (auto& [hour, list] : j.items())
+        for (auto& f : list) {
+          auto t = ParseIsoTime(f.at("inject_time").get<std::string>());
+          if (t) out.emplace_back(*t, *t + after);
+        }
+    } catch (const std::exception& e) {
+      LogWarn("{}: fault list unreadable, not used: {}", it->path().string(), e.what());
+    }
+  }
+  return out;
+}
+
+Result<TraceInjectionResult> EvalTraceInjection(const std::vector<Span>& spans,
+                                                const TraceInjectionOptions& o) {
+  if (Status s = o.model.Validate(); !s) return s;
+  std::vector<TimeNs> starts;
+  auto all = TracesFromSpans(spans, &starts);
+  TraceInjectionResult r;
+  std::vector<TraceSequence> clean;
+  for (size_t i = 0; i < all.size(); ++i) {
+    bool out = false;
+    for (const auto& [a, b] : o.exclude) out |= starts[i] >= a && starts[i] < b;
+    if (out)
+      ++r.excluded;
+    else if (!all[i].empty())
+      clean.push_back(std::move(all[i]));
+  }
+  if (clean.size() < 20)
+    return Result<TraceInjectionResult>::Error("trace-injection: only " +
+                                               std::to_string(clean.size()) +
+                                               " clean traces; need at least 20");
+  size_t n_tr = (size_t)(clean.size() * o.train_fraction);
+  size_t n_va = (size_t)(clean.size() * o.validation_fraction);
+  std::vector<TraceSequence> train(clean.begin(), clean.begin() + n_tr);
+  std::vector<TraceSequence> val(clean.begin() + n_tr, clean.begin() + n_tr + n_va);
+  std::vector<TraceSequence> test(clean.begin() + n_tr + n_va, clean.end());
+
+  TraceModel model;
+  auto rep = model.Train(train, val, o.model);
+  if (!rep) return rep.status();
+  r.train = *rep;
+  r.train_traces = (int)train.size();
+  r.labels = (int)rep->labels;
+  r.traces = (int)test.size();
+
+  // Response-time bound from the clean validation traces (never the test ones).
+  r.rt_confidence = o.model.rt_confidence;
+  if (o.target_fpr > 0 && !val.empty()) {
+    auto vs = model.Score(val);
+    std::vector<double> zs;
+    for (const auto& s : vs) zs.push_back(MaxZ(s));
+    std::sort(zs.begin(), zs.end());
+    double z = zs[std::min(zs.size() - 1, (size_t)std::ceil((1 - o.target_fpr) * zs.size()))];
+    z = std::max(z, 1.959964);
+    r.rt_confidence = std::erf(z / std::sqrt(2.0));
+    r.rt_z = z;
+    model.SetRtZ(z);
+    LogInfo("trace-injection: per-event response-time bound at z {:.2f} from validation", z);
+  }
+  model.SetTopK(3);
+  if (o.structural_target_fpr > 0 && !val.empty()) {
+    auto vs = model.Score(val);
+    for (double floor : {0.0, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001, 1e-4, 1e-5, 1e-6}) {
+      int flagged = 0;
+      for (const auto& s : vs) flagged += Structural(s, 3, floor);
+      r.min_probability = floor;
+      if (Ratio(flagged, (int)vs.size()) <= o.structural_target_fpr) break;
+    }
+    model.SetMinProbability(r.min_probability);
+    LogInfo("trace-injection: structural probability floor {} from validation", r.min_probability);
+  }
+
+  // Clean test traces: false positives.
+  auto clean_scores = model.Score(test);
+  int fp = 0, fp_s = 0, fp_r = 0;
+  for (size_t i = 0; i < test.size(); ++i) {
+    const TraceScore& s = clean_scores[i];
+    fp += s.anomalous();
+    fp_s += s.structural;
+    fp_r += s.response_time;
+    if (!s.anomalous() || r.false_alarms.size() >= 8) continue;
+    size_t worst = 0;
+    for (size_t j = 0; j < s.events.size(); ++j)
+      if (s.structural ? s.events[j].rank > s.events[worst].rank
+                       : s.events[j].rt_z > s.events[worst].rt_z)
+        worst = j;
+    std::string what = worst < test[i].size() ? test[i][worst].label : "<end>";
+    std::string line =
+        fmt::format("trace of {} events, event {} \"{}\": ", test[i].size(), worst, what);
+    if (s.structural) {
+      TraceSequence prefix(test[i].begin(), test[i].begin() + std::min(worst, test[i].size()));
+      line += fmt::format("rank {}; expected", s.events[worst].rank);
+      for (const auto& [l, p] : model.PredictNext(prefix, 3))
+        line += fmt::format(" \"{}\" {:.2f}", l, p);
+    } else {
+      line += fmt::format("response time {:.0f} us, error z {:.1f}", test[i][worst].response_time,
+                          s.events[worst].rt_z);
+    }
+    r.false_alarms.push_back(line);
+  }
+  r.false_positive_rate = Ratio(fp, (int)test.size());
+  r.fpr_structural = Ratio(fp_s, (int)test.size());
+  r.fpr_response_time = Ratio(fp_r, (int)test.size());
+
+  // Injections: a wrong label (any known label but the observed one) at a random position; or one
+  // response time multiplied by a factor in (2, 5).
+  std::mt19937_64 rng(o.seed);
+  const int n_labels = (int)model.labels().size();
+  std::vector<TraceSequence> structural, slow;
+  std::vector<size_t> s_pos, r_pos;
+  for (const auto& t : test) {
+    size_t n = std::min<size_t>(t.size(), o.model.max_length);
+    size_t i = std::uniform_int_distribution<size_t>(0, n - 1)(rng);
+    TraceSequence a = t;
+    int orig = model.LabelId(a[i].label);
+    int pick = orig;
+    while (pick == orig && n_labels > 3)
+      pick = std::uniform_int_distribution<int>(2, n_labels - 1)(rng);
+    a[i].label = model.labels()[pick];
+    structural.push_back(std::move(a));
+    s_pos.push_back(i);
+    size_t j = std::uniform_int_distribution<size_t>(0, n - 1)(rng);
+    TraceSequence b = t;
+    b[j].response_time *= std::uniform_real_distribution<double>(2.0, 5.0)(rng);
+    slow.push_back(std::move(b));
+    r_pos.push_back(j);
+  }
+  auto ss = model.Score(structural);
+  auto rs = model.Score(slow);
+  Tally total;
+  std::vector<std::pair<std::string, Tally>> by_len, by_pos;
+  for (const char* b : {"1-10", "11-20", "21-50", "51-100", "101+"}) by_len.push_back({b, {}});
+  for (const char* b : {"0", "1-4", "5-9", "10-19", "20-49", "50+"}) by_pos.push_back({b, {}});
+  auto find = [](auto& v, const std::string& name) -> Tally& {
+    for (auto& [n, t] : v)
+      if (n == name) return t;
+    return v.front().second;
+  };
+  for (size_t i = 0; i < test.size(); ++i) {
+    bool rt = r_pos[i] < rs[i].events.size() && rs[i].events[r_pos[i]].response_time;
+    for (Tally* t : {&total, &find(by_len, LengthBucket(test[i].size())),
+                     &find(by_pos, PositionBucket(s_pos[i]))}) {
+      t->n++;
+      t->k1 += Structural(ss[i], 1, r.min_probability);
+      t->k3 += Structural(ss[i], 3, r.min_probability);
+      t->k5 += Structural(ss[i], 5, r.min_probability);
+    }
+    for (Tally* t : {&total, &find(by_len, LengthBucket(test[i].size())),
+                     &find(by_pos, PositionBucket(r_pos[i]))}) {
+      t->rt_n++;
+      t->rt += rt;
+    }
+  }
+  // The seed's literal response-time rule: 95 % interval per event.
+  {
+    const double z95 = 1.959964;
+    int hit = 0, fa = 0;
+    for (size_t i = 0; i < test.size(); ++i) {
+      hit += r_pos[i] < rs[i].events.size() && rs[i].events[r_pos[i]].rt_z > z95;
+      fa += MaxZ(clean_scores[i]) > z95;
+    }
+    r.response_time_at_95 = Ratio(hit, (int)test.size());
+    r.fpr_response_time_at_95 = Ratio(fa, (int)test.size());
+  }
+  r.k1 = Ratio(total.k1, total.n);
+  r.k3 = Ratio(total.k3, total.n);
+  r.k5 = Ratio(total.k5, total.n);
+  r.response_time = Ratio(total.rt, total.rt_n);
+  r.by_length = Buckets(by_len);
+  r.by_position = Buckets(by_pos);
+
+  // Seed 002 III-D on the first few test traces, after their third event.
+  for (size_t i = 0; i < test.size() && r.relations.size() < 5;
+       i += std::max<size_t>(1, test.size() / 5)) {
+    if (test[i].size() < 4) continue;
+    TraceSequence prefix(test[i].begin(), test[i].begin() + 3);
+    auto rel = model.Relation(prefix, 2);
+    if (rel.candidates.empty()) continue;
+    std::string line = "after \"" + prefix.back().label + "\": ";
+    if (rel.dependent)
+      line += "\"" + rel.candidates[0].first + "\" dependent";
+    else if (!rel.concurrent.empty())
+      line +=
+          "\"" + rel.concurrent[0].first + "\" and \"" + rel.concurrent[0].second + "\" concurrent";
+    else
+      line += "\"" + rel.candidates[0].first + "\" or \"" +
+              (rel.candidates.size() > 1 ? rel.candidates[1].first : "") + "\" (alternatives)";
+    r.relations.push_back(line);
+  }
+  return r;
+}
+
+}  // namespace augur::learn

@@ -1,0 +1,67 @@
+// Seed 002's evaluation on real traces (`augur eval trace-injection`): train the multimodal trace
+// model on clean traces, then inject a wrong label or a slow response into held-out traces and
+// count how many the model flags, next to the false-positive rate on the same traces left clean. A
+// plain header (no torch includes).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/event.h"
+#include "core/result.h"
+#include "learn/torch/trace_model.h"
+
+namespace augur::learn {
+
+struct TraceInjectionOptions {
+  TraceModelConfig model;
+  // Chronological split of the clean traces: train, then validation, then test.
+  double train_fraction = 0.6;
+  double validation_fraction = 0.1;
+  uint64_t seed = 1;
+  // Time ranges (e.g. fault windows) whose traces are left out: they are not known to be clean.
+  std::vector<std::pair<TimeNs, TimeNs>> exclude;
+  // Response-time bound: the confidence of the per-label Gaussian interval is raised on the
+  // validation traces until at most this share of clean traces gets a response-time flag (a trace
+  // of 100 events at 95 % per event would almost always be flagged). 0 keeps model.rt_confidence.
+  double target_fpr = 0.02;
+  // Likewise for the structural rule at k = 3: the largest probability floor (see
+  // TraceModelConfig::min_probability) whose validation false-positive rate stays within this.
+  double structural_target_fpr = 0.03;
+  TraceInjectionOptions() { model.threads = 2; }
+};
+
+struct InjectionBucket {
+  std::string name;  // "1-10", "pos 0", ...
+  int structural_n = 0, rt_n = 0;
+  double k1 = 0, k3 = 0, k5 = 0, response_time = 0;
+};
+
+struct TraceInjectionResult {
+  double k1 = 0, k3 = 0, k5 = 0;   // structural detection accuracy at top-k
+  double response_time = 0;        // response-time detection accuracy
+  double false_positive_rate = 0;  // clean test traces flagged (structural at k=3 or response time)
+  double fpr_structural = 0, fpr_response_time = 0;
+  int traces = 0;  // held-out test traces (each injected once per kind)
+  int train_traces = 0, excluded = 0, labels = 0;
+  double rt_confidence = 0;    // per-event confidence chosen on validation
+  double rt_z = 1.959964;      // the same as a bound in deviations
+  double min_probability = 0;  // structural probability floor chosen on validation
+  // The seed's literal rule (95 % per event) for comparison: its accuracy and false-positive rate.
+  double response_time_at_95 = 0, fpr_response_time_at_95 = 0;
+  TraceTrainReport train;
+  std::vector<InjectionBucket> by_length, by_position;
+  // Seed 002 III-D on a few test prefixes: "after A: B | C concurrent" / "after A: B dependent".
+  std::vector<std::string> relations;
+  // The first few clean test traces flagged, with the event that broke the expected path.
+  std::vector<std::string> false_alarms;
+};
+
+Result<TraceInjectionResult> EvalTraceInjection(const std::vector<Span>& spans,
+                                                const TraceInjectionOptions& options);
+
+// Nezha's fault list (rca_data/*/*fault_list.json under `dir`): [inject_time, inject_time + after).
+std::vector<std::pair<TimeNs, TimeNs>> NezhaFaultWindows(const std::string& dir, TimeNs after);
+
+}  // namespace augur::learn

@@ -1,0 +1,141 @@
+// The multimodal trace model of seed 002: span labels and response times of a trace, one LSTM per
+// modality joined at the second layer, predicting the next label (cross-entropy) and the next
+// scaled response time (squared error). A plain header (no torch includes).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/event.h"
+#include "core/result.h"
+#include "learn/model_bundle.h"
+
+namespace augur::learn {
+
+// One event of a trace: its label (HTTP status, service, URL pattern or operation) and response
+// time.
+struct TraceStep {
+  std::string label;
+  double response_time = 0;  // any unit; scaled per label inside the model
+};
+using TraceSequence = std::vector<TraceStep>;
+
+// "<status> <service> <pattern>": the URL path (or route, else operation name) with ids masked.
+std::string SpanLabel(const Span& span);
+// Digits, hex ids and UUIDs in a path or name become "<*>" ("/api/v1/orders/4f2a9c" →
+// "/api/v1/orders/<*>").
+std::string MaskIds(std::string_view text);
+// Assembles spans into traces: spans grouped by trace id, ordered depth-first from the roots with
+// siblings by start time (the execution path), response time = span duration in microseconds.
+// Traces come out ordered by start time; `starts` (optional) receives each trace's start.
+std::vector<TraceSequence> TracesFromSpans(const std::vector<Span>& spans,
+                                           std::vector<TimeNs>* starts = nullptr,
+                                           std::vector<TraceId>* ids = nullptr);
+
+struct TraceModelConfig {
+  int max_labels = 1000;  // M: the most frequent labels; the rest share "other"
+  int max_length = 128;   // T_l: longer traces are truncated
+  int embed = 32;
+  int hidden = 64;
+  // Detection: a label outside the top-k predictions is a structural anomaly; a squared
+  // response-time error above the per-label Gaussian's upper `rt_confidence` bound is a
+  // response-time anomaly.
+  int top_k = 3;
+  // When > 0, a label outside the top-k is structural only if also less probable than this: where
+  // users choose among more than k requests, each choice is normal though outside the top-k.
+  double min_probability = 0;
+  double rt_confidence = 0.95;
+  // Training.
+  int max_epochs = 60;
+  int patience = 5;
+  int batch = 64;
+  double learning_rate = 3e-3;
+  double validation_fraction = 0.1;
+  uint64_t seed = 1;
+  int threads = 0;
+
+  Status Validate() const;
+};
+
+struct TraceTrainReport {
+  int epochs = 0;
+  double train_loss = 0, validation_loss = 0, seconds = 0;
+  size_t train_traces = 0, validation_traces = 0, labels = 0;
+};
+
+struct TraceEventScore {
+  int rank = 0;           // rank of the observed label among the predictions (0 = most probable)
+  float probability = 0;  // of the observed label
+  double rt_error = 0;    // squared error of the scaled response time
+  double rt_bound = 0;    // the per-label bound it is compared with
+  double rt_z = 0;        // (error - label mean) / label deviation
+  bool structural = false;
+  bool response_time = false;
+};
+
+struct TraceScore {
+  // One per event (up to max_length), then the end of the trace (left unjudged when truncated).
+  std::vector<TraceEventScore> events;
+  bool structural = false;
+  bool response_time = false;
+  bool anomalous() const { return structural || response_time; }
+};
+
+// Seed 002 III-D: how the likely next events relate. Candidates are the labels predicted after the
+// prefix; two candidates are concurrent when appending either leads to the same most probable next
+// label; the next event is dependent on the last one when one label takes (almost) all probability.
+struct NextEventRelation {
+  std::vector<std::pair<std::string, float>> candidates;
+  bool dependent = false;
+  std::vector<std::pair<std::string, std::string>> concurrent;
+};
+
+class TraceModel {
+ public:
+  static constexpr int kEnd = 0;    // padding and end of trace ('!0' in the seed)
+  static constexpr int kOther = 1;  // labels outside the top M
+
+  TraceModel();
+  ~TraceModel();
+  TraceModel(TraceModel&&) noexcept;
+  TraceModel& operator=(TraceModel&&) noexcept;
+
+  Result<TraceTrainReport> Train(const std::vector<TraceSequence>& traces,
+                                 const TraceModelConfig& config);
+  Result<TraceTrainReport> Train(const std::vector<TraceSequence>& train,
+                                 const std::vector<TraceSequence>& validation,
+                                 const TraceModelConfig& config);
+  bool trained() const;
+  const TraceModelConfig& config() const;
+  void SetTopK(int k);
+  void SetMinProbability(double p);
+  // Confidence of the per-label Gaussian interval for response-time errors (0 < c < 1).
+  void SetRtConfidence(double confidence);
+  // Same as a bound in deviations of the per-label Gaussian (for confidences too close to 1 for a
+  // double).
+  void SetRtZ(double z);
+  double rt_z() const;
+
+  std::vector<TraceScore> Score(const std::vector<TraceSequence>& traces) const;
+  TraceScore Score(const TraceSequence& trace) const;
+  // The k most probable next labels after `prefix`.
+  std::vector<std::pair<std::string, float>> PredictNext(const TraceSequence& prefix, int k) const;
+  NextEventRelation Relation(const TraceSequence& prefix, int k = 2,
+                             double dependent_at = 0.95) const;
+
+  int LabelId(const std::string& label) const;     // kOther when not in the top M
+  const std::vector<std::string>& labels() const;  // id → label ("!0", "other", ...)
+  // Min-max range of a label's response time in training (both 0 when unknown).
+  std::pair<double, double> Range(int label) const;
+
+  Status Save(ModelBundle& bundle, const std::string& name, const TraceTrainReport& report) const;
+  static Result<TraceModel> Load(const ModelBundle& bundle, const std::string& name);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace augur::learn

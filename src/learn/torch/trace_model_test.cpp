@@ -1,0 +1,125 @@
+#include "learn/torch/trace_model.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "testing/testing.h"
+
+namespace augur::learn {
+namespace {
+
+// Two request types with fixed paths; each label has its own typical response time with noise.
+std::vector<TraceSequence> Traces(int n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> noise(1.0, 0.05);
+  std::vector<TraceSequence> out;
+  for (int i = 0; i < n; ++i) {
+    if (i % 2)
+      out.push_back(
+          {{"gw", 1000 * noise(rng)}, {"cart", 400 * noise(rng)}, {"db", 100 * noise(rng)}});
+    else
+      out.push_back({{"gw", 2000 * noise(rng)},
+                     {"order", 800 * noise(rng)},
+                     {"pay", 300 * noise(rng)},
+                     {"db", 90 * noise(rng)}});
+  }
+  return out;
+}
+
+TraceModelConfig Tiny() {
+  TraceModelConfig c;
+  c.embed = 8;
+  c.hidden = 16;
+  c.max_epochs = 80;
+  c.patience = 80;
+  c.batch = 32;
+  c.learning_rate = 1e-2;
+  c.threads = 1;
+  c.top_k = 2;
+  c.rt_confidence = 0.999;
+  return c;
+}
+
+TEST(TraceModel, FlagsWrongLabelAndSlowCallNotNormal) {
+  TraceModel m;
+  auto rep = m.Train(Traces(200, 1), Tiny());
+  ASSERT_TRUE(rep.ok()) << rep.message();
+  EXPECT_EQ(rep->labels, 5u);
+  auto clean = m.Score(Traces(20, 2));
+  int flagged = 0;
+  for (const auto& s : clean) flagged += s.structural;
+  EXPECT_EQ(flagged, 0);
+  TraceSequence wrong = {{"gw", 1000}, {"pay", 300}, {"db", 100}};
+  EXPECT_TRUE(m.Score(wrong).structural);
+  TraceSequence slow = {{"gw", 1000}, {"cart", 400 * 40}, {"db", 100}};
+  auto s = m.Score(slow);
+  EXPECT_TRUE(s.events[1].response_time) << "z " << s.events[1].rt_z;
+  auto next = m.PredictNext({{"gw", 1000}, {"cart", 400}}, 1);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].first, "db");
+  EXPECT_TRUE(m.Relation({{"gw", 1000}, {"cart", 400}}, 2).dependent);
+}
+
+TEST(TraceModel, SaveLoadRoundTrip) {
+  augur::testing::TempDir dir;
+  TraceModel m;
+  auto rep = m.Train(Traces(60, 3), Tiny());
+  ASSERT_TRUE(rep.ok());
+  auto bundle = ModelBundle::Create(dir.path());
+  ASSERT_TRUE(m.Save(*bundle, "trace_lstm", *rep).ok());
+  auto loaded = TraceModel::Load(*bundle, "trace_lstm");
+  ASSERT_TRUE(loaded.ok()) << loaded.message();
+  auto t = Traces(1, 4)[0];
+  auto a = m.Score(t), b = loaded->Score(t);
+  ASSERT_EQ(a.events.size(), b.events.size());
+  for (size_t i = 0; i < a.events.size(); ++i) {
+    EXPECT_FLOAT_EQ(a.events[i].probability, b.events[i].probability);
+    EXPECT_NEAR(a.events[i].rt_error, b.events[i].rt_error, 1e-9);
+  }
+}
+
+TEST(TraceLabels, MaskIdsAndOrderDepthFirst) {
+  EXPECT_EQ(MaskIds("/api/v1/orders/4f2a9c31/items/17"), "/api/v1/orders/<*>/items/<*>");
+  EXPECT_EQ(MaskIds("/api/v1/users/login"), "/api/v1/users/login");
+  Span root, a, b, c;
+  root.trace_id = *TraceId::FromHex("1");
+  root.span_id = *SpanId::FromHex("1");
+  root.service = "gw";
+  root.name = "HTTP GET";
+  root.start = 0;
+  root.end = 5000;
+  a = root;
+  a.span_id = *SpanId::FromHex("2");
+  a.parent_id = root.span_id;
+  a.service = "cart";
+  a.http_url = "http://cart:80/cart/123?x=1";
+  a.http_status_code = 200;
+  a.start = 2000;
+  b = a;
+  b.span_id = *SpanId::FromHex("3");
+  b.service = "user";
+  b.http_url.clear();
+  b.http_status_code = 0;
+  b.name = "GET /user";
+  b.start = 1000;
+  c = a;
+  c.span_id = *SpanId::FromHex("4");
+  c.parent_id = b.span_id;
+  c.service = "db";
+  c.http_url.clear();
+  c.http_status_code = 0;
+  c.name = "SELECT";
+  c.start = 1500;
+  auto traces = TracesFromSpans({a, c, root, b});
+  ASSERT_EQ(traces.size(), 1u);
+  ASSERT_EQ(traces[0].size(), 4u);
+  EXPECT_EQ(traces[0][0].label, "0 gw HTTP GET");
+  EXPECT_EQ(traces[0][1].label, "0 user GET /user");
+  EXPECT_EQ(traces[0][2].label, "0 db SELECT");
+  EXPECT_EQ(traces[0][3].label, "200 cart /cart/<*>");
+  EXPECT_DOUBLE_EQ(traces[0][0].response_time, 5.0);
+}
+
+}  // namespace
+}  // namespace augur::learn

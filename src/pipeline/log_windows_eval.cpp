@@ -1,0 +1,523 @@
+#include "pipeline/log_windows_eval.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <unordered_map>
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "core/log.h"
+#include "core/service.h"
+#include "core/time.h"
+#include "ingest/read.h"
+#include "learn/model_bundle.h"
+
+namespace augur::pipeline {
+namespace fs = std::filesystem;
+namespace {
+
+double Ratio(double a, double b) {
+  return b == 0 ? 0 : a / b;
+}
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Nezha log CSV (Timestamp,TimeUnixNano,Node,PodName,Container,TraceID,SpanID,Log) through ingest.
+Status ReadNezhaLogs(const fs::path& file, std::vector<LogRecord>& out) {
+  auto r = ingest::ReadPaths({file.string()}, {}, [&](Batch& b) {
+    for (auto& l : b.logs) out.push_back(std::move(l));
+  });
+  if (!r) return r.status();
+  if (r->rejected.count)
+    LogWarn("{}: {} malformed rows skipped (first: {})", file.string(), r->rejected.count,
+            r->rejected.first.empty() ? "" : r->rejected.first.front());
+  return Status::Ok();
+}
+
+void SortByTime(std::vector<LogRecord>& v) {
+  std::stable_sort(v.begin(), v.end(),
+                   [](const LogRecord& a, const LogRecord& b) { return a.time < b.time; });
+}
+
+struct Runner {
+  const LogWindowsEvalOptions& opt;
+  LogWindowsEvalResult res;
+  fs::path bundle_dir;
+  std::unique_ptr<detect::LogLmDetector> det;
+  std::unique_ptr<std::ofstream> dump;
+
+  Status Train(const std::vector<LogRecord>& lines) {
+    det = std::make_unique<detect::LogLmDetector>(opt.config);
+    Batch b;
+    for (const auto& r : lines) {
+      b.logs.push_back(r);
+      if (b.logs.size() >= 8192) {
+        det->Learn(b);
+        b.clear();
+      }
+    }
+    det->Learn(b);
+    res.train_lines = lines.size();
+    bundle_dir = opt.save_bundle.empty()
+                     ? fs::temp_directory_path() / fmt::format("augur-log-lm-{}", ::getpid())
+                     : fs::path(opt.save_bundle);
+    auto bundle = learn::ModelBundle::Create(bundle_dir);
+    if (!bundle) return bundle.status();
+    auto t0 = std::chrono::steady_clock::now();
+    if (auto st = det->FinishLearning(*bundle); !st) return st;
+    res.train_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    res.train_figures = det->figures();
+    if (auto st = bundle->Save(); !st) return st;
+    res.threshold = det->threshold();
+    return Status::Ok();
+  }
+
+  // Fresh scoring state (a new detector loaded from the trained bundle), so groups do not leak
+  // context into each other.
+  Result<std::unique_ptr<detect::LogLmDetector>> Fresh() {
+    auto cfg = opt.config;
+    cfg.keep_threshold = true;
+    cfg.threshold = res.threshold;
+    auto d = std::make_unique<detect::LogLmDetector>(cfg);
+    auto bundle = learn::ModelBundle::Open(bundle_dir);
+    if (!bundle) return bundle.status();
+    if (auto st = d->Load(*bundle); !st) return st;
+    return d;
+  }
+
+  // Scores `lines` (time-sorted) and hands each window to `judge` (returns truth, scenario).
+  template <class Judge>
+  Status Score(const std::vector<LogRecord>& lines, Judge&& judge) {
+    auto d = Fresh();
+    if (!d) return d.status();
+    (*d)->SetWindowSink([&](const detect::LogLmWindow& w) {
+      auto [truth, scenario] = judge(w);
+      if (scenario.empty()) return;
+      res.scenarios[scenario].Add(truth, w.anomalous);
+      res.overall.Add(truth, w.anomalous);
+      if (!opt.windows_out.empty()) {
+        if (!dump) dump = std::make_unique<std::ofstream>(opt.windows_out);
+        nlohmann::json j = {{"scenario", scenario},
+                            {"service", w.service},
+                            {"instance", w.instance},
+                            {"start", w.start},
+                            {"end", w.end},
+                            {"truth", truth},
+                            {"anomalous", w.anomalous},
+                            {"similarity", w.similarity},
+                            {"real", w.real},
+                            {"generated", w.generated},
+                            {"least", w.least}};
+        *dump << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+      }
+    });
+    auto t0 = std::chrono::steady_clock::now();
+    std::vector<detect::Anomaly> sink;
+    Batch b;
+    for (const auto& r : lines) {
+      b.logs.push_back(r);
+      if (b.logs.size() >= 4096) {
+        (*d)->Score(b, sink);
+        b.clear();
+        sink.clear();
+      }
+    }
+    (*d)->Score(b, sink);
+    (*d)->Flush(sink);
+    res.score_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    res.score_lines += lines.size();
+    return Status::Ok();
+  }
+
+  ~Runner() {
+    if (opt.save_bundle.empty() && !bundle_dir.empty()) {
+      std::error_code ec;
+      fs::remove_all(bundle_dir, ec);
+    }
+  }
+
+  // ------------------------------------------------------------------ LogHub
+  Status LogHub(const std::vector<fs::path>& logs) {
+    res.kind = "loghub";
+    std::vector<LogRecord> train;
+    struct TestSet {
+      std::string system;
+      std::vector<LogRecord> lines;
+      std::vector<bool> alert;
+    };
+    std::vector<TestSet> sets;
+    for (const auto& p : logs) {
+      std::ifstream in(p);
+      std::string line;
+      std::vector<std::pair<bool, std::string>> all;
+      while (std::getline(in, line)) {
+        size_t sp = line.find(' ');
+        std::string label = sp == std::string::npos ? line : line.substr(0, sp);
+        all.emplace_back(label != "-",
+                         sp == std::string::npos ? std::string() : line.substr(sp + 1));
+      }
+      std::string system = p.stem().string();
+      if (auto u = system.find('_'); u != std::string::npos) system = system.substr(0, u);
+      const size_t cut = static_cast<size_t>(all.size() * opt.loghub_train_fraction);
+      const size_t w = static_cast<size_t>(opt.config.window);
+      // Training: the earlier part's normal windows only.
+      for (size_t i = 0; i + w <= cut; i += w) {
+        bool any = false;
+        for (size_t j = i; j < i + w; ++j) any |= all[j].first;
+        if (any) continue;
+        for (size_t j = i; j < i + w; ++j) {
+          LogRecord r;
+          r.time = static_cast<TimeNs>(j) * kNsPerSecond;
+          r.service = system;
+          r.body = all[j].second;
+          train.push_back(std::move(r));
+        }
+      }
+      TestSet s;
+      s.system = system;
+      for (size_t j = cut; j < all.size(); ++j) {
+        LogRecord r;
+        r.time =
+            static_cast<TimeNs>(j) * kNsPerSecond;  // the line number: windows map back to lines
+        r.service = system;
+        r.body = all[j].second;
+        s.lines.push_back(std::move(r));
+        s.alert.push_back(all[j].first);
+      }
+      res.description += fmt::format(
+          "{}{}: {} lines, {} alert lines; trained on the normal windows of the first {:.0f} %",
+          res.description.empty() ? "" : "; ", system, all.size(),
+          std::count_if(all.begin(), all.end(), [](auto& x) { return x.first; }),
+          100 * opt.loghub_train_fraction);
+      sets.push_back(std::move(s));
+    }
+    if (auto st = Train(train); !st) return st;
+    for (auto& s : sets) {
+      const size_t base =
+          s.lines.empty() ? 0 : static_cast<size_t>(s.lines.front().time / kNsPerSecond);
+      auto st = Score(s.lines, [&](const detect::LogLmWindow& w) {
+        bool truth = false;
+        for (TimeNs t = w.start / kNsPerSecond; t <= w.end / kNsPerSecond; ++t)
+          if (static_cast<size_t>(t) >= base && static_cast<size_t>(t) - base < s.alert.size())
+            truth |= s.alert[t - base];
+        return std::make_pair(truth, s.system);
+      });
+      if (!st) return st;
+    }
+    return Status::Ok();
+  }
+
+  // ------------------------------------------------------------------ simulator
+  // Logs of one run folder (OTLP/JSON lines written by `augur simulate`), time-sorted.
+  static Status ReadRunLogs(const fs::path& run, std::vector<LogRecord>& out) {
+    std::vector<std::string> files;
+    for (auto& e : fs::directory_iterator(run))
+      if (e.is_regular_file() && e.path().filename().string().rfind("logs", 0) == 0)
+        files.push_back(e.path().string());
+    if (files.empty()) return Status::Error(run.string() + ": no logs.jsonl in this simulator run");
+    std::sort(files.begin(), files.end());
+    auto r = ingest::ReadPaths(files, {}, [&](Batch& b) {
+      for (auto& l : b.logs) out.push_back(std::move(l));
+    });
+    if (!r) return r.status();
+    SortByTime(out);
+    return Status::Ok();
+  }
+
+  // Which services call which, from the spans of a run: a fault also shows in its callers' logs.
+  static Status ReadCallers(const fs::path& run,
+                            std::map<std::string, std::set<std::string>>& callers) {
+    std::vector<std::string> files;
+    for (auto& e : fs::directory_iterator(run))
+      if (e.is_regular_file() && e.path().filename().string().rfind("traces", 0) == 0)
+        files.push_back(e.path().string());
+    if (files.empty()) return Status::Ok();
+    std::unordered_map<std::string, std::string> service_of;  // trace+span id → service
+    std::vector<std::tuple<std::string, std::string>> child_parent;
+    auto key = [](const Span& s, const SpanId& id) { return s.trace_id.Hex() + id.Hex(); };
+    auto r = ingest::ReadPaths(files, {}, [&](Batch& b) {
+      for (auto& sp : b.spans) {
+        service_of[key(sp, sp.span_id)] = sp.service;
+        if (!sp.parent_id.empty()) child_parent.emplace_back(sp.service, key(sp, sp.parent_id));
+      }
+    });
+    if (!r) return r.status();
+    for (auto& [child, parent] : child_parent) {
+      auto it = service_of.find(parent);
+      if (it != service_of.end() && it->second != child) callers[child].insert(it->second);
+    }
+    return Status::Ok();
+  }
+
+  Status Simulator(const fs::path& root, const std::vector<fs::path>& runs) {
+    res.kind = "simulator";
+    std::vector<fs::path> normal, faulty;
+    for (auto& run : runs) {
+      nlohmann::json labels;
+      try {
+        labels = nlohmann::json::parse(ReadFile(run / "labels.json"));
+      } catch (const std::exception& e) {
+        return Status::Error((run / "labels.json").string() + ": not valid JSON: " + e.what());
+      }
+      (labels.value("faults", nlohmann::json::array()).empty() ? normal : faulty).push_back(run);
+    }
+    if (normal.empty())
+      return Status::Error(
+          root.string() +
+          ": simulator output without a normal run to learn from (run `augur simulate "
+          "--scenario all`, which writes normal/ beside the scenarios)");
+    std::vector<LogRecord> train;
+    for (auto& run : normal)
+      if (auto st = ReadRunLogs(run, train); !st) return st;
+    SortByTime(train);
+    std::map<std::string, std::set<std::string>> callers;
+    if (auto st = ReadCallers(normal.front(), callers); !st) return st;
+    if (auto st = Train(train); !st) return st;
+
+    for (auto& run : faulty) {
+      auto labels = nlohmann::json::parse(ReadFile(run / "labels.json"));
+      struct Interval {
+        TimeNs start, end;
+        std::set<std::string> hit;
+      };
+      std::vector<Interval> faults;
+      for (auto& f : labels["faults"]) {
+        Interval iv;
+        iv.start = f.value("start_ns", TimeNs{0});
+        iv.end = std::max(f.value("end_ns", TimeNs{0}), f.value("recovered_ns", TimeNs{0}));
+        std::string target = f.value("target_service", "");
+        iv.hit.insert(target);
+        if (f.contains("peer_service")) iv.hit.insert(f["peer_service"].get<std::string>());
+        // Errors climb the call chain: every service upstream of the target is hit too.
+        std::vector<std::string> todo(iv.hit.begin(), iv.hit.end());
+        while (!todo.empty()) {
+          std::string s = todo.back();
+          todo.pop_back();
+          for (auto& c : callers[s])
+            if (iv.hit.insert(c).second) todo.push_back(c);
+        }
+        faults.push_back(std::move(iv));
+      }
+      std::vector<LogRecord> lines;
+      if (auto st = ReadRunLogs(run, lines); !st) return st;
+      const std::string scenario = labels.value("scenario", run.filename().string());
+      auto st = Score(lines, [&](const detect::LogLmWindow& w) {
+        bool truth = false;
+        for (auto& iv : faults)
+          truth |= iv.hit.count(w.service) && w.end >= iv.start && w.start < iv.end;
+        return std::make_pair(truth, scenario);
+      });
+      if (!st) return st;
+    }
+    res.description = fmt::format(
+        "simulator: trained on {} normal run(s) ({} lines); {} fault runs scored; windows of the "
+        "target, its peer and the services upstream of them (from the normal run's spans) that "
+        "overlap "
+        "[start, recovered) are anomalous, all other "
+        "windows normal",
+        normal.size(), train.size(), faulty.size());
+    return Status::Ok();
+  }
+
+  // ------------------------------------------------------------------ Nezha
+  Status Nezha(const fs::path& root) {
+    res.kind = "nezha";
+    std::vector<LogRecord> train;
+    std::vector<fs::path> construct;
+    for (auto& e : fs::recursive_directory_iterator(root / "construct_data"))
+      if (e.is_regular_file() && e.path().filename().string().ends_with("_log.csv"))
+        construct.push_back(e.path());
+    std::sort(construct.begin(), construct.end());
+    for (auto& p : construct)
+      if (auto st = ReadNezhaLogs(p, train); !st) return st;
+    SortByTime(train);
+    if (auto st = Train(train); !st) return st;
+
+    uint64_t faults = 0;
+    for (auto& day : fs::directory_iterator(root / "rca_data")) {
+      if (!day.is_directory()) continue;
+      const std::string date = day.path().filename().string();
+      fs::path list = day.path() / (date + "-fault_list.json");
+      if (!fs::exists(list)) continue;
+      nlohmann::json j;
+      try {
+        j = nlohmann::json::parse(ReadFile(list));
+      } catch (const std::exception& e) {
+        return Status::Error(list.string() + ": not valid JSON: " + e.what());
+      }
+      for (auto& [hour, arr] : j.items()) {
+        for (auto& f : arr) {
+          auto inject = ParseIsoTime(f.value("inject_time", ""));
+          if (!inject) return Status::Error(list.string() + ": fault with unreadable inject_time");
+          const std::string type = f.value("inject_type", "unknown");
+          const std::string service = ServiceFromPod(f.value("inject_pod", ""));
+          // The minute files around the injection: HH_MM holds about HH:(MM-1):08 .. HH:MM:08.
+          std::vector<LogRecord> lines;
+          for (int k = 0; k <= 2; ++k) {
+            TimeNs t = *inject + k * 60 * kNsPerSecond;
+            std::string iso = FormatIsoTime(t);  // 2023-01-29T08:43:04Z
+            fs::path p =
+                day.path() / "log" / (iso.substr(11, 2) + "_" + iso.substr(14, 2) + "_log.csv");
+            if (fs::exists(p))
+              if (auto st = ReadNezhaLogs(p, lines); !st) return st;
+          }
+          if (lines.empty()) continue;
+          ++faults;
+          SortByTime(lines);
+          const TimeNs until =
+              *inject + static_cast<TimeNs>(opt.nezha_fault_minutes) * 60 * kNsPerSecond;
+          auto st = Score(lines, [&](const detect::LogLmWindow& w) {
+            bool truth = w.service == service && w.end >= *inject && w.start < until;
+            return std::make_pair(truth, type);
+          });
+          if (!st) return st;
+        }
+      }
+    }
+    res.description = fmt::format(
+        "Nezha: trained on construct_data ({} lines); {} faults scored from rca_data, windows of "
+        "the injected "
+        "service that reach into the {} minutes after inject_time are anomalous",
+        train.size(), faults, opt.nezha_fault_minutes);
+    return Status::Ok();
+  }
+};
+
+void FindLogHub(const fs::path& dir, std::vector<fs::path>& out) {
+  for (auto& e : fs::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file() || e.path().extension() != ".log") continue;
+    fs::path structured = e.path().string() + "_structured.csv";
+    if (!fs::exists(structured)) continue;
+    std::ifstream in(structured);
+    std::string header;
+    std::getline(in, header);
+    if (header.find("Label") != std::string::npos) out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+}
+
+}  // namespace
+
+double WindowMetrics::accuracy() const {
+  return Ratio(tp + tn, windows());
+}
+double WindowMetrics::precision() const {
+  return Ratio(tp, tp + fp);
+}
+double WindowMetrics::recall() const {
+  return Ratio(tp, tp + fn);
+}
+double WindowMetrics::f1() const {
+  double p = precision(), r = recall();
+  return p + r == 0 ? 0 : 2 * p * r / (p + r);
+}
+void WindowMetrics::Add(bool truth, bool predicted) {
+  if (truth && predicted)
+    ++tp;
+  else if (truth)
+    ++fn;
+  else if (predicted)
+    ++fp;
+  else
+    ++tn;
+}
+void WindowMetrics::Add(const WindowMetrics& o) {
+  tp += o.tp;
+  fp += o.fp;
+  tn += o.tn;
+  fn += o.fn;
+}
+
+Result<LogWindowsEvalResult> EvalLogWindows(const LogWindowsEvalOptions& options) {
+  if (auto st = options.config.Validate(); !st) return st;
+  fs::path dir = options.data;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    return Result<LogWindowsEvalResult>::Error(options.data + ": not a folder");
+  Runner run{options, {}, {}, {}, {}};
+  Status st;
+  std::vector<fs::path> sim_runs;
+  if (fs::exists(dir / "labels.json")) sim_runs.push_back(dir);
+  for (auto& e : fs::directory_iterator(dir))
+    if (e.is_directory() && fs::exists(e.path() / "labels.json")) sim_runs.push_back(e.path());
+  std::sort(sim_runs.begin(), sim_runs.end());
+  if (!sim_runs.empty()) {
+    st = run.Simulator(dir, sim_runs);
+  } else if (fs::is_directory(dir / "rca_data") && fs::is_directory(dir / "construct_data")) {
+    st = run.Nezha(dir);
+  } else {
+    std::vector<fs::path> logs;
+    FindLogHub(dir, logs);
+    if (!logs.empty()) {
+      st = run.LogHub(logs);
+    } else {
+      return Result<LogWindowsEvalResult>::Error(
+          options.data +
+          ": found no simulator output (labels.json), no Nezha folder (rca_data/ + "
+          "construct_data/) nor LogHub logs with "
+          "per-line labels "
+          "(<name>.log beside <name>.log_structured.csv with a Label column)");
+    }
+  }
+  if (!st) return st;
+  return std::move(run.res);
+}
+
+std::string LogWindowsHeatmapSvg(const LogWindowsEvalResult& r) {
+  std::vector<std::pair<std::string, const WindowMetrics*>> rows;
+  for (auto& [name, m] : r.scenarios) rows.emplace_back(name, &m);
+  rows.emplace_back("overall", &r.overall);
+  const int label_w = 260, cell_w = 110, cell_h = 34, top = 60;
+  const int width = label_w + 4 * cell_w + 20,
+            height = top + cell_h * static_cast<int>(rows.size()) + 20;
+  std::string s = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
+      "font-family=\"sans-serif\" "
+      "font-size=\"14\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+      "<text x=\"10\" y=\"24\" font-size=\"16\">log_lm window detection ({}), threshold "
+      "{:.3f}</text>\n",
+      width, height, r.kind, r.threshold);
+  const char* cols[] = {"Accuracy", "Precision", "Recall", "F1"};
+  for (int c = 0; c < 4; ++c)
+    s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
+                     label_w + c * cell_w + cell_w / 2, top - 8, cols[c]);
+  auto colour = [](double v) {
+    // Yellow (255,255,204) at 0 to dark blue (8,48,107) at 1, as seed 000's YlGnBu-like map.
+    v = std::clamp(v, 0.0, 1.0);
+    int rr = static_cast<int>(255 + (8 - 255) * v), gg = static_cast<int>(255 + (48 - 255) * v),
+        bb = static_cast<int>(204 + (107 - 204) * v);
+    return fmt::format("rgb({},{},{})", rr, gg, bb);
+  };
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const int y = top + static_cast<int>(i) * cell_h;
+    const auto& m = *rows[i].second;
+    s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{} ({} windows)</text>\n",
+                     label_w - 8, y + cell_h / 2 + 5, rows[i].first, m.windows());
+    double v[4] = {m.accuracy(), m.precision(), m.recall(), m.f1()};
+    for (int c = 0; c < 4; ++c) {
+      s += fmt::format(
+          "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\" stroke=\"white\"/>\n",
+          label_w + c * cell_w, y, cell_w, cell_h, colour(v[c]));
+      s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"{}\">{:.2f}</text>\n",
+                       label_w + c * cell_w + cell_w / 2, y + cell_h / 2 + 5,
+                       v[c] > 0.55 ? "white" : "black", v[c]);
+    }
+  }
+  s += "</svg>\n";
+  return s;
+}
+
+}  // namespace augur::pipeline

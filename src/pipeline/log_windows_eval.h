@@ -1,0 +1,53 @@
+// `augur eval log-windows`: trains the log language-model detector on the normal part of a labelled
+// log data set and scores every window, giving accuracy, precision, recall and F1 per scenario and
+// overall (seed 000's Figure 16), plus the heatmap as an SVG image.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "core/result.h"
+#include "learn/torch/log_lm_detector.h"
+
+namespace augur::pipeline {
+
+struct WindowMetrics {
+  uint64_t tp = 0, fp = 0, tn = 0, fn = 0;
+  uint64_t windows() const { return tp + fp + tn + fn; }
+  double accuracy() const;
+  double precision() const;
+  double recall() const;
+  double f1() const;
+  void Add(bool truth, bool predicted);
+  void Add(const WindowMetrics& o);
+};
+
+struct LogWindowsEvalOptions {
+  std::string data;  // simulator output, Nezha folder or LogHub folder
+  detect::LogLmConfig config;
+  double loghub_train_fraction = 0.5;  // LogHub: earlier part trained on (its normal windows only)
+  int nezha_fault_minutes = 3;  // Nezha: windows of the faulty service this long after injection
+  std::string save_bundle;      // optional: keep the trained model here
+  std::string windows_out;      // optional: every scored window as a JSON line
+};
+
+struct LogWindowsEvalResult {
+  std::string kind;  // "simulator", "nezha", "loghub"
+  std::string description;
+  std::map<std::string, WindowMetrics> scenarios;
+  WindowMetrics overall;
+  double threshold = 0;
+  double train_seconds = 0;
+  uint64_t train_lines = 0;
+  double score_seconds = 0;
+  uint64_t score_lines = 0;
+  nlohmann::json train_figures;
+};
+
+Result<LogWindowsEvalResult> EvalLogWindows(const LogWindowsEvalOptions& options);
+
+// Seed 000's Figure 16 as an SVG heatmap: one row per scenario (plus overall), columns accuracy,
+// precision, recall, F1, each cell coloured yellow (0) → blue (1) with its value written in.
+std::string LogWindowsHeatmapSvg(const LogWindowsEvalResult& result);
+
+}  // namespace augur::pipeline

@@ -1,0 +1,77 @@
+// End to end through the binary: `augur demo` simulates normal traffic, trains, injects a chaos fault,
+// detects, and must name the injected service first; the outputs and the store must be there.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "testing/testing.h"
+
+namespace {
+
+std::string Shell(const std::string& cmd, int* rc) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return out;
+  char buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int status = pclose(p);
+  *rc = WEXITSTATUS(status);
+  return out;
+}
+
+TEST(Demo, NamesTheInjectedServiceFirst) {
+  augur::testing::TempDir dir;
+  int rc = -1;
+  std::string out = Shell(std::string(AUGUR_BINARY) + " -q demo --json --normal-minutes 10 --minutes 12 --out " +
+                            dir.path().string() + " 2>&1",
+                        &rc);
+  ASSERT_EQ(rc, 0) << out;
+  auto j = nlohmann::json::parse(out.substr(out.find('{')));
+  ASSERT_EQ(j["scenarios"].size(), 1u);
+  const auto& s = j["scenarios"][0];
+  EXPECT_EQ(s["injected"]["service"], "shipping");
+  EXPECT_EQ(s["origin"], "shipping") << out;
+  EXPECT_EQ(s["rank"], 1);
+  EXPECT_GE(s["incidents"].get<int>(), 1);
+
+  auto report = dir.path() / "shipping_network_delay" / "report";
+  for (const char* f : {"incident.json", "report.html", "trace.json", "outage_probabilities.csv"})
+    EXPECT_TRUE(std::filesystem::exists(report / f)) << f;
+  std::ifstream in(report / "incident.json");
+  auto inc = nlohmann::json::parse(in);
+  EXPECT_EQ(inc["schema_version"], 1);
+  ASSERT_FALSE(inc["incidents"].empty());
+
+  // The store has the incident, and `augur incidents` reads it back.
+  std::string listed = Shell(std::string(AUGUR_BINARY) + " incidents --db " + (dir.path() / "augur.db").string() +
+                               " list --json",
+                           &rc);
+  ASSERT_EQ(rc, 0) << listed;
+  auto rows = nlohmann::json::parse(listed);
+  ASSERT_FALSE(rows.empty());
+  std::string shown = Shell(std::string(AUGUR_BINARY) + " incidents --db " + (dir.path() / "augur.db").string() +
+                              " show " + std::to_string(rows[0]["id"].get<int>()),
+                          &rc);
+  EXPECT_EQ(rc, 0);
+  EXPECT_NE(shown.find("Ranking:"), std::string::npos) << shown;
+}
+
+TEST(Cli, UsageErrorsAndMissingInputs) {
+  int rc = -1;
+  Shell(std::string(AUGUR_BINARY) + " detect 2>&1", &rc);
+  EXPECT_EQ(rc, 2) << "missing required options is a usage error";
+  augur::testing::TempDir dir;
+  std::string out = Shell(std::string(AUGUR_BINARY) + " detect --model " + dir.path().string() +
+                            "/nope --input x --out " + dir.path().string() + "/o 2>&1",
+                        &rc);
+  EXPECT_EQ(rc, 3) << out;
+  EXPECT_NE(out.find("manifest.json"), std::string::npos) << out;
+}
+
+}  // namespace
