@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -42,6 +43,18 @@ std::vector<Incident> GroupAnomalies(std::vector<detect::Anomaly> anomalies, con
     for (auto& [v, s] : order) inc.services.push_back(s);
   }
   return incidents;
+}
+
+TimeNs OnsetOf(const Incident& inc, TimeNs bin) {
+  if (bin <= 0 || inc.anomalies.empty()) return inc.start;
+  std::map<TimeNs, std::set<std::pair<std::string, std::string>>> slices;
+  for (const auto& a : inc.anomalies)
+    slices[(std::max(a.start, inc.start) - inc.start) / bin].insert({a.detector, a.service});
+  size_t busiest = 0;
+  for (const auto& [k, kinds] : slices) busiest = std::max(busiest, kinds.size());
+  for (const auto& [k, kinds] : slices)
+    if (2 * kinds.size() >= busiest) return inc.start + k * bin;
+  return inc.start;
 }
 
 void Explain(Incident& inc) {

@@ -43,6 +43,11 @@ struct GroupingConfig {
 // Groups anomalies (any order) into incidents, in time order, with ids "inc-<n>".
 std::vector<Incident> GroupAnomalies(std::vector<detect::Anomaly> anomalies, const GroupingConfig& config = {});
 
+// When the incident took hold: the start of the first `bin`-long slice (from the incident's start)
+// with at least half as many distinct (detector, service) anomalies as the busiest slice. Stray
+// early anomalies that the grouping gap joined to the incident do not move it.
+TimeNs OnsetOf(const Incident& incident, TimeNs bin);
+
 // Fills summary and narrative from the ranking, fault type and anomalies.
 void Explain(Incident& incident);
 

@@ -84,6 +84,26 @@ TEST(Grouping, SplitsOnGapsAndDropsLoneWindows) {
   EXPECT_EQ(inc[1].id, "inc-2");
 }
 
+TEST(Grouping, OnsetSkipsStrayEarlyAnomalies) {
+  Incident inc;
+  auto add = [&](TimeNs sec, const char* detector, const char* svc) {
+    detect::Anomaly a;
+    a.start = sec * 1'000'000'000;
+    a.end = a.start + 1'000'000'000;
+    a.detector = detector;
+    a.service = svc;
+    inc.anomalies.push_back(a);
+  };
+  add(5, "log_lm", "user");  // a stray false alarm that the gap joined
+  add(100, "log_lm", "user");
+  for (const char* d : {"span_deviation", "metric_deviation", "trace_lstm"})
+    for (const char* s : {"shipping", "orders"}) add(245, d, s);
+  inc.start = 5'000'000'000;
+  inc.end = 400'000'000'000;
+  EXPECT_EQ(OnsetOf(inc, 60'000'000'000), 245'000'000'000);  // slice 4 from the start at 5 s
+  EXPECT_EQ(OnsetOf(inc, 0), inc.start);
+}
+
 TEST(OutageLevel, SeedColours) {
   EXPECT_EQ(OutageLevel(0.10), "green");
   EXPECT_EQ(OutageLevel(0.15), "green");

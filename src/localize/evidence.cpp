@@ -160,6 +160,18 @@ bool IsErrorLog(const LogRecord& log) {
          b.find("Exception") != std::string_view::npos || b.find("FATAL") != std::string_view::npos;
 }
 
+uint64_t NormalProfile::JoinKey(const TraceId& t, const SpanId& s) {
+  uint64_t h = TraceIdHash{}(t) ^ (s.value * 0x9E3779B97F4A7C15ULL);
+  h ^= h >> 31;
+  return h * 0xBF58476D1CE4E5B9ULL;
+}
+
+uint32_t NormalProfile::Intern(const std::string& name) {
+  auto [it, fresh] = learn_name_ids_.emplace(name, static_cast<uint32_t>(learn_names_.size()));
+  if (fresh) learn_names_.push_back(name);
+  return it->second;
+}
+
 std::string NormalProfile::KeyOf(std::string_view body) const {
   const normalize::TemplateMatch m = miner_.Match(body);
   if (m.template_id != 0)
@@ -190,6 +202,9 @@ void NormalProfile::Learn(const Batch& batch) {
   for (size_t i = 0; i < batch.spans.size(); ++i) {
     const Span& s = batch.spans[i];
     if (s.service.empty()) continue;
+    if (learn_span_ops_.size() < kMaxJoinSpans)
+      learn_span_ops_.emplace(JoinKey(s.trace_id, s.span_id),
+                              (uint64_t{Intern(s.service)} << 32) | Intern(s.name));
     Op& op = ops_[{s.service, s.name}];
     ++op.spans;
     if (s.is_error()) ++op.errors;
@@ -200,7 +215,11 @@ void NormalProfile::Learn(const Batch& batch) {
     if (l.service.empty()) continue;
     const uint32_t id = miner_.Add(l.body).template_id;
     learn_error_ids_[id] = learn_error_ids_[id] || IsErrorLog(l);
-    ++learn_ids_[{l.service, OpOfLog(l, batch.spans, idx), id}];
+    std::string op = OpOfLog(l, batch.spans, idx);
+    if (op == "*" && !l.span_id.empty())  // its span may come in a later batch (another file)
+      learn_pending_logs_.push_back({JoinKey(l.trace_id, l.span_id), l.service, id});
+    else
+      ++learn_ids_[{l.service, std::move(op), id}];
   }
   for (const MetricPoint& m : batch.metrics) {
     if (m.service.empty() || !std::isfinite(m.value)) continue;
@@ -227,6 +246,18 @@ void NormalProfile::Finish() {
     r.samples.shrink_to_fit();
   };
   for (auto& [k, op] : ops_) finish(op.self_ms);
+  // Logs whose span was not in their batch: joined against every span seen, as a window would be.
+  for (const PendingLog& l : learn_pending_logs_) {
+    std::string op = "*";
+    if (auto it = learn_span_ops_.find(l.key);
+        it != learn_span_ops_.end() && learn_names_[it->second >> 32] == l.service)
+      op = learn_names_[it->second & 0xffffffffu];
+    ++learn_ids_[{l.service, std::move(op), l.id}];
+  }
+  learn_pending_logs_ = {};
+  learn_span_ops_ = {};
+  learn_names_ = {};
+  learn_name_ids_ = {};
   for (const auto& [k, c] : learn_ids_) {
     auto info = miner_.Get(miner_.Resolve(std::get<2>(k)));
     if (!info) continue;  // evicted by the miner's cap

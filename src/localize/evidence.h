@@ -16,6 +16,7 @@
 #pragma once
 
 #include <map>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -96,6 +97,20 @@ class NormalProfile {
   // While learning: counts by template id (resolved through merges in Finish).
   std::map<std::tuple<std::string, std::string, uint32_t>, uint64_t> learn_ids_;
   std::map<uint32_t, bool> learn_error_ids_;
+  // Logs and spans arrive in different batches when read from different files: a log whose span
+  // is not in its own batch waits for Finish, which joins it against every span seen (up to a cap).
+  struct PendingLog {
+    uint64_t key;
+    std::string service;
+    uint32_t id;
+  };
+  static constexpr size_t kMaxJoinSpans = 4'000'000;
+  static uint64_t JoinKey(const TraceId& t, const SpanId& s);
+  uint32_t Intern(const std::string& name);
+  std::vector<PendingLog> learn_pending_logs_;
+  std::unordered_map<uint64_t, uint64_t> learn_span_ops_;  // join key → (service, op) name ids
+  std::vector<std::string> learn_names_;
+  std::unordered_map<std::string, uint32_t> learn_name_ids_;
   std::string KeyOf(std::string_view body) const;
   std::map<std::tuple<std::string, std::string, std::string>, Robust>
       metrics_;  // (service, instance, name)

@@ -227,6 +227,25 @@ TEST(Localizer, SaveLoadRoundTrip) {
   EXPECT_FALSE(none.Load(*empty_bundle).ok());
 }
 
+// Read from files, logs and spans come in separate batches (logs first): learning must join them as
+// a window holding both does, or every template looks vanished from its operation.
+TEST(Localizer, LogsAndSpansInSeparateBatchesLearnLikeOneBatch) {
+  Batch all = Traffic(0, 300, 1);
+  Batch logs, spans;
+  logs.logs = all.logs;
+  spans.spans = all.spans;
+  Localizer split;
+  split.Learn(logs);
+  split.Learn(spans);
+  split.FinishLearning();
+  Localizer whole = Trained();
+  EXPECT_EQ(split.profile().ToJson()["log_keys"], whole.profile().ToJson()["log_keys"]);
+  auto r = split.Localize(Traffic(100 * kNsPerSecond, 60, 15));
+  ASSERT_TRUE(r.ok());
+  for (const auto& rc : r->ranking)
+    for (const auto& e : rc.evidence) EXPECT_NE(e.modality, "log") << rc.service << ": " << e.detail;
+}
+
 TEST(Localizer, OutputsHaveTheDocumentedShape) {
   Localizer loc = Trained();
   auto r = loc.Localize(Traffic(100 * kNsPerSecond, 30, 16, "shipping"));

@@ -113,6 +113,37 @@ TEST(TemplateMiner, SaveLoadRoundTrip) {
   EXPECT_EQ(l->Get(r.template_id)->count, 50u);
 }
 
+// A loaded miner matches every line the saved one matches, to the same template (Spring Boot lines
+// with dates, trace ids and padded logger names: the sock-shop simulator's Java services).
+TEST(TemplateMiner, LoadedMinerMatchesLikeTheSavedOne) {
+  testing::TempDir dir;
+  std::mt19937_64 rng(7);
+  auto hex = [&](int n) {
+    std::string s;
+    for (int i = 0; i < n; ++i) s += "0123456789abcdef"[rng() % 16];
+    return s;
+  };
+  auto line = [&](int minute) {
+    return "2024-11-18 20:" + std::to_string(10 + minute % 50) + ":23.034  INFO [queue-master," +
+           hex(32) + "," + hex(16) +
+           ",true] 1 --- [cTaskExecutor-1] w.s.q.m.ShippingTaskHandler              : Received "
+           "shipment task: " +
+           hex(24);
+  };
+  TemplateMiner m;
+  for (int i = 0; i < 300; ++i) m.Add(line(i));
+  m.Add("2024-11-18 20:00:01.000  INFO [shipping,,,] 1 --- [           main] o.s.a.r.c.CachingConnectionFactory : Created new connection");
+  ASSERT_TRUE(m.Save(dir.path() / "t.txt").ok());
+  auto l = TemplateMiner::Load(dir.path() / "t.txt");
+  ASSERT_TRUE(l.ok()) << l.message();
+  for (int i = 0; i < 20; ++i) {
+    std::string x = line(1000 + i);
+    auto a = m.Match(x), b = l->Match(x);
+    ASSERT_NE(a.template_id, 0u) << x;
+    EXPECT_EQ(b.template_id, a.template_id) << x;
+  }
+}
+
 TEST(TemplateMiner, TokensNeverJoinAcrossSpacesOrGoEmpty) {
   // Found by the fuzz target: a token starting with ":<digits>" after a token ending in a variable.
   testing::TempDir dir;

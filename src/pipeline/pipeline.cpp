@@ -231,7 +231,7 @@ Result<DetectSummary> Detect(const DetectOptions& o) {
     std::vector<Batch> windows(incidents.size());
     std::vector<TimeNs> lo, hi;
     for (const auto& inc : incidents) {
-      lo.push_back(std::min(inc.end - 1, inc.start + o.localize_offset));
+      lo.push_back(std::min(inc.end - 1, explain::OnsetOf(inc, o.localize_window) + o.localize_offset));
       hi.push_back(std::max(lo.back() + 1, std::min(inc.end, lo.back() + o.localize_window)));
     }
     auto slot = [&](TimeNs t) -> Batch* {

@@ -77,9 +77,9 @@ struct DetectOptions {
   DetectorSelection detectors;
   std::set<std::string> disabled_stages;  // e.g. "report", "store"
   explain::GroupingConfig grouping;
-  // An incident is localized from the raw records of [start + offset, start + offset + window): the
-  // minutes right after its first symptoms, before the failure has spread (Nezha's protocol uses the
-  // minute two minutes after injection).
+  // An incident is localized from the raw records of [onset + offset, onset + offset + window): the
+  // minutes right after it took hold (explain::OnsetOf, in slices of `window`), before the failure
+  // has spread (Nezha's protocol uses the minute two minutes after injection).
   TimeNs localize_offset = 60LL * 1'000'000'000;
   TimeNs localize_window = 60LL * 1'000'000'000;
   bool localize_with_anomalies = false;  // also feed the detectors' anomalies to the Bayesian network

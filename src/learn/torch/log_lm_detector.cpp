@@ -132,6 +132,7 @@ Status LogLmConfig::Validate() const {
 struct LogLmDetector::Impl {
   LogLmConfig cfg;
   double threshold = 0.8;
+  std::map<std::string, double> service_threshold;  // calibrated, below `threshold`
   nlohmann::json figures = nlohmann::json::object();
   std::function<void(const LogLmWindow&)> sink;
 
@@ -302,8 +303,16 @@ struct LogLmDetector::Impl {
   }
 
   // ---------------------------------------------------------------- scoring
+  // The threshold a window is judged by: its service's when calibration lowered it.
+  double ThresholdOf(const PendingWindow& w) const {
+    if (w.group >= 0 || streams.empty()) return threshold;
+    auto it = service_threshold.find(streams[w.stream].service);
+    return it == service_threshold.end() ? threshold : std::min(threshold, it->second);
+  }
+
+  // sims_out (optional) receives (service group, similarity) of every scored window.
   void ScoreWindows(std::vector<PendingWindow>& windows, std::vector<Anomaly>* out,
-                    std::vector<double>* sims_out) {
+                    std::vector<std::pair<int, double>>* sims_out) {
     for (size_t lo = 0; lo < windows.size(); lo += kScoreBatch) {
       const size_t hi = std::min(windows.size(), lo + kScoreBatch);
       ScoreChunk(windows, lo, hi, out, sims_out);
@@ -347,7 +356,7 @@ struct LogLmDetector::Impl {
   }
 
   void ScoreChunk(std::vector<PendingWindow>& windows, size_t lo, size_t hi,
-                  std::vector<Anomaly>* out, std::vector<double>* sims_out) {
+                  std::vector<Anomaly>* out, std::vector<std::pair<int, double>>* sims_out) {
     const bool sample = cfg.decoding == "sample";
     const int k = sample ? cfg.samples : 1;
     // Generation, skipping contexts already generated (greedy decoding is deterministic).
@@ -434,8 +443,9 @@ struct LogLmDetector::Impl {
         }
       }
       ++windows_scored;
-      if (sims_out) sims_out->push_back(best);
-      const bool anomalous = best < threshold;
+      if (sims_out) sims_out->emplace_back(GroupOf(w), best);
+      const double w_threshold = ThresholdOf(w);
+      const bool anomalous = best < w_threshold;
       if (!out && !sink) continue;
       if (!anomalous && !sink) continue;
       LogLmWindow win;
@@ -445,6 +455,7 @@ struct LogLmDetector::Impl {
       win.end = w.real.back().time;
       win.similarity = best;
       win.anomalous = anomalous;
+      win.threshold = w_threshold;
       for (auto* l : real) win.real.push_back(l->raw);
       for (int id : cands[best_j]) win.generated.push_back(known[id]);
       std::vector<double> per;
@@ -468,12 +479,12 @@ struct LogLmDetector::Impl {
     a.modality = Modality::kLog;
     a.detector = "log_lm";
     a.score = 1 - w.similarity;
-    a.threshold = 1 - threshold;
+    a.threshold = 1 - w.threshold;
     a.summary = fmt::format(
         "{} lines of {}{} read unlike what the log model expected: block similarity {:.2f} < "
         "{:.2f}",
         w.real.size(), w.service.empty() ? "an unnamed stream" : w.service,
-        w.instance.empty() ? "" : " (" + w.instance + ")", w.similarity, threshold);
+        w.instance.empty() ? "" : " (" + w.instance + ")", w.similarity, w.threshold);
     for (int i : w.least) a.evidence.push_back("least similar: " + w.real[i]);
     for (const auto& l : w.real) a.evidence.push_back("real: " + l);
     for (const auto& l : w.generated) a.evidence.push_back("generated: " + l);
@@ -610,7 +621,8 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
     for (auto& [t, id] : s.lines) ids.push_back(id);
     lines += ids.size();
     size_t cut = ids.size();
-    if (m.cfg.calibrate_fpr > 0 && ids.size() >= static_cast<size_t>(2 * m.cfg.window))
+    if ((m.cfg.calibrate_fpr > 0 || m.cfg.service_fpr > 0) &&
+        ids.size() >= static_cast<size_t>(2 * m.cfg.window))
       cut = ids.size() - static_cast<size_t>(std::ceil(ids.size() * m.cfg.validation_fraction));
     train.emplace_back(ids.begin(), ids.begin() + cut);
     valid.emplace_back(ids.begin() + cut, ids.end());
@@ -712,7 +724,8 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
                {"stopped_by_time", fig->stopped_by_time}};
 
   // Calibration: score the held-out normal windows and flag the requested fraction of them.
-  if (m.cfg.calibrate_fpr > 0) {
+  m.service_threshold.clear();
+  if (m.cfg.calibrate_fpr > 0 || m.cfg.service_fpr > 0) {
     std::vector<PendingWindow> windows;
     for (size_t si = 0; si < valid.size(); ++si) {
       if (valid[si].empty()) continue;
@@ -747,22 +760,44 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
         windows.push_back(std::move(w));
       }
     }
-    std::vector<double> sims;
+    std::vector<std::pair<int, double>> scored;
     auto saved_sink = std::move(m.sink);
     m.sink = nullptr;
-    m.ScoreWindows(windows, nullptr, &sims);
+    m.ScoreWindows(windows, nullptr, &scored);
     m.sink = std::move(saved_sink);
     m.window_cache.clear();
-    if (!sims.empty()) {
+    // The similarity below which a share `fpr` of `sims` lies.
+    auto quantile = [](std::vector<double>& sims, double fpr) {
       std::sort(sims.begin(), sims.end());
-      size_t k = static_cast<size_t>(std::floor(m.cfg.calibrate_fpr * sims.size()));
-      m.threshold = std::min(1.0, sims[std::min(k, sims.size() - 1)]);
-      m.figures["calibration_windows"] = sims.size();
-      m.figures["calibrated_threshold"] = m.threshold;
-      m.figures["validation_similarity_median"] = sims[sims.size() / 2];
-    } else {
+      size_t k = static_cast<size_t>(std::floor(fpr * static_cast<double>(sims.size())));
+      return std::min(1.0, sims[std::min(k, sims.size() - 1)]);
+    };
+    std::vector<double> sims;
+    std::map<int, std::vector<double>> by_group;
+    for (auto [g, sim] : scored) {
+      sims.push_back(sim);
+      by_group[g].push_back(sim);
+    }
+    if (sims.empty()) {
       LogWarn("log_lm: no validation windows to calibrate on; keeping threshold {:.2f}",
               m.threshold);
+    } else {
+      m.figures["calibration_windows"] = sims.size();
+      if (m.cfg.calibrate_fpr > 0) {
+        m.threshold = quantile(sims, m.cfg.calibrate_fpr);
+        m.figures["calibrated_threshold"] = m.threshold;
+      }
+      m.figures["validation_similarity_median"] = sims[sims.size() / 2];
+      if (m.cfg.service_fpr > 0) {
+        for (auto& [g, gs] : by_group) {
+          if (g < 0 || gs.size() < 20) continue;  // too few windows to say
+          double t = quantile(gs, m.cfg.service_fpr);
+          if (t >= m.threshold) continue;
+          for (const auto& [service, group] : m.service_group)
+            if (group == g) m.service_threshold[service] = t;
+        }
+        m.figures["service_thresholds"] = m.service_threshold;
+      }
     }
   }
 
@@ -773,6 +808,7 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
       {"version", 1},
       {"config", ConfigJson(m.cfg)},
       {"threshold", m.threshold},
+      {"service_thresholds", m.service_threshold},
       {"idf", m.idf},
       {"docs", m.docs},
       {"service_groups", GroupsJson(m.service_group, m.group_lines)},
@@ -822,7 +858,12 @@ Status LogLmDetector::Load(const learn::ModelBundle& bundle) {
       m.docs = state.at("docs");
       m.line_df = state.at("line_df").get<std::unordered_map<uint64_t, double>>();
       m.transition_df = state.at("transition_df").get<std::unordered_map<uint64_t, double>>();
-      if (!m.cfg.keep_threshold) m.threshold = state.at("threshold");
+      m.service_threshold.clear();
+      if (!m.cfg.keep_threshold) {
+        m.threshold = state.at("threshold");
+        if (state.contains("service_thresholds"))
+          m.service_threshold = state["service_thresholds"].get<std::map<std::string, double>>();
+      }
       m.BuildKnown(state.at("lines").get<std::vector<std::string>>());
     } catch (const std::exception& e) {
       return Status::Error(bundle.File(kStateFile).string() + ": bad log_lm state: " + e.what());

@@ -21,6 +21,10 @@ struct LogLmConfig {
   bool keep_threshold = false;  // Load keeps `threshold` instead of the bundle's (calibrated) one
   double calibrate_fpr = 0;  // > 0: hold out the tail of each normal stream and pick the threshold
                              // that flags this fraction of its windows (overrides `threshold`)
+  // > 0: a service whose own held-out normal windows fall below `threshold` more often than this
+  // (chatty, interleaved streams) gets its threshold lowered to where this share of them would be
+  // flagged; never raised above the global one. The other services keep the seed's rule.
+  double service_fpr = 0.01;
   double validation_fraction = 0.15;        // tail of each stream held out when calibrating
   std::string tokenizer = "sentencepiece";  // "sentencepiece" | "word"
   int subword_vocab = 800;
@@ -49,6 +53,7 @@ struct LogLmWindow {
   std::vector<std::string> real;       // raw lines
   std::vector<std::string> generated;  // generated lines (prepared text)
   double similarity = 0;
+  double threshold = 0;    // the one it was judged by (its service's, when calibrated)
   std::vector<int> least;  // indices into `real`, least similar first
   bool anomalous = false;
 };

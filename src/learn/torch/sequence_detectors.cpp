@@ -245,6 +245,16 @@ void NextKeyDetector::Flush(std::vector<detect::Anomaly>& out) {
   }
 }
 
+Status TraceLstmDetectorConfig::Validate() const {
+  if (Status s = model.Validate(); !s) return s;
+  if (!(validation_fraction >= 0 && validation_fraction < 1))
+    return Status::Error("trace_lstm: validation_fraction must be in [0, 1)");
+  if (!(target_fpr >= 0 && target_fpr < 1))
+    return Status::Error("trace_lstm: target_fpr must be in [0, 1)");
+  if (interval <= 0) return Status::Error("trace_lstm: interval must be positive");
+  return Status::Ok();
+}
+
 TraceLstmDetector::TraceLstmDetector(TraceLstmDetectorConfig config) : config_(std::move(config)) {}
 TraceLstmDetector::~TraceLstmDetector() = default;
 
@@ -258,18 +268,43 @@ void TraceLstmDetector::Learn(const Batch& batch) {
 Status TraceLstmDetector::FinishLearning(ModelBundle& bundle) {
   if (Status s = config_.Validate(); !s) return s;
   if (learn_spans_.empty()) return Status::Error("trace_lstm: no spans to learn from");
-  auto traces = TracesFromSpans(learn_spans_);
+  auto traces = TracesFromSpans(learn_spans_);  // by start time
   learn_spans_.clear();
-  auto rep = model_.Train(traces, config_.model);
+  // The latest traces are held out to calibrate the rule on (too few: the seed's rule as is).
+  size_t n_val = static_cast<size_t>(static_cast<double>(traces.size()) * config_.validation_fraction);
+  if (n_val < 50) n_val = 0;
+  std::vector<TraceSequence> val(traces.end() - static_cast<std::ptrdiff_t>(n_val), traces.end());
+  traces.resize(traces.size() - n_val);
+  auto rep = model_.Train(traces, val, config_.model);
   if (!rep) return rep.status();
-  return model_.Save(bundle, kTraceModel, *rep);
+  TraceCalibration cal;
+  if (!val.empty() && config_.target_fpr > 0) cal = model_.Calibrate(val, config_.target_fpr, config_.target_fpr);
+  if (Status s = model_.Save(bundle, kTraceModel, *rep); !s) return s;
+  auto& figures = bundle.manifest()["models"][kTraceModel]["figures"];
+  figures["calibration_traces"] = cal.traces;
+  figures["rt_z"] = model_.rt_z();
+  figures["min_probability"] = model_.config().min_probability;
+  figures["calibration_fpr_structural"] = cal.fpr_structural;
+  figures["calibration_fpr_response_time"] = cal.fpr_response_time;
+  return Status::Ok();
 }
 
 Status TraceLstmDetector::Load(const ModelBundle& bundle) {
+  if (Status s = config_.Validate(); !s) return s;
   auto m = TraceModel::Load(bundle, kTraceModel);
   if (!m) return m.status();
   model_ = std::move(*m);
+  // The normal flagged share: what calibration measured (else the target it aimed at).
+  double normal = config_.target_fpr;
+  try {
+    const auto& f = bundle.manifest().at("models").at(kTraceModel).at("figures");
+    if (f.contains("calibration_fpr_structural"))
+      normal = f["calibration_fpr_structural"].get<double>() + f["calibration_fpr_response_time"].get<double>();
+  } catch (const std::exception&) {
+  }
+  alarm_rate_ = std::max(config_.min_rate, config_.rate_factor * normal);
   open_.clear();
+  bins_.clear();
   return Status::Ok();
 }
 
@@ -283,43 +318,62 @@ void TraceLstmDetector::ScoreComplete(TimeNs now, std::vector<detect::Anomaly>& 
       ++it;
     }
   }
-  if (done.empty()) return;
-  std::vector<TimeNs> starts;
-  std::vector<TraceId> ids;
-  auto traces = TracesFromSpans(done, &starts, &ids);
-  auto scores = model_.Score(traces);
-  for (size_t i = 0; i < traces.size(); ++i) {
-    const TraceScore& sc = scores[i];
-    if (!sc.anomalous()) continue;
+  if (!done.empty()) {
+    std::vector<TimeNs> starts;
+    std::vector<TraceId> ids;
+    auto traces = TracesFromSpans(done, &starts, &ids);
+    auto scores = model_.Score(traces);
+    for (size_t i = 0; i < traces.size(); ++i) {
+      const TimeNs bin = starts[i] / config_.interval * config_.interval;
+      std::set<std::string> through;
+      for (const auto& step : traces[i]) through.insert(ServiceOfLabel(step.label));
+      for (const auto& svc : through) bins_[{bin, svc}].traces++;
+      const TraceScore& sc = scores[i];
+      if (!sc.anomalous()) continue;
+      // Blame the most specific event: the first unexpected one on the path, else the last slow
+      // one in path order (depth first: a slow callee comes after the callers it slows down).
+      size_t at = sc.events.size();
+      for (size_t j = 0; j < sc.events.size() && at == sc.events.size(); ++j)
+        if (sc.events[j].structural) at = j;
+      for (size_t j = 0; j < sc.events.size() && !sc.structural; ++j)
+        if (sc.events[j].response_time) at = j;
+      if (at == sc.events.size()) continue;
+      const auto& e = sc.events[at];
+      std::string label = at < traces[i].size() ? traces[i][at].label : "<end of trace>";
+      std::string svc = at < traces[i].size() ? ServiceOfLabel(label) : ServiceOfLabel(traces[i].back().label);
+      Bin& b = bins_[{bin, svc}];
+      b.flagged++;
+      b.worst = std::max(b.worst, e.structural ? 1.0 : std::min(1.0, e.rt_z / (e.rt_z + 10)));
+      if (b.examples.size() < 3)
+        b.examples.push_back(fmt::format(
+            "trace {} event {} \"{}\": {}", ids[i].Hex(), at, label,
+            e.structural ? fmt::format("unexpected here (rank {}, p {:.3f})", e.rank, e.probability)
+                         : fmt::format("response time {:.0f} us, {:.1f} deviations off",
+                                       traces[i][at].response_time, e.rt_z)));
+    }
+  }
+  CloseBins(now - config_.trace_idle, out);
+}
+
+void TraceLstmDetector::CloseBins(TimeNs upto, std::vector<detect::Anomaly>& out) {
+  for (auto it = bins_.begin(); it != bins_.end() && it->first.first + config_.interval <= upto;
+       it = bins_.erase(it)) {
+    const auto& [key, b] = *it;
+    const double rate = b.traces > 0 ? static_cast<double>(b.flagged) / b.traces : 0;
+    if (b.flagged < config_.min_traces || rate < alarm_rate_) continue;
     detect::Anomaly a;
-    a.start = starts[i];
-    a.end = starts[i];
-    for (size_t j = 0; j < traces[i].size(); ++j)
-      a.end = std::max<TimeNs>(a.end, starts[i] + (TimeNs)(traces[i][j].response_time * 1000));
+    a.start = key.first;
+    a.end = key.first + config_.interval;
+    a.service = key.second;
     a.modality = detect::Modality::kTrace;
     a.detector = "trace_lstm";
-    double worst = 0;
-    for (size_t j = 0; j < sc.events.size(); ++j) {
-      const auto& e = sc.events[j];
-      std::string label = j < traces[i].size() ? traces[i][j].label : "<end of trace>";
-      if (e.structural || e.response_time) {
-        if (a.service.empty()) a.service = ServiceOfLabel(label);
-        if (a.evidence.size() < 5)
-          a.evidence.push_back(fmt::format(
-              "event {} \"{}\": {}", j, label,
-              e.structural
-                  ? fmt::format("unexpected here (rank {}, p {:.3f})", e.rank, e.probability)
-                  : fmt::format("response time {:.0f} us, {:.1f} deviations off",
-                                traces[i][j].response_time, e.rt_z)));
-        worst = std::max(worst, e.structural ? 1.0 : std::min(1.0, e.rt_z / (e.rt_z + 10)));
-      }
-    }
-    a.score = worst;
-    a.threshold = 0.5;
-    a.summary =
-        fmt::format("trace {} ({} spans): {}{}", ids[i].Hex(), traces[i].size(),
-                    sc.structural ? "unexpected execution path" : "",
-                    sc.response_time ? (sc.structural ? " and slow call" : "slow call") : "");
+    a.score = rate;
+    a.threshold = alarm_rate_;
+    a.evidence = b.examples;
+    a.summary = fmt::format(
+        "{}: {} of {} traces ({:.0f} %) took an unexpected path or a slow call here in {:.0f} s "
+        "(alarm at {:.0f} %)",
+        key.second, b.flagged, b.traces, 100 * rate, config_.interval / 1e9, 100 * alarm_rate_);
     out.push_back(std::move(a));
   }
 }
@@ -333,11 +387,12 @@ void TraceLstmDetector::Score(const Batch& batch, std::vector<detect::Anomaly>& 
     now = std::max(now, s.end);
     o.spans.push_back(s);
   }
-  ScoreComplete(now, out);
+  if (now > 0) ScoreComplete(now, out);
 }
 
 void TraceLstmDetector::Flush(std::vector<detect::Anomaly>& out) {
   ScoreComplete(std::numeric_limits<TimeNs>::max() - config_.trace_idle, out);
+  CloseBins(std::numeric_limits<TimeNs>::max() - config_.interval, out);
 }
 
 }  // namespace augur::learn

@@ -75,11 +75,22 @@ struct TraceLstmDetectorConfig {
   TimeNs trace_idle = 30'000'000'000;  // a trace is complete when no span came for this long
   // Training cost grows with spans x epochs x length: these bounds keep `augur train` in minutes.
   size_t max_train_spans = 100'000;
+  // The per-trace rule is calibrated on the latest normal traces (held out from training) so that
+  // each half of it (path, response time) flags at most `target_fpr` of them.
+  double validation_fraction = 0.15;
+  double target_fpr = 0.01;
+  // The system view (seed 001's rate per interval): per service and interval, the share of the
+  // traces through it that were flagged there. An alarm needs `min_traces` flagged traces and a
+  // share of at least `min_rate`, and at least `rate_factor` times the calibrated normal rate.
+  TimeNs interval = 30'000'000'000;
+  int min_traces = 3;
+  double min_rate = 0.05;
+  double rate_factor = 5;
   TraceLstmDetectorConfig() {
     model.max_epochs = 10;
     model.max_length = 64;
   }
-  Status Validate() const { return model.Validate(); }
+  Status Validate() const;
 };
 
 class TraceLstmDetector : public detect::Detector {
@@ -92,17 +103,27 @@ class TraceLstmDetector : public detect::Detector {
   Status Load(const ModelBundle& bundle) override;
   void Score(const Batch& batch, std::vector<detect::Anomaly>& out) override;
   void Flush(std::vector<detect::Anomaly>& out) override;
+  // The alarm threshold on a service's flagged-trace share (after Load or FinishLearning).
+  double alarm_rate() const { return alarm_rate_; }
 
  private:
+  struct Bin {
+    int traces = 0, flagged = 0;
+    double worst = 0;
+    std::vector<std::string> examples;
+  };
   void ScoreComplete(TimeNs now, std::vector<detect::Anomaly>& out);
+  void CloseBins(TimeNs upto, std::vector<detect::Anomaly>& out);
   TraceLstmDetectorConfig config_;
   std::vector<Span> learn_spans_;
   TraceModel model_;
+  double alarm_rate_ = 0.05;
   struct Open {
     std::vector<Span> spans;
     TimeNs last = 0;
   };
   std::map<TraceId, Open> open_;
+  std::map<std::pair<TimeNs, std::string>, Bin> bins_;  // (interval start, service)
 };
 
 }  // namespace augur::learn

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
+#include <random>
+
 #include "core/time.h"
 #include "testing/testing.h"
 
@@ -68,6 +72,71 @@ TEST(NextKeyDetector, LoadFailsWithoutModel) {
   EXPECT_FALSE(d.Load(*bundle).ok());
   TraceLstmDetector t;
   EXPECT_FALSE(t.Load(*bundle).ok());
+}
+
+// Traces gw → cart → db, ten a second from `start`; `slow_db` makes the database 40 times slower.
+Batch Traces(TimeNs start, int n, bool slow_db, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> noise(1.0, 0.05);
+  Batch b;
+  for (int i = 0; i < n; ++i) {
+    const TimeNs t0 = start + (TimeNs)i * 100'000'000;
+    const TimeNs db = (TimeNs)(200'000 * noise(rng) * (slow_db ? 40 : 1));
+    const TimeNs cart = db + (TimeNs)(300'000 * noise(rng));
+    const TimeNs gw = cart + (TimeNs)(500'000 * noise(rng));
+    auto trace = *TraceId::FromHex(fmt::format("{:x}", seed * 1'000'000 + i + 1));
+    const char* names[] = {"gw", "cart", "db"};
+    TimeNs durations[] = {gw, cart, db};
+    for (int k = 0; k < 3; ++k) {
+      Span s;
+      s.trace_id = trace;
+      s.span_id = *SpanId::FromHex(fmt::format("{:x}", k + 1));
+      if (k > 0) s.parent_id = *SpanId::FromHex(fmt::format("{:x}", k));
+      s.service = names[k];
+      s.name = std::string("GET /") + names[k];
+      s.start = t0 + k * 10'000;
+      s.end = s.start + durations[k];
+      b.spans.push_back(s);
+    }
+  }
+  return b;
+}
+
+TEST(TraceLstmDetector, CalibratedRateAlarmsOnSlowDatabaseOnly) {
+  augur::testing::TempDir dir;
+  TraceLstmDetectorConfig c;
+  c.model.embed = 8;
+  c.model.hidden = 16;
+  c.model.max_epochs = 30;
+  c.model.threads = 1;
+  c.interval = 10 * kNsPerSecond;
+  {
+    auto bundle = ModelBundle::Create(dir.path());
+    ASSERT_TRUE(bundle.ok());
+    TraceLstmDetector d(c);
+    d.Learn(Traces(0, 1500, false, 1));
+    ASSERT_TRUE(d.FinishLearning(*bundle).ok());
+    ASSERT_TRUE(bundle->Save().ok());
+    const auto& f = bundle->manifest()["models"]["trace_lstm"]["figures"];
+    EXPECT_GT(f["calibration_traces"].get<int>(), 100);
+    EXPECT_LE(f["calibration_fpr_response_time"].get<double>(), 0.02);
+  }
+  TraceLstmDetector d(c);
+  ASSERT_TRUE(d.Load(*ModelBundle::Open(dir.path())).ok());
+  EXPECT_GE(d.alarm_rate(), c.min_rate);
+  std::vector<detect::Anomaly> normal, slow;
+  d.Score(Traces(1000 * kNsPerSecond, 600, false, 2), normal);
+  d.Flush(normal);
+  EXPECT_TRUE(normal.empty()) << normal.front().summary;
+  d.Score(Traces(2000 * kNsPerSecond, 600, true, 3), slow);
+  d.Flush(slow);
+  ASSERT_FALSE(slow.empty());
+  for (const auto& a : slow) {
+    EXPECT_EQ(a.detector, "trace_lstm");
+    EXPECT_EQ(a.service, "db") << a.summary;
+    EXPECT_GE(a.start, 2000 * kNsPerSecond);
+    EXPECT_FALSE(a.evidence.empty());
+  }
 }
 
 TEST(TraceEventKey, RequestKeysCarryTypeAndTag) {

@@ -22,19 +22,6 @@ double Ratio(int a, int b) {
   return b ? (double)a / b : 0;
 }
 
-// Structural verdict at top-k under a probability floor (0 = none).
-bool Structural(const TraceScore& s, int k, double floor) {
-  for (const auto& e : s.events)
-    if (e.rank >= k && (floor <= 0 || e.probability < floor)) return true;
-  return false;
-}
-
-double MaxZ(const TraceScore& s) {
-  double z = -1e300;
-  for (size_t i = 0; i + 1 < s.events.size(); ++i) z = std::max(z, s.events[i].rt_z);
-  return z;
-}
-
 std::string LengthBucket(size_t n) {
   if (n <= 10) return "1-10";
   if (n <= 20) return "11-20";
@@ -119,31 +106,17 @@ Result<TraceInjectionResult> EvalTraceInjection(const std::vector<Span>& spans,
   r.labels = (int)rep->labels;
   r.traces = (int)test.size();
 
-  // Response-time bound from the clean validation traces (never the test ones).
-  r.rt_confidence = o.model.rt_confidence;
-  if (o.target_fpr > 0 && !val.empty()) {
-    auto vs = model.Score(val);
-    std::vector<double> zs;
-    for (const auto& s : vs) zs.push_back(MaxZ(s));
-    std::sort(zs.begin(), zs.end());
-    double z = zs[std::min(zs.size() - 1, (size_t)std::ceil((1 - o.target_fpr) * zs.size()))];
-    z = std::max(z, 1.959964);
-    r.rt_confidence = std::erf(z / std::sqrt(2.0));
-    r.rt_z = z;
-    model.SetRtZ(z);
-    LogInfo("trace-injection: per-event response-time bound at z {:.2f} from validation", z);
-  }
+  // The detection rule from the clean validation traces (never the test ones).
   model.SetTopK(3);
-  if (o.structural_target_fpr > 0 && !val.empty()) {
-    auto vs = model.Score(val);
-    for (double floor : {0.0, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001, 1e-4, 1e-5, 1e-6}) {
-      int flagged = 0;
-      for (const auto& s : vs) flagged += Structural(s, 3, floor);
-      r.min_probability = floor;
-      if (Ratio(flagged, (int)vs.size()) <= o.structural_target_fpr) break;
-    }
-    model.SetMinProbability(r.min_probability);
-    LogInfo("trace-injection: structural probability floor {} from validation", r.min_probability);
+  r.rt_confidence = o.model.rt_confidence;
+  if (!val.empty()) {
+    auto cal = model.Calibrate(val, o.structural_target_fpr, o.target_fpr);
+    r.rt_z = cal.rt_z;
+    if (o.target_fpr > 0) r.rt_confidence = std::erf(cal.rt_z / std::sqrt(2.0));
+    r.min_probability = cal.min_probability;
+    LogInfo("trace-injection: response-time bound at z {:.2f}, structural probability floor {} from "
+            "validation",
+            r.rt_z, r.min_probability);
   }
 
   // Clean test traces: false positives.
@@ -217,9 +190,9 @@ Result<TraceInjectionResult> EvalTraceInjection(const std::vector<Span>& spans,
     for (Tally* t : {&total, &find(by_len, LengthBucket(test[i].size())),
                      &find(by_pos, PositionBucket(s_pos[i]))}) {
       t->n++;
-      t->k1 += Structural(ss[i], 1, r.min_probability);
-      t->k3 += Structural(ss[i], 3, r.min_probability);
-      t->k5 += Structural(ss[i], 5, r.min_probability);
+      t->k1 += StructuralAt(ss[i], 1, r.min_probability);
+      t->k3 += StructuralAt(ss[i], 3, r.min_probability);
+      t->k5 += StructuralAt(ss[i], 5, r.min_probability);
     }
     for (Tally* t : {&total, &find(by_len, LengthBucket(test[i].size())),
                      &find(by_pos, PositionBucket(r_pos[i]))}) {
@@ -233,7 +206,7 @@ Result<TraceInjectionResult> EvalTraceInjection(const std::vector<Span>& spans,
     int hit = 0, fa = 0;
     for (size_t i = 0; i < test.size(); ++i) {
       hit += r_pos[i] < rs[i].events.size() && rs[i].events[r_pos[i]].rt_z > z95;
-      fa += MaxZ(clean_scores[i]) > z95;
+      fa += MaxRtZ(clean_scores[i]) > z95;
     }
     r.response_time_at_95 = Ratio(hit, (int)test.size());
     r.fpr_response_time_at_95 = Ratio(fa, (int)test.size());

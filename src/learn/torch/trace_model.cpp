@@ -518,6 +518,55 @@ std::vector<TraceScore> TraceModel::Score(const std::vector<TraceSequence>& trac
   return out;
 }
 
+bool StructuralAt(const TraceScore& s, int k, double floor) {
+  for (const auto& e : s.events)
+    if (e.rank >= k && (floor <= 0 || e.probability < floor)) return true;
+  return false;
+}
+
+double MaxRtZ(const TraceScore& s) {
+  double z = -1e300;
+  for (size_t i = 0; i + 1 < s.events.size(); ++i) z = std::max(z, s.events[i].rt_z);
+  return z;
+}
+
+TraceCalibration TraceModel::Calibrate(const std::vector<TraceSequence>& clean,
+                                       double structural_fpr, double rt_fpr) {
+  TraceCalibration c;
+  c.rt_z = impl_->z;
+  c.min_probability = impl_->config.min_probability;
+  auto scores = Score(clean);
+  c.traces = scores.size();
+  if (scores.empty()) return c;
+  const double n = static_cast<double>(scores.size());
+  if (rt_fpr > 0) {
+    std::vector<double> zs;
+    for (const auto& s : scores) zs.push_back(MaxRtZ(s));
+    std::sort(zs.begin(), zs.end());
+    double z = zs[std::min(zs.size() - 1, (size_t)std::ceil((1 - rt_fpr) * n))];
+    c.rt_z = std::max(z, 1.959964);  // never below the seed's 95 %
+    SetRtZ(c.rt_z);
+  }
+  if (structural_fpr > 0) {
+    const int k = impl_->config.top_k;
+    for (double floor : {0.0, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001, 1e-4, 1e-5, 1e-6}) {
+      c.min_probability = floor;
+      double flagged = 0;
+      for (const auto& s : scores) flagged += StructuralAt(s, k, floor);
+      if (flagged / n <= structural_fpr) break;
+    }
+    SetMinProbability(c.min_probability);
+  }
+  double fs = 0, fr = 0;
+  for (const auto& s : scores) {
+    fs += StructuralAt(s, impl_->config.top_k, impl_->config.min_probability);
+    fr += MaxRtZ(s) > impl_->z;
+  }
+  c.fpr_structural = fs / n;
+  c.fpr_response_time = fr / n;
+  return c;
+}
+
 TraceScore TraceModel::Score(const TraceSequence& trace) const {
   return Score(std::vector<TraceSequence>{trace})[0];
 }
