@@ -606,6 +606,14 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
   auto& m = *impl_;
   if (auto st = m.cfg.Validate(); !st) return st;
   if (m.texts.empty()) return Status::Error("log_lm: no log lines to learn from");
+  {
+    size_t total = 0;
+    for (const auto& st : m.learn_streams) total += st.lines.size();
+    if (total < m.cfg.min_lines)
+      return Status::Error(fmt::format(
+          "log_lm: {} normal log lines are too few to learn the next lines from (needs {})", total,
+          m.cfg.min_lines));
+  }
   auto t0 = std::chrono::steady_clock::now();
   auto secs = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -904,7 +912,9 @@ void LogLmDetector::Flush(std::vector<Anomaly>& out) {
 }
 
 std::unique_ptr<Detector> MakeLogLmDetector() {
-  return std::make_unique<LogLmDetector>();
+  LogLmConfig c;
+  c.min_lines = 5000;
+  return std::make_unique<LogLmDetector>(c);
 }
 
 }  // namespace augur::detect

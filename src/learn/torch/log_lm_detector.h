@@ -17,6 +17,9 @@ namespace augur::detect {
 
 struct LogLmConfig {
   int window = 10;              // lines per real/generated block (seed 000: 10)
+  // Fewer normal lines than this teach the generator too little: the detector declines to train
+  // (the pipeline's detector asks for 5000; evaluations on small corpora set their own).
+  size_t min_lines = 0;
   double threshold = 0.8;       // seed 000's similarity threshold
   bool keep_threshold = false;  // Load keeps `threshold` instead of the bundle's (calibrated) one
   double calibrate_fpr = 0;  // > 0: hold out the tail of each normal stream and pick the threshold

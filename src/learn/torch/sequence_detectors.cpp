@@ -270,6 +270,10 @@ Status TraceLstmDetector::FinishLearning(ModelBundle& bundle) {
   if (learn_spans_.empty()) return Status::Error("trace_lstm: no spans to learn from");
   auto traces = TracesFromSpans(learn_spans_);  // by start time
   learn_spans_.clear();
+  if (traces.size() < config_.min_normal_traces)
+    return Status::Error(fmt::format(
+        "trace_lstm: {} normal traces are too few to learn execution paths from (needs {})",
+        traces.size(), config_.min_normal_traces));
   // The latest traces are held out to calibrate the rule on (too few: the seed's rule as is).
   size_t n_val = static_cast<size_t>(static_cast<double>(traces.size()) * config_.validation_fraction);
   if (n_val < 50) n_val = 0;

@@ -75,6 +75,8 @@ struct TraceLstmDetectorConfig {
   TimeNs trace_idle = 30'000'000'000;  // a trace is complete when no span came for this long
   // Training cost grows with spans x epochs x length: these bounds keep `augur train` in minutes.
   size_t max_train_spans = 100'000;
+  // Fewer normal traces than this teach no reliable paths: the detector declines to train.
+  size_t min_normal_traces = 1000;
   // The per-trace rule is calibrated on the latest normal traces (held out from training) so that
   // each half of it (path, response time) flags at most `target_fpr` of them.
   double validation_fraction = 0.15;
