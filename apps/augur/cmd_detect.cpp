@@ -58,10 +58,20 @@ void RegisterDetect(CLI::App& app, Globals& g) {
   cmd->add_option("--db", o->db, "SQLite database to record the run in (default OUT/augur.db)");
   AddReadFlags(cmd, o->read);
   AddSelectionFlags(cmd, *sel);
+  auto offset_s = std::make_shared<double>(60), window_s = std::make_shared<double>(60);
+  cmd->add_option("--localize-offset", *offset_s,
+                  "Seconds after an incident's onset where the localization window starts")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--localize-window", *window_s, "Seconds of raw telemetry each incident is localized from")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_flag("--json", g.json, "Print one JSON object instead of the summary");
   cmd->footer("Example:\n  augur detect --model model/ --input sim/shipping_network_delay --out out/");
-  cmd->callback([o, sel, &g] {
+  cmd->callback([o, sel, offset_s, window_s, &g] {
     sel->Apply(o->detectors, o->disabled_stages);
+    o->localize_offset = static_cast<TimeNs>(*offset_s * 1e9);
+    o->localize_window = static_cast<TimeNs>(*window_s * 1e9);
     auto r = pipeline::Detect(*o);
     if (!r) {
       std::fprintf(stderr, "augur detect: %s\n", r.message().c_str());
