@@ -109,7 +109,7 @@ class LttngScenarios : public ::testing::Test {
     fs::path out = tmp_.path() / name;
     std::string cmd = std::string(AUGUR_LTTNG_RECORD) + " " + out.string() + " " +
                       AUGUR_LTTNG_DEMO + " --requests " + std::to_string(requests) +
-                      " --clients 2 --dir " + data_.string();
+                      " --clients 1 --dir " + data_.string();
     std::string output;
     int rc;
     {
@@ -176,15 +176,17 @@ TEST_F(LttngScenarios, StressRaisesTheUnexpectedKeyRate) {
 
   // Every request became a complete span with its backend sub-span.
   auto spans = normalize::ExtractEventSpans(normal);
-  EXPECT_EQ(spans.spans.size(), 800u);
+  EXPECT_EQ(spans.spans.size(), 400u);
   size_t complete = 0;
   for (const auto& s : spans.spans) complete += s.complete;
-  EXPECT_GE(complete, 790u);
+  EXPECT_GE(complete, 399u);
   EXPECT_LT(spans.unassigned, normal.size() / 5);  // housekeeping ticks are in no span
 
   learn::NextKeyDetectorConfig config;
   config.interval = kInterval;
-  config.model.max_epochs = 15;
+  // Identical windows are trained once (weighted), so an epoch of this small, regular trace is a
+  // single step: it needs many more epochs than the detector's default.
+  config.model.max_epochs = 300;
   config.model.threads = 1;
   learn::NextKeyDetector detector(config);
   Batch batch;
