@@ -46,7 +46,11 @@ void RegisterTrain(CLI::App& app, Globals& g) {
                   (unsigned long long)data.value("spans", 0ULL), (unsigned long long)data.value("logs", 0ULL),
                   (unsigned long long)data.value("metric_points", 0ULL));
       for (const auto& m : r->models) std::printf("  trained  %s\n", m.c_str());
-      for (const auto& [d, why] : r->skipped) std::printf("  skipped  %s: %s\n", d.c_str(), why.c_str());
+      for (const auto& [d, why] : r->skipped) {
+        // Detector messages usually name the detector already.
+        const bool named = why.rfind(d + ": ", 0) == 0;
+        std::printf("  skipped  %s%s%s\n", named ? "" : d.c_str(), named ? "" : ": ", why.c_str());
+      }
       PrintStages(r->stages);
       PrintRejects(r->read.rejected);
     }
