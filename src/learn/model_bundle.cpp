@@ -2,6 +2,8 @@
 
 #include <fstream>
 
+#include "core/file.h"
+
 namespace augur::learn {
 
 namespace fs = std::filesystem;
@@ -54,17 +56,7 @@ const nlohmann::json* ModelBundle::ModelEntry(const std::string& name) const {
 }
 
 Status ModelBundle::Save() const {
-  fs::path tmp = dir_ / "manifest.json.tmp";
-  {
-    std::ofstream out(tmp);
-    if (!out) return Status::Error(tmp.string() + ": cannot write");
-    out << manifest_.dump(2) << "\n";
-    if (!out) return Status::Error(tmp.string() + ": write failed");
-  }
-  std::error_code ec;
-  fs::rename(tmp, dir_ / "manifest.json", ec);
-  if (ec) return Status::Error((dir_ / "manifest.json").string() + ": " + ec.message());
-  return Status::Ok();
+  return WriteFileAtomic(dir_ / "manifest.json", manifest_.dump(2) + "\n");
 }
 
 }  // namespace augur::learn

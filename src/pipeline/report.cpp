@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include "core/file.h"
 #include "core/time.h"
 #include "explain/incident_json.h"
 
@@ -287,21 +288,6 @@ nlohmann::json ChromeTrace(const std::vector<explain::Incident>& incidents) {
   return {{"traceEvents", events}, {"displayTimeUnit", "ms"}};
 }
 
-Status WriteFile(const std::filesystem::path& path, const std::string& content) {
-  auto tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) return Status::Error(tmp.string() + ": cannot write");
-    out << content;
-    if (!out) return Status::Error(tmp.string() + ": write failed");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Status::Error(path.string() + ": " + ec.message());
-  return Status::Ok();
-}
-
 }  // namespace
 
 std::string RenderHtml(const ReportInput& in) {
@@ -356,7 +342,7 @@ Result<std::vector<std::string>> WriteReports(const ReportInput& in, const std::
                       {"incidents", nlohmann::json::array()}};
   for (const auto& inc : in.incidents) j["incidents"].push_back(explain::IncidentToJson(inc));
   auto write = [&](const char* name, const std::string& content) -> Status {
-    auto st = WriteFile(dir / name, content);
+    auto st = WriteFileAtomic(dir / name, content);
     if (st) files.push_back((dir / name).string());
     return st;
   };
