@@ -184,9 +184,11 @@ TEST_F(LttngScenarios, StressRaisesTheUnexpectedKeyRate) {
 
   learn::NextKeyDetectorConfig config;
   config.interval = kInterval;
-  // Identical windows are trained once (weighted), so an epoch of this small, regular trace is a
-  // single step: it needs many more epochs than the detector's default.
-  config.model.max_epochs = 300;
+  // Identical windows are trained once (weighted), so an epoch of this small, regular trace is
+  // one optimizer step: it needs far more epochs and patience than the detector's defaults, or
+  // training stops before the cycle is learned (smaller batches made it worse).
+  config.model.max_epochs = 400;
+  config.model.patience = 60;
   config.model.threads = 1;
   learn::NextKeyDetector detector(config);
   Batch batch;
@@ -196,6 +198,7 @@ TEST_F(LttngScenarios, StressRaisesTheUnexpectedKeyRate) {
   ASSERT_TRUE(bundle.ok()) << bundle.message();
   ASSERT_TRUE(detector.FinishLearning(*bundle)) << "training failed";
   ASSERT_TRUE(bundle->Save());
+  std::printf("next_key training: %s\n", bundle->ModelEntry("next_key")->dump().c_str());
 
   learn::EventAnalysisConfig ac;
   ac.interval = kInterval;
