@@ -80,6 +80,17 @@ void PrintLocalizationEval(const localize::NezhaEvalResult& r, bool json,
                 c.rank ? std::to_string(c.rank).c_str() : "-",
                 c.ranking.empty() ? "-" : c.ranking[0].c_str(), c.seconds,
                 c.note.empty() ? "" : "  ", c.note.c_str());
+  bool header = false;
+  for (const auto& c : r.cases) {
+    if (c.rank == 1 || c.top.empty()) continue;
+    if (!header)
+      std::printf(
+          "\nWhere the truth was not ranked first, the top of the ranking and the truth:\n");
+    header = true;
+    std::printf("  %s %s (%s):\n", c.fault.inject_time.c_str(), c.fault.service.c_str(),
+                c.fault.type.c_str());
+    for (const auto& t : c.top) std::printf("    %.200s\n", t.c_str());
+  }
   std::printf("\n  AS@1  %.3f\n  AS@3  %.3f\n  AS@5  %.3f\n", r.as1, r.as3, r.as5);
 }
 
