@@ -1,8 +1,7 @@
-// End to end through the binary: `augur demo` simulates normal traffic, trains, injects a chaos fault,
-// detects, and must name the injected service first; the outputs and the store must be there.
+// End to end through the binary: `augur demo` simulates normal traffic, trains, injects a chaos
+// fault, detects, and must name the injected service first; the outputs and the store must be
+// there.
 #include <gtest/gtest.h>
-
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <fstream>
@@ -13,24 +12,15 @@
 
 namespace {
 
-std::string Shell(const std::string& cmd, int* rc) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int status = pclose(p);
-  *rc = WEXITSTATUS(status);
-  return out;
-}
+using augur::testing::Shell;
 
 TEST(Demo, NamesTheInjectedServiceFirst) {
   augur::testing::TempDir dir;
   int rc = -1;
-  std::string out = Shell(std::string(AUGUR_BINARY) + " -q demo --json --normal-minutes 10 --minutes 12 --out " +
-                            dir.path().string() + " 2>&1",
-                        &rc);
+  std::string out =
+      Shell(std::string(AUGUR_BINARY) + " -q demo --json --normal-minutes 10 --minutes 12 --out " +
+                dir.path().string() + " 2>&1",
+            &rc);
   ASSERT_EQ(rc, 0) << out;
   auto j = nlohmann::json::parse(out.substr(out.find('{')));
   ASSERT_EQ(j["scenarios"].size(), 1u);
@@ -49,15 +39,16 @@ TEST(Demo, NamesTheInjectedServiceFirst) {
   ASSERT_FALSE(inc["incidents"].empty());
 
   // The store has the incident, and `augur incidents` reads it back.
-  std::string listed = Shell(std::string(AUGUR_BINARY) + " incidents --db " + (dir.path() / "augur.db").string() +
-                               " list --json",
-                           &rc);
+  std::string listed = Shell(std::string(AUGUR_BINARY) + " incidents --db " +
+                                 (dir.path() / "augur.db").string() + " list --json",
+                             &rc);
   ASSERT_EQ(rc, 0) << listed;
   auto rows = nlohmann::json::parse(listed);
   ASSERT_FALSE(rows.empty());
-  std::string shown = Shell(std::string(AUGUR_BINARY) + " incidents --db " + (dir.path() / "augur.db").string() +
-                              " show " + std::to_string(rows[0]["id"].get<int>()),
-                          &rc);
+  std::string shown =
+      Shell(std::string(AUGUR_BINARY) + " incidents --db " + (dir.path() / "augur.db").string() +
+                " show " + std::to_string(rows[0]["id"].get<int>()),
+            &rc);
   EXPECT_EQ(rc, 0);
   EXPECT_NE(shown.find("Ranking:"), std::string::npos) << shown;
 }
@@ -68,8 +59,8 @@ TEST(Cli, UsageErrorsAndMissingInputs) {
   EXPECT_EQ(rc, 2) << "missing required options is a usage error";
   augur::testing::TempDir dir;
   std::string out = Shell(std::string(AUGUR_BINARY) + " detect --model " + dir.path().string() +
-                            "/nope --input x --out " + dir.path().string() + "/o 2>&1",
-                        &rc);
+                              "/nope --input x --out " + dir.path().string() + "/o 2>&1",
+                          &rc);
   EXPECT_EQ(rc, 3) << out;
   EXPECT_NE(out.find("manifest.json"), std::string::npos) << out;
 }

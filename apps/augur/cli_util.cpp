@@ -7,21 +7,26 @@
 namespace augur::app {
 
 void AddReadFlags(CLI::App* cmd, ingest::ReadOptions& read) {
-  cmd->add_option("--format", read.format, "Force the input format (default: detected from content)");
+  cmd->add_option("--format", read.format,
+                  "Force the input format (default: detected from content)");
   cmd->add_flag("--strict", read.strict, "Stop at the first rejected record (exit code 1)");
   cmd->add_option("--service", read.service_override, "Service name for records that carry none");
 }
 
 void AddSelectionFlags(CLI::App* cmd, SelectionFlags& flags) {
   std::string names;
-  for (const auto& f : pipeline::DetectorFactories()) names += std::string(names.empty() ? "" : ", ") + f.name;
-  cmd->add_option("--detectors", flags.only, "Run only these detectors (" + names + ")")->delimiter(',');
+  for (const auto& f : pipeline::DetectorFactories())
+    names += std::string(names.empty() ? "" : ", ") + f.name;
+  cmd->add_option("--detectors", flags.only, "Run only these detectors (" + names + ")")
+      ->delimiter(',');
   cmd->add_option("--skip-detectors", flags.skip, "Do not run these detectors")->delimiter(',');
-  cmd->add_option("--skip-stage", flags.skip_stages, "Switch a pipeline stage off (e.g. report, store)")
+  cmd->add_option("--skip-stage", flags.skip_stages,
+                  "Switch a pipeline stage off (e.g. report, store)")
       ->delimiter(',');
 }
 
-void SelectionFlags::Apply(pipeline::DetectorSelection& sel, std::set<std::string>& disabled) const {
+void SelectionFlags::Apply(pipeline::DetectorSelection& sel,
+                           std::set<std::string>& disabled) const {
   sel.only.insert(only.begin(), only.end());
   sel.skip.insert(skip.begin(), skip.end());
   disabled.insert(skip_stages.begin(), skip_stages.end());
@@ -29,7 +34,8 @@ void SelectionFlags::Apply(pipeline::DetectorSelection& sel, std::set<std::strin
 
 nlohmann::json StagesJson(const std::vector<pipeline::StageTiming>& stages) {
   nlohmann::json j = nlohmann::json::array();
-  for (const auto& s : stages) j.push_back({{"stage", s.name}, {"seconds", s.seconds}, {"ran", s.ran}, {"note", s.note}});
+  for (const auto& s : stages)
+    j.push_back({{"stage", s.name}, {"seconds", s.seconds}, {"ran", s.ran}, {"note", s.note}});
   return j;
 }
 
@@ -43,7 +49,49 @@ void PrintStages(const std::vector<pipeline::StageTiming>& stages) {
 void PrintRejects(const ingest::RejectStats& rejected) {
   if (!rejected.count) return;
   std::printf("%llu record(s) rejected:\n", (unsigned long long)rejected.count);
-  for (size_t i = 0; i < rejected.first.size() && i < 5; ++i) std::printf("  %s\n", rejected.first[i].c_str());
+  for (size_t i = 0; i < rejected.first.size() && i < 5; ++i)
+    std::printf("  %s\n", rejected.first[i].c_str());
+}
+
+void PrintLocalizationEval(const localize::NezhaEvalResult& r, bool json,
+                           const std::string& title) {
+  if (json) {
+    nlohmann::json cases = nlohmann::json::array();
+    for (const auto& c : r.cases)
+      cases.push_back({{"inject_time", c.fault.inject_time},
+                       {"truth", c.fault.service},
+                       {"type", c.fault.type},
+                       {"ranking", c.ranking}});
+    nlohmann::json j = {{"faults", r.cases.size()},
+                        {"as1", r.as1},
+                        {"as3", r.as3},
+                        {"as5", r.as5},
+                        {"cases", cases}};
+    std::printf("%s\n", j.dump().c_str());
+    return;
+  }
+  std::printf("%s, learned in %.1f s, %.1f s in all\n\n", title.c_str(), r.learn_seconds,
+              r.seconds);
+  std::printf("%-30s %-16s %-34s %5s %-30s %7s\n", "inject_time", "type", "truth", "rank",
+              "top-ranked", "seconds");
+  for (const auto& c : r.cases)
+    std::printf("%-30s %-16s %-34s %5s %-30s %7.2f%s%s\n", c.fault.inject_time.c_str(),
+                c.fault.type.c_str(), c.fault.service.c_str(),
+                c.rank ? std::to_string(c.rank).c_str() : "-",
+                c.ranking.empty() ? "-" : c.ranking[0].c_str(), c.seconds,
+                c.note.empty() ? "" : "  ", c.note.c_str());
+  bool header = false;
+  for (const auto& c : r.cases) {
+    if (c.rank == 1 || c.top.empty()) continue;
+    if (!header)
+      std::printf(
+          "\nWhere the truth was not ranked first, the top of the ranking and the truth:\n");
+    header = true;
+    std::printf("  %s %s (%s):\n", c.fault.inject_time.c_str(), c.fault.service.c_str(),
+                c.fault.type.c_str());
+    for (const auto& t : c.top) std::printf("    %.200s\n", t.c_str());
+  }
+  std::printf("\n  AS@1  %.3f\n  AS@3  %.3f\n  AS@5  %.3f\n", r.as1, r.as3, r.as5);
 }
 
 }  // namespace augur::app

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ingest/read.h"
+#include "localize/nezha_eval.h"
 #include "pipeline/pipeline.h"
 
 namespace augur::app {
@@ -24,5 +25,9 @@ void AddSelectionFlags(CLI::App* cmd, SelectionFlags& flags);
 nlohmann::json StagesJson(const std::vector<pipeline::StageTiming>& stages);
 void PrintStages(const std::vector<pipeline::StageTiming>& stages);
 void PrintRejects(const ingest::RejectStats& rejected);
+// `augur eval nezha` and `augur eval sim`: the per-fault table and AS@1/3/5 under `title`, or one
+// JSON object {"faults", "as1", "as3", "as5", "cases": [{"inject_time", "truth", "type",
+// "ranking"}]}.
+void PrintLocalizationEval(const localize::NezhaEvalResult& r, bool json, const std::string& title);
 
 }  // namespace augur::app

@@ -13,7 +13,8 @@ namespace augur::app {
 
 void PrintIncidentSummary(const pipeline::DetectSummary& r) {
   if (r.incidents.empty()) {
-    std::printf("No incident: %zu anomalous window(s), none grouped into an incident.\n", r.anomalies);
+    std::printf("No incident: %zu anomalous window(s), none grouped into an incident.\n",
+                r.anomalies);
   } else {
     std::printf("%zu incident(s) from %zu anomalous window(s):\n", r.incidents.size(), r.anomalies);
     for (const auto& inc : r.incidents) {
@@ -26,7 +27,8 @@ void PrintIncidentSummary(const pipeline::DetectSummary& r) {
     }
   }
   for (const auto& f : r.outputs)
-    if (f.size() > 12 && f.compare(f.size() - 11, 11, "report.html") == 0) std::printf("\nReport: %s\n", f.c_str());
+    if (f.size() > 12 && f.compare(f.size() - 11, 11, "report.html") == 0)
+      std::printf("\nReport: %s\n", f.c_str());
 }
 
 nlohmann::json DetectJson(const pipeline::DetectSummary& r) {
@@ -53,7 +55,8 @@ void RegisterDetect(CLI::App& app, Globals& g) {
   auto sel = std::make_shared<SelectionFlags>();
   cmd->add_option("-m,--model", o->model_dir, "Model bundle written by `augur train`")->required();
   cmd->add_option("-i,--input", o->inputs, "Files or folders of telemetry to examine")->required();
-  cmd->add_option("-o,--out", o->out_dir, "Output folder for incident.json, report.html, trace.json, CSVs")
+  cmd->add_option("-o,--out", o->out_dir,
+                  "Output folder for incident.json, report.html, trace.json, CSVs")
       ->required();
   cmd->add_option("--db", o->db, "SQLite database to record the run in (default OUT/augur.db)");
   AddReadFlags(cmd, o->read);
@@ -63,11 +66,13 @@ void RegisterDetect(CLI::App& app, Globals& g) {
                   "Seconds after an incident's onset where the localization window starts")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--localize-window", *window_s, "Seconds of raw telemetry each incident is localized from")
+  cmd->add_option("--localize-window", *window_s,
+                  "Seconds of raw telemetry each incident is localized from")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--json", g.json, "Print one JSON object instead of the summary");
-  cmd->footer("Example:\n  augur detect --model model/ --input sim/shipping_network_delay --out out/");
+  cmd->footer(
+      "Example:\n  augur detect --model model/ --input sim/shipping_network_delay --out out/");
   cmd->callback([o, sel, offset_s, window_s, &g] {
     sel->Apply(o->detectors, o->disabled_stages);
     o->localize_offset = static_cast<TimeNs>(*offset_s * 1e9);

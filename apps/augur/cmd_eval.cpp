@@ -16,6 +16,7 @@ constexpr EvalRegistration kEvals[] = {
     RegisterEvalNextKey,
     RegisterEvalLogWindows,
     RegisterEvalNezha,
+    RegisterEvalSim,
 };
 
 }  // namespace

@@ -50,9 +50,10 @@ void RegisterEvalLogWindows(CLI::App& eval, Globals& g) {
          "--calibrate-fpr", c.calibrate_fpr,
          "Pick the threshold that flags this fraction of held-out normal windows (0 = off)")
       ->capture_default_str();
-  cmd->add_option("--service-fpr", c.service_fpr,
-                  "Lower a service's threshold where more than this fraction of its held-out normal "
-                  "windows would be flagged (0 = the one threshold for all)")
+  cmd->add_option(
+         "--service-fpr", c.service_fpr,
+         "Lower a service's threshold where more than this fraction of its held-out normal "
+         "windows would be flagged (0 = the one threshold for all)")
       ->capture_default_str();
   cmd->add_option("--tokenizer", c.tokenizer, "sentencepiece | word")->capture_default_str();
   cmd->add_option("--embedder", c.embedder, "tfidf | model (the generator's pooled line vectors)")

@@ -3,8 +3,9 @@
 #include <memory>
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include <fmt/format.h>
 
+#include "cli_util.h"
 #include "commands.h"
 #include "localize/nezha_eval.h"
 
@@ -46,35 +47,11 @@ void RegisterEvalNezha(CLI::App& eval, Globals& g) {
       g.exit_code = kExitUnreadable;
       return;
     }
-    if (o->json) {
-      nlohmann::json cases = nlohmann::json::array();
-      for (const auto& c : r->cases)
-        cases.push_back({{"inject_time", c.fault.inject_time},
-                         {"truth", c.fault.service},
-                         {"type", c.fault.type},
-                         {"ranking", c.ranking}});
-      nlohmann::json j = {{"faults", r->cases.size()},
-                          {"as1", r->as1},
-                          {"as3", r->as3},
-                          {"as5", r->as5},
-                          {"cases", cases}};
-      std::printf("%s\n", j.dump().c_str());
-    } else {
-      std::printf(
-          "Nezha root-cause localization, %zu faults (%s), learned in %.1f s, %.1f s in all\n\n",
-          r->cases.size(), r->days.size() == 1 ? r->days[0].c_str() : "several days",
-          r->learn_seconds, r->seconds);
-      std::printf("%-20s %-16s %-34s %5s %-30s %7s\n", "inject_time", "type", "truth", "rank",
-                  "top-ranked", "seconds");
-      for (const auto& c : r->cases)
-        std::printf("%-20s %-16s %-34s %5s %-30s %7.2f%s%s\n", c.fault.inject_time.c_str(),
-                    c.fault.type.c_str(), c.fault.service.c_str(),
-                    c.rank ? std::to_string(c.rank).c_str() : "-",
-                    c.ranking.empty() ? "-" : c.ranking[0].c_str(), c.seconds,
-                    c.note.empty() ? "" : "  ", c.note.c_str());
-      std::printf("\n  AS@1  %.3f\n  AS@3  %.3f\n  AS@5  %.3f\n", r->as1, r->as3, r->as5);
-      std::printf("  (Nezha, published, TrainTicket: AS@1 0.867, AS@3 0.978)\n");
-    }
+    PrintLocalizationEval(
+        *r, o->json,
+        fmt::format("Nezha root-cause localization, {} faults ({})", r->cases.size(),
+                    r->days.size() == 1 ? r->days[0] : "several days"));
+    if (!o->json) std::printf("  (Nezha, published, TrainTicket: AS@1 0.867, AS@3 0.978)\n");
     g.exit_code = kExitOk;
   });
 }

@@ -10,10 +10,12 @@
 namespace augur::app {
 
 void RegisterTrain(CLI::App& app, Globals& g) {
-  auto* cmd = app.add_subcommand("train", "Learn normal behaviour from telemetry into a model bundle");
+  auto* cmd =
+      app.add_subcommand("train", "Learn normal behaviour from telemetry into a model bundle");
   auto o = std::make_shared<pipeline::TrainOptions>();
   auto sel = std::make_shared<SelectionFlags>();
-  cmd->add_option("-i,--input", o->inputs, "Files or folders of normal telemetry (any supported format)")
+  cmd->add_option("-i,--input", o->inputs,
+                  "Files or folders of normal telemetry (any supported format)")
       ->required();
   cmd->add_option("-m,--model", o->model_dir, "Model bundle folder to write")->required();
   AddReadFlags(cmd, o->read);
@@ -31,22 +33,26 @@ void RegisterTrain(CLI::App& app, Globals& g) {
       return;
     }
     if (g.json) {
-      nlohmann::json j = {{"model", o->model_dir.string()},
-                          {"models", r->models},
-                          {"skipped", nlohmann::json::object()},
-                          {"stages", StagesJson(r->stages)},
-                          {"rejected", r->read.rejected.count},
-                          {"manifest", r->manifest}};
+      nlohmann::json j = {{"model", o->model_dir.string()},      {"models", r->models},
+                          {"skipped", nlohmann::json::object()}, {"stages", StagesJson(r->stages)},
+                          {"rejected", r->read.rejected.count},  {"manifest", r->manifest}};
       for (auto& [d, why] : r->skipped) j["skipped"][d] = why;
       std::printf("%s\n", j.dump(2).c_str());
     } else if (!g.quiet) {
       const auto& data = r->manifest["data"];
-      std::printf("Trained %zu model(s) into %s from %zu file(s): %llu spans, %llu log lines, %llu metric points.\n",
-                  r->models.size(), o->model_dir.c_str(), r->read.files.size(),
-                  (unsigned long long)data.value("spans", 0ULL), (unsigned long long)data.value("logs", 0ULL),
-                  (unsigned long long)data.value("metric_points", 0ULL));
+      std::printf(
+          "Trained %zu model(s) into %s from %zu file(s): %llu spans, %llu log lines, %llu metric "
+          "points.\n",
+          r->models.size(), o->model_dir.c_str(), r->read.files.size(),
+          (unsigned long long)data.value("spans", 0ULL),
+          (unsigned long long)data.value("logs", 0ULL),
+          (unsigned long long)data.value("metric_points", 0ULL));
       for (const auto& m : r->models) std::printf("  trained  %s\n", m.c_str());
-      for (const auto& [d, why] : r->skipped) std::printf("  skipped  %s: %s\n", d.c_str(), why.c_str());
+      for (const auto& [d, why] : r->skipped) {
+        // Detector messages usually name the detector already.
+        const bool named = why.rfind(d + ": ", 0) == 0;
+        std::printf("  skipped  %s%s%s\n", named ? "" : d.c_str(), named ? "" : ": ", why.c_str());
+      }
       PrintStages(r->stages);
       PrintRejects(r->read.rejected);
     }

@@ -37,5 +37,6 @@ void RegisterEvalTraceInjection(CLI::App& eval, Globals& g);
 void RegisterEvalNextKey(CLI::App& eval, Globals& g);
 void RegisterEvalLogWindows(CLI::App& eval, Globals& g);
 void RegisterEvalNezha(CLI::App& eval, Globals& g);
+void RegisterEvalSim(CLI::App& eval, Globals& g);
 
 }  // namespace augur::app

@@ -1,13 +1,33 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "core/event.h"
+#include "core/file.h"
 #include "core/ids.h"
 #include "core/result.h"
 #include "core/service.h"
 #include "core/time.h"
+#include "testing/testing.h"
 
 namespace augur {
 namespace {
+
+TEST(File, WriteFileAtomicReplacesWholeAndLeavesNoTemporary) {
+  testing::TempDir dir;
+  const auto path = dir.path() / "a.json";
+  ASSERT_TRUE(WriteFileAtomic(path, "first").ok());
+  ASSERT_TRUE(WriteFileAtomic(path, "second").ok());
+  std::ifstream in(path);
+  std::stringstream got;
+  got << in.rdbuf();
+  EXPECT_EQ(got.str(), "second");
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "a.json.tmp"));
+  auto bad = WriteFileAtomic(dir.path() / "no" / "such" / "dir.json", "x");
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("dir.json"), std::string::npos) << bad.message();
+}
 
 TEST(Ids, TraceIdRoundTripsHex) {
   auto id = TraceId::FromHex("5B8EFFF798038103D269B633813FC60C");

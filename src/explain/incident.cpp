@@ -16,7 +16,8 @@ std::string_view OutageLevel(double p) {
   return "red";
 }
 
-std::vector<Incident> GroupAnomalies(std::vector<detect::Anomaly> anomalies, const GroupingConfig& config) {
+std::vector<Incident> GroupAnomalies(std::vector<detect::Anomaly> anomalies,
+                                     const GroupingConfig& config) {
   std::sort(anomalies.begin(), anomalies.end(),
             [](const detect::Anomaly& a, const detect::Anomaly& b) { return a.start < b.start; });
   std::vector<Incident> incidents;
@@ -30,13 +31,15 @@ std::vector<Incident> GroupAnomalies(std::vector<detect::Anomaly> anomalies, con
     inc.end = std::max(inc.end, a.end);
     inc.anomalies.push_back(std::move(a));
   }
-  std::erase_if(incidents, [&](const Incident& i) { return i.anomalies.size() < config.min_anomalies; });
+  std::erase_if(incidents,
+                [&](const Incident& i) { return i.anomalies.size() < config.min_anomalies; });
   for (size_t n = 0; n < incidents.size(); ++n) {
     Incident& inc = incidents[n];
     inc.id = fmt::format("inc-{}", n + 1);
     std::map<std::string, double> strength;
     for (const auto& a : inc.anomalies)
-      if (!a.service.empty()) strength[a.service] += a.threshold > 0 ? a.score / a.threshold : a.score;
+      if (!a.service.empty())
+        strength[a.service] += a.threshold > 0 ? a.score / a.threshold : a.score;
     std::vector<std::pair<double, std::string>> order;
     for (auto& [s, v] : strength) order.push_back({-v, s});
     std::sort(order.begin(), order.end());
@@ -63,7 +66,8 @@ void Explain(Incident& inc) {
   std::map<std::string, int> modalities;
   for (const auto& a : inc.anomalies) modalities[std::string(detect::ModalityName(a.modality))]++;
   std::string signals;
-  for (auto& [m, n] : modalities) signals += fmt::format("{}{} {}", signals.empty() ? "" : ", ", n, m);
+  for (auto& [m, n] : modalities)
+    signals += fmt::format("{}{} {}", signals.empty() ? "" : ", ", n, m);
 
   if (inc.ranking.empty()) {
     inc.summary = fmt::format("{}: {} anomalies ({}) over {:.1f} min; origin not localized", when,
@@ -72,26 +76,31 @@ void Explain(Incident& inc) {
     return;
   }
   const RankedService& top = inc.ranking.front();
-  std::string type = inc.fault_type.empty() || inc.fault_type == "unknown"
-                         ? std::string()
-                         : fmt::format(", most likely {} ({:.0f} %)", inc.fault_type, 100 * inc.fault_confidence);
-  inc.summary = fmt::format("{}: {} is the likely origin ({:.0f} %, {}){}; {} anomalies ({}) over {:.1f} min",
-                            when, top.service, 100 * top.probability, top.level, type,
-                            inc.anomalies.size(), signals, minutes);
+  std::string type =
+      inc.fault_type.empty() || inc.fault_type == "unknown"
+          ? std::string()
+          : fmt::format(", most likely {} ({:.0f} %)", inc.fault_type, 100 * inc.fault_confidence);
+  inc.summary = fmt::format(
+      "{}: {} is the likely origin ({:.0f} %, {}){}; {} anomalies ({}) over {:.1f} min", when,
+      top.service, 100 * top.probability, top.level, type, inc.anomalies.size(), signals, minutes);
 
   // The narrative: what happened first, where it spread, and why augur blames the top service.
   const detect::Anomaly* first = &inc.anomalies.front();
-  std::string n = fmt::format("Starting {} UTC, augur saw {} anomalous windows across {} service(s) ({}). ",
-                              when, inc.anomalies.size(), inc.services.size(), signals);
-  n += fmt::format("The first sign was in {}: {}. ", first->service.empty() ? "an unknown service" : first->service,
-                   first->summary);
-  n += fmt::format("{} is the most probable origin with probability {:.0f} %", top.service, 100 * top.probability);
+  std::string n =
+      fmt::format("Starting {} UTC, augur saw {} anomalous windows across {} service(s) ({}). ",
+                  when, inc.anomalies.size(), inc.services.size(), signals);
+  n += fmt::format("The first sign was in {}: {}. ",
+                   first->service.empty() ? "an unknown service" : first->service, first->summary);
+  n += fmt::format("{} is the most probable origin with probability {:.0f} %", top.service,
+                   100 * top.probability);
   if (inc.ranking.size() > 1)
-    n += fmt::format(", ahead of {} ({:.0f} %)", inc.ranking[1].service, 100 * inc.ranking[1].probability);
+    n += fmt::format(", ahead of {} ({:.0f} %)", inc.ranking[1].service,
+                     100 * inc.ranking[1].probability);
   n += ". ";
   if (!top.evidence.empty()) {
     n += "The evidence against it: ";
-    for (size_t i = 0; i < top.evidence.size() && i < 3; ++i) n += (i ? "; " : "") + top.evidence[i];
+    for (size_t i = 0; i < top.evidence.size() && i < 3; ++i)
+      n += (i ? "; " : "") + top.evidence[i];
     n += ". ";
   }
   if (!type.empty()) n += fmt::format("The signals look like a {} fault.", inc.fault_type);

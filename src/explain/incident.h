@@ -1,5 +1,5 @@
-// An incident: anomalies grouped in time and across services, the ranked root cause, the fault type,
-// and the words a person on call reads.
+// An incident: anomalies grouped in time and across services, the ranked root cause, the fault
+// type, and the words a person on call reads.
 #pragma once
 
 #include <string>
@@ -17,7 +17,7 @@ struct RankedService {
   double probability = 0;  // probability that this service is the origin
   std::string level;       // green / yellow / red, of `outage`
   std::vector<std::string> evidence;
-  double outage = -1;      // probability that the service is failing (origin or not); -1 unknown
+  double outage = -1;  // probability that the service is failing (origin or not); -1 unknown
 };
 
 struct Incident {
@@ -25,7 +25,7 @@ struct Incident {
   TimeNs start = 0;
   TimeNs end = 0;
   std::vector<detect::Anomaly> anomalies;
-  std::vector<std::string> services;  // every service with an anomaly, most anomalous first
+  std::vector<std::string> services;   // every service with an anomaly, most anomalous first
   std::vector<RankedService> ranking;  // most probable origin first
   std::vector<std::pair<std::string, std::string>> edges;  // caller → callee the localizer used
   double localization_confidence = 0;  // 0..1: how much of the system the data covered
@@ -41,7 +41,8 @@ struct GroupingConfig {
 };
 
 // Groups anomalies (any order) into incidents, in time order, with ids "inc-<n>".
-std::vector<Incident> GroupAnomalies(std::vector<detect::Anomaly> anomalies, const GroupingConfig& config = {});
+std::vector<Incident> GroupAnomalies(std::vector<detect::Anomaly> anomalies,
+                                     const GroupingConfig& config = {});
 
 // When the incident took hold: the start of the first `bin`-long slice (from the incident's start)
 // with at least half as many distinct (detector, service) anomalies as the busiest slice. Stray

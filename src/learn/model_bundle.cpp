@@ -2,6 +2,8 @@
 
 #include <fstream>
 
+#include "core/file.h"
+
 namespace augur::learn {
 
 namespace fs = std::filesystem;
@@ -9,7 +11,9 @@ namespace fs = std::filesystem;
 Result<ModelBundle> ModelBundle::Create(const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) return Result<ModelBundle>::Error(dir.string() + ": cannot create model directory: " + ec.message());
+  if (ec)
+    return Result<ModelBundle>::Error(dir.string() +
+                                      ": cannot create model directory: " + ec.message());
   if (fs::exists(dir / "manifest.json")) return Open(dir);
   ModelBundle b;
   b.dir_ = dir;
@@ -24,7 +28,9 @@ Result<ModelBundle> ModelBundle::Create(const fs::path& dir) {
 Result<ModelBundle> ModelBundle::Open(const fs::path& dir) {
   fs::path path = dir / "manifest.json";
   std::ifstream in(path);
-  if (!in) return Result<ModelBundle>::Error(path.string() + ": no model bundle here (manifest.json missing); run `augur train` first");
+  if (!in)
+    return Result<ModelBundle>::Error(
+        path.string() + ": no model bundle here (manifest.json missing); run `augur train` first");
   ModelBundle b;
   b.dir_ = dir;
   try {
@@ -46,7 +52,9 @@ void ModelBundle::AddModel(const std::string& name, const std::string& kind,
   manifest_["models"][name] = {{"kind", kind}, {"files", files}, {"figures", std::move(figures)}};
 }
 
-bool ModelBundle::HasModel(const std::string& name) const { return ModelEntry(name) != nullptr; }
+bool ModelBundle::HasModel(const std::string& name) const {
+  return ModelEntry(name) != nullptr;
+}
 
 const nlohmann::json* ModelBundle::ModelEntry(const std::string& name) const {
   auto it = manifest_["models"].find(name);
@@ -54,17 +62,7 @@ const nlohmann::json* ModelBundle::ModelEntry(const std::string& name) const {
 }
 
 Status ModelBundle::Save() const {
-  fs::path tmp = dir_ / "manifest.json.tmp";
-  {
-    std::ofstream out(tmp);
-    if (!out) return Status::Error(tmp.string() + ": cannot write");
-    out << manifest_.dump(2) << "\n";
-    if (!out) return Status::Error(tmp.string() + ": write failed");
-  }
-  std::error_code ec;
-  fs::rename(tmp, dir_ / "manifest.json", ec);
-  if (ec) return Status::Error((dir_ / "manifest.json").string() + ": " + ec.message());
-  return Status::Ok();
+  return WriteFileAtomic(dir_ / "manifest.json", manifest_.dump(2) + "\n");
 }
 
 }  // namespace augur::learn

@@ -64,6 +64,12 @@ CountTest TestCount(uint64_t count_n, double exposure_n, uint64_t observed, doub
   return t;
 }
 
+// The instance under which a metric's samples of every pod of a service are pooled.
+constexpr const char* kAnyInstance = "*";
+
+// p-value given to a constant normal series that dropped to zero (see Score).
+constexpr double kVanishedP = 1e-6;
+
 double Cantelli(double z) {
   return z <= 0 ? 1.0 : 1.0 / (1.0 + z * z);
 }
@@ -224,6 +230,8 @@ void NormalProfile::Learn(const Batch& batch) {
   for (const MetricPoint& m : batch.metrics) {
     if (m.service.empty() || !std::isfinite(m.value)) continue;
     metrics_[{m.service, m.instance, m.name}].samples.push_back(m.value);
+    // Pods come and go (restarts, deploys, scaling): the service's pooled series judges new ones.
+    if (!m.instance.empty()) metrics_[{m.service, kAnyInstance, m.name}].samples.push_back(m.value);
   }
 }
 
@@ -468,15 +476,27 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(const Batch& w) cons
   for (const auto& [k, v] : wmet) {
     ev(std::get<0>(k)).observed = true;
     auto it = metrics_.find(k);
+    if (it == metrics_.end()) it = metrics_.find({std::get<0>(k), kAnyInstance, std::get<2>(k)});
     if (it == metrics_.end() || it->second.n < 5) continue;
     const Robust& r = it->second;
     const double med = Median(v);
     const double scale = std::max(r.sigma + 0.05 * std::abs(r.median), r.floor);
     if (scale <= 0) continue;  // the series never varied: no scale to judge a change by
     const double z = std::abs(med - r.median) / scale;
-    consider(std::get<0>(k), {"metric", std::get<2>(k), std::get<1>(k), med, r.median, Cantelli(z),
-                              fmt::format("{} {} = {:.4g} (normal {:.4g}, |z| {:.1f})",
-                                          std::get<1>(k), std::get<2>(k), med, r.median, z)});
+    // A series that never moved in the normal data (readiness, replicas, `up`) and now sits at zero
+    // for the whole window says the component is gone: far stronger evidence than the
+    // distribution-free bound on a deviation. (Traffic-driven series also drop to zero downstream
+    // of a failure, so a series that varied in normal data never gets this.)
+    const bool vanished = r.sigma == 0 && r.median > 0 && v.size() >= 3 &&
+                          std::all_of(v.begin(), v.end(), [](double x) { return x == 0; });
+    consider(
+        std::get<0>(k),
+        {"metric", std::get<2>(k), std::get<1>(k), med, r.median,
+         vanished ? kVanishedP : Cantelli(z),
+         vanished ? fmt::format("{} {} = 0 for the whole window (always {:.4g} in normal data)",
+                                std::get<1>(k), std::get<2>(k), r.median)
+                  : fmt::format("{} {} = {:.4g} (normal {:.4g}, |z| {:.1f})", std::get<1>(k),
+                                std::get<2>(k), med, r.median, z)});
   }
 
   for (auto& [key, b] : best) {

@@ -1,5 +1,7 @@
 #include "localize/localizer.h"
 
+#include "core/file.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -89,13 +91,7 @@ Status Localizer::Save(learn::ModelBundle& bundle) const {
                       {"normal_health", normal_health_},
                       {"normal_requests", normal_requests_},
                       {"profile", profile_.ToJson()}};
-  const auto path = bundle.File("localize.json");
-  {
-    std::ofstream out(path);
-    if (!out) return Status::Error(path.string() + ": cannot write");
-    out << j.dump() << "\n";
-    if (!out) return Status::Error(path.string() + ": write failed");
-  }
+  if (Status st = WriteFileAtomic(bundle.File("localize.json"), j.dump() + "\n"); !st) return st;
   if (Status st = profile_.SaveTemplates(bundle.File("localize_templates.txt")); !st) return st;
   bundle.AddModel("localize", "service_graph+normal_profile",
                   {"localize.json", "localize_templates.txt"},

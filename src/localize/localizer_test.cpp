@@ -243,7 +243,8 @@ TEST(Localizer, LogsAndSpansInSeparateBatchesLearnLikeOneBatch) {
   auto r = split.Localize(Traffic(100 * kNsPerSecond, 60, 15));
   ASSERT_TRUE(r.ok());
   for (const auto& rc : r->ranking)
-    for (const auto& e : rc.evidence) EXPECT_NE(e.modality, "log") << rc.service << ": " << e.detail;
+    for (const auto& e : rc.evidence)
+      EXPECT_NE(e.modality, "log") << rc.service << ": " << e.detail;
 }
 
 TEST(Localizer, OutputsHaveTheDocumentedShape) {

@@ -75,6 +75,19 @@ std::string MinuteName(TimeNs t) {
 
 }  // namespace
 
+void ScoreCases(NezhaEvalResult& result) {
+  const double n = static_cast<double>(result.cases.size());
+  auto at = [&](int k) {
+    double hit = 0;
+    for (const auto& c : result.cases)
+      if (c.rank > 0 && c.rank <= k) ++hit;
+    return n > 0 ? hit / n : 0.0;
+  };
+  result.as1 = at(1);
+  result.as3 = at(3);
+  result.as5 = at(5);
+}
+
 Result<NezhaEvalResult> EvalNezha(const std::string& data_dir, const NezhaEvalOptions& options) {
   const auto t_start = std::chrono::steady_clock::now();
   if (Status s = options.config.Validate(); !s) return Result<NezhaEvalResult>::Error(s.message());
@@ -185,16 +198,7 @@ Result<NezhaEvalResult> EvalNezha(const std::string& data_dir, const NezhaEvalOp
     }
     Progress::Finish("localize " + day);
   }
-  const double n = static_cast<double>(result.cases.size());
-  auto at = [&](int k) {
-    double hit = 0;
-    for (const auto& c : result.cases)
-      if (c.rank > 0 && c.rank <= k) ++hit;
-    return n > 0 ? hit / n : 0.0;
-  };
-  result.as1 = at(1);
-  result.as3 = at(3);
-  result.as5 = at(5);
+  ScoreCases(result);
   result.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   return result;

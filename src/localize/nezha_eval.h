@@ -50,6 +50,9 @@ struct NezhaEvalResult {
   double seconds = 0;  // whole evaluation
 };
 
+// Fills as1/as3/as5 from the cases' ranks.
+void ScoreCases(NezhaEvalResult& result);
+
 Result<NezhaEvalResult> EvalNezha(const std::string& data_dir, const NezhaEvalOptions& options);
 
 }  // namespace augur::localize

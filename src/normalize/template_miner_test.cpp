@@ -132,7 +132,9 @@ TEST(TemplateMiner, LoadedMinerMatchesLikeTheSavedOne) {
   };
   TemplateMiner m;
   for (int i = 0; i < 300; ++i) m.Add(line(i));
-  m.Add("2024-11-18 20:00:01.000  INFO [shipping,,,] 1 --- [           main] o.s.a.r.c.CachingConnectionFactory : Created new connection");
+  m.Add(
+      "2024-11-18 20:00:01.000  INFO [shipping,,,] 1 --- [           main] "
+      "o.s.a.r.c.CachingConnectionFactory : Created new connection");
   ASSERT_TRUE(m.Save(dir.path() / "t.txt").ok());
   auto l = TemplateMiner::Load(dir.path() / "t.txt");
   ASSERT_TRUE(l.ok()) << l.message();

@@ -50,14 +50,17 @@ nlohmann::json ServicesJson(const Recorder& rec) {
       logs += a.logs;
       for (const auto& [name, sn] : a.metrics) metrics += sn.second;
     }
-    j[service.empty() ? "(unknown)" : service] = {{"spans", spans}, {"logs", logs}, {"metric_points", metrics}};
+    j[service.empty() ? "(unknown)" : service] = {
+        {"spans", spans}, {"logs", logs}, {"metric_points", metrics}};
   }
   return j;
 }
 
-// Until the Bayesian localizer is wired in: rank services by the strength of their anomalies, moving
-// blame from callers to an anomalous callee (a failing dependency explains its callers' symptoms).
-std::vector<explain::RankedService> RankByAnomalies(const explain::Incident& inc, const Recorder& rec) {
+// Until the Bayesian localizer is wired in: rank services by the strength of their anomalies,
+// moving blame from callers to an anomalous callee (a failing dependency explains its callers'
+// symptoms).
+std::vector<explain::RankedService> RankByAnomalies(const explain::Incident& inc,
+                                                    const Recorder& rec) {
   std::map<std::string, double> strength;
   std::map<std::string, std::vector<std::string>> evidence;
   std::map<std::string, TimeNs> first;
@@ -102,7 +105,8 @@ Result<TrainSummary> Train(const TrainOptions& o) {
   localize::Localizer localizer;
   Recorder rec;
 
-  // ingest → normalize → learn: every batch goes to every detector (and the localizer) as it is read.
+  // ingest → normalize → learn: every batch goes to every detector (and the localizer) as it is
+  // read.
   Status st = run.Run("ingest", [&] {
     auto report = ingest::ReadPaths(o.inputs, o.read, [&](Batch& b) {
       rec.Add(b);
@@ -159,7 +163,8 @@ Result<TrainSummary> Train(const TrainOptions& o) {
       m["time_range"] = {FormatIsoTime(rec.first()), FormatIsoTime(rec.last())};
     m["services"] = ServicesJson(rec);
     nlohmann::json edges = nlohmann::json::array();
-    for (const auto& [e, n] : rec.edges()) edges.push_back({{"caller", e.first}, {"callee", e.second}, {"calls", n}});
+    for (const auto& [e, n] : rec.edges())
+      edges.push_back({{"caller", e.first}, {"callee", e.second}, {"calls", n}});
     m["topology"] = edges;
     return bundle->Save();
   });
@@ -186,13 +191,16 @@ Result<DetectSummary> Detect(const DetectOptions& o) {
     }
   }
   if (detectors.empty())
-    return Status::Error(o.model_dir.string() + ": the bundle holds no model that a selected detector can use");
+    return Status::Error(o.model_dir.string() +
+                         ": the bundle holds no model that a selected detector can use");
   localize::Localizer localizer;
   bool have_localizer = false;
   if (!o.disabled_stages.count("localize")) {
     Status ls = localizer.Load(*bundle);
     have_localizer = ls.ok();
-    if (!ls) summary.skipped.push_back({"localize", ls.message() + " (ranking by anomaly strength instead)"});
+    if (!ls)
+      summary.skipped.push_back(
+          {"localize", ls.message() + " (ranking by anomaly strength instead)"});
   }
 
   Recorder rec;
@@ -231,7 +239,8 @@ Result<DetectSummary> Detect(const DetectOptions& o) {
     std::vector<Batch> windows(incidents.size());
     std::vector<TimeNs> lo, hi;
     for (const auto& inc : incidents) {
-      lo.push_back(std::min(inc.end - 1, explain::OnsetOf(inc, o.localize_window) + o.localize_offset));
+      lo.push_back(
+          std::min(inc.end - 1, explain::OnsetOf(inc, o.localize_window) + o.localize_offset));
       hi.push_back(std::max(lo.back() + 1, std::min(inc.end, lo.back() + o.localize_window)));
     }
     auto slot = [&](TimeNs t) -> Batch* {
@@ -257,9 +266,13 @@ Result<DetectSummary> Detect(const DetectOptions& o) {
       windows[i].clear();
       if (!r) return Status::Error(inc.id + ": " + r.message());
       for (const auto& rc : r->ranking) {
-        explain::RankedService rs{rc.service, rc.p_origin, std::string(explain::OutageLevel(rc.p_outage)), {},
+        explain::RankedService rs{rc.service,
+                                  rc.p_origin,
+                                  std::string(explain::OutageLevel(rc.p_outage)),
+                                  {},
                                   rc.p_outage};
-        for (size_t k = 0; k < rc.evidence.size() && k < 5; ++k) rs.evidence.push_back(rc.evidence[k].detail);
+        for (size_t k = 0; k < rc.evidence.size() && k < 5; ++k)
+          rs.evidence.push_back(rc.evidence[k].detail);
         inc.ranking.push_back(std::move(rs));
       }
       inc.edges = r->edges;
@@ -289,22 +302,26 @@ Result<DetectSummary> Detect(const DetectOptions& o) {
 
   std::error_code ec;
   std::filesystem::create_directories(o.out_dir, ec);
-  if (ec) return Status::Error(o.out_dir.string() + ": cannot create output folder: " + ec.message());
+  if (ec)
+    return Status::Error(o.out_dir.string() + ": cannot create output folder: " + ec.message());
 
   st = run.Run("store", [&]() -> Status {
     auto store = store::Store::Open(o.db.empty() ? o.out_dir / "augur.db" : o.db);
     if (!store) return store.status();
-    auto run_id = (*store)->BeginRun("detect", {{"inputs", o.inputs}, {"model", o.model_dir.string()}});
+    auto run_id =
+        (*store)->BeginRun("detect", {{"inputs", o.inputs}, {"model", o.model_dir.string()}});
     if (!run_id) return run_id.status();
     summary.run_id = *run_id;
     auto ids = (*store)->SaveIncidents(*run_id, incidents);
     if (!ids) return ids.status();
-    return (*store)->FinishRun(*run_id, "ok", {{"incidents", incidents.size()}, {"anomalies", summary.anomalies}});
+    return (*store)->FinishRun(*run_id, "ok",
+                               {{"incidents", incidents.size()}, {"anomalies", summary.anomalies}});
   });
   if (!st) return st;
 
   st = run.Run("report", [&]() -> Status {
-    ReportInput in{incidents, summary.localizations, rec, summary.read, o.inputs, o.model_dir.string(), run.timings()};
+    ReportInput in{incidents, summary.localizations, rec,          summary.read,
+                   o.inputs,  o.model_dir.string(),  run.timings()};
     auto files = WriteReports(in, o.out_dir);
     if (!files) return files.status();
     summary.outputs = *files;

@@ -1,4 +1,5 @@
-// The pipeline: the two functions that run augur's stages in order, each named, timed and switchable.
+// The pipeline: the two functions that run augur's stages in order, each named, timed and
+// switchable.
 //   Train:  ingest → normalize → learn                          (normal data → model bundle)
 //   Detect: ingest → normalize → detect → localize → diagnose → explain → store → report
 #pragma once
@@ -41,7 +42,8 @@ class StageRunner {
   std::vector<StageTiming> timings_;
 };
 
-// Which detectors run: empty `only` means all that the data (training) or the bundle (detection) supports.
+// Which detectors run: empty `only` means all that the data (training) or the bundle (detection)
+// supports.
 struct DetectorSelection {
   std::set<std::string> only;
   std::set<std::string> skip;
@@ -82,7 +84,8 @@ struct DetectOptions {
   // has spread (Nezha's protocol uses the minute two minutes after injection).
   TimeNs localize_offset = 60LL * 1'000'000'000;
   TimeNs localize_window = 60LL * 1'000'000'000;
-  bool localize_with_anomalies = false;  // also feed the detectors' anomalies to the Bayesian network
+  bool localize_with_anomalies =
+      false;  // also feed the detectors' anomalies to the Bayesian network
 };
 
 struct DetectSummary {
@@ -92,7 +95,8 @@ struct DetectSummary {
   std::vector<std::pair<std::string, std::string>> skipped;  // detector, reason
   size_t anomalies = 0;
   std::vector<explain::Incident> incidents;
-  std::vector<localize::Localization> localizations;  // one per incident when the bundle has a localizer
+  std::vector<localize::Localization>
+      localizations;  // one per incident when the bundle has a localizer
   int64_t run_id = 0;
   std::vector<std::string> outputs;  // files written
 };
@@ -111,7 +115,8 @@ Status StageRunner::Run(const std::string& name, Fn&& fn) {
   timings_.push_back(t);
   auto start = std::chrono::steady_clock::now();
   Status st = fn();
-  timings_.back().seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  timings_.back().seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return st;
 }
 

@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include "core/file.h"
 #include "core/time.h"
 #include "explain/incident_json.h"
 
@@ -21,11 +22,20 @@ std::string Esc(std::string_view s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -69,8 +79,10 @@ std::string NodeGraphSvg(const explain::Incident& inc, const Recorder& rec) {
   std::string svg = fmt::format(
       "<svg class=\"node-graph\" id=\"graph-{}\" viewBox=\"0 0 {} {}\" width=\"100%\" role=\"img\" "
       "aria-label=\"service graph coloured by probability of outage\">"
-      "<defs><marker id=\"arrow-{}\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"6\" "
-      "markerHeight=\"6\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#999\"/>"
+      "<defs><marker id=\"arrow-{}\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" "
+      "markerWidth=\"6\" "
+      "markerHeight=\"6\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" "
+      "fill=\"#999\"/>"
       "</marker></defs>",
       inc.id, w, h, inc.id);
   for (const auto& [e, n] : edges) {
@@ -81,9 +93,12 @@ std::string NodeGraphSvg(const explain::Incident& inc, const Recorder& rec) {
     x2 -= dx / len * 22;
     y2 -= dy / len * 22;
     svg += fmt::format(
-        "<line class=\"edge\" x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#bbb\" "
-        "stroke-width=\"{:.1f}\" marker-end=\"url(#arrow-{})\"><title>{} → {}: {} calls</title></line>",
-        x1, y1, x2, y2, 1 + std::log10(1.0 + static_cast<double>(n)) / 2, inc.id, Esc(e.first), Esc(e.second), n);
+        "<line class=\"edge\" x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" "
+        "stroke=\"#bbb\" "
+        "stroke-width=\"{:.1f}\" marker-end=\"url(#arrow-{})\"><title>{} → {}: {} "
+        "calls</title></line>",
+        x1, y1, x2, y2, 1 + std::log10(1.0 + static_cast<double>(n)) / 2, inc.id, Esc(e.first),
+        Esc(e.second), n);
   }
   for (const auto& s : order) {
     auto [x, y] = pos[s];
@@ -91,12 +106,15 @@ std::string NodeGraphSvg(const explain::Incident& inc, const Recorder& rec) {
     std::string_view level = explain::OutageLevel(p);
     svg += fmt::format(
         "<g class=\"node\" data-service=\"{}\" data-probability=\"{:.3f}\" data-level=\"{}\">"
-        "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"20\" fill=\"{}\" stroke=\"#333\" stroke-width=\"{}\"/>"
-        "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-size=\"11\" fill=\"#fff\">{:.0f}%</text>"
+        "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"20\" fill=\"{}\" stroke=\"#333\" "
+        "stroke-width=\"{}\"/>"
+        "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-size=\"11\" "
+        "fill=\"#fff\">{:.0f}%</text>"
         "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-size=\"11\">{}</text>"
         "<title>{}: probability of outage {:.1f} %</title></g>",
-        Esc(s), p, level, x, y, LevelColor(level), !inc.ranking.empty() && inc.ranking.front().service == s ? 3 : 1, x,
-        y + 4, 100 * p, x, y + 34, Esc(s), Esc(s), 100 * p);
+        Esc(s), p, level, x, y, LevelColor(level),
+        !inc.ranking.empty() && inc.ranking.front().service == s ? 3 : 1, x, y + 4, 100 * p, x,
+        y + 34, Esc(s), Esc(s), 100 * p);
   }
   return svg + "</svg>";
 }
@@ -111,33 +129,41 @@ std::string TimelineSvg(const explain::Incident& inc, const Recorder& rec) {
   if (to <= from) to = from + 1;
   std::map<std::string, std::vector<const detect::Anomaly*>> rows;
   for (const auto& a : inc.anomalies)
-    rows[(a.service.empty() ? "(unknown)" : a.service) + " · " + std::string(detect::ModalityName(a.modality))].push_back(&a);
+    rows[(a.service.empty() ? "(unknown)" : a.service) + " · " +
+         std::string(detect::ModalityName(a.modality))]
+        .push_back(&a);
   const double left = 230, width = 620, row_h = 22, top = 24;
   double h = top + row_h * static_cast<double>(rows.size()) + 24;
   std::string svg = fmt::format(
-      "<svg class=\"timeline\" id=\"timeline-{}\" viewBox=\"0 0 {} {}\" width=\"100%\" role=\"img\" "
+      "<svg class=\"timeline\" id=\"timeline-{}\" viewBox=\"0 0 {} {}\" width=\"100%\" "
+      "role=\"img\" "
       "aria-label=\"anomaly scores per service and modality over time\">",
       inc.id, left + width + 10, h);
-  auto x_of = [&](TimeNs t) { return left + width * static_cast<double>(t - from) / static_cast<double>(to - from); };
+  auto x_of = [&](TimeNs t) {
+    return left + width * static_cast<double>(t - from) / static_cast<double>(to - from);
+  };
   for (int i = 0; i <= 4; ++i) {
     TimeNs t = from + (to - from) * i / 4;
-    svg += fmt::format("<text x=\"{:.1f}\" y=\"14\" font-size=\"10\" text-anchor=\"middle\">{}</text>"
-                       "<line x1=\"{:.1f}\" y1=\"18\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#eee\"/>",
-                       x_of(t), Clock(t), x_of(t), x_of(t), h - 20);
+    svg += fmt::format(
+        "<text x=\"{:.1f}\" y=\"14\" font-size=\"10\" text-anchor=\"middle\">{}</text>"
+        "<line x1=\"{:.1f}\" y1=\"18\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#eee\"/>",
+        x_of(t), Clock(t), x_of(t), x_of(t), h - 20);
   }
   double y = top;
   for (const auto& [name, list] : rows) {
-    svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" font-size=\"11\" text-anchor=\"end\">{}</text>", left - 6,
-                       y + 15, Esc(name));
+    svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" font-size=\"11\" text-anchor=\"end\">{}</text>",
+                       left - 6, y + 15, Esc(name));
     for (const auto* a : list) {
       double ratio = a->threshold > 0 ? a->score / a->threshold : 1.0;
       double alpha = std::clamp(0.35 + 0.25 * std::log2(std::max(1.0, ratio)), 0.35, 1.0);
       double x1 = std::max(left, x_of(a->start)), x2 = std::min(left + width, x_of(a->end));
       svg += fmt::format(
-          "<rect class=\"cell\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{}\" fill=\"#d7263d\" "
-          "fill-opacity=\"{:.2f}\"><title>{} {}–{}: {} (score {:.3g}, threshold {:.3g})</title></rect>",
-          x1, y + 2, std::max(2.0, x2 - x1), row_h - 4, alpha, Esc(a->detector), Clock(a->start), Clock(a->end),
-          Esc(a->summary), a->score, a->threshold);
+          "<rect class=\"cell\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{}\" "
+          "fill=\"#d7263d\" "
+          "fill-opacity=\"{:.2f}\"><title>{} {}–{}: {} (score {:.3g}, threshold "
+          "{:.3g})</title></rect>",
+          x1, y + 2, std::max(2.0, x2 - x1), row_h - 4, alpha, Esc(a->detector), Clock(a->start),
+          Clock(a->end), Esc(a->summary), a->score, a->threshold);
     }
     y += row_h;
   }
@@ -146,7 +172,8 @@ std::string TimelineSvg(const explain::Incident& inc, const Recorder& rec) {
 
 // Small line charts of the origin's series around the incident: span errors, mean latency, log
 // errors, and its busiest metrics.
-std::string CurvesSvg(const explain::Incident& inc, const Recorder& rec, const std::string& service) {
+std::string CurvesSvg(const explain::Incident& inc, const Recorder& rec,
+                      const std::string& service) {
   auto it = rec.series().find(service);
   if (it == rec.series().end()) return "";
   TimeNs from = inc.start - 10 * 60 * kNsPerSecond, to = inc.end + 5 * 60 * kNsPerSecond;
@@ -158,7 +185,8 @@ std::string CurvesSvg(const explain::Incident& inc, const Recorder& rec, const s
       curves["span mean latency (ms)"].push_back({w, a.latency_sum_ms / a.spans});
     }
     if (a.logs) curves["warning/error log lines"].push_back({w, static_cast<double>(a.log_errors)});
-    for (const auto& [name, sn] : a.metrics) curves[name].push_back({w, sn.first / std::max<uint64_t>(1, sn.second)});
+    for (const auto& [name, sn] : a.metrics)
+      curves[name].push_back({w, sn.first / std::max<uint64_t>(1, sn.second)});
   }
   std::string out;
   int shown = 0;
@@ -189,22 +217,30 @@ std::string CurvesSvg(const explain::Incident& inc, const Recorder& rec, const s
 
 std::string IncidentHtml(const explain::Incident& inc, const Recorder& rec) {
   std::string top = inc.ranking.empty() ? "" : inc.ranking.front().service;
-  std::string h = fmt::format("<section class=\"incident\" id=\"{}\"><h2>{} — {}</h2><p class=\"summary\">{}</p>"
-                              "<p class=\"narrative\">{}</p>",
-                              inc.id, inc.id, Esc(top.empty() ? "origin not localized" : top), Esc(inc.summary),
-                              Esc(inc.narrative));
-  h += "<div class=\"row\"><div class=\"col\"><h3>Probability of outage</h3>" + NodeGraphSvg(inc, rec) +
-       "<p class=\"legend\"><span style=\"color:#2e9e44\">●</span> 0–15 % <span style=\"color:#f4b400\">●</span> "
-       "16–45 % <span style=\"color:#d7263d\">●</span> 46–99 %</p></div><div class=\"col\"><h3>Ranking</h3>"
-       "<table class=\"ranking\"><tr><th>service</th><th>origin</th><th>outage</th><th>evidence</th></tr>";
+  std::string h = fmt::format(
+      "<section class=\"incident\" id=\"{}\"><h2>{} — {}</h2><p class=\"summary\">{}</p>"
+      "<p class=\"narrative\">{}</p>",
+      inc.id, inc.id, Esc(top.empty() ? "origin not localized" : top), Esc(inc.summary),
+      Esc(inc.narrative));
+  h += "<div class=\"row\"><div class=\"col\"><h3>Probability of outage</h3>" +
+       NodeGraphSvg(inc, rec) +
+       "<p class=\"legend\"><span style=\"color:#2e9e44\">●</span> 0–15 % <span "
+       "style=\"color:#f4b400\">●</span> "
+       "16–45 % <span style=\"color:#d7263d\">●</span> 46–99 %</p></div><div "
+       "class=\"col\"><h3>Ranking</h3>"
+       "<table "
+       "class=\"ranking\"><tr><th>service</th><th>origin</th><th>outage</th><th>evidence</th></tr>";
   for (size_t i = 0; i < inc.ranking.size() && i < 8; ++i) {
     const auto& r = inc.ranking[i];
     std::string ev;
-    for (size_t k = 0; k < r.evidence.size() && k < 3; ++k) ev += "<div>" + Esc(r.evidence[k]) + "</div>";
-    h += fmt::format("<tr><td><span class=\"dot\" style=\"background:{}\"></span>{}</td><td>{:.1f} %</td><td>{}</td>"
-                     "<td>{}</td></tr>",
-                     LevelColor(r.level), Esc(r.service), 100 * r.probability,
-                     r.outage >= 0 ? fmt::format("{:.1f} %", 100 * r.outage) : "–", ev);
+    for (size_t k = 0; k < r.evidence.size() && k < 3; ++k)
+      ev += "<div>" + Esc(r.evidence[k]) + "</div>";
+    h += fmt::format(
+        "<tr><td><span class=\"dot\" style=\"background:{}\"></span>{}</td><td>{:.1f} "
+        "%</td><td>{}</td>"
+        "<td>{}</td></tr>",
+        LevelColor(r.level), Esc(r.service), 100 * r.probability,
+        r.outage >= 0 ? fmt::format("{:.1f} %", 100 * r.outage) : "–", ev);
   }
   h += "</table>";
   if (!inc.fault_type.empty())
@@ -213,7 +249,8 @@ std::string IncidentHtml(const explain::Incident& inc, const Recorder& rec) {
   h += "</div></div><h3>Timeline</h3>" + TimelineSvg(inc, rec);
   if (!top.empty()) {
     std::string curves = CurvesSvg(inc, rec, top);
-    if (!curves.empty()) h += "<h3>Signals of " + Esc(top) + "</h3><div class=\"curves\">" + curves + "</div>";
+    if (!curves.empty())
+      h += "<h3>Signals of " + Esc(top) + "</h3><div class=\"curves\">" + curves + "</div>";
   }
   h += "<h3>Evidence</h3><ul class=\"evidence\">";
   std::vector<const detect::Anomaly*> strongest;
@@ -225,8 +262,8 @@ std::string IncidentHtml(const explain::Incident& inc, const Recorder& rec) {
   });
   for (size_t i = 0; i < strongest.size() && i < 12; ++i) {
     const auto* a = strongest[i];
-    h += fmt::format("<li><b>{}</b> {} <code>{}</code> {}", Clock(a->start), Esc(a->service), Esc(a->detector),
-                     Esc(a->summary));
+    h += fmt::format("<li><b>{}</b> {} <code>{}</code> {}", Clock(a->start), Esc(a->service),
+                     Esc(a->detector), Esc(a->summary));
     if (!a->evidence.empty()) {
       h += "<pre>";
       for (size_t k = 0; k < a->evidence.size() && k < 6; ++k) h += Esc(a->evidence[k]) + "\n";
@@ -260,14 +297,23 @@ nlohmann::json ChromeTrace(const std::vector<explain::Incident>& incidents) {
   nlohmann::json events = nlohmann::json::array();
   std::map<std::string, int> pid;
   auto pid_of = [&](const std::string& s) {
-    auto [it, fresh] = pid.try_emplace(s.empty() ? "(unknown)" : s, static_cast<int>(pid.size()) + 1);
+    auto [it, fresh] =
+        pid.try_emplace(s.empty() ? "(unknown)" : s, static_cast<int>(pid.size()) + 1);
     if (fresh)
-      events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", it->second}, {"args", {{"name", it->first}}}});
+      events.push_back({{"name", "process_name"},
+                        {"ph", "M"},
+                        {"pid", it->second},
+                        {"args", {{"name", it->first}}}});
     return it->second;
   };
   for (const auto& inc : incidents) {
-    events.push_back({{"name", inc.id + ": " + inc.summary}, {"cat", "incident"}, {"ph", "X"},
-                      {"ts", inc.start / 1000}, {"dur", (inc.end - inc.start) / 1000}, {"pid", 0}, {"tid", 0}});
+    events.push_back({{"name", inc.id + ": " + inc.summary},
+                      {"cat", "incident"},
+                      {"ph", "X"},
+                      {"ts", inc.start / 1000},
+                      {"dur", (inc.end - inc.start) / 1000},
+                      {"pid", 0},
+                      {"tid", 0}});
     for (const auto& a : inc.anomalies) {
       int p = pid_of(a.service);
       events.push_back({{"name", a.detector},
@@ -277,35 +323,30 @@ nlohmann::json ChromeTrace(const std::vector<explain::Incident>& incidents) {
                         {"dur", (a.end - a.start) / 1000},
                         {"pid", p},
                         {"tid", static_cast<int>(a.modality)},
-                        {"args", {{"incident", inc.id}, {"summary", a.summary}, {"score", a.score},
-                                  {"threshold", a.threshold}, {"evidence", a.evidence}}}});
-      events.push_back({{"name", "anomaly score / threshold"}, {"ph", "C"}, {"ts", a.start / 1000}, {"pid", p},
-                        {"args", {{a.detector, a.threshold > 0 ? a.score / a.threshold : a.score}}}});
+                        {"args",
+                         {{"incident", inc.id},
+                          {"summary", a.summary},
+                          {"score", a.score},
+                          {"threshold", a.threshold},
+                          {"evidence", a.evidence}}}});
+      events.push_back(
+          {{"name", "anomaly score / threshold"},
+           {"ph", "C"},
+           {"ts", a.start / 1000},
+           {"pid", p},
+           {"args", {{a.detector, a.threshold > 0 ? a.score / a.threshold : a.score}}}});
     }
   }
-  events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", 0}, {"args", {{"name", "incidents"}}}});
+  events.push_back(
+      {{"name", "process_name"}, {"ph", "M"}, {"pid", 0}, {"args", {{"name", "incidents"}}}});
   return {{"traceEvents", events}, {"displayTimeUnit", "ms"}};
-}
-
-Status WriteFile(const std::filesystem::path& path, const std::string& content) {
-  auto tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) return Status::Error(tmp.string() + ": cannot write");
-    out << content;
-    if (!out) return Status::Error(tmp.string() + ": write failed");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Status::Error(path.string() + ": " + ec.message());
-  return Status::Ok();
 }
 
 }  // namespace
 
 std::string RenderHtml(const ReportInput& in) {
-  std::string h = R"(<!doctype html><html lang="en"><head><meta charset="utf-8"><title>augur incident report</title>
+  std::string h =
+      R"(<!doctype html><html lang="en"><head><meta charset="utf-8"><title>augur incident report</title>
 <style>
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:24px auto;max-width:1100px;color:#222;padding:0 16px}
 h1{font-size:22px;margin-bottom:4px}h2{font-size:18px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:32px}
@@ -316,18 +357,23 @@ pre{background:#f6f8fa;padding:8px;overflow:auto;font-size:12px;white-space:pre-
 figure{margin:0}figcaption{font-size:12px;color:#555}.muted{color:#777}.evidence li{margin-bottom:6px}
 </style></head><body>)";
   h += "<h1>augur incident report</h1>";
-  h += fmt::format("<p class=\"muted\">Inputs: {} · model: {} · {} file(s), {} spans, {} log lines, {} metric points",
-                   Esc(fmt::format("{}", fmt::join(in.inputs, ", "))), Esc(in.model), in.read.files.size(),
-                   in.recorder.spans(), in.recorder.logs(), in.recorder.metric_points());
+  h += fmt::format(
+      "<p class=\"muted\">Inputs: {} · model: {} · {} file(s), {} spans, {} log lines, {} metric "
+      "points",
+      Esc(fmt::format("{}", fmt::join(in.inputs, ", "))), Esc(in.model), in.read.files.size(),
+      in.recorder.spans(), in.recorder.logs(), in.recorder.metric_points());
   if (in.recorder.first() <= in.recorder.last())
-    h += fmt::format(" · {} – {} UTC", FormatIsoTime(in.recorder.first()), FormatIsoTime(in.recorder.last()));
+    h += fmt::format(" · {} – {} UTC", FormatIsoTime(in.recorder.first()),
+                     FormatIsoTime(in.recorder.last()));
   if (in.read.rejected.count) h += fmt::format(" · {} rejected records", in.read.rejected.count);
   h += "</p>";
   if (in.incidents.empty()) {
-    h += "<p id=\"no-incidents\">No incident: no group of anomalies stood out from normal behaviour.</p>";
+    h += "<p id=\"no-incidents\">No incident: no group of anomalies stood out from normal "
+         "behaviour.</p>";
   } else {
     h += fmt::format("<h2>{} incident(s)</h2><ol class=\"incidents\">", in.incidents.size());
-    for (const auto& inc : in.incidents) h += fmt::format("<li><a href=\"#{}\">{}</a></li>", inc.id, Esc(inc.summary));
+    for (const auto& inc : in.incidents)
+      h += fmt::format("<li><a href=\"#{}\">{}</a></li>", inc.id, Esc(inc.summary));
     h += "</ol>";
     size_t shown = 0;
     for (const auto& inc : in.incidents) {
@@ -335,7 +381,8 @@ figure{margin:0}figcaption{font-size:12px;color:#555}.muted{color:#777}.evidence
       h += IncidentHtml(inc, in.recorder);
     }
   }
-  h += "<h2>Pipeline</h2><table class=\"stages\"><tr><th>stage</th><th>seconds</th><th>note</th></tr>";
+  h += "<h2>Pipeline</h2><table "
+       "class=\"stages\"><tr><th>stage</th><th>seconds</th><th>note</th></tr>";
   for (const auto& s : in.stages)
     h += fmt::format("<tr><td>{}</td><td>{:.2f}</td><td>{}</td></tr>", Esc(s.name), s.seconds,
                      Esc(s.ran ? s.note : "skipped: " + s.note));
@@ -347,7 +394,8 @@ document.body.dataset.rendered='yes';</script></body></html>)";
   return h;
 }
 
-Result<std::vector<std::string>> WriteReports(const ReportInput& in, const std::filesystem::path& dir) {
+Result<std::vector<std::string>> WriteReports(const ReportInput& in,
+                                              const std::filesystem::path& dir) {
   std::vector<std::string> files;
   nlohmann::json j = {{"schema_version", explain::kIncidentSchemaVersion},
                       {"generator", "augur"},
@@ -356,24 +404,26 @@ Result<std::vector<std::string>> WriteReports(const ReportInput& in, const std::
                       {"incidents", nlohmann::json::array()}};
   for (const auto& inc : in.incidents) j["incidents"].push_back(explain::IncidentToJson(inc));
   auto write = [&](const char* name, const std::string& content) -> Status {
-    auto st = WriteFile(dir / name, content);
+    auto st = WriteFileAtomic(dir / name, content);
     if (st) files.push_back((dir / name).string());
     return st;
   };
   if (auto st = write("incident.json", j.dump(2) + "\n"); !st) return st;
   if (auto st = write("report.html", RenderHtml(in)); !st) return st;
   if (auto st = write("trace.json", ChromeTrace(in.incidents).dump()); !st) return st;
-  // Seed 000's CSVs and the Grafana node graph, from the Bayesian localizer when it ran; otherwise the
-  // anomaly-strength ranking.
+  // Seed 000's CSVs and the Grafana node graph, from the Bayesian localizer when it ran; otherwise
+  // the anomaly-strength ranking.
   std::string outage = "incident,service,p_outage,p_origin,colour,health\n";
-  std::string scores = "incident,service,score,requests,mean_duration_ms,success_rate,p99_ms,http_5xx,penalties\n";
+  std::string scores =
+      "incident,service,score,requests,mean_duration_ms,success_rate,p99_ms,http_5xx,penalties\n";
   nlohmann::json graphs = nlohmann::json::object();
   auto prefixed = [](const std::string& id, const std::string& csv) {
     std::string out;
     size_t pos = csv.find('\n');  // skip the header
     while (pos != std::string::npos && pos + 1 < csv.size()) {
       size_t next = csv.find('\n', pos + 1);
-      out += id + "," + csv.substr(pos + 1, next == std::string::npos ? std::string::npos : next - pos);
+      out += id + "," +
+             csv.substr(pos + 1, next == std::string::npos ? std::string::npos : next - pos);
       pos = next;
     }
     return out;

@@ -1,6 +1,6 @@
-// Opens report.html in headless Chromium (Debian's `chromium`) and checks, from the page's own DOM after
-// its script ran, that the node graph and the timeline were rendered; also takes a screenshot.
-// Label: browser. Needs /usr/bin/chromium.
+// Opens report.html in headless Chromium (Debian's `chromium`) and checks, from the page's own DOM
+// after its script ran, that the node graph and the timeline were rendered; also takes a
+// screenshot. Label: browser. Needs /usr/bin/chromium.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -13,21 +13,11 @@
 namespace augur::pipeline {
 namespace {
 
-std::string Run(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  pclose(p);
-  return out;
-}
-
 std::string Chromium(const testing::TempDir& dir, const std::string& args) {
-  return Run("timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
-             "--disable-background-networking --disable-component-update --disable-sync --user-data-dir=" +
-             (dir.path() / "profile").string() + " --virtual-time-budget=2000 " + args + " 2>/dev/null");
+  return testing::Shell(
+      "timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
+      "--disable-background-networking --disable-component-update --disable-sync --user-data-dir=" +
+      (dir.path() / "profile").string() + " --virtual-time-budget=2000 " + args + " 2>/dev/null");
 }
 
 TEST(ReportBrowser, GraphAndTimelineRenderInChromium) {
@@ -81,7 +71,8 @@ TEST(ReportBrowser, GraphAndTimelineRenderInChromium) {
   std::string dom = Chromium(dir, "--dump-dom " + url);
   ASSERT_FALSE(dom.empty()) << "chromium printed no DOM";
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(dom, m, std::regex("data-nodes=\"(\\d+)\""))) << dom.substr(0, 2000);
+  ASSERT_TRUE(std::regex_search(dom, m, std::regex("data-nodes=\"(\\d+)\"")))
+      << dom.substr(0, 2000);
   EXPECT_EQ(std::stoi(m[1]), 2) << "two services in the node graph";
   ASSERT_TRUE(std::regex_search(dom, m, std::regex("data-cells=\"(\\d+)\"")));
   EXPECT_EQ(std::stoi(m[1]), 2) << "two anomaly cells on the timeline";
@@ -92,7 +83,8 @@ TEST(ReportBrowser, GraphAndTimelineRenderInChromium) {
   Chromium(dir, "--window-size=1200,1600 --screenshot=" + png.string() + " " + url);
   ASSERT_TRUE(std::filesystem::exists(png));
   EXPECT_GT(std::filesystem::file_size(png), 10'000u) << "a rendered page, not a blank image";
-  if (const char* keep = std::getenv("AUGUR_KEEP_SCREENSHOT")) std::filesystem::copy_file(png, keep, std::filesystem::copy_options::overwrite_existing);
+  if (const char* keep = std::getenv("AUGUR_KEEP_SCREENSHOT"))
+    std::filesystem::copy_file(png, keep, std::filesystem::copy_options::overwrite_existing);
 }
 
 }  // namespace

@@ -1478,9 +1478,16 @@ struct Simulator::Impl {
           break;
         }
         case Action::kCheckout: {
-          // The Locust round ends here whether the order goes through or not.
+          // The Locust round ends here whether the order goes through or not: half the users log
+          // out, a few leave for good (a failed order leaves the cart as it was).
           u.steps = -1;
           u.target_steps = rng.Int(4, 12);
+          auto end_round = [&] {
+            if (rng.Chance(0.15))
+              u = NewUser(rng);
+            else if (rng.Chance(0.5))
+              u.logged_in = false;
+          };
           std::string cpath = fmt::format("/customers/{}", u.id);
           Reply c = Http(tr, self, kUser, "GET", "/customers/{id}", cpath, t, 250, 500,
                          [&](Hop h, TimeNs at) {
@@ -1489,6 +1496,7 @@ struct Simulator::Impl {
           t = c.end;
           if (!c.ok()) {
             fail(c, cpath);
+            end_round();
             break;
           }
           Reply o = Http(tr, self, kOrders, "POST", "/orders", "/orders", t, 600, 700,
@@ -1498,6 +1506,7 @@ struct Simulator::Impl {
             fail(o, "/orders");
             if (o.status == 406)
               Log(pods[self.pod], t, Severity::kWarn, "", "Order response: 406 - Payment declined");
+            end_round();
             break;
           }
           Log(pods[self.pod], t, Severity::kInfo, "", "Order response: 201");
@@ -1508,11 +1517,7 @@ struct Simulator::Impl {
                          });
           t = d.end;
           u.cart.clear();
-          // Locust's round ends: half the users log out, a few leave for good.
-          if (rng.Chance(0.15))
-            u = NewUser(rng);
-          else if (rng.Chance(0.5))
-            u.logged_in = false;
+          end_round();
           break;
         }
         case Action::kOrders: {

@@ -1,5 +1,8 @@
 #include "testing/testing.h"
 
+#include <sys/wait.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <random>
 
@@ -30,6 +33,19 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+}
+
+std::string Shell(const std::string& command, int* exit_code) {
+  std::string out;
+  if (exit_code) *exit_code = -1;
+  FILE* p = popen(command.c_str(), "r");
+  if (!p) return out;
+  char buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int status = pclose(p);
+  if (exit_code && status != -1 && WIFEXITED(status)) *exit_code = WEXITSTATUS(status);
+  return out;
 }
 
 }  // namespace augur::testing

@@ -1,4 +1,5 @@
-// Helpers shared by tests: where ../shared/datasets is, and skipping with a clear message without it.
+// Helpers shared by tests: where ../shared/datasets is, and skipping with a clear message without
+// it.
 #pragma once
 
 #include <filesystem>
@@ -27,11 +28,16 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// Runs a shell command and returns its standard output; `exit_code` (optional) receives its exit
+// status (-1 when it could not start or did not exit normally).
+std::string Shell(const std::string& command, int* exit_code = nullptr);
+
 }  // namespace augur::testing
 
-// Skips the current test, naming the missing data set, when ../shared/datasets/<relative> is absent.
-#define AUGUR_REQUIRE_DATASET(var, relative)                                                      \
-  const std::filesystem::path var = ::augur::testing::DatasetPath(relative);                      \
-  if (var.empty())                                                                                \
-  GTEST_SKIP() << "data set ../shared/datasets/" << (relative)                                    \
+// Skips the current test, naming the missing data set, when ../shared/datasets/<relative> is
+// absent.
+#define AUGUR_REQUIRE_DATASET(var, relative)                                 \
+  const std::filesystem::path var = ::augur::testing::DatasetPath(relative); \
+  if (var.empty())                                                           \
+  GTEST_SKIP() << "data set ../shared/datasets/" << (relative)               \
                << " is absent (set AUGUR_SHARED to the shared folder to run this test)"

@@ -16,7 +16,7 @@
 namespace augur::detect {
 
 struct LogLmConfig {
-  int window = 10;              // lines per real/generated block (seed 000: 10)
+  int window = 10;  // lines per real/generated block (seed 000: 10)
   // Fewer normal lines than this teach the generator too little: the detector declines to train
   // (the pipeline's detector asks for 5000; evaluations on small corpora set their own).
   size_t min_lines = 0;

@@ -275,14 +275,16 @@ Status TraceLstmDetector::FinishLearning(ModelBundle& bundle) {
         "trace_lstm: {} normal traces are too few to learn execution paths from (needs {})",
         traces.size(), config_.min_normal_traces));
   // The latest traces are held out to calibrate the rule on (too few: the seed's rule as is).
-  size_t n_val = static_cast<size_t>(static_cast<double>(traces.size()) * config_.validation_fraction);
+  size_t n_val =
+      static_cast<size_t>(static_cast<double>(traces.size()) * config_.validation_fraction);
   if (n_val < 50) n_val = 0;
   std::vector<TraceSequence> val(traces.end() - static_cast<std::ptrdiff_t>(n_val), traces.end());
   traces.resize(traces.size() - n_val);
   auto rep = model_.Train(traces, val, config_.model);
   if (!rep) return rep.status();
   TraceCalibration cal;
-  if (!val.empty() && config_.target_fpr > 0) cal = model_.Calibrate(val, config_.target_fpr, config_.target_fpr);
+  if (!val.empty() && config_.target_fpr > 0)
+    cal = model_.Calibrate(val, config_.target_fpr, config_.target_fpr);
   if (Status s = model_.Save(bundle, kTraceModel, *rep); !s) return s;
   auto& figures = bundle.manifest()["models"][kTraceModel]["figures"];
   figures["calibration_traces"] = cal.traces;
@@ -303,7 +305,8 @@ Status TraceLstmDetector::Load(const ModelBundle& bundle) {
   try {
     const auto& f = bundle.manifest().at("models").at(kTraceModel).at("figures");
     if (f.contains("calibration_fpr_structural"))
-      normal = f["calibration_fpr_structural"].get<double>() + f["calibration_fpr_response_time"].get<double>();
+      normal = f["calibration_fpr_structural"].get<double>() +
+               f["calibration_fpr_response_time"].get<double>();
   } catch (const std::exception&) {
   }
   alarm_rate_ = std::max(config_.min_rate, config_.rate_factor * normal);
@@ -344,7 +347,8 @@ void TraceLstmDetector::ScoreComplete(TimeNs now, std::vector<detect::Anomaly>& 
       if (at == sc.events.size()) continue;
       const auto& e = sc.events[at];
       std::string label = at < traces[i].size() ? traces[i][at].label : "<end of trace>";
-      std::string svc = at < traces[i].size() ? ServiceOfLabel(label) : ServiceOfLabel(traces[i].back().label);
+      std::string svc =
+          at < traces[i].size() ? ServiceOfLabel(label) : ServiceOfLabel(traces[i].back().label);
       Bin& b = bins_[{bin, svc}];
       b.flagged++;
       b.worst = std::max(b.worst, e.structural ? 1.0 : std::min(1.0, e.rt_z / (e.rt_z + 10)));

@@ -114,9 +114,10 @@ Result<TraceInjectionResult> EvalTraceInjection(const std::vector<Span>& spans,
     r.rt_z = cal.rt_z;
     if (o.target_fpr > 0) r.rt_confidence = std::erf(cal.rt_z / std::sqrt(2.0));
     r.min_probability = cal.min_probability;
-    LogInfo("trace-injection: response-time bound at z {:.2f}, structural probability floor {} from "
-            "validation",
-            r.rt_z, r.min_probability);
+    LogInfo(
+        "trace-injection: response-time bound at z {:.2f}, structural probability floor {} from "
+        "validation",
+        r.rt_z, r.min_probability);
   }
 
   // Clean test traces: false positives.
