@@ -29,6 +29,7 @@ void RegisterEval(CLI::App& app, Globals& g);
 void RegisterParse(CLI::App& app, Globals& g);
 void RegisterSimulate(CLI::App& app, Globals& g);
 void RegisterLocalize(CLI::App& app, Globals& g);
+void RegisterCompare(CLI::App& app, Globals& g);
 
 // `augur eval` subcommands (registered in cmd_eval.cpp), each in cmd_eval_<name>.cpp.
 void RegisterEvalLoghub(CLI::App& eval, Globals& g);

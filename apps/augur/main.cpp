@@ -20,6 +20,7 @@ constexpr Register kCommands[] = {
     augur::app::RegisterTrain,
     augur::app::RegisterDetect,
     augur::app::RegisterLocalize,
+    augur::app::RegisterCompare,
     augur::app::RegisterIncidents,
     augur::app::RegisterEval,
     augur::app::RegisterVersion,

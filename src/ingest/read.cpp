@@ -5,6 +5,7 @@
 #include <system_error>
 
 #include "core/log.h"
+#include "ingest/ctf.h"
 #include "ingest/reader.h"
 
 namespace augur::ingest {
@@ -53,7 +54,13 @@ bool SkippedInFolder(const std::string& name) {
   return name.size() > 3 && name.compare(name.size() - 3, 3, ".md") == 0;
 }
 
-void Walk(const fs::path& dir, std::vector<std::string>* files, std::error_code& ec) {
+// A CTF trace folder (one holding `metadata`) is read as a whole, not file by file.
+void Walk(const fs::path& dir, std::vector<std::string>* files, std::vector<std::string>* ctf_dirs,
+          std::error_code& ec) {
+  if (IsCtfTraceDir(dir)) {
+    ctf_dirs->push_back(dir.string());
+    return;
+  }
   std::vector<fs::directory_entry> entries;
   for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
        it.increment(ec))
@@ -66,7 +73,7 @@ void Walk(const fs::path& dir, std::vector<std::string>* files, std::error_code&
     if (SkippedInFolder(name)) continue;
     std::error_code ec2;
     if (e.is_directory(ec2)) {
-      Walk(e.path(), files, ec);
+      Walk(e.path(), files, ctf_dirs, ec);
       if (ec) return;
     } else if (e.is_regular_file(ec2)) {
       files->push_back(e.path().string());
@@ -119,14 +126,16 @@ Result<ReadReport> ReadPaths(const std::vector<std::string>& paths, const ReadOp
   };
   if (!options.format.empty() && !FindFormat(options.format))
     return fail("unknown format '" + options.format + "'");
-  std::vector<std::string> files;
+  std::vector<std::string> files, ctf_dirs;
   for (const auto& p : paths) {
     std::error_code ec;
     fs::file_status st = fs::status(p, ec);
     if (ec || !fs::exists(st)) return fail(p + ": no such file or directory");
     if (fs::is_directory(st)) {
-      Walk(p, &files, ec);
+      Walk(p, &files, &ctf_dirs, ec);
       if (ec) return fail(p + ": " + ec.message());
+    } else if (fs::path(p).filename() == "metadata" && IsCtfTraceDir(fs::path(p).parent_path())) {
+      ctf_dirs.push_back(fs::path(p).parent_path().string());
     } else {
       files.push_back(p);
     }
@@ -150,6 +159,10 @@ Result<ReadReport> ReadPaths(const std::vector<std::string>& paths, const ReadOp
       Progress::Update("read", static_cast<double>(done), static_cast<double>(total), "B");
   }
   if (total > (64u << 20)) Progress::Finish("read");
+  if (!ReadCtfTraces(ctf_dirs, options, on_batch, batch, report)) {
+    std::string message = report.error;
+    return fail(message);
+  }
   if (partial) *partial = report;
   return report;
 }
