@@ -8,6 +8,10 @@
 #include <sstream>
 #include <unordered_map>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace augur::normalize {
 namespace {
 
@@ -229,13 +233,285 @@ struct Pos {
   uint8_t cls;
 };
 
+// Per-byte classes of one line as bitmaps (bit k of word w = byte 64w+k), computed 64 bytes at a
+// time and only as far as the tokenizer goes: token and segment boundaries are then found with a
+// count-trailing-zeros instead of a branch per byte, and "has a digit" / "all hex" are one AND per
+// word. Bytes past the end of the line read as spaces.
+enum LineBit : int { kBSpace, kBDelim, kBDigit, kBHex, kBSpecial, kBQuote, kBColon, kLineBits };
+
+constexpr std::array<uint8_t, 256> MakeLineBits() {
+  std::array<uint8_t, 256> b{};
+  for (int x = 0; x < 256; ++x) {
+    uint8_t c = kClass[x];
+    b[x] = (uint8_t)(((c & kSpace) ? 1 << kBSpace : 0) | ((c & kDelim) ? 1 << kBDelim : 0) |
+                     ((c & kDigit) ? 1 << kBDigit : 0) | ((c & kHex) ? 1 << kBHex : 0) |
+                     ((c & kSpecial) ? 1 << kBSpecial : 0) | (x == '"' ? 1 << kBQuote : 0) |
+                     (x == ':' ? 1 << kBColon : 0));
+  }
+  return b;
+}
+constexpr std::array<uint8_t, 256> kLineBitTable = MakeLineBits();
+
+struct LineBits {
+  struct Block {
+    uint64_t m[kLineBits];
+  };
+  const char* data = nullptr;
+  size_t n = 0;
+  size_t blocks = 0;  // n / 64 + 1: the last block always holds the end of the line
+  size_t done = 0;    // blocks classified so far
+  std::vector<Block> w;
+
+  void Reset(std::string_view line) {
+    data = line.data();
+    n = line.size();
+    blocks = n / 64 + 1;
+    done = 0;
+    if (w.size() < blocks) w.resize(blocks);
+  }
+
+  void Classify(size_t blk) {
+    const size_t off = blk * 64;
+    const uint8_t* src = reinterpret_cast<const uint8_t*>(data) + off;
+    alignas(16) uint8_t pad[64];
+    if (off + 64 > n) {
+      // Past the end: spaces.
+      std::memset(pad, ' ', 64);
+      std::memcpy(pad, src, n - off);
+      src = pad;
+    }
+    Block& b = w[blk];
+#if defined(__SSE2__)
+    // The classes of kClass, 16 bytes per step with unsigned range tests (x - lo <= hi - lo is
+    // min(x - lo, hi - lo) == x - lo).
+    uint64_t m[kLineBits] = {};
+    const __m128i c20 = _mm_set1_epi8(0x20);
+    for (int q = 0; q < 4; ++q) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 16 * q));
+      auto in = [](__m128i x, char lo, char span) {
+        __m128i d = _mm_sub_epi8(x, _mm_set1_epi8(lo));
+        return _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(span)), d);
+      };
+      auto eq = [&](char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); };
+      const __m128i space = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, c20), v), eq(0x7f));
+      const __m128i digit = in(v, '0', 9);
+      const __m128i lower = _mm_or_si128(v, c20);
+      const __m128i alpha = in(lower, 'a', 25);
+      const __m128i hex = _mm_or_si128(digit, in(lower, 'a', 5));
+      // Delimiters: printable ASCII punctuation except '_'.
+      const __m128i word = _mm_or_si128(_mm_or_si128(digit, alpha), eq('_'));
+      const __m128i delim = _mm_andnot_si128(word, in(v, 0x21, 0x7e - 0x21));
+      const __m128i quote = eq('"'), colon = eq(':');
+      const __m128i special = _mm_or_si128(_mm_or_si128(_mm_or_si128(quote, colon), eq('=')),
+                                           _mm_or_si128(eq('/'), eq('\\')));
+      const int sh = 16 * q;
+      auto put = [&](int bit, __m128i x) {
+        m[bit] |= (uint64_t)(uint32_t)_mm_movemask_epi8(x) << sh;
+      };
+      put(kBSpace, space);
+      put(kBDelim, delim);
+      put(kBDigit, digit);
+      put(kBHex, hex);
+      put(kBSpecial, special);
+      put(kBQuote, quote);
+      put(kBColon, colon);
+    }
+    for (int bit = 0; bit < kLineBits; ++bit) b.m[bit] = m[bit];
+#else
+    uint8_t c[64];
+    for (int k = 0; k < 64; ++k) c[k] = kLineBitTable[src[k]];
+    for (int bit = 0; bit < kLineBits; ++bit) {
+      uint64_t m = 0;
+      for (int g = 0; g < 8; ++g) {
+        uint64_t x;
+        std::memcpy(&x, c + 8 * g, 8);
+        x = (x >> bit) & 0x0101010101010101ULL;  // one 0/1 byte per input byte
+        m |= ((x * 0x0102040810204080ULL) >> 56) << (8 * g);
+      }
+      b.m[bit] = m;
+    }
+#endif
+  }
+
+  void Ensure(size_t blk) {
+    while (done <= blk) Classify(done++);
+  }
+  uint64_t Word(int bit, size_t blk) {
+    Ensure(blk);
+    return w[blk].m[bit];
+  }
+
+  // First position >= i holding a space (n at the latest).
+  size_t NextSpace(size_t i) {
+    size_t blk = i >> 6;
+    uint64_t m = Word(kBSpace, blk) & (~0ULL << (i & 63));
+    while (!m) m = Word(kBSpace, ++blk);
+    return blk * 64 + (size_t)__builtin_ctzll(m);
+  }
+  // First position >= i that is not a space; n if none.
+  size_t NextNonSpace(size_t i) {
+    size_t blk = i >> 6;
+    if (blk >= blocks) return n;
+    uint64_t m = ~Word(kBSpace, blk) & (~0ULL << (i & 63));
+    while (!m) {
+      if (++blk >= blocks) return n;
+      m = ~Word(kBSpace, blk);
+    }
+    return std::min(n, blk * 64 + (size_t)__builtin_ctzll(m));
+  }
+  // First position in [a, limit) with `bit` set, else limit. Blocks up to `limit` are classified.
+  size_t Next(int bit, size_t a, size_t limit) const {
+    if (a >= limit) return limit;
+    size_t blk = a >> 6;
+    uint64_t m = w[blk].m[bit] & (~0ULL << (a & 63));
+    if (m) return std::min(limit, blk * 64 + (size_t)__builtin_ctzll(m));
+    const size_t last = (limit - 1) >> 6;
+    while (!m) {
+      if (++blk > last) return limit;
+      m = w[blk].m[bit];
+    }
+    return std::min(limit, blk * 64 + (size_t)__builtin_ctzll(m));
+  }
+  // Mask of bits [a, b) of the word holding a: 0 < b - a <= 64 - a % 64.
+  static uint64_t Span(size_t a, size_t b) {
+    return (~0ULL >> (64 - (b - a))) << (a & 63);
+  }
+  static bool OneWord(size_t a, size_t b) {
+    return (a >> 6) == ((b - 1) >> 6);
+  }
+  // Calls f(word, mask) for each word overlapping [a, b) (a < b) until one returns true.
+  template <class F>
+  bool AnyWord(size_t a, size_t b, F&& f) const {
+    size_t blk = a >> 6;
+    const size_t last = (b - 1) >> 6;
+    if (blk == last) return f(blk, Span(a, b));
+    if (f(blk, ~0ULL << (a & 63))) return true;
+    for (++blk; blk < last; ++blk)
+      if (f(blk, ~0ULL)) return true;
+    return f(last, Span(last * 64, b));
+  }
+  bool Any(int bit, size_t a, size_t b) const {
+    if (a >= b) return false;
+    if (OneWord(a, b)) return (w[a >> 6].m[bit] & Span(a, b)) != 0;
+    return AnyWord(a, b, [&](size_t k, uint64_t m) { return (w[k].m[bit] & m) != 0; });
+  }
+  bool All(int bit, size_t a, size_t b) const {
+    if (OneWord(a, b)) return (~w[a >> 6].m[bit] & Span(a, b)) == 0;
+    return !AnyWord(a, b, [&](size_t k, uint64_t m) { return (~w[k].m[bit] & m) != 0; });
+  }
+  size_t Count(int bit, size_t a, size_t b) const {
+    size_t c = 0;
+    AnyWord(a, b, [&](size_t k, uint64_t m) {
+      c += (size_t)__builtin_popcountll(w[k].m[bit] & m);
+      return false;
+    });
+    return c;
+  }
+  bool OddCount(int bit, size_t a, size_t b) const {
+    int p = 0;
+    AnyWord(a, b, [&](size_t k, uint64_t m) {
+      p ^= __builtin_parityll(w[k].m[bit] & m);
+      return false;
+    });
+    return p != 0;
+  }
+};
+
+// xxHash64 (the published algorithm): the signature of a masked line is one pass over its
+// contiguous masked text instead of a serial mix per token.
+constexpr uint64_t kP1 = 0x9E3779B185EBCA87ULL, kP2 = 0xC2B2AE3D27D4EB4FULL,
+                   kP3 = 0x165667B19E3779F9ULL, kP4 = 0x85EBCA77C2B2AE63ULL,
+                   kP5 = 0x27D4EB2F165667C5ULL;
+inline uint64_t Rotl(uint64_t x, int r) {
+  return (x << r) | (x >> (64 - r));
+}
+inline uint64_t Read64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+inline uint64_t XxRound(uint64_t acc, uint64_t in) {
+  return Rotl(acc + in * kP2, 31) * kP1;
+}
+inline uint64_t XxMerge(uint64_t acc, uint64_t v) {
+  return (acc ^ XxRound(0, v)) * kP1 + kP4;
+}
+uint64_t XxHash64(const char* p, size_t len, uint64_t seed) {
+  const char* const end = p + len;
+  uint64_t h;
+  if (len >= 32) {
+    uint64_t v1 = seed + kP1 + kP2, v2 = seed + kP2, v3 = seed, v4 = seed - kP1;
+    for (; p + 32 <= end; p += 32) {
+      v1 = XxRound(v1, Read64(p));
+      v2 = XxRound(v2, Read64(p + 8));
+      v3 = XxRound(v3, Read64(p + 16));
+      v4 = XxRound(v4, Read64(p + 24));
+    }
+    h = Rotl(v1, 1) + Rotl(v2, 7) + Rotl(v3, 12) + Rotl(v4, 18);
+    h = XxMerge(XxMerge(XxMerge(XxMerge(h, v1), v2), v3), v4);
+  } else {
+    h = seed + kP5;
+  }
+  h += len;
+  for (; p + 8 <= end; p += 8) h = Rotl(h ^ XxRound(0, Read64(p)), 27) * kP1 + kP4;
+  if (p + 4 <= end) {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    h = Rotl(h ^ (uint64_t)v * kP1, 23) * kP2 + kP3;
+    p += 4;
+  }
+  for (; p < end; ++p) h = Rotl(h ^ (uint8_t)*p * kP5, 11) * kP1;
+  h ^= h >> 33;
+  h *= kP2;
+  h ^= h >> 29;
+  h *= kP3;
+  return h ^ (h >> 32);
+}
+
+// The masked text of a line, each token followed by a space. The buffer is sized for the worst
+// case when the line comes in (a masked token is at most three times its raw bytes, plus the
+// space), so appends check nothing; 16 bytes of slack let short copies move whole vectors.
+struct MaskedText {
+  std::vector<char> buf;
+  size_t n = 0;
+
+  void Reset(size_t line_size) {
+    n = 0;
+    const size_t need = 4 * line_size + 64;
+    if (buf.size() < need) buf.resize(need);
+  }
+  size_t size() const { return n; }
+  const char* data() const { return buf.data(); }
+  char operator[](size_t k) const { return buf[k]; }
+  char back() const { return buf[n - 1]; }
+  void push_back(char c) { buf.data()[n++] = c; }
+  void pop_back() { --n; }
+  void resize(size_t k) { n = k; }
+  void append(std::string_view v) {
+    std::memcpy(buf.data() + n, v.data(), v.size());
+    n += v.size();
+  }
+  void append(const char* p, size_t len) {
+    std::memcpy(buf.data() + n, p, len);
+    n += len;
+  }
+  // Same, for bytes of a line that go on for at least round-up-to-16(len) bytes.
+  void append_fast(const char* p, size_t len) {
+    char* d = buf.data() + n;
+    for (size_t k = 0; k < len; k += 16) std::memcpy(d + k, p + k, 16);
+    n += len;
+  }
+  bool var_at(size_t o) const { return std::memcmp(buf.data() + o, "<*>", 3) == 0; }
+};
+
 struct Scratch {
-  std::string masked;
+  MaskedText masked;
   std::vector<Pos> pos;
+  LineBits bits;
   uint64_t signature = 0;
   uint64_t words = 0;  // hash of the plain words and their positions only
   bool truncated = false;
-  std::string_view Text(const Pos& p) const { return std::string_view(masked).substr(p.mb, p.ml); }
+  std::string_view Text(const Pos& p) const { return std::string_view(masked.data() + p.mb, p.ml); }
 };
 
 void SetSlot(Slot& s, std::string tok, bool glob) {
@@ -354,20 +630,15 @@ struct TemplateMiner::Impl {
     return k - i;
   }
 
-  // Appends the masked form of one raw token; reports the raw span of its masked part. `any` /
-  // `all`: OR / AND of the class bits of its bytes (computed by the tokenizer).
-  void MaskToken(std::string_view t, uint8_t any, uint8_t all, std::string& out, uint32_t& pb,
-                 uint32_t& pe) const {
+  // Appends the masked form of the raw token line[i0, e0), which the tokenizer found to hold
+  // something maskable; reports the raw span of its masked part (relative to i0). `lb`: the line's
+  // class bitmaps, classified up to e0.
+  void MaskToken(std::string_view line, size_t i0, size_t e0, const LineBits& lb, MaskedText& out,
+                 uint32_t& pb, uint32_t& pe) const {
     pb = UINT32_MAX;
     pe = 0;
     const size_t base = out.size();
-    // Fast path: most tokens are words with nothing to mask (no digit, key, path, quote, long hex
-    // run or boolean).
-    if (user_masks.empty() && !(any & (kDigit | kSpecial)) && !((all & kHex) && t.size() >= 8) &&
-        !(m_bool && t.size() >= 3 && t.size() <= 7 && HasValueWord(t))) {
-      out.append(t);
-      return;
-    }
+    const std::string_view t = line.substr(i0, e0 - i0);
     for (const auto& re : user_masks) {
       if (std::regex_match(t.begin(), t.end(), re)) {
         out.append(kVar);
@@ -389,7 +660,7 @@ struct TemplateMiner::Impl {
       pe = (uint32_t)e;
     };
     if (core.size() >= 2) {
-      if (m_url) {
+      if (m_url && lb.Any(kBColon, i0 + b, i0 + e)) {
         size_t u = core.find("://");
         if (u != std::string_view::npos && u > 0 && u + 3 < core.size()) return wrapped(u + 3);
       }
@@ -403,10 +674,15 @@ struct TemplateMiner::Impl {
       }
       if (m_uuid && core.size() == 36 && IsUuidAt(core, 0)) return wrapped(0);
       if (m_hostport) {
-        // host:port, ip:port, host/ip:port — an address is one value.
-        size_t c = core.rfind(':');
-        if (c != std::string_view::npos && c > 0 && c + 1 < core.size() &&
-            core.size() - c - 1 <= 5) {
+        // host:port, ip:port, host/ip:port — an address is one value. A port has at most five
+        // digits, so only a ':' among the last six bytes can start one.
+        size_t c = std::string_view::npos;
+        for (size_t k = core.size(); k > 0 && k + 6 > core.size(); --k)
+          if (core[k - 1] == ':') {
+            c = k - 1;
+            break;
+          }
+        if (c != std::string_view::npos && c > 0 && c + 1 < core.size()) {
           bool port = true, host = true, mark = false;
           for (size_t k = c + 1; k < core.size(); ++k) port &= Is(core[k], kDigit);
           for (size_t k = 0; k < c && host; ++k) {
@@ -418,90 +694,81 @@ struct TemplateMiner::Impl {
         }
       }
     }
-    // Segments between delimiters.
-    size_t i = 0;
-    const size_t n = t.size();
+    // Segments between delimiters, in line positions; the bitmaps find each segment's end and tell
+    // whether it holds digits or only hex digits without looking at its bytes one by one.
+    const char* L = line.data();
+    size_t k = i0;
     bool after_eq = false;
-    while (i < n) {
-      char ch = t[i];
+    while (k < e0) {
+      const char ch = L[k];
       if (m_kv && after_eq) {
         after_eq = false;
         if (ch == '"') {
           // key="quoted value", possibly with spaces (the tokenizer kept it in one token)
-          size_t q = t.find('"', i + 1);
-          if (q != std::string_view::npos && q > i + 1) {
+          size_t q = lb.Next(kBQuote, k + 1, e0);
+          if (q < e0 && q > k + 1) {
             out.push_back('"');
-            EmitVar(out, base, t, i + 1, q, pb, pe, false);
+            EmitVar(out, base, t, k + 1 - i0, q - i0, pb, pe, false);
             out.push_back('"');
-            i = q + 1;
+            k = q + 1;
             continue;
           }
         }
-        size_t j = i;
-        bool digit = false;
-        while (j < n && !Is(t[j], kValueEnd)) digit |= Is(t[j++], kDigit);
-        if (digit) {
-          EmitVar(out, base, t, i, j, pb, pe, true);
-          i = j;
+        size_t j = k;
+        while (j < e0 && !Is(L[j], kValueEnd)) ++j;
+        if (lb.Any(kBDigit, k, j)) {
+          EmitVar(out, base, t, k - i0, j - i0, pb, pe, true);
+          k = j;
           continue;
         }
       }
       if (Is(ch, kDelim)) {
-        if (m_uuid && Is(ch, kHex) && IsUuidAt(t, i)) {
-        }
         out.push_back(ch);
         if (ch == '=') after_eq = true;
-        ++i;
+        ++k;
         continue;
       }
-      if (m_uuid && IsUuidAt(t, i)) {
-        EmitVar(out, base, t, i, i + 36, pb, pe, true);
-        i += 36;
+      const size_t rel = k - i0;
+      if (m_uuid && e0 - k >= 36 && L[k + 8] == '-' && IsUuidAt(t, rel)) {
+        EmitVar(out, base, t, rel, rel + 36, pb, pe, true);
+        k += 36;
         continue;
       }
-      if (m_hex) {
-        if (size_t mac = MacAt(t, i)) {
-          EmitVar(out, base, t, i, i + mac, pb, pe, true);
-          i += mac;
+      if (m_hex && e0 - k >= 17 && (L[k + 2] == ':' || L[k + 2] == '-')) {
+        if (size_t mac = MacAt(t, rel)) {
+          EmitVar(out, base, t, rel, rel + mac, pb, pe, true);
+          k += mac;
           continue;
         }
       }
-      size_t j = i;
-      int digits = 0;
-      bool hex = true;
-      while (j < n) {
-        if (Is(t[j], kDelim)) {
-          // blk_-123: an identifier prefix glued to a negative number is one value.
-          if (!(t[j] == '-' && j > i && t[j - 1] == '_' && j + 1 < n && Is(t[j + 1], kDigit)))
-            break;
-        }
-        uint8_t c = kClass[(uint8_t)t[j]];
-        digits += (c & kDigit) != 0;
-        hex &= (c & kHex) != 0;
-        ++j;
-      }
-      const size_t len = j - i;
+      size_t j = lb.Next(kBDelim, k + 1, e0);
+      // blk_-123: an identifier prefix glued to a negative number is one value.
+      while (j < e0 && L[j] == '-' && L[j - 1] == '_' && j + 1 < e0 && Is(L[j + 1], kDigit))
+        j = lb.Next(kBDelim, j + 1, e0);
+      const size_t len = j - k;
+      const bool hex = lb.All(kBHex, k, j);
       bool var = false;
-      if (m_number && digits > 0) {
+      if (m_number && lb.Any(kBDigit, k, j)) {
         // A value: starts or ends with a digit, is hex, or is mostly digits. jk2_init or log4j are
         // names.
-        var = Is(t[i], kDigit) || Is(t[j - 1], kDigit) || hex || (size_t)digits * 2 >= len;
+        var = Is(L[k], kDigit) || Is(L[j - 1], kDigit) || hex || lb.Count(kBDigit, k, j) * 2 >= len;
       }
       if (!var && m_hex && hex && len >= 8) var = true;
-      if (!var && m_bool && len >= 3 && len <= 5 && IsValueWord(t.substr(i, len))) var = true;
+      if (!var && m_bool && len >= 3 && len <= 5 && IsValueWord(std::string_view(L + k, len)))
+        var = true;
       if (var) {
-        EmitVar(out, base, t, i, j, pb, pe, true);
+        EmitVar(out, base, t, rel, j - i0, pb, pe, true);
       } else {
-        out.append(t.substr(i, len));
+        out.append(L + k, len);
       }
-      i = j;
+      k = j;
     }
   }
 
   // A variable segment; joins a directly preceding "<*>" + one collapse delimiter ("<*>.<*>" →
   // "<*>") and takes a sign in front of a number ("-5", "=-5").
   // `base`: where this token's output starts in `out` (never join with the previous token's text).
-  static void EmitVar(std::string& out, size_t base, std::string_view t, size_t i, size_t j,
+  static void EmitVar(MaskedText& out, size_t base, std::string_view t, size_t i, size_t j,
                       uint32_t& pb, uint32_t& pe, bool join) {
     size_t o = out.size();
     if (join && i > 0 && (t[i - 1] == '-' || t[i - 1] == '+') && o >= base + 1 &&
@@ -511,8 +778,7 @@ struct TemplateMiner::Impl {
       --o;
       --i;
     }
-    if (join && i > 0 && o >= base + 4 && Is(out[o - 1], kCollapse) &&
-        out.compare(o - 4, 3, kVar) == 0) {
+    if (join && i > 0 && o >= base + 4 && Is(out[o - 1], kCollapse) && out.var_at(o - 4)) {
       out.pop_back();
     } else {
       out.append(kVar);
@@ -523,80 +789,87 @@ struct TemplateMiner::Impl {
 
   // Tokenise + mask + collapse runs of pure variables + hash.
   void Prepare(std::string_view line, Scratch& s) const {
-    s.masked.clear();
     s.pos.clear();
     s.truncated = false;
-    uint64_t h = 0x2545f4914f6cdd1dULL;
+    MaskedText& out = s.masked;
+    out.Reset(line.size());
+    LineBits& lb = s.bits;
+    lb.Reset(line);
+    const char* L = line.data();
     const size_t n = line.size();
+    // What the masked text (tokens joined by spaces) does not show: tokens holding a space.
+    uint64_t side = 0x2545f4914f6cdd1dULL;
     size_t i = 0;
-    while (i < n) {
-      while (i < n && Is(line[i], kSpace)) ++i;
+    while (true) {
+      i = lb.NextNonSpace(i);
       if (i >= n) break;
-      size_t j = i;
       if (s.pos.size() + 1 >= cfg.max_tokens) {
         // The tail of an over-long line becomes one variable.
-        j = n;
-        while (j > i && Is(line[j - 1], kSpace)) --j;
+        size_t j = n;
+        while (j > i && Is(L[j - 1], kSpace)) --j;
         s.truncated = true;
-        Pos p{(uint32_t)s.masked.size(),
-              3,
-              (uint32_t)i,
-              (uint32_t)j,
-              (uint32_t)i,
-              (uint32_t)j,
-              1,
-              kPure};
-        s.masked.append(kVar);
-        AppendPos(s, p);
+        const uint32_t mb = (uint32_t)out.size();
+        out.append(kVar);
+        out.push_back(' ');
+        AppendPos(s, mb, 3, (uint32_t)i, (uint32_t)j, (uint32_t)i, (uint32_t)j, kPure);
         break;
       }
-      int quotes = 0;
-      bool kvq = false;
-      uint8_t any = 0, all = 0xff;
-      while (j < n) {
-        uint8_t c = kClass[(uint8_t)line[j]];
-        if (c & kSpace) break;
-        any |= c;
-        all &= c;
-        if (line[j] == '"') {
-          ++quotes;
-          kvq |= j > i && line[j - 1] == '=';
-        }
-        ++j;
+      size_t j = lb.NextSpace(i);
+      // Most tokens are words with nothing to mask: no digit, key, path, quote, long hex run or
+      // boolean.
+      bool slow, quote;
+      if (LineBits::OneWord(i, j)) {
+        const LineBits::Block& w = lb.w[i >> 6];
+        const uint64_t span = LineBits::Span(i, j);
+        slow =
+            ((w.m[kBDigit] | w.m[kBSpecial]) & span) || (j - i >= 8 && (~w.m[kBHex] & span) == 0);
+        quote = (w.m[kBQuote] & span) != 0;
+      } else {
+        slow =
+            lb.Any(kBDigit, i, j) || lb.Any(kBSpecial, i, j) || (j - i >= 8 && lb.All(kBHex, i, j));
+        quote = lb.Any(kBQuote, i, j);
       }
-      if (m_kv && kvq && (quotes & 1)) {
-        // key="value with spaces": keep the quoted value in this token (bounded look-ahead).
-        size_t q = line.find('"', j);
-        if (q != std::string_view::npos && q - j < 256) {
-          j = q + 1;
-          while (j < n && !Is(line[j], kSpace)) ++j;
-          any = 0xff;
-          all = 0;
+      slow |= !user_masks.empty();
+      bool extended = false;
+      if (quote && m_kv && lb.OddCount(kBQuote, i, j)) {
+        bool kvq = false;
+        for (size_t q = lb.Next(kBQuote, i + 1, j); q < j && !kvq; q = lb.Next(kBQuote, q + 1, j))
+          kvq = L[q - 1] == '=';
+        if (kvq) {
+          // key="value with spaces": keep the quoted value in this token (bounded look-ahead).
+          size_t q = line.find('"', j);
+          if (q != std::string_view::npos && q - j < 256) {
+            j = lb.NextSpace(q + 1);
+            slow = extended = true;
+          }
         }
       }
-      std::string_view tok = line.substr(i, j - i);
-      uint32_t mb = (uint32_t)s.masked.size();
-      uint32_t pb, pe;
-      MaskToken(tok, any, all, s.masked, pb, pe);
-      uint32_t ml = (uint32_t)s.masked.size() - mb;
-      Pos p{mb,
-            ml,
-            (uint32_t)i,
-            (uint32_t)j,
-            pb == UINT32_MAX ? (uint32_t)i : (uint32_t)i + pb,
-            pb == UINT32_MAX ? (uint32_t)i : (uint32_t)i + pe,
-            1,
-            kOther};
+      const uint32_t mb = (uint32_t)out.size();
+      uint32_t pb = UINT32_MAX, pe = 0;
+      if (!slow && m_bool && j - i >= 3 && j - i <= 7 && HasValueWord(line.substr(i, j - i)))
+        slow = true;
+      if (slow) {
+        MaskToken(line, i, j, lb, out, pb, pe);
+      } else if (i + ((j - i + 15) & ~size_t{15}) <= n) {
+        out.append_fast(L + i, j - i);
+      } else {
+        out.append(L + i, j - i);
+      }
+      const uint32_t ml = (uint32_t)out.size() - mb;
+      if (extended && std::memchr(out.data() + mb, ' ', ml))
+        side = Mix(side, ((uint64_t)s.pos.size() << 32) | ml);
+      out.push_back(' ');
       // Classes are only needed off the fast path (Classes()); here just pure or not.
-      p.cls = (ml == 3 && s.masked.compare(mb, 3, kVar) == 0) ? kPure : kOther;
-      AppendPos(s, p);
+      const bool pure = ml == 3 && out.var_at(mb);
+      AppendPos(s, mb, ml, (uint32_t)i, (uint32_t)j,
+                pb == UINT32_MAX ? (uint32_t)i : (uint32_t)i + pb,
+                pb == UINT32_MAX ? (uint32_t)i : (uint32_t)i + pe, pure ? kPure : kOther);
       i = j;
     }
-    for (const Pos& p : s.pos) {
-      h = HashBytes(s.Text(p), h);
-      h = Mix(h, p.run);
-    }
-    s.signature = Mix(h, s.pos.size());
+    for (size_t k = 0; k < s.pos.size(); ++k)
+      if (s.pos[k].run != 1) side = Mix(side, (k << 16) | s.pos[k].run);
+    side = Mix(side, s.pos.size());
+    s.signature = XxHash64(out.data(), out.size(), side);
   }
 
   // Token classes and the plain-words hash: for lines the signature cache did not know.
@@ -610,16 +883,27 @@ struct TemplateMiner::Impl {
     s.words = Mix(w, s.pos.size());
   }
 
-  static void AppendPos(Scratch& s, const Pos& p) {
-    if (p.cls == kPure && !s.pos.empty() && s.pos.back().cls == kPure) {
+  // Fields one by one: building a Pos on the stack and copying it in made the copy's wide load
+  // wait for the narrow stores (a store-forwarding stall per token).
+  static void AppendPos(Scratch& s, uint32_t mb, uint32_t ml, uint32_t rb, uint32_t re, uint32_t pb,
+                        uint32_t pe, uint8_t cls) {
+    if (cls == kPure && !s.pos.empty() && s.pos.back().cls == kPure) {
       Pos& last = s.pos.back();
-      last.re = p.re;
-      last.pe = p.pe;
+      last.re = re;
+      last.pe = pe;
       if (last.run < UINT16_MAX) ++last.run;
-      s.masked.resize(p.mb);  // the run keeps a single "<*>"
+      s.masked.resize(mb);  // the run keeps a single "<*>"
       return;
     }
-    s.pos.push_back(p);
+    Pos& p = s.pos.emplace_back();
+    p.mb = mb;
+    p.ml = ml;
+    p.rb = rb;
+    p.re = re;
+    p.pb = pb;
+    p.pe = pe;
+    p.run = 1;
+    p.cls = cls;
   }
 
   // ---- clusters ------------------------------------------------------------------------------
