@@ -250,7 +250,8 @@ constexpr std::array<uint8_t, 256> MakeLineBits() {
   }
   return b;
 }
-constexpr std::array<uint8_t, 256> kLineBitTable = MakeLineBits();
+// The portable path reads classes from this table; the SSE2 path computes the same bits.
+[[maybe_unused]] constexpr std::array<uint8_t, 256> kLineBitTable = MakeLineBits();
 
 struct LineBits {
   struct Block {
