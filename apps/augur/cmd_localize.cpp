@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "core/file.h"
 #include "core/time.h"
 #include "ingest/read.h"
 #include "learn/model_bundle.h"
@@ -20,27 +21,12 @@ namespace augur::app {
 
 namespace {
 
-// Keeps the records of `b` whose time lies in [lo, hi] (records without a time are kept).
-void CutWindow(Batch& b, TimeNs lo, TimeNs hi) {
-  auto out = [&](TimeNs t) { return t != 0 && (t < lo || t > hi); };
-  std::erase_if(b.spans, [&](const Span& s) { return out(s.start); });
-  std::erase_if(b.logs, [&](const LogRecord& l) { return out(l.time); });
-  std::erase_if(b.metrics, [&](const MetricPoint& m) { return out(m.time); });
-  std::erase_if(b.trace_events, [&](const TraceEvent& e) { return out(e.time); });
-}
-
 TimeNs LatestTime(const Batch& b) {
   TimeNs t = 0;
   for (const auto& s : b.spans) t = std::max(t, s.start);
   for (const auto& l : b.logs) t = std::max(t, l.time);
   for (const auto& m : b.metrics) t = std::max(t, m.time);
   return t;
-}
-
-bool WriteFile(const std::filesystem::path& p, const std::string& text) {
-  std::ofstream out(p);
-  out << text;
-  return static_cast<bool>(out);
 }
 
 }  // namespace
@@ -112,7 +98,7 @@ void RegisterLocalize(CLI::App& app, Globals& g) {
       at = *t;
     }
     if (o->window_s > 0 && at > 0)
-      CutWindow(*window, at - static_cast<TimeNs>(o->window_s * 1e9), at);
+      window->KeepWindow(at - static_cast<TimeNs>(o->window_s * 1e9), at + 1);  // [at - w, at]
     auto r = loc.Localize(*window);
     if (!r) return fail(kExitUnreadable, r.message());
 
@@ -120,11 +106,14 @@ void RegisterLocalize(CLI::App& app, Globals& g) {
       std::error_code ec;
       std::filesystem::create_directories(o->out, ec);
       std::filesystem::path dir(o->out);
-      bool ok = WriteFile(dir / "service_scores.csv", localize::ServiceScoresCsv(r->health)) &&
-                WriteFile(dir / "outage_probabilities.csv", localize::OutageProbabilitiesCsv(*r)) &&
-                WriteFile(dir / "localization.json", localize::ToJson(*r).dump(2) + "\n") &&
-                WriteFile(dir / "nodegraph.json", localize::NodeGraphJson(*r).dump(2) + "\n");
-      if (!ok) return fail(kExitUnreadable, o->out + ": cannot write the outputs");
+      for (const auto& [name, text] :
+           {std::pair<const char*, std::string>{"service_scores.csv",
+                                                localize::ServiceScoresCsv(r->health)},
+            {"outage_probabilities.csv", localize::OutageProbabilitiesCsv(*r)},
+            {"localization.json", localize::ToJson(*r).dump(2) + "\n"},
+            {"nodegraph.json", localize::NodeGraphJson(*r).dump(2) + "\n"}})
+        if (Status s = WriteFileAtomic(dir / name, text); !s)
+          return fail(kExitUnreadable, s.message());
     }
     if (!o->redis.empty()) {
       auto target = localize::ParseRedisUrl(o->redis);

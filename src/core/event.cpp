@@ -29,44 +29,70 @@ Severity SeverityFromText(std::string_view text) {
   if (t == "WARN" || t == "WARNING" || t == "W" || t == "WRN") return Severity::kWarn;
   if (t == "ERROR" || t == "ERR" || t == "E" || t == "SEVERE" || t == "FAILURE")
     return Severity::kError;
-  if (t == "FATAL" || t == "F" || t == "CRITICAL" || t == "CRIT" || t == "PANIC" ||
-      t == "EMERG" || t == "ALERT")
+  if (t == "FATAL" || t == "F" || t == "CRITICAL" || t == "CRIT" || t == "PANIC" || t == "EMERG" ||
+      t == "ALERT")
     return Severity::kFatal;
   return Severity::kUnspecified;
 }
 
 std::string_view SeverityName(Severity s) {
   switch (s) {
-    case Severity::kTrace: return "TRACE";
-    case Severity::kDebug: return "DEBUG";
-    case Severity::kInfo: return "INFO";
-    case Severity::kWarn: return "WARN";
-    case Severity::kError: return "ERROR";
-    case Severity::kFatal: return "FATAL";
-    default: return "UNSPECIFIED";
+    case Severity::kTrace:
+      return "TRACE";
+    case Severity::kDebug:
+      return "DEBUG";
+    case Severity::kInfo:
+      return "INFO";
+    case Severity::kWarn:
+      return "WARN";
+    case Severity::kError:
+      return "ERROR";
+    case Severity::kFatal:
+      return "FATAL";
+    default:
+      return "UNSPECIFIED";
   }
 }
 
 std::string_view SpanKindName(SpanKind k) {
   switch (k) {
-    case SpanKind::kInternal: return "INTERNAL";
-    case SpanKind::kServer: return "SERVER";
-    case SpanKind::kClient: return "CLIENT";
-    case SpanKind::kProducer: return "PRODUCER";
-    case SpanKind::kConsumer: return "CONSUMER";
-    default: return "UNSPECIFIED";
+    case SpanKind::kInternal:
+      return "INTERNAL";
+    case SpanKind::kServer:
+      return "SERVER";
+    case SpanKind::kClient:
+      return "CLIENT";
+    case SpanKind::kProducer:
+      return "PRODUCER";
+    case SpanKind::kConsumer:
+      return "CONSUMER";
+    default:
+      return "UNSPECIFIED";
   }
 }
 
 std::string_view MetricKindName(MetricKind k) {
   switch (k) {
-    case MetricKind::kGauge: return "gauge";
-    case MetricKind::kSum: return "sum";
-    case MetricKind::kHistogram: return "histogram";
-    case MetricKind::kExponentialHistogram: return "exponential_histogram";
-    case MetricKind::kSummary: return "summary";
+    case MetricKind::kGauge:
+      return "gauge";
+    case MetricKind::kSum:
+      return "sum";
+    case MetricKind::kHistogram:
+      return "histogram";
+    case MetricKind::kExponentialHistogram:
+      return "exponential_histogram";
+    case MetricKind::kSummary:
+      return "summary";
   }
   return "gauge";
+}
+
+void Batch::KeepWindow(TimeNs lo, TimeNs hi) {
+  auto out = [&](TimeNs t) { return t != 0 && (t < lo || t >= hi); };
+  std::erase_if(spans, [&](const Span& s) { return out(s.start); });
+  std::erase_if(logs, [&](const LogRecord& l) { return out(l.time); });
+  std::erase_if(metrics, [&](const MetricPoint& m) { return out(m.time); });
+  std::erase_if(trace_events, [&](const TraceEvent& e) { return out(e.time); });
 }
 
 }  // namespace augur

@@ -1,6 +1,6 @@
-// The one event model every stage reads: logs, spans, metric points and kernel/user-space trace events.
-// Times are Unix nanoseconds; ids are compact binary (core/ids.h); the service of a record is resolved
-// once, at ingest, by the rule in core/service.h.
+// The one event model every stage reads: logs, spans, metric points and kernel/user-space trace
+// events. Times are Unix nanoseconds; ids are compact binary (core/ids.h); the service of a record
+// is resolved once, at ingest, by the rule in core/service.h.
 #pragma once
 
 #include <cstdint>
@@ -14,8 +14,8 @@ namespace augur {
 
 using TimeNs = int64_t;
 
-// Attribute values are kept as text: OTLP AnyValue, Zipkin tags, Jaeger tags and CSV cells all map to
-// one readable string (arrays and maps as compact JSON).
+// Attribute values are kept as text: OTLP AnyValue, Zipkin tags, Jaeger tags and CSV cells all map
+// to one readable string (arrays and maps as compact JSON).
 struct Attribute {
   std::string key;
   std::string value;
@@ -29,13 +29,14 @@ const std::string* FindAttribute(const Attributes& attributes, std::string_view 
 // OTLP severity ranges collapsed to their names (OTLP severityNumber 1-4 trace ... 21-24 fatal).
 enum class Severity : uint8_t { kUnspecified, kTrace, kDebug, kInfo, kWarn, kError, kFatal };
 Severity SeverityFromNumber(int otlp_severity_number);
-Severity SeverityFromText(std::string_view text);  // "WARN", "warning", "E", "err", ... ; else kUnspecified
-std::string_view SeverityName(Severity s);          // "INFO", ...
+Severity SeverityFromText(
+    std::string_view text);  // "WARN", "warning", "E", "err", ... ; else kUnspecified
+std::string_view SeverityName(Severity s);  // "INFO", ...
 
 struct LogRecord {
-  TimeNs time = 0;         // 0 when the record carries no time
-  std::string service;     // resolved service ("" when unknown)
-  std::string instance;    // pod, host or instance id
+  TimeNs time = 0;       // 0 when the record carries no time
+  std::string service;   // resolved service ("" when unknown)
+  std::string instance;  // pod, host or instance id
   Severity severity = Severity::kUnspecified;
   std::string severity_text;
   std::string body;
@@ -94,9 +95,9 @@ struct MetricPoint {
   double value = 0;
   MetricKind kind = MetricKind::kGauge;
   uint64_t count = 0;
-  std::vector<double> bounds;           // histogram explicit bounds, or summary quantiles
-  std::vector<double> bucket_counts;    // histogram counts (exp. histogram: positive then negative)
-  bool monotonic = false;               // sums
+  std::vector<double> bounds;         // histogram explicit bounds, or summary quantiles
+  std::vector<double> bucket_counts;  // histogram counts (exp. histogram: positive then negative)
+  bool monotonic = false;             // sums
 };
 
 // A kernel or user-space trace event (LTTng CTF, Chrome Trace Event JSON).
@@ -127,6 +128,9 @@ struct Batch {
     metrics.clear();
     trace_events.clear();
   }
+  // Keeps only the records whose time (a span's start) lies in [lo, hi); records without a time
+  // (0) are kept.
+  void KeepWindow(TimeNs lo, TimeNs hi);
 };
 
 }  // namespace augur

@@ -75,6 +75,24 @@ std::string MinuteName(TimeNs t) {
 
 }  // namespace
 
+void LocalizeCase(Localizer& loc, const Batch& window, NezhaCase& c) {
+  auto r = loc.Localize(window);
+  if (!r) {
+    c.note = r.message();
+    return;
+  }
+  for (const auto& rc : r->ranking) {
+    c.ranking.push_back(rc.service);
+    c.p_origin.push_back(rc.p_origin);
+    if (c.top.size() < 3 || rc.service == c.fault.service)
+      c.top.push_back(fmt::format("#{} {} P(origin) {:.3f} log10BF {:.1f}: {}", c.ranking.size(),
+                                  rc.service, rc.p_origin, rc.log10_bf,
+                                  rc.evidence.empty() ? "-" : rc.evidence.front().detail));
+  }
+  auto it = std::find(c.ranking.begin(), c.ranking.end(), c.fault.service);
+  c.rank = it == c.ranking.end() ? 0 : static_cast<int>(it - c.ranking.begin()) + 1;
+}
+
 void ScoreCases(NezhaEvalResult& result) {
   const double n = static_cast<double>(result.cases.size());
   auto at = [&](int k) {
@@ -176,21 +194,7 @@ Result<NezhaEvalResult> EvalNezha(const std::string& data_dir, const NezhaEvalOp
                                     [](const MetricPoint& m, TimeNs t) { return m.time < t; });
       for (auto it = first; it != metrics.end() && it->time <= hi; ++it)
         window.metrics.push_back(*it);
-      auto r = loc.Localize(window);
-      if (!r) {
-        c.note = r.message();
-      } else {
-        for (const auto& rc : r->ranking) {
-          c.ranking.push_back(rc.service);
-          c.p_origin.push_back(rc.p_origin);
-          if (c.top.size() < 3 || rc.service == f.service)
-            c.top.push_back(fmt::format("#{} {} P(origin) {:.3f} log10BF {:.1f}: {}",
-                                        c.ranking.size(), rc.service, rc.p_origin, rc.log10_bf,
-                                        rc.evidence.empty() ? "-" : rc.evidence.front().detail));
-        }
-        auto it = std::find(c.ranking.begin(), c.ranking.end(), f.service);
-        c.rank = it == c.ranking.end() ? 0 : static_cast<int>(it - c.ranking.begin()) + 1;
-      }
+      LocalizeCase(loc, window, c);
       c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       result.cases.push_back(std::move(c));
       Progress::Update("localize " + day, static_cast<double>(++done),

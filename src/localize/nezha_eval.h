@@ -50,6 +50,10 @@ struct NezhaEvalResult {
   double seconds = 0;  // whole evaluation
 };
 
+// Localizes `window` into `c`: ranking, p_origin, the rank of c.fault.service, the top lines; on
+// failure the note.
+void LocalizeCase(Localizer& loc, const Batch& window, NezhaCase& c);
+
 // Fills as1/as3/as5 from the cases' ranks.
 void ScoreCases(NezhaEvalResult& result);
 

@@ -49,7 +49,11 @@ struct Binding {
 struct Sent {
   int32_t span;
   Thread from;
+  bool answered = false;  // its sender already got the response
 };
+
+// Answered sub-requests kept per tag for late receivers (see below).
+constexpr size_t kMaxAnswered = 64;
 
 }  // namespace
 
@@ -140,13 +144,19 @@ EventSpans ExtractEventSpans(const std::vector<TraceEvent>& events, const EventS
       } else {
         // Received: the oldest open span that sent this tag from another thread (for a root tag,
         // from another process: threads of one process each start their own root spans).
+        // Without request ids, concurrent senders of one tag can be served out of order: a sender
+        // may get its response before the receiver of its own request is seen. So a receiver that
+        // finds no unanswered request takes the oldest answered one (sub-tags only), and every
+        // request received stays counted once.
         if (auto q = sent.find(tag); q != sent.end())
-          for (auto t = q->second.begin(); t != q->second.end(); ++t)
-            if (t->from != th && (!parent.empty() || t->from.first != th.first)) {
-              s = t->span;
-              q->second.erase(t);
-              break;
-            }
+          for (int pass = 0; pass < (parent.empty() ? 1 : 2) && s < 0; ++pass)
+            for (auto t = q->second.begin(); t != q->second.end(); ++t)
+              if (t->answered == (pass == 1) && t->from != th &&
+                  (!parent.empty() || t->from.first != th.first)) {
+                s = t->span;
+                q->second.erase(t);
+                break;
+              }
         if (s < 0) {
           s = new_span(i, tag);
           // A root request may be received by another process that tags it the same.
@@ -175,11 +185,25 @@ EventSpans ExtractEventSpans(const std::vector<TraceEvent>& events, const EventS
     }
     assign(i, s);
     EventSpan& sp = out.spans[static_cast<size_t>(s)];
-    // A sent request answered: nobody will receive it any more.
+    // A sent request answered: a root one will not be received any more; a sub-request may
+    // still be (its receiver served another sender first), kept as answered, at most
+    // kMaxAnswered per tag.
     if (auto q = sent.find(tag); q != sent.end()) {
-      auto t = std::find_if(q->second.begin(), q->second.end(),
-                            [&](const Sent& x) { return x.span == s && x.from == th; });
-      if (t != q->second.end()) q->second.erase(t);
+      auto t = std::find_if(q->second.begin(), q->second.end(), [&](const Sent& x) {
+        return x.span == s && x.from == th && !x.answered;
+      });
+      if (t != q->second.end()) {
+        if (ParentOf(tag, config.separator).empty()) {
+          q->second.erase(t);
+        } else {
+          t->answered = true;
+          size_t answered = 0;
+          for (const auto& x : q->second) answered += x.answered;
+          if (answered > kMaxAnswered)
+            q->second.erase(std::find_if(q->second.begin(), q->second.end(),
+                                         [](const Sent& x) { return x.answered; }));
+        }
+      }
     }
     if (tag == sp.tag && th == Thread{sp.pid, sp.tid}) sp.complete = true;
   }

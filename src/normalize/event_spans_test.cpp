@@ -110,6 +110,21 @@ TEST(EventSpans, ConcurrentSpansAreSeparatedByThread) {
   EXPECT_EQ(r.unassigned, 0u);
 }
 
+TEST(EventSpans, SenderAnsweredBeforeItsReceiverIsSeenStillCountsOnce) {
+  // Frontend threads 10 and 11 each send 00/01 to their own backend worker (20, 21); worker 21
+  // is seen first and answers, so thread 11 gets its response before worker 20 receives.
+  std::vector<TraceEvent> ev = {
+      Req(1, 1, 10, "00"),      Req(2, 1, 11, "00"),    Req(3, 1, 10, "00/01"),
+      Req(4, 1, 11, "00/01"),   Req(5, 2, 21, "00/01"), Resp(6, 2, 21, "00/01"),
+      Resp(7, 1, 11, "00/01"),  Req(8, 2, 20, "00/01"), Resp(9, 2, 20, "00/01"),
+      Resp(10, 1, 10, "00/01"), Resp(11, 1, 10, "00"),  Resp(12, 1, 11, "00")};
+  auto r = ExtractEventSpans(ev);
+  ASSERT_EQ(r.spans.size(), 2u);  // no span of its own for worker 20's request
+  EXPECT_EQ(r.spans[0].events.size() + r.spans[1].events.size(), ev.size());
+  EXPECT_TRUE(r.spans[0].complete);
+  EXPECT_TRUE(r.spans[1].complete);
+}
+
 TEST(EventSpans, RootRequestReceivedByAnotherProcessJoinsTheSpan) {
   std::vector<TraceEvent> ev = {Req(1, 1, 10, "00"), Req(2, 2, 20, "00"), Ev(3, 2, 20, "work"),
                                 Resp(4, 2, 20, "00"), Resp(5, 1, 10, "00")};

@@ -84,13 +84,10 @@ struct Runner {
     return Status::Ok();
   }
 
-  // Fresh scoring state (a new detector loaded from the trained bundle), so groups do not leak
-  // context into each other.
+  // Fresh scoring state (a new detector loaded from the trained bundle, with its calibrated
+  // thresholds unless --threshold fixed one), so groups do not leak context into each other.
   Result<std::unique_ptr<detect::LogLmDetector>> Fresh() {
-    auto cfg = opt.config;
-    cfg.keep_threshold = true;
-    cfg.threshold = res.threshold;
-    auto d = std::make_unique<detect::LogLmDetector>(cfg);
+    auto d = std::make_unique<detect::LogLmDetector>(opt.config);
     auto bundle = learn::ModelBundle::Open(bundle_dir);
     if (!bundle) return bundle.status();
     if (auto st = d->Load(*bundle); !st) return st;

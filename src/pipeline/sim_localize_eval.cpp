@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <chrono>
 
-#include <fmt/format.h>
-
 #include "core/log.h"
 #include "core/time.h"
 #include "sim/simulator.h"
@@ -79,30 +77,9 @@ Result<localize::NezhaEvalResult> EvalSimLocalization(const SimLocalizeOptions& 
     c.fault.type = std::string(sim::FaultTypeName(f.type));
     const TimeNs hi = f.start + static_cast<TimeNs>(o.minute_offset) * 60 * kNsPerSecond;
     const TimeNs lo = hi - 60 * kNsPerSecond;
-    auto in = [&](TimeNs t) { return t >= lo && t < hi; };
-    Batch window;
-    for (auto& x : all.spans)
-      if (in(x.start)) window.spans.push_back(std::move(x));
-    for (auto& x : all.logs)
-      if (in(x.time)) window.logs.push_back(std::move(x));
-    for (auto& x : all.metrics)
-      if (in(x.time)) window.metrics.push_back(std::move(x));
+    all.KeepWindow(lo, hi);
+    localize::LocalizeCase(loc, all, c);
     all = Batch{};
-    auto r = loc.Localize(window);
-    if (!r) {
-      c.note = r.message();
-    } else {
-      for (const auto& rc : r->ranking) {
-        c.ranking.push_back(rc.service);
-        c.p_origin.push_back(rc.p_origin);
-        if (c.top.size() < 3 || rc.service == c.fault.service)
-          c.top.push_back(fmt::format("#{} {} P(origin) {:.3f}: {}", c.ranking.size(), rc.service,
-                                      rc.p_origin,
-                                      rc.evidence.empty() ? "-" : rc.evidence.front().detail));
-      }
-      auto it = std::find(c.ranking.begin(), c.ranking.end(), c.fault.service);
-      c.rank = it == c.ranking.end() ? 0 : static_cast<int>(it - c.ranking.begin()) + 1;
-    }
     c.seconds = SecondsSince(t0);
     result.days.push_back(names[i]);
     result.cases.push_back(std::move(c));

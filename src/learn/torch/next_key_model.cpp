@@ -120,6 +120,7 @@ Status NextKeyConfig::Validate() const {
     return Status::Error("next-key model: threshold must be in [0, 1]");
   if (max_epochs < 1 || patience < 1 || batch < 1)
     return Status::Error("next-key model: epochs, patience, batch must be >= 1");
+  if (min_steps < 0) return Status::Error("next-key model: min_steps must be >= 0");
   if (validation_fraction < 0 || validation_fraction >= 1)
     return Status::Error("next-key model: validation_fraction must be in [0, 1)");
   return Status::Ok();
@@ -222,7 +223,8 @@ Result<NextKeyTrainReport> NextKeyModel::Train(
     a.save_to(best_state);
   }
   const int64_t n = tr.x.size(0);
-  for (int epoch = 1; epoch <= config.max_epochs; ++epoch) {
+  int64_t steps = 0;
+  for (int epoch = 1; epoch <= config.max_epochs || steps < config.min_steps; ++epoch) {
     m.net->train();
     auto perm = torch::randperm(n, torch::kLong);
     double sum = 0, wsum = 0;
@@ -236,6 +238,7 @@ Result<NextKeyTrainReport> NextKeyModel::Train(
       opt.zero_grad();
       loss.backward();
       opt.step();
+      ++steps;
       sum += (l.detach() * w).sum().item<double>();
       wsum += w.sum().item<double>();
     }
@@ -252,7 +255,7 @@ Result<NextKeyTrainReport> NextKeyModel::Train(
       torch::serialize::OutputArchive a;
       m.net->save(a);
       a.save_to(best_state);
-    } else if (++bad >= config.patience) {
+    } else if (++bad >= config.patience && steps >= config.min_steps) {
       LogInfo("next-key model: validation loss flat for {} epochs, stopping early", bad);
       break;
     }

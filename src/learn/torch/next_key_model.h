@@ -29,6 +29,9 @@ struct NextKeyConfig {
   // Training.
   int max_epochs = 100;
   int patience = 8;  // epochs without validation improvement before stopping
+  // Optimizer steps trained at least, whatever max_epochs and patience say: identical windows are
+  // trained once (weighted), so an epoch over a small, regular input is a single step.
+  int min_steps = 0;
   int batch = 512;
   double learning_rate = 1e-2;
   double validation_fraction = 0.2;  // of the sequences, held out for early stopping

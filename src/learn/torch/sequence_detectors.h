@@ -30,6 +30,9 @@ struct NextKeyDetectorConfig {
     model.top_k = 0;
     model.threshold = 0.5;
     model.max_epochs = 20;
+    // Small inputs (an LTTng trace of a few thousand events) otherwise stop after ~20 steps with
+    // most keys still mispredicted (docs/lttng.md).
+    model.min_steps = 400;
   }
   Status Validate() const;
 };
