@@ -24,12 +24,12 @@ double CpuSeconds() {
   return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-// Calls f(line) for each line of the file; false if it cannot be read.
+// Calls f(line) for each line of the file; false if it cannot be read. `buf` is reused across
+// calls: a fresh 4 MiB buffer per file put its page faults into the timed loop.
 template <class F>
-bool ForEachLine(const char* path, size_t max_lines, F&& f) {
+bool ForEachLine(const char* path, size_t max_lines, std::vector<char>& buf, F&& f) {
   FILE* in = std::fopen(path, "rb");
   if (!in) return false;
-  std::vector<char> buf(4 << 20);
   size_t have = 0, lines = 0;
   bool eof = false;
   while (!eof && lines < max_lines) {
@@ -79,9 +79,10 @@ int main(int argc, char** argv) {
   // too.
   std::printf("%-20s %10s %8s %8s %12s %12s %9s %6s  %s\n", "file", "lines", "wall_s", "cpu_s",
               "lines/s", "lines/cpu_s", "templates", "fast%", "header");
+  std::vector<char> buf(4 << 20);
   for (const char* path : files) {
     std::vector<std::string> sample;
-    if (!ForEachLine(path, 1000, [&](std::string_view l) { sample.emplace_back(l); })) {
+    if (!ForEachLine(path, 1000, buf, [&](std::string_view l) { sample.emplace_back(l); })) {
       std::fprintf(stderr, "bench_miner: cannot read %s\n", path);
       return 3;
     }
@@ -93,7 +94,7 @@ int main(int argc, char** argv) {
     uint64_t lines = 0, bytes = 0;
     auto t0 = std::chrono::steady_clock::now();
     double c0 = CpuSeconds();
-    ForEachLine(path, SIZE_MAX, [&](std::string_view l) {
+    ForEachLine(path, SIZE_MAX, buf, [&](std::string_view l) {
       miner.Add(header.Parse(l).content, m);
       ++lines;
       bytes += l.size() + 1;

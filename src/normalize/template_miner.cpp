@@ -77,7 +77,7 @@ bool HasValueWord(std::string_view t) {
     while (i < t.size() && !Is(t[i], kAlpha)) ++i;
     size_t j = i;
     while (j < t.size() && Is(t[j], kAlpha)) ++j;
-    if (j > i && IsValueWord(t.substr(i, j - i))) return true;
+    if (j > i && IsValueWord(std::string_view(t.data() + i, j - i))) return true;
     i = j;
   }
   return false;
@@ -250,7 +250,8 @@ constexpr std::array<uint8_t, 256> MakeLineBits() {
   }
   return b;
 }
-constexpr std::array<uint8_t, 256> kLineBitTable = MakeLineBits();
+// The portable path reads classes from this table; the SSE2 path computes the same bits.
+[[maybe_unused]] constexpr std::array<uint8_t, 256> kLineBitTable = MakeLineBits();
 
 struct LineBits {
   struct Block {
@@ -360,7 +361,7 @@ struct LineBits {
     return std::min(n, blk * 64 + (size_t)__builtin_ctzll(m));
   }
   // First position in [a, limit) with `bit` set, else limit. Blocks up to `limit` are classified.
-  size_t Next(int bit, size_t a, size_t limit) const {
+  [[gnu::always_inline]] size_t Next(int bit, size_t a, size_t limit) const {
     if (a >= limit) return limit;
     size_t blk = a >> 6;
     uint64_t m = w[blk].m[bit] & (~0ULL << (a & 63));
@@ -373,10 +374,10 @@ struct LineBits {
     return std::min(limit, blk * 64 + (size_t)__builtin_ctzll(m));
   }
   // Mask of bits [a, b) of the word holding a: 0 < b - a <= 64 - a % 64.
-  static uint64_t Span(size_t a, size_t b) {
+  [[gnu::always_inline]] static uint64_t Span(size_t a, size_t b) {
     return (~0ULL >> (64 - (b - a))) << (a & 63);
   }
-  static bool OneWord(size_t a, size_t b) {
+  [[gnu::always_inline]] static bool OneWord(size_t a, size_t b) {
     return (a >> 6) == ((b - 1) >> 6);
   }
   // Calls f(word, mask) for each word overlapping [a, b) (a < b) until one returns true.
@@ -390,12 +391,12 @@ struct LineBits {
       if (f(blk, ~0ULL)) return true;
     return f(last, Span(last * 64, b));
   }
-  bool Any(int bit, size_t a, size_t b) const {
+  [[gnu::always_inline]] bool Any(int bit, size_t a, size_t b) const {
     if (a >= b) return false;
     if (OneWord(a, b)) return (w[a >> 6].m[bit] & Span(a, b)) != 0;
     return AnyWord(a, b, [&](size_t k, uint64_t m) { return (w[k].m[bit] & m) != 0; });
   }
-  bool All(int bit, size_t a, size_t b) const {
+  [[gnu::always_inline]] bool All(int bit, size_t a, size_t b) const {
     if (OneWord(a, b)) return (~w[a >> 6].m[bit] & Span(a, b)) == 0;
     return !AnyWord(a, b, [&](size_t k, uint64_t m) { return (~w[k].m[bit] & m) != 0; });
   }
@@ -482,26 +483,6 @@ struct MaskedText {
   }
   size_t size() const { return n; }
   const char* data() const { return buf.data(); }
-  char operator[](size_t k) const { return buf[k]; }
-  char back() const { return buf[n - 1]; }
-  void push_back(char c) { buf.data()[n++] = c; }
-  void pop_back() { --n; }
-  void resize(size_t k) { n = k; }
-  void append(std::string_view v) {
-    std::memcpy(buf.data() + n, v.data(), v.size());
-    n += v.size();
-  }
-  void append(const char* p, size_t len) {
-    std::memcpy(buf.data() + n, p, len);
-    n += len;
-  }
-  // Same, for bytes of a line that go on for at least round-up-to-16(len) bytes.
-  void append_fast(const char* p, size_t len) {
-    char* d = buf.data() + n;
-    for (size_t k = 0; k < len; k += 16) std::memcpy(d + k, p + k, 16);
-    n += len;
-  }
-  bool var_at(size_t o) const { return std::memcmp(buf.data() + o, "<*>", 3) == 0; }
 };
 
 struct Scratch {
@@ -630,50 +611,68 @@ struct TemplateMiner::Impl {
     return k - i;
   }
 
-  // Appends the masked form of the raw token line[i0, e0), which the tokenizer found to hold
-  // something maskable; reports the raw span of its masked part (relative to i0). `lb`: the line's
-  // class bitmaps, classified up to e0.
-  void MaskToken(std::string_view line, size_t i0, size_t e0, const LineBits& lb, MaskedText& out,
-                 uint32_t& pb, uint32_t& pe) const {
+  // Copies len bytes of the line at p to o: whole 16-byte vectors when the line goes on far enough
+  // (the masked-text buffer has the slack), else memcpy.
+  [[gnu::always_inline]] static char* Copy(char* o, const char* p, size_t len, const char* end) {
+    if (p + ((len + 15) & ~size_t{15}) <= end) {
+      for (size_t k = 0; k < len; k += 16) std::memcpy(o + k, p + k, 16);
+    } else {
+      std::memcpy(o, p, len);
+    }
+    return o + len;
+  }
+
+  // Writes the masked form of the raw token line[i0, e0), which the tokenizer found to hold
+  // something maskable, at o and returns the end; reports the raw span of its masked part
+  // (relative to i0). `lb`: the line's class bitmaps, classified up to e0. The output goes through
+  // a local pointer: stores through a char pointer may alias anything, so a buffer object's
+  // length member would be reloaded and stored back for every byte.
+  char* MaskToken(std::string_view line, size_t i0, size_t e0, const LineBits& lb, char* o,
+                  uint32_t& pb, uint32_t& pe) const {
     pb = UINT32_MAX;
     pe = 0;
-    const size_t base = out.size();
-    const std::string_view t = line.substr(i0, e0 - i0);
+    char* const base = o;  // never join with the previous token's text
+    const char* const L = line.data();
+    const char* const end = L + line.size();
+    const std::string_view t(L + i0, e0 - i0);
     for (const auto& re : user_masks) {
       if (std::regex_match(t.begin(), t.end(), re)) {
-        out.append(kVar);
         pb = 0;
         pe = (uint32_t)t.size();
-        return;
+        std::memcpy(o, "<*>", 3);
+        return o + 3;
       }
     }
     // Whole-token masks look at the token without surrounding punctuation.
     size_t b = 0, e = t.size();
     while (b < e && IsWrapOpen(t[b])) ++b;
     while (e > b && IsWrapClose(t[e - 1])) --e;
-    std::string_view core = t.substr(b, e - b);
+    const std::string_view core(t.data() + b, e - b);
     auto wrapped = [&](size_t keep) {  // keep: bytes of the core kept before the variable
-      out.append(t.substr(0, b + keep));
-      out.append(kVar);
-      out.append(t.substr(e));
+      o = Copy(o, t.data(), b + keep, end);
+      std::memcpy(o, "<*>", 3);
+      o = Copy(o + 3, t.data() + e, t.size() - e, end);
       pb = (uint32_t)(b + keep);
       pe = (uint32_t)e;
+      return o;
     };
     if (core.size() >= 2) {
-      if (m_url && lb.Any(kBColon, i0 + b, i0 + e)) {
+      // URLs, Windows paths and host:port all need a ':' in the core.
+      const bool colon = lb.Any(kBColon, i0 + b, i0 + e);
+      if (m_url && colon) {
         size_t u = core.find("://");
         if (u != std::string_view::npos && u > 0 && u + 3 < core.size()) return wrapped(u + 3);
       }
       if (m_path) {
         bool unix_path = core[0] == '/' && core[1] != '/';
         bool win_path =
-            core.size() >= 3 && Is(core[0], kAlpha) && core[1] == ':' && core[2] == '\\';
+            colon && core.size() >= 3 && Is(core[0], kAlpha) && core[1] == ':' && core[2] == '\\';
         if (unix_path || win_path)
           for (char ch : core)
             if (Is(ch, kAlpha | kDigit)) return wrapped(0);
       }
       if (m_uuid && core.size() == 36 && IsUuidAt(core, 0)) return wrapped(0);
-      if (m_hostport) {
+      if (m_hostport && colon) {
         // host:port, ip:port, host/ip:port — an address is one value. A port has at most five
         // digits, so only a ':' among the last six bytes can start one.
         size_t c = std::string_view::npos;
@@ -694,9 +693,27 @@ struct TemplateMiner::Impl {
         }
       }
     }
+    // A variable segment t[i, j): joins a directly preceding "<*>" + one collapse delimiter
+    // ("<*>.<*>" → "<*>") and takes a sign in front of a number ("-5", "=-5").
+    auto var = [&](size_t i, size_t j, bool join) {
+      if (join && i > 0 && (t[i - 1] == '-' || t[i - 1] == '+') && o >= base + 1 &&
+          o[-1] == t[i - 1] &&
+          (i == 1 || std::string_view("=:(,[{ ").find(t[i - 2]) != std::string_view::npos)) {
+        --o;
+        --i;
+      }
+      if (join && i > 0 && o >= base + 4 && Is(o[-1], kCollapse) &&
+          std::memcmp(o - 4, "<*>", 3) == 0) {
+        --o;
+      } else {
+        std::memcpy(o, "<*>", 3);
+        o += 3;
+      }
+      pb = std::min<uint32_t>(pb, (uint32_t)i);
+      pe = (uint32_t)j;
+    };
     // Segments between delimiters, in line positions; the bitmaps find each segment's end and tell
     // whether it holds digits or only hex digits without looking at its bytes one by one.
-    const char* L = line.data();
     size_t k = i0;
     bool after_eq = false;
     while (k < e0) {
@@ -707,36 +724,37 @@ struct TemplateMiner::Impl {
           // key="quoted value", possibly with spaces (the tokenizer kept it in one token)
           size_t q = lb.Next(kBQuote, k + 1, e0);
           if (q < e0 && q > k + 1) {
-            out.push_back('"');
-            EmitVar(out, base, t, k + 1 - i0, q - i0, pb, pe, false);
-            out.push_back('"');
+            *o++ = '"';
+            var(k + 1 - i0, q - i0, false);
+            *o++ = '"';
             k = q + 1;
             continue;
           }
         }
-        size_t j = k;
-        while (j < e0 && !Is(L[j], kValueEnd)) ++j;
+        // Every value-end byte is a delimiter: only delimiters need a look.
+        size_t j = lb.Next(kBDelim, k, e0);
+        while (j < e0 && !Is(L[j], kValueEnd)) j = lb.Next(kBDelim, j + 1, e0);
         if (lb.Any(kBDigit, k, j)) {
-          EmitVar(out, base, t, k - i0, j - i0, pb, pe, true);
+          var(k - i0, j - i0, true);
           k = j;
           continue;
         }
       }
       if (Is(ch, kDelim)) {
-        out.push_back(ch);
+        *o++ = ch;
         if (ch == '=') after_eq = true;
         ++k;
         continue;
       }
       const size_t rel = k - i0;
       if (m_uuid && e0 - k >= 36 && L[k + 8] == '-' && IsUuidAt(t, rel)) {
-        EmitVar(out, base, t, rel, rel + 36, pb, pe, true);
+        var(rel, rel + 36, true);
         k += 36;
         continue;
       }
       if (m_hex && e0 - k >= 17 && (L[k + 2] == ':' || L[k + 2] == '-')) {
         if (size_t mac = MacAt(t, rel)) {
-          EmitVar(out, base, t, rel, rel + mac, pb, pe, true);
+          var(rel, rel + mac, true);
           k += mac;
           continue;
         }
@@ -747,52 +765,32 @@ struct TemplateMiner::Impl {
         j = lb.Next(kBDelim, j + 1, e0);
       const size_t len = j - k;
       const bool hex = lb.All(kBHex, k, j);
-      bool var = false;
+      bool is_var = false;
       if (m_number && lb.Any(kBDigit, k, j)) {
         // A value: starts or ends with a digit, is hex, or is mostly digits. jk2_init or log4j are
         // names.
-        var = Is(L[k], kDigit) || Is(L[j - 1], kDigit) || hex || lb.Count(kBDigit, k, j) * 2 >= len;
+        is_var =
+            Is(L[k], kDigit) || Is(L[j - 1], kDigit) || hex || lb.Count(kBDigit, k, j) * 2 >= len;
       }
-      if (!var && m_hex && hex && len >= 8) var = true;
-      if (!var && m_bool && len >= 3 && len <= 5 && IsValueWord(std::string_view(L + k, len)))
-        var = true;
-      if (var) {
-        EmitVar(out, base, t, rel, j - i0, pb, pe, true);
-      } else {
-        out.append(L + k, len);
-      }
+      if (!is_var && m_hex && hex && len >= 8) is_var = true;
+      if (!is_var && m_bool && len >= 3 && len <= 5 && IsValueWord(std::string_view(L + k, len)))
+        is_var = true;
+      if (is_var)
+        var(rel, j - i0, true);
+      else
+        o = Copy(o, L + k, len, end);
       k = j;
     }
-  }
-
-  // A variable segment; joins a directly preceding "<*>" + one collapse delimiter ("<*>.<*>" →
-  // "<*>") and takes a sign in front of a number ("-5", "=-5").
-  // `base`: where this token's output starts in `out` (never join with the previous token's text).
-  static void EmitVar(MaskedText& out, size_t base, std::string_view t, size_t i, size_t j,
-                      uint32_t& pb, uint32_t& pe, bool join) {
-    size_t o = out.size();
-    if (join && i > 0 && (t[i - 1] == '-' || t[i - 1] == '+') && o >= base + 1 &&
-        out[o - 1] == t[i - 1] &&
-        (i == 1 || std::string_view("=:(,[{ ").find(t[i - 2]) != std::string_view::npos)) {
-      out.pop_back();
-      --o;
-      --i;
-    }
-    if (join && i > 0 && o >= base + 4 && Is(out[o - 1], kCollapse) && out.var_at(o - 4)) {
-      out.pop_back();
-    } else {
-      out.append(kVar);
-    }
-    pb = std::min<uint32_t>(pb, (uint32_t)i);
-    pe = (uint32_t)j;
+    return o;
   }
 
   // Tokenise + mask + collapse runs of pure variables + hash.
   void Prepare(std::string_view line, Scratch& s) const {
     s.pos.clear();
     s.truncated = false;
-    MaskedText& out = s.masked;
-    out.Reset(line.size());
+    s.masked.Reset(line.size());
+    char* const ob = s.masked.buf.data();
+    char* o = ob;
     LineBits& lb = s.bits;
     lb.Reset(line);
     const char* L = line.data();
@@ -808,10 +806,11 @@ struct TemplateMiner::Impl {
         size_t j = n;
         while (j > i && Is(L[j - 1], kSpace)) --j;
         s.truncated = true;
-        const uint32_t mb = (uint32_t)out.size();
-        out.append(kVar);
-        out.push_back(' ');
-        AppendPos(s, mb, 3, (uint32_t)i, (uint32_t)j, (uint32_t)i, (uint32_t)j, kPure);
+        const uint32_t mb = (uint32_t)(o - ob);
+        std::memcpy(o, "<*> ", 4);
+        o += 4;
+        if (AppendPos(s, mb, 3, (uint32_t)i, (uint32_t)j, (uint32_t)i, (uint32_t)j, kPure))
+          o = ob + mb;
         break;
       }
       size_t j = lb.NextSpace(i);
@@ -844,32 +843,32 @@ struct TemplateMiner::Impl {
           }
         }
       }
-      const uint32_t mb = (uint32_t)out.size();
-      uint32_t pb = UINT32_MAX, pe = 0;
-      if (!slow && m_bool && j - i >= 3 && j - i <= 7 && HasValueWord(line.substr(i, j - i)))
+      if (!slow && m_bool && j - i >= 3 && j - i <= 7 &&
+          HasValueWord(std::string_view(L + i, j - i)))
         slow = true;
-      if (slow) {
-        MaskToken(line, i, j, lb, out, pb, pe);
-      } else if (i + ((j - i + 15) & ~size_t{15}) <= n) {
-        out.append_fast(L + i, j - i);
-      } else {
-        out.append(L + i, j - i);
-      }
-      const uint32_t ml = (uint32_t)out.size() - mb;
-      if (extended && std::memchr(out.data() + mb, ' ', ml))
+      const uint32_t mb = (uint32_t)(o - ob);
+      uint32_t pb = UINT32_MAX, pe = 0;
+      if (slow)
+        o = MaskToken(line, i, j, lb, o, pb, pe);
+      else
+        o = Copy(o, L + i, j - i, L + n);
+      const uint32_t ml = (uint32_t)(o - ob) - mb;
+      if (extended && std::memchr(ob + mb, ' ', ml))
         side = Mix(side, ((uint64_t)s.pos.size() << 32) | ml);
-      out.push_back(' ');
+      *o++ = ' ';
       // Classes are only needed off the fast path (Classes()); here just pure or not.
-      const bool pure = ml == 3 && out.var_at(mb);
-      AppendPos(s, mb, ml, (uint32_t)i, (uint32_t)j,
-                pb == UINT32_MAX ? (uint32_t)i : (uint32_t)i + pb,
-                pb == UINT32_MAX ? (uint32_t)i : (uint32_t)i + pe, pure ? kPure : kOther);
+      const bool pure = ml == 3 && std::memcmp(ob + mb, "<*>", 3) == 0;
+      if (AppendPos(s, mb, ml, (uint32_t)i, (uint32_t)j,
+                    pb == UINT32_MAX ? (uint32_t)i : (uint32_t)i + pb,
+                    pb == UINT32_MAX ? (uint32_t)i : (uint32_t)i + pe, pure ? kPure : kOther))
+        o = ob + mb;
       i = j;
     }
+    s.masked.n = (size_t)(o - ob);
     for (size_t k = 0; k < s.pos.size(); ++k)
       if (s.pos[k].run != 1) side = Mix(side, (k << 16) | s.pos[k].run);
     side = Mix(side, s.pos.size());
-    s.signature = XxHash64(out.data(), out.size(), side);
+    s.signature = XxHash64(ob, s.masked.n, side);
   }
 
   // Token classes and the plain-words hash: for lines the signature cache did not know.
@@ -883,17 +882,17 @@ struct TemplateMiner::Impl {
     s.words = Mix(w, s.pos.size());
   }
 
-  // Fields one by one: building a Pos on the stack and copying it in made the copy's wide load
-  // wait for the narrow stores (a store-forwarding stall per token).
-  static void AppendPos(Scratch& s, uint32_t mb, uint32_t ml, uint32_t rb, uint32_t re, uint32_t pb,
+  // Adds a position. A pure variable right after another joins it; then true: the caller drops
+  // its text, so the run keeps a single "<*>". Fields are stored one by one: building a Pos on the
+  // stack and copying it in made the copy's wide load wait for the narrow stores.
+  static bool AppendPos(Scratch& s, uint32_t mb, uint32_t ml, uint32_t rb, uint32_t re, uint32_t pb,
                         uint32_t pe, uint8_t cls) {
     if (cls == kPure && !s.pos.empty() && s.pos.back().cls == kPure) {
       Pos& last = s.pos.back();
       last.re = re;
       last.pe = pe;
       if (last.run < UINT16_MAX) ++last.run;
-      s.masked.resize(mb);  // the run keeps a single "<*>"
-      return;
+      return true;
     }
     Pos& p = s.pos.emplace_back();
     p.mb = mb;
@@ -904,6 +903,7 @@ struct TemplateMiner::Impl {
     p.pe = pe;
     p.run = 1;
     p.cls = cls;
+    return false;
   }
 
   // ---- clusters ------------------------------------------------------------------------------
@@ -1193,12 +1193,13 @@ struct TemplateMiner::Impl {
     for (size_t i = 0; i < s.pos.size() && i < c.slots.size(); ++i) {
       const Pos& p = s.pos[i];
       const Slot& t = c.slots[i];
-      if (t.tok == kVar) {
+      // A slot's class says what its text holds (kPure: exactly "<*>", kMasked: "<*>" inside).
+      if (t.cls == kPure) {
         out.push_back(line.substr(p.rb, p.re - p.rb));
       } else if (t.glob) {
         size_t b = p.rb + t.pre, e = p.re - std::min<size_t>(t.suf, p.re - p.rb);
         out.push_back(line.substr(std::min<size_t>(b, e), e > b ? e - b : 0));
-      } else if (p.pe > p.pb && t.tok.find(kVar) != std::string::npos) {
+      } else if (p.pe > p.pb && t.cls == kMasked) {
         out.push_back(line.substr(p.pb, p.pe - p.pb));
       }
     }
