@@ -1,10 +1,14 @@
 #include "ingest/ctf.h"
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <deque>
 #include <fstream>
 #include <memory>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "ingest/reader.h"
 
@@ -235,6 +239,7 @@ struct Source {
   bt_graph* graph = nullptr;
   std::deque<TraceEvent> pending;
   bool done = false;
+  bool probe_only = false;  // decode without keeping events (the crash probe)
   uint64_t discarded = 0;
   uint64_t bad_time = 0;
   std::string error;
@@ -244,6 +249,7 @@ struct Source {
   }
 
   void Convert(const bt_message* msg) {
+    if (probe_only) return;
     bt_message_type type = bt_message_get_type(msg);
     if (type == BT_MESSAGE_TYPE_DISCARDED_EVENTS) {
       uint64_t count = 0;
@@ -364,6 +370,34 @@ void Build(Source& src, const bt_plugin* ctf, const bt_plugin* utils) {
     return fail("cannot connect the babeltrace2 sink");
 }
 
+// libbabeltrace2 2.0 can crash on a corrupt data stream (fuzzing found a null dereference in its
+// CTF decoder), which no error status reports. So each folder is first decoded, events dropped, in
+// a forked child; a folder whose child dies is rejected instead of taking the process down. Returns
+// the reason, or "" when the probe ended normally (or could not run: then it is read as is).
+std::string ProbeInChild(const std::string& dir, const bt_plugin* ctf, const bt_plugin* utils) {
+  pid_t pid = fork();
+  if (pid < 0) return "";
+  if (pid == 0) {
+    Source probe;
+    probe.dir = dir;
+    probe.probe_only = true;
+    Build(probe, ctf, utils);
+    if (!probe.done) bt_graph_run(probe.graph);
+    _exit(0);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return "";
+  // Under sanitizers a crash is an exit with an error code rather than a signal.
+  if (WIFSIGNALED(status))
+    return "libbabeltrace2 crashed decoding this trace (signal " +
+           std::to_string(WTERMSIG(status)) + "): corrupt data stream or metadata";
+  if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+    return "libbabeltrace2 crashed decoding this trace (exit " +
+           std::to_string(WEXITSTATUS(status)) + "): corrupt data stream or metadata";
+  return "";
+}
+
 // Runs the graph until it has pending events, ends or fails.
 void Fill(Source& src) {
   while (!src.done && src.pending.empty()) {
@@ -416,7 +450,13 @@ bool ReadCtfTraces(const std::vector<std::string>& dirs, const ReadOptions& opti
   if (!ctf || !utils) {
     for (auto& c : contexts) c->Reject(0, "libbabeltrace2 plugins ctf/utils not found");
   } else {
-    for (auto& s : sources) Build(*s, ctf, utils);
+    for (auto& s : sources) {
+      s->error = ProbeInChild(s->dir, ctf, utils);
+      if (s->error.empty())
+        Build(*s, ctf, utils);
+      else
+        s->done = true;
+    }
   }
   bool stopped = false;
   auto finish = [&](size_t i) {

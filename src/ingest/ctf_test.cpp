@@ -118,6 +118,26 @@ TEST(Ctf, BadMetadataIsRejectedNotFatal) {
       << report.rejected.first[0];
 }
 
+// A data stream (found by fuzzing) on which libbabeltrace2 2.0.4 itself dereferences null: the
+// folder is rejected, the process survives and the other folder is read.
+TEST(Ctf, StreamThatCrashesLibbabeltraceIsRejected) {
+  if (!CtfSupported()) GTEST_SKIP() << "this build has no libbabeltrace2";
+  testing::TempDir tmp;
+  fs::copy(kTrace, tmp.path() / "good", fs::copy_options::recursive);
+  fs::copy(kTrace, tmp.path() / "bad", fs::copy_options::recursive);
+  fs::path bad = tmp.path() / "bad" / "ust" / "uid" / "65534" / "64-bit";
+  fs::copy_file(fs::path(__FILE__).parent_path() / "testdata" / "ctf_crash_stream.bin",
+                bad / "augur_0", fs::copy_options::overwrite_existing);
+  ReadReport report;
+  auto r = ReadAll({tmp.path().string()}, {}, &report);
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(r->trace_events.size(), 97u);
+  ASSERT_EQ(report.rejected.count, 1u);
+  EXPECT_NE(report.rejected.first[0].find(bad.string() + ": CTF: libbabeltrace2 crashed"),
+            std::string::npos)
+      << report.rejected.first[0];
+}
+
 TEST(Ctf, MetadataThatIsNotCtfIsAnOrdinaryFile) {
   testing::TempDir tmp;
   std::ofstream(tmp.path() / "metadata") << "{\"not\": \"ctf\"}\n";
