@@ -485,8 +485,24 @@ struct MaskedText {
   const char* data() const { return buf.data(); }
 };
 
+// Masked forms of recently seen short tokens. A token's masked text and the span of its variable
+// part depend on its bytes alone, and the same keys, names and values recur line after line, so a
+// hit replaces the segment walk with one compare and one copy. Direct-mapped, overwritten on
+// collision; only the miner's own scratch has one (Match() stays free of shared mutable state).
+struct TokenMemo {
+  static constexpr size_t kMaxToken = 32, kMaxOut = 48, kSlots = 1024;
+  struct Entry {
+    uint64_t w[4];  // the token's bytes, zero-padded
+    uint32_t pb, pe;
+    uint8_t len = 0, out_len = 0;  // len 0: empty slot (tokens are never empty)
+    char out[kMaxOut];
+  };
+  std::vector<Entry> slots;
+};
+
 struct Scratch {
   MaskedText masked;
+  TokenMemo memo;
   std::vector<Pos> pos;
   LineBits bits;
   uint64_t signature = 0;
@@ -576,6 +592,7 @@ struct TemplateMiner::Impl {
       }
     }
     signatures.reserve(1024);
+    scratch.memo.slots.resize(TokenMemo::kSlots);
   }
 
   // ---- masking -------------------------------------------------------------------------------
@@ -784,6 +801,42 @@ struct TemplateMiner::Impl {
     return o;
   }
 
+  // MaskToken() through the scratch's memo, for tokens of at most 32 bytes.
+  char* MaskShort(std::string_view line, size_t i, size_t j, Scratch& s, char* o, uint32_t& pb,
+                  uint32_t& pe) const {
+    const size_t len = j - i;
+    uint64_t w[4] = {0, 0, 0, 0};
+    if (i + 32 <= line.size()) {
+      std::memcpy(w, line.data() + i, 32);
+      for (size_t k = 0; k < 4; ++k) {
+        const size_t have = len > 8 * k ? len - 8 * k : 0;
+        if (have < 8) w[k] &= have ? ~0ULL >> (64 - 8 * have) : 0;
+      }
+    } else {
+      std::memcpy(w, line.data() + i, len);
+    }
+    uint64_t h = len * kP1;
+    for (uint64_t x : w) h = Rotl(h ^ (x * kP2), 29) * kP1;
+    TokenMemo::Entry& e = s.memo.slots[(h >> 40) & (TokenMemo::kSlots - 1)];
+    if (e.len == len && e.w[0] == w[0] && e.w[1] == w[1] && e.w[2] == w[2] && e.w[3] == w[3]) {
+      std::memcpy(o, e.out, TokenMemo::kMaxOut);  // the masked-text buffer has the slack
+      pb = e.pb;
+      pe = e.pe;
+      return o + e.out_len;
+    }
+    char* end = MaskToken(line, i, j, s.bits, o, pb, pe);
+    const size_t out_len = (size_t)(end - o);
+    if (out_len <= TokenMemo::kMaxOut) {
+      std::memcpy(e.w, w, sizeof w);
+      e.len = (uint8_t)len;
+      e.out_len = (uint8_t)out_len;
+      e.pb = pb;
+      e.pe = pe;
+      std::memcpy(e.out, o, TokenMemo::kMaxOut);
+    }
+    return end;
+  }
+
   // Tokenise + mask + collapse runs of pure variables + hash.
   void Prepare(std::string_view line, Scratch& s) const {
     s.pos.clear();
@@ -848,7 +901,9 @@ struct TemplateMiner::Impl {
         slow = true;
       const uint32_t mb = (uint32_t)(o - ob);
       uint32_t pb = UINT32_MAX, pe = 0;
-      if (slow)
+      if (slow && j - i <= TokenMemo::kMaxToken && !s.memo.slots.empty())
+        o = MaskShort(line, i, j, s, o, pb, pe);
+      else if (slow)
         o = MaskToken(line, i, j, lb, o, pb, pe);
       else
         o = Copy(o, L + i, j - i, L + n);
