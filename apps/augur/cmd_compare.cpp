@@ -134,7 +134,7 @@ void RegisterCompare(CLI::App& app, Globals& g) {
   AddReadFlags(cmd, o->read);
   cmd->add_flag("--json", g.json, "Print one JSON object");
   cmd->footer(
-      "Example:\n  augur train --input old-trace/ --model old-model/ --only next_key\n"
+      "Example:\n  augur train --input old-trace/ --model old-model/ --detectors next_key\n"
       "  augur compare --model old-model/ --input new-trace/ --out analysis/");
   cmd->callback([o, &g] {
 #ifndef AUGUR_HAVE_TORCH
