@@ -53,6 +53,14 @@ void PrintRejects(const ingest::RejectStats& rejected) {
     std::printf("  %s\n", rejected.first[i].c_str());
 }
 
+void NextKeyModelFlags::Add(CLI::App* cmd, const std::string& epochs_help,
+                            const std::string& seed_help) {
+  cmd->add_option("--window", window, "Keys of context (alpha)")->capture_default_str();
+  cmd->add_option("--epochs", epochs, epochs_help)->capture_default_str();
+  cmd->add_option("--seed", seed, seed_help)->capture_default_str();
+  cmd->add_option("--threads", threads, "libtorch threads")->capture_default_str();
+}
+
 void PrintLocalizationEval(const localize::NezhaEvalResult& r, bool json,
                            const std::string& title) {
   if (json) {

@@ -22,6 +22,20 @@ struct SelectionFlags {
 };
 void AddSelectionFlags(CLI::App* cmd, SelectionFlags& flags);
 
+// The training flags of the next-key LSTM evaluations (--window, --epochs, --seed, --threads).
+struct NextKeyModelFlags {
+  int window = 10, epochs = 100, threads = 2;
+  uint64_t seed = 1;
+  void Add(CLI::App* cmd, const std::string& epochs_help, const std::string& seed_help);
+  template <class Config>  // learn::NextKeyConfig, kept out of this torch-free header
+  void ApplyTo(Config& model) const {
+    model.window = window;
+    model.max_epochs = epochs;
+    model.seed = seed;
+    model.threads = threads;
+  }
+};
+
 nlohmann::json StagesJson(const std::vector<pipeline::StageTiming>& stages);
 void PrintStages(const std::vector<pipeline::StageTiming>& stages);
 void PrintRejects(const ingest::RejectStats& rejected);

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli_util.h"
 #include "commands.h"
 #ifdef AUGUR_HAVE_TORCH
 #include "learn/torch/hdfs_sessions_eval.h"
@@ -22,18 +23,13 @@ void RegisterEvalHdfsSessions(CLI::App& eval, Globals& g) {
       "sessions; the test split is only scored.");
   struct Opts {
     std::string data;
-    int window = 10, epochs = 100, threads = 2;
-    uint64_t seed = 1;
+    NextKeyModelFlags model;
     bool json = false;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--data", o->data, "Folder holding hdfs_100k_sessions.csv")->required();
-  cmd->add_option("--window", o->window, "Keys of context (alpha)")->capture_default_str();
-  cmd->add_option("--epochs", o->epochs, "Most training epochs (early stopping on validation)")
-      ->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Random seed (split, initialisation, batches)")
-      ->capture_default_str();
-  cmd->add_option("--threads", o->threads, "libtorch threads")->capture_default_str();
+  o->model.Add(cmd, "Most training epochs (early stopping on validation)",
+               "Random seed (split, initialisation, batches)");
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->callback([o, &g] {
 #ifndef AUGUR_HAVE_TORCH
@@ -41,10 +37,7 @@ void RegisterEvalHdfsSessions(CLI::App& eval, Globals& g) {
     g.exit_code = kExitUsage;
 #else
     learn::HdfsEvalOptions opt;
-    opt.model.window = o->window;
-    opt.model.max_epochs = o->epochs;
-    opt.model.seed = o->seed;
-    opt.model.threads = o->threads;
+    o->model.ApplyTo(opt.model);
     if (Status s = opt.model.Validate(); !s) {
       std::fprintf(stderr, "augur: %s\n", s.message().c_str());
       g.exit_code = kExitUsage;
@@ -70,7 +63,7 @@ void RegisterEvalHdfsSessions(CLI::App& eval, Globals& g) {
       std::printf(
           "HDFS sessions, next-key LSTM (window %d, %zu keys, %d epochs, %.1f s training on %zu "
           "sessions)\n",
-          o->window, r->train.vocabulary, r->train.epochs, r->train_seconds,
+          o->model.window, r->train.vocabulary, r->train.epochs, r->train_seconds,
           r->train.train_sequences);
       if (r->top_k > 0)
         std::printf("rule chosen on validation: top-%d (validation P %.3f R %.3f F1 %.3f)\n",

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli_util.h"
 #include "commands.h"
 #ifdef AUGUR_HAVE_TORCH
 #include "learn/torch/next_key_eval.h"
@@ -21,17 +22,15 @@ void RegisterEvalNextKey(CLI::App& eval, Globals& g) {
       "DATA is HDFS sessions (normal ones are used) or text files with one key sequence per line.");
   struct Opts {
     std::string data;
-    int window = 17, folds = 5, epochs = 100, threads = 2;
-    uint64_t seed = 1;
+    int folds = 5;
+    NextKeyModelFlags model;
     bool json = false;
   };
   auto o = std::make_shared<Opts>();
+  o->model.window = 17;
   cmd->add_option("--data", o->data, "Key sequences (folder or file)")->required();
-  cmd->add_option("--window", o->window, "Keys of context (alpha)")->capture_default_str();
   cmd->add_option("--folds", o->folds, "Cross-validation folds")->capture_default_str();
-  cmd->add_option("--epochs", o->epochs, "Most training epochs per fold")->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str();
-  cmd->add_option("--threads", o->threads, "libtorch threads")->capture_default_str();
+  o->model.Add(cmd, "Most training epochs per fold", "Random seed");
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->callback([o, &g] {
 #ifndef AUGUR_HAVE_TORCH
@@ -45,10 +44,7 @@ void RegisterEvalNextKey(CLI::App& eval, Globals& g) {
       return;
     }
     learn::NextKeyEvalOptions opt;
-    opt.model.window = o->window;
-    opt.model.max_epochs = o->epochs;
-    opt.model.seed = o->seed;
-    opt.model.threads = o->threads;
+    o->model.ApplyTo(opt.model);
     opt.folds = o->folds;
     if (Status s = opt.model.Validate(); !s) {
       std::fprintf(stderr, "augur: %s\n", s.message().c_str());
