@@ -103,7 +103,10 @@ void RegisterEvalTraceInjection(CLI::App& eval, Globals& g) {
         "%.2f\n\n",
         r->min_probability, r->rt_z);
     std::printf("  structural accuracy  k=1 %.3f  k=3 %.3f  k=5 %.3f\n", r->k1, r->k3, r->k5);
-    std::printf("  response-time accuracy %.3f\n", r->response_time);
+    std::printf(
+        "  response-time accuracy %.3f (flagged at the slowed event itself: %.3f; on validation: "
+        "%.3f)\n",
+        r->response_time, r->response_time_at_event, r->validation_response_time);
     std::printf(
         "  false-positive rate on clean traces %.3f (structural %.3f, response time %.3f)\n",
         r->false_positive_rate, r->fpr_structural, r->fpr_response_time);

@@ -11,6 +11,7 @@
 #include <random>
 
 #include "core/log.h"
+#include "learn/torch/train_loop.h"
 
 namespace augur::learn {
 namespace {
@@ -214,58 +215,40 @@ Result<NextKeyTrainReport> NextKeyModel::Train(
 
   m.net = Net((int)m.keys.size(), config.embed, config.hidden, config.layers);
   torch::optim::Adam opt(m.net->parameters(), torch::optim::AdamOptions(config.learning_rate));
-  double best = std::numeric_limits<double>::infinity();
-  int bad = 0;
-  std::stringstream best_state;
-  {
-    torch::serialize::OutputArchive a;
-    m.net->save(a);
-    a.save_to(best_state);
-  }
   const int64_t n = tr.x.size(0);
   int64_t steps = 0;
-  for (int epoch = 1; epoch <= config.max_epochs || steps < config.min_steps; ++epoch) {
-    m.net->train();
-    auto perm = torch::randperm(n, torch::kLong);
-    double sum = 0, wsum = 0;
-    for (int64_t b = 0; b < n; b += config.batch) {
-      auto idx = perm.slice(0, b, std::min<int64_t>(b + config.batch, n));
-      auto w = tr.w.index_select(0, idx);
-      auto l = torch::nn::functional::cross_entropy(
-          m.net->forward(tr.x.index_select(0, idx)), tr.y.index_select(0, idx),
-          torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
-      auto loss = (l * w).sum() / w.sum();
-      opt.zero_grad();
-      loss.backward();
-      opt.step();
-      ++steps;
-      sum += (l.detach() * w).sum().item<double>();
-      wsum += w.sum().item<double>();
-    }
-    m.net->eval();
-    rep.epochs = epoch;
-    rep.train_loss = sum / wsum;
-    double vloss = va.x.size(0) > 0 ? WeightedLoss(m.net, va, 4096) : rep.train_loss;
-    LogInfo("next-key model: epoch {} loss {:.4f} validation {:.4f}", epoch, rep.train_loss, vloss);
-    Progress::Update("training next-key model", epoch, config.max_epochs, "epochs");
-    if (vloss < best - 1e-4) {
-      best = vloss;
-      bad = 0;
-      best_state.str("");
-      torch::serialize::OutputArchive a;
-      m.net->save(a);
-      a.save_to(best_state);
-    } else if (++bad >= config.patience && steps >= config.min_steps) {
-      LogInfo("next-key model: validation loss flat for {} epochs, stopping early", bad);
-      break;
-    }
-  }
-  Progress::Finish("training next-key model");
-  torch::serialize::InputArchive in;
-  in.load_from(best_state);
-  m.net->load(in);
-  m.net->eval();
-  rep.validation_loss = best;
+  EpochLoopOptions loop;
+  loop.what = "next-key model";
+  loop.max_epochs = config.max_epochs;
+  loop.patience = config.patience;
+  loop.must_continue = [&] { return steps < config.min_steps; };
+  auto done = RunEpochs(
+      *m.net, loop,
+      [&] {
+        auto perm = torch::randperm(n, torch::kLong);
+        double sum = 0, wsum = 0;
+        for (int64_t b = 0; b < n; b += config.batch) {
+          auto idx = perm.slice(0, b, std::min<int64_t>(b + config.batch, n));
+          auto w = tr.w.index_select(0, idx);
+          auto l = torch::nn::functional::cross_entropy(
+              m.net->forward(tr.x.index_select(0, idx)), tr.y.index_select(0, idx),
+              torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+          auto loss = (l * w).sum() / w.sum();
+          opt.zero_grad();
+          loss.backward();
+          opt.step();
+          ++steps;
+          sum += (l.detach() * w).sum().item<double>();
+          wsum += w.sum().item<double>();
+        }
+        return sum / wsum;
+      },
+      [&](double train_loss) {
+        return va.x.size(0) > 0 ? WeightedLoss(m.net, va, 4096) : train_loss;
+      });
+  rep.epochs = done.epochs;
+  rep.train_loss = done.train_loss;
+  rep.validation_loss = done.validation_loss;
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return rep;
 }

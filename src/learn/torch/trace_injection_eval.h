@@ -40,7 +40,11 @@ struct InjectionBucket {
 
 struct TraceInjectionResult {
   double k1 = 0, k3 = 0, k5 = 0;   // structural detection accuracy at top-k
-  double response_time = 0;        // response-time detection accuracy
+  // Response-time detection accuracy: slowed traces whose slowed event, or an event after it, the
+  // response-time rule flags (see SlowFlagged in the .cpp); and flagged at the slowed event itself.
+  double response_time = 0;
+  double response_time_at_event = 0;
+  double validation_response_time = 0;  // the same slow-downs on the validation traces
   double false_positive_rate = 0;  // clean test traces flagged (structural at k=3 or response time)
   double fpr_structural = 0, fpr_response_time = 0;
   int traces = 0;  // held-out test traces (each injected once per kind)

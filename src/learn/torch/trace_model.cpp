@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <numeric>
@@ -14,37 +15,216 @@
 #include <unordered_map>
 
 #include "core/log.h"
+#include "learn/torch/train_loop.h"
 
 namespace augur::learn {
 namespace {
 
 // Labels and response times enter through their own first LSTM layer; the second layer sees both.
+// The response-time head also sees the label of the event it predicts for: that label is observed
+// (the structural rule judges it separately), and without it the prediction blends the times of
+// every label that might come next.
 struct TraceNetImpl : torch::nn::Module {
+  static constexpr int kRtInputs = 2;  // per-label and global standardized log response time
   TraceNetImpl(int labels, int embed, int hidden)
       : emb(register_module("emb", torch::nn::Embedding(labels, embed))),
         label_lstm(register_module(
             "label_lstm",
             torch::nn::LSTM(torch::nn::LSTMOptions(embed, hidden).batch_first(true)))),
         rt_lstm(register_module(
-            "rt_lstm", torch::nn::LSTM(torch::nn::LSTMOptions(1, hidden / 2).batch_first(true)))),
+            "rt_lstm",
+            torch::nn::LSTM(torch::nn::LSTMOptions(kRtInputs, hidden / 2).batch_first(true)))),
         joint(register_module(
             "joint", torch::nn::LSTM(
                          torch::nn::LSTMOptions(hidden + hidden / 2, hidden).batch_first(true)))),
         label_out(register_module("label_out", torch::nn::Linear(hidden, labels))),
+        rt_hidden(register_module("rt_hidden", torch::nn::Linear(hidden + embed, hidden))),
         rt_out(register_module("rt_out", torch::nn::Linear(hidden, 1))) {}
-  // x: [N, T] previous labels, r: [N, T] previous scaled times → logits [N, T, labels], times [N,
-  // T].
-  std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x, const torch::Tensor& r) {
+  // x: [N, T] previous labels, r: [N, T, 2] previous scaled times, y: [N, T] the labels whose
+  // times are predicted → logits [N, T, labels], times [N, T].
+  std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x, const torch::Tensor& r,
+                                                  const torch::Tensor& y) {
     auto a = std::get<0>(label_lstm->forward(emb->forward(x)));
-    auto b = std::get<0>(rt_lstm->forward(r.unsqueeze(-1)));
+    auto b = std::get<0>(rt_lstm->forward(r));
     auto h = std::get<0>(joint->forward(torch::cat({a, b}, -1)));
-    return {label_out->forward(h), rt_out->forward(h).squeeze(-1)};
+    auto q = torch::relu(rt_hidden->forward(torch::cat({h, emb->forward(y)}, -1)));
+    return {label_out->forward(h), rt_out->forward(q).squeeze(-1)};
   }
   torch::nn::Embedding emb;
   torch::nn::LSTM label_lstm, rt_lstm, joint;
-  torch::nn::Linear label_out, rt_out;
+  torch::nn::Linear label_out, rt_hidden, rt_out;
 };
 TORCH_MODULE(TraceNet);
+
+// Plain-C++ inference of a trained TraceNet. libtorch runs an LSTM step by step with a dozen
+// operator dispatches per step and layer, which for one trace cost far more than the arithmetic
+// (13 ms for 76 events); here the recurrences are plain loops over weights laid out for them and
+// the steps' non-recurrent products are small blocked matrix products over the whole trace.
+struct FastNet {
+  int L = 0, E = 0, H = 0, H2 = 0;
+  std::vector<float> gates1;    // [L][4H]: label LSTM input gates of each label's embedding + biases
+  std::vector<float> whh1;      // [H][4H] (transposed: one row per input)
+  std::vector<float> wih2, b2;  // [2][4H2], [4H2]
+  std::vector<float> whh2;      // [H2][4H2]
+  std::vector<float> wih3, b3;  // [H+H2][4H], [4H]
+  std::vector<float> whh3;      // [H][4H]
+  std::vector<float> wout, bout;  // [H][L], [L]
+  std::vector<float> wq;          // [H][H]: the response-time hidden layer, joint-state part
+  std::vector<float> q_label;     // [L][H]: its label-embedding part + bias, per label
+  std::vector<float> wo;          // [H]
+  float bo = 0;
+  bool ready() const { return H > 0; }
+};
+
+// Row-major copy of a 2-D tensor, transposed ([out, in] → [in][out]).
+std::vector<float> Transposed(const torch::Tensor& w) {
+  auto t = w.detach().to(torch::kFloat).t().contiguous();
+  return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+}
+std::vector<float> Flat(const torch::Tensor& w) {
+  auto t = w.detach().to(torch::kFloat).contiguous();
+  return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+}
+
+FastNet MakeFastNet(TraceNet& net) {
+  torch::NoGradGuard ng;
+  FastNet f;
+  auto emb = net->emb->weight;
+  f.L = (int)emb.size(0);
+  f.E = (int)emb.size(1);
+  auto p1 = net->label_lstm->named_parameters();
+  auto p2 = net->rt_lstm->named_parameters();
+  auto p3 = net->joint->named_parameters();
+  f.H = (int)p1["weight_hh_l0"].size(1);
+  f.H2 = (int)p2["weight_hh_l0"].size(1);
+  f.gates1 = Flat(torch::addmm(p1["bias_ih_l0"] + p1["bias_hh_l0"], emb, p1["weight_ih_l0"].t()));
+  f.whh1 = Transposed(p1["weight_hh_l0"]);
+  f.wih2 = Transposed(p2["weight_ih_l0"]);
+  f.b2 = Flat(p2["bias_ih_l0"] + p2["bias_hh_l0"]);
+  f.whh2 = Transposed(p2["weight_hh_l0"]);
+  f.wih3 = Transposed(p3["weight_ih_l0"]);
+  f.b3 = Flat(p3["bias_ih_l0"] + p3["bias_hh_l0"]);
+  f.whh3 = Transposed(p3["weight_hh_l0"]);
+  f.wout = Transposed(net->label_out->weight);
+  f.bout = Flat(net->label_out->bias);
+  auto wq = net->rt_hidden->weight;  // [H, H + E]: joint state, then label embedding
+  f.wq = Transposed(wq.slice(1, 0, f.H));
+  f.q_label = Flat(torch::addmm(net->rt_hidden->bias, emb, wq.slice(1, f.H, f.H + f.E).t()));
+  f.wo = Flat(net->rt_out->weight);
+  f.bo = net->rt_out->bias.item<float>();
+  return f;
+}
+
+// exp for the gates and the softmax: Cody-Waite range reduction and a degree-6 polynomial, within
+// about 2 ulp of std::exp over the range the network produces, and vectorizable.
+__attribute__((always_inline)) inline float FastExp(float x) {
+  x = std::clamp(x, -87.0f, 88.0f);
+  float n = std::nearbyint(x * 1.44269504f);
+  float r = x - n * 0.693145752f - n * 1.42860677e-6f;
+  float p = 1.0f + r * (1.0f + r * (0.5f + r * (0.166666672f + r * (0.0416666418f + r * (0.00833336823f + r * 0.00138888252f)))));
+  int32_t bits = ((int32_t)n + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
+}
+__attribute__((always_inline)) inline float Sigmoid(float x) { return 1.0f / (1.0f + FastExp(-x)); }
+__attribute__((always_inline)) inline float Tanh(float x) { return 2.0f / (1.0f + FastExp(-2.0f * x)) - 1.0f; }
+
+// Y[T][out] += X[T][in] · W[in][out], over blocks of time steps so that each weight row is loaded
+// once per block.
+__attribute__((always_inline)) inline void AddProduct(const float* __restrict X, int T, int in, const float* __restrict W,
+                       int out, float* __restrict Y) {
+  constexpr int kBlock = 8;
+  for (int t0 = 0; t0 < T; t0 += kBlock) {
+    const int t1 = std::min(T, t0 + kBlock);
+    for (int k = 0; k < in; ++k) {
+      const float* w = W + (size_t)k * out;
+      for (int t = t0; t < t1; ++t) {
+        const float x = X[(size_t)t * in + k];
+        float* y = Y + (size_t)t * out;
+        for (int j = 0; j < out; ++j) y[j] += x * w[j];
+      }
+    }
+  }
+}
+
+// One LSTM cell update from its pre-activation gates (torch order: input, forget, cell, output).
+__attribute__((always_inline)) inline void Cell(const float* __restrict g, float* __restrict c, float* __restrict h, int H) {
+  for (int j = 0; j < H; ++j) {
+    float i = Sigmoid(g[j]), f = Sigmoid(g[H + j]), u = Tanh(g[2 * H + j]),
+          o = Sigmoid(g[3 * H + j]);
+    c[j] = f * c[j] + i * u;
+    h[j] = o * Tanh(c[j]);
+  }
+}
+
+struct FastOut {
+  std::vector<float> prob;   // [T]: probability of the observed label (the end at T - 1)
+  std::vector<int> rank;     // [T]
+  std::vector<float> rt;     // [T - 1]: predicted scaled response time of each event
+};
+
+// Scores one encoded trace: T = events + 1 steps (the last predicts the end).
+__attribute__((target_clones("arch=haswell", "default"))) void FastForward(
+    const FastNet& f, const int* ids, const float* rts, const float* global, int n, FastOut& out) {
+  const int T = n + 1, H = f.H, H2 = f.H2, G = 4 * H, G2 = 4 * H2, L = f.L, HB = H + H2;
+  std::vector<float> ab((size_t)T * HB), g3((size_t)T * G), hs((size_t)T * H), g(G), c(H), c2(H2),
+      g2(G2);
+  // Label and response-time LSTMs, step by step (input at t is event t - 1; a zero start step).
+  std::fill(c.begin(), c.end(), 0.f);
+  std::fill(c2.begin(), c2.end(), 0.f);
+  for (int t = 0; t < T; ++t) {
+    const int x = t == 0 ? 0 : ids[t - 1];
+    std::copy_n(&f.gates1[(size_t)x * G], G, g.data());
+    if (t > 0) AddProduct(&ab[(size_t)(t - 1) * HB], 1, H, f.whh1.data(), G, g.data());
+    Cell(g.data(), c.data(), &ab[(size_t)t * HB], H);
+    std::copy(f.b2.begin(), f.b2.end(), g2.begin());
+    if (t > 0) {
+      const float r[2] = {rts[t - 1], global[t - 1]};
+      AddProduct(r, 1, 2, f.wih2.data(), G2, g2.data());
+      AddProduct(&ab[(size_t)(t - 1) * HB + H], 1, H2, f.whh2.data(), G2, g2.data());
+    }
+    Cell(g2.data(), c2.data(), &ab[(size_t)t * HB + H], H2);
+  }
+  // Joint LSTM: input products for every step at once, then the recurrence.
+  for (int t = 0; t < T; ++t) std::copy(f.b3.begin(), f.b3.end(), &g3[(size_t)t * G]);
+  AddProduct(ab.data(), T, HB, f.wih3.data(), G, g3.data());
+  std::fill(c.begin(), c.end(), 0.f);
+  for (int t = 0; t < T; ++t) {
+    float* gt = &g3[(size_t)t * G];
+    if (t > 0) AddProduct(&hs[(size_t)(t - 1) * H], 1, H, f.whh3.data(), G, gt);
+    Cell(gt, c.data(), &hs[(size_t)t * H], H);
+  }
+  // Label logits and the response-time head, for every step at once.
+  std::vector<float> logits((size_t)T * L), q((size_t)n * H);
+  for (int t = 0; t < T; ++t) std::copy(f.bout.begin(), f.bout.end(), &logits[(size_t)t * L]);
+  AddProduct(hs.data(), T, H, f.wout.data(), L, logits.data());
+  for (int t = 0; t < n; ++t) std::copy_n(&f.q_label[(size_t)ids[t] * H], H, &q[(size_t)t * H]);
+  AddProduct(hs.data(), n, H, f.wq.data(), H, q.data());
+  out.prob.resize(T);
+  out.rank.resize(T);
+  out.rt.resize(n);
+  for (int t = 0; t < T; ++t) {
+    const float* l = &logits[(size_t)t * L];
+    const int y = t < n ? ids[t] : 0;
+    float mx = l[0];
+    for (int j = 1; j < L; ++j) mx = std::max(mx, l[j]);
+    float sum = 0;
+    int above = 0;
+    for (int j = 0; j < L; ++j) {
+      sum += FastExp(l[j] - mx);
+      above += l[j] > l[y];
+    }
+    out.prob[t] = FastExp(l[y] - mx) / sum;
+    out.rank[t] = above;
+    if (t < n) {
+      const float* qt = &q[(size_t)t * H];
+      float p = f.bo;
+      for (int j = 0; j < H; ++j) p += f.wo[j] * std::max(0.f, qt[j]);
+      out.rt[t] = p;
+    }
+  }
+}
 
 bool IsHex(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
@@ -60,9 +240,23 @@ double NormalZ(double confidence) {
   return (lo + hi) / 2;
 }
 
+// Median and 1.4826 x median absolute deviation (the deviation of a Gaussian, robust to outliers).
+std::pair<double, double> RobustCenterScale(std::vector<double> v) {
+  if (v.empty()) return {0, 1};
+  auto mid = v.begin() + v.size() / 2;
+  std::nth_element(v.begin(), mid, v.end());
+  double med = *mid;
+  for (double& x : v) x = std::abs(x - med);
+  std::nth_element(v.begin(), mid, v.end());
+  return {med, 1.4826 * *mid};
+}
+constexpr size_t kMinPerLabel = 10;  // fewer samples of a label: pooled statistics instead
+constexpr double kMinScale = 0.05;   // log units: 5 % of a response time
+constexpr double kMinErrStd = 0.05;  // scaled units
+
 struct Encoded {
   std::vector<int> ids;
-  std::vector<float> rts;
+  std::vector<float> rts, global;  // standardized log response time: per label, over all labels
   bool truncated =
       false;  // longer than max_length: its end is not observed, so not predicted either
 };
@@ -189,29 +383,46 @@ struct TraceModel::Impl {
   TraceModelConfig config;
   std::vector<std::string> labels{"!0", "other"};
   std::unordered_map<std::string, int> ids;
-  std::vector<double> lo, hi;             // per label min-max of the response time
-  std::vector<double> err_mean, err_std;  // per label Gaussian of squared errors on training traces
+  // Per label: median and robust deviation of log(1 + time) on the training traces; the same over
+  // all labels in global_center / global_scale.
+  std::vector<double> center, scale;
+  double global_center = 0, global_scale = 1;
+  // Per label Gaussian of the prediction residuals (observed - predicted, scaled units) on the
+  // training traces.
+  std::vector<double> err_mean, err_std;
   double z = 1.96;
   mutable TraceNet net{nullptr};
+  FastNet fast;  // the same weights for scoring (MakeFastNet after training or loading)
 
   int Id(const std::string& l) const {
     auto it = ids.find(l);
     return it == ids.end() ? kOther : it->second;
   }
-  // Min-max per label of log(1 + time): response times are heavy-tailed, and on the log scale a
-  // slowdown by a factor is the same shift for fast and slow calls.
+  // Seed 002 min-max scales per label. On real spans that squashes: one slow outlier in training
+  // sets the maximum, and a 2-5x slow-down of a typical call becomes a few hundredths, drowned by
+  // the label loss. Instead: log(1 + time) (a slow-down by a factor is the same shift for fast and
+  // slow calls), centred on the label's median and divided by its robust deviation, clamped so
+  // that outliers neither saturate the LSTM nor dominate the squared loss.
+  static float Standardize(double log_rt, double c, double sd) {
+    return (float)std::clamp((log_rt - c) / sd, -kClamp, kClamp);
+  }
+  static constexpr double kClamp = 8;
   float Scale(int id, double rt) const {
-    double d = hi[id] - lo[id];
-    return d > 0 ? (float)((std::log1p(std::max(0.0, rt)) - lo[id]) / d) : 0.f;
+    return Standardize(std::log1p(std::max(0.0, rt)), center[id], scale[id]);
   }
   Encoded Encode(const TraceSequence& t) const {
     Encoded e;
     size_t n = std::min<size_t>(t.size(), config.max_length);
     e.truncated = t.size() > n;
+    e.ids.reserve(n);
+    e.rts.reserve(n);
+    e.global.reserve(n);
     for (size_t i = 0; i < n; ++i) {
       int id = Id(t[i].label);
+      double v = std::log1p(std::max(0.0, t[i].response_time));
       e.ids.push_back(id);
-      e.rts.push_back(Scale(id, t[i].response_time));
+      e.rts.push_back(Standardize(v, center[id], scale[id]));
+      e.global.push_back(Standardize(v, global_center, global_scale));
     }
     return e;
   }
@@ -224,15 +435,18 @@ struct TraceModel::Impl {
     T += 1;
     int64_t N = (int64_t)es.size();
     auto x = torch::zeros({N, T}, torch::kLong), y = torch::zeros({N, T}, torch::kLong);
-    auto r = torch::zeros({N, T}), t = torch::zeros({N, T}), mask = torch::zeros({N, T});
+    auto r = torch::zeros({N, T, TraceNetImpl::kRtInputs}), t = torch::zeros({N, T}),
+         mask = torch::zeros({N, T});
     auto xa = x.accessor<int64_t, 2>(), ya = y.accessor<int64_t, 2>();
-    auto ra = r.accessor<float, 2>(), ta = t.accessor<float, 2>(), ma = mask.accessor<float, 2>();
+    auto ra = r.accessor<float, 3>();
+    auto ta = t.accessor<float, 2>(), ma = mask.accessor<float, 2>();
     for (int64_t i = 0; i < N; ++i) {
       const Encoded& e = *es[i];
       int64_t n = (int64_t)e.ids.size();
       for (int64_t j = 0; j < n; ++j) {
         xa[i][j + 1] = e.ids[j];
-        ra[i][j + 1] = e.rts[j];
+        ra[i][j + 1][0] = e.rts[j];
+        ra[i][j + 1][1] = e.global[j];
         ya[i][j] = e.ids[j];
         ta[i][j] = e.rts[j];
       }
@@ -240,15 +454,18 @@ struct TraceModel::Impl {
     }
     return {x, r, y, t, mask};
   }
-  // Joint loss: cross-entropy over labels plus squared error over the events' times.
+  // Joint loss: cross-entropy over labels plus the squared error over the events' times (Huber
+  // beyond one deviation, so that the few wild training times do not steer the fit).
   torch::Tensor Loss(const std::vector<const Encoded*>& es) const {
     auto [x, r, y, t, mask] = Batch(es);
-    auto [logits, rt] = net->forward(x, r);
+    auto [logits, rt] = net->forward(x, r, y);
     auto ce = torch::nn::functional::cross_entropy(
                   logits.reshape({-1, logits.size(-1)}), y.reshape({-1}),
                   torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone))
                   .view_as(mask);
-    auto se = (rt - t).pow(2) * (y != kEnd).to(torch::kFloat);
+    auto se = torch::nn::functional::smooth_l1_loss(
+                  rt, t, torch::nn::functional::SmoothL1LossFuncOptions().reduction(torch::kNone)) *
+              (y != kEnd).to(torch::kFloat);
     return ((ce + se) * mask).sum() / mask.sum();
   }
 };
@@ -286,9 +503,9 @@ int TraceModel::LabelId(const std::string& label) const {
 const std::vector<std::string>& TraceModel::labels() const {
   return impl_->labels;
 }
-std::pair<double, double> TraceModel::Range(int label) const {
-  if (label < 0 || label >= (int)impl_->lo.size()) return {0, 0};
-  return {impl_->lo[label], impl_->hi[label]};
+double TraceModel::TypicalResponseTime(int label) const {
+  if (label < 0 || label >= (int)impl_->center.size()) return 0;
+  return std::expm1(impl_->center[label]);
 }
 
 Result<TraceTrainReport> TraceModel::Train(const std::vector<TraceSequence>& traces,
@@ -332,17 +549,27 @@ Result<TraceTrainReport> TraceModel::Train(const std::vector<TraceSequence>& tra
     m.labels.push_back(by_count[i].first);
   }
   size_t L = m.labels.size();
-  m.lo.assign(L, std::numeric_limits<double>::infinity());
-  m.hi.assign(L, -std::numeric_limits<double>::infinity());
-  for (const auto& t : train)
-    for (size_t i = 0; i < std::min<size_t>(t.size(), config.max_length); ++i) {
-      int id = m.Id(t[i].label);
-      double v = std::log1p(std::max(0.0, t[i].response_time));
-      m.lo[id] = std::min(m.lo[id], v);
-      m.hi[id] = std::max(m.hi[id], v);
+  {
+    std::vector<std::vector<double>> logs(L);
+    std::vector<double> all;
+    for (const auto& t : train)
+      for (size_t i = 0; i < std::min<size_t>(t.size(), config.max_length); ++i) {
+        double v = std::log1p(std::max(0.0, t[i].response_time));
+        logs[m.Id(t[i].label)].push_back(v);
+        all.push_back(v);
+      }
+    auto [gc, gs] = RobustCenterScale(all);
+    m.global_center = gc;
+    m.global_scale = std::max(gs, kMinScale);
+    m.center.assign(L, m.global_center);
+    m.scale.assign(L, m.global_scale);
+    for (size_t l = 0; l < L; ++l) {
+      if (logs[l].size() < kMinPerLabel) continue;  // too few to say: the global scale
+      auto [c, sd] = RobustCenterScale(logs[l]);
+      m.center[l] = c;
+      m.scale[l] = std::max(sd, kMinScale);
     }
-  for (size_t i = 0; i < L; ++i)
-    if (m.lo[i] > m.hi[i]) m.lo[i] = m.hi[i] = 0;
+  }
 
   std::vector<Encoded> tr, va;
   for (const auto& t : train)
@@ -385,78 +612,54 @@ Result<TraceTrainReport> TraceModel::Train(const std::vector<TraceSequence>& tra
     }
     return n ? sum / n : 0.0;
   };
-  double best = std::numeric_limits<double>::infinity();
-  int bad = 0;
-  std::stringstream best_state;
-  for (int epoch = 1; epoch <= config.max_epochs; ++epoch) {
-    m.net->train();
-    std::shuffle(batches.begin(), batches.end(), rng);
-    double sum = 0;
-    for (const auto& b : batches) {
-      auto loss = m.Loss(b);
-      opt.zero_grad();
-      loss.backward();
-      torch::nn::utils::clip_grad_norm_(m.net->parameters(), 5.0);
-      opt.step();
-      sum += loss.item<double>() * b.size();
-    }
-    m.net->eval();
-    rep.epochs = epoch;
-    rep.train_loss = sum / tr.size();
-    double vloss = va.empty() ? rep.train_loss : eval_loss(vptr);
-    LogInfo("trace model: epoch {} loss {:.4f} validation {:.4f}", epoch, rep.train_loss, vloss);
-    Progress::Update("training trace model", epoch, config.max_epochs, "epochs");
-    if (vloss < best - 1e-4) {
-      best = vloss;
-      bad = 0;
-      best_state.str("");
-      torch::serialize::OutputArchive a;
-      m.net->save(a);
-      a.save_to(best_state);
-    } else if (++bad >= config.patience) {
-      LogInfo("trace model: validation loss flat for {} epochs, stopping early", bad);
-      break;
-    }
-  }
-  Progress::Finish("training trace model");
-  torch::serialize::InputArchive in;
-  in.load_from(best_state);
-  m.net->load(in);
-  m.net->eval();
-  rep.validation_loss = best;
+  EpochLoopOptions loop;
+  loop.what = "trace model";
+  loop.max_epochs = config.max_epochs;
+  loop.patience = config.patience;
+  auto done = RunEpochs(
+      *m.net, loop,
+      [&] {
+        std::shuffle(batches.begin(), batches.end(), rng);
+        double sum = 0;
+        for (const auto& b : batches) {
+          auto loss = m.Loss(b);
+          opt.zero_grad();
+          loss.backward();
+          torch::nn::utils::clip_grad_norm_(m.net->parameters(), 5.0);
+          opt.step();
+          sum += loss.item<double>() * b.size();
+        }
+        return sum / tr.size();
+      },
+      [&](double train_loss) { return va.empty() ? train_loss : eval_loss(vptr); });
+  rep.epochs = done.epochs;
+  rep.train_loss = done.train_loss;
+  rep.validation_loss = done.validation_loss;
+  m.fast = MakeFastNet(m.net);
 
-  // The per-label Gaussian of squared errors, fitted on the training traces.
+  // The per-label Gaussian of the residuals on the training traces, fitted robustly (median and
+  // scaled MAD): the few wild times in normal data would otherwise widen every interval.
   m.err_mean.assign(L, 0);
-  m.err_std.assign(L, 0);
+  m.err_std.assign(L, 1);
   m.z = 1e9;  // no response-time flags while fitting
-  std::vector<double> s1(L, 0), s2(L, 0), cnt(L, 0);
-  std::vector<TraceSequence> all;
+  std::vector<std::vector<double>> res(L);
+  std::vector<double> pooled;
   std::vector<TraceScore> scores = Score(train);
   for (size_t i = 0; i < train.size(); ++i) {
     Encoded e = m.Encode(train[i]);
     for (size_t j = 0; j < e.ids.size(); ++j) {
       double err = scores[i].events[j].rt_error;
-      s1[e.ids[j]] += err;
-      s2[e.ids[j]] += err * err;
-      cnt[e.ids[j]] += 1;
+      res[e.ids[j]].push_back(err);
+      pooled.push_back(err);
     }
   }
-  // Labels seen fewer than 10 times borrow the pooled Gaussian; a floor on the deviation keeps a
-  // label whose errors were all alike from flagging every tiny wobble.
-  double p1 = 0, p2 = 0, pc = 0;
-  for (size_t l = 0; l < L; ++l) p1 += s1[l], p2 += s2[l], pc += cnt[l];
-  double pooled_mean = pc > 0 ? p1 / pc : 0;
-  double pooled_std = pc > 0 ? std::sqrt(std::max(0.0, p2 / pc - pooled_mean * pooled_mean)) : 0;
-  const double kStdFloor = 1e-3;
+  auto [pm, ps] = RobustCenterScale(pooled);
   for (size_t l = 0; l < L; ++l) {
-    if (cnt[l] >= 10) {
-      m.err_mean[l] = s1[l] / cnt[l];
-      m.err_std[l] = std::sqrt(std::max(0.0, s2[l] / cnt[l] - m.err_mean[l] * m.err_mean[l]));
-    } else {
-      m.err_mean[l] = pooled_mean;
-      m.err_std[l] = pooled_std;
-    }
-    m.err_std[l] = std::max(m.err_std[l], kStdFloor);
+    auto [mean, sd] = res[l].size() >= kMinPerLabel ? RobustCenterScale(res[l])
+                                                    : std::pair<double, double>(pm, ps);
+    m.err_mean[l] = mean;
+    // A floor keeps a label whose errors were all alike from flagging every tiny wobble.
+    m.err_std[l] = std::max(sd, kMinErrStd);
   }
   m.z = NormalZ(config.rt_confidence);
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -467,54 +670,36 @@ std::vector<TraceScore> TraceModel::Score(const std::vector<TraceSequence>& trac
   const Impl& m = *impl_;
   std::vector<TraceScore> out(traces.size());
   if (!trained() || traces.empty()) return out;
-  torch::NoGradGuard ng;
-  std::vector<Encoded> enc;
-  enc.reserve(traces.size());
-  for (const auto& t : traces) enc.push_back(m.Encode(t));
-  std::vector<size_t> order(traces.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return enc[a].ids.size() < enc[b].ids.size(); });
-  const size_t batch = 256;
-  for (size_t b = 0; b < order.size(); b += batch) {
-    std::vector<const Encoded*> chunk;
-    for (size_t i = b; i < std::min(order.size(), b + batch); ++i) chunk.push_back(&enc[order[i]]);
-    auto [x, r, y, t, mask] = m.Batch(chunk);
-    auto [logits, rt] = m.net->forward(x, r);
-    auto prob = torch::softmax(logits, -1);
-    auto py = prob.gather(2, y.unsqueeze(-1));
-    auto rank = (prob > py).sum(-1);
-    auto err = (rt - t).pow(2);
-    auto pa = py.accessor<float, 3>();
-    auto ra = rank.accessor<int64_t, 2>();
-    auto ea = err.accessor<float, 2>();
-    for (size_t c = 0; c < chunk.size(); ++c) {
-      const Encoded& e = *chunk[c];
-      TraceScore& s = out[order[b + c]];
-      size_t n = e.ids.size();
+  // Traces are independent: split them over libtorch's threads (the arithmetic is plain C++).
+  at::parallel_for(0, (int64_t)traces.size(), 1, [&](int64_t begin, int64_t end) {
+    FastOut f;
+    for (int64_t i = begin; i < end; ++i) {
+      const Encoded e = m.Encode(traces[i]);
+      const int n = (int)e.ids.size();
+      FastForward(m.fast, e.ids.data(), e.rts.data(), e.global.data(), n, f);
+      TraceScore& s = out[i];
       s.events.resize(n + 1);
-      for (size_t j = 0; j <= n; ++j) {
+      for (int j = 0; j <= n; ++j) {
         if (j == n && e.truncated) break;  // the end of a truncated trace is not judged
         TraceEventScore& ev = s.events[j];
-        ev.rank = (int)ra[c][j];
-        ev.probability = pa[c][j][0];
+        ev.rank = f.rank[j];
+        ev.probability = f.prob[j];
         ev.structural = ev.rank >= m.config.top_k && (m.config.min_probability <= 0 ||
                                                       ev.probability < m.config.min_probability);
         if (j < n) {
-          int id = e.ids[j];
-          ev.rt_error = ea[c][j];
-          ev.rt_bound = m.err_mean.empty() ? 0 : m.err_mean[id] + m.z * m.err_std[id];
-          ev.response_time = !m.err_mean.empty() && ev.rt_error > ev.rt_bound;
+          const int id = e.ids[j];
+          ev.rt_error = e.rts[j] - f.rt[j];
           if (!m.err_mean.empty()) {
-            double sd = m.err_std[id], d = ev.rt_error - m.err_mean[id];
-            ev.rt_z = sd > 0 ? d / sd : (d > 1e-9 ? 1e9 : 0);
+            ev.rt_bound = m.z * m.err_std[id];
+            ev.rt_z = std::abs(ev.rt_error - m.err_mean[id]) / m.err_std[id];
+            ev.response_time = ev.rt_z > m.z;
           }
         }
         s.structural |= ev.structural;
         s.response_time |= ev.response_time;
       }
     }
-  }
+  });
   return out;
 }
 
@@ -579,7 +764,7 @@ std::vector<std::pair<std::string, float>> TraceModel::PredictNext(const TraceSe
   torch::NoGradGuard ng;
   Encoded e = m.Encode(prefix);
   auto [x, r, y, t, mask] = m.Batch({&e});
-  auto [logits, rt] = m.net->forward(x, r);
+  auto [logits, rt] = m.net->forward(x, r, y);
   auto prob = torch::softmax(logits[0][(int64_t)e.ids.size()], -1);
   auto top = prob.topk(std::min<int64_t>(k, prob.size(0)));
   auto v = std::get<0>(top).accessor<float, 1>();
@@ -600,7 +785,7 @@ NextEventRelation TraceModel::Relation(const TraceSequence& prefix, int k,
   for (const auto& [label, p] : rel.candidates) {
     TraceSequence longer = prefix;
     int id = LabelId(label);
-    longer.push_back({label, (Range(id).first + Range(id).second) / 2});
+    longer.push_back({label, TypicalResponseTime(id)});
     auto next = PredictNext(longer, 1);
     after.push_back(next.empty() ? "" : next[0].first);
   }
@@ -625,8 +810,11 @@ Status TraceModel::Save(ModelBundle& bundle, const std::string& name,
                       {"min_probability", c.min_probability},
                       {"rt_z", m.z},
                       {"labels", m.labels},
-                      {"lo", m.lo},
-                      {"hi", m.hi},
+                      {"format", 2},
+                      {"center", m.center},
+                      {"scale", m.scale},
+                      {"global_center", m.global_center},
+                      {"global_scale", m.global_scale},
                       {"err_mean", m.err_mean},
                       {"err_std", m.err_std}};
   auto json_path = bundle.File(name + ".json");
@@ -673,8 +861,14 @@ Result<TraceModel> TraceModel::Load(const ModelBundle& bundle, const std::string
     m.config.rt_confidence = j.at("rt_confidence");
     m.config.min_probability = j.value("min_probability", 0.0);
     m.labels = j.at("labels").get<std::vector<std::string>>();
-    m.lo = j.at("lo").get<std::vector<double>>();
-    m.hi = j.at("hi").get<std::vector<double>>();
+    if (j.value("format", 1) != 2)
+      return Result<TraceModel>::Error(json_path.string() +
+                                       ": trace model of an older format (min-max scaled); "
+                                       "train the bundle again");
+    m.center = j.at("center").get<std::vector<double>>();
+    m.scale = j.at("scale").get<std::vector<double>>();
+    m.global_center = j.at("global_center");
+    m.global_scale = j.at("global_scale");
     m.err_mean = j.at("err_mean").get<std::vector<double>>();
     m.err_std = j.at("err_std").get<std::vector<double>>();
   } catch (const std::exception& e) {
@@ -684,9 +878,16 @@ Result<TraceModel> TraceModel::Load(const ModelBundle& bundle, const std::string
   if (Status s = m.config.Validate(); !s)
     return Result<TraceModel>::Error(json_path.string() + ": " + s.message());
   size_t L = m.labels.size();
-  if (L < 2 || m.lo.size() != L || m.hi.size() != L || m.err_mean.size() != L ||
+  if (L < 2 || m.center.size() != L || m.scale.size() != L || m.err_mean.size() != L ||
       m.err_std.size() != L)
     return Result<TraceModel>::Error(json_path.string() + ": label tables disagree in size");
+  for (size_t i = 0; i < L; ++i)
+    if (!(m.scale[i] > 0) || !(m.err_std[i] > 0) || !std::isfinite(m.center[i]) ||
+        !std::isfinite(m.err_mean[i]))
+      return Result<TraceModel>::Error(json_path.string() + ": label " + std::to_string(i) +
+                                       ": scale and error deviation must be positive and finite");
+  if (!(m.global_scale > 0))
+    return Result<TraceModel>::Error(json_path.string() + ": global_scale must be positive");
   for (size_t i = 2; i < L; ++i) m.ids[m.labels[i]] = (int)i;
   m.z = NormalZ(m.config.rt_confidence);
   try {
@@ -703,6 +904,7 @@ Result<TraceModel> TraceModel::Load(const ModelBundle& bundle, const std::string
     in.load_from(pt_path.string());
     m.net->load(in);
     m.net->eval();
+    m.fast = MakeFastNet(m.net);
   } catch (const std::exception& e) {
     return Result<TraceModel>::Error(
         pt_path.string() + ": cannot load weights: " + std::string(e.what()).substr(0, 300));

@@ -39,9 +39,8 @@ struct TraceModelConfig {
   int max_length = 128;   // T_l: longer traces are truncated
   int embed = 32;
   int hidden = 64;
-  // Detection: a label outside the top-k predictions is a structural anomaly; a squared
-  // response-time error above the per-label Gaussian's upper `rt_confidence` bound is a
-  // response-time anomaly.
+  // Detection: a label outside the top-k predictions is a structural anomaly; a response-time
+  // residual outside the per-label Gaussian's `rt_confidence` interval is a response-time anomaly.
   int top_k = 3;
   // When > 0, a label outside the top-k is structural only if also less probable than this: where
   // users choose among more than k requests, each choice is normal though outside the top-k.
@@ -68,9 +67,11 @@ struct TraceTrainReport {
 struct TraceEventScore {
   int rank = 0;           // rank of the observed label among the predictions (0 = most probable)
   float probability = 0;  // of the observed label
-  double rt_error = 0;    // squared error of the scaled response time
-  double rt_bound = 0;    // the per-label bound it is compared with
-  double rt_z = 0;        // (error - label mean) / label deviation
+  // Response time, predicted from the previous events and this event's label, in the label's
+  // standardized log scale: observed - predicted.
+  double rt_error = 0;
+  double rt_bound = 0;  // largest |rt_error - label mean| that is normal
+  double rt_z = 0;      // |rt_error - label mean| / label deviation
   bool structural = false;
   bool response_time = false;
 };
@@ -84,7 +85,7 @@ struct TraceScore {
 };
 
 // Structural verdict of a scored trace at top-k under a probability floor (0 = none), and its
-// largest response-time deviation: what a calibration varies without scoring again.
+// largest response-time deviation (rt_z): what a calibration varies without scoring again.
 bool StructuralAt(const TraceScore& score, int k, double floor);
 double MaxRtZ(const TraceScore& score);
 
@@ -146,8 +147,8 @@ class TraceModel {
 
   int LabelId(const std::string& label) const;     // kOther when not in the top M
   const std::vector<std::string>& labels() const;  // id → label ("!0", "other", ...)
-  // Min-max range of a label's response time in training (both 0 when unknown).
-  std::pair<double, double> Range(int label) const;
+  // Median response time of a label in training (0 when unknown).
+  double TypicalResponseTime(int label) const;
 
   Status Save(ModelBundle& bundle, const std::string& name, const TraceTrainReport& report) const;
   static Result<TraceModel> Load(const ModelBundle& bundle, const std::string& name);

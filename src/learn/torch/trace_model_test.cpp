@@ -61,6 +61,29 @@ TEST(TraceModel, FlagsWrongLabelAndSlowCallNotNormal) {
   EXPECT_TRUE(m.Relation({{"gw", 1000}, {"cart", 400}}, 2).dependent);
 }
 
+// Scoring runs its own plain-C++ forward pass; the label probabilities must match libtorch's.
+TEST(TraceModel, FastScoringMatchesLibtorch) {
+  TraceModel m;
+  auto c = Tiny();
+  c.max_epochs = 5;
+  ASSERT_TRUE(m.Train(Traces(60, 5), c).ok());
+  for (const auto& t : Traces(4, 6)) {
+    auto s = m.Score(t);
+    ASSERT_EQ(s.events.size(), t.size() + 1);
+    for (size_t j = 0; j <= t.size(); ++j) {
+      TraceSequence prefix(t.begin(), t.begin() + j);
+      auto all = m.PredictNext(prefix, (int)m.labels().size());
+      const std::string want = j < t.size() ? t[j].label : "!0";
+      float p = -1;
+      int rank = 0;
+      for (size_t k = 0; k < all.size(); ++k)
+        if (all[k].first == want) p = all[k].second, rank = (int)k;
+      EXPECT_NEAR(s.events[j].probability, p, 1e-5) << "event " << j;
+      EXPECT_EQ(s.events[j].rank, rank) << "event " << j;
+    }
+  }
+}
+
 TEST(TraceModel, SaveLoadRoundTrip) {
   augur::testing::TempDir dir;
   TraceModel m;

@@ -1,0 +1,52 @@
+// The shared LSTM epoch loop (learn/torch/train_loop.h).
+#include "learn/torch/train_loop.h"
+
+#include <limits>
+#include <sstream>
+
+#include "core/log.h"
+
+namespace augur::learn {
+
+EpochLoopResult RunEpochs(torch::nn::Module& net, const EpochLoopOptions& o,
+                          const std::function<double()>& train_epoch,
+                          const std::function<double(double)>& validation_loss) {
+  auto keep = [&net](std::stringstream& into) {
+    into.str("");
+    torch::serialize::OutputArchive a;
+    net.save(a);
+    a.save_to(into);
+  };
+  auto must_continue = [&o] { return o.must_continue && o.must_continue(); };
+  EpochLoopResult r;
+  r.validation_loss = std::numeric_limits<double>::infinity();
+  std::stringstream best_state;
+  keep(best_state);  // a loss that never improves (NaN) leaves the initial weights
+  const std::string progress = "training " + o.what;
+  int bad = 0;
+  for (int epoch = 1; epoch <= o.max_epochs || must_continue(); ++epoch) {
+    net.train();
+    r.train_loss = train_epoch();
+    net.eval();
+    r.epochs = epoch;
+    double vloss = validation_loss(r.train_loss);
+    LogInfo("{}: epoch {} loss {:.4f} validation {:.4f}", o.what, epoch, r.train_loss, vloss);
+    Progress::Update(progress, epoch, o.max_epochs, "epochs");
+    if (vloss < r.validation_loss - 1e-4) {
+      r.validation_loss = vloss;
+      bad = 0;
+      keep(best_state);
+    } else if (++bad >= o.patience && !must_continue()) {
+      LogInfo("{}: validation loss flat for {} epochs, stopping early", o.what, bad);
+      break;
+    }
+  }
+  Progress::Finish(progress);
+  torch::serialize::InputArchive in;
+  in.load_from(best_state);
+  net.load(in);
+  net.eval();
+  return r;
+}
+
+}  // namespace augur::learn

@@ -1,0 +1,35 @@
+// The epoch loop shared by the LSTM models (next-key, trace): train an epoch, measure the
+// validation loss, keep the best weights, stop when the validation loss stays flat. Includes
+// libtorch: for src/learn/torch only.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <functional>
+#include <string>
+
+namespace augur::learn {
+
+struct EpochLoopOptions {
+  std::string what;  // "trace model": names the model in the log and the progress line
+  int max_epochs = 60;
+  int patience = 5;  // epochs without a validation improvement before stopping
+  // While it returns true, training goes on past max_epochs and does not stop early (the next-key
+  // model's minimum number of optimizer steps). Empty: no such condition.
+  std::function<bool()> must_continue;
+};
+
+struct EpochLoopResult {
+  int epochs = 0;
+  double train_loss = 0;       // of the last epoch
+  double validation_loss = 0;  // the best, whose weights `net` holds on return
+};
+
+// Runs epochs of `train_epoch` (returns the epoch's training loss, net in train mode) and
+// `validation_loss` (given that training loss, for models without a validation set; net in eval
+// mode), then loads the weights of the best validation epoch back into `net` (in eval mode).
+EpochLoopResult RunEpochs(torch::nn::Module& net, const EpochLoopOptions& options,
+                          const std::function<double()>& train_epoch,
+                          const std::function<double(double train_loss)>& validation_loss);
+
+}  // namespace augur::learn
