@@ -99,9 +99,11 @@ void RegisterEvalTraceInjection(CLI::App& eval, Globals& g) {
         spans.size(), r->train_traces, r->train.epochs, r->train.seconds, r->labels, r->excluded,
         r->traces);
     std::printf(
-        "rules from validation: structural = outside top-k and p < %g; response time beyond z "
-        "%.2f\n\n",
-        r->min_probability, r->rt_z);
+        "rules from validation: structural = outside top-k and p < %g; response time %s beyond z "
+        "%.2f\n",
+        r->min_probability, r->rt_rule.c_str(), r->rt_z);
+    for (const auto& l : r->rt_rules) std::printf("  candidate %s\n", l.c_str());
+    std::printf("\n");
     std::printf("  structural accuracy  k=1 %.3f  k=3 %.3f  k=5 %.3f\n", r->k1, r->k3, r->k5);
     std::printf(
         "  response-time accuracy %.3f (flagged at the slowed event itself: %.3f; on validation: "

@@ -259,30 +259,60 @@ std::vector<KeyScore> NextKeyModel::ScoreWindows(const std::vector<int>& context
   const int window = m.config.window;
   std::vector<KeyScore> out(targets.size());
   if (targets.empty() || !trained()) return out;
+  // Normal sequences repeat themselves (HDFS: 113k windows, a few thousand distinct): each
+  // distinct (context, target) pair goes through the network once and its verdict is copied.
+  std::vector<int64_t> first(targets.size());  // the window whose verdict this one takes
+  std::vector<int64_t> unique;
+  {
+    std::unordered_map<uint64_t, int64_t> seen;
+    seen.reserve(targets.size());
+    for (int64_t i = 0; i < (int64_t)targets.size(); ++i) {
+      const int* c = &contexts[(size_t)i * window];
+      uint64_t h = 1469598103934665603ull ^ (uint32_t)targets[i];
+      for (int j = 0; j < window; ++j) h = (h ^ (uint32_t)c[j]) * 1099511628211ull;
+      auto [it, fresh] = seen.emplace(h, i);
+      const int64_t o = it->second;
+      if (!fresh && targets[o] == targets[i] &&
+          std::equal(c, c + window, &contexts[(size_t)o * window])) {
+        first[i] = o;
+      } else {  // new, or a hash collision: computed on its own
+        first[i] = i;
+        unique.push_back(i);
+      }
+    }
+  }
   torch::NoGradGuard ng;
   const int64_t batch = 4096;
-  for (int64_t b = 0; b < (int64_t)targets.size(); b += batch) {
-    int64_t e = std::min<int64_t>(b + batch, (int64_t)targets.size());
+  const int64_t U = (int64_t)unique.size();
+  for (int64_t b = 0; b < U; b += batch) {
+    int64_t e = std::min<int64_t>(b + batch, U);
     auto x = torch::empty({e - b, window}, torch::kLong);
     int64_t* xp = x.data_ptr<int64_t>();
-    for (int64_t i = 0; i < (e - b) * window; ++i) xp[i] = contexts[b * window + i];
     auto y = torch::empty({e - b}, torch::kLong);
     int64_t* yp = y.data_ptr<int64_t>();
-    for (int64_t i = b; i < e; ++i) yp[i - b] = targets[i] == kUnknown ? kPad : targets[i];
+    for (int64_t u = b; u < e; ++u) {
+      const int* c = &contexts[(size_t)unique[u] * window];
+      for (int j = 0; j < window; ++j) xp[(u - b) * window + j] = c[j];
+      const int t = targets[unique[u]];
+      yp[u - b] = t == kUnknown ? kPad : t;
+    }
     auto prob = torch::softmax(m.net->forward(x), 1);
     auto py = prob.gather(1, y.unsqueeze(1));
     auto rank = (prob > py).sum(1);
     auto pa = py.accessor<float, 2>();
     auto ra = rank.accessor<int64_t, 1>();
-    for (int64_t i = b; i < e; ++i) {
+    for (int64_t u = b; u < e; ++u) {
+      const int64_t i = unique[u];
       KeyScore& s = out[i];
       s.unseen = targets[i] == kUnknown;
-      s.probability = s.unseen ? 0.f : pa[i - b][0];
-      s.rank = s.unseen ? (int)m.keys.size() : (int)ra[i - b];
+      s.probability = s.unseen ? 0.f : pa[u - b][0];
+      s.rank = s.unseen ? (int)m.keys.size() : (int)ra[u - b];
       s.unexpected = s.unseen || (m.config.top_k > 0 ? s.rank >= m.config.top_k
                                                      : s.probability < m.config.threshold);
     }
   }
+  for (size_t i = 0; i < out.size(); ++i)
+    if (first[i] != (int64_t)i) out[i] = out[first[i]];
   return out;
 }
 

@@ -25,10 +25,10 @@ struct TraceInjectionOptions {
   // Response-time bound: the confidence of the per-label Gaussian interval is raised on the
   // validation traces until at most this share of clean traces gets a response-time flag (a trace
   // of 100 events at 95 % per event would almost always be flagged). 0 keeps model.rt_confidence.
-  double target_fpr = 0.02;
+  double target_fpr = 0.03;
   // Likewise for the structural rule at k = 3: the largest probability floor (see
   // TraceModelConfig::min_probability) whose validation false-positive rate stays within this.
-  double structural_target_fpr = 0.03;
+  double structural_target_fpr = 0.01;
   TraceInjectionOptions() { model.threads = 2; }
 };
 
@@ -45,6 +45,8 @@ struct TraceInjectionResult {
   double response_time = 0;
   double response_time_at_event = 0;
   double validation_response_time = 0;  // the same slow-downs on the validation traces
+  std::string rt_rule;                  // the response-time rule chosen on validation
+  std::vector<std::string> rt_rules;    // every candidate with its validation accuracy
   double false_positive_rate = 0;  // clean test traces flagged (structural at k=3 or response time)
   double fpr_structural = 0, fpr_response_time = 0;
   int traces = 0;  // held-out test traces (each injected once per kind)

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -115,6 +116,11 @@ FastNet MakeFastNet(TraceNet& net) {
   return f;
 }
 
+// Scaled response times as network inputs: outliers clipped so they do not saturate the LSTM.
+inline float InputClamp(float v) {
+  return std::clamp(v, -8.0f, 8.0f);
+}
+
 // exp for the gates and the softmax: Cody-Waite range reduction and a degree-6 polynomial, within
 // about 2 ulp of std::exp over the range the network produces, and vectorizable.
 __attribute__((always_inline)) inline float FastExp(float x) {
@@ -180,7 +186,7 @@ __attribute__((target_clones("arch=haswell", "default"))) void FastForward(
     Cell(g.data(), c.data(), &ab[(size_t)t * HB], H);
     std::copy(f.b2.begin(), f.b2.end(), g2.begin());
     if (t > 0) {
-      const float r[2] = {rts[t - 1], global[t - 1]};
+      const float r[2] = {InputClamp(rts[t - 1]), InputClamp(global[t - 1])};
       AddProduct(r, 1, 2, f.wih2.data(), G2, g2.data());
       AddProduct(&ab[(size_t)(t - 1) * HB + H], 1, H2, f.whh2.data(), G2, g2.data());
     }
@@ -250,6 +256,25 @@ std::pair<double, double> RobustCenterScale(std::vector<double> v) {
   std::nth_element(v.begin(), mid, v.end());
   return {med, 1.4826 * *mid};
 }
+// The per-label Gaussian of residuals under each RtSpread: (mean, deviation).
+std::pair<double, double> FitSpread(const std::vector<double>& v, RtSpread kind) {
+  if (v.empty()) return {0, 1};
+  if (kind == RtSpread::kStd) {
+    double s1 = 0, s2 = 0;
+    for (double x : v) s1 += x, s2 += x * x;
+    double mean = s1 / v.size();
+    return {mean, std::sqrt(std::max(0.0, s2 / v.size() - mean * mean))};
+  }
+  auto [med, mad_sd] = RobustCenterScale(v);
+  if (kind == RtSpread::kRobust) return {med, mad_sd};
+  std::vector<double> dev;
+  dev.reserve(v.size());
+  for (double x : v) dev.push_back(std::abs(x - med));
+  auto at = dev.begin() + (ptrdiff_t)std::min(dev.size() - 1, (size_t)(0.99 * dev.size()));
+  std::nth_element(dev.begin(), at, dev.end());
+  return {med, *at / 2.5758};  // |x - mean| of a Gaussian passes 2.5758 deviations 1 % of the time
+}
+
 constexpr size_t kMinPerLabel = 10;  // fewer samples of a label: pooled statistics instead
 constexpr double kMinScale = 0.05;   // log units: 5 % of a response time
 constexpr double kMinErrStd = 0.05;  // scaled units
@@ -390,6 +415,8 @@ struct TraceModel::Impl {
   // Per label Gaussian of the prediction residuals (observed - predicted, scaled units) on the
   // training traces.
   std::vector<double> err_mean, err_std;
+  // The same for every RtSpread, by its value (empty after loading).
+  std::array<std::vector<double>, 3> spread_mean, spread_std;
   double z = 1.96;
   mutable TraceNet net{nullptr};
   FastNet fast;  // the same weights for scoring (MakeFastNet after training or loading)
@@ -401,12 +428,13 @@ struct TraceModel::Impl {
   // Seed 002 min-max scales per label. On real spans that squashes: one slow outlier in training
   // sets the maximum, and a 2-5x slow-down of a typical call becomes a few hundredths, drowned by
   // the label loss. Instead: log(1 + time) (a slow-down by a factor is the same shift for fast and
-  // slow calls), centred on the label's median and divided by its robust deviation, clamped so
-  // that outliers neither saturate the LSTM nor dominate the squared loss.
+  // slow calls), centred on the label's median and divided by its robust deviation. Outliers are
+  // clipped to kInputClamp as inputs (not to saturate the LSTM) and weigh linearly in the loss
+  // (Huber); as targets they keep their size, or a 5x slow-down of a steady call would be capped.
   static float Standardize(double log_rt, double c, double sd) {
     return (float)std::clamp((log_rt - c) / sd, -kClamp, kClamp);
   }
-  static constexpr double kClamp = 8;
+  static constexpr double kClamp = 50;
   float Scale(int id, double rt) const {
     return Standardize(std::log1p(std::max(0.0, rt)), center[id], scale[id]);
   }
@@ -445,8 +473,8 @@ struct TraceModel::Impl {
       int64_t n = (int64_t)e.ids.size();
       for (int64_t j = 0; j < n; ++j) {
         xa[i][j + 1] = e.ids[j];
-        ra[i][j + 1][0] = e.rts[j];
-        ra[i][j + 1][1] = e.global[j];
+        ra[i][j + 1][0] = InputClamp(e.rts[j]);
+        ra[i][j + 1][1] = InputClamp(e.global[j]);
         ya[i][j] = e.ids[j];
         ta[i][j] = e.rts[j];
       }
@@ -488,6 +516,26 @@ void TraceModel::SetRtZ(double z) {
 }
 double TraceModel::rt_z() const {
   return impl_->z;
+}
+bool TraceModel::SetRtRule(RtSpread spread, bool two_sided) {
+  Impl& m = *impl_;
+  if (m.spread_mean[(int)spread].empty()) return false;
+  m.config.rt_spread = spread;
+  m.config.rt_two_sided = two_sided;
+  m.err_mean = m.spread_mean[(int)spread];
+  m.err_std = m.spread_std[(int)spread];
+  return true;
+}
+const char* RtSpreadName(RtSpread s) {
+  switch (s) {
+    case RtSpread::kStd:
+      return "std";
+    case RtSpread::kRobust:
+      return "robust";
+    case RtSpread::kTail:
+      return "tail";
+  }
+  return "?";
 }
 void TraceModel::SetMinProbability(double p) {
   impl_->config.min_probability = std::clamp(p, 0.0, 1.0);
@@ -653,14 +701,23 @@ Result<TraceTrainReport> TraceModel::Train(const std::vector<TraceSequence>& tra
       pooled.push_back(err);
     }
   }
-  auto [pm, ps] = RobustCenterScale(pooled);
-  for (size_t l = 0; l < L; ++l) {
-    auto [mean, sd] = res[l].size() >= kMinPerLabel ? RobustCenterScale(res[l])
-                                                    : std::pair<double, double>(pm, ps);
-    m.err_mean[l] = mean;
-    // A floor keeps a label whose errors were all alike from flagging every tiny wobble.
-    m.err_std[l] = std::max(sd, kMinErrStd);
+  for (RtSpread kind : {RtSpread::kStd, RtSpread::kRobust, RtSpread::kTail}) {
+    auto fit = [kind](const std::vector<double>& v) { return FitSpread(v, kind); };
+    auto [pm, ps] = fit(pooled);
+    auto& means = m.spread_mean[(int)kind];
+    auto& stds = m.spread_std[(int)kind];
+    means.assign(L, pm);
+    stds.assign(L, std::max(ps, kMinErrStd));
+    for (size_t l = 0; l < L; ++l) {
+      if (res[l].size() < kMinPerLabel) continue;
+      auto [mean, sd] = fit(res[l]);
+      means[l] = mean;
+      // A floor keeps a label whose errors were all alike from flagging every tiny wobble.
+      stds[l] = std::max(sd, kMinErrStd);
+    }
   }
+  m.err_mean = m.spread_mean[(int)config.rt_spread];
+  m.err_std = m.spread_std[(int)config.rt_spread];
   m.z = NormalZ(config.rt_confidence);
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return rep;
@@ -691,7 +748,8 @@ std::vector<TraceScore> TraceModel::Score(const std::vector<TraceSequence>& trac
           ev.rt_error = e.rts[j] - f.rt[j];
           if (!m.err_mean.empty()) {
             ev.rt_bound = m.z * m.err_std[id];
-            ev.rt_z = std::abs(ev.rt_error - m.err_mean[id]) / m.err_std[id];
+            const double d = (ev.rt_error - m.err_mean[id]) / m.err_std[id];
+            ev.rt_z = m.config.rt_two_sided ? std::abs(d) : std::max(0.0, d);
             ev.response_time = ev.rt_z > m.z;
           }
         }
@@ -815,6 +873,8 @@ Status TraceModel::Save(ModelBundle& bundle, const std::string& name,
                       {"scale", m.scale},
                       {"global_center", m.global_center},
                       {"global_scale", m.global_scale},
+                      {"rt_spread", RtSpreadName(c.rt_spread)},
+                      {"rt_two_sided", c.rt_two_sided},
                       {"err_mean", m.err_mean},
                       {"err_std", m.err_std}};
   auto json_path = bundle.File(name + ".json");
@@ -869,6 +929,11 @@ Result<TraceModel> TraceModel::Load(const ModelBundle& bundle, const std::string
     m.scale = j.at("scale").get<std::vector<double>>();
     m.global_center = j.at("global_center");
     m.global_scale = j.at("global_scale");
+    std::string spread = j.value("rt_spread", "robust");
+    m.config.rt_spread = spread == "std"    ? RtSpread::kStd
+                         : spread == "tail" ? RtSpread::kTail
+                                            : RtSpread::kRobust;
+    m.config.rt_two_sided = j.value("rt_two_sided", true);
     m.err_mean = j.at("err_mean").get<std::vector<double>>();
     m.err_std = j.at("err_std").get<std::vector<double>>();
   } catch (const std::exception& e) {

@@ -34,6 +34,13 @@ std::vector<TraceSequence> TracesFromSpans(const std::vector<Span>& spans,
                                            std::vector<TimeNs>* starts = nullptr,
                                            std::vector<TraceId>* ids = nullptr);
 
+// How the per-label Gaussian of response-time residuals gets its deviation (all fitted on the
+// training traces): the plain standard deviation (the seed), median/MAD (robust to the few wild
+// times), or from the label's 99th percentile of |residual - median| (a Gaussian matched to the
+// tail, so that each label contributes its share of flags whatever the shape of its tail).
+enum class RtSpread { kStd = 0, kRobust = 1, kTail = 2 };
+const char* RtSpreadName(RtSpread s);
+
 struct TraceModelConfig {
   int max_labels = 1000;  // M: the most frequent labels; the rest share "other"
   int max_length = 128;   // T_l: longer traces are truncated
@@ -46,6 +53,10 @@ struct TraceModelConfig {
   // users choose among more than k requests, each choice is normal though outside the top-k.
   double min_probability = 0;
   double rt_confidence = 0.95;
+  RtSpread rt_spread = RtSpread::kRobust;
+  // Two-sided (the seed's squared error): also flags calls faster than predicted, e.g. the callees
+  // of a slowed call, which look too fast for it. One-sided: slower than predicted only.
+  bool rt_two_sided = true;
   // Training.
   int max_epochs = 60;
   int patience = 5;
@@ -134,6 +145,9 @@ class TraceModel {
   // double).
   void SetRtZ(double z);
   double rt_z() const;
+  // Switches the response-time rule's Gaussians (see RtSpread); false when this model does not
+  // have them (a loaded model keeps the one it was saved with).
+  bool SetRtRule(RtSpread spread, bool two_sided);
   // Scores `clean` and sets the response-time bound and probability floor (see TraceCalibration).
   TraceCalibration Calibrate(const std::vector<TraceSequence>& clean, double structural_fpr,
                              double rt_fpr);
