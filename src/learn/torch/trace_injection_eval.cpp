@@ -155,8 +155,8 @@ Result<TraceInjectionResult> EvalTraceInjection(const std::vector<Span>& spans,
         if (acc > best) best = acc, chosen = {spread, two_sided};
       }
     model.SetRtRule(chosen.first, chosen.second);
-    r.rt_rule = fmt::format("{} {}", RtSpreadName(chosen.first),
-                            chosen.second ? "two-sided" : "one-sided");
+    r.rt_rule =
+        fmt::format("{} {}", RtSpreadName(chosen.first), chosen.second ? "two-sided" : "one-sided");
     r.validation_response_time = std::max(best, 0.0);
     auto cal = model.Calibrate(val, o.structural_target_fpr, o.target_fpr);
     r.rt_z = cal.rt_z;

@@ -39,7 +39,7 @@ struct InjectionBucket {
 };
 
 struct TraceInjectionResult {
-  double k1 = 0, k3 = 0, k5 = 0;   // structural detection accuracy at top-k
+  double k1 = 0, k3 = 0, k5 = 0;  // structural detection accuracy at top-k
   // Response-time detection accuracy: slowed traces whose slowed event, or an event after it, the
   // response-time rule flags (see SlowFlagged in the .cpp); and flagged at the slowed event itself.
   double response_time = 0;

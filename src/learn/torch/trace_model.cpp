@@ -63,12 +63,12 @@ TORCH_MODULE(TraceNet);
 // the steps' non-recurrent products are small blocked matrix products over the whole trace.
 struct FastNet {
   int L = 0, E = 0, H = 0, H2 = 0;
-  std::vector<float> gates1;    // [L][4H]: label LSTM input gates of each label's embedding + biases
-  std::vector<float> whh1;      // [H][4H] (transposed: one row per input)
-  std::vector<float> wih2, b2;  // [2][4H2], [4H2]
-  std::vector<float> whh2;      // [H2][4H2]
-  std::vector<float> wih3, b3;  // [H+H2][4H], [4H]
-  std::vector<float> whh3;      // [H][4H]
+  std::vector<float> gates1;  // [L][4H]: label LSTM input gates of each label's embedding + biases
+  std::vector<float> whh1;    // [H][4H] (transposed: one row per input)
+  std::vector<float> wih2, b2;    // [2][4H2], [4H2]
+  std::vector<float> whh2;        // [H2][4H2]
+  std::vector<float> wih3, b3;    // [H+H2][4H], [4H]
+  std::vector<float> whh3;        // [H][4H]
   std::vector<float> wout, bout;  // [H][L], [L]
   std::vector<float> wq;          // [H][H]: the response-time hidden layer, joint-state part
   std::vector<float> q_label;     // [L][H]: its label-embedding part + bias, per label
@@ -127,35 +127,54 @@ __attribute__((always_inline)) inline float FastExp(float x) {
   x = std::clamp(x, -87.0f, 88.0f);
   float n = std::nearbyint(x * 1.44269504f);
   float r = x - n * 0.693145752f - n * 1.42860677e-6f;
-  float p = 1.0f + r * (1.0f + r * (0.5f + r * (0.166666672f + r * (0.0416666418f + r * (0.00833336823f + r * 0.00138888252f)))));
+  float p =
+      1.0f +
+      r * (1.0f + r * (0.5f + r * (0.166666672f + r * (0.0416666418f + r * (0.00833336823f +
+                                                                            r * 0.00138888252f)))));
   int32_t bits = ((int32_t)n + 127) << 23;
   float scale;
   std::memcpy(&scale, &bits, sizeof scale);
   return p * scale;
 }
-__attribute__((always_inline)) inline float Sigmoid(float x) { return 1.0f / (1.0f + FastExp(-x)); }
-__attribute__((always_inline)) inline float Tanh(float x) { return 2.0f / (1.0f + FastExp(-2.0f * x)) - 1.0f; }
+__attribute__((always_inline)) inline float Sigmoid(float x) {
+  return 1.0f / (1.0f + FastExp(-x));
+}
+__attribute__((always_inline)) inline float Tanh(float x) {
+  return 2.0f / (1.0f + FastExp(-2.0f * x)) - 1.0f;
+}
 
-// Y[T][out] += X[T][in] · W[in][out], over blocks of time steps so that each weight row is loaded
-// once per block.
-__attribute__((always_inline)) inline void AddProduct(const float* __restrict X, int T, int in, const float* __restrict W,
-                       int out, float* __restrict Y) {
-  constexpr int kBlock = 8;
-  for (int t0 = 0; t0 < T; t0 += kBlock) {
-    const int t1 = std::min(T, t0 + kBlock);
-    for (int k = 0; k < in; ++k) {
-      const float* w = W + (size_t)k * out;
-      for (int t = t0; t < t1; ++t) {
-        const float x = X[(size_t)t * in + k];
-        float* y = Y + (size_t)t * out;
-        for (int j = 0; j < out; ++j) y[j] += x * w[j];
+// Y[T][out] += X[T][in] · W[in][out]. Columns go in blocks of 32 held in registers over the whole
+// sum, and each block of W (in x 32) stays in the L1 cache across the time steps.
+__attribute__((always_inline)) inline void AddProduct(const float* __restrict X, int T, int in,
+                                                      const float* __restrict W, int out,
+                                                      float* __restrict Y) {
+  constexpr int kCols = 32;
+  int j0 = 0;
+  for (; j0 + kCols <= out; j0 += kCols)
+    for (int t = 0; t < T; ++t) {
+      float acc[kCols];
+      float* y = Y + (size_t)t * out + j0;
+      for (int j = 0; j < kCols; ++j) acc[j] = y[j];
+      const float* x = X + (size_t)t * in;
+      for (int k = 0; k < in; ++k) {
+        const float xk = x[k];
+        const float* w = W + (size_t)k * out + j0;
+        for (int j = 0; j < kCols; ++j) acc[j] += xk * w[j];
       }
+      for (int j = 0; j < kCols; ++j) y[j] = acc[j];
     }
+  if (j0 == out) return;
+  for (int t = 0; t < T; ++t) {
+    const float* x = X + (size_t)t * in;
+    float* y = Y + (size_t)t * out;
+    for (int k = 0; k < in; ++k)
+      for (int j = j0; j < out; ++j) y[j] += x[k] * W[(size_t)k * out + j];
   }
 }
 
 // One LSTM cell update from its pre-activation gates (torch order: input, forget, cell, output).
-__attribute__((always_inline)) inline void Cell(const float* __restrict g, float* __restrict c, float* __restrict h, int H) {
+__attribute__((always_inline)) inline void Cell(const float* __restrict g, float* __restrict c,
+                                                float* __restrict h, int H) {
   for (int j = 0; j < H; ++j) {
     float i = Sigmoid(g[j]), f = Sigmoid(g[H + j]), u = Tanh(g[2 * H + j]),
           o = Sigmoid(g[3 * H + j]);
@@ -165,17 +184,33 @@ __attribute__((always_inline)) inline void Cell(const float* __restrict g, float
 }
 
 struct FastOut {
-  std::vector<float> prob;   // [T]: probability of the observed label (the end at T - 1)
-  std::vector<int> rank;     // [T]
-  std::vector<float> rt;     // [T - 1]: predicted scaled response time of each event
+  std::vector<float> prob;  // [T]: probability of the observed label (the end at T - 1)
+  std::vector<int> rank;    // [T]
+  std::vector<float> rt;    // [T - 1]: predicted scaled response time of each event
 };
 
 // Scores one encoded trace: T = events + 1 steps (the last predicts the end).
-__attribute__((target_clones("arch=haswell", "default"))) void FastForward(
-    const FastNet& f, const int* ids, const float* rts, const float* global, int n, FastOut& out) {
+// Scratch space of FastForward, reused from trace to trace (no allocation, no fresh pages).
+struct FastScratch {
+  std::vector<float> ab, g3, hs, g, c, c2, g2, logits, q, exps;
+};
+
+// AVX2/FMA where the CPU has them (x86-64-v3), else the baseline; chosen once at load time.
+__attribute__((target_clones("arch=x86-64-v3", "default"))) void FastForward(
+    const FastNet& f, const int* ids, const float* rts, const float* global, int n,
+    FastScratch& scratch, FastOut& out) {
   const int T = n + 1, H = f.H, H2 = f.H2, G = 4 * H, G2 = 4 * H2, L = f.L, HB = H + H2;
-  std::vector<float> ab((size_t)T * HB), g3((size_t)T * G), hs((size_t)T * H), g(G), c(H), c2(H2),
-      g2(G2);
+  auto& [ab, g3, hs, g, c, c2, g2, logits, q, q_exp] = scratch;
+  q_exp.resize(L);
+  ab.resize((size_t)T * HB);
+  g3.resize((size_t)T * G);
+  hs.resize((size_t)T * H);
+  g.resize(G);
+  c.resize(H);
+  c2.resize(H2);
+  g2.resize(G2);
+  logits.resize((size_t)T * L);
+  q.resize((size_t)n * H);
   // Label and response-time LSTMs, step by step (input at t is event t - 1; a zero start step).
   std::fill(c.begin(), c.end(), 0.f);
   std::fill(c2.begin(), c2.end(), 0.f);
@@ -202,7 +237,6 @@ __attribute__((target_clones("arch=haswell", "default"))) void FastForward(
     Cell(gt, c.data(), &hs[(size_t)t * H], H);
   }
   // Label logits and the response-time head, for every step at once.
-  std::vector<float> logits((size_t)T * L), q((size_t)n * H);
   for (int t = 0; t < T; ++t) std::copy(f.bout.begin(), f.bout.end(), &logits[(size_t)t * L]);
   AddProduct(hs.data(), T, H, f.wout.data(), L, logits.data());
   for (int t = 0; t < n; ++t) std::copy_n(&f.q_label[(size_t)ids[t] * H], H, &q[(size_t)t * H]);
@@ -215,13 +249,15 @@ __attribute__((target_clones("arch=haswell", "default"))) void FastForward(
     const int y = t < n ? ids[t] : 0;
     float mx = l[0];
     for (int j = 1; j < L; ++j) mx = std::max(mx, l[j]);
-    float sum = 0;
+    float* e = &q_exp[0];
     int above = 0;
-    for (int j = 0; j < L; ++j) {
-      sum += FastExp(l[j] - mx);
+    for (int j = 0; j < L; ++j) {  // vectorized: no reduction in it but the count
+      e[j] = FastExp(l[j] - mx);
       above += l[j] > l[y];
     }
-    out.prob[t] = FastExp(l[y] - mx) / sum;
+    float sum = 0;
+    for (int j = 0; j < L; ++j) sum += e[j];
+    out.prob[t] = e[y] / sum;
     out.rank[t] = above;
     if (t < n) {
       const float* qt = &q[(size_t)t * H];
@@ -429,7 +465,7 @@ struct TraceModel::Impl {
   // sets the maximum, and a 2-5x slow-down of a typical call becomes a few hundredths, drowned by
   // the label loss. Instead: log(1 + time) (a slow-down by a factor is the same shift for fast and
   // slow calls), centred on the label's median and divided by its robust deviation. Outliers are
-  // clipped to kInputClamp as inputs (not to saturate the LSTM) and weigh linearly in the loss
+  // clipped by InputClamp as inputs (not to saturate the LSTM) and weigh linearly in the loss
   // (Huber); as targets they keep their size, or a 5x slow-down of a steady call would be capped.
   static float Standardize(double log_rt, double c, double sd) {
     return (float)std::clamp((log_rt - c) / sd, -kClamp, kClamp);
@@ -730,10 +766,11 @@ std::vector<TraceScore> TraceModel::Score(const std::vector<TraceSequence>& trac
   // Traces are independent: split them over libtorch's threads (the arithmetic is plain C++).
   at::parallel_for(0, (int64_t)traces.size(), 1, [&](int64_t begin, int64_t end) {
     FastOut f;
+    thread_local FastScratch scratch;
     for (int64_t i = begin; i < end; ++i) {
       const Encoded e = m.Encode(traces[i]);
       const int n = (int)e.ids.size();
-      FastForward(m.fast, e.ids.data(), e.rts.data(), e.global.data(), n, f);
+      FastForward(m.fast, e.ids.data(), e.rts.data(), e.global.data(), n, scratch, f);
       TraceScore& s = out[i];
       s.events.resize(n + 1);
       for (int j = 0; j <= n; ++j) {
