@@ -1200,4 +1200,13 @@ std::unique_ptr<Detector> MakeLogLmDetector() {
   return std::make_unique<LogLmDetector>(c);
 }
 
+std::unique_ptr<Detector> MakeLogLmDetector(const learn::LlmClientOptions& llm,
+                                            const std::string& embedder) {
+  LogLmConfig c;
+  c.min_lines = 5000;
+  c.llm = llm;
+  if (!embedder.empty()) c.embedder = embedder;
+  return std::make_unique<LogLmDetector>(c);
+}
+
 }  // namespace augur::detect

@@ -111,5 +111,9 @@ class LogLmDetector : public Detector {
 };
 
 std::unique_ptr<Detector> MakeLogLmDetector();
+// The same with an LLM endpoint as the generator and/or a TorchScript encoder as the embedder (each
+// left as the default when empty).
+std::unique_ptr<Detector> MakeLogLmDetector(const learn::LlmClientOptions& llm,
+                                            const std::string& embedder);
 
 }  // namespace augur::detect
