@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs, from Debian 12's packages only, what augur's build, tests and demo need. Idempotent: checks
 # what is installed first, prints what it installs, runs `apt-get update` only when something is missing.
-# Usage: scripts/install-deps.sh [--test]   (--test adds what only the test suite needs)
+# Usage: scripts/install-deps.sh [--test]   (--test adds what only the test suite needs, and builds
+# llama.cpp's llama-server from the npm package node-llama-cpp: scripts/build-llama-server.sh)
 set -euo pipefail
 
 build=(
@@ -16,10 +17,15 @@ test_only=(
   clang-14 libclang-rt-14-dev clang-format
   redis-server lttng-tools liblttng-ust-dev
   chromium
+  python3-numpy
 )
 
 want=("${build[@]}")
-if [[ "${1:-}" == "--test" ]]; then want+=("${test_only[@]}"); fi
+if [[ "${1:-}" == "--test" ]]; then
+  want+=("${test_only[@]}")
+  # npm fetches llama.cpp's source (node-llama-cpp); any npm will do, Debian's when there is none.
+  if ! command -v npm >/dev/null; then want+=(npm); fi
+fi
 
 missing=()
 for p in "${want[@]}"; do
@@ -30,12 +36,14 @@ done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "install-deps: everything needed is installed"
-  exit 0
+else
+  echo "install-deps: installing ${missing[*]}"
+  sudo=""
+  if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-sudo=""
-if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The llama.cpp server test's server (skipped when already built).
+if [[ "${1:-}" == "--test" ]]; then "$(dirname "$0")/build-llama-server.sh"; fi

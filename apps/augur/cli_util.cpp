@@ -1,6 +1,7 @@
 #include "cli_util.h"
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "pipeline/detectors.h"
 
@@ -30,6 +31,25 @@ void SelectionFlags::Apply(pipeline::DetectorSelection& sel,
   sel.only.insert(only.begin(), only.end());
   sel.skip.insert(skip.begin(), skip.end());
   disabled.insert(skip_stages.begin(), skip_stages.end());
+}
+
+void AddLlmFlags(CLI::App* cmd, learn::LlmClientOptions& llm) {
+  cmd->add_option("--llm-url", llm.url,
+                  "Generate the next lines with an OpenAI-compatible completion server "
+                  "(llama.cpp, Ollama, vLLM), e.g. http://127.0.0.1:8080");
+  cmd->add_option("--llm-model", llm.model, "The \"model\" field sent to --llm-url");
+  cmd->add_option("--llm-timeout", llm.timeout_s, "Seconds a completion may take")
+      ->capture_default_str();
+  cmd->add_option("--llm-concurrency", llm.concurrency, "Completion requests in flight")
+      ->capture_default_str();
+  cmd->add_option("--llm-max-tokens", llm.max_tokens, "Tokens per completion (10 lines)")
+      ->capture_default_str();
+  cmd->add_option("--llm-temperature", llm.temperature, "Sampling temperature (0 = greedy)")
+      ->capture_default_str();
+}
+
+void ApplyLlmEnvironment(learn::LlmClientOptions& llm) {
+  if (const char* key = std::getenv("AUGUR_LLM_API_KEY")) llm.api_key = key;
 }
 
 nlohmann::json StagesJson(const std::vector<pipeline::StageTiming>& stages) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ingest/read.h"
+#include "learn/llm_client.h"
 #include "localize/nezha_eval.h"
 #include "pipeline/pipeline.h"
 
@@ -35,6 +36,11 @@ struct NextKeyModelFlags {
     model.threads = threads;
   }
 };
+
+// --llm-url and its companions: the log language model's generator as an OpenAI-compatible
+// completion endpoint. The API key, when one is needed, comes from AUGUR_LLM_API_KEY.
+void AddLlmFlags(CLI::App* cmd, learn::LlmClientOptions& llm);
+void ApplyLlmEnvironment(learn::LlmClientOptions& llm);
 
 nlohmann::json StagesJson(const std::vector<pipeline::StageTiming>& stages);
 void PrintStages(const std::vector<pipeline::StageTiming>& stages);

@@ -61,6 +61,7 @@ void RegisterDetect(CLI::App& app, Globals& g) {
   cmd->add_option("--db", o->db, "SQLite database to record the run in (default OUT/augur.db)");
   AddReadFlags(cmd, o->read);
   AddSelectionFlags(cmd, *sel);
+  AddLlmFlags(cmd, o->detectors.settings.log_lm_llm);
   auto offset_s = std::make_shared<double>(60), window_s = std::make_shared<double>(60);
   cmd->add_option("--localize-offset", *offset_s,
                   "Seconds after an incident's onset where the localization window starts")
@@ -75,6 +76,7 @@ void RegisterDetect(CLI::App& app, Globals& g) {
       "Example:\n  augur detect --model model/ --input sim/shipping_network_delay --out out/");
   cmd->callback([o, sel, offset_s, window_s, &g] {
     sel->Apply(o->detectors, o->disabled_stages);
+    ApplyLlmEnvironment(o->detectors.settings.log_lm_llm);
     o->localize_offset = static_cast<TimeNs>(*offset_s * 1e9);
     o->localize_window = static_cast<TimeNs>(*window_s * 1e9);
     auto r = pipeline::Detect(*o);

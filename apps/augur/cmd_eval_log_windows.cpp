@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli_util.h"
 #include "commands.h"
 #include "pipeline/log_windows_eval.h"
 
@@ -39,6 +40,8 @@ void RegisterEvalLogWindows(CLI::App& eval, Globals& g) {
                           "blocks whose similarity to the real ones is below the threshold");
   cmd->footer(
       "Example:\n  augur eval log-windows --data ../shared/datasets/loghub-2k/BGL --json\n"
+      "  augur eval log-windows --data sim-out --llm-url http://127.0.0.1:8080 --embedder "
+      "mpnet.pt\n"
       "DIR may be a simulator output folder, a Nezha folder (rca_data/ + construct_data/) or a "
       "LogHub folder whose\n"
       "<name>.log has per-line labels; the command says which it found.");
@@ -56,8 +59,11 @@ void RegisterEvalLogWindows(CLI::App& eval, Globals& g) {
          "windows would be flagged (0 = the one threshold for all)")
       ->capture_default_str();
   cmd->add_option("--tokenizer", c.tokenizer, "sentencepiece | word")->capture_default_str();
-  cmd->add_option("--embedder", c.embedder, "tfidf | model (the generator's pooled line vectors)")
+  cmd->add_option("--embedder", c.embedder,
+                  "tfidf | model (the generator's pooled line vectors) | FILE: a TorchScript "
+                  "sentence encoder (docs/log-lm.md)")
       ->capture_default_str();
+  AddLlmFlags(cmd, c.llm);
   cmd->add_option("--tfidf-features", c.tfidf_features,
                   "What the tfidf embedder counts: pieces,lines,transitions")
       ->capture_default_str();
@@ -89,6 +95,7 @@ void RegisterEvalLogWindows(CLI::App& eval, Globals& g) {
       a->opt.config.threshold = a->threshold;
       a->opt.config.keep_threshold = true;
     }
+    ApplyLlmEnvironment(a->opt.config.llm);
     auto r = pipeline::EvalLogWindows(a->opt);
     if (!r) {
       std::fprintf(stderr, "augur eval log-windows: %s\n", r.message().c_str());
@@ -100,10 +107,25 @@ void RegisterEvalLogWindows(CLI::App& eval, Globals& g) {
       out << pipeline::LogWindowsHeatmapSvg(*r);
       if (!out) std::fprintf(stderr, "augur eval log-windows: cannot write %s\n", a->svg.c_str());
     }
+    if (r->windows_failed > 0)
+      std::fprintf(stderr,
+                   "augur eval log-windows: %llu window(s) could not be generated and are left "
+                   "out of the metrics; first failure: %s\n",
+                   static_cast<unsigned long long>(r->windows_failed), r->first_error.c_str());
+    if (r->overall.windows() == 0 && r->windows_failed > 0) {
+      g.exit_code = kExitUnreadable;
+      return;
+    }
+    const bool llm = !a->opt.config.llm.url.empty();
     if (a->json) {
       nlohmann::json j = {{"scenarios", nlohmann::json::object()},
                           {"overall", MetricsJson(r->overall)}};
       for (auto& [name, m] : r->scenarios) j["scenarios"][name] = MetricsJson(m);
+      if (llm) {
+        j["llm_requests"] = r->llm_requests;
+        j["llm_empty"] = r->llm_empty;
+        j["windows_failed"] = r->windows_failed;
+      }
       std::printf("%s\n", j.dump().c_str());
     } else {
       std::printf("found: %s data (%s)\n", r->kind.c_str(), r->description.c_str());
@@ -113,6 +135,13 @@ void RegisterEvalLogWindows(CLI::App& eval, Globals& g) {
           r->threshold, static_cast<unsigned long long>(r->train_lines), r->train_seconds,
           static_cast<unsigned long long>(r->score_lines), r->score_seconds,
           r->score_seconds > 0 ? r->score_lines / r->score_seconds : 0.0);
+      if (llm)
+        std::printf(
+            "generated through %s: %llu completion requests while scoring (%llu empty), "
+            "%llu window(s) not generated\n",
+            a->opt.config.llm.url.c_str(), static_cast<unsigned long long>(r->llm_requests),
+            static_cast<unsigned long long>(r->llm_empty),
+            static_cast<unsigned long long>(r->windows_failed));
       std::printf("%-28s %9s %9s %9s %9s %8s %6s %6s %6s %6s\n", "scenario", "accuracy",
                   "precision", "recall", "f1", "windows", "tp", "fp", "tn", "fn");
       auto row = [](const std::string& name, const pipeline::WindowMetrics& m) {

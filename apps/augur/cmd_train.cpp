@@ -20,12 +20,19 @@ void RegisterTrain(CLI::App& app, Globals& g) {
   cmd->add_option("-m,--model", o->model_dir, "Model bundle folder to write")->required();
   AddReadFlags(cmd, o->read);
   AddSelectionFlags(cmd, *sel);
+  AddLlmFlags(cmd, o->detectors.settings.log_lm_llm);
+  cmd->add_option("--embedder", o->detectors.settings.log_lm_embedder,
+                  "log_lm: a TorchScript sentence encoder FILE as the block embedder "
+                  "(docs/log-lm.md)");
   cmd->add_flag("--json", g.json, "Print one JSON object instead of the summary");
   cmd->footer(
       "Example:\n  augur simulate --scenario normal --minutes 30 --out sim/normal\n"
-      "  augur train --input sim/normal --model model/");
+      "  augur train --input sim/normal --model model/\n"
+      "  augur train --input sim/normal --model model/ --llm-url http://127.0.0.1:8080 "
+      "--embedder mpnet.pt");
   cmd->callback([o, sel, &g] {
     sel->Apply(o->detectors, o->disabled_stages);
+    ApplyLlmEnvironment(o->detectors.settings.log_lm_llm);
     auto r = pipeline::Train(*o);
     if (!r) {
       std::fprintf(stderr, "augur train: %s\n", r.message().c_str());

@@ -89,6 +89,9 @@ struct SpanKeyHash {
 struct SpanIndex {
   std::unordered_map<SpanKey, size_t, SpanKeyHash> index;
   std::vector<double> self_ms;
+  std::vector<std::string_view> caller;  // the calling service ("" for entry spans), into `spans`
+  std::vector<int64_t> parent;           // index of the parent span, -1 when not in the batch
+  std::vector<int64_t> entry;  // the span through which the request entered this span's service
   explicit SpanIndex(const std::vector<Span>& spans) {
     index.reserve(spans.size());
     self_ms.resize(spans.size());
@@ -103,6 +106,46 @@ struct SpanIndex {
         self_ms[it->second] -= static_cast<double>(std::max<TimeNs>(0, s.duration())) / 1e6;
     }
     for (double& v : self_ms) v = std::max(0.0, v);
+    // Calling context: the nearest ancestor in another service.
+    parent.assign(spans.size(), -1);
+    for (size_t i = 0; i < spans.size(); ++i)
+      if (!spans[i].parent_id.empty())
+        if (auto it = index.find(SpanKey{spans[i].trace_id, spans[i].parent_id});
+            it != index.end() && it->second != i)
+          parent[i] = static_cast<int64_t>(it->second);
+    caller.assign(spans.size(), {});
+    entry.assign(spans.size(), -1);
+    std::vector<uint8_t> state(spans.size(), 0);  // 0 new, 1 on the current path, 2 done
+    std::vector<size_t> path;
+    for (size_t i = 0; i < spans.size(); ++i) {
+      size_t j = i;
+      path.clear();
+      while (state[j] == 0) {
+        state[j] = 1;
+        path.push_back(j);
+        const int64_t p = parent[j];
+        if (p < 0 || state[p] == 1) break;  // a root, or a malformed parent cycle
+        if (spans[p].service != spans[j].service) {
+          caller[j] = spans[p].service;
+          break;
+        }
+        j = static_cast<size_t>(p);
+      }
+      // The path's spans are in one service up to its end: they share its caller.
+      for (size_t k = path.size(); k-- > 0;) {
+        const size_t v = path[k];
+        const int64_t p = parent[v];
+        const bool inherit = p >= 0 && state[p] == 2 && spans[p].service == spans[v].service;
+        if (caller[v].empty() && inherit) caller[v] = caller[p];
+        entry[v] = inherit ? entry[p] : static_cast<int64_t>(v);
+        state[v] = 2;
+      }
+    }
+  }
+  // Where the log counts of a span are kept: its operation within its calling context, so that a
+  // change in who calls (one caller failing) is not read as a change in how the callee behaves.
+  std::string ContextOp(const std::vector<Span>& spans, size_t i) const {
+    return caller[i].empty() ? spans[i].name : spans[i].name + " <- " + std::string(caller[i]);
   }
   const Span* Find(const std::vector<Span>& spans, TraceId t, SpanId s) const {
     auto it = index.find(SpanKey{t, s});
@@ -110,10 +153,53 @@ struct SpanIndex {
   }
 };
 
+// Where a failed span's error comes from. A span whose child failed passes the child's error on
+// (propagated): counting it against the caller would blame every service on the failing path. A
+// client span that failed with no server span under it never reached its callee (partition, pod
+// down, connection refused): that is evidence about the callee, named by peer.service.
+enum class ErrorKind : uint8_t { kNone, kOwn, kPropagated, kCallee };
+
+std::vector<ErrorKind> ClassifyErrors(const std::vector<Span>& spans, const SpanIndex& idx) {
+  std::vector<uint8_t> has_child(spans.size(), 0), failing_child(spans.size(), 0);
+  for (const Span& s : spans) {
+    if (s.parent_id.empty()) continue;
+    auto it = idx.index.find(SpanKey{s.trace_id, s.parent_id});
+    if (it == idx.index.end()) continue;
+    has_child[it->second] = 1;
+    if (s.is_error()) failing_child[it->second] = 1;
+  }
+  std::vector<ErrorKind> kind(spans.size(), ErrorKind::kNone);
+  for (size_t i = 0; i < spans.size(); ++i) {
+    const Span& s = spans[i];
+    if (!s.is_error()) continue;
+    if (failing_child[i]) {
+      kind[i] = ErrorKind::kPropagated;
+    } else if ((s.kind == SpanKind::kClient || s.kind == SpanKind::kProducer) && !has_child[i]) {
+      const std::string* peer = FindAttribute(s.attributes, "peer.service");
+      kind[i] = peer && !peer->empty() && *peer != s.service ? ErrorKind::kCallee : ErrorKind::kOwn;
+    } else {
+      kind[i] = ErrorKind::kOwn;
+    }
+  }
+  return kind;
+}
+
+// The steps of each request inside a service: (service, the entry span's operation in its
+// context, the operation of a span under it in the same service) for every non-entry span.
+template <typename F>
+void ForEachStep(const std::vector<Span>& spans, const SpanIndex& idx, F&& f) {
+  for (size_t i = 0; i < spans.size(); ++i) {
+    const int64_t e = idx.entry[i];
+    if (e < 0 || static_cast<size_t>(e) == i || spans[i].service.empty()) continue;
+    f(spans[i].service, idx.ContextOp(spans, static_cast<size_t>(e)), spans[i].name);
+  }
+}
+
 std::string OpOfLog(const LogRecord& l, const std::vector<Span>& spans, const SpanIndex& idx) {
   if (!l.span_id.empty())
-    if (const Span* s = idx.Find(spans, l.trace_id, l.span_id); s && s->service == l.service)
-      return s->name;
+    if (auto it = idx.index.find(SpanKey{l.trace_id, l.span_id});
+        it != idx.index.end() && spans[it->second].service == l.service)
+      return idx.ContextOp(spans, it->second);
   return "*";
 }
 
@@ -205,18 +291,26 @@ double ServiceEvidence::anomaly_probability() const {
 
 void NormalProfile::Learn(const Batch& batch) {
   SpanIndex idx(batch.spans);
+  const std::vector<ErrorKind> errors = ClassifyErrors(batch.spans, idx);
   for (size_t i = 0; i < batch.spans.size(); ++i) {
     const Span& s = batch.spans[i];
     if (s.service.empty()) continue;
     if (learn_span_ops_.size() < kMaxJoinSpans)
-      learn_span_ops_.emplace(JoinKey(s.trace_id, s.span_id),
-                              (uint64_t{Intern(s.service)} << 32) | Intern(s.name));
+      learn_span_ops_.emplace(
+          JoinKey(s.trace_id, s.span_id),
+          (uint64_t{Intern(s.service)} << 32) | Intern(idx.ContextOp(batch.spans, i)));
+    ++context_spans_[{s.service, idx.ContextOp(batch.spans, i)}];
     Op& op = ops_[{s.service, s.name}];
     ++op.spans;
-    if (s.is_error()) ++op.errors;
+    if (errors[i] == ErrorKind::kOwn) ++op.errors;
+    if (errors[i] == ErrorKind::kCallee) ++op.callee_errors;
     op.self_ms.samples.push_back(idx.self_ms[i]);
     ++service_spans_[s.service];
   }
+  ForEachStep(batch.spans, idx,
+              [&](const std::string& svc, std::string op, const std::string& step) {
+                ++steps_[{svc, std::move(op), step}];
+              });
   for (const LogRecord& l : batch.logs) {
     if (l.service.empty()) continue;
     const uint32_t id = miner_.Add(l.body).template_id;
@@ -282,19 +376,23 @@ nlohmann::json NormalProfile::ToJson() const {
                  mets = nlohmann::json::array();
   for (const auto& [k, op] : ops_)
     ops.push_back({k.first, k.second, op.spans, op.errors, op.self_ms.median, op.self_ms.sigma,
-                   op.self_ms.n, op.self_ms.floor});
+                   op.self_ms.n, op.self_ms.floor, op.callee_errors});
   for (const auto& [k, c] : log_keys_) {
     auto it = error_key_.find(std::get<2>(k));
     logs.push_back(
         {std::get<0>(k), std::get<1>(k), std::get<2>(k), c, it != error_key_.end() && it->second});
   }
+  nlohmann::json ctx = nlohmann::json::array();
+  for (const auto& [k, c] : context_spans_) ctx.push_back({k.first, k.second, c});
+  nlohmann::json steps = nlohmann::json::array();
+  for (const auto& [k, c] : steps_)
+    steps.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), c});
   for (const auto& [k, m] : metrics_)
     mets.push_back(
         {std::get<0>(k), std::get<1>(k), std::get<2>(k), m.median, m.sigma, m.n, m.floor});
-  return {{"operations", ops},
-          {"log_keys", logs},
-          {"metrics", mets},
-          {"service_spans", service_spans_}};
+  return {{"operations", ops},    {"log_keys", logs},
+          {"metrics", mets},      {"service_spans", service_spans_},
+          {"context_spans", ctx}, {"steps", steps}};
 }
 
 Result<NormalProfile> NormalProfile::FromJson(const nlohmann::json& j) {
@@ -308,6 +406,7 @@ Result<NormalProfile> NormalProfile::FromJson(const nlohmann::json& j) {
       op.self_ms.sigma = o.at(5).get<double>();
       op.self_ms.floor = o.at(7).get<double>();
       op.self_ms.n = o.at(6).get<uint64_t>();
+      if (o.size() > 8) op.callee_errors = o.at(8).get<uint64_t>();
     }
     for (const auto& l : j.at("log_keys")) {
       std::string key = l.at(2).get<std::string>();
@@ -324,6 +423,14 @@ Result<NormalProfile> NormalProfile::FromJson(const nlohmann::json& j) {
       r.n = m.at(5).get<uint64_t>();
     }
     p.service_spans_ = j.at("service_spans").get<std::map<std::string, uint64_t>>();
+    if (j.contains("context_spans"))
+      for (const auto& c : j.at("context_spans"))
+        p.context_spans_[{c.at(0).get<std::string>(), c.at(1).get<std::string>()}] =
+            c.at(2).get<uint64_t>();
+    if (j.contains("steps"))
+      for (const auto& c : j.at("steps"))
+        p.steps_[{c.at(0).get<std::string>(), c.at(1).get<std::string>(),
+                  c.at(2).get<std::string>()}] = c.at(3).get<uint64_t>();
   } catch (const std::exception& e) {
     return Result<NormalProfile>::Error(std::string("normal profile: malformed JSON: ") + e.what());
   }
@@ -353,19 +460,26 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(const Batch& w) cons
 
   // Traces: self time and errors per operation.
   SpanIndex idx(w.spans);
+  const std::vector<ErrorKind> errors = ClassifyErrors(w.spans, idx);
   struct WinOp {
     std::vector<double> self_ms;
     uint64_t errors = 0;
+    std::map<std::string, uint64_t>
+        callee_errors;  // peer service → failed calls that never arrived
   };
   std::map<std::pair<std::string, std::string>, WinOp> wops;
   std::map<std::string, uint64_t> wspans;
+  std::map<std::pair<std::string, std::string>, uint64_t> wctx;  // (service, context op) → spans
   for (size_t i = 0; i < w.spans.size(); ++i) {
     const Span& s = w.spans[i];
     if (s.service.empty()) continue;
     WinOp& o = wops[{s.service, s.name}];
     o.self_ms.push_back(idx.self_ms[i]);
-    if (s.is_error()) ++o.errors;
+    if (errors[i] == ErrorKind::kOwn) ++o.errors;
+    if (errors[i] == ErrorKind::kCallee)
+      ++o.callee_errors[*FindAttribute(s.attributes, "peer.service")];
     ++wspans[s.service];
+    ++wctx[{s.service, idx.ContextOp(w.spans, i)}];
     ev(s.service).observed = true;
   }
   for (const auto& [k, o] : wops) {
@@ -390,6 +504,16 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(const Batch& w) cons
                          t.expected, t.p_high,
                          fmt::format("{}: {} of {} spans failed (expected {:.1f})", k.second,
                                      o.errors, o.self_ms.size(), t.expected)});
+    for (const auto& [peer, x] : o.callee_errors) {
+      CountTest c = TestCount(n.callee_errors, static_cast<double>(n.spans), x,
+                              static_cast<double>(o.self_ms.size()));
+      if (x > c.expected)
+        consider(peer, {"caller", k.first + " " + k.second, "", static_cast<double>(x), c.expected,
+                        c.p_high,
+                        fmt::format("{} calls from {} ({}) failed without reaching {} "
+                                    "(expected {:.1f})",
+                                    x, k.first, k.second, peer, c.expected)});
+    }
   }
 
   // Logs: per (service, operation) template counts against the operation's traffic.
@@ -408,12 +532,9 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(const Batch& w) cons
       auto it = m.find(svc);
       return it == m.end() ? 0 : static_cast<double>(it->second);
     }
-    if (normal) {
-      auto it = ops_.find({svc, op});
-      return it == ops_.end() ? 0 : static_cast<double>(it->second.spans);
-    }
-    auto it = wops.find({svc, op});
-    return it == wops.end() ? 0 : static_cast<double>(it->second.self_ms.size());
+    const auto& m = normal ? context_spans_ : wctx;
+    auto it = m.find({svc, op});
+    return it == m.end() ? 0 : static_cast<double>(it->second);
   };
   // Overdispersion of template counts in this window (quasi-Poisson): most templates of most
   // services behave normally, so the median squared Pearson residual over all templates with an
@@ -435,10 +556,11 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(const Batch& w) cons
     }
     if (r2.size() >= 10) phi = std::max(1.0, Median(r2) / 0.4549);
   }
-  // Vanished or shrunk templates (any severity): the normal keys of operations that ran in the
-  // window.
+  // Vanished or shrunk templates: the normal keys of operations that ran in the window. Fewer
+  // errors than usual is no symptom of a failure, so error templates are left out.
   for (const auto& [k, c] : log_keys_) {
     const auto& [svc, op, key] = k;
+    if (auto e = error_key_.find(key); e != error_key_.end() && e->second) continue;
     const double en = exposure(svc, op, true), ew = exposure(svc, op, false);
     if (en <= 0 || ew <= 0) continue;
     auto it = wkeys.find(k);
@@ -449,6 +571,33 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(const Batch& w) cons
                      fmt::format("template \"{}\" in {}: {} lines (expected {:.1f})", key, op, x,
                                  t.expected)});
   }
+  // How each request runs inside its service: the steps (internal, client and database spans) per
+  // request of an entry operation. Steps that vanish or multiply (an exception skipping the rest,
+  // retries, a loop) say the service's own code took another path.
+  {
+    std::map<std::tuple<std::string, std::string, std::string>, uint64_t> wsteps;
+    ForEachStep(w.spans, idx, [&](const std::string& svc, std::string op, const std::string& step) {
+      ++wsteps[{svc, std::move(op), step}];
+    });
+    auto test = [&](const std::string& svc, const std::string& op, const std::string& step,
+                    uint64_t c, uint64_t x) {
+      const double en = exposure(svc, op, true), ew = exposure(svc, op, false);
+      if (en <= 0 || ew <= 0) return;
+      CountTest t = TestCount(c, en, x, ew, phi);
+      const double xd = static_cast<double>(x);
+      if (xd == t.expected) return;
+      consider(svc, {"trace", step + " per " + op, "", xd, t.expected,
+                     xd < t.expected ? t.p_low : t.p_high,
+                     fmt::format("{} ran {} {} times (expected {:.1f})", op, step, x, t.expected)});
+    };
+    for (const auto& [k, c] : steps_) {
+      auto it = wsteps.find(k);
+      test(std::get<0>(k), std::get<1>(k), std::get<2>(k), c, it == wsteps.end() ? 0 : it->second);
+    }
+    for (const auto& [k, x] : wsteps)
+      if (!steps_.count(k)) test(std::get<0>(k), std::get<1>(k), std::get<2>(k), 0, x);
+  }
+
   // New or surging error templates.
   for (const auto& [k, x] : wkeys) {
     const auto& [svc, op, key] = k;
@@ -505,7 +654,7 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(const Batch& w) cons
     const double p_adj = std::min(1.0, b.p * tests);
     const double l10 = std::log10(BayesFactorFromP(p_adj));
     e.modality_log10_bf[key.second] = l10;
-    e.log10_bf += l10;
+    (key.second == "caller" ? e.callers_log10_bf : e.log10_bf) += l10;
     std::sort(b.items.begin(), b.items.end(),
               [](const auto& a, const auto& c) { return a.p_value < c.p_value; });
     if (b.items.size() > 3) b.items.resize(3);

@@ -35,7 +35,7 @@ std::string LogKey(std::string_view body, size_t max_tokens = 12);
 bool IsErrorLog(const LogRecord& log);
 
 struct EvidenceItem {
-  std::string modality;  // "log", "trace", "metric", "health"
+  std::string modality;  // "log", "trace", "metric", "caller" (callers' failed calls)
   std::string what;      // template key, operation, metric name
   std::string instance;  // pod when known
   double observed = 0;
@@ -47,7 +47,10 @@ struct EvidenceItem {
 struct ServiceEvidence {
   std::string service;
   bool observed = false;  // the window had any data for the service
-  double log10_bf = 0;    // total log10 Bayes factor for "this service is failing"
+  double log10_bf = 0;    // log10 Bayes factor of the service's own behaviour being abnormal
+  // log10 Bayes factor from its callers' side: calls to it that failed without ever reaching it.
+  // A symptom of its outage, not of its own behaviour (it may have no data of its own at all).
+  double callers_log10_bf = 0;
   std::map<std::string, double> modality_log10_bf;  // per modality
   std::map<std::string, int> tests;                 // tests run per modality
   std::vector<EvidenceItem> items;                  // strongest first, at most a few per modality
@@ -84,7 +87,8 @@ class NormalProfile {
   };
   struct Op {
     uint64_t spans = 0;
-    uint64_t errors = 0;
+    uint64_t errors = 0;         // failed spans whose error is their own (no failing child)
+    uint64_t callee_errors = 0;  // failed client spans that never reached their peer service
     Robust self_ms;
   };
   std::map<std::pair<std::string, std::string>, Op> ops_;  // (service, operation)
@@ -93,7 +97,17 @@ class NormalProfile {
   std::map<std::tuple<std::string, std::string, std::string>, uint64_t> log_keys_;
   std::map<std::string, bool> error_key_;  // key → is an error template
   std::map<std::string, uint64_t> service_spans_;
-  normalize::TemplateMiner miner_;
+  // Spans per (service, operation in its calling context): the exposure of the log counts.
+  std::map<std::pair<std::string, std::string>, uint64_t> context_spans_;
+  // Steps of requests inside a service: (service, entry operation in context, step operation) →
+  // spans.
+  std::map<std::tuple<std::string, std::string, std::string>, uint64_t> steps_;
+  normalize::TemplateMiner miner_{MinerConfig()};
+  static normalize::TemplateMinerConfig MinerConfig() {
+    normalize::TemplateMinerConfig c;
+    c.word_variable_threshold = 2;
+    return c;
+  }
   // While learning: counts by template id (resolved through merges in Finish).
   std::map<std::tuple<std::string, std::string, uint32_t>, uint64_t> learn_ids_;
   std::map<uint32_t, bool> learn_error_ids_;

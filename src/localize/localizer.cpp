@@ -370,6 +370,7 @@ Result<Localization> Localizer::Localize(const Batch& window,
     bool obs = false;
     if (auto it = evidence.find(s); it != evidence.end()) {
       intrinsic = it->second.log10_bf;
+      symptom += it->second.callers_log10_bf;
       obs = it->second.observed;
     }
     if (auto it = health_of.find(s); it != health_of.end()) {

@@ -1,10 +1,12 @@
 #include "pipeline/detectors.h"
 
+#include <string_view>
+
 #include "detect/deviation_detector.h"
 #include "detect/share_detector.h"
 #ifdef AUGUR_HAVE_TORCH
-#include "learn/torch/sequence_detectors.h"
 #include "learn/torch/log_lm_detector.h"
+#include "learn/torch/sequence_detectors.h"
 #endif
 
 namespace augur::pipeline {
@@ -30,6 +32,18 @@ const std::vector<DetectorFactory>& DetectorFactories() {
 #endif
   };
   return kFactories;
+}
+
+std::unique_ptr<detect::Detector> MakeDetector(const DetectorFactory& f,
+                                               const DetectorSettings& settings) {
+#ifdef AUGUR_HAVE_TORCH
+  if (std::string_view(f.name) == "log_lm" &&
+      (!settings.log_lm_llm.url.empty() || !settings.log_lm_embedder.empty()))
+    return detect::MakeLogLmDetector(settings.log_lm_llm, settings.log_lm_embedder);
+#else
+  (void)settings;
+#endif
+  return f.make();
 }
 
 }  // namespace augur::pipeline

@@ -1,4 +1,5 @@
-// The explicit list of detectors the pipeline knows, by registered name (no static self-registration).
+// The explicit list of detectors the pipeline knows, by registered name (no static
+// self-registration).
 #pragma once
 
 #include <memory>
@@ -6,6 +7,7 @@
 #include <vector>
 
 #include "detect/detector.h"
+#include "learn/llm_client.h"
 
 namespace augur::pipeline {
 
@@ -17,5 +19,15 @@ struct DetectorFactory {
 
 // Every detector, in the order they run.
 const std::vector<DetectorFactory>& DetectorFactories();
+
+// Detector settings given on the command line (only the log language model takes any yet).
+struct DetectorSettings {
+  learn::LlmClientOptions log_lm_llm;  // --llm-url …: its generator (docs/log-lm.md)
+  std::string log_lm_embedder;         // --embedder FILE: its block embedder (training)
+};
+
+// The detector `f` makes, with the settings that apply to it.
+std::unique_ptr<detect::Detector> MakeDetector(const DetectorFactory& f,
+                                               const DetectorSettings& settings);
 
 }  // namespace augur::pipeline

@@ -102,8 +102,14 @@ struct Runner {
     (*d)->SetWindowSink([&](const detect::LogLmWindow& w) {
       auto [truth, scenario] = judge(w);
       if (scenario.empty()) return;
-      res.scenarios[scenario].Add(truth, w.anomalous);
-      res.overall.Add(truth, w.anomalous);
+      if (!w.error.empty()) {
+        // Not generated (the LLM endpoint failed): neither a hit nor a miss.
+        ++res.windows_failed;
+        if (res.first_error.empty()) res.first_error = w.error;
+      } else {
+        res.scenarios[scenario].Add(truth, w.anomalous);
+        res.overall.Add(truth, w.anomalous);
+      }
       if (!opt.windows_out.empty()) {
         if (!dump) dump = std::make_unique<std::ofstream>(opt.windows_out);
         nlohmann::json j = {{"scenario", scenario},
@@ -117,6 +123,7 @@ struct Runner {
                             {"real", w.real},
                             {"generated", w.generated},
                             {"least", w.least}};
+        if (!w.error.empty()) j["error"] = w.error;
         *dump << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
       }
     });
@@ -133,6 +140,8 @@ struct Runner {
     }
     (*d)->Score(b, sink);
     (*d)->Flush(sink);
+    res.llm_requests += (*d)->stats().llm_requests;
+    res.llm_empty += (*d)->stats().llm_empty;
     res.score_seconds +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     res.score_lines += lines.size();

@@ -42,6 +42,11 @@ struct LogWindowsEvalResult {
   double score_seconds = 0;
   uint64_t score_lines = 0;
   nlohmann::json train_figures;
+  // Windows that could not be generated (LLM endpoint failures), not in the metrics above.
+  uint64_t windows_failed = 0;
+  std::string first_error;
+  uint64_t llm_requests = 0;  // completions asked of the LLM endpoint while scoring
+  uint64_t llm_empty = 0;     // of which held no line
 };
 
 Result<LogWindowsEvalResult> EvalLogWindows(const LogWindowsEvalOptions& options);

@@ -16,6 +16,7 @@
 #include "explain/incident.h"
 #include "ingest/read.h"
 #include "localize/localizer.h"
+#include "pipeline/detectors.h"
 
 namespace augur::pipeline {
 
@@ -47,6 +48,7 @@ class StageRunner {
 struct DetectorSelection {
   std::set<std::string> only;
   std::set<std::string> skip;
+  DetectorSettings settings;  // for the detectors that run
   bool Wants(const std::string& name) const {
     return !skip.count(name) && (only.empty() || only.count(name));
   }

@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <deque>
+#include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -12,6 +15,7 @@
 #include "core/log.h"
 #include "learn/log_lm_text.h"
 #include "learn/torch/log_lm_tokenizer.h"
+#include "learn/torch/sentence_encoder.h"
 
 namespace augur::detect {
 namespace {
@@ -113,9 +117,22 @@ Status LogLmConfig::Validate() const {
   if (tokenizer != "sentencepiece" && tokenizer != "word")
     return Status::Error("log_lm: tokenizer must be \"sentencepiece\" or \"word\", not \"" +
                          tokenizer + "\"");
-  if (embedder != "tfidf" && embedder != "model")
-    return Status::Error("log_lm: embedder must be \"tfidf\" or \"model\", not \"" + embedder +
-                         "\"");
+  if (embedder.empty())
+    return Status::Error(
+        "log_lm: embedder must be \"tfidf\", \"model\" or a TorchScript encoder file");
+  if (uses_encoder()) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(embedder, ec))
+      return Status::Error("log_lm: embedder \"" + embedder +
+                           "\" is neither tfidf, model nor an existing TorchScript file");
+  }
+  if (uses_llm()) {
+    if (embedder == "model")
+      return Status::Error(
+          "log_lm: the \"model\" embedder needs the built-in generator; with an LLM endpoint "
+          "use tfidf or a TorchScript encoder");
+    if (auto st = llm.Validate(); !st) return st;
+  }
   for (const auto& f : Split(tfidf_features))
     if (f != "pieces" && f != "lines" && f != "transitions")
       return Status::Error("log_lm: tfidf_features lists \"" + f +
@@ -165,6 +182,14 @@ struct LogLmDetector::Impl {
   std::vector<std::vector<int>> group_lines;
   bool use_pieces = true, use_lines = true, use_transitions = true;
   std::vector<std::vector<float>> known_unit;  // model embedder: unit line vectors
+  std::vector<Line> known_lines;  // generated blocks point at these (built-in generator)
+
+  // --- optional parts supplied by the user
+  std::optional<learn::LlmClient> llm;              // generator when cfg.llm.url is set
+  std::unique_ptr<learn::SentenceEncoder> encoder;  // embedder when cfg.embedder is a file
+  // Completions by prompt hash (temperature 0 only: then a repeated context is answered alike).
+  std::unordered_map<uint64_t, std::vector<std::string>> llm_cache;
+  LogLmStats stats;
 
   // --- scoring state
   std::map<std::string, size_t> stream_index;
@@ -177,11 +202,12 @@ struct LogLmDetector::Impl {
   static std::string StreamKey(const LogRecord& r) { return r.service + '\x1f' + r.instance; }
 
   // ---------------------------------------------------------------- text → ids
-  Line MakeLine(const LogRecord& r) {
+  Line MakeLine(const LogRecord& r) { return MakeLine(r.time, r.body); }
+  Line MakeLine(TimeNs time, std::string_view raw) {
     Line l;
-    l.time = r.time;
-    l.raw = r.body;
-    std::string text = learn::PrepareLogLine(r.body);
+    l.time = time;
+    l.raw = std::string(raw);
+    std::string text = learn::PrepareLogLine(raw);
     l.text_hash = TextHash(text);
     auto it = line_cache.find(text);
     if (it == line_cache.end()) {
@@ -259,8 +285,9 @@ struct LogLmDetector::Impl {
 
   // Similarity of a real block to a generated one, and each real line's similarity to the generated
   // block (for the least-contributing lines).
-  double Similarity(const std::vector<const Line*>& real, const std::vector<int>& gen,
-                    uint64_t context_hash, std::vector<double>* per_line,
+  using Block = std::vector<const Line*>;
+  double Similarity(const Block& real, const Block& gen, uint64_t context_hash,
+                    std::vector<double>* per_line,
                     const std::vector<std::vector<float>>* real_vecs) const {
     if (cfg.embedder == "tfidf") {
       Sparse r, g;
@@ -270,9 +297,9 @@ struct LogLmDetector::Impl {
         prev = l->text_hash;
       }
       prev = context_hash;
-      for (int id : gen) {
-        AddLine(g, *known_pieces[id], prev, known_hash[id]);
-        prev = known_hash[id];
+      for (auto* l : gen) {
+        AddLine(g, *l->pieces, prev, l->text_hash);
+        prev = l->text_hash;
       }
       Weigh(r);
       Weigh(g);
@@ -293,8 +320,8 @@ struct LogLmDetector::Impl {
     std::vector<float> r(d, 0.f), g(d, 0.f);
     for (const auto& v : *real_vecs)
       for (int i = 0; i < d; ++i) r[i] += v[i];
-    for (int id : gen)
-      for (int i = 0; i < d; ++i) g[i] += known_unit[id][i];
+    for (auto* l : gen)
+      for (int i = 0; i < d; ++i) g[i] += known_unit[l->id][i];
     if (per_line) {
       per_line->clear();
       for (const auto& v : *real_vecs) per_line->push_back(Cosine(v, g));
@@ -352,27 +379,31 @@ struct LogLmDetector::Impl {
       std::sort(g.begin(), g.end());
       g.erase(std::unique(g.begin(), g.end()), g.end());
     }
-    model->SetGroups(group_lines);
+    if (model) model->SetGroups(group_lines);
   }
 
-  void ScoreChunk(std::vector<PendingWindow>& windows, size_t lo, size_t hi,
-                  std::vector<Anomaly>* out, std::vector<std::pair<int, double>>* sims_out) {
+  // Built-in generator: `k` blocks per window (sampled), or one (greedy, cached per context).
+  void GenerateWithModel(std::vector<PendingWindow>& windows, size_t lo, size_t hi,
+                         std::vector<std::vector<Block>>& cands) {
     const bool sample = cfg.decoding == "sample";
     const int k = sample ? cfg.samples : 1;
-    // Generation, skipping contexts already generated (greedy decoding is deterministic).
     std::vector<std::vector<learn::LogLmLineRef>> ctx;
     std::vector<size_t> owner;
     std::vector<int> groups;
-    std::vector<std::vector<std::vector<int>>> gens(hi - lo);
     std::unordered_map<uint64_t, size_t> in_chunk;  // same context twice in this chunk
     std::vector<std::pair<size_t, size_t>> copy_from;
+    auto block = [&](const std::vector<int>& ids) {
+      Block b;
+      for (int id : ids) b.push_back(&known_lines[id]);
+      return b;
+    };
     for (size_t i = lo; i < hi; ++i) {
       bool cacheable = false;
       uint64_t key = ContextKey(windows[i], cacheable);
       if (cacheable && !sample) {
         auto it = window_cache.find(key);
         if (it != window_cache.end()) {
-          gens[i - lo] = {it->second.generated};
+          cands[i - lo] = {block(it->second.generated)};
           continue;
         }
         auto [pos, fresh] = in_chunk.emplace(key, i);
@@ -396,53 +427,208 @@ struct LogLmDetector::Impl {
       dec.temperature = cfg.temperature;
       dec.seed = cfg.model.seed + windows_scored;
       auto g = model->Generate(ctx, cfg.window, dec, &groups);
-      for (size_t j = 0; j < g.size(); ++j) gens[owner[j] - lo].push_back(std::move(g[j]));
+      for (size_t j = 0; j < g.size(); ++j) cands[owner[j] - lo].push_back(block(g[j]));
     }
-    for (auto [i, from] : copy_from) gens[i - lo] = gens[from - lo];
+    for (auto [i, from] : copy_from) cands[i - lo] = cands[from - lo];
+  }
+
+  // LLM endpoint: one completion per window, prompted with the stripped previous lines. A window
+  // whose request failed gets its error instead of a block.
+  void GenerateWithLlm(std::vector<PendingWindow>& windows, size_t lo, size_t hi,
+                       std::vector<std::vector<Block>>& cands, std::vector<std::string>& failed,
+                       std::deque<Line>& owned) {
+    const bool cacheable = cfg.llm.temperature == 0;
+    auto block = [&](const std::vector<std::string>& lines) {
+      Block b;
+      for (const auto& text : lines) {
+        owned.push_back(MakeLine(0, text));
+        b.push_back(&owned.back());
+      }
+      return b;
+    };
+    std::vector<std::string> prompts;
+    std::vector<size_t> owner;
+    std::vector<uint64_t> keys;
+    std::unordered_map<uint64_t, size_t> in_chunk;
+    std::vector<std::pair<size_t, size_t>> copy_from;  // window, prompt index
+    for (size_t i = lo; i < hi; ++i) {
+      const auto& c = windows[i].context;
+      const size_t from = c.size() > static_cast<size_t>(cfg.window) ? c.size() - cfg.window : 0;
+      std::vector<std::string> lines;
+      for (size_t j = from; j < c.size(); ++j) lines.push_back(learn::StripLogHeader(c[j].raw));
+      std::string prompt = learn::CompletionPrompt(lines);
+      const uint64_t key = TextHash(prompt);
+      if (cacheable) {
+        auto it = llm_cache.find(key);
+        if (it != llm_cache.end()) {
+          cands[i - lo] = {block(it->second)};
+          continue;
+        }
+        auto [pos, fresh] = in_chunk.emplace(key, prompts.size());
+        if (!fresh) {
+          copy_from.emplace_back(i, pos->second);
+          continue;
+        }
+      }
+      prompts.push_back(std::move(prompt));
+      owner.push_back(i);
+      keys.push_back(key);
+    }
+    if (prompts.empty()) return;
+    auto answers = llm->Complete(prompts);
+    stats.llm_requests += prompts.size();
+    std::vector<std::vector<std::string>> lines(answers.size());
+    for (size_t j = 0; j < answers.size(); ++j) {
+      if (!answers[j].ok) {
+        failed[owner[j] - lo] = answers[j].error;
+        continue;
+      }
+      lines[j] = learn::CompletionLines(answers[j].text, static_cast<size_t>(cfg.window));
+      if (lines[j].empty()) ++stats.llm_empty;
+      cands[owner[j] - lo] = {block(lines[j])};
+      if (cacheable) {
+        if (llm_cache.size() > cfg.cache_entries) llm_cache.clear();
+        llm_cache[keys[j]] = lines[j];
+      }
+    }
+    for (auto [i, j] : copy_from) {
+      if (!answers[j].ok)
+        failed[i - lo] = answers[j].error;
+      else
+        cands[i - lo] = {block(lines[j])};
+    }
+  }
+
+  // The text a sentence encoder reads for a block: its prepared lines, one per line.
+  static std::string BlockText(const Block& b) {
+    std::string t;
+    for (auto* l : b) {
+      if (!t.empty()) t += '\n';
+      t += learn::PrepareLogLine(l->raw);
+    }
+    return t;
+  }
+
+  void ScoreChunk(std::vector<PendingWindow>& windows, size_t lo, size_t hi,
+                  std::vector<Anomaly>* out, std::vector<std::pair<int, double>>* sims_out) {
+    const size_t n = hi - lo;
+    std::vector<std::vector<Block>> cands(n);
+    std::vector<std::string> failed(n);
+    std::deque<Line> owned;  // lines written by the LLM (the built-in model writes known lines)
+    if (llm)
+      GenerateWithLlm(windows, lo, hi, cands, failed, owned);
+    else
+      GenerateWithModel(windows, lo, hi, cands);
+
+    std::vector<Block> reals(n);
+    for (size_t i = lo; i < hi; ++i) {
+      for (auto& l : windows[i].real) reals[i - lo].push_back(&l);
+      // Candidates are cut to the real block's length (a stream's last block may be short).
+      for (auto& c : cands[i - lo])
+        if (c.size() > reals[i - lo].size()) c.resize(reals[i - lo].size());
+    }
+
+    // Similarity of every candidate block to its real block.
+    std::vector<std::vector<double>> sims(n);
+    std::vector<std::vector<std::vector<float>>> real_vecs(n);
+    if (encoder) {
+      // One batched pass over all blocks of the chunk: real block, then its candidates.
+      std::vector<std::string> texts;
+      for (size_t i = 0; i < n; ++i) {
+        if (!failed[i].empty() || cands[i].empty()) continue;
+        texts.push_back(BlockText(reals[i]));
+        for (auto& c : cands[i]) texts.push_back(BlockText(c));
+      }
+      auto vecs = encoder->Embed(texts);
+      const size_t d = static_cast<size_t>(encoder->dim());
+      size_t row = 0;
+      for (size_t i = 0; i < n; ++i) {
+        if (!failed[i].empty() || cands[i].empty()) continue;
+        if (!vecs) {
+          failed[i] = vecs.message();
+          continue;
+        }
+        const float* r = vecs->data() + row * d;
+        for (size_t j = 0; j < cands[i].size(); ++j) {
+          const float* g = vecs->data() + (row + 1 + j) * d;
+          double dot = 0;
+          for (size_t x = 0; x < d; ++x) dot += double(r[x]) * g[x];
+          sims[i].push_back(dot);
+        }
+        row += 1 + cands[i].size();
+      }
+    } else {
+      for (size_t i = 0; i < n; ++i) {
+        if (!failed[i].empty()) continue;
+        auto& w = windows[lo + i];
+        if (cfg.embedder == "model") {
+          std::vector<const std::vector<int>*> unknown;
+          for (auto* l : reals[i])
+            if (l->id < LogLmModel::kFirstLine) unknown.push_back(l->pieces.get());
+          auto enc = model->EncodePieces(unknown);
+          size_t u = 0;
+          for (auto* l : reals[i]) {
+            if (l->id >= LogLmModel::kFirstLine) {
+              real_vecs[i].push_back(known_unit[l->id]);
+            } else {
+              real_vecs[i].push_back(Unit(enc.data() + u * model->dim()));
+              ++u;
+            }
+          }
+        }
+        const uint64_t chash = w.context.empty() ? 0 : w.context.back().text_hash;
+        for (auto& c : cands[i])
+          sims[i].push_back(Similarity(reals[i], c, chash, nullptr, &real_vecs[i]));
+      }
+    }
 
     for (size_t i = lo; i < hi; ++i) {
       auto& w = windows[i];
-      std::vector<const Line*> real;
-      for (auto& l : w.real) real.push_back(&l);
-      std::vector<std::vector<float>> real_vecs;
-      if (cfg.embedder == "model") {
-        std::vector<const std::vector<int>*> unknown;
-        for (auto* l : real)
-          if (l->id < LogLmModel::kFirstLine) unknown.push_back(l->pieces.get());
-        auto enc = model->EncodePieces(unknown);
-        size_t u = 0;
-        for (auto* l : real) {
-          if (l->id >= LogLmModel::kFirstLine) {
-            real_vecs.push_back(known_unit[l->id]);
-          } else {
-            real_vecs.push_back(Unit(enc.data() + u * model->dim()));
-            ++u;
-          }
+      const auto& real = reals[i - lo];
+      if (!failed[i - lo].empty()) {
+        ++stats.failed;
+        if (stats.first_error.empty()) {
+          stats.first_error = failed[i - lo];
+          LogWarn(
+              "log_lm: a block could not be generated ({}); such windows are counted as "
+              "not generated, neither normal nor anomalous",
+              stats.first_error);
         }
+        if (sink) {
+          LogLmWindow win;
+          win.service = streams.empty() ? std::string() : streams[w.stream].service;
+          win.instance = streams.empty() ? std::string() : streams[w.stream].instance;
+          win.start = w.real.front().time;
+          win.end = w.real.back().time;
+          win.threshold = ThresholdOf(w);
+          for (auto* l : real) win.real.push_back(l->raw);
+          win.error = failed[i - lo];
+          sink(win);
+        }
+        continue;
       }
-      const uint64_t chash = w.context.empty() ? 0 : w.context.back().text_hash;
-      // Best of the generated blocks (one when greedy), truncated to the real block's length.
+      auto& cs = cands[i - lo];
+      if (cs.empty()) continue;
+      // Best of the generated blocks (one when greedy or through an LLM).
       double best = -2;
       size_t best_j = 0;
-      auto& cands = gens[i - lo];
-      for (size_t j = 0; j < cands.size(); ++j) {
-        if (cands[j].size() > real.size()) cands[j].resize(real.size());
-        double s = Similarity(real, cands[j], chash, nullptr, &real_vecs);
-        if (s > best) {
-          best = s;
+      for (size_t j = 0; j < cs.size(); ++j)
+        if (sims[i - lo][j] > best) {
+          best = sims[i - lo][j];
           best_j = j;
         }
-      }
-      if (cands.empty()) continue;
-      if (!sample) {
+      if (!llm && cfg.decoding != "sample") {
         bool cacheable = false;
         uint64_t key = ContextKey(w, cacheable);
         if (cacheable) {
           if (window_cache.size() > cfg.cache_entries) window_cache.clear();
-          window_cache[key] = {cands[best_j], 0};
+          std::vector<int> ids;
+          for (auto* l : cs[best_j]) ids.push_back(l->id);
+          window_cache[key] = {std::move(ids), 0};
         }
       }
       ++windows_scored;
+      ++stats.windows;
       if (sims_out) sims_out->emplace_back(GroupOf(w), best);
       const double w_threshold = ThresholdOf(w);
       const bool anomalous = best < w_threshold;
@@ -457,17 +643,40 @@ struct LogLmDetector::Impl {
       win.anomalous = anomalous;
       win.threshold = w_threshold;
       for (auto* l : real) win.real.push_back(l->raw);
-      for (int id : cands[best_j]) win.generated.push_back(known[id]);
-      std::vector<double> per;
-      Similarity(real, cands[best_j], chash, &per, &real_vecs);
-      std::vector<int> order(per.size());
-      for (size_t t = 0; t < order.size(); ++t) order[t] = static_cast<int>(t);
-      std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return per[a] < per[b]; });
-      order.resize(std::min<size_t>(order.size(), cfg.least_lines));
-      win.least = order;
+      for (auto* l : cs[best_j]) win.generated.push_back(llm ? l->raw : known[l->id]);
+      win.least = LeastSimilar(real, cs[best_j], w, real_vecs[i - lo]);
       if (sink) sink(win);
       if (anomalous && out) out->push_back(ToAnomaly(win));
     }
+  }
+
+  // Indices of the real lines least similar to the generated block, least first.
+  std::vector<int> LeastSimilar(const Block& real, const Block& gen, const PendingWindow& w,
+                                const std::vector<std::vector<float>>& real_vecs) const {
+    std::vector<double> per;
+    if (encoder) {
+      std::vector<std::string> texts{BlockText(gen)};
+      for (auto* l : real) texts.push_back(learn::PrepareLogLine(l->raw));
+      auto v = encoder->Embed(texts);
+      if (v) {
+        const size_t d = static_cast<size_t>(encoder->dim());
+        for (size_t r = 1; r < texts.size(); ++r) {
+          double dot = 0;
+          for (size_t x = 0; x < d; ++x) dot += double((*v)[x]) * (*v)[r * d + x];
+          per.push_back(dot);
+        }
+      } else {
+        per.assign(real.size(), 0);
+      }
+    } else {
+      const uint64_t chash = w.context.empty() ? 0 : w.context.back().text_hash;
+      Similarity(real, gen, chash, &per, &real_vecs);
+    }
+    std::vector<int> order(per.size());
+    for (size_t t = 0; t < order.size(); ++t) order[t] = static_cast<int>(t);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return per[a] < per[b]; });
+    order.resize(std::min<size_t>(order.size(), cfg.least_lines));
+    return order;
   }
 
   Anomaly ToAnomaly(const LogLmWindow& w) const {
@@ -537,6 +746,13 @@ struct LogLmDetector::Impl {
       known_ids[known[i]] = static_cast<int>(i);
       known_pieces[i] = std::make_shared<const std::vector<int>>(tok->Encode(known[i]));
     }
+    known_lines.assign(known.size(), Line());
+    for (size_t i = 0; i < known.size(); ++i) {
+      known_lines[i].raw = known[i];
+      known_lines[i].id = static_cast<int>(i);
+      known_lines[i].pieces = known_pieces[i];
+      known_lines[i].text_hash = known_hash[i];
+    }
     return Status::Ok();
   }
 
@@ -555,7 +771,26 @@ struct LogLmDetector::Impl {
     use_transitions = has("transitions");
   }
 
+  // The LLM client and the sentence encoder the configuration names, if any.
+  Status OpenOptionalParts() {
+    llm.reset();
+    if (cfg.uses_llm()) {
+      auto c = learn::LlmClient::Create(cfg.llm);
+      if (!c) return c.status();
+      llm.emplace(std::move(*c));
+    }
+    encoder.reset();
+    if (cfg.uses_encoder()) {
+      auto e = learn::SentenceEncoder::Load(cfg.embedder, cfg.model.threads);
+      if (!e) return e.status();
+      encoder = std::make_unique<learn::SentenceEncoder>(std::move(*e));
+    }
+    return Status::Ok();
+  }
+
   void RefreshUnit() {
+    known_unit.clear();
+    if (!model) return;
     known_unit.assign(known.size(), {});
     for (size_t i = 0; i < known.size(); ++i)
       known_unit[i] = Unit(model->LineVector(static_cast<int>(i)));
@@ -705,13 +940,23 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
     for (auto id : s) ids.push_back(id_of_text[id]);
     streams.push_back(std::move(ids));
   }
-  auto model = LogLmModel::Create(m.cfg.model, m.tok->vocab_size(), m.PiecesCopy());
-  if (!model) return model.status();
-  m.model = std::make_unique<LogLmModel>(std::move(*model));
-  LogInfo("log_lm: training on {} lines in {} streams ({} known lines, {} subword pieces)", lines,
-          streams.size(), m.known.size() - 2, m.tok->vocab_size());
-  auto fig = m.model->Train(streams);
-  if (!fig) return fig.status();
+  if (auto st = m.OpenOptionalParts(); !st) return st;
+  m.model.reset();
+  learn::LogLmTrainFigures train_fig;
+  if (m.llm) {
+    // The LLM was fine-tuned by its owner; the TF-IDF statistics and thresholds are still ours.
+    LogInfo("log_lm: generating through {} ({} lines in {} streams learned for the embedder)",
+            m.llm->endpoint(), lines, streams.size());
+  } else {
+    auto model = LogLmModel::Create(m.cfg.model, m.tok->vocab_size(), m.PiecesCopy());
+    if (!model) return model.status();
+    m.model = std::make_unique<LogLmModel>(std::move(*model));
+    LogInfo("log_lm: training on {} lines in {} streams ({} known lines, {} subword pieces)", lines,
+            streams.size(), m.known.size() - 2, m.tok->vocab_size());
+    auto fig = m.model->Train(streams);
+    if (!fig) return fig.status();
+    train_fig = *fig;
+  }
   m.RefreshUnit();
   {
     std::vector<std::string> services;
@@ -724,12 +969,15 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
                {"known_lines", m.known.size() - 2},
                {"subword_pieces", m.tok->vocab_size()},
                {"tokenizer_seconds", tok_seconds},
-               {"train_steps", fig->steps},
-               {"train_sequences", fig->sequences},
-               {"first_loss", fig->first_loss},
-               {"final_loss", fig->final_loss},
-               {"train_seconds", fig->seconds},
-               {"stopped_by_time", fig->stopped_by_time}};
+               {"generator", m.llm ? "llm" : "model"},
+               {"embedder", m.cfg.embedder},
+               {"train_steps", train_fig.steps},
+               {"train_sequences", train_fig.sequences},
+               {"first_loss", train_fig.first_loss},
+               {"final_loss", train_fig.final_loss},
+               {"train_seconds", train_fig.seconds},
+               {"stopped_by_time", train_fig.stopped_by_time}};
+  if (m.llm) m.figures["llm_endpoint"] = m.llm->endpoint();
 
   // Calibration: score the held-out normal windows and flag the requested fraction of them.
   m.service_threshold.clear();
@@ -811,10 +1059,14 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
 
   // Save.
   if (auto st = m.tok->Save(bundle.File(kTokenizerFile)); !st) return st;
-  if (auto st = m.model->Save(bundle.File(kModelFile)); !st) return st;
+  if (m.model)
+    if (auto st = m.model->Save(bundle.File(kModelFile)); !st) return st;
   nlohmann::json state = {
       {"version", 1},
       {"config", ConfigJson(m.cfg)},
+      {"generator", m.llm ? "llm" : "model"},
+      {"llm_url", m.cfg.llm.url},
+      {"llm_model", m.cfg.llm.model},
       {"threshold", m.threshold},
       {"service_thresholds", m.service_threshold},
       {"idf", m.idf},
@@ -829,7 +1081,9 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
     if (!out) return Status::Error(bundle.File(kStateFile).string() + ": cannot write");
   }
   m.figures["total_seconds"] = secs();
-  bundle.AddModel("log_lm", "log_lm", {kTokenizerFile, kModelFile, kStateFile}, m.figures);
+  std::vector<std::string> files{kTokenizerFile, kStateFile};
+  if (m.model) files.push_back(kModelFile);
+  bundle.AddModel("log_lm", "log_lm", files, m.figures);
   // Learning state is no longer needed.
   m.learn_streams.clear();
   m.learn_stream_index.clear();
@@ -844,6 +1098,7 @@ Status LogLmDetector::Load(const learn::ModelBundle& bundle) {
   if (!tok) return tok.status();
   m.tok = std::make_unique<learn::LogLmTokenizer>(std::move(*tok));
   nlohmann::json state;
+  std::string generator = "model";
   {
     std::ifstream in(bundle.File(kStateFile));
     if (!in) return Status::Error(bundle.File(kStateFile).string() + ": cannot open");
@@ -855,6 +1110,15 @@ Status LogLmDetector::Load(const learn::ModelBundle& bundle) {
       m.cfg.embedder = c.at("embedder");
       m.cfg.tfidf_features = c.at("tfidf_features");
       m.ApplyFeatures();
+      generator = state.value("generator", "model");
+      if (generator != "model" && generator != "llm")
+        return Status::Error(bundle.File(kStateFile).string() + ": unknown generator \"" +
+                             generator + "\"");
+      // A url given now wins over the remembered one (the server may have moved).
+      if (m.cfg.llm.url.empty() && generator == "llm") {
+        m.cfg.llm.url = state.value("llm_url", "");
+        if (m.cfg.llm.model.empty()) m.cfg.llm.model = state.value("llm_model", "");
+      }
       const auto& mo = c.at("model");
       m.cfg.model.dim = mo.at("dim");
       m.cfg.model.layers = mo.at("layers");
@@ -877,10 +1141,22 @@ Status LogLmDetector::Load(const learn::ModelBundle& bundle) {
       return Status::Error(bundle.File(kStateFile).string() + ": bad log_lm state: " + e.what());
     }
   }
-  auto model =
-      LogLmModel::Load(bundle.File(kModelFile), m.cfg.model, m.tok->vocab_size(), m.PiecesCopy());
-  if (!model) return model.status();
-  m.model = std::make_unique<LogLmModel>(std::move(*model));
+  m.model.reset();
+  if (generator == "llm") {
+    if (m.cfg.llm.url.empty())
+      return Status::Error(bundle.File(kStateFile).string() +
+                           ": the log model was trained for an LLM endpoint and none is known "
+                           "(give --llm-url)");
+  } else {
+    auto model =
+        LogLmModel::Load(bundle.File(kModelFile), m.cfg.model, m.tok->vocab_size(), m.PiecesCopy());
+    if (!model) return model.status();
+    m.model = std::make_unique<LogLmModel>(std::move(*model));
+  }
+  if (m.cfg.uses_llm() && m.cfg.embedder == "model")
+    return Status::Error(bundle.File(kStateFile).string() +
+                         ": the \"model\" embedder needs the built-in generator, not an LLM");
+  if (auto st = m.OpenOptionalParts(); !st) return st;
   m.RefreshUnit();
   std::vector<std::string> services;
   std::vector<std::vector<int>> lines;
@@ -894,7 +1170,7 @@ Status LogLmDetector::Load(const learn::ModelBundle& bundle) {
 
 void LogLmDetector::Score(const Batch& batch, std::vector<Anomaly>& out) {
   auto& m = *impl_;
-  if (!m.model) return;
+  if (!m.tok || (!m.model && !m.llm)) return;
   for (const auto& r : batch.logs) m.Push(r);
   m.ScoreWindows(m.ready, &out, nullptr);
   m.ready.clear();
@@ -902,18 +1178,34 @@ void LogLmDetector::Score(const Batch& batch, std::vector<Anomaly>& out) {
 
 void LogLmDetector::Flush(std::vector<Anomaly>& out) {
   auto& m = *impl_;
-  if (!m.model) return;
+  if (!m.tok || (!m.model && !m.llm)) return;
   // Partial windows (streams shorter than a window, or their tail) are compared with a generated
   // block of the same length.
   for (size_t si = 0; si < m.streams.size(); ++si)
     if (!m.streams[si].pending.empty()) m.CloseWindow(si);
   m.ScoreWindows(m.ready, &out, nullptr);
   m.ready.clear();
+  if (m.stats.failed > 0)
+    LogWarn("log_lm: {} of {} windows could not be generated; first failure: {}", m.stats.failed,
+            m.stats.failed + m.stats.windows, m.stats.first_error);
+}
+
+const LogLmStats& LogLmDetector::stats() const {
+  return impl_->stats;
 }
 
 std::unique_ptr<Detector> MakeLogLmDetector() {
   LogLmConfig c;
   c.min_lines = 5000;
+  return std::make_unique<LogLmDetector>(c);
+}
+
+std::unique_ptr<Detector> MakeLogLmDetector(const learn::LlmClientOptions& llm,
+                                            const std::string& embedder) {
+  LogLmConfig c;
+  c.min_lines = 5000;
+  c.llm = llm;
+  if (!embedder.empty()) c.embedder = embedder;
   return std::make_unique<LogLmDetector>(c);
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "detect/detector.h"
+#include "learn/llm_client.h"
 #include "learn/torch/log_lm_model.h"
 
 namespace augur::detect {
@@ -31,8 +32,11 @@ struct LogLmConfig {
   double validation_fraction = 0.15;        // tail of each stream held out when calibrating
   std::string tokenizer = "sentencepiece";  // "sentencepiece" | "word"
   int subword_vocab = 800;
-  int max_lines = 8192;            // known-line vocabulary of the generator, most frequent first
-  std::string embedder = "tfidf";  // "tfidf" (subword TF-IDF learned from normal logs) | "model"
+  int max_lines = 8192;  // known-line vocabulary of the generator, most frequent first
+  // "tfidf" (subword TF-IDF learned from normal logs) | "model" (the generator's pooled line
+  // vectors) | the path of a TorchScript sentence encoder (learn/torch/sentence_encoder.h: e.g.
+  // MPNet, seed 000's embedder), which embeds each block's text.
+  std::string embedder = "tfidf";
   // What the TF-IDF embedder counts (learned from normal logs): subword pieces, whole lines, and
   // transitions from one line to the next.
   std::string tfidf_features = "pieces,lines,transitions";
@@ -44,7 +48,14 @@ struct LogLmConfig {
   int least_lines = 3;            // real lines reported as contributing least to the similarity
   size_t cache_entries = 200000;  // generation/similarity cache for repeated windows (bursts)
   learn::LogLmModelOptions model;
+  // Generation through an OpenAI-compatible completion endpoint instead of the built-in model
+  // (seed 000: a fine-tuned Llama-3 served by llama.cpp, Ollama or vLLM). Empty url: built-in.
+  // Trained with a url, the bundle holds no generator and remembers the url and model name;
+  // Load uses the url given here when there is one, else the remembered one.
+  learn::LlmClientOptions llm;
   Status Validate() const;
+  bool uses_llm() const { return !llm.url.empty(); }
+  bool uses_encoder() const { return embedder != "tfidf" && embedder != "model"; }
 };
 
 // One scored window, anomalous or not (the evaluation reads all of them).
@@ -59,6 +70,18 @@ struct LogLmWindow {
   double threshold = 0;    // the one it was judged by (its service's, when calibrated)
   std::vector<int> least;  // indices into `real`, least similar first
   bool anomalous = false;
+  // Not empty when no block could be generated (the LLM endpoint failed): the window is neither
+  // normal nor anomalous, and `similarity` means nothing.
+  std::string error;
+};
+
+// What scoring went through, for reports: windows scored, and those that could not be generated.
+struct LogLmStats {
+  uint64_t windows = 0;
+  uint64_t failed = 0;
+  uint64_t llm_requests = 0;
+  uint64_t llm_empty = 0;   // completions holding no line at all
+  std::string first_error;  // the first failure, with the endpoint and reason
 };
 
 class LogLmDetector : public Detector {
@@ -80,6 +103,7 @@ class LogLmDetector : public Detector {
   const LogLmConfig& config() const;
   // Training figures of the last FinishLearning (also written into the bundle manifest).
   const nlohmann::json& figures() const;
+  const LogLmStats& stats() const;
 
  private:
   struct Impl;
@@ -87,5 +111,9 @@ class LogLmDetector : public Detector {
 };
 
 std::unique_ptr<Detector> MakeLogLmDetector();
+// The same with an LLM endpoint as the generator and/or a TorchScript encoder as the embedder (each
+// left as the default when empty).
+std::unique_ptr<Detector> MakeLogLmDetector(const learn::LlmClientOptions& llm,
+                                            const std::string& embedder);
 
 }  // namespace augur::detect
