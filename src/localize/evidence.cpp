@@ -90,6 +90,8 @@ struct SpanIndex {
   std::unordered_map<SpanKey, size_t, SpanKeyHash> index;
   std::vector<double> self_ms;
   std::vector<std::string_view> caller;  // the calling service ("" for entry spans), into `spans`
+  std::vector<int64_t> parent;           // index of the parent span, -1 when not in the batch
+  std::vector<int64_t> entry;  // the span through which the request entered this span's service
   explicit SpanIndex(const std::vector<Span>& spans) {
     index.reserve(spans.size());
     self_ms.resize(spans.size());
@@ -105,13 +107,14 @@ struct SpanIndex {
     }
     for (double& v : self_ms) v = std::max(0.0, v);
     // Calling context: the nearest ancestor in another service.
-    std::vector<int64_t> parent(spans.size(), -1);
+    parent.assign(spans.size(), -1);
     for (size_t i = 0; i < spans.size(); ++i)
       if (!spans[i].parent_id.empty())
         if (auto it = index.find(SpanKey{spans[i].trace_id, spans[i].parent_id});
             it != index.end() && it->second != i)
           parent[i] = static_cast<int64_t>(it->second);
     caller.assign(spans.size(), {});
+    entry.assign(spans.size(), -1);
     std::vector<uint8_t> state(spans.size(), 0);  // 0 new, 1 on the current path, 2 done
     std::vector<size_t> path;
     for (size_t i = 0; i < spans.size(); ++i) {
@@ -132,8 +135,9 @@ struct SpanIndex {
       for (size_t k = path.size(); k-- > 0;) {
         const size_t v = path[k];
         const int64_t p = parent[v];
-        if (caller[v].empty() && p >= 0 && state[p] == 2 && spans[p].service == spans[v].service)
-          caller[v] = caller[p];
+        const bool inherit = p >= 0 && state[p] == 2 && spans[p].service == spans[v].service;
+        if (caller[v].empty() && inherit) caller[v] = caller[p];
+        entry[v] = inherit ? entry[p] : static_cast<int64_t>(v);
         state[v] = 2;
       }
     }
@@ -178,6 +182,17 @@ std::vector<ErrorKind> ClassifyErrors(const std::vector<Span>& spans, const Span
     }
   }
   return kind;
+}
+
+// The steps of each request inside a service: (service, the entry span's operation in its
+// context, the operation of a span under it in the same service) for every non-entry span.
+template <typename F>
+void ForEachStep(const std::vector<Span>& spans, const SpanIndex& idx, F&& f) {
+  for (size_t i = 0; i < spans.size(); ++i) {
+    const int64_t e = idx.entry[i];
+    if (e < 0 || static_cast<size_t>(e) == i || spans[i].service.empty()) continue;
+    f(spans[i].service, idx.ContextOp(spans, static_cast<size_t>(e)), spans[i].name);
+  }
 }
 
 std::string OpOfLog(const LogRecord& l, const std::vector<Span>& spans, const SpanIndex& idx) {
@@ -292,6 +307,10 @@ void NormalProfile::Learn(const Batch& batch) {
     op.self_ms.samples.push_back(idx.self_ms[i]);
     ++service_spans_[s.service];
   }
+  ForEachStep(batch.spans, idx,
+              [&](const std::string& svc, std::string op, const std::string& step) {
+                ++steps_[{svc, std::move(op), step}];
+              });
   for (const LogRecord& l : batch.logs) {
     if (l.service.empty()) continue;
     const uint32_t id = miner_.Add(l.body).template_id;
@@ -365,14 +384,15 @@ nlohmann::json NormalProfile::ToJson() const {
   }
   nlohmann::json ctx = nlohmann::json::array();
   for (const auto& [k, c] : context_spans_) ctx.push_back({k.first, k.second, c});
+  nlohmann::json steps = nlohmann::json::array();
+  for (const auto& [k, c] : steps_)
+    steps.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), c});
   for (const auto& [k, m] : metrics_)
     mets.push_back(
         {std::get<0>(k), std::get<1>(k), std::get<2>(k), m.median, m.sigma, m.n, m.floor});
-  return {{"operations", ops},
-          {"log_keys", logs},
-          {"metrics", mets},
-          {"service_spans", service_spans_},
-          {"context_spans", ctx}};
+  return {{"operations", ops},    {"log_keys", logs},
+          {"metrics", mets},      {"service_spans", service_spans_},
+          {"context_spans", ctx}, {"steps", steps}};
 }
 
 Result<NormalProfile> NormalProfile::FromJson(const nlohmann::json& j) {
@@ -407,6 +427,10 @@ Result<NormalProfile> NormalProfile::FromJson(const nlohmann::json& j) {
       for (const auto& c : j.at("context_spans"))
         p.context_spans_[{c.at(0).get<std::string>(), c.at(1).get<std::string>()}] =
             c.at(2).get<uint64_t>();
+    if (j.contains("steps"))
+      for (const auto& c : j.at("steps"))
+        p.steps_[{c.at(0).get<std::string>(), c.at(1).get<std::string>(),
+                  c.at(2).get<std::string>()}] = c.at(3).get<uint64_t>();
   } catch (const std::exception& e) {
     return Result<NormalProfile>::Error(std::string("normal profile: malformed JSON: ") + e.what());
   }
@@ -547,6 +571,33 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(const Batch& w) cons
                      fmt::format("template \"{}\" in {}: {} lines (expected {:.1f})", key, op, x,
                                  t.expected)});
   }
+  // How each request runs inside its service: the steps (internal, client and database spans) per
+  // request of an entry operation. Steps that vanish or multiply (an exception skipping the rest,
+  // retries, a loop) say the service's own code took another path.
+  {
+    std::map<std::tuple<std::string, std::string, std::string>, uint64_t> wsteps;
+    ForEachStep(w.spans, idx, [&](const std::string& svc, std::string op, const std::string& step) {
+      ++wsteps[{svc, std::move(op), step}];
+    });
+    auto test = [&](const std::string& svc, const std::string& op, const std::string& step,
+                    uint64_t c, uint64_t x) {
+      const double en = exposure(svc, op, true), ew = exposure(svc, op, false);
+      if (en <= 0 || ew <= 0) return;
+      CountTest t = TestCount(c, en, x, ew, phi);
+      const double xd = static_cast<double>(x);
+      if (xd == t.expected) return;
+      consider(svc, {"trace", step + " per " + op, "", xd, t.expected,
+                     xd < t.expected ? t.p_low : t.p_high,
+                     fmt::format("{} ran {} {} times (expected {:.1f})", op, step, x, t.expected)});
+    };
+    for (const auto& [k, c] : steps_) {
+      auto it = wsteps.find(k);
+      test(std::get<0>(k), std::get<1>(k), std::get<2>(k), c, it == wsteps.end() ? 0 : it->second);
+    }
+    for (const auto& [k, x] : wsteps)
+      if (!steps_.count(k)) test(std::get<0>(k), std::get<1>(k), std::get<2>(k), 0, x);
+  }
+
   // New or surging error templates.
   for (const auto& [k, x] : wkeys) {
     const auto& [svc, op, key] = k;

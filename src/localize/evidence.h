@@ -99,6 +99,9 @@ class NormalProfile {
   std::map<std::string, uint64_t> service_spans_;
   // Spans per (service, operation in its calling context): the exposure of the log counts.
   std::map<std::pair<std::string, std::string>, uint64_t> context_spans_;
+  // Steps of requests inside a service: (service, entry operation in context, step operation) →
+  // spans.
+  std::map<std::tuple<std::string, std::string, std::string>, uint64_t> steps_;
   normalize::TemplateMiner miner_{MinerConfig()};
   static normalize::TemplateMinerConfig MinerConfig() {
     normalize::TemplateMinerConfig c;
