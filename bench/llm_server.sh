@@ -25,7 +25,7 @@ if [ ! -f "$SIM/normal/labels.json" ]; then
   "$AUGUR" simulate --scenario carts_db_io_failure --minutes 3 --seed 2 --out "$SIM/carts_db_io_failure"
 fi
 
-"$SERVER" -m "$OUT/tiny.gguf" --host 127.0.0.1 --port "$PORT" -c $((2048 * PARALLEL)) \
+"$SERVER" -m "$OUT/tiny.gguf" --host 127.0.0.1 --port "$PORT" -c $((4096 * PARALLEL)) \
   -np "$PARALLEL" -t 2 --no-webui >"$OUT/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT

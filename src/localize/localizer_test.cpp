@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <random>
 
 #include "core/time.h"
@@ -145,6 +146,64 @@ TEST(Localizer, FailingServiceWithErrorsRanksFirst) {
   auto r = loc.Localize(Traffic(100 * kNsPerSecond, 60, 10, "", "payment"));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->ranking[0].service, "payment");
+}
+
+// Puts a client span of shipping between shipping and each db span (as an instrumented database
+// client does). With `cut`, db is unreachable: its spans are gone, the client spans fail, and the
+// failure propagates as errors up to frontend.
+Batch WithDbClient(Batch b, bool cut) {
+  std::vector<Span> out;
+  std::map<uint64_t, size_t> by_id;  // span id → index in out
+  std::map<uint64_t, uint64_t> parent_of;
+  uint64_t next = 900'000'000;
+  for (const Span& s : b.spans) parent_of[s.span_id.value] = s.parent_id.value;
+  for (Span s : b.spans) {
+    if (s.service != "db") {
+      out.push_back(s);
+      continue;
+    }
+    Span c = s;
+    c.span_id = SpanId{next++};
+    c.service = "shipping";
+    c.instance = "shipping-pod-1";
+    c.name = "GET db";
+    c.kind = SpanKind::kClient;
+    c.attributes.push_back({"peer.service", "db"});
+    if (cut) {
+      c.status = StatusCode::kError;
+      for (uint64_t a = s.parent_id.value; a; a = parent_of[a])
+        for (Span& o : out)
+          if (o.span_id.value == a) o.status = StatusCode::kError;
+    } else {
+      s.parent_id = c.span_id;
+      out.push_back(s);
+    }
+    out.push_back(c);
+  }
+  // Ancestors may come after their descendants in the batch: mark them in a second pass.
+  if (cut)
+    for (const Span& c : out)
+      if (c.kind == SpanKind::kClient)
+        for (uint64_t a = c.parent_id.value; a; a = parent_of[a])
+          for (Span& o : out)
+            if (o.span_id.value == a) o.status = StatusCode::kError;
+  b.spans = std::move(out);
+  std::erase_if(b.logs, [&](const LogRecord& l) { return cut && l.service == "db"; });
+  return b;
+}
+
+TEST(Localizer, UnreachableCalleeIsBlamedNotTheCallersWhoseCallsFailed) {
+  Localizer loc;
+  loc.Learn(WithDbClient(Traffic(0, 300, 1), false));
+  loc.FinishLearning();
+  auto r = loc.Localize(WithDbClient(Traffic(100 * kNsPerSecond, 60, 10), true));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->ranking[0].service, "db");
+  // The callers' errors all come from the failed calls: none is the callers' own.
+  for (const auto& c : r->ranking)
+    if (c.service != "db")
+      for (const auto& e : c.evidence)
+        EXPECT_EQ(e.what.find("errors"), std::string::npos) << c.service;
 }
 
 TEST(Localizer, NormalWindowIsGreen) {

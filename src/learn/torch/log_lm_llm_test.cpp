@@ -8,7 +8,6 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
-#include <random>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -16,6 +15,7 @@
 
 #include "learn/llm_client.h"
 #include "learn/torch/log_lm_detector.h"
+#include "learn/torch/log_lm_test_traffic.h"
 #include "testing/testing.h"
 
 namespace augur::detect {
@@ -67,25 +67,8 @@ class CompletionServer {
   std::string last_prompt;
 };
 
-Batch Traffic(int requests, const std::string& service, uint32_t seed) {
-  std::mt19937 rng(seed);
-  Batch b;
-  TimeNs t = 1'700'000'000'000'000'000;
-  auto line = [&](std::string body) {
-    LogRecord r;
-    r.time = (t += 1'000'000);
-    r.service = service;
-    r.instance = service + "-0";
-    r.body = "2024-01-01T00:00:00.000Z " + std::move(body);
-    b.logs.push_back(std::move(r));
-  };
-  for (int i = 0; i < requests; ++i) {
-    const int id = static_cast<int>(rng() % 100000);
-    line("INFO POST /orders received");
-    line("INFO order " + std::to_string(id) + " paid");
-    line("INFO POST /orders done in " + std::to_string(id % 50) + " ms status 201");
-  }
-  return b;
+Batch Traffic(int requests, uint32_t seed) {
+  return testing_traffic::ShopTraffic(requests, seed);
 }
 
 LogLmConfig Config(const std::string& url) {
@@ -103,7 +86,7 @@ TEST(LogLmLlm, GeneratesThroughTheEndpointAndTheBundleRemembersIt) {
   testing::TempDir dir;
   {
     LogLmDetector d(Config(server.url()));
-    d.Learn(Traffic(400, "orders", 1));
+    d.Learn(Traffic(400, 1));
     auto b = learn::ModelBundle::Create(dir.path());
     ASSERT_TRUE(b) << b.message();
     auto st = d.FinishLearning(*b);
@@ -131,7 +114,7 @@ TEST(LogLmLlm, GeneratesThroughTheEndpointAndTheBundleRemembersIt) {
     generated_lines += static_cast<int>(w.generated.size());
   });
   std::vector<Anomaly> out;
-  d.Score(Traffic(50, "orders", 2), out);
+  d.Score(Traffic(50, 2), out);
   d.Flush(out);
   EXPECT_EQ(windows, 15);
   EXPECT_GT(generated_lines, 10 * 13);  // blank lines dropped, up to 10 kept per block
@@ -153,7 +136,7 @@ TEST(LogLmLlm, FailedGenerationsAreReportedNotCountedNormal) {
   c.llm.retries = 0;
   {
     LogLmDetector d(c);
-    d.Learn(Traffic(400, "orders", 1));
+    d.Learn(Traffic(400, 1));
     auto b = learn::ModelBundle::Create(dir.path());
     ASSERT_TRUE(d.FinishLearning(*b));
     ASSERT_TRUE(b->Save());
@@ -174,7 +157,7 @@ TEST(LogLmLlm, FailedGenerationsAreReportedNotCountedNormal) {
     }
   });
   std::vector<Anomaly> out;
-  d.Score(Traffic(20, "orders", 2), out);
+  d.Score(Traffic(20, 2), out);
   d.Flush(out);
   EXPECT_EQ(windows, 6);
   EXPECT_EQ(failed, 6);

@@ -4,11 +4,11 @@
 
 #include <cmath>
 #include <fstream>
-#include <random>
 
 #include <gtest/gtest.h>
 
 #include "learn/torch/log_lm_detector.h"
+#include "learn/torch/log_lm_test_traffic.h"
 #include "testing/testing.h"
 
 namespace augur::learn {
@@ -56,25 +56,8 @@ TEST(SentenceEncoder, RefusesFilesThatAreNotEncodersNamingThem) {
 }
 
 TEST(SentenceEncoder, IsTheLogModelsEmbedderWhenNamed) {
-  std::mt19937 rng(4);
-  auto traffic = [&](int n, bool faulty) {
-    Batch b;
-    TimeNs t = 1'700'000'000'000'000'000;
-    for (int i = 0; i < n; ++i) {
-      auto add = [&](std::string body) {
-        LogRecord r;
-        r.time = (t += 1'000'000);
-        r.service = "orders";
-        r.instance = "orders-0";
-        r.body = std::move(body);
-        b.logs.push_back(std::move(r));
-      };
-      add("INFO POST /orders received");
-      add(faulty ? "ERROR MongoDB timed out while receiving message"
-                 : "INFO order " + std::to_string(rng() % 1000) + " paid");
-      add("INFO POST /orders done in " + std::to_string(rng() % 50) + " ms status 201");
-    }
-    return b;
+  auto traffic = [](int n, bool faulty) {
+    return detect::testing_traffic::ShopTraffic(n, faulty ? 5 : 4, faulty);
   };
   detect::LogLmConfig c;
   c.subword_vocab = 64;
