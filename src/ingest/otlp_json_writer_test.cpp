@@ -18,7 +18,9 @@ Batch ReadBack(const std::string& text) {
     for (auto& m : b.metrics) all.metrics.push_back(std::move(m));
   });
   EXPECT_TRUE(r.ok()) << r.message();
-  if (r.ok()) EXPECT_EQ(r->rejected.count, 0u);
+  if (r.ok()) {
+    EXPECT_EQ(r->rejected.count, 0u);
+  }
   return all;
 }
 

@@ -200,10 +200,11 @@ TEST(Localizer, UnreachableCalleeIsBlamedNotTheCallersWhoseCallsFailed) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->ranking[0].service, "db");
   // The callers' errors all come from the failed calls: none is the callers' own.
-  for (const auto& c : r->ranking)
-    if (c.service != "db")
-      for (const auto& e : c.evidence)
-        EXPECT_EQ(e.what.find("errors"), std::string::npos) << c.service;
+  for (const auto& c : r->ranking) {
+    if (c.service == "db") continue;
+    for (const auto& e : c.evidence)
+      EXPECT_EQ(e.what.find("errors"), std::string::npos) << c.service;
+  }
 }
 
 TEST(Localizer, NormalWindowIsGreen) {
