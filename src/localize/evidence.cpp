@@ -147,10 +147,6 @@ struct SpanIndex {
   std::string ContextOp(const std::vector<Span>& spans, size_t i) const {
     return caller[i].empty() ? spans[i].name : spans[i].name + " <- " + std::string(caller[i]);
   }
-  const Span* Find(const std::vector<Span>& spans, TraceId t, SpanId s) const {
-    auto it = index.find(SpanKey{t, s});
-    return it == index.end() ? nullptr : &spans[it->second];
-  }
 };
 
 // Where a failed span's error comes from. A span whose child failed passes the child's error on
@@ -295,11 +291,11 @@ void NormalProfile::Learn(const Batch& batch) {
   for (size_t i = 0; i < batch.spans.size(); ++i) {
     const Span& s = batch.spans[i];
     if (s.service.empty()) continue;
+    std::string context_op = idx.ContextOp(batch.spans, i);
     if (learn_span_ops_.size() < kMaxJoinSpans)
-      learn_span_ops_.emplace(
-          JoinKey(s.trace_id, s.span_id),
-          (uint64_t{Intern(s.service)} << 32) | Intern(idx.ContextOp(batch.spans, i)));
-    ++context_spans_[{s.service, idx.ContextOp(batch.spans, i)}];
+      learn_span_ops_.emplace(JoinKey(s.trace_id, s.span_id),
+                              (uint64_t{Intern(s.service)} << 32) | Intern(context_op));
+    ++context_spans_[{s.service, std::move(context_op)}];
     Op& op = ops_[{s.service, s.name}];
     ++op.spans;
     if (errors[i] == ErrorKind::kOwn) ++op.errors;

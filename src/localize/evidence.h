@@ -3,16 +3,15 @@
 // ratio.
 //
 // Statistics (see docs/localize.md):
-//  - counts (log templates per operation, errors per operation) are Poisson with the normal rate
-//  per
-//    span of the operation (floored at half a line over the normal exposure); a template that
-//    vanishes, or an error template that appears or surges, gets its Poisson tail probability;
+//  - counts (log templates per operation in its calling context, errors per operation, steps per
+//    request) are Poisson with the normal rate per span of the operation (floored at half a line
+//    over the normal exposure); a template that vanishes, or an error template that appears or
+//    surges, gets its Poisson tail probability;
 //  - magnitudes (operation self time, metrics) get a robust z (median and robust spread of the
 //    normal data) and the distribution-free Cantelli bound p <= 1 / (1 + z^2);
 //  - each modality's smallest p-value is Bonferroni-corrected by the number of tests in that
-//  service
-//    and turned into a Bayes factor by the Sellke-Bayarri-Berger bound BF = 1 / (-e p ln p), p <
-//    1/e.
+//    service and turned into a Bayes factor by the Sellke-Bayarri-Berger bound
+//    BF = 1 / (-e p ln p), p < 1/e.
 #pragma once
 
 #include <map>
