@@ -99,20 +99,17 @@ struct SpanIndex {
       index.emplace(SpanKey{spans[i].trace_id, spans[i].span_id}, i);
       self_ms[i] = static_cast<double>(std::max<TimeNs>(0, spans[i].duration())) / 1e6;
     }
-    for (const Span& s : spans) {
-      if (s.parent_id.empty()) continue;
-      auto it = index.find(SpanKey{s.trace_id, s.parent_id});
-      if (it != index.end())
-        self_ms[it->second] -= static_cast<double>(std::max<TimeNs>(0, s.duration())) / 1e6;
-    }
-    for (double& v : self_ms) v = std::max(0.0, v);
-    // Calling context: the nearest ancestor in another service.
     parent.assign(spans.size(), -1);
     for (size_t i = 0; i < spans.size(); ++i)
       if (!spans[i].parent_id.empty())
         if (auto it = index.find(SpanKey{spans[i].trace_id, spans[i].parent_id});
             it != index.end() && it->second != i)
           parent[i] = static_cast<int64_t>(it->second);
+    for (size_t i = 0; i < spans.size(); ++i)
+      if (parent[i] >= 0)
+        self_ms[parent[i]] -= static_cast<double>(std::max<TimeNs>(0, spans[i].duration())) / 1e6;
+    for (double& v : self_ms) v = std::max(0.0, v);
+    // Calling context: the nearest ancestor in another service.
     caller.assign(spans.size(), {});
     entry.assign(spans.size(), -1);
     std::vector<uint8_t> state(spans.size(), 0);  // 0 new, 1 on the current path, 2 done
@@ -157,12 +154,11 @@ enum class ErrorKind : uint8_t { kNone, kOwn, kPropagated, kCallee };
 
 std::vector<ErrorKind> ClassifyErrors(const std::vector<Span>& spans, const SpanIndex& idx) {
   std::vector<uint8_t> has_child(spans.size(), 0), failing_child(spans.size(), 0);
-  for (const Span& s : spans) {
-    if (s.parent_id.empty()) continue;
-    auto it = idx.index.find(SpanKey{s.trace_id, s.parent_id});
-    if (it == idx.index.end()) continue;
-    has_child[it->second] = 1;
-    if (s.is_error()) failing_child[it->second] = 1;
+  for (size_t i = 0; i < spans.size(); ++i) {
+    const int64_t p = idx.parent[i];
+    if (p < 0) continue;
+    has_child[p] = 1;
+    if (spans[i].is_error()) failing_child[p] = 1;
   }
   std::vector<ErrorKind> kind(spans.size(), ErrorKind::kNone);
   for (size_t i = 0; i < spans.size(); ++i) {
