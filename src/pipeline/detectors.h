@@ -11,23 +11,19 @@
 
 namespace augur::pipeline {
 
-struct DetectorFactory {
-  const char* name;         // lower_snake, as Detector::name()
-  const char* description;  // one line for --help
-  std::unique_ptr<detect::Detector> (*make)();
-};
-
-// Every detector, in the order they run.
-const std::vector<DetectorFactory>& DetectorFactories();
-
 // Detector settings given on the command line (only the log language model takes any yet).
 struct DetectorSettings {
   learn::LlmClientOptions log_lm_llm;  // --llm-url …: its generator (docs/log-lm.md)
   std::string log_lm_embedder;         // --embedder FILE: its block embedder (training)
 };
 
-// The detector `f` makes, with the settings that apply to it.
-std::unique_ptr<detect::Detector> MakeDetector(const DetectorFactory& f,
-                                               const DetectorSettings& settings);
+struct DetectorFactory {
+  const char* name;         // lower_snake, as Detector::name()
+  const char* description;  // one line for --help
+  std::unique_ptr<detect::Detector> (*make)(const DetectorSettings& settings);
+};
+
+// Every detector, in the order they run.
+const std::vector<DetectorFactory>& DetectorFactories();
 
 }  // namespace augur::pipeline

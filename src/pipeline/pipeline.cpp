@@ -37,7 +37,7 @@ void Timed(TimedDetector& d, Fn&& fn) {
 std::vector<TimedDetector> MakeDetectors(const DetectorSelection& selection) {
   std::vector<TimedDetector> out;
   for (const auto& f : DetectorFactories())
-    if (selection.Wants(f.name)) out.push_back({MakeDetector(f, selection.settings), 0});
+    if (selection.Wants(f.name)) out.push_back({f.make(selection.settings), 0});
   return out;
 }
 

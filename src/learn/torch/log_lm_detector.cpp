@@ -1194,12 +1194,6 @@ const LogLmStats& LogLmDetector::stats() const {
   return impl_->stats;
 }
 
-std::unique_ptr<Detector> MakeLogLmDetector() {
-  LogLmConfig c;
-  c.min_lines = 5000;
-  return std::make_unique<LogLmDetector>(c);
-}
-
 std::unique_ptr<Detector> MakeLogLmDetector(const learn::LlmClientOptions& llm,
                                             const std::string& embedder) {
   LogLmConfig c;

@@ -110,9 +110,8 @@ class LogLmDetector : public Detector {
   std::unique_ptr<Impl> impl_;
 };
 
-std::unique_ptr<Detector> MakeLogLmDetector();
-// The same with an LLM endpoint as the generator and/or a TorchScript encoder as the embedder (each
-// left as the default when empty).
+// The pipeline's log_lm (at least 5,000 normal lines to train), with an LLM endpoint as the
+// generator and/or a TorchScript encoder as the embedder (each left as the default when empty).
 std::unique_ptr<Detector> MakeLogLmDetector(const learn::LlmClientOptions& llm,
                                             const std::string& embedder);
 
