@@ -19,7 +19,9 @@ void RegisterEvalTraceInjection(CLI::App& eval, Globals& g) {
                                   "Multimodal trace LSTM (seed 002): inject wrong labels and slow "
                                   "responses into held-out traces");
   cmd->footer(
-      "Example:\n  augur eval trace-injection --data ../shared/datasets/nezha-trainticket --json\n"
+      "Examples:\n  augur eval trace-injection --data ../shared/datasets/nezha-trainticket --json\n"
+      "  augur eval trace-injection --data ../shared/datasets/nezha-trainticket --rt-rule "
+      "likelihood\n"
       "Spans are read from the folder (for Nezha: every trace/*.csv); traces within 5 minutes "
       "after a\n"
       "fault of a Nezha fault list are left out. Traces are split by time: 60 % train, 10 % "
@@ -31,6 +33,7 @@ void RegisterEvalTraceInjection(CLI::App& eval, Globals& g) {
     int epochs = 60, max_length = 128, threads = 2;
     uint64_t seed = 1;
     bool json = false;
+    std::string events_out, rt_rule = "auto";
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--data", o->data, "Folder (or file) of spans in any format augur reads")
@@ -42,6 +45,16 @@ void RegisterEvalTraceInjection(CLI::App& eval, Globals& g) {
       ->capture_default_str();
   cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str();
   cmd->add_option("--threads", o->threads, "libtorch threads")->capture_default_str();
+  cmd->add_option("--events-out", o->events_out,
+                  "Write every scored trace (train, validation, test; clean and slowed) as a JSON "
+                  "line");
+  cmd->add_option("--rt-rule", o->rt_rule,
+                  "Response-time rule: auto (the Gaussian rule that detects most slow-downs on "
+                  "validation), or one of std, robust, tail (two-sided; -one-sided: slower only), "
+                  "likelihood (docs/seq.md)")
+      ->check(CLI::IsMember({"auto", "std", "std-one-sided", "robust", "robust-one-sided", "tail",
+                             "tail-one-sided", "likelihood"}))
+      ->capture_default_str();
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->callback([o, &g] {
 #ifndef AUGUR_HAVE_TORCH
@@ -75,6 +88,17 @@ void RegisterEvalTraceInjection(CLI::App& eval, Globals& g) {
     opt.model.threads = o->threads;
     opt.model.seed = o->seed;
     opt.seed = o->seed;
+    opt.events_out = o->events_out;
+    if (o->rt_rule != "auto") {
+      const std::string& n = o->rt_rule;
+      const bool one_sided = n.size() > 10 && n.substr(n.size() - 10) == "-one-sided";
+      const std::string base = one_sided ? n.substr(0, n.size() - 10) : n;
+      const learn::RtSpread spread = base == "std"          ? learn::RtSpread::kStd
+                                     : base == "tail"       ? learn::RtSpread::kTail
+                                     : base == "likelihood" ? learn::RtSpread::kLikelihood
+                                                            : learn::RtSpread::kRobust;
+      opt.rt_rules = {{spread, !one_sided}};
+    }
     if (fs::is_directory(o->data, ec))
       opt.exclude = learn::NezhaFaultWindows(o->data, 300 * kNsPerSecond);
     auto r = learn::EvalTraceInjection(spans, opt);
@@ -114,8 +138,18 @@ void RegisterEvalTraceInjection(CLI::App& eval, Globals& g) {
         r->false_positive_rate, r->fpr_structural, r->fpr_response_time);
     std::printf(
         "  seed's literal 95 %% rule per event: response-time accuracy %.3f at false-positive rate "
-        "%.3f\n\n",
+        "%.3f\n",
         r->response_time_at_95, r->fpr_response_time_at_95);
+    std::printf(
+        "  model-free baseline (per-label response-time quantiles, bound from validation): "
+        "accuracy %.3f\n"
+        "    (at the slowed event %.3f) at false-positive rate %.3f\n",
+        r->marginal_response_time, r->marginal_at_event, r->marginal_fpr);
+    std::printf(
+        "  ceilings at 5 %% false positives, bound set on the clean test traces (not a rule): "
+        "baseline %.3f\n"
+        "    (false-positive rate %.3f), model's rule %.3f (false-positive rate %.3f)\n\n",
+        r->marginal_ceiling, r->marginal_ceiling_fpr, r->model_ceiling, r->model_ceiling_fpr);
     auto table = [](const char* title, const std::vector<learn::InjectionBucket>& rows) {
       std::printf("%-10s %6s %6s %6s %6s %6s\n", title, "n", "k=1", "k=3", "k=5", "rt");
       for (const auto& b : rows)

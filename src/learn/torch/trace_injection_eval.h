@@ -29,6 +29,14 @@ struct TraceInjectionOptions {
   // Likewise for the structural rule at k = 3: the largest probability floor (see
   // TraceModelConfig::min_probability) whose validation false-positive rate stays within this.
   double structural_target_fpr = 0.01;
+  // Response-time rules to choose from on validation (see RtSpread; the bool: two-sided). Empty:
+  // the Gaussian rules, both sidednesses. The likelihood rule detects about twice the slow-downs
+  // but its validation bound let 6 % of the later test traces through on Nezha (docs/seq.md), so
+  // it is chosen only when asked for.
+  std::vector<std::pair<RtSpread, bool>> rt_rules;
+  // Optional: every scored trace (train, validation, test; clean and slowed) as a JSON line, for
+  // studying response-time rules without training again.
+  std::string events_out;
   TraceInjectionOptions() { model.threads = 2; }
 };
 
@@ -56,6 +64,15 @@ struct TraceInjectionResult {
   double min_probability = 0;  // structural probability floor chosen on validation
   // The seed's literal rule (95 % per event) for comparison: its accuracy and false-positive rate.
   double response_time_at_95 = 0, fpr_response_time_at_95 = 0;
+  // The model-free baseline on the same slow-downs: each label's training distribution of response
+  // times alone (empirical tail probability, exponential beyond the slowest twentieth), a trace
+  // flagged when its least probable event passes a bound set on the clean validation traces.
+  double marginal_response_time = 0, marginal_at_event = 0, marginal_fpr = 0;
+  // Ceilings: detections at a 5 % false-positive rate when the bound is set on the clean test
+  // traces themselves (a perfectly calibrated bound; not a usable rule), for the baseline and for
+  // the model's chosen rule, each with the false-positive rate it then has (<= 0.05).
+  double marginal_ceiling = 0, marginal_ceiling_fpr = 0;
+  double model_ceiling = 0, model_ceiling_fpr = 0;
   TraceTrainReport train;
   std::vector<InjectionBucket> by_length, by_position;
   // Seed 002 III-D on a few test prefixes: "after A: B | C concurrent" / "after A: B dependent".

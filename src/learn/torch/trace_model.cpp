@@ -311,6 +311,109 @@ std::pair<double, double> FitSpread(const std::vector<double>& v, RtSpread kind)
   return {med, *at / 2.5758};  // |x - mean| of a Gaussian passes 2.5758 deviations 1 % of the time
 }
 
+// A label's density of residuals for the likelihood rule: a Gaussian kernel estimate between the
+// outer tenths of the training residuals, exponential tails beyond them (fitted to the mean
+// excess). Real response times have long tails: a kernel estimate alone falls to ~0 past the
+// largest training residual, so any later call a little slower than every training call would
+// score without bound; an exponential tail caps what one shift can gain on a label whose tail is
+// long anyway.
+struct RtDensity {
+  static constexpr int kGrid = 48;
+  double lo = 0, hi = 0;     // body between these residuals
+  double bl = 1, bh = 1;     // mean excess of the lower and upper tails
+  double pl = 0, ph = 0;     // tail density at lo and hi (tail mass / mean excess)
+  std::vector<double> body;  // kernel density at kGrid points from lo to hi
+
+  double Density(double x) const {
+    double f;
+    if (x > hi)
+      f = ph * std::exp(-(x - hi) / bh);
+    else if (x < lo)
+      f = pl * std::exp(-(lo - x) / bl);
+    else if (hi - lo <= 0 || body.size() < 2)
+      f = body.empty() ? 0 : body[0];
+    else {
+      double u = (x - lo) / (hi - lo) * (double)(body.size() - 1);
+      size_t i = std::min(body.size() - 2, (size_t)u);
+      double w = u - (double)i;
+      f = body[i] * (1 - w) + body[i + 1] * w;
+    }
+    return std::max(f, 1e-12);
+  }
+  // log f(x - shift) - log f(x): how much likelier x is if the call was `shift` slower.
+  double LogRatio(double x, double shift) const {
+    return std::log(Density(x - shift)) - std::log(Density(x));
+  }
+  std::vector<double> Flat() const {
+    std::vector<double> v = {lo, hi, bl, bh, pl, ph};
+    v.insert(v.end(), body.begin(), body.end());
+    return v;
+  }
+  static bool FromFlat(const std::vector<double>& v, RtDensity& d) {
+    if (v.size() != 6 + (size_t)kGrid) return false;
+    for (double x : v)
+      if (!std::isfinite(x)) return false;
+    d.lo = v[0], d.hi = v[1], d.bl = v[2], d.bh = v[3], d.pl = v[4], d.ph = v[5];
+    d.body.assign(v.begin() + 6, v.end());
+    return d.hi >= d.lo && d.bl > 0 && d.bh > 0 && d.pl >= 0 && d.ph >= 0;
+  }
+};
+
+RtDensity FitDensity(std::vector<double> v) {
+  RtDensity d;
+  if (v.empty()) {
+    d.body.assign(RtDensity::kGrid, 0.0);
+    d.pl = d.ph = 0.5;  // a unit exponential each side
+    return d;
+  }
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  const size_t m =
+      std::max<size_t>(1, std::min(n - 1, std::max<size_t>(5, (size_t)std::ceil(0.1 * (double)n))));
+  if (n < 2) {
+    d.lo = d.hi = v[0];
+    d.pl = d.ph = 0.5;
+    d.body.assign(RtDensity::kGrid, 0.5);
+    return d;
+  }
+  d.hi = v[n - m - 1];
+  d.lo = v[m];
+  if (d.lo > d.hi) std::swap(d.lo, d.hi);
+  double eh = 0, el = 0;
+  for (size_t i = n - m; i < n; ++i) eh += v[i] - d.hi;
+  for (size_t i = 0; i < m; ++i) el += d.lo - v[i];
+  d.bh = std::max(eh / (double)m, 0.01);
+  d.bl = std::max(el / (double)m, 0.01);
+  d.ph = (double)m / (double)n / d.bh;
+  d.pl = (double)m / (double)n / d.bl;
+  // Silverman's bandwidth on the robust deviation.
+  auto [med, sd] = RobustCenterScale(v);
+  (void)med;
+  const double h = std::max(0.9 * std::max(sd, 0.05) * std::pow((double)n, -0.2), 0.02);
+  const double norm = 1.0 / ((double)n * h * std::sqrt(2 * M_PI));
+  d.body.resize(RtDensity::kGrid);
+  for (int g = 0; g < RtDensity::kGrid; ++g) {
+    const double x = d.lo + (d.hi - d.lo) * g / (RtDensity::kGrid - 1);
+    // Samples beyond 6 bandwidths add nothing measurable: only the window around x is summed.
+    auto a = std::lower_bound(v.begin(), v.end(), x - 6 * h);
+    auto b = std::upper_bound(a, v.end(), x + 6 * h);
+    double sum = 0;
+    for (auto it = a; it != b; ++it) {
+      const double z = (x - *it) / h;
+      sum += std::exp(-0.5 * z * z);
+    }
+    d.body[g] = sum * norm;
+  }
+  return d;
+}
+
+// The shift of a call that took twice its normal time, in the label's scaled units: log(1 + 2t)
+// - log(1 + t) is log 2 for any call of more than a few microseconds. A doubling is the smallest
+// slow-down the rule is meant for; a larger one scores at least as high in the tails.
+constexpr double kLikelihoodFactor = 2.0;
+
+// 3: per-label residual densities (the likelihood rule). 2: log scaling, residual Gaussians.
+constexpr int kTraceModelFormat = 3;
 constexpr size_t kMinPerLabel = 10;  // fewer samples of a label: pooled statistics instead
 constexpr double kMinScale = 0.05;   // log units: 5 % of a response time
 constexpr double kMinErrStd = 0.05;  // scaled units
@@ -451,8 +554,10 @@ struct TraceModel::Impl {
   // Per label Gaussian of the prediction residuals (observed - predicted, scaled units) on the
   // training traces.
   std::vector<double> err_mean, err_std;
-  // The same for every RtSpread, by its value (empty after loading).
+  // The same for every Gaussian RtSpread, by its value (empty after loading).
   std::array<std::vector<double>, 3> spread_mean, spread_std;
+  // Per label residual density (the likelihood rule); kept after loading.
+  std::vector<RtDensity> density;
   double z = 1.96;
   mutable TraceNet net{nullptr};
   FastNet fast;  // the same weights for scoring (MakeFastNet after training or loading)
@@ -555,6 +660,12 @@ double TraceModel::rt_z() const {
 }
 bool TraceModel::SetRtRule(RtSpread spread, bool two_sided) {
   Impl& m = *impl_;
+  if (spread == RtSpread::kLikelihood) {
+    if (m.density.empty()) return false;
+    m.config.rt_spread = spread;
+    m.config.rt_two_sided = false;  // a slow-down's likelihood: slower only
+    return true;
+  }
   if (m.spread_mean[(int)spread].empty()) return false;
   m.config.rt_spread = spread;
   m.config.rt_two_sided = two_sided;
@@ -570,6 +681,8 @@ const char* RtSpreadName(RtSpread s) {
       return "robust";
     case RtSpread::kTail:
       return "tail";
+    case RtSpread::kLikelihood:
+      return "likelihood";
   }
   return "?";
 }
@@ -752,8 +865,14 @@ Result<TraceTrainReport> TraceModel::Train(const std::vector<TraceSequence>& tra
       stds[l] = std::max(sd, kMinErrStd);
     }
   }
-  m.err_mean = m.spread_mean[(int)config.rt_spread];
-  m.err_std = m.spread_std[(int)config.rt_spread];
+  m.density.assign(L, FitDensity(pooled));
+  for (size_t l = 0; l < L; ++l)
+    if (res[l].size() >= kMinPerLabel) m.density[l] = FitDensity(res[l]);
+  // The Gaussian tables are kept whatever the rule (the likelihood rule's fallback when saved).
+  const int gauss =
+      config.rt_spread == RtSpread::kLikelihood ? (int)RtSpread::kRobust : (int)config.rt_spread;
+  m.err_mean = m.spread_mean[gauss];
+  m.err_std = m.spread_std[gauss];
   m.z = NormalZ(config.rt_confidence);
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return rep;
@@ -783,7 +902,13 @@ std::vector<TraceScore> TraceModel::Score(const std::vector<TraceSequence>& trac
         if (j < n) {
           const int id = e.ids[j];
           ev.rt_error = e.rts[j] - f.rt[j];
-          if (!m.err_mean.empty()) {
+          ev.rt_observed = e.rts[j];
+          if (m.config.rt_spread == RtSpread::kLikelihood && !m.density.empty()) {
+            ev.rt_bound = m.z;
+            ev.rt_z =
+                m.density[id].LogRatio(ev.rt_error, std::log(kLikelihoodFactor) / m.scale[id]);
+            ev.response_time = ev.rt_z > m.z;
+          } else if (!m.err_mean.empty()) {
             ev.rt_bound = m.z * m.err_std[id];
             const double d = (ev.rt_error - m.err_mean[id]) / m.err_std[id];
             ev.rt_z = m.config.rt_two_sided ? std::abs(d) : std::max(0.0, d);
@@ -905,7 +1030,7 @@ Status TraceModel::Save(ModelBundle& bundle, const std::string& name,
                       {"min_probability", c.min_probability},
                       {"rt_z", m.z},
                       {"labels", m.labels},
-                      {"format", 2},
+                      {"format", kTraceModelFormat},
                       {"center", m.center},
                       {"scale", m.scale},
                       {"global_center", m.global_center},
@@ -914,6 +1039,9 @@ Status TraceModel::Save(ModelBundle& bundle, const std::string& name,
                       {"rt_two_sided", c.rt_two_sided},
                       {"err_mean", m.err_mean},
                       {"err_std", m.err_std}};
+  nlohmann::json dens = nlohmann::json::array();
+  for (const auto& d : m.density) dens.push_back(d.Flat());
+  j["rt_density"] = std::move(dens);
   auto json_path = bundle.File(name + ".json");
   {
     std::ofstream out(json_path);
@@ -958,18 +1086,30 @@ Result<TraceModel> TraceModel::Load(const ModelBundle& bundle, const std::string
     m.config.rt_confidence = j.at("rt_confidence");
     m.config.min_probability = j.value("min_probability", 0.0);
     m.labels = j.at("labels").get<std::vector<std::string>>();
-    if (j.value("format", 1) != 2)
-      return Result<TraceModel>::Error(json_path.string() +
-                                       ": trace model of an older format (min-max scaled); "
-                                       "train the bundle again");
+    if (int format = j.value("format", 1); format != kTraceModelFormat)
+      return Result<TraceModel>::Error(
+          json_path.string() + ": trace model of format " + std::to_string(format) +
+          (format < kTraceModelFormat
+               ? " (older: no response-time densities); train the bundle again"
+               : " (newer than this augur); train the bundle again or update augur") +
+          " (this augur reads format " + std::to_string(kTraceModelFormat) + ")");
     m.center = j.at("center").get<std::vector<double>>();
     m.scale = j.at("scale").get<std::vector<double>>();
     m.global_center = j.at("global_center");
     m.global_scale = j.at("global_scale");
     std::string spread = j.value("rt_spread", "robust");
-    m.config.rt_spread = spread == "std"    ? RtSpread::kStd
-                         : spread == "tail" ? RtSpread::kTail
-                                            : RtSpread::kRobust;
+    m.config.rt_spread = spread == "std"          ? RtSpread::kStd
+                         : spread == "tail"       ? RtSpread::kTail
+                         : spread == "likelihood" ? RtSpread::kLikelihood
+                                                  : RtSpread::kRobust;
+    for (const auto& d : j.at("rt_density")) {
+      m.density.emplace_back();
+      if (!RtDensity::FromFlat(d.get<std::vector<double>>(), m.density.back()))
+        return Result<TraceModel>::Error(json_path.string() + ": rt_density " +
+                                         std::to_string(m.density.size() - 1) + ": needs 6 + " +
+                                         std::to_string(RtDensity::kGrid) +
+                                         " finite values with hi >= lo and positive tails");
+    }
     m.config.rt_two_sided = j.value("rt_two_sided", true);
     m.err_mean = j.at("err_mean").get<std::vector<double>>();
     m.err_std = j.at("err_std").get<std::vector<double>>();
@@ -981,7 +1121,7 @@ Result<TraceModel> TraceModel::Load(const ModelBundle& bundle, const std::string
     return Result<TraceModel>::Error(json_path.string() + ": " + s.message());
   size_t L = m.labels.size();
   if (L < 2 || m.center.size() != L || m.scale.size() != L || m.err_mean.size() != L ||
-      m.err_std.size() != L)
+      m.err_std.size() != L || m.density.size() != L)
     return Result<TraceModel>::Error(json_path.string() + ": label tables disagree in size");
   for (size_t i = 0; i < L; ++i)
     if (!(m.scale[i] > 0) || !(m.err_std[i] > 0) || !std::isfinite(m.center[i]) ||

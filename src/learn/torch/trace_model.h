@@ -34,11 +34,15 @@ std::vector<TraceSequence> TracesFromSpans(const std::vector<Span>& spans,
                                            std::vector<TimeNs>* starts = nullptr,
                                            std::vector<TraceId>* ids = nullptr);
 
-// How the per-label Gaussian of response-time residuals gets its deviation (all fitted on the
-// training traces): the plain standard deviation (the seed), median/MAD (robust to the few wild
-// times), or from the label's 99th percentile of |residual - median| (a Gaussian matched to the
-// tail, so that each label contributes its share of flags whatever the shape of its tail).
-enum class RtSpread { kStd = 0, kRobust = 1, kTail = 2 };
+// How an event's response-time residual is judged (all fitted on the training traces' residuals).
+// The first three fit a per-label Gaussian and score |residual - mean| / deviation: its deviation
+// is the plain standard deviation (the seed), median/MAD (robust to the few wild times), or from
+// the label's 99th percentile of |residual - median| (a Gaussian matched to the tail, so that each
+// label contributes its share of flags whatever the shape of its tail). kLikelihood scores the log
+// likelihood ratio "this call took twice its normal time" against "normal", under the label's own
+// residual density (kernel estimate in the body, exponential tails): heavy-tailed labels cannot
+// produce large scores, tight labels (where a doubling is many deviations) can.
+enum class RtSpread { kStd = 0, kRobust = 1, kTail = 2, kLikelihood = 3 };
 const char* RtSpreadName(RtSpread s);
 
 struct TraceModelConfig {
@@ -81,8 +85,11 @@ struct TraceEventScore {
   // Response time, predicted from the previous events and this event's label, in the label's
   // standardized log scale: observed - predicted.
   double rt_error = 0;
-  double rt_bound = 0;  // largest |rt_error - label mean| that is normal
-  double rt_z = 0;      // |rt_error - label mean| / label deviation
+  double rt_observed = 0;  // the observed time in the same scale (rt_error + prediction)
+  double rt_bound = 0;     // largest |rt_error - label mean| that is normal (Gaussian rules)
+  // The event's response-time score, larger = more anomalous: |rt_error - label mean| / label
+  // deviation (one-sided: slower only), or the log likelihood ratio under kLikelihood.
+  double rt_z = 0;
   bool structural = false;
   bool response_time = false;
 };

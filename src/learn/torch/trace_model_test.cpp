@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <random>
+
+#include <nlohmann/json.hpp>
 
 #include "testing/testing.h"
 
@@ -100,6 +103,99 @@ TEST(TraceModel, SaveLoadRoundTrip) {
     EXPECT_FLOAT_EQ(a.events[i].probability, b.events[i].probability);
     EXPECT_NEAR(a.events[i].rt_error, b.events[i].rt_error, 1e-9);
   }
+}
+
+// A steady label and a long-tailed one (log-normal, spread of a factor ~3) in the same traces.
+std::vector<TraceSequence> SteadyAndWild(int n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> steady(0, 0.03), wild(0, 1.0);
+  std::vector<TraceSequence> out;
+  for (int i = 0; i < n; ++i)
+    out.push_back({{"gw", 2000 * std::exp(steady(rng))},
+                   {"steady", 500 * std::exp(steady(rng))},
+                   {"wild", 300 * std::exp(wild(rng))},
+                   {"db", 100 * std::exp(steady(rng))}});
+  return out;
+}
+
+// The likelihood rule: doubling a steady call is far likelier under "slowed" than under "normal";
+// tripling a call whose normal times already spread over a factor of three is not, however many
+// deviations off it lies; a clean trace scores low.
+TEST(TraceModel, LikelihoodRuleWeighsLabelsByTheirTails) {
+  TraceModel m;
+  auto c = Tiny();
+  c.rt_spread = RtSpread::kLikelihood;
+  ASSERT_TRUE(m.Train(SteadyAndWild(300, 1), c).ok());
+  EXPECT_EQ(m.config().rt_spread, RtSpread::kLikelihood);
+  m.SetRtZ(3.0);
+  TraceSequence clean = {{"gw", 2000}, {"steady", 500}, {"wild", 300}, {"db", 100}};
+  TraceSequence slow_steady = {{"gw", 2000}, {"steady", 1000}, {"wild", 300}, {"db", 100}};
+  TraceSequence slow_wild = {{"gw", 2000}, {"steady", 500}, {"wild", 900}, {"db", 100}};
+  auto a = m.Score(clean), b = m.Score(slow_steady), w = m.Score(slow_wild);
+  EXPECT_FALSE(a.response_time) << "max score " << MaxRtZ(a);
+  EXPECT_TRUE(b.events[1].response_time) << "score " << b.events[1].rt_z;
+  EXPECT_FALSE(w.events[2].response_time) << "score " << w.events[2].rt_z;
+  EXPECT_GT(b.events[1].rt_z, w.events[2].rt_z + 3);
+  // Far beyond every training time the score of the long-tailed label stays bounded (exponential
+  // tail), while a Gaussian rule's deviation grows without bound.
+  TraceSequence very_wild = {{"gw", 2000}, {"steady", 500}, {"wild", 300 * 400}, {"db", 100}};
+  EXPECT_LT(m.Score(very_wild).events[2].rt_z, 3.0);
+  ASSERT_TRUE(m.SetRtRule(RtSpread::kRobust, false));
+  m.SetRtZ(3.0);
+  EXPECT_GT(m.Score(very_wild).events[2].rt_z, 3.0);
+}
+
+TEST(TraceModel, LikelihoodRuleSurvivesSaveLoad) {
+  augur::testing::TempDir dir;
+  TraceModel m;
+  auto c = Tiny();
+  c.max_epochs = 10;
+  auto rep = m.Train(SteadyAndWild(60, 2), c);
+  ASSERT_TRUE(rep.ok());
+  ASSERT_TRUE(m.SetRtRule(RtSpread::kLikelihood, true));
+  EXPECT_FALSE(m.config().rt_two_sided);  // slower only
+  m.SetRtZ(4.5);
+  auto bundle = ModelBundle::Create(dir.path());
+  ASSERT_TRUE(m.Save(*bundle, "trace_lstm", *rep).ok());
+  auto loaded = TraceModel::Load(*bundle, "trace_lstm");
+  ASSERT_TRUE(loaded.ok()) << loaded.message();
+  EXPECT_EQ(loaded->config().rt_spread, RtSpread::kLikelihood);
+  EXPECT_DOUBLE_EQ(loaded->rt_z(), 4.5);
+  TraceSequence t = {{"gw", 2000}, {"steady", 1100}, {"wild", 300}, {"db", 100}};
+  auto a = m.Score(t), b = loaded->Score(t);
+  ASSERT_EQ(a.events.size(), b.events.size());
+  for (size_t i = 0; i + 1 < a.events.size(); ++i) {
+    EXPECT_NEAR(a.events[i].rt_z, b.events[i].rt_z, 1e-9) << "event " << i;
+    EXPECT_EQ(a.events[i].response_time, b.events[i].response_time);
+  }
+}
+
+// A bundle saved by an older augur (format 2: no densities) asks to be trained again.
+TEST(TraceModel, OlderFormatAsksToTrainAgain) {
+  augur::testing::TempDir dir;
+  TraceModel m;
+  auto c = Tiny();
+  c.max_epochs = 2;
+  auto rep = m.Train(Traces(20, 7), c);
+  ASSERT_TRUE(rep.ok());
+  auto bundle = ModelBundle::Create(dir.path());
+  ASSERT_TRUE(m.Save(*bundle, "trace_lstm", *rep).ok());
+  auto path = bundle->File("trace_lstm.json");
+  nlohmann::json j;
+  {
+    std::ifstream in(path);
+    in >> j;
+  }
+  j["format"] = 2;
+  j.erase("rt_density");
+  {
+    std::ofstream out(path);
+    out << j.dump();
+  }
+  auto loaded = TraceModel::Load(*bundle, "trace_lstm");
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.message().find("train the bundle again"), std::string::npos) << loaded.message();
+  EXPECT_NE(loaded.message().find("format 2"), std::string::npos) << loaded.message();
 }
 
 TEST(TraceLabels, MaskIdsAndOrderDepthFirst) {
