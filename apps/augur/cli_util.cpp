@@ -48,6 +48,14 @@ void AddLlmFlags(CLI::App* cmd, learn::LlmClientOptions& llm) {
       ->capture_default_str();
 }
 
+void AddLogLmMaskFlag(CLI::App* cmd, bool& magnitudes) {
+  cmd->add_option("--log-lm-magnitudes", magnitudes,
+                  "log_lm: on = a duration (\"took=2.4ms\", \"5 seconds\") keeps its order of "
+                  "magnitude (<*ms:e0>), off = every number is <*> (docs/log-lm.md)")
+      ->check(CLI::IsMember({"on", "off", "true", "false"}))
+      ->default_str(magnitudes ? "on" : "off");
+}
+
 void ApplyLlmEnvironment(learn::LlmClientOptions& llm) {
   if (const char* key = std::getenv("AUGUR_LLM_API_KEY")) llm.api_key = key;
 }

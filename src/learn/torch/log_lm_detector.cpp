@@ -75,6 +75,7 @@ nlohmann::json ConfigJson(const LogLmConfig& c) {
           {"max_lines", c.max_lines},
           {"embedder", c.embedder},
           {"tfidf_features", c.tfidf_features},
+          {"magnitudes", c.magnitudes},
           {"model",
            {{"dim", m.dim},
             {"layers", m.layers},
@@ -207,7 +208,7 @@ struct LogLmDetector::Impl {
     Line l;
     l.time = time;
     l.raw = std::string(raw);
-    std::string text = learn::PrepareLogLine(raw);
+    std::string text = learn::PrepareLogLine(raw, cfg.mask());
     l.text_hash = TextHash(text);
     auto it = line_cache.find(text);
     if (it == line_cache.end()) {
@@ -500,11 +501,11 @@ struct LogLmDetector::Impl {
   }
 
   // The text a sentence encoder reads for a block: its prepared lines, one per line.
-  static std::string BlockText(const Block& b) {
+  std::string BlockText(const Block& b) const {
     std::string t;
     for (auto* l : b) {
       if (!t.empty()) t += '\n';
-      t += learn::PrepareLogLine(l->raw);
+      t += learn::PrepareLogLine(l->raw, cfg.mask());
     }
     return t;
   }
@@ -656,7 +657,7 @@ struct LogLmDetector::Impl {
     std::vector<double> per;
     if (encoder) {
       std::vector<std::string> texts{BlockText(gen)};
-      for (auto* l : real) texts.push_back(learn::PrepareLogLine(l->raw));
+      for (auto* l : real) texts.push_back(learn::PrepareLogLine(l->raw, cfg.mask()));
       auto v = encoder->Embed(texts);
       if (v) {
         const size_t d = static_cast<size_t>(encoder->dim());
@@ -826,7 +827,7 @@ void LogLmDetector::Learn(const Batch& batch) {
     std::string key = Impl::StreamKey(r);
     auto [it, fresh] = m.learn_stream_index.emplace(key, m.learn_streams.size());
     if (fresh) m.learn_streams.push_back({r.service, r.instance, {}, 0});
-    std::string text = learn::PrepareLogLine(r.body);
+    std::string text = learn::PrepareLogLine(r.body, m.cfg.mask());
     auto [t, added] = m.text_ids.emplace(std::move(text), static_cast<uint32_t>(m.texts.size()));
     if (added) {
       m.texts.push_back(t->first);
@@ -1109,6 +1110,8 @@ Status LogLmDetector::Load(const learn::ModelBundle& bundle) {
       m.cfg.tokenizer = c.at("tokenizer");
       m.cfg.embedder = c.at("embedder");
       m.cfg.tfidf_features = c.at("tfidf_features");
+      // Bundles from before magnitudes existed masked every number.
+      m.cfg.magnitudes = c.value("magnitudes", false);
       m.ApplyFeatures();
       generator = state.value("generator", "model");
       if (generator != "model" && generator != "llm")
@@ -1195,9 +1198,10 @@ const LogLmStats& LogLmDetector::stats() const {
 }
 
 std::unique_ptr<Detector> MakeLogLmDetector(const learn::LlmClientOptions& llm,
-                                            const std::string& embedder) {
+                                            const std::string& embedder, bool magnitudes) {
   LogLmConfig c;
   c.min_lines = 5000;
+  c.magnitudes = magnitudes;
   c.llm = llm;
   if (!embedder.empty()) c.embedder = embedder;
   return std::make_unique<LogLmDetector>(c);
