@@ -83,8 +83,17 @@ Counts ScoreAll(LogLmDetector& d, const Batch& b, std::vector<Anomaly>& out) {
 
 class LogLmDetectorTest : public ::testing::Test {
  protected:
+  // This world's durations are uniform over 0–49 ms: 1.5 decades of pure noise, which magnitude
+  // buckets would turn into five random variants of each line (a third of its normal windows are
+  // then flagged). It tests the seed's method with every number masked; the embedder figures of
+  // docs/log-lm.md were measured on it so. Magnitudes are tested on TimedTraffic below.
+  static LogLmConfig Config() {
+    LogLmConfig c = TinyConfig();
+    c.magnitudes = false;
+    return c;
+  }
   void SetUp() override {
-    LogLmDetector d(TinyConfig());
+    LogLmDetector d(Config());
     World w;
     d.Learn(w.Traffic(300, "carts"));
     d.Learn(w.Traffic(300, "orders"));
@@ -96,7 +105,7 @@ class LogLmDetectorTest : public ::testing::Test {
     EXPECT_TRUE(b->HasModel("log_lm"));
   }
   std::unique_ptr<LogLmDetector> Loaded() {
-    auto d = std::make_unique<LogLmDetector>(TinyConfig());
+    auto d = std::make_unique<LogLmDetector>(Config());
     auto b = learn::ModelBundle::Open(dir_.path());
     EXPECT_TRUE(b.ok());
     auto st = d->Load(*b);
