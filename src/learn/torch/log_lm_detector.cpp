@@ -25,6 +25,9 @@ using learn::LogLmModel;
 constexpr const char* kTokenizerFile = "log_lm_tokenizer.model";
 constexpr const char* kModelFile = "log_lm_model.pt";
 constexpr const char* kStateFile = "log_lm.json";
+// A user-supplied TorchScript encoder travels inside the bundle, so a bundle moved to another
+// machine (or a deleted original) still loads.
+constexpr const char* kEncoderFile = "log_lm_encoder.pt";
 constexpr size_t kScoreBatch = 512;  // windows per generation pass
 
 // FNV-1a: stable across builds, so hashes saved in the bundle stay valid.
@@ -1062,12 +1065,23 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
   if (auto st = m.tok->Save(bundle.File(kTokenizerFile)); !st) return st;
   if (m.model)
     if (auto st = m.model->Save(bundle.File(kModelFile)); !st) return st;
+  if (m.cfg.uses_encoder()) {
+    const std::filesystem::path to = bundle.File(kEncoderFile);
+    std::error_code ec;
+    std::filesystem::remove(to, ec);
+    std::filesystem::create_hard_link(m.cfg.embedder, to, ec);  // no copy of a large encoder
+    if (ec) std::filesystem::copy_file(m.cfg.embedder, to, ec);
+    if (ec)
+      return Status::Error(to.string() + ": cannot copy the encoder " + m.cfg.embedder + ": " +
+                           ec.message());
+  }
   nlohmann::json state = {
       {"version", 1},
       {"config", ConfigJson(m.cfg)},
       {"generator", m.llm ? "llm" : "model"},
       {"llm_url", m.cfg.llm.url},
       {"llm_model", m.cfg.llm.model},
+      {"encoder_file", m.cfg.uses_encoder() ? kEncoderFile : ""},
       {"threshold", m.threshold},
       {"service_thresholds", m.service_threshold},
       {"idf", m.idf},
@@ -1084,6 +1098,7 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
   m.figures["total_seconds"] = secs();
   std::vector<std::string> files{kTokenizerFile, kStateFile};
   if (m.model) files.push_back(kModelFile);
+  if (m.cfg.uses_encoder()) files.push_back(kEncoderFile);
   bundle.AddModel("log_lm", "log_lm", files, m.figures);
   // Learning state is no longer needed.
   m.learn_streams.clear();
@@ -1109,6 +1124,9 @@ Status LogLmDetector::Load(const learn::ModelBundle& bundle) {
       m.cfg.window = c.at("window");
       m.cfg.tokenizer = c.at("tokenizer");
       m.cfg.embedder = c.at("embedder");
+      // The encoder the bundle carries (bundles from before it did name the original file).
+      if (const std::string f = state.value("encoder_file", ""); !f.empty())
+        m.cfg.embedder = bundle.File(f).string();
       m.cfg.tfidf_features = c.at("tfidf_features");
       // Bundles from before magnitudes existed masked every number.
       m.cfg.magnitudes = c.value("magnitudes", false);
