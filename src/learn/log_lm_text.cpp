@@ -147,19 +147,25 @@ std::optional<std::pair<std::string_view, double>> DurationKey(std::string_view 
   static constexpr std::string_view kPlain[] = {"took", "duration", "elapsed", "latency"};
   for (auto k : kPlain)
     if (EqualsNoCase(key, k)) return std::make_pair(std::string_view("?"), 1.0);
+  // Case-sensitive on purpose: "items" must not read as "ms". A camel-case unit must follow a
+  // lower-case letter or a digit ("timeoutMs", "durationSeconds"), so that plurals of acronyms
+  // ("numVMs", "CPUs") are not read as durations.
   struct Suffix {
     std::string_view text;
     double ms;
+    bool camel;
   };
-  // Case-sensitive on purpose: "items" must not read as "ms", "Ms" is a camel-case unit.
   static constexpr Suffix kSuffixes[] = {
-      {"_ms", 1},        {"-ms", 1},      {"Ms", 1},     {"MS", 1},        {"_millis", 1},
-      {"Millis", 1},     {"_us", 1e-3},   {"Us", 1e-3},  {"Micros", 1e-3}, {"_ns", 1e-6},
-      {"Ns", 1e-6},      {"Nanos", 1e-6}, {"_s", 1e3},   {"_sec", 1e3},    {"_secs", 1e3},
-      {"_seconds", 1e3}, {"Sec", 1e3},    {"Secs", 1e3}, {"Seconds", 1e3}};
-  for (const auto& s : kSuffixes)
-    if (key.size() > s.text.size() && key.ends_with(s.text))
-      return std::make_pair(std::string_view("ms"), s.ms);
+      {"_ms", 1, false},        {"-ms", 1, false},   {"_millis", 1, false}, {"_us", 1e-3, false},
+      {"_ns", 1e-6, false},     {"_s", 1e3, false},  {"_sec", 1e3, false},  {"_secs", 1e3, false},
+      {"_seconds", 1e3, false}, {"Ms", 1, true},     {"Millis", 1, true},   {"Micros", 1e-3, true},
+      {"Nanos", 1e-6, true},    {"Secs", 1e3, true}, {"Seconds", 1e3, true}};
+  for (const auto& s : kSuffixes) {
+    if (key.size() <= s.text.size() || !key.ends_with(s.text)) continue;
+    const char before = key[key.size() - s.text.size() - 1];
+    if (s.camel && !((before >= 'a' && before <= 'z') || IsDigit(before))) continue;
+    return std::make_pair(std::string_view("ms"), s.ms);
+  }
   return std::nullopt;
 }
 

@@ -103,6 +103,8 @@ TEST(LogLmText, MasksDurationsByMagnitudeAndOtherNumbersAsBefore) {
   EXPECT_EQ(MaskLogLine("limit 500m memory 64Mi version 1.2.3"),
             "limit <*> memory <*> version <*>");
   EXPECT_EQ(MaskLogLine("sent 12 items"), "sent <*> items");
+  EXPECT_EQ(MaskLogLine("timeoutMs=250 numVMs=3 CPUs=4 items=2"),
+            "timeoutMs=<*ms:e2> numVMs=<*> CPUs=<*> items=<*>");
 }
 
 TEST(LogLmText, PreparingAPreparedLineChangesNothing) {
