@@ -27,12 +27,13 @@ struct LogMaskOptions {
 
 // Masks variable values: every whitespace/punctuation-delimited token holding a digit (numbers,
 // ids, IPs, times, hex, UUIDs) becomes "<*>" (except source locations such as "Impl#415"), runs of
-// masks collapse into one, bytes outside printable ASCII become '?', whitespace is squeezed, and
-// the result is cut to kLogLmMaxLineBytes. With `magnitudes`, a duration becomes its
-// half-decade bucket (DurationToken): a number with a time unit attached ("12.5ms", "3µs", "1.5s",
-// Go's "1m30s", Android's "1s234ms") or as the next word ("5.665 ms", "in 300 seconds",
-// "1000 MILLISECONDS"), or the number of a duration key ("took=12", "elapsed_ms: 3",
-// "durationMs=40"; see ParseDuration).
+// masks collapse into one, non-ASCII bytes become '?', control bytes count as whitespace,
+// whitespace is squeezed, and the result is cut to kLogLmMaxLineBytes. With `magnitudes`, a
+// duration becomes its half-decade bucket (DurationToken): a number with a time unit attached
+// ("12.5ms", "3µs", "1.5s", Go's "1m30s", Android's "1s234ms") or as the next word ("5.665 ms",
+// "in 300 seconds", "1000 MILLISECONDS"), or the number of a duration key ("took=12",
+// "elapsed_ms: 3", "durationMs=40"). A mask already in the text ("<*>", "<*ms:e0>") is kept as
+// it is, so masking a masked line changes nothing.
 std::string MaskLogLine(std::string_view stripped, const LogMaskOptions& options = {});
 
 // StripLogHeader then MaskLogLine: the text the tokenizer and the model see.
