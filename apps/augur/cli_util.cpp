@@ -138,9 +138,9 @@ void PrintLocalizationEval(const localize::NezhaEvalResult& r, bool json,
     t[1] += c.rank == 1;
     t[2] += c.rank >= 1 && c.rank <= 3;
   }
-  std::printf("\n  %-16s %6s %6s %6s\n", "by type", "faults", "AS@1", "AS@3");
+  std::printf("\n  %-18s %6s %6s %6s\n", "by type", "faults", "AS@1", "AS@3");
   for (const auto& [type, t] : by_type)
-    std::printf("  %-16s %6d %6.3f %6.3f\n", type.c_str(), t[0], double(t[1]) / t[0],
+    std::printf("  %-18s %6d %6.3f %6.3f\n", type.c_str(), t[0], double(t[1]) / t[0],
                 double(t[2]) / t[0]);
 }
 
