@@ -323,7 +323,7 @@ void NormalProfile::Learn(const Batch& batch) {
       ++learn_ids_[{l.service, std::move(op), id}];
   }
   for (const MetricPoint& m : batch.metrics) {
-    if (m.service.empty() || !std::isfinite(m.value)) continue;
+    if (m.service.empty() || !std::isfinite(m.value) || IsHostMetric(m.name)) continue;
     metrics_[{m.service, m.instance, m.name}].samples.push_back(m.value);
     // Pods come and go (restarts, deploys, scaling): the service's pooled series judges new ones.
     if (!m.instance.empty()) metrics_[{m.service, kAnyInstance, m.name}].samples.push_back(m.value);
