@@ -1,7 +1,9 @@
 #include "cli_util.h"
 
+#include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 
 #include "pipeline/detectors.h"
 
@@ -46,6 +48,14 @@ void AddLlmFlags(CLI::App* cmd, learn::LlmClientOptions& llm) {
       ->capture_default_str();
   cmd->add_option("--llm-temperature", llm.temperature, "Sampling temperature (0 = greedy)")
       ->capture_default_str();
+}
+
+void AddLogLmMaskFlag(CLI::App* cmd, bool& magnitudes) {
+  cmd->add_option("--log-lm-magnitudes", magnitudes,
+                  "log_lm: on = a duration (\"took=2.4ms\", \"5 seconds\") keeps its order of "
+                  "magnitude (<*ms:e0>), off = every number is <*> (docs/log-lm.md)")
+      ->check(CLI::IsMember({"on", "off", "true", "false"}))
+      ->default_str(magnitudes ? "on" : "off");
 }
 
 void ApplyLlmEnvironment(learn::LlmClientOptions& llm) {
@@ -120,6 +130,18 @@ void PrintLocalizationEval(const localize::NezhaEvalResult& r, bool json,
     for (const auto& t : c.top) std::printf("    %.200s\n", t.c_str());
   }
   std::printf("\n  AS@1  %.3f\n  AS@3  %.3f\n  AS@5  %.3f\n", r.as1, r.as3, r.as5);
+  // Per fault type: which kinds of fault the localizer finds, and which it does not.
+  std::map<std::string, std::array<int, 3>> by_type;  // faults, at rank 1, in the top 3
+  for (const auto& c : r.cases) {
+    auto& t = by_type[c.fault.type];
+    ++t[0];
+    t[1] += c.rank == 1;
+    t[2] += c.rank >= 1 && c.rank <= 3;
+  }
+  std::printf("\n  %-18s %6s %6s %6s\n", "by type", "faults", "AS@1", "AS@3");
+  for (const auto& [type, t] : by_type)
+    std::printf("  %-18s %6d %6.3f %6.3f\n", type.c_str(), t[0], double(t[1]) / t[0],
+                double(t[2]) / t[0]);
 }
 
 }  // namespace augur::app

@@ -40,6 +40,8 @@ struct NextKeyModelFlags {
 // --llm-url and its companions: the log language model's generator as an OpenAI-compatible
 // completion endpoint. The API key, when one is needed, comes from AUGUR_LLM_API_KEY.
 void AddLlmFlags(CLI::App* cmd, learn::LlmClientOptions& llm);
+// --log-lm-magnitudes on|off: log_lm masks durations as magnitude buckets or as plain "<*>".
+void AddLogLmMaskFlag(CLI::App* cmd, bool& magnitudes);
 void ApplyLlmEnvironment(learn::LlmClientOptions& llm);
 
 nlohmann::json StagesJson(const std::vector<pipeline::StageTiming>& stages);

@@ -24,6 +24,7 @@ void RegisterEvalNezha(CLI::App& eval, Globals& g) {
     std::string data, day;
     int offset = 2;
     double propagation = localize::LocalizerConfig{}.propagation;
+    double health_bf = localize::LocalizerConfig{}.health_max_bf;
     bool json = false;
   };
   auto o = std::make_shared<Opts>();
@@ -35,12 +36,17 @@ void RegisterEvalNezha(CLI::App& eval, Globals& g) {
                   "Noisy-OR weight of a failing callee on its caller (0 = rank by each service's "
                   "own evidence)")
       ->capture_default_str();
+  cmd->add_option("--health-bf", o->health_bf,
+                  "Bayes factor of a health score falling from its normal value to 0, as evidence "
+                  "of outage (1 = the seed's health score is shown but not used)")
+      ->capture_default_str();
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->callback([o, &g] {
     localize::NezhaEvalOptions opt;
     opt.day = o->day;
     opt.minute_offset = o->offset;
     opt.config.propagation = o->propagation;
+    opt.config.health_max_bf = o->health_bf;
     auto r = localize::EvalNezha(o->data, opt);
     if (!r) {
       std::fprintf(stderr, "augur eval nezha: %s\n", r.message().c_str());

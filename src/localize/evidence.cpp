@@ -64,6 +64,15 @@ CountTest TestCount(uint64_t count_n, double exposure_n, uint64_t observed, doub
   return t;
 }
 
+// Metrics of the machine a pod runs on (Prometheus node_exporter `node_*`, OpenTelemetry
+// `system.*`, `host.*` and `k8s.node.*`, Nezha's `Node*` columns) describe every pod on that
+// machine alike: they are no evidence about the one service whose pod row they were reported with.
+bool IsHostMetric(std::string_view name) {
+  for (std::string_view p : {"node_", "Node", "system.", "host.", "k8s.node."})
+    if (name.substr(0, p.size()) == p) return true;
+  return false;
+}
+
 // The instance under which a metric's samples of every pod of a service are pooled.
 constexpr const char* kAnyInstance = "*";
 
@@ -314,7 +323,7 @@ void NormalProfile::Learn(const Batch& batch) {
       ++learn_ids_[{l.service, std::move(op), id}];
   }
   for (const MetricPoint& m : batch.metrics) {
-    if (m.service.empty() || !std::isfinite(m.value)) continue;
+    if (m.service.empty() || !std::isfinite(m.value) || IsHostMetric(m.name)) continue;
     metrics_[{m.service, m.instance, m.name}].samples.push_back(m.value);
     // Pods come and go (restarts, deploys, scaling): the service's pooled series judges new ones.
     if (!m.instance.empty()) metrics_[{m.service, kAnyInstance, m.name}].samples.push_back(m.value);
@@ -612,7 +621,7 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(const Batch& w) cons
   // Metrics: window median per series against the normal median / MAD.
   std::map<std::tuple<std::string, std::string, std::string>, std::vector<double>> wmet;
   for (const MetricPoint& m : w.metrics)
-    if (!m.service.empty() && std::isfinite(m.value))
+    if (!m.service.empty() && std::isfinite(m.value) && !IsHostMetric(m.name))
       wmet[{m.service, m.instance, m.name}].push_back(m.value);
   for (const auto& [k, v] : wmet) {
     ev(std::get<0>(k)).observed = true;

@@ -331,6 +331,39 @@ TEST(Colour, SeedLevels) {
   EXPECT_EQ(ColourOf(0.99), "red");
 }
 
+// A pod's own CPU counts as evidence about its service; the CPU of the machine it runs on, reported
+// on the same row (Nezha's Node* columns), does not.
+TEST(Evidence, HostMetricsAreNoEvidenceAboutAService) {
+  auto series = [](const std::string& name, double base, double last) {
+    std::vector<MetricPoint> out;
+    for (int i = 0; i < 30; ++i) {
+      MetricPoint m;
+      m.name = name;
+      m.service = "orders";
+      m.instance = "orders-pod-1";
+      m.time = i * 10'000 * kMs;
+      m.value = i == 29 ? last : base + (i % 3);
+      out.push_back(m);
+    }
+    return out;
+  };
+  for (const char* name : {"CpuUsage(m)", "NodeCpuUsageRate(%)", "node_cpu_seconds_total",
+                           "system.cpu.utilization", "k8s.node.cpu.usage"}) {
+    Batch normal, window;
+    auto s = series(name, 10, 500);
+    normal.metrics.assign(s.begin(), s.end() - 1);
+    window.metrics.assign(s.end() - 1, s.end());
+    NormalProfile p;
+    p.Learn(normal);
+    p.Finish();
+    const auto ev = p.Score(window);
+    const bool pod_level = std::string(name) == "CpuUsage(m)";
+    auto it = ev.find("orders");
+    EXPECT_EQ(it != ev.end() && it->second.modality_log10_bf.count("metric") > 0, pod_level)
+        << name;
+  }
+}
+
 TEST(Evidence, LogKeyMasksNumbersAndIds) {
   EXPECT_EQ(LogKey("took 123 ms for id 5f2a9c0de1b2"), "took <n> ms for id <h>");
   EXPECT_EQ(LogKey("a b c d e f g h i j", 3), "a b c");

@@ -68,6 +68,22 @@ std::vector<std::string> DataFolders(const fs::path& dir) {
   return out;
 }
 
+// The fault-free phase to learn `day` from: construct_data/<day>, else the latest earlier day
+// there, else the earliest later one (a release of the data set may not record every day's
+// fault-free phase). Empty when construct_data holds no day with data.
+fs::path NormalDay(const fs::path& construct, const std::string& day) {
+  if (!DataFolders(construct / day).empty()) return construct / day;
+  std::vector<std::string> days;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(construct, ec))
+    if (e.is_directory() && !DataFolders(e.path()).empty())
+      days.push_back(e.path().filename().string());
+  if (days.empty()) return {};
+  std::sort(days.begin(), days.end());
+  auto later = std::upper_bound(days.begin(), days.end(), day);
+  return construct / (later == days.begin() ? *later : *std::prev(later));
+}
+
 std::string MinuteName(TimeNs t) {
   const std::string iso = FormatIsoTime(t);  // 2023-01-29T08:45:04Z
   return iso.substr(11, 2) + "_" + iso.substr(14, 2);
@@ -132,10 +148,14 @@ Result<NezhaEvalResult> EvalNezha(const std::string& data_dir, const NezhaEvalOp
     if (!faults) return Result<NezhaEvalResult>::Error(faults.message());
     // Normal data: the fault-free phase of the same day.
     const auto t_learn = std::chrono::steady_clock::now();
-    auto normal_paths = DataFolders(construct / day);
-    if (normal_paths.empty())
-      return Result<NezhaEvalResult>::Error((construct / day).string() +
-                                            ": no trace/log/metric folders");
+    const fs::path normal_dir = NormalDay(construct, day);
+    if (normal_dir.empty())
+      return Result<NezhaEvalResult>::Error(construct.string() +
+                                            ": no day folder with trace/log/metric folders");
+    if (normal_dir.filename() != day)
+      LogWarn("nezha {}: construct_data has no such day; learning from {} instead", day,
+              normal_dir.string());
+    auto normal_paths = DataFolders(normal_dir);
     Localizer loc(options.config);
     ingest::ReadReport report;
     auto normal = ingest::ReadAll(normal_paths, {}, &report);

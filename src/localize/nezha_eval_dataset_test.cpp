@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 
 #include "localize/nezha_eval.h"
 #include "testing/testing.h"
@@ -44,6 +45,33 @@ TEST(NezhaEval, SharedDayReachesTheBar) {
   // What this implementation reaches on the shared day (the bar is AS@1 0.90, AS@3 0.97).
   EXPECT_GE(r->as1, 0.78);
   EXPECT_GE(r->as3, 0.95);
+}
+
+// A day whose fault-free phase construct_data does not hold learns from the nearest day that it
+// does hold (here the shared day, under another name), instead of failing.
+TEST(NezhaEval, DayWithoutItsOwnNormalPhaseLearnsFromTheNearestDay) {
+  AUGUR_REQUIRE_DATASET(dir, "nezha-trainticket");
+  namespace fs = std::filesystem;
+  testing::TempDir tmp;
+  const fs::path rca = tmp.path() / "rca_data" / "2023-01-30";
+  fs::create_directories(rca);
+  fs::create_directories(tmp.path() / "construct_data");
+  for (const char* sub : {"trace", "log", "metric"})
+    fs::create_directory_symlink(dir / "rca_data/2023-01-29" / sub, rca / sub);
+  fs::copy_file(dir / "rca_data/2023-01-29/2023-01-29-fault_list.json",
+                rca / "2023-01-30-fault_list.json");
+  fs::create_directory_symlink(dir / "construct_data/2023-01-29",
+                               tmp.path() / "construct_data" / "2023-01-29");
+  auto r = EvalNezha(tmp.path().string(), {});
+  ASSERT_TRUE(r.ok()) << r.message();
+  ASSERT_EQ(r->days, std::vector<std::string>{"2023-01-30"});
+  ASSERT_EQ(r->cases.size(), 28u);
+  EXPECT_GE(r->as1, 0.78);
+
+  fs::remove(tmp.path() / "construct_data" / "2023-01-29");
+  auto none = EvalNezha(tmp.path().string(), {});
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.message().find("construct_data"), std::string::npos) << none.message();
 }
 
 }  // namespace

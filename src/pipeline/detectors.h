@@ -15,6 +15,7 @@ namespace augur::pipeline {
 struct DetectorSettings {
   learn::LlmClientOptions log_lm_llm;  // --llm-url …: its generator (docs/log-lm.md)
   std::string log_lm_embedder;         // --embedder FILE: its block embedder (training)
+  bool log_lm_magnitudes = true;       // --log-lm-magnitudes: durations keep their magnitude
 };
 
 struct DetectorFactory {

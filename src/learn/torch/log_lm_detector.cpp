@@ -25,6 +25,9 @@ using learn::LogLmModel;
 constexpr const char* kTokenizerFile = "log_lm_tokenizer.model";
 constexpr const char* kModelFile = "log_lm_model.pt";
 constexpr const char* kStateFile = "log_lm.json";
+// A user-supplied TorchScript encoder travels inside the bundle, so a bundle moved to another
+// machine (or a deleted original) still loads.
+constexpr const char* kEncoderFile = "log_lm_encoder.pt";
 constexpr size_t kScoreBatch = 512;  // windows per generation pass
 
 // FNV-1a: stable across builds, so hashes saved in the bundle stay valid.
@@ -75,6 +78,7 @@ nlohmann::json ConfigJson(const LogLmConfig& c) {
           {"max_lines", c.max_lines},
           {"embedder", c.embedder},
           {"tfidf_features", c.tfidf_features},
+          {"magnitudes", c.magnitudes},
           {"model",
            {{"dim", m.dim},
             {"layers", m.layers},
@@ -207,7 +211,7 @@ struct LogLmDetector::Impl {
     Line l;
     l.time = time;
     l.raw = std::string(raw);
-    std::string text = learn::PrepareLogLine(raw);
+    std::string text = learn::PrepareLogLine(raw, cfg.mask());
     l.text_hash = TextHash(text);
     auto it = line_cache.find(text);
     if (it == line_cache.end()) {
@@ -500,11 +504,11 @@ struct LogLmDetector::Impl {
   }
 
   // The text a sentence encoder reads for a block: its prepared lines, one per line.
-  static std::string BlockText(const Block& b) {
+  std::string BlockText(const Block& b) const {
     std::string t;
     for (auto* l : b) {
       if (!t.empty()) t += '\n';
-      t += learn::PrepareLogLine(l->raw);
+      t += learn::PrepareLogLine(l->raw, cfg.mask());
     }
     return t;
   }
@@ -656,7 +660,7 @@ struct LogLmDetector::Impl {
     std::vector<double> per;
     if (encoder) {
       std::vector<std::string> texts{BlockText(gen)};
-      for (auto* l : real) texts.push_back(learn::PrepareLogLine(l->raw));
+      for (auto* l : real) texts.push_back(learn::PrepareLogLine(l->raw, cfg.mask()));
       auto v = encoder->Embed(texts);
       if (v) {
         const size_t d = static_cast<size_t>(encoder->dim());
@@ -826,7 +830,7 @@ void LogLmDetector::Learn(const Batch& batch) {
     std::string key = Impl::StreamKey(r);
     auto [it, fresh] = m.learn_stream_index.emplace(key, m.learn_streams.size());
     if (fresh) m.learn_streams.push_back({r.service, r.instance, {}, 0});
-    std::string text = learn::PrepareLogLine(r.body);
+    std::string text = learn::PrepareLogLine(r.body, m.cfg.mask());
     auto [t, added] = m.text_ids.emplace(std::move(text), static_cast<uint32_t>(m.texts.size()));
     if (added) {
       m.texts.push_back(t->first);
@@ -1061,12 +1065,23 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
   if (auto st = m.tok->Save(bundle.File(kTokenizerFile)); !st) return st;
   if (m.model)
     if (auto st = m.model->Save(bundle.File(kModelFile)); !st) return st;
+  if (m.cfg.uses_encoder()) {
+    const std::filesystem::path to = bundle.File(kEncoderFile);
+    std::error_code ec;
+    std::filesystem::remove(to, ec);
+    std::filesystem::create_hard_link(m.cfg.embedder, to, ec);  // no copy of a large encoder
+    if (ec) std::filesystem::copy_file(m.cfg.embedder, to, ec);
+    if (ec)
+      return Status::Error(to.string() + ": cannot copy the encoder " + m.cfg.embedder + ": " +
+                           ec.message());
+  }
   nlohmann::json state = {
       {"version", 1},
       {"config", ConfigJson(m.cfg)},
       {"generator", m.llm ? "llm" : "model"},
       {"llm_url", m.cfg.llm.url},
       {"llm_model", m.cfg.llm.model},
+      {"encoder_file", m.cfg.uses_encoder() ? kEncoderFile : ""},
       {"threshold", m.threshold},
       {"service_thresholds", m.service_threshold},
       {"idf", m.idf},
@@ -1083,6 +1098,7 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
   m.figures["total_seconds"] = secs();
   std::vector<std::string> files{kTokenizerFile, kStateFile};
   if (m.model) files.push_back(kModelFile);
+  if (m.cfg.uses_encoder()) files.push_back(kEncoderFile);
   bundle.AddModel("log_lm", "log_lm", files, m.figures);
   // Learning state is no longer needed.
   m.learn_streams.clear();
@@ -1108,7 +1124,12 @@ Status LogLmDetector::Load(const learn::ModelBundle& bundle) {
       m.cfg.window = c.at("window");
       m.cfg.tokenizer = c.at("tokenizer");
       m.cfg.embedder = c.at("embedder");
+      // The encoder the bundle carries (bundles from before it did name the original file).
+      if (const std::string f = state.value("encoder_file", ""); !f.empty())
+        m.cfg.embedder = bundle.File(f).string();
       m.cfg.tfidf_features = c.at("tfidf_features");
+      // Bundles from before magnitudes existed masked every number.
+      m.cfg.magnitudes = c.value("magnitudes", false);
       m.ApplyFeatures();
       generator = state.value("generator", "model");
       if (generator != "model" && generator != "llm")
@@ -1195,9 +1216,10 @@ const LogLmStats& LogLmDetector::stats() const {
 }
 
 std::unique_ptr<Detector> MakeLogLmDetector(const learn::LlmClientOptions& llm,
-                                            const std::string& embedder) {
+                                            const std::string& embedder, bool magnitudes) {
   LogLmConfig c;
   c.min_lines = 5000;
+  c.magnitudes = magnitudes;
   c.llm = llm;
   if (!embedder.empty()) c.embedder = embedder;
   return std::make_unique<LogLmDetector>(c);

@@ -12,6 +12,7 @@
 
 #include "detect/detector.h"
 #include "learn/llm_client.h"
+#include "learn/log_lm_text.h"
 #include "learn/torch/log_lm_model.h"
 
 namespace augur::detect {
@@ -33,6 +34,10 @@ struct LogLmConfig {
   std::string tokenizer = "sentencepiece";  // "sentencepiece" | "word"
   int subword_vocab = 800;
   int max_lines = 8192;  // known-line vocabulary of the generator, most frequent first
+  // Durations keep a half-decade bucket instead of "<*>" when lines are masked
+  // (learn::LogMaskOptions): slowdowns then change what a service says.
+  bool magnitudes = true;
+  learn::LogMaskOptions mask() const { return {.magnitudes = magnitudes}; }
   // "tfidf" (subword TF-IDF learned from normal logs) | "model" (the generator's pooled line
   // vectors) | the path of a TorchScript sentence encoder (learn/torch/sentence_encoder.h: e.g.
   // MPNet, seed 000's embedder), which embeds each block's text.
@@ -111,8 +116,9 @@ class LogLmDetector : public Detector {
 };
 
 // The pipeline's log_lm (at least 5,000 normal lines to train), with an LLM endpoint as the
-// generator and/or a TorchScript encoder as the embedder (each left as the default when empty).
+// generator and/or a TorchScript encoder as the embedder (each left as the default when empty),
+// and durations masked with or without their magnitude (LogLmConfig::magnitudes).
 std::unique_ptr<Detector> MakeLogLmDetector(const learn::LlmClientOptions& llm,
-                                            const std::string& embedder);
+                                            const std::string& embedder, bool magnitudes = true);
 
 }  // namespace augur::detect
