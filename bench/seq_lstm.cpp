@@ -140,6 +140,24 @@ int main(int argc, char** argv) {
   }
   std::printf("trace   one at a time, 76 events: %.3f ms per trace (CPU time %.3f ms)\n",
               per * 1000, cpu * 1000);
+  // The likelihood response-time rule: two density look-ups per event instead of one division.
+  if (tm.SetRtRule(learn::RtSpread::kLikelihood, false)) {
+    double lper = 1e9, lcpu = 1e9;
+    for (int round = 0; round < 3; ++round) {
+      timespec c0, c1;
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+      auto t0 = Clock::now();
+      for (const auto& t : traces) tm.Score(t);
+      lper = std::min(lper, Since(t0) / traces.size());
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+      lcpu = std::min(lcpu,
+                      ((c1.tv_sec - c0.tv_sec) + (c1.tv_nsec - c0.tv_nsec) * 1e-9) / traces.size());
+    }
+    std::printf(
+        "trace   one at a time, 76 events, likelihood rule: %.3f ms per trace (CPU time %.3f ms)\n",
+        lper * 1000, lcpu * 1000);
+    tm.SetRtRule(learn::RtSpread::kRobust, true);
+  }
   auto t0 = Clock::now();
   tm.Score(traces);
   double batched = Since(t0);

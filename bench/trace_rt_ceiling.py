@@ -18,9 +18,16 @@ and, for comparison, rules on the model's residuals (empirical, exponential tail
 model's own chosen score as dumped. Each is reported with its bound from the clean validation traces
 (3 %, 4 %, 5 % flagged) and with the bound set on the clean test traces at 5 % (a ceiling).
 
-Usage: bench/trace_rt_ceiling.py DUMP.jsonl    (plain python3; a minute or two)
+With a Nezha fault list as second argument, the clean test traces the eval flagged (its own verdicts,
+as dumped) are counted by the kind of the next recorded fault: Nezha keeps traces only for the
+minutes around each fault, so this separates the morning's windows (before `exception` and `return`
+faults, as in training and validation) from the afternoon's (before `cpu_contention` faults).
+
+Usage: bench/trace_rt_ceiling.py DUMP.jsonl [FAULT_LIST.json]   (plain python3; a minute or two)
 """
 import bisect
+import calendar
+import datetime
 import json
 import math
 import sys
@@ -104,7 +111,29 @@ class Kde:
 SHIFTS = [math.log(2 + 3 * (k + 0.5) / 12) for k in range(12)]  # factors in (2, 5)
 
 
-def main(path):
+def by_next_fault(test, fault_list):
+    """Flagged share of the clean test traces by the kind of the next recorded fault."""
+    faults = []
+    for entries in json.load(open(fault_list)).values():
+        for f in entries:  # inject_time read as UTC, as the eval does (the traces' clock)
+            t = datetime.datetime.strptime(f["inject_time"], "%Y-%m-%d %H:%M:%S")
+            faults.append((calendar.timegm(t.timetuple()) * 10**9, f["inject_type"]))
+    faults.sort()
+    groups = defaultdict(lambda: [0, 0, 0, 0])
+    for r in test:
+        nxt = [k for t, k in faults if t > r["start_ns"]]
+        g = groups[nxt[0] if nxt else "none"]
+        g[0] += 1
+        g[1] += r["flagged_response_time"]
+        g[2] += r["flagged_structural"] or r["flagged_response_time"]
+        g[3] += r.get("flagged_likelihood", False)
+    print("clean test traces by the next recorded fault: traces; flagged by the chosen response-time"
+          " rule; by any rule; by the likelihood rule (when dumped)")
+    for kind, (n, rt, any_flag, lk) in sorted(groups.items()):
+        print(f"  before {kind:15s} {n:4d}  {rt / n:.3f}  {any_flag / n:.3f}  {lk / n:.3f}")
+
+
+def main(path, fault_list=None):
     rows = [json.loads(line) for line in open(path)]
     part = defaultdict(list)
     for r in rows:
@@ -170,9 +199,11 @@ def main(path):
         report(f"model residual, {kind} (slower only)", per_event(fits, lambda r: r["err"]))
     if rows and "score" in rows[0]:
         report("model's chosen rule (dumped scores)", lambda r: [-s for s in r["score"]])
+    if fault_list and rows and "start_ns" in rows[0]:
+        by_next_fault(test, fault_list)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    if len(sys.argv) not in (2, 3):
         sys.exit(__doc__)
-    main(sys.argv[1])
+    main(*sys.argv[1:])

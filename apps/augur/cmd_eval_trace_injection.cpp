@@ -140,6 +140,12 @@ void RegisterEvalTraceInjection(CLI::App& eval, Globals& g) {
         "  seed's literal 95 %% rule per event: response-time accuracy %.3f at false-positive rate "
         "%.3f\n",
         r->response_time_at_95, r->fpr_response_time_at_95);
+    if (r->likelihood_response_time >= 0)
+      std::printf(
+          "  likelihood rule instead (bound %.2f from validation): accuracy %.3f at false-positive "
+          "rate %.3f (response time %.3f)\n",
+          r->likelihood_rt_z, r->likelihood_response_time, r->likelihood_fpr,
+          r->likelihood_fpr_response_time);
     std::printf(
         "  model-free baseline (per-label response-time quantiles, bound from validation): "
         "accuracy %.3f\n"

@@ -356,8 +356,12 @@ void TraceLstmDetector::ScoreComplete(TimeNs now, std::vector<detect::Anomaly>& 
         b.examples.push_back(fmt::format(
             "trace {} event {} \"{}\": {}", ids[i].Hex(), at, label,
             e.structural ? fmt::format("unexpected here (rank {}, p {:.3f})", e.rank, e.probability)
-                         : fmt::format("response time {:.0f} us, {:.1f} deviations off",
-                                       traces[i][at].response_time, e.rt_z)));
+            : model_.config().rt_spread == RtSpread::kLikelihood
+                ? fmt::format("response time {:.0f} us, log likelihood ratio of a "
+                              "slow-down {:.1f}",
+                              traces[i][at].response_time, e.rt_z)
+                : fmt::format("response time {:.0f} us, {:.1f} deviations off",
+                              traces[i][at].response_time, e.rt_z)));
     }
   }
   CloseBins(now - config_.trace_idle, out);

@@ -76,7 +76,8 @@ void SlowDown(const std::vector<TraceSequence>& from, int max_length, std::mt199
 // event the label, raw time, the model's scaled observation and residual, label rank and
 // probability.
 void DumpScores(std::ofstream& out, const char* split, const std::vector<TraceSequence>& traces,
-                const std::vector<TraceScore>& scores, const std::vector<size_t>* slowed) {
+                const std::vector<TraceScore>& scores, const std::vector<size_t>* slowed,
+                const TimeNs* starts, const std::vector<char>* likelihood_flags = nullptr) {
   for (size_t i = 0; i < traces.size(); ++i) {
     const auto& s = scores[i];
     nlohmann::json labels = nlohmann::json::array(), rt = nlohmann::json::array(),
@@ -97,6 +98,9 @@ void DumpScores(std::ofstream& out, const char* split, const std::vector<TraceSe
     nlohmann::json j = {{"split", split},
                         {"trace", i},
                         {"slowed", slowed ? (long)(*slowed)[i] : -1L},
+                        {"start_ns", starts[i]},
+                        {"flagged_structural", s.structural},
+                        {"flagged_response_time", s.response_time},
                         {"length", traces[i].size()},
                         {"labels", labels},
                         {"rt", rt},
@@ -105,6 +109,7 @@ void DumpScores(std::ofstream& out, const char* split, const std::vector<TraceSe
                         {"score", score},
                         {"rank", rank},
                         {"prob", prob}};
+    if (likelihood_flags) j["flagged_likelihood"] = (bool)(*likelihood_flags)[i];
     out << j.dump() << "\n";
   }
 }
@@ -208,13 +213,16 @@ Result<TraceInjectionResult> EvalTraceInjection(const std::vector<Span>& spans,
   auto all = TracesFromSpans(spans, &starts);
   TraceInjectionResult r;
   std::vector<TraceSequence> clean;
+  std::vector<TimeNs> clean_starts;
   for (size_t i = 0; i < all.size(); ++i) {
     bool out = false;
     for (const auto& [a, b] : o.exclude) out |= starts[i] >= a && starts[i] < b;
     if (out)
       ++r.excluded;
-    else if (!all[i].empty())
+    else if (!all[i].empty()) {
       clean.push_back(std::move(all[i]));
+      clean_starts.push_back(starts[i]);
+    }
   }
   if (clean.size() < 20)
     return Result<TraceInjectionResult>::Error("trace-injection: only " +
@@ -330,18 +338,45 @@ Result<TraceInjectionResult> EvalTraceInjection(const std::vector<Span>& spans,
   SlowDown(test, o.model.max_length, rng, slow, r_pos);
   auto ss = model.Score(structural);
   auto rs = model.Score(slow);
+
+  // The likelihood rule beside the chosen one when it was not chosen (same model, its own bound
+  // from the clean validation traces at the same target): what it detects and lets through.
+  std::vector<char> lk_flags(test.size(), 0);
+  if (model.config().rt_spread != RtSpread::kLikelihood && !val.empty()) {
+    const RtSpread kept = model.config().rt_spread;
+    const bool kept_two_sided = model.config().rt_two_sided;
+    const double kept_z = model.rt_z();
+    if (model.SetRtRule(RtSpread::kLikelihood, false)) {
+      auto cal = model.Calibrate(val, 0, o.target_fpr);  // 0: the structural floor stays
+      auto lc = model.Score(test), ls = model.Score(slow);
+      int hit = 0, fp = 0, fp_rt = 0;
+      for (size_t i = 0; i < test.size(); ++i) {
+        hit += SlowFlagged(ls[i], r_pos[i]);
+        lk_flags[i] = lc[i].response_time;
+        fp_rt += lc[i].response_time;
+        fp += lc[i].anomalous();
+      }
+      r.likelihood_rt_z = cal.rt_z;
+      r.likelihood_response_time = Ratio(hit, (int)test.size());
+      r.likelihood_fpr = Ratio(fp, (int)test.size());
+      r.likelihood_fpr_response_time = Ratio(fp_rt, (int)test.size());
+      model.SetRtRule(kept, kept_two_sided);
+      model.SetRtZ(kept_z);
+    }
+  }
   if (!o.events_out.empty()) {
     std::ofstream out(o.events_out);
     if (!out) return Result<TraceInjectionResult>::Error(o.events_out + ": cannot write");
-    DumpScores(out, "train", train, model.Score(train), nullptr);
-    DumpScores(out, "validation", val, model.Score(val), nullptr);
+    const TimeNs* t0 = clean_starts.data();
+    DumpScores(out, "train", train, model.Score(train), nullptr, t0);
+    DumpScores(out, "validation", val, model.Score(val), nullptr, t0 + n_tr);
     std::mt19937_64 vrng(o.seed + 1);  // the validation slow-downs of the calibration above
     std::vector<TraceSequence> vslow;
     std::vector<size_t> v_pos;
     SlowDown(val, o.model.max_length, vrng, vslow, v_pos);
-    DumpScores(out, "validation", vslow, model.Score(vslow), &v_pos);
-    DumpScores(out, "test", test, clean_scores, nullptr);
-    DumpScores(out, "test", slow, rs, &r_pos);
+    DumpScores(out, "validation", vslow, model.Score(vslow), &v_pos, t0 + n_tr);
+    DumpScores(out, "test", test, clean_scores, nullptr, t0 + n_tr + n_va, &lk_flags);
+    DumpScores(out, "test", slow, rs, &r_pos, t0 + n_tr + n_va);
     if (!out) return Result<TraceInjectionResult>::Error(o.events_out + ": write failed");
   }
   Tally total;

@@ -73,6 +73,11 @@ struct TraceInjectionResult {
   // the model's chosen rule, each with the false-positive rate it then has (<= 0.05).
   double marginal_ceiling = 0, marginal_ceiling_fpr = 0;
   double model_ceiling = 0, model_ceiling_fpr = 0;
+  // The likelihood rule on the same model when another rule was chosen (its bound from validation
+  // at the same target): accuracy, false-positive rate (with the structural flags) and its
+  // response-time share; -1 when not computed.
+  double likelihood_response_time = -1, likelihood_fpr = -1, likelihood_fpr_response_time = -1;
+  double likelihood_rt_z = 0;
   TraceTrainReport train;
   std::vector<InjectionBucket> by_length, by_position;
   // Seed 002 III-D on a few test prefixes: "after A: B | C concurrent" / "after A: B dependent".
