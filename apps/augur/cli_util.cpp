@@ -50,12 +50,17 @@ void AddLlmFlags(CLI::App* cmd, learn::LlmClientOptions& llm) {
       ->capture_default_str();
 }
 
-void AddLogLmMaskFlag(CLI::App* cmd, bool& magnitudes) {
+void AddLogLmFlags(CLI::App* cmd, bool& magnitudes, bool& novelty) {
   cmd->add_option("--log-lm-magnitudes", magnitudes,
                   "log_lm: on = a duration (\"took=2.4ms\", \"5 seconds\") keeps its order of "
                   "magnitude (<*ms:e0>), off = every number is <*> (docs/log-lm.md)")
       ->check(CLI::IsMember({"on", "off", "true", "false"}))
       ->default_str(magnitudes ? "on" : "off");
+  cmd->add_option("--log-lm-novelty", novelty,
+                  "log_lm: on = a window holding a line its service never wrote in normal logs is "
+                  "anomalous, for the services whose held-out normal windows seldom hold one")
+      ->check(CLI::IsMember({"on", "off", "true", "false"}))
+      ->default_str(novelty ? "on" : "off");
 }
 
 void ApplyLlmEnvironment(learn::LlmClientOptions& llm) {

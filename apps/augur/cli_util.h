@@ -40,8 +40,9 @@ struct NextKeyModelFlags {
 // --llm-url and its companions: the log language model's generator as an OpenAI-compatible
 // completion endpoint. The API key, when one is needed, comes from AUGUR_LLM_API_KEY.
 void AddLlmFlags(CLI::App* cmd, learn::LlmClientOptions& llm);
-// --log-lm-magnitudes on|off: log_lm masks durations as magnitude buckets or as plain "<*>".
-void AddLogLmMaskFlag(CLI::App* cmd, bool& magnitudes);
+// --log-lm-magnitudes on|off: log_lm masks durations as magnitude buckets or as plain "<*>";
+// --log-lm-novelty on|off: a line its service never wrote in normal logs flags the window.
+void AddLogLmFlags(CLI::App* cmd, bool& magnitudes, bool& novelty);
 void ApplyLlmEnvironment(learn::LlmClientOptions& llm);
 
 nlohmann::json StagesJson(const std::vector<pipeline::StageTiming>& stages);

@@ -64,7 +64,7 @@ void RegisterEvalLogWindows(CLI::App& eval, Globals& g) {
                   "sentence encoder (docs/log-lm.md)")
       ->capture_default_str();
   AddLlmFlags(cmd, c.llm);
-  AddLogLmMaskFlag(cmd, c.magnitudes);
+  AddLogLmFlags(cmd, c.magnitudes, c.novelty);
   cmd->add_option("--tfidf-features", c.tfidf_features,
                   "What the tfidf embedder counts: pieces,lines,transitions")
       ->capture_default_str();

@@ -24,7 +24,7 @@ void RegisterTrain(CLI::App& app, Globals& g) {
   cmd->add_option("--embedder", o->detectors.settings.log_lm_embedder,
                   "log_lm: a TorchScript sentence encoder FILE as the block embedder "
                   "(docs/log-lm.md)");
-  AddLogLmMaskFlag(cmd, o->detectors.settings.log_lm_magnitudes);
+  AddLogLmFlags(cmd, o->detectors.settings.log_lm_magnitudes, o->detectors.settings.log_lm_novelty);
   cmd->add_flag("--json", g.json, "Print one JSON object instead of the summary");
   cmd->footer(
       "Example:\n  augur simulate --scenario normal --minutes 30 --out sim/normal\n"

@@ -1,5 +1,6 @@
 #include "learn/log_lm_text.h"
 
+#include <strings.h>
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -103,12 +104,7 @@ bool IsAlpha(char c) {
 }
 
 bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
 // "12" or "12.5": a plain decimal number (no sign, no exponent: "-5" and "1e3" stay ids).

@@ -1,5 +1,6 @@
 #include "normalize/event_spans.h"
 
+#include <strings.h>
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
@@ -20,12 +21,7 @@ Status EventSpanConfig::Validate() const {
 namespace {
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
 bool IsIn(std::string_view v, const std::vector<std::string>& set) {

@@ -37,7 +37,8 @@ const std::vector<DetectorFactory>& DetectorFactories() {
        }},
       {"log_lm", "seed 000's log language model: generated vs real next 10 lines, cosine < 0.8",
        [](const DetectorSettings& s) {
-         return detect::MakeLogLmDetector(s.log_lm_llm, s.log_lm_embedder, s.log_lm_magnitudes);
+         return detect::MakeLogLmDetector(s.log_lm_llm, s.log_lm_embedder, s.log_lm_magnitudes,
+                                          s.log_lm_novelty);
        }},
 #endif
   };

@@ -15,7 +15,8 @@ namespace augur::pipeline {
 struct DetectorSettings {
   learn::LlmClientOptions log_lm_llm;  // --llm-url …: its generator (docs/log-lm.md)
   std::string log_lm_embedder;         // --embedder FILE: its block embedder (training)
-  bool log_lm_magnitudes = true;       // --log-lm-magnitudes: durations keep their magnitude
+  bool log_lm_novelty = true;     // --log-lm-novelty: a line never written in normal logs flags
+  bool log_lm_magnitudes = true;  // --log-lm-magnitudes: durations keep their magnitude
 };
 
 struct DetectorFactory {

@@ -122,7 +122,8 @@ struct Runner {
                             {"similarity", w.similarity},
                             {"real", w.real},
                             {"generated", w.generated},
-                            {"least", w.least}};
+                            {"least", w.least},
+                            {"novel", w.novel}};
         if (!w.error.empty()) j["error"] = w.error;
         *dump << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
       }

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -184,6 +185,7 @@ struct LogLmDetector::Impl {
   // Generation groups: the known lines each service wrote in normal training.
   std::map<std::string, int> service_group;
   std::vector<std::vector<int>> group_lines;
+  std::set<int> novelty_groups;  // groups whose windows are judged by novelty too (calibrated)
   bool use_pieces = true, use_lines = true, use_transitions = true;
   std::vector<std::vector<float>> known_unit;  // model embedder: unit line vectors
   std::vector<Line> known_lines;  // generated blocks point at these (built-in generator)
@@ -341,9 +343,15 @@ struct LogLmDetector::Impl {
     return it == service_threshold.end() ? threshold : std::min(threshold, it->second);
   }
 
-  // sims_out (optional) receives (service group, similarity) of every scored window.
+  // What calibration needs of every scored window.
+  struct ScoredWindow {
+    int group;
+    double similarity;
+    bool novel;
+  };
+  // sims_out (optional) receives every scored window.
   void ScoreWindows(std::vector<PendingWindow>& windows, std::vector<Anomaly>* out,
-                    std::vector<std::pair<int, double>>* sims_out) {
+                    std::vector<ScoredWindow>* sims_out) {
     for (size_t lo = 0; lo < windows.size(); lo += kScoreBatch) {
       const size_t hi = std::min(windows.size(), lo + kScoreBatch);
       ScoreChunk(windows, lo, hi, out, sims_out);
@@ -366,6 +374,25 @@ struct LogLmDetector::Impl {
     if (w.group >= 0 || streams.empty()) return w.group;
     auto it = service_group.find(streams[w.stream].service);
     return it == service_group.end() ? -1 : it->second;
+  }
+
+  std::vector<std::string> NoveltyServices() const {
+    std::vector<std::string> out;
+    for (const auto& [service, group] : service_group)
+      if (novelty_groups.count(group)) out.push_back(service);
+    return out;
+  }
+
+  // The lines of the window its service never wrote in normal training (indices into `real`).
+  std::vector<int> NovelLines(const PendingWindow& w, const Block& real) const {
+    std::vector<int> out;
+    const int g = GroupOf(w);
+    if (g < 0) return out;  // a service never seen at all: not this rule's to judge
+    const auto& known_here = group_lines[g];
+    for (size_t i = 0; i < real.size(); ++i)
+      if (!std::binary_search(known_here.begin(), known_here.end(), real[i]->id))
+        out.push_back(static_cast<int>(i));
+    return out;
   }
 
   void BuildGroups(const std::vector<std::string>& services,
@@ -514,7 +541,7 @@ struct LogLmDetector::Impl {
   }
 
   void ScoreChunk(std::vector<PendingWindow>& windows, size_t lo, size_t hi,
-                  std::vector<Anomaly>* out, std::vector<std::pair<int, double>>* sims_out) {
+                  std::vector<Anomaly>* out, std::vector<ScoredWindow>* sims_out) {
     const size_t n = hi - lo;
     std::vector<std::vector<Block>> cands(n);
     std::vector<std::string> failed(n);
@@ -633,9 +660,11 @@ struct LogLmDetector::Impl {
       }
       ++windows_scored;
       ++stats.windows;
-      if (sims_out) sims_out->emplace_back(GroupOf(w), best);
+      std::vector<int> novel = NovelLines(w, real);
+      if (sims_out) sims_out->push_back({GroupOf(w), best, !novel.empty()});
       const double w_threshold = ThresholdOf(w);
-      const bool anomalous = best < w_threshold;
+      const bool anomalous =
+          best < w_threshold || (!novel.empty() && w.group < 0 && novelty_groups.count(GroupOf(w)));
       if (!out && !sink) continue;
       if (!anomalous && !sink) continue;
       LogLmWindow win;
@@ -645,6 +674,7 @@ struct LogLmDetector::Impl {
       win.end = w.real.back().time;
       win.similarity = best;
       win.anomalous = anomalous;
+      win.novel = std::move(novel);
       win.threshold = w_threshold;
       for (auto* l : real) win.real.push_back(l->raw);
       for (auto* l : cs[best_j]) win.generated.push_back(llm ? l->raw : known[l->id]);
@@ -693,11 +723,21 @@ struct LogLmDetector::Impl {
     a.detector = "log_lm";
     a.score = 1 - w.similarity;
     a.threshold = 1 - w.threshold;
-    a.summary = fmt::format(
-        "{} lines of {}{} read unlike what the log model expected: block similarity {:.2f} < "
-        "{:.2f}",
-        w.real.size(), w.service.empty() ? "an unnamed stream" : w.service,
-        w.instance.empty() ? "" : " (" + w.instance + ")", w.similarity, w.threshold);
+    const std::string who = (w.service.empty() ? "an unnamed stream" : w.service) +
+                            (w.instance.empty() ? "" : " (" + w.instance + ")");
+    if (w.similarity >= w.threshold && !w.novel.empty()) {
+      // Flagged by the novelty rule alone: scored at the threshold, named for what is new.
+      a.score = a.threshold;
+      a.summary = fmt::format(
+          "{} lines of {} hold {} line(s) it never wrote in normal logs (block similarity {:.2f})",
+          w.real.size(), who, w.novel.size(), w.similarity);
+    } else {
+      a.summary = fmt::format(
+          "{} lines of {} read unlike what the log model expected: block similarity {:.2f} < "
+          "{:.2f}",
+          w.real.size(), who, w.similarity, w.threshold);
+    }
+    for (int i : w.novel) a.evidence.push_back("never in normal logs: " + w.real[i]);
     for (int i : w.least) a.evidence.push_back("least similar: " + w.real[i]);
     for (const auto& l : w.real) a.evidence.push_back("real: " + l);
     for (const auto& l : w.generated) a.evidence.push_back("generated: " + l);
@@ -1020,7 +1060,7 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
         windows.push_back(std::move(w));
       }
     }
-    std::vector<std::pair<int, double>> scored;
+    std::vector<Impl::ScoredWindow> scored;
     auto saved_sink = std::move(m.sink);
     m.sink = nullptr;
     m.ScoreWindows(windows, nullptr, &scored);
@@ -1034,9 +1074,11 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
     };
     std::vector<double> sims;
     std::map<int, std::vector<double>> by_group;
-    for (auto [g, sim] : scored) {
-      sims.push_back(sim);
-      by_group[g].push_back(sim);
+    std::map<int, size_t> novel_in_group;
+    for (const auto& sw : scored) {
+      sims.push_back(sw.similarity);
+      by_group[sw.group].push_back(sw.similarity);
+      novel_in_group[sw.group] += sw.novel;
     }
     if (sims.empty()) {
       LogWarn("log_lm: no validation windows to calibrate on; keeping threshold {:.2f}",
@@ -1057,6 +1099,21 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
             if (group == g) m.service_threshold[service] = t;
         }
         m.figures["service_thresholds"] = m.service_threshold;
+      }
+      // Novelty for the services whose held-out normal windows seldom hold a new line.
+      m.novelty_groups.clear();
+      if (m.cfg.novelty) {
+        const double fpr = m.cfg.service_fpr > 0 ? m.cfg.service_fpr : 0.01;
+        std::vector<std::string> on;
+        for (auto& [g, gs] : by_group) {
+          if (g < 0 || gs.size() < 20) continue;
+          if (static_cast<double>(novel_in_group[g]) > fpr * static_cast<double>(gs.size()))
+            continue;
+          m.novelty_groups.insert(g);
+          for (const auto& [service, group] : m.service_group)
+            if (group == g) on.push_back(service);
+        }
+        m.figures["novelty_services"] = on;
       }
     }
   }
@@ -1084,6 +1141,7 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
       {"encoder_file", m.cfg.uses_encoder() ? kEncoderFile : ""},
       {"threshold", m.threshold},
       {"service_thresholds", m.service_threshold},
+      {"novelty_services", m.NoveltyServices()},
       {"idf", m.idf},
       {"docs", m.docs},
       {"service_groups", GroupsJson(m.service_group, m.group_lines)},
@@ -1186,6 +1244,11 @@ Status LogLmDetector::Load(const learn::ModelBundle& bundle) {
     lines.push_back(ids.get<std::vector<int>>());
   }
   m.BuildGroups(services, lines);
+  // Bundles from before the novelty rule judge by similarity alone.
+  m.novelty_groups.clear();
+  for (const auto& service : state.value("novelty_services", std::vector<std::string>{}))
+    if (auto it = m.service_group.find(service); it != m.service_group.end())
+      m.novelty_groups.insert(it->second);
   return Status::Ok();
 }
 
@@ -1216,10 +1279,12 @@ const LogLmStats& LogLmDetector::stats() const {
 }
 
 std::unique_ptr<Detector> MakeLogLmDetector(const learn::LlmClientOptions& llm,
-                                            const std::string& embedder, bool magnitudes) {
+                                            const std::string& embedder, bool magnitudes,
+                                            bool novelty) {
   LogLmConfig c;
   c.min_lines = 5000;
   c.magnitudes = magnitudes;
+  c.novelty = novelty;
   c.llm = llm;
   if (!embedder.empty()) c.embedder = embedder;
   return std::make_unique<LogLmDetector>(c);

@@ -30,6 +30,13 @@ struct LogLmConfig {
   // (chatty, interleaved streams) gets its threshold lowered to where this share of them would be
   // flagged; never raised above the global one. The other services keep the seed's rule.
   double service_fpr = 0.01;
+  // A window holding a line the service never wrote in normal training (after masking: with
+  // magnitudes, also a known statement in a duration bucket it never reached) is anomalous
+  // whatever its similarity, for the services whose held-out normal windows hold such a line at
+  // most `service_fpr` of the time (others: too chatty for novelty to mean anything). augur's
+  // addition to seed 000: in interleaved streams, whose calibrated threshold is low, one new line
+  // in ten barely moves the block's similarity.
+  bool novelty = true;
   double validation_fraction = 0.15;        // tail of each stream held out when calibrating
   std::string tokenizer = "sentencepiece";  // "sentencepiece" | "word"
   int subword_vocab = 800;
@@ -75,6 +82,8 @@ struct LogLmWindow {
   double threshold = 0;    // the one it was judged by (its service's, when calibrated)
   std::vector<int> least;  // indices into `real`, least similar first
   bool anomalous = false;
+  // Indices into `real` of the lines its service never wrote in normal training.
+  std::vector<int> novel;
   // Not empty when no block could be generated (the LLM endpoint failed): the window is neither
   // normal nor anomalous, and `similarity` means nothing.
   std::string error;
@@ -117,8 +126,10 @@ class LogLmDetector : public Detector {
 
 // The pipeline's log_lm (at least 5,000 normal lines to train), with an LLM endpoint as the
 // generator and/or a TorchScript encoder as the embedder (each left as the default when empty),
-// and durations masked with or without their magnitude (LogLmConfig::magnitudes).
+// durations masked with or without their magnitude (LogLmConfig::magnitudes), and the novelty rule
+// on or off (LogLmConfig::novelty).
 std::unique_ptr<Detector> MakeLogLmDetector(const learn::LlmClientOptions& llm,
-                                            const std::string& embedder, bool magnitudes = true);
+                                            const std::string& embedder, bool magnitudes = true,
+                                            bool novelty = true);
 
 }  // namespace augur::detect

@@ -233,6 +233,73 @@ TEST(LogLmDetector, MagnitudesLetASlowdownShowAndAreKeptInTheBundle) {
   EXPECT_GE(flagged[1], windows[1] / 2) << "with magnitudes the slow lines are new";
 }
 
+// A front-end: one stream interleaving ten routes at random, each line with its response time. When
+// one route slows down 30 times, one line in ten changes bucket: the block still reads much like
+// the usual mix, but it holds a line the service never wrote in normal logs. (The test sets the
+// similarity threshold low, where calibration puts it for the simulator's chatty front-end.)
+Batch InterleavedTraffic(int requests, uint32_t seed, int slow_route) {
+  std::mt19937 rng(seed);
+  std::lognormal_distribution<double> ms(std::log(3.0), 0.2);
+  Batch b;
+  TimeNs t = 1'700'000'000'000'000'000;
+  for (int i = 0; i < requests; ++i) {
+    const int route = static_cast<int>(rng() % 10);
+    char line[64];
+    std::snprintf(line, sizeof line, "GET /route%d 200 %.3f ms", route,
+                  ms(rng) * (route == slow_route ? 30 : 1));
+    LogRecord r;
+    r.time = (t += 1'000'000);
+    r.service = "front-end";
+    r.instance = "front-end-0";
+    r.body = line;
+    b.logs.push_back(std::move(r));
+  }
+  return b;
+}
+
+TEST(LogLmDetector, NoveltyFlagsANewLineInAnInterleavedStream) {
+  int flagged[2] = {0, 0};
+  for (bool novelty : {false, true}) {
+    LogLmConfig c = TinyConfig();
+    c.novelty = novelty;
+    c.threshold = 0.2;
+    testing::TempDir dir;
+    {
+      LogLmDetector d(c);
+      d.Learn(InterleavedTraffic(3000, 1, -1));
+      auto b = learn::ModelBundle::Create(dir.path());
+      ASSERT_TRUE(b.ok()) << b.message();
+      auto st = d.FinishLearning(*b);
+      ASSERT_TRUE(st.ok()) << st.message();
+      ASSERT_TRUE(b->Save().ok());
+    }
+    nlohmann::json state;
+    std::ifstream(dir.path() / "log_lm.json") >> state;
+    EXPECT_EQ(state["novelty_services"],
+              novelty ? nlohmann::json::array({"front-end"}) : nlohmann::json::array());
+    LogLmDetector d(TinyConfig());
+    auto b = learn::ModelBundle::Open(dir.path());
+    ASSERT_TRUE(b.ok());
+    ASSERT_TRUE(d.Load(*b).ok());
+    std::vector<Anomaly> out;
+    Counts normal = ScoreAll(d, InterleavedTraffic(500, 2, -1), out);
+    EXPECT_LE(normal.anomalous, normal.windows / 10) << "novelty " << novelty;
+    out.clear();
+    Counts slow = ScoreAll(d, InterleavedTraffic(500, 3, 4), out);
+    flagged[novelty] = slow.anomalous;
+    if (novelty) {
+      // About 1 - 0.9^10 = 65 % of the windows hold a slowed line.
+      EXPECT_GE(slow.anomalous, slow.windows / 2);
+      ASSERT_FALSE(out.empty());
+      bool named = false;
+      for (const auto& e : out.front().evidence)
+        named |= e.rfind("never in normal logs: GET /route4", 0) == 0;
+      EXPECT_TRUE(named) << out.front().summary;
+    }
+  }
+  EXPECT_GT(flagged[1], flagged[0] + 10);
+}
+
 TEST(LogLmDetector, ConfigErrorsNameTheField) {
   LogLmConfig c;
   c.embedder = "mpnet";
