@@ -10,6 +10,7 @@
 #include <random>
 
 #include "core/log.h"
+#include "learn/torch/train_loop.h"
 
 namespace augur::learn {
 namespace {
@@ -284,14 +285,7 @@ Result<LogLmTrainFigures> LogLmModel::Train(const std::vector<std::vector<int>>&
 }
 
 Status LogLmModel::Save(const std::filesystem::path& file) const {
-  try {
-    torch::serialize::OutputArchive ar;
-    impl_->net->save(ar);
-    ar.save_to(file.string());
-  } catch (const std::exception& e) {
-    return Status::Error(file.string() + ": cannot save log_lm model: " + e.what());
-  }
-  return Status::Ok();
+  return SaveWeights(*impl_->net, file);
 }
 
 Result<LogLmModel> LogLmModel::Load(const std::filesystem::path& file,

@@ -381,14 +381,7 @@ Status NextKeyModel::Save(ModelBundle& bundle, const std::string& name,
     out << j.dump(1) << "\n";
     if (!out) return Status::Error(json_path.string() + ": cannot write");
   }
-  auto pt_path = bundle.File(name + ".pt");
-  try {
-    torch::serialize::OutputArchive a;
-    impl_->net->save(a);
-    a.save_to(pt_path.string());
-  } catch (const std::exception& e) {
-    return Status::Error(pt_path.string() + ": cannot write weights: " + e.what());
-  }
+  if (Status s = SaveWeights(*impl_->net, bundle.File(name + ".pt")); !s) return s;
   bundle.AddModel(name, "next_key_lstm", {name + ".pt", name + ".json"},
                   {{"epochs", rep.epochs},
                    {"train_loss", rep.train_loss},
@@ -430,17 +423,9 @@ Result<NextKeyModel> NextKeyModel::Load(const ModelBundle& bundle, const std::st
   if (m.keys.size() < 3)
     return Result<NextKeyModel>::Error(json_path.string() + ": vocabulary lacks the reserved keys");
   for (size_t i = 3; i < m.keys.size(); ++i) m.ids.emplace(m.keys[i], (int)i);
-  auto pt_path = bundle.File(name + ".pt");
-  try {
-    m.net = Net((int)m.keys.size(), m.config.embed, m.config.hidden, m.config.layers);
-    torch::serialize::InputArchive in;
-    in.load_from(pt_path.string());
-    m.net->load(in);
-    m.net->eval();
-  } catch (const std::exception& e) {
-    return Result<NextKeyModel>::Error(
-        pt_path.string() + ": cannot load weights: " + std::string(e.what()).substr(0, 300));
-  }
+  m.net = Net((int)m.keys.size(), m.config.embed, m.config.hidden, m.config.layers);
+  if (Status s = LoadWeights(*m.net, bundle.File(name + ".pt")); !s)
+    return Result<NextKeyModel>::Error(s.message());
   return model;
 }
 

@@ -1048,14 +1048,7 @@ Status TraceModel::Save(ModelBundle& bundle, const std::string& name,
     out << j.dump(1) << "\n";
     if (!out) return Status::Error(json_path.string() + ": cannot write");
   }
-  auto pt_path = bundle.File(name + ".pt");
-  try {
-    torch::serialize::OutputArchive a;
-    m.net->save(a);
-    a.save_to(pt_path.string());
-  } catch (const std::exception& e) {
-    return Status::Error(pt_path.string() + ": cannot write weights: " + e.what());
-  }
+  if (Status s = SaveWeights(*m.net, bundle.File(name + ".pt")); !s) return s;
   bundle.AddModel(name, "trace_lstm", {name + ".pt", name + ".json"},
                   {{"epochs", rep.epochs},
                    {"train_loss", rep.train_loss},
@@ -1139,18 +1132,10 @@ Result<TraceModel> TraceModel::Load(const ModelBundle& bundle, const std::string
     m.z = j.value("rt_z", m.z);
   } catch (const std::exception&) {
   }
-  auto pt_path = bundle.File(name + ".pt");
-  try {
-    m.net = TraceNet((int)L, m.config.embed, m.config.hidden);
-    torch::serialize::InputArchive in;
-    in.load_from(pt_path.string());
-    m.net->load(in);
-    m.net->eval();
-    m.fast = MakeFastNet(m.net);
-  } catch (const std::exception& e) {
-    return Result<TraceModel>::Error(
-        pt_path.string() + ": cannot load weights: " + std::string(e.what()).substr(0, 300));
-  }
+  m.net = TraceNet((int)L, m.config.embed, m.config.hidden);
+  if (Status s = LoadWeights(*m.net, bundle.File(name + ".pt")); !s)
+    return Result<TraceModel>::Error(s.message());
+  m.fast = MakeFastNet(m.net);
   return model;
 }
 

@@ -49,4 +49,29 @@ EpochLoopResult RunEpochs(torch::nn::Module& net, const EpochLoopOptions& o,
   return r;
 }
 
+Status SaveWeights(const torch::nn::Module& net, const std::filesystem::path& file) {
+  try {
+    torch::serialize::OutputArchive a;
+    net.save(a);
+    a.save_to(file.string());
+  } catch (const std::exception& e) {
+    return Status::Error(file.string() + ": cannot write weights: " + e.what());
+  }
+  return Status::Ok();
+}
+
+Status LoadWeights(torch::nn::Module& net, const std::filesystem::path& file) {
+  try {
+    torch::serialize::InputArchive in;
+    in.load_from(file.string());
+    net.load(in);
+    net.eval();
+  } catch (const std::exception& e) {
+    // libtorch's messages carry a long C++ backtrace: the first lines say what went wrong.
+    return Status::Error(file.string() +
+                         ": cannot load weights: " + std::string(e.what()).substr(0, 300));
+  }
+  return Status::Ok();
+}
+
 }  // namespace augur::learn

@@ -5,8 +5,11 @@
 
 #include <torch/torch.h>
 
+#include <filesystem>
 #include <functional>
 #include <string>
+
+#include "core/result.h"
 
 namespace augur::learn {
 
@@ -31,5 +34,9 @@ struct EpochLoopResult {
 EpochLoopResult RunEpochs(torch::nn::Module& net, const EpochLoopOptions& options,
                           const std::function<double()>& train_epoch,
                           const std::function<double(double train_loss)>& validation_loss);
+
+// A module's weights to or from a libtorch archive file; errors name the file and the reason.
+Status SaveWeights(const torch::nn::Module& net, const std::filesystem::path& file);
+Status LoadWeights(torch::nn::Module& net, const std::filesystem::path& file);
 
 }  // namespace augur::learn
