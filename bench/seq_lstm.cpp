@@ -125,37 +125,27 @@ int main(int argc, char** argv) {
   learn::TraceModel tm;
   if (!tm.Train(traces, tc)) return 1;
   for (int i = 0; i < 20; ++i) tm.Score(traces[i]);  // warm-up
-  // Wall time (best of 3 rounds) and the thread's CPU time: on a shared machine the second says
-  // what the work costs whatever the load.
-  double per = 1e9, cpu = 1e9;
-  for (int round = 0; round < 3; ++round) {
-    timespec c0, c1;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
-    auto t0 = Clock::now();
-    for (const auto& t : traces) tm.Score(t);
-    per = std::min(per, Since(t0) / traces.size());
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
-    cpu =
-        std::min(cpu, ((c1.tv_sec - c0.tv_sec) + (c1.tv_nsec - c0.tv_nsec) * 1e-9) / traces.size());
-  }
-  std::printf("trace   one at a time, 76 events: %.3f ms per trace (CPU time %.3f ms)\n",
-              per * 1000, cpu * 1000);
-  // The likelihood response-time rule: two density look-ups per event instead of one division.
-  if (tm.SetRtRule(learn::RtSpread::kLikelihood, false)) {
-    double lper = 1e9, lcpu = 1e9;
+  // Wall time (best of 3 rounds) and the thread's CPU time per trace: on a shared machine the
+  // second says what the work costs whatever the load.
+  auto time_one_at_a_time = [&](const char* what) {
+    double per = 1e9, cpu = 1e9;
     for (int round = 0; round < 3; ++round) {
       timespec c0, c1;
       clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
       auto t0 = Clock::now();
       for (const auto& t : traces) tm.Score(t);
-      lper = std::min(lper, Since(t0) / traces.size());
+      per = std::min(per, Since(t0) / traces.size());
       clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
-      lcpu = std::min(lcpu,
-                      ((c1.tv_sec - c0.tv_sec) + (c1.tv_nsec - c0.tv_nsec) * 1e-9) / traces.size());
+      cpu = std::min(cpu,
+                     ((c1.tv_sec - c0.tv_sec) + (c1.tv_nsec - c0.tv_nsec) * 1e-9) / traces.size());
     }
-    std::printf(
-        "trace   one at a time, 76 events, likelihood rule: %.3f ms per trace (CPU time %.3f ms)\n",
-        lper * 1000, lcpu * 1000);
+    std::printf("trace   one at a time, 76 events%s: %.3f ms per trace (CPU time %.3f ms)\n", what,
+                per * 1000, cpu * 1000);
+  };
+  time_one_at_a_time("");
+  // The likelihood response-time rule: two density look-ups per event instead of one division.
+  if (tm.SetRtRule(learn::RtSpread::kLikelihood, false)) {
+    time_one_at_a_time(", likelihood rule");
     tm.SetRtRule(learn::RtSpread::kRobust, true);
   }
   auto t0 = Clock::now();

@@ -93,11 +93,8 @@ void RegisterEvalTraceInjection(CLI::App& eval, Globals& g) {
       const std::string& n = o->rt_rule;
       const bool one_sided = n.size() > 10 && n.substr(n.size() - 10) == "-one-sided";
       const std::string base = one_sided ? n.substr(0, n.size() - 10) : n;
-      const learn::RtSpread spread = base == "std"          ? learn::RtSpread::kStd
-                                     : base == "tail"       ? learn::RtSpread::kTail
-                                     : base == "likelihood" ? learn::RtSpread::kLikelihood
-                                                            : learn::RtSpread::kRobust;
-      opt.rt_rules = {{spread, !one_sided}};
+      opt.rt_rules = {
+          {learn::RtSpreadFromName(base).value_or(learn::RtSpread::kRobust), !one_sided}};
     }
     if (fs::is_directory(o->data, ec))
       opt.exclude = learn::NezhaFaultWindows(o->data, 300 * kNsPerSecond);

@@ -174,13 +174,6 @@ double BoundFor(std::vector<double> clean, double fpr) {
   return clean[std::min(clean.size() - 1, (size_t)std::ceil((1 - fpr) * n))];
 }
 
-// Largest response-time score from event `from` on (a slow-down shows there or later).
-double MaxRtZFrom(const TraceScore& s, size_t from) {
-  double z = -1e300;
-  for (size_t j = from; j + 1 < s.events.size(); ++j) z = std::max(z, s.events[j].rt_z);
-  return z;
-}
-
 }  // namespace
 
 std::vector<std::pair<TimeNs, TimeNs>> NezhaFaultWindows(const std::string& dir, TimeNs after) {
@@ -247,10 +240,11 @@ Result<TraceInjectionResult> EvalTraceInjection(const std::vector<Span>& spans,
   // traces, and how many slow-downs of the validation traces it then catches; the best is kept.
   model.SetTopK(3);
   r.rt_confidence = o.model.rt_confidence;
+  // Slow-downs of the validation traces: what the candidate rules are compared on.
+  std::vector<TraceSequence> vslow;
+  std::vector<size_t> v_pos;
   if (!val.empty()) {
     std::mt19937_64 vrng(o.seed + 1);
-    std::vector<TraceSequence> vslow;
-    std::vector<size_t> v_pos;
     SlowDown(val, o.model.max_length, vrng, vslow, v_pos);
     double best = -1;
     std::pair<RtSpread, bool> chosen{o.model.rt_spread, o.model.rt_two_sided};
@@ -370,10 +364,6 @@ Result<TraceInjectionResult> EvalTraceInjection(const std::vector<Span>& spans,
     const TimeNs* t0 = clean_starts.data();
     DumpScores(out, "train", train, model.Score(train), nullptr, t0);
     DumpScores(out, "validation", val, model.Score(val), nullptr, t0 + n_tr);
-    std::mt19937_64 vrng(o.seed + 1);  // the validation slow-downs of the calibration above
-    std::vector<TraceSequence> vslow;
-    std::vector<size_t> v_pos;
-    SlowDown(val, o.model.max_length, vrng, vslow, v_pos);
     DumpScores(out, "validation", vslow, model.Score(vslow), &v_pos, t0 + n_tr);
     DumpScores(out, "test", test, clean_scores, nullptr, t0 + n_tr + n_va, &lk_flags);
     DumpScores(out, "test", slow, rs, &r_pos, t0 + n_tr + n_va);
@@ -430,7 +420,7 @@ Result<TraceInjectionResult> EvalTraceInjection(const std::vector<Span>& spans,
       at += marginal.Score(one, 0, o.model.max_length) > bound;
       fa += tc[i] > bound;
       fa_ceiling += tc[i] > ceiling;
-      model_ceiling += MaxRtZFrom(rs[i], r_pos[i]) > model_bound;
+      model_ceiling += MaxRtZ(rs[i], r_pos[i]) > model_bound;
       model_fa += mc[i] > model_bound;
     }
     const int n = (int)test.size();
@@ -457,7 +447,7 @@ Result<TraceInjectionResult> EvalTraceInjection(const std::vector<Span>& spans,
     }
     int hit = 0, fa = 0;
     for (size_t i = 0; i < test.size(); ++i) {
-      hit += MaxRtZFrom(seed_slow[i], r_pos[i]) > z95;
+      hit += MaxRtZ(seed_slow[i], r_pos[i]) > z95;
       fa += MaxRtZ(seed_clean[i]) > z95;
     }
     r.response_time_at_95 = Ratio(hit, (int)test.size());

@@ -686,6 +686,11 @@ const char* RtSpreadName(RtSpread s) {
   }
   return "?";
 }
+std::optional<RtSpread> RtSpreadFromName(std::string_view name) {
+  for (RtSpread s : {RtSpread::kStd, RtSpread::kRobust, RtSpread::kTail, RtSpread::kLikelihood})
+    if (name == RtSpreadName(s)) return s;
+  return std::nullopt;
+}
 void TraceModel::SetMinProbability(double p) {
   impl_->config.min_probability = std::clamp(p, 0.0, 1.0);
 }
@@ -929,9 +934,9 @@ bool StructuralAt(const TraceScore& s, int k, double floor) {
   return false;
 }
 
-double MaxRtZ(const TraceScore& s) {
+double MaxRtZ(const TraceScore& s, size_t from) {
   double z = -1e300;
-  for (size_t i = 0; i + 1 < s.events.size(); ++i) z = std::max(z, s.events[i].rt_z);
+  for (size_t i = from; i + 1 < s.events.size(); ++i) z = std::max(z, s.events[i].rt_z);
   return z;
 }
 
@@ -1090,11 +1095,8 @@ Result<TraceModel> TraceModel::Load(const ModelBundle& bundle, const std::string
     m.scale = j.at("scale").get<std::vector<double>>();
     m.global_center = j.at("global_center");
     m.global_scale = j.at("global_scale");
-    std::string spread = j.value("rt_spread", "robust");
-    m.config.rt_spread = spread == "std"          ? RtSpread::kStd
-                         : spread == "tail"       ? RtSpread::kTail
-                         : spread == "likelihood" ? RtSpread::kLikelihood
-                                                  : RtSpread::kRobust;
+    m.config.rt_spread =
+        RtSpreadFromName(j.value("rt_spread", "robust")).value_or(RtSpread::kRobust);
     for (const auto& d : j.at("rt_density")) {
       m.density.emplace_back();
       if (!RtDensity::FromFlat(d.get<std::vector<double>>(), m.density.back()))

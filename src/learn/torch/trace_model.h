@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/event.h"
@@ -44,6 +46,8 @@ std::vector<TraceSequence> TracesFromSpans(const std::vector<Span>& spans,
 // produce large scores, tight labels (where a doubling is many deviations) can.
 enum class RtSpread { kStd = 0, kRobust = 1, kTail = 2, kLikelihood = 3 };
 const char* RtSpreadName(RtSpread s);
+// The rule RtSpreadName calls `name`; nullopt for any other name.
+std::optional<RtSpread> RtSpreadFromName(std::string_view name);
 
 struct TraceModelConfig {
   int max_labels = 1000;  // M: the most frequent labels; the rest share "other"
@@ -103,9 +107,10 @@ struct TraceScore {
 };
 
 // Structural verdict of a scored trace at top-k under a probability floor (0 = none), and its
-// largest response-time deviation (rt_z): what a calibration varies without scoring again.
+// largest response-time deviation (rt_z; from event `from` on, where a slow-down at `from` shows):
+// what a calibration varies without scoring again.
 bool StructuralAt(const TraceScore& score, int k, double floor);
-double MaxRtZ(const TraceScore& score);
+double MaxRtZ(const TraceScore& score, size_t from = 0);
 
 // The detection rule picked on clean held-out traces. Seed 002 fixes 95 % per event and the top-k
 // rule; on traces of tens of events that flags most clean traces, so the response-time bound is

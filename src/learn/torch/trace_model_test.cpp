@@ -240,5 +240,11 @@ TEST(TraceLabels, MaskIdsAndOrderDepthFirst) {
   EXPECT_DOUBLE_EQ(traces[0][0].response_time, 5.0);
 }
 
+TEST(TraceModel, RtRuleNamesRoundTrip) {
+  for (RtSpread s : {RtSpread::kStd, RtSpread::kRobust, RtSpread::kTail, RtSpread::kLikelihood})
+    EXPECT_EQ(RtSpreadFromName(RtSpreadName(s)), s);
+  EXPECT_FALSE(RtSpreadFromName("gaussian").has_value());
+}
+
 }  // namespace
 }  // namespace augur::learn
