@@ -119,6 +119,9 @@ Status LogLmConfig::Validate() const {
     return Status::Error("log_lm: calibrate_fpr must be in [0, 1)");
   if (validation_fraction <= 0 || validation_fraction >= 1)
     return Status::Error("log_lm: validation_fraction must be in (0, 1)");
+  if (validation_blocks < 1) return Status::Error("log_lm: validation_blocks must be at least 1");
+  if (calibration_stride < 1 || calibration_stride > window)
+    return Status::Error("log_lm: calibration_stride must be between 1 and the window");
   if (tokenizer != "sentencepiece" && tokenizer != "word")
     return Status::Error("log_lm: tokenizer must be \"sentencepiece\" or \"word\", not \"" +
                          tokenizer + "\"");
@@ -898,21 +901,52 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
 
-  // Streams in time order; when calibrating, the tail of each stream is held out as validation.
-  std::vector<std::vector<uint32_t>> train, valid;
+  // Streams in time order. When calibrating, a share `validation_fraction` of each stream is held
+  // out: the end of each of `validation_blocks` equal segments (1: the stream's tail), so the
+  // held-out windows come from all of the run. The model learns from the parts between them.
+  std::vector<std::vector<uint32_t>> train;  // parts of streams
+  std::vector<size_t> train_stream;          // the stream of each part
+  std::vector<bool> train_start;             // whether the part starts its stream
+  struct HeldOut {
+    size_t stream;
+    std::vector<uint32_t> context, ids;  // the lines before the block, and the block
+  };
+  std::vector<HeldOut> valid;
   uint64_t lines = 0;
-  for (auto& s : m.learn_streams) {
+  const bool calibrating = m.cfg.calibrate_fpr > 0 || m.cfg.service_fpr > 0;
+  const size_t window = static_cast<size_t>(m.cfg.window);
+  for (size_t si = 0; si < m.learn_streams.size(); ++si) {
+    auto& s = m.learn_streams[si];
     std::stable_sort(s.lines.begin(), s.lines.end(),
                      [](auto& a, auto& b) { return a.first < b.first; });
     std::vector<uint32_t> ids;
     for (auto& [t, id] : s.lines) ids.push_back(id);
     lines += ids.size();
-    size_t cut = ids.size();
-    if ((m.cfg.calibrate_fpr > 0 || m.cfg.service_fpr > 0) &&
-        ids.size() >= static_cast<size_t>(2 * m.cfg.window))
-      cut = ids.size() - static_cast<size_t>(std::ceil(ids.size() * m.cfg.validation_fraction));
-    train.emplace_back(ids.begin(), ids.begin() + cut);
-    valid.emplace_back(ids.begin() + cut, ids.end());
+    const size_t n = ids.size();
+    if (!calibrating || n < 2 * window) {
+      train.push_back(std::move(ids));
+      train_stream.push_back(si);
+      train_start.push_back(true);
+      continue;
+    }
+    const size_t held = static_cast<size_t>(std::ceil(n * m.cfg.validation_fraction));
+    // Blocks of at least one window each.
+    const size_t blocks = std::max<size_t>(
+        1, std::min<size_t>(static_cast<size_t>(m.cfg.validation_blocks), held / window));
+    const size_t c = static_cast<size_t>(m.cfg.model.context);
+    for (size_t b = 0; b < blocks; ++b) {
+      const size_t start = n * b / blocks, end = n * (b + 1) / blocks;
+      const size_t h = held * (b + 1) / blocks - held * b / blocks;
+      const size_t cut = end - std::min(h, end - start);
+      train.emplace_back(ids.begin() + start, ids.begin() + cut);
+      train_stream.push_back(si);
+      // Only the stream's own start is one: a run starts once, and the generator writes what
+      // follows a start-of-stream context (a start-up burst) from these.
+      train_start.push_back(b == 0);
+      valid.push_back({si,
+                       {ids.begin() + (cut > c ? cut - c : 0), ids.begin() + cut},
+                       {ids.begin() + cut, ids.begin() + end}});
+    }
   }
 
   // Tokenizer and the known-line vocabulary from the training part.
@@ -990,26 +1024,26 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
   if (m.llm) {
     // The LLM was fine-tuned by its owner; the TF-IDF statistics and thresholds are still ours.
     LogInfo("log_lm: generating through {} ({} lines in {} streams learned for the embedder)",
-            m.llm->endpoint(), lines, streams.size());
+            m.llm->endpoint(), lines, m.learn_streams.size());
   } else {
     auto model = LogLmModel::Create(m.cfg.model, m.tok->vocab_size(), m.PiecesCopy());
     if (!model) return model.status();
     m.model = std::make_unique<LogLmModel>(std::move(*model));
     LogInfo("log_lm: training on {} lines in {} streams ({} known lines, {} subword pieces)", lines,
-            streams.size(), m.known.size() - 2, m.tok->vocab_size());
-    auto fig = m.model->Train(streams);
+            m.learn_streams.size(), m.known.size() - 2, m.tok->vocab_size());
+    auto fig = m.model->Train(streams, train_start);
     if (!fig) return fig.status();
     train_fig = *fig;
   }
   m.RefreshUnit();
   {
     std::vector<std::string> services;
-    for (auto& st : m.learn_streams) services.push_back(st.service);
+    for (size_t si : train_stream) services.push_back(m.learn_streams[si].service);
     m.BuildGroups(services, streams);
   }
 
   m.figures = {{"lines", lines},
-               {"streams", streams.size()},
+               {"streams", m.learn_streams.size()},
                {"known_lines", m.known.size() - 2},
                {"subword_pieces", m.tok->vocab_size()},
                {"tokenizer_seconds", tok_seconds},
@@ -1027,9 +1061,9 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
   m.service_threshold.clear();
   if (m.cfg.calibrate_fpr > 0 || m.cfg.service_fpr > 0) {
     std::vector<PendingWindow> windows;
-    for (size_t si = 0; si < valid.size(); ++si) {
-      if (valid[si].empty()) continue;
-      std::vector<Line> all;
+    std::map<int, size_t> held_out_windows;  // per group, not overlapping
+    for (const auto& part : valid) {
+      if (part.ids.empty()) continue;
       auto mk = [&](uint32_t text) {
         Line l;
         l.raw = m.texts[text];
@@ -1041,22 +1075,25 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
         return l;
       };
       const size_t c = static_cast<size_t>(m.cfg.model.context);
-      const auto& tr = train[si];
-      std::vector<Line> context;
-      for (size_t i = tr.size() > c ? tr.size() - c : 0; i < tr.size(); ++i)
-        context.push_back(mk(tr[i]));
-      const auto& va = valid[si];
-      const int group = m.service_group.count(m.learn_streams[si].service)
-                            ? m.service_group.at(m.learn_streams[si].service)
-                            : -1;
-      for (size_t i = 0; i + m.cfg.window <= va.size(); i += m.cfg.window) {
+      std::vector<Line> seq;  // the context before the held-out block, then the block
+      for (auto id : part.context) seq.push_back(mk(id));
+      const size_t before = seq.size();
+      const auto& va = part.ids;
+      for (auto id : va) seq.push_back(mk(id));
+      const auto& service = m.learn_streams[part.stream].service;
+      const int group = m.service_group.count(service) ? m.service_group.at(service) : -1;
+      // Every `calibration_stride`-th line starts a window (1: every line), so the quantile is read
+      // off windows at every alignment, each with its own sampled blocks: one alignment of the
+      // simulator's user service (~150 windows) put its 1 % threshold where 3.4 % of normal
+      // windows fall. An LLM answers one completion per window: there they do not overlap.
+      const size_t stride = m.llm ? window : static_cast<size_t>(m.cfg.calibration_stride);
+      if (group >= 0) held_out_windows[group] += va.size() / static_cast<size_t>(m.cfg.window);
+      for (size_t i = 0; i + m.cfg.window <= va.size(); i += stride) {
         PendingWindow w;
         w.group = group;
-        w.context = context;
-        for (int j = 0; j < m.cfg.window; ++j) w.real.push_back(mk(va[i + j]));
-        context.insert(context.end(), w.real.begin(), w.real.end());
-        if (context.size() > c)
-          context.erase(context.begin(), context.end() - static_cast<std::ptrdiff_t>(c));
+        const size_t at = before + i;
+        w.context.assign(seq.begin() + (at > c ? at - c : 0), seq.begin() + at);
+        w.real.assign(seq.begin() + at, seq.begin() + at + m.cfg.window);
         windows.push_back(std::move(w));
       }
     }
@@ -1072,6 +1109,9 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
       size_t k = static_cast<size_t>(std::floor(fpr * static_cast<double>(sims.size())));
       return std::min(1.0, sims[std::min(k, sims.size() - 1)]);
     };
+    // Overlapping windows are not independent: a service needs 20 non-overlapping held-out
+    // windows for its own threshold or the novelty rule, however many overlap them.
+    auto too_few = [&](int g) { return g < 0 || held_out_windows[g] < 20; };
     std::vector<double> sims;
     std::map<int, std::vector<double>> by_group;
     std::map<int, size_t> novel_in_group;
@@ -1092,7 +1132,7 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
       m.figures["validation_similarity_median"] = sims[sims.size() / 2];
       if (m.cfg.service_fpr > 0) {
         for (auto& [g, gs] : by_group) {
-          if (g < 0 || gs.size() < 20) continue;  // too few windows to say
+          if (too_few(g)) continue;
           double t = quantile(gs, m.cfg.service_fpr);
           if (t >= m.threshold) continue;
           for (const auto& [service, group] : m.service_group)
@@ -1106,7 +1146,7 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
         const double fpr = m.cfg.service_fpr > 0 ? m.cfg.service_fpr : 0.01;
         std::vector<std::string> on;
         for (auto& [g, gs] : by_group) {
-          if (g < 0 || gs.size() < 20) continue;
+          if (too_few(g)) continue;
           if (static_cast<double>(novel_in_group[g]) > fpr * static_cast<double>(gs.size()))
             continue;
           m.novelty_groups.insert(g);

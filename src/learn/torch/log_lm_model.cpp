@@ -190,16 +190,20 @@ Result<LogLmModel> LogLmModel::Create(const LogLmModelOptions& options, int subw
   return LogLmModel(std::move(impl));
 }
 
-Result<LogLmTrainFigures> LogLmModel::Train(const std::vector<std::vector<int>>& streams) {
+Result<LogLmTrainFigures> LogLmModel::Train(const std::vector<std::vector<int>>& streams,
+                                            const std::vector<bool>& starts) {
   auto& m = *impl_;
   const int C = m.o.context, T = m.o.context + m.o.horizon;
-  // Sequences of T ids; streams are left-padded with `context` BOS so stream starts are learned.
+  // Sequences of T ids; streams are left-padded with `context` BOS so stream starts are learned
+  // (not the parts that continue a stream).
   std::vector<std::array<int, 32>> seqs;  // T <= 32 checked below
   if (T > 32)
     return Result<LogLmTrainFigures>::Error("log_lm: context + horizon must be at most 32");
-  for (const auto& s : streams) {
+  for (size_t i = 0; i < streams.size(); ++i) {
+    const auto& s = streams[i];
     if (s.empty()) continue;
-    std::vector<int> padded(C, kBos);
+    const bool first = starts.empty() || (i < starts.size() && starts[i]);
+    std::vector<int> padded(first ? C : 0, kBos);
     padded.insert(padded.end(), s.begin(), s.end());
     for (size_t start = 0; start + 1 < padded.size(); start += m.o.stride) {
       std::array<int, 32> q;

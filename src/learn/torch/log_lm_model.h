@@ -64,7 +64,10 @@ class LogLmModel {
   static Result<LogLmModel> Create(const LogLmModelOptions& options, int subword_vocab,
                                    std::vector<std::vector<int>> line_pieces);
   // Trains on line-id streams (each in time order). Library code: progress through core/log.h.
-  Result<LogLmTrainFigures> Train(const std::vector<std::vector<int>>& streams);
+  // `starts[i]` false: streams[i] continues a stream (a part after held-out lines), so it is not
+  // learned as a stream start. Empty: every one starts a stream.
+  Result<LogLmTrainFigures> Train(const std::vector<std::vector<int>>& streams,
+                                  const std::vector<bool>& starts = {});
   Status Save(const std::filesystem::path& file) const;
   static Result<LogLmModel> Load(const std::filesystem::path& file,
                                  const LogLmModelOptions& options, int subword_vocab,
