@@ -186,8 +186,9 @@ struct User {
 struct Trace {
   TraceId id;
   TimeNs start = 0;
-  uint64_t mask = 0;       // faults that touched it
-  size_t touched_log = 0;  // pending_logs.size() when the first of them did
+  uint64_t mask = 0;              // faults that touched it
+  size_t touched_log = 0;         // pending_logs.size() when the first of them did
+  std::vector<int> touched_pods;  // the pods handling it then: the way back up from the fault
 };
 
 struct Hop {
@@ -320,6 +321,7 @@ struct Simulator::Impl {
   std::vector<Message> queue;
   std::vector<LogRecord> pending_logs;
   std::vector<AffectedLog> affected_logs;
+  std::vector<int> call_stack;  // pods handling the request being simulated, caller first
   std::vector<Span> pending_spans;
   std::vector<MetricPoint> metrics;
   SimStats stats;
@@ -535,22 +537,31 @@ struct Simulator::Impl {
     pending_logs.push_back(std::move(r));
   }
 
-  // A fault touches the request: from here on, its lines are written under the fault's influence
-  // (the earlier ones, e.g. a sibling call made before the faulty hop, are not).
+  // A fault touches the request: from here on, the lines of the pods handling it now (the faulty
+  // hop and its callers, on their way back) are written under the fault's influence.
+  // Lines of sibling calls made before or after the faulty hop are not under its influence.
   void Touch(Trace& tr, uint64_t fault_mask) {
-    if (fault_mask != 0 && tr.mask == 0) tr.touched_log = pending_logs.size();
+    if (fault_mask == 0) return;
+    if (tr.mask == 0) tr.touched_log = pending_logs.size();
     tr.mask |= fault_mask;
+    tr.touched_pods.insert(tr.touched_pods.end(), call_stack.begin(), call_stack.end());
   }
 
-  // The lines written since `first` (one request's, a request being simulated whole) were written
-  // for a request that the faults in `fault_mask` (bits into `faults`) touched.
-  void MarkAffected(size_t first, uint64_t fault_mask) {
+  // The lines written since `first` (one request's, a request being simulated whole), by the pods
+  // in `only` when given, were written for a request that the faults in `fault_mask` (bits into
+  // `faults`) touched.
+  void MarkAffected(size_t first, uint64_t fault_mask, const std::vector<int>* only = nullptr) {
     uint64_t label_mask = 0;
     for (size_t i = 0; i < faults.size(); ++i)
       if (fault_mask >> i & 1) label_mask |= uint64_t{1} << faults[i].label;
     if (label_mask == 0) return;
-    for (size_t k = first; k < pending_logs.size(); ++k)
-      affected_logs.push_back({pending_logs[k].time, pending_logs[k].instance, label_mask});
+    for (size_t k = first; k < pending_logs.size(); ++k) {
+      const LogRecord& r = pending_logs[k];
+      if (only && std::none_of(only->begin(), only->end(),
+                               [&](int pi) { return pods[pi].name == r.instance; }))
+        continue;
+      affected_logs.push_back({r.time, r.instance, label_mask});
+    }
   }
 
   // A Spring Boot line with Sleuth ids when there is a trace.
@@ -753,7 +764,9 @@ struct Simulator::Impl {
         server.http_method = method;
         server.http_route = route;
         server.http_url = path;
+        call_stack.push_back(pi);
         Reply h = handler(Hop{pi, server.span_id}, arrive);
+        call_stack.pop_back();
         Pod& served = pods[pi];
         Served(served, arrive, h.end, h.status, req_bytes, resp_bytes);
         Finish(server, h.end, h.status, h.error);
@@ -1649,7 +1662,9 @@ struct Simulator::Impl {
           root.status = 503;
           root.end = t + Ms(1);
         } else {
+          call_stack.push_back(pi);
           root = FrontEnd(tr, Hop{pi, span.span_id}, t, u, a, url, info.method);
+          call_stack.pop_back();
           Served(pods[pi], t, root.end, root.status, 600, 2500);
           Finish(span, root.end, root.status, root.error);
         }
@@ -1667,7 +1682,7 @@ struct Simulator::Impl {
         if (failed) ++label.affected_error_traces;
       }
     }
-    MarkAffected(std::max(first_log, tr.touched_log), tr.mask);
+    MarkAffected(std::max(first_log, tr.touched_log), tr.mask, &tr.touched_pods);
   }
 
   // ---------------------------------------------------------------- lifecycle and chatter
