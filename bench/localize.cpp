@@ -2,11 +2,12 @@
 // others (callees drawn from the services after it, so the graph is a DAG like a call tree with
 // shared back-ends), a detector anomaly on every service, then Localize twice: cold (build +
 // compile the junction tree + propagate) and warm (same structure, new evidence: propagate only).
-// Usage: bench_localize [N...] [--degree D...] [--local W] [--hosts H]
+// Usage: bench_localize [N...] [--degree D...] [--local W] [--hosts H] [--host-load L]
 //   --local W draws callees among the next W services only (layered, microservice-like); default 0
 //   = uniformly among all later services (the hardest case for exact inference).
 //   --hosts H places one pod of each service on one of H hosts (service i on host i mod H), so
 //   that the network gets H host nodes; default 0 = no placement known, no host nodes.
+//   --host-load L sets LocalizerConfig::host_load (0: no origin → host-metrics links).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -34,6 +35,7 @@ static long MaxRssKb() {
 int main(int argc, char** argv) {
   std::vector<int> sizes, degrees;
   int local = 0, hosts = 0;
+  double host_load = -1;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--degree" && i + 1 < argc)
@@ -42,6 +44,8 @@ int main(int argc, char** argv) {
       local = std::atoi(argv[++i]);
     else if (a == "--hosts" && i + 1 < argc)
       hosts = std::atoi(argv[++i]);
+    else if (a == "--host-load" && i + 1 < argc)
+      host_load = std::atof(argv[++i]);
     else
       sizes.push_back(std::atoi(argv[i]));
   }
@@ -100,9 +104,12 @@ int main(int argc, char** argv) {
       // Cold: a fresh localizer each time (build the network, order, compile, propagate).
       std::vector<double> cold_ms, warm_ms;
       std::optional<Result<localize::Localization>> cold;
-      localize::Localizer loc;
+      localize::LocalizerConfig config;
+      config.hosts = hosts > 0;  // host nodes are opt-in
+      if (host_load >= 0) config.host_load = host_load;
+      localize::Localizer loc(config);
       for (int rep = 0; rep < 3; ++rep) {
-        loc = localize::Localizer();
+        loc = localize::Localizer(config);
         if (hosts > 0) {
           loc.Learn(placement);
           loc.FinishLearning();

@@ -335,6 +335,7 @@ Result<Localization> Localizer::Localize(const Batch& window,
           for (const auto& [s, share] : ss) {
             const int i = svc_index.at(s);
             hosts_of[i].push_back({hi, share});
+            if (config_.host_load <= 0) continue;  // no load links: the origins stay unmarried
             parents.push_back(origin[i]);
             w.push_back(config_.host_load * share);
           }
