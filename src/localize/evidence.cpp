@@ -328,7 +328,7 @@ std::string NormalProfile::KeyOf(std::string_view body) const {
 }
 
 Status NormalProfile::LoadTemplates(const std::filesystem::path& path) {
-  auto m = normalize::TemplateMiner::Load(path);
+  auto m = normalize::TemplateMiner::Load(path, MinerConfig());
   if (!m) return m.status();
   miner_ = std::move(*m);
   return Status::Ok();

@@ -538,8 +538,8 @@ struct Simulator::Impl {
   }
 
   // A fault touches the request: from here on, the lines of the pods handling it now (the faulty
-  // hop and its callers, on their way back) are written under the fault's influence.
-  // Lines of sibling calls made before or after the faulty hop are not under its influence.
+  // hop and its callers, on their way back) are written under the fault's influence; those of
+  // sibling calls made before or after the faulty hop are not.
   void Touch(Trace& tr, uint64_t fault_mask) {
     if (fault_mask == 0) return;
     if (tr.mask == 0) tr.touched_log = pending_logs.size();
