@@ -3,8 +3,9 @@
 
 Usage: bench/e2e_nezha.py INCIDENT_JSON FAULT_LIST_JSON [--match-minutes M]
 
-A fault is found when an incident starts within M minutes (default 5) after its inject_time (or
-overlaps it); an incident is a true positive when it matches some fault. For found faults it reports
+A fault is found when an incident is open at its inject_time or opens within M minutes (default 5)
+after it; each incident matches one fault (faults injected inside an incident first); an incident is
+a true positive when it matches some fault. For found faults it reports
 the rank of the true service (pod name reduced to its deployment) in that incident's ranking.
 Prints one JSON object."""
 import json, sys, datetime
@@ -25,18 +26,30 @@ def main():
             faults.append({"t": int(t.timestamp() * 1e9), "service": service_of(f["inject_pod"]), "type": f["inject_type"],
                            "inject_time": f["inject_time"]})
     faults.sort(key=lambda f: f["t"])
-    used, cases = set(), []
-    for f in faults:
-        best = None
-        for i, inc in enumerate(incidents):
-            if i in used:
-                continue
-            if inc["end_ns"] >= f["t"] and inc["start_ns"] <= f["t"] + m * 60e9:
-                best = i
+    # Each incident is matched to one fault. First the faults injected while an incident was open
+    # (the earliest such fault gets it), then the others to an unused incident that opens within M
+    # minutes after their injection. Matching strictly in time order instead let a fault folded into
+    # an earlier incident take the next incident, which belonged to the next fault.
+    used, match = set(), {}
+    for i, inc in enumerate(incidents):
+        for k, f in enumerate(faults):
+            if k not in match and inc["start_ns"] <= f["t"] <= inc["end_ns"]:
+                match[k] = i
+                used.add(i)
                 break
+    for k, f in enumerate(faults):
+        if k in match:
+            continue
+        for i, inc in enumerate(incidents):
+            if i not in used and f["t"] <= inc["start_ns"] <= f["t"] + m * 60e9:
+                match[k] = i
+                used.add(i)
+                break
+    cases = []
+    for k, f in enumerate(faults):
+        best = match.get(k)
         rank = None
         if best is not None:
-            used.add(best)
             names = [r["service"] for r in incidents[best]["ranking"]]
             rank = names.index(f["service"]) + 1 if f["service"] in names else None
         cases.append({"inject_time": f["inject_time"], "truth": f["service"], "type": f["type"],

@@ -2,9 +2,12 @@
 // others (callees drawn from the services after it, so the graph is a DAG like a call tree with
 // shared back-ends), a detector anomaly on every service, then Localize twice: cold (build +
 // compile the junction tree + propagate) and warm (same structure, new evidence: propagate only).
-// Usage: bench_localize [N...] [--degree D...] [--local W]
+// Usage: bench_localize [N...] [--degree D...] [--local W] [--hosts H] [--host-load L]
 //   --local W draws callees among the next W services only (layered, microservice-like); default 0
 //   = uniformly among all later services (the hardest case for exact inference).
+//   --hosts H places one pod of each service on one of H hosts (service i on host i mod H), so
+//   that the network gets H host nodes; default 0 = no placement known, no host nodes.
+//   --host-load L sets LocalizerConfig::host_load (0: no origin → host-metrics links).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -31,13 +34,18 @@ static long MaxRssKb() {
 
 int main(int argc, char** argv) {
   std::vector<int> sizes, degrees;
-  int local = 0;
+  int local = 0, hosts = 0;
+  double host_load = -1;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--degree" && i + 1 < argc)
       degrees.push_back(std::atoi(argv[++i]));
     else if (a == "--local" && i + 1 < argc)
       local = std::atoi(argv[++i]);
+    else if (a == "--hosts" && i + 1 < argc)
+      hosts = std::atoi(argv[++i]);
+    else if (a == "--host-load" && i + 1 < argc)
+      host_load = std::atof(argv[++i]);
     else
       sizes.push_back(std::atoi(argv[i]));
   }
@@ -66,6 +74,16 @@ int main(int argc, char** argv) {
           }
         }
       }
+      // Placement: one log line per service from its pod, naming the host (as Nezha's logs do).
+      Batch placement;
+      for (int i = 0; hosts > 0 && i < n; ++i) {
+        LogRecord l;
+        l.service = "svc" + std::to_string(i);
+        l.instance = l.service + "-pod";
+        l.body = "started";
+        l.attributes.push_back({"node", "host" + std::to_string(i % hosts)});
+        placement.logs.push_back(std::move(l));
+      }
       std::vector<detect::Anomaly> anomalies;
       std::uniform_real_distribution<double> score(0.5, 5);
       auto make = [&] {
@@ -86,9 +104,16 @@ int main(int argc, char** argv) {
       // Cold: a fresh localizer each time (build the network, order, compile, propagate).
       std::vector<double> cold_ms, warm_ms;
       std::optional<Result<localize::Localization>> cold;
-      localize::Localizer loc;
+      localize::LocalizerConfig config;
+      config.hosts = hosts > 0;  // host nodes are opt-in
+      if (host_load >= 0) config.host_load = host_load;
+      localize::Localizer loc(config);
       for (int rep = 0; rep < 3; ++rep) {
-        loc = localize::Localizer();
+        loc = localize::Localizer(config);
+        if (hosts > 0) {
+          loc.Learn(placement);
+          loc.FinishLearning();
+        }
         if (auto st = loc.AddTopologyFile(path.string()); !st) {
           std::fprintf(stderr, "%s\n", st.message().c_str());
           return 1;
@@ -120,11 +145,14 @@ int main(int argc, char** argv) {
         }
       }
       const auto& c = **cold;
-      std::string dropped = "0";
+      std::string dropped = "0", no_hosts;
       for (const auto& note : c.notes)
-        if (note.find("too dense") != std::string::npos)
+        if (note.find("hosts were left out") != std::string::npos)
+          no_hosts = "hosts,";
+        else if (note.find("too dense") != std::string::npos)
           dropped =
               note.substr(note.find("the ") + 4, note.find(" lightest") - note.find("the ") - 4);
+      dropped = no_hosts + dropped;
       std::printf("%-8d %-7d %-7zu %-9d %-11.1f %-11.1f %-9d %-13llu %-10s %-8.1f\n", n, d, edges,
                   c.inference.variables, median(cold_ms), median(warm_ms),
                   c.inference.max_cluster_vars,

@@ -14,3 +14,8 @@ echo "== layered graphs, wider layers (callees among the next 50 services)"
 taskset -c 0 "$bin" 1000 --degree 2 --degree 3 --local 50
 echo "== uniform random DAGs (callees among all later services: the hard case for exact inference)"
 taskset -c 0 "$bin" 30 100 300 --degree 2 --degree 3
+echo "== layered graphs (next 10) with host nodes (opt-in): one pod per service, service i on host i mod H"
+taskset -c 0 "$bin" 30 50 100 1000 --degree 2 --local 10 --hosts 9
+echo "== same, host_load 0 (no links from the services' origins to their host's metrics)"
+taskset -c 0 "$bin" 50 100 1000 --degree 2 --local 10 --hosts 9 --host-load 0
+taskset -c 0 "$bin" 1000 --degree 2 --local 10 --hosts 3 --host-load 0

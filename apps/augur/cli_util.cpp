@@ -135,6 +135,14 @@ void PrintLocalizationEval(const localize::NezhaEvalResult& r, bool json,
     for (const auto& t : c.top) std::printf("    %.200s\n", t.c_str());
   }
   std::printf("\n  AS@1  %.3f\n  AS@3  %.3f\n  AS@5  %.3f\n", r.as1, r.as3, r.as5);
+  // Host nodes (not scored: AS@k ranks services): how often a machine was put first.
+  int host_first = 0, host_ahead = 0;
+  for (const auto& c : r.cases) {
+    host_first += !c.top_host.empty();
+    host_ahead += c.hosts_ahead > 0;
+  }
+  std::printf("  host node ranked first in %d case(s), above the true service in %d\n", host_first,
+              host_ahead);
   // Per fault type: which kinds of fault the localizer finds, and which it does not.
   std::map<std::string, std::array<int, 3>> by_type;  // faults, at rank 1, in the top 3
   for (const auto& c : r.cases) {

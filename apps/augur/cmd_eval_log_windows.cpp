@@ -82,6 +82,12 @@ void RegisterEvalLogWindows(CLI::App& eval, Globals& g) {
          "--nezha-fault-minutes", a->opt.nezha_fault_minutes,
          "Nezha: minutes after inject_time during which the faulty service's windows are anomalous")
       ->capture_default_str();
+  cmd->add_option("--sim-labels", a->opt.sim_labels,
+                  "Simulator: which windows of a fault interval are anomalous: requests (the "
+                  "faulty pods' and those holding a line of a request the fault touched) or "
+                  "services (every window of the target and the services upstream of it)")
+      ->check(CLI::IsMember({"requests", "services"}))
+      ->capture_default_str();
   cmd->add_option("--save-model", a->opt.save_bundle,
                   "Keep the trained model bundle in this folder");
   cmd->add_option(

@@ -26,6 +26,7 @@ void RegisterEvalNezha(CLI::App& eval, Globals& g) {
     double propagation = localize::LocalizerConfig{}.propagation;
     double health_bf = localize::LocalizerConfig{}.health_max_bf;
     bool json = false;
+    bool hosts = false;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--data", o->data, "Folder holding construct_data/ and rca_data/")->required();
@@ -41,12 +42,15 @@ void RegisterEvalNezha(CLI::App& eval, Globals& g) {
                   "of outage (1 = the seed's health score is shown but not used)")
       ->capture_default_str();
   cmd->add_flag("--json", o->json, "Print one JSON object");
+  cmd->add_flag("--hosts", o->hosts,
+                "Add host nodes (pods placed by the logs' Node column); AS@k still ranks services");
   cmd->callback([o, &g] {
     localize::NezhaEvalOptions opt;
     opt.day = o->day;
     opt.minute_offset = o->offset;
     opt.config.propagation = o->propagation;
     opt.config.health_max_bf = o->health_bf;
+    opt.config.hosts = o->hosts;
     auto r = localize::EvalNezha(o->data, opt);
     if (!r) {
       std::fprintf(stderr, "augur eval nezha: %s\n", r.message().c_str());

@@ -48,6 +48,7 @@ void RegisterLocalize(CLI::App& app, Globals& g) {
     double window_s = 60;
     int top = 10;
     bool json = false;
+    bool hosts = false;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--model", o->model, "Model bundle written by `augur train`");
@@ -65,6 +66,9 @@ void RegisterLocalize(CLI::App& app, Globals& g) {
   cmd->add_option("--format", o->format, "Force the input format (see `augur inspect --help`)");
   cmd->add_option("--top", o->top, "Services to print")->capture_default_str();
   cmd->add_flag("--json", o->json, "Print the result as one JSON object");
+  cmd->add_flag("--hosts", o->hosts,
+                "Add host nodes where the data names each pod's host (k8s.node.name, host.name, "
+                "Nezha's log Node column): a machine's failure as a shared cause");
   cmd->callback([o, &g] {
     auto fail = [&](int code, const std::string& msg) {
       std::fprintf(stderr, "augur localize: %s\n", msg.c_str());
@@ -72,7 +76,9 @@ void RegisterLocalize(CLI::App& app, Globals& g) {
     };
     if (o->model.empty() == o->normal.empty())
       return fail(kExitUsage, "give exactly one of --model or --normal");
-    localize::Localizer loc;
+    localize::LocalizerConfig config;
+    config.hosts = o->hosts;
+    localize::Localizer loc(config);
     ingest::ReadOptions ropt;
     ropt.format = o->format;
     if (!o->model.empty()) {
@@ -136,6 +142,10 @@ void RegisterLocalize(CLI::App& app, Globals& g) {
         std::printf("%-4zu %-36s %8.1f%% %8.1f%% %-7s %s\n", i + 1, c.service.c_str(),
                     100 * c.p_origin, 100 * c.p_outage, c.colour.c_str(),
                     c.evidence.empty() ? "" : c.evidence[0].detail.c_str());
+        if (!c.pod.empty())  // a service with several pods: the one the failure most likely is in
+          std::printf("     pod %s%s%s: %.1f%% of P(origin)\n", c.pod.c_str(),
+                      c.pods[0].host.empty() ? "" : " on ", c.pods[0].host.c_str(),
+                      c.p_origin > 0 ? 100 * c.pods[0].p_origin / c.p_origin : 0.0);
       }
     }
     g.exit_code = kExitOk;

@@ -15,8 +15,15 @@ namespace fs = std::filesystem;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const fs::path sample =
       fs::path(__FILE__).parent_path() / "testdata/lttng_trace/ust/uid/65534/64-bit";
-  static const fs::path dir =
-      fs::temp_directory_path() / ("augur-ctf-fuzz-" + std::to_string(getpid()));
+  // The scratch copy is removed when libFuzzer exits, so runs leave nothing in /tmp.
+  static const struct Scratch {
+    fs::path dir = fs::temp_directory_path() / ("augur-ctf-fuzz-" + std::to_string(getpid()));
+    ~Scratch() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } scratch;
+  const fs::path& dir = scratch.dir;
   if (size < 1) return 0;
   fs::remove_all(dir);
   fs::create_directories(dir);

@@ -172,6 +172,8 @@ bool Adjacent(const std::vector<std::vector<int>>& adj, int a, int b) {
   return std::binary_search(n.begin(), n.end(), other);
 }
 
+constexpr int64_t kHubDegree = 64;
+
 int64_t FillIn(const std::vector<std::vector<int>>& adj, int v) {
   int64_t fill = 0;
   const auto& n = adj[v];
@@ -202,6 +204,10 @@ std::vector<int> EliminationOrder(const BayesNet& net, EliminationHeuristic h,
   auto cost = [&](int v) -> std::pair<int64_t, int64_t> {
     int64_t degree = static_cast<int64_t>(adj[v].size());
     if (h == EliminationHeuristic::kMinWeight) return {degree, 0};
+    // A hub (a host node linked to hundreds of services) would cost O(degree^2) per update, and
+    // every elimination next to it updates it: its fill is taken at its upper bound instead. Such
+    // a variable goes last under either value, since its cluster alone is then past any limit.
+    if (degree > kHubDegree) return {degree * (degree - 1) / 2, degree};
     return {FillIn(adj, v), degree};
   };
   std::vector<std::pair<int64_t, int64_t>> key(n);
@@ -215,6 +221,7 @@ std::vector<int> EliminationOrder(const BayesNet& net, EliminationHeuristic h,
   std::vector<char> done(n, 0);
   int widest = 0;
   std::vector<int> touched;
+  std::vector<std::pair<int, int>> fills;
   std::vector<char> mark(n, 0);
   while (!queue.empty()) {
     auto [a, b, v] = *queue.begin();
@@ -224,24 +231,44 @@ std::vector<int> EliminationOrder(const BayesNet& net, EliminationHeuristic h,
     const std::vector<int> nb = adj[v];
     widest = std::max(widest, static_cast<int>(nb.size()) + 1);
     for (int u : nb) EraseSorted(adj[u], v);
-    bool filled = false;
+    fills.clear();
     for (size_t i = 0; i < nb.size(); ++i)
       for (size_t j = i + 1; j < nb.size(); ++j)
         if (!Adjacent(adj, nb[i], nb[j])) {
           InsertSorted(adj[nb[i]], nb[j]);
           InsertSorted(adj[nb[j]], nb[i]);
-          filled = true;
+          fills.push_back({nb[i], nb[j]});
         }
     adj[v].clear();
-    // Neighbours changed degree/fill; when fill edges were added, their neighbours may have had a
-    // pair of neighbours joined too.
+    // Neighbours changed degree/fill. Any other variable's fill changes only where a fill edge
+    // joined two of its neighbours, i.e. it is a neighbour of both ends: the neighbours of the
+    // non-hub neighbours cover it unless both ends are hubs, whose common neighbours are added
+    // (walking all of a hub's neighbours on every elimination next to it is what costs).
     touched.clear();
     for (int u : nb) {
       if (!mark[u]) mark[u] = 1, touched.push_back(u);
-      if (h == EliminationHeuristic::kMinFill && filled)
+      if (h == EliminationHeuristic::kMinFill && !fills.empty() &&
+          static_cast<int64_t>(adj[u].size()) <= kHubDegree)
         for (int w : adj[u])
           if (!mark[w]) mark[w] = 1, touched.push_back(w);
     }
+    if (h == EliminationHeuristic::kMinFill)
+      for (auto [x, y] : fills) {
+        if (static_cast<int64_t>(adj[x].size()) <= kHubDegree ||
+            static_cast<int64_t>(adj[y].size()) <= kHubDegree)
+          continue;
+        const auto &ax = adj[x], &ay = adj[y];
+        for (size_t i = 0, j = 0; i < ax.size() && j < ay.size();) {
+          if (ax[i] < ay[j]) {
+            ++i;
+          } else if (ay[j] < ax[i]) {
+            ++j;
+          } else {
+            if (!mark[ax[i]]) mark[ax[i]] = 1, touched.push_back(ax[i]);
+            ++i, ++j;
+          }
+        }
+      }
     if (abort_above > 0 && widest > abort_above) break;
     for (int u : touched) {
       mark[u] = 0;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <optional>
+#include <set>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -62,15 +64,6 @@ CountTest TestCount(uint64_t count_n, double exposure_n, uint64_t observed, doub
                  ? 1.0
                  : std::clamp(1.0 - OverdispersedCdf(observed - 1, t.expected, phi), 1e-300, 1.0);
   return t;
-}
-
-// Metrics of the machine a pod runs on (Prometheus node_exporter `node_*`, OpenTelemetry
-// `system.*`, `host.*` and `k8s.node.*`, Nezha's `Node*` columns) describe every pod on that
-// machine alike: they are no evidence about the one service whose pod row they were reported with.
-bool IsHostMetric(std::string_view name) {
-  for (std::string_view p : {"node_", "Node", "system.", "host.", "k8s.node."})
-    if (name.substr(0, p.size()) == p) return true;
-  return false;
 }
 
 // The instance under which a metric's samples of every pod of a service are pooled.
@@ -206,6 +199,68 @@ std::string OpOfLog(const LogRecord& l, const std::vector<Span>& spans, const Sp
 
 }  // namespace
 
+// Host metrics describe every pod on the machine alike: they are no evidence about the one service
+// whose pod row they were reported with, only about the machine (HostEvidence).
+bool IsHostMetric(std::string_view name) {
+  for (std::string_view p : {"node_", "Node", "system.", "host.", "k8s.node."})
+    if (name.substr(0, p.size()) == p) return true;
+  return false;
+}
+
+const std::string* HostAttribute(const Attributes& attrs) {
+  for (const char* k : {"k8s.node.name", "host.name", "node"})
+    if (const std::string* v = FindAttribute(attrs, k); v && !v->empty()) return v;
+  return nullptr;
+}
+
+void Placement::Add(const Batch& batch) {
+  auto add = [&](const std::string& service, const std::string& pod, const Attributes& attrs) {
+    if (service.empty() || pod.empty()) return;
+    service_pods[service].insert(pod);
+    if (const std::string* h = HostAttribute(attrs)) pod_host[pod] = *h;
+  };
+  for (const Span& s : batch.spans) add(s.service, s.instance, s.attributes);
+  for (const LogRecord& l : batch.logs) add(l.service, l.instance, l.attributes);
+  for (const MetricPoint& m : batch.metrics) add(m.service, m.instance, m.labels);
+}
+
+void Placement::Merge(const Placement& o) {
+  for (const auto& [pod, host] : o.pod_host) pod_host[pod] = host;
+  for (const auto& [svc, pods] : o.service_pods) service_pods[svc].insert(pods.begin(), pods.end());
+}
+
+std::map<std::string, double> Placement::HostsOf(const std::string& service) const {
+  std::map<std::string, double> out;
+  auto it = service_pods.find(service);
+  if (it == service_pods.end()) return out;
+  size_t placed = 0;
+  for (const std::string& pod : it->second)
+    if (auto h = pod_host.find(pod); h != pod_host.end()) {
+      out[h->second] += 1;
+      ++placed;
+    }
+  for (auto& [h, n] : out) n /= static_cast<double>(placed);
+  return out;
+}
+
+nlohmann::json Placement::ToJson() const {
+  return {{"pod_host", pod_host}, {"service_pods", service_pods}};
+}
+
+Placement Placement::FromJson(const nlohmann::json& j) {
+  Placement p;
+  if (!j.is_object()) return p;
+  if (j.contains("pod_host") && j["pod_host"].is_object())
+    for (const auto& [k, v] : j["pod_host"].items())
+      if (v.is_string()) p.pod_host[k] = v.get<std::string>();
+  if (j.contains("service_pods") && j["service_pods"].is_object())
+    for (const auto& [k, v] : j["service_pods"].items())
+      if (v.is_array())
+        for (const auto& pod : v)
+          if (pod.is_string()) p.service_pods[k].insert(pod.get<std::string>());
+  return p;
+}
+
 std::string LogKey(std::string_view body, size_t max_tokens) {
   std::string out;
   size_t tokens = 0;
@@ -273,7 +328,7 @@ std::string NormalProfile::KeyOf(std::string_view body) const {
 }
 
 Status NormalProfile::LoadTemplates(const std::filesystem::path& path) {
-  auto m = normalize::TemplateMiner::Load(path);
+  auto m = normalize::TemplateMiner::Load(path, MinerConfig());
   if (!m) return m.status();
   miner_ = std::move(*m);
   return Status::Ok();
@@ -323,10 +378,17 @@ void NormalProfile::Learn(const Batch& batch) {
       ++learn_ids_[{l.service, std::move(op), id}];
   }
   for (const MetricPoint& m : batch.metrics) {
-    if (m.service.empty() || !std::isfinite(m.value) || IsHostMetric(m.name)) continue;
-    metrics_[{m.service, m.instance, m.name}].samples.push_back(m.value);
+    if (!std::isfinite(m.value)) continue;
+    const std::string* instance = &m.instance;
+    if (m.service.empty()) {
+      // A host-level exporter (node_exporter): the series is keyed by the host it names.
+      instance = IsHostMetric(m.name) ? HostAttribute(m.labels) : nullptr;
+      if (!instance) continue;
+    }
+    metrics_[{m.service, *instance, m.name}].samples.push_back(m.value);
     // Pods come and go (restarts, deploys, scaling): the service's pooled series judges new ones.
-    if (!m.instance.empty()) metrics_[{m.service, kAnyInstance, m.name}].samples.push_back(m.value);
+    if (!m.service.empty() && !m.instance.empty())
+      metrics_[{m.service, kAnyInstance, m.name}].samples.push_back(m.value);
   }
 }
 
@@ -438,7 +500,8 @@ Result<NormalProfile> NormalProfile::FromJson(const nlohmann::json& j) {
   return p;
 }
 
-std::map<std::string, ServiceEvidence> NormalProfile::Score(const Batch& w) const {
+std::map<std::string, ServiceEvidence> NormalProfile::Score(
+    const Batch& w, const Placement* placement, std::map<std::string, HostEvidence>* hosts) const {
   std::map<std::string, ServiceEvidence> out;
   auto ev = [&](const std::string& s) -> ServiceEvidence& {
     ServiceEvidence& e = out[s];
@@ -459,6 +522,19 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(const Batch& w) cons
     b.items.push_back(std::move(item));
   };
 
+  // Per (service, pod): the smallest p-value and the number of tests per modality, for the pod
+  // split of a service's origin probability.
+  struct PodAcc {
+    std::map<std::string, std::pair<double, int>> by_modality;  // modality → (min p, tests)
+    void Add(const std::string& modality, double p) {
+      auto& [best_p, tests] = by_modality.try_emplace(modality, 1.0, 0).first->second;
+      best_p = std::min(best_p, p);
+      ++tests;
+    }
+  };
+  std::map<std::pair<std::string, std::string>, PodAcc> pods;
+  std::map<std::string, std::set<std::string>> window_pods;
+
   // Traces: self time and errors per operation.
   SpanIndex idx(w.spans);
   const std::vector<ErrorKind> errors = ClassifyErrors(w.spans, idx);
@@ -471,11 +547,14 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(const Batch& w) cons
   std::map<std::pair<std::string, std::string>, WinOp> wops;
   std::map<std::string, uint64_t> wspans;
   std::map<std::pair<std::string, std::string>, uint64_t> wctx;  // (service, context op) → spans
+  // (service, operation, pod) → self times, for the pod split.
+  std::map<std::tuple<std::string, std::string, std::string>, std::vector<double>> wpod_self;
   for (size_t i = 0; i < w.spans.size(); ++i) {
     const Span& s = w.spans[i];
     if (s.service.empty()) continue;
     WinOp& o = wops[{s.service, s.name}];
     o.self_ms.push_back(idx.self_ms[i]);
+    if (!s.instance.empty()) window_pods[s.service].insert(s.instance);
     if (errors[i] == ErrorKind::kOwn) ++o.errors;
     if (errors[i] == ErrorKind::kCallee)
       ++o.callee_errors[*FindAttribute(s.attributes, "peer.service")];
@@ -483,16 +562,31 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(const Batch& w) cons
     ++wctx[{s.service, idx.ContextOp(w.spans, i)}];
     ev(s.service).observed = true;
   }
+  // Scale of a self-time z: the robust spread, plus 5 % of the median and 0.1 ms (timer
+  // resolution) so that operations with near-constant timings do not turn jitter into huge z.
+  auto self_time_z = [](const Op& n, double med) {
+    return (med - n.self_ms.median) / (n.self_ms.sigma + 0.05 * n.self_ms.median + 0.1);
+  };
+  for (size_t i = 0; i < w.spans.size(); ++i) {
+    const Span& s = w.spans[i];
+    if (s.service.empty() || s.instance.empty()) continue;
+    if (auto it = window_pods.find(s.service); it != window_pods.end() && it->second.size() >= 2)
+      wpod_self[{s.service, s.name, s.instance}].push_back(idx.self_ms[i]);
+  }
+  for (const auto& [k, v] : wpod_self) {
+    if (v.size() < 2) continue;
+    auto it = ops_.find({std::get<0>(k), std::get<1>(k)});
+    if (it == ops_.end() || it->second.self_ms.n < 3) continue;
+    pods[{std::get<0>(k), std::get<2>(k)}].Add("trace",
+                                               Cantelli(self_time_z(it->second, Median(v))));
+  }
   for (const auto& [k, o] : wops) {
     auto it = ops_.find(k);
     if (it == ops_.end()) continue;
     const Op& n = it->second;
     if (n.self_ms.n >= 3 && o.self_ms.size() >= 2) {
       const double med = Median(o.self_ms);
-      // Scale: the robust spread, plus 5 % of the median and 0.1 ms (timer resolution) so that
-      // operations with near-constant timings do not turn jitter into huge z.
-      const double scale = n.self_ms.sigma + 0.05 * n.self_ms.median + 0.1;
-      const double z = (med - n.self_ms.median) / scale;
+      const double z = self_time_z(n, med);
       consider(k.first,
                {"trace", k.second, "", med, n.self_ms.median, Cantelli(z),
                 fmt::format("{} self time median {:.1f} ms (normal {:.1f} ms, z {:.1f}, {} spans)",
@@ -619,19 +713,37 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(const Batch& w) cons
   }
 
   // Metrics: window median per series against the normal median / MAD.
-  std::map<std::tuple<std::string, std::string, std::string>, std::vector<double>> wmet;
-  for (const MetricPoint& m : w.metrics)
-    if (!m.service.empty() && std::isfinite(m.value) && !IsHostMetric(m.name))
-      wmet[{m.service, m.instance, m.name}].push_back(m.value);
-  for (const auto& [k, v] : wmet) {
-    ev(std::get<0>(k)).observed = true;
+  using MetricKey = std::tuple<std::string, std::string, std::string>;  // service, instance, name
+  std::map<MetricKey, std::vector<double>> wmet;
+  std::map<MetricKey, std::pair<std::string, std::vector<double>>> whost;  // → (host, values)
+  for (const MetricPoint& m : w.metrics) {
+    if (!std::isfinite(m.value)) continue;
+    if (!m.service.empty() && !m.instance.empty()) window_pods[m.service].insert(m.instance);
+    if (!IsHostMetric(m.name)) {
+      if (!m.service.empty()) wmet[{m.service, m.instance, m.name}].push_back(m.value);
+      continue;
+    }
+    if (!hosts) continue;
+    // The machine: named by the point itself, else by where its pod runs.
+    const std::string* host = HostAttribute(m.labels);
+    if (!host && placement)
+      if (auto it = placement->pod_host.find(m.instance); it != placement->pod_host.end())
+        host = &it->second;
+    if (!host || (m.service.empty() && !HostAttribute(m.labels))) continue;
+    auto& [h, v] = whost[{m.service, m.service.empty() ? *host : m.instance, m.name}];
+    h = *host;
+    v.push_back(m.value);
+  }
+  auto metric_test = [&](const MetricKey& k,
+                         const std::vector<double>& v) -> std::optional<EvidenceItem> {
     auto it = metrics_.find(k);
-    if (it == metrics_.end()) it = metrics_.find({std::get<0>(k), kAnyInstance, std::get<2>(k)});
-    if (it == metrics_.end() || it->second.n < 5) continue;
+    if (it == metrics_.end() && !std::get<0>(k).empty())
+      it = metrics_.find({std::get<0>(k), kAnyInstance, std::get<2>(k)});
+    if (it == metrics_.end() || it->second.n < 5) return std::nullopt;
     const Robust& r = it->second;
     const double med = Median(v);
     const double scale = std::max(r.sigma + 0.05 * std::abs(r.median), r.floor);
-    if (scale <= 0) continue;  // the series never varied: no scale to judge a change by
+    if (scale <= 0) return std::nullopt;  // the series never varied: no scale to judge a change by
     const double z = std::abs(med - r.median) / scale;
     // A series that never moved in the normal data (readiness, replicas, `up`) and now sits at zero
     // for the whole window says the component is gone: far stronger evidence than the
@@ -639,14 +751,62 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(const Batch& w) cons
     // of a failure, so a series that varied in normal data never gets this.)
     const bool vanished = r.sigma == 0 && r.median > 0 && v.size() >= 3 &&
                           std::all_of(v.begin(), v.end(), [](double x) { return x == 0; });
-    consider(
-        std::get<0>(k),
-        {"metric", std::get<2>(k), std::get<1>(k), med, r.median,
-         vanished ? kVanishedP : Cantelli(z),
-         vanished ? fmt::format("{} {} = 0 for the whole window (always {:.4g} in normal data)",
-                                std::get<1>(k), std::get<2>(k), r.median)
-                  : fmt::format("{} {} = {:.4g} (normal {:.4g}, |z| {:.1f})", std::get<1>(k),
-                                std::get<2>(k), med, r.median, z)});
+    return EvidenceItem{
+        "metric",
+        std::get<2>(k),
+        std::get<1>(k),
+        med,
+        r.median,
+        vanished ? kVanishedP : Cantelli(z),
+        vanished ? fmt::format("{} {} = 0 for the whole window (always {:.4g} in normal data)",
+                               std::get<1>(k), std::get<2>(k), r.median)
+                 : fmt::format("{} {} = {:.4g} (normal {:.4g}, |z| {:.1f})", std::get<1>(k),
+                               std::get<2>(k), med, r.median, z)};
+  };
+  for (const auto& [k, v] : wmet) {
+    ev(std::get<0>(k)).observed = true;
+    auto item = metric_test(k, v);
+    if (!item) continue;
+    if (!std::get<1>(k).empty())
+      pods[{std::get<0>(k), std::get<1>(k)}].Add("metric", item->p_value);
+    consider(std::get<0>(k), std::move(*item));
+  }
+  if (hosts) {
+    std::map<std::string, double> best_p;
+    for (const auto& [k, hv] : whost) {
+      const auto& [h, v] = hv;
+      HostEvidence& he = (*hosts)[h];
+      he.host = h;
+      he.observed = true;
+      auto item = metric_test(k, v);
+      if (!item) continue;
+      ++he.tests;
+      if (item->p_value >= 0.05) continue;
+      auto [bp, fresh] = best_p.try_emplace(h, item->p_value);
+      if (!fresh) bp->second = std::min(bp->second, item->p_value);
+      he.items.push_back(std::move(*item));
+    }
+    // As for services: the smallest p-value, Bonferroni-corrected by the series tested (every pod
+    // on a machine reports the machine's series: they count as separate tests, conservatively).
+    for (auto& [h, he] : *hosts) {
+      if (auto b = best_p.find(h); b != best_p.end())
+        he.log10_bf = std::log10(BayesFactorFromP(std::min(1.0, b->second * he.tests)));
+      std::sort(he.items.begin(), he.items.end(),
+                [](const auto& a, const auto& c) { return a.p_value < c.p_value; });
+      if (he.items.size() > 3) he.items.resize(3);
+    }
+  }
+  for (const LogRecord& l : w.logs)
+    if (!l.service.empty() && !l.instance.empty()) window_pods[l.service].insert(l.instance);
+  for (const auto& [svc, ps] : window_pods) {
+    ServiceEvidence& e = ev(svc);
+    for (const std::string& pod : ps) {
+      double l10 = 0;
+      if (auto it = pods.find({svc, pod}); it != pods.end())
+        for (const auto& [m, bt] : it->second.by_modality)
+          l10 += std::log10(BayesFactorFromP(std::min(1.0, bt.first * bt.second)));
+      e.pod_log10_bf[pod] = l10;
+    }
   }
 
   for (auto& [key, b] : best) {

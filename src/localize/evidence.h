@@ -15,6 +15,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -43,6 +44,35 @@ struct EvidenceItem {
   std::string detail;  // one sentence for people
 };
 
+// Where pods run: pod → host, from the records' host attributes (`k8s.node.name`, `host.name`, or
+// the `node` column of Nezha's logs), and the pods seen per service. Learned from normal data and
+// extended by each window (pods are rescheduled).
+struct Placement {
+  std::map<std::string, std::string> pod_host;
+  std::map<std::string, std::set<std::string>> service_pods;
+  void Add(const Batch& batch);
+  void Merge(const Placement& other);
+  // host → share of the service's placed pods on that host (empty when no pod of it is placed).
+  std::map<std::string, double> HostsOf(const std::string& service) const;
+  nlohmann::json ToJson() const;
+  static Placement FromJson(const nlohmann::json& j);
+};
+// The host a record names in its attributes or labels, or nullptr.
+const std::string* HostAttribute(const Attributes& attrs);
+// Metrics of the machine a pod runs on: node_exporter `node_*`, OpenTelemetry `system.*`, `host.*`,
+// `k8s.node.*`, Nezha's `Node*` columns.
+bool IsHostMetric(std::string_view name);
+
+// Evidence about a machine: its host metrics (as reported by any pod on it, or by a host-level
+// exporter) against their normal values.
+struct HostEvidence {
+  std::string host;
+  bool observed = false;  // the window had host metrics for it
+  double log10_bf = 0;
+  int tests = 0;
+  std::vector<EvidenceItem> items;  // strongest first, at most 3
+};
+
 struct ServiceEvidence {
   std::string service;
   bool observed = false;  // the window had any data for the service
@@ -53,6 +83,9 @@ struct ServiceEvidence {
   std::map<std::string, double> modality_log10_bf;  // per modality
   std::map<std::string, int> tests;                 // tests run per modality
   std::vector<EvidenceItem> items;                  // strongest first, at most a few per modality
+  // Per pod seen in the window: log10 Bayes factor of the pod's own tests (its metric series, the
+  // self time of its spans); says which pod, given that the service is at fault.
+  std::map<std::string, double> pod_log10_bf;
   double anomaly_probability() const;  // BF / (1 + BF): the evidence alone at even prior odds
 };
 
@@ -72,8 +105,12 @@ class NormalProfile {
   Status SaveTemplates(const std::filesystem::path& path) const { return miner_.Save(path); }
   Status LoadTemplates(const std::filesystem::path& path);
 
-  // Scores a window; services maps every service seen in the window or the profile.
-  std::map<std::string, ServiceEvidence> Score(const Batch& window) const;
+  // Scores a window; services maps every service seen in the window or the profile. With
+  // `placement` and `hosts`, host metrics are scored per host (pods mapped to hosts by placement;
+  // host metrics of unplaced pods are left out, as they say nothing about the pod itself).
+  std::map<std::string, ServiceEvidence> Score(
+      const Batch& window, const Placement* placement = nullptr,
+      std::map<std::string, HostEvidence>* hosts = nullptr) const;
 
  private:
   struct Robust {

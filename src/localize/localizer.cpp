@@ -31,6 +31,34 @@ std::vector<double> NoisyOr(const std::vector<double>& w, double leak) {
   return p;
 }
 
+// Gives `target` the CPT of a noisy-OR of `parents`; more than kMaxDirectParents causes are split
+// into a chain (parent divorcing): Y1 = noisyOR(first block, leak), Y(k+1) = OR(Yk, next block), so
+// that no CPT grows with in-degree.
+void SetNoisyOr(BayesNet& net, int target, const std::vector<int>& parents,
+                const std::vector<double>& w, double leak, const std::string& name) {
+  int carry = -1;
+  size_t pos = 0;
+  int chain = 0;
+  while (true) {
+    std::vector<int> p;
+    std::vector<double> pw;
+    if (carry >= 0) {
+      p.push_back(carry);
+      pw.push_back(1.0);
+    }
+    while (pos < parents.size() && p.size() < static_cast<size_t>(kMaxDirectParents)) {
+      p.push_back(parents[pos]);
+      pw.push_back(w[pos]);
+      ++pos;
+    }
+    const bool last = pos >= parents.size();
+    int node = last ? target : net.AddVariable(fmt::format("or{}:{}", chain++, name));
+    net.SetCpt(node, p, NoisyOr(pw, carry >= 0 ? 0.0 : leak));
+    if (last) break;
+    carry = node;
+  }
+}
+
 }  // namespace
 
 Status LocalizerConfig::Validate() const {
@@ -45,6 +73,9 @@ Status LocalizerConfig::Validate() const {
     return Status::Error("sensitivity must lie in (0, 1]");
   if (!(own_from_propagation >= 0 && own_from_propagation < 1))
     return Status::Error("own_from_propagation must lie in [0, 1)");
+  if (!(host_effect >= 0 && host_effect < 1))
+    return Status::Error("host_effect must lie in [0, 1)");
+  if (!(host_load >= 0 && host_load < 1)) return Status::Error("host_load must lie in [0, 1)");
   if (max_cluster_vars < 4 || max_cluster_vars > 28)
     return Status::Error("max_cluster_vars must lie in [4, 28]");
   return Status::Ok();
@@ -63,6 +94,7 @@ Localizer::Localizer(LocalizerConfig config) : config_(std::move(config)) {}
 void Localizer::Learn(const Batch& batch) {
   learn_graph_.AddSpans(batch.spans);
   profile_.Learn(batch);
+  placement_.Add(batch);
 }
 
 void Localizer::FinishLearning() {
@@ -90,7 +122,8 @@ Status Localizer::Save(learn::ModelBundle& bundle) const {
                       {"topology", topology_.ToJson()},
                       {"normal_health", normal_health_},
                       {"normal_requests", normal_requests_},
-                      {"profile", profile_.ToJson()}};
+                      {"profile", profile_.ToJson()},
+                      {"placement", placement_.ToJson()}};
   if (Status st = WriteFileAtomic(bundle.File("localize.json"), j.dump() + "\n"); !st) return st;
   if (Status st = profile_.SaveTemplates(bundle.File("localize_templates.txt")); !st) return st;
   bundle.AddModel("localize", "service_graph+normal_profile",
@@ -131,6 +164,7 @@ Status Localizer::Load(const learn::ModelBundle& bundle) {
     normal_health_ = j["normal_health"].get<std::map<std::string, double>>();
   if (j.contains("normal_requests") && j["normal_requests"].is_object())
     normal_requests_ = j["normal_requests"].get<std::map<std::string, uint64_t>>();
+  placement_ = j.contains("placement") ? Placement::FromJson(j["placement"]) : Placement{};
   structure_key_.clear();
   tree_.reset();
   return Status::Ok();
@@ -186,7 +220,10 @@ Result<Localization> Localizer::Localize(const Batch& window,
     r.edge_stats[k] = e.stats;
   }
 
-  auto evidence = profile_.Score(window);
+  Placement placement = placement_;
+  placement.Add(window);
+  std::map<std::string, HostEvidence> host_evidence;
+  auto evidence = profile_.Score(window, &placement, config_.hosts ? &host_evidence : nullptr);
   for (const auto& [s, e] : evidence) services.insert(s);
   if (anomalies)
     for (const auto& a : *anomalies)
@@ -209,6 +246,15 @@ Result<Localization> Localizer::Localize(const Batch& window,
   for (const auto& s : svc) key += s + '\n';
   key += '\x01';
   for (const auto& [k, c] : edges) key += k.first + '>' + k.second + '\n';
+  // Hosts: the machines the placed pods of the network's services run on.
+  std::map<std::string, std::map<std::string, double>> host_services;  // host → service → share
+  if (config_.hosts)
+    for (const std::string& s : svc)
+      for (const auto& [h, share] : placement.HostsOf(s)) host_services[h][s] = share;
+  for (const auto& [h, ss] : host_services) {
+    key += "\x02" + h;
+    for (const auto& [s, share] : ss) key += fmt::format("\n{}={:.6f}", s, share);
+  }
   if (key != structure_key_ || !tree_) {
     std::map<std::string, int> index;
     for (size_t i = 0; i < svc.size(); ++i) index[svc[i]] = static_cast<int>(i);
@@ -257,8 +303,12 @@ Result<Localization> Localizer::Localize(const Batch& window,
       notes.push_back(fmt::format("{} call edge(s) closing a cycle were left out of the network",
                                   dropped_cycle));
 
-    // Build and compile; if too dense, drop the lightest edges until exact inference fits.
+    std::map<std::string, int> svc_index;
+    for (size_t i = 0; i < svc.size(); ++i) svc_index[svc[i]] = static_cast<int>(i);
+    // Build and compile; if too dense, leave the hosts out, then drop the lightest edges until
+    // exact inference fits.
     size_t dropped_dense = 0;
+    bool use_hosts = !host_services.empty();
     for (int attempt = 0;; ++attempt) {
       BayesNet net;
       std::vector<int> origin(svc.size()), outage(svc.size()), own(svc.size());
@@ -268,40 +318,49 @@ Result<Localization> Localizer::Localize(const Batch& window,
         own[i] = net.AddVariable("own:" + svc[i]);
         net.SetCpt(origin[i], {}, {config_.origin_prior});
       }
+      // Per host: `host` (the machine fails: a root cause like a service's origin) and `hostobs`
+      // (its host metrics turn abnormal: from its own failure, or from a pod on it loading it).
+      std::vector<std::string> hosts;
+      std::vector<int> host_var, hostobs_var;
+      std::vector<std::vector<std::pair<int, double>>> hosts_of(svc.size());  // (host index, share)
+      if (use_hosts)
+        for (const auto& [h, ss] : host_services) {
+          const int hi = static_cast<int>(hosts.size());
+          hosts.push_back(h);
+          host_var.push_back(net.AddVariable("host:" + h));
+          hostobs_var.push_back(net.AddVariable("hostobs:" + h));
+          net.SetCpt(host_var.back(), {}, {config_.origin_prior});
+          std::vector<int> parents{host_var.back()};
+          std::vector<double> w{kOriginShows};
+          for (const auto& [s, share] : ss) {
+            const int i = svc_index.at(s);
+            hosts_of[i].push_back({hi, share});
+            if (config_.host_load <= 0) continue;  // no load links: the origins stay unmarried
+            parents.push_back(origin[i]);
+            w.push_back(config_.host_load * share);
+          }
+          SetNoisyOr(net, hostobs_var.back(), parents, w, config_.leak, "hostobs:" + h);
+        }
       for (size_t i = 0; i < svc.size(); ++i) {
         // The service's own behaviour (its log templates, self time, metrics) turns abnormal when
-        // the fault is in it, and only sometimes when the failure comes from a callee.
-        net.SetCpt(own[i], {origin[i], outage[i]},
-                   NoisyOr({kOriginShows, config_.own_from_propagation}, config_.leak));
+        // the fault is in it, only sometimes when the failure comes from a callee, and when the
+        // machine under its pods fails.
+        std::vector<int> own_parents{origin[i], outage[i]};
+        std::vector<double> own_w{kOriginShows, config_.own_from_propagation};
         std::vector<int> parents{origin[i]};
         std::vector<double> w{kOriginShows};
         for (auto [u, c] : dag[i]) {
           parents.push_back(outage[u]);
           w.push_back(config_.propagation * CallShare(svc[i], svc[u], graph));
         }
-        // Chain blocks of kMaxDirectParents: Y1 = noisyOR(first block, leak), Y(k+1) = OR(Yk, next
-        // block).
-        int carry = -1;
-        size_t pos = 0;
-        int chain = 0;
-        while (true) {
-          std::vector<int> p;
-          std::vector<double> pw;
-          if (carry >= 0) {
-            p.push_back(carry);
-            pw.push_back(1.0);
-          }
-          while (pos < parents.size() && p.size() < static_cast<size_t>(kMaxDirectParents)) {
-            p.push_back(parents[pos]);
-            pw.push_back(w[pos]);
-            ++pos;
-          }
-          const bool last = pos >= parents.size();
-          int target = last ? outage[i] : net.AddVariable(fmt::format("or{}:{}", chain++, svc[i]));
-          net.SetCpt(target, p, NoisyOr(pw, carry >= 0 ? 0.0 : config_.leak));
-          if (last) break;
-          carry = target;
+        for (auto [hi, share] : hosts_of[i]) {
+          own_parents.push_back(host_var[hi]);
+          own_w.push_back(config_.host_effect * share);
+          parents.push_back(host_var[hi]);
+          w.push_back(config_.host_effect * share);
         }
+        SetNoisyOr(net, own[i], own_parents, own_w, config_.leak, "own:" + svc[i]);
+        SetNoisyOr(net, outage[i], parents, w, config_.leak, svc[i]);
       }
       auto jt = JunctionTree::Compile(net, config_.heuristic, config_.max_cluster_vars);
       if (jt) {
@@ -310,7 +369,18 @@ Result<Localization> Localizer::Localize(const Batch& window,
         origin_var_ = origin;
         outage_var_ = outage;
         own_var_ = own;
+        net_hosts_ = hosts;
+        host_var_ = host_var;
+        hostobs_var_ = hostobs_var;
         break;
+      }
+      if (use_hosts) {
+        use_hosts = false;
+        notes.push_back(fmt::format(
+            "graph with its {} host node(s) too dense for exact inference within {} variables per "
+            "cluster: hosts were left out",
+            host_services.size(), config_.max_cluster_vars));
+        continue;
       }
       // Drop the lightest 10 % of the remaining edges.
       std::vector<std::tuple<uint64_t, int, int>> all;
@@ -339,12 +409,16 @@ Result<Localization> Localizer::Localize(const Batch& window,
     net_edges_.clear();
     for (size_t i = 0; i < dag.size(); ++i)
       for (auto [u, c] : dag[i]) net_edges_.push_back({svc[i], svc[u]});
+    net_host_edges_.clear();
+    for (const std::string& h : net_hosts_)
+      for (const auto& [s, share] : host_services[h]) net_host_edges_.push_back({h, s});
     net_notes_ = notes;
     structure_key_ = key;
   } else {
     r.reused_structure = true;
   }
   r.edges = net_edges_;
+  r.host_edges = net_host_edges_;
   r.notes = net_notes_;
 
   // Evidence → likelihoods on the outage variables.
@@ -389,6 +463,16 @@ Result<Localization> Localizer::Localize(const Batch& window,
     net_.SetLikelihood(own_var_[i], 1.0, lr);
     net_.SetLikelihood(outage_var_[i], 1.0, std::pow(10.0, std::min(symptom, kMaxLog10Bf)));
   }
+  for (size_t k = 0; k < net_hosts_.size(); ++k) {
+    // As for a service's own behaviour: host metrics seen and normal count against the machine.
+    auto it = host_evidence.find(net_hosts_[k]);
+    const bool obs = it != host_evidence.end() && it->second.observed;
+    const double l10 = it == host_evidence.end() ? 0.0 : it->second.log10_bf;
+    const double bf = std::pow(10.0, std::min(l10, kMaxLog10Bf));
+    const double lr =
+        obs ? (1 - config_.sensitivity) + config_.sensitivity * (l10 > 0 ? bf : 0.0) : 1.0;
+    net_.SetLikelihood(hostobs_var_[k], 1.0, lr);
+  }
   if (Status st = tree_->Propagate(net_); !st) return Result<Localization>::Error(st.message());
   r.inference = tree_->stats();
 
@@ -403,7 +487,40 @@ Result<Localization> Localizer::Localize(const Batch& window,
     if (auto it = evidence.find(rc.service); it != evidence.end()) {
       rc.observed = it->second.observed;
       rc.evidence = it->second.items;
+      // Which pod, given the service is the origin: the pods of the window, uniformly a priori,
+      // weighted by the Bayes factors of their own tests.
+      const auto& pb = it->second.pod_log10_bf;
+      double top = -1e300, norm = 0;
+      for (const auto& [pod, l10] : pb) top = std::max(top, l10);
+      for (const auto& [pod, l10] : pb) norm += std::pow(10.0, l10 - top);
+      for (const auto& [pod, l10] : pb) {
+        auto h = placement.pod_host.find(pod);
+        rc.pods.push_back({pod, h == placement.pod_host.end() ? "" : h->second,
+                           rc.p_origin * std::pow(10.0, l10 - top) / norm, l10});
+      }
+      std::stable_sort(rc.pods.begin(), rc.pods.end(), [](const PodCause& a, const PodCause& b) {
+        return a.p_origin > b.p_origin;
+      });
+      if (rc.pods.size() >= 2 && rc.pods[0].p_origin > rc.pods[1].p_origin) rc.pod = rc.pods[0].pod;
     }
+    if (auto hs = placement.HostsOf(rc.service); hs.size() == 1) rc.host = hs.begin()->first;
+    r.ranking.push_back(std::move(rc));
+  }
+  for (size_t k = 0; k < net_hosts_.size(); ++k) {
+    RootCause rc;
+    rc.kind = "host";
+    rc.host = net_hosts_[k];
+    rc.service = "host " + rc.host;
+    rc.p_origin = rc.p_outage = tree_->Marginal(host_var_[k]);
+    rc.colour = std::string(ColourOf(rc.p_outage));
+    if (auto it = host_evidence.find(rc.host); it != host_evidence.end()) {
+      rc.observed = it->second.observed;
+      rc.log10_bf = it->second.log10_bf;
+      rc.evidence = it->second.items;
+    }
+    for (const RootCause& s : r.ranking)
+      for (const PodCause& p : s.pods)
+        if (p.host == rc.host) rc.pods.push_back(p);
     r.ranking.push_back(std::move(rc));
   }
   std::stable_sort(r.ranking.begin(), r.ranking.end(), [](const RootCause& a, const RootCause& b) {
@@ -434,10 +551,15 @@ Result<Localization> Localizer::Localize(const Batch& window,
 }
 
 std::string OutageProbabilitiesCsv(const Localization& r) {
-  std::string out = "service,p_outage,p_origin,colour,health\n";
-  for (const auto& c : r.ranking)
-    out += fmt::format("{},{:.6f},{:.6f},{},{:.4f}\n", c.service, c.p_outage, c.p_origin, c.colour,
-                       c.health);
+  std::string out = "service,p_outage,p_origin,colour,health,kind,pod,host\n";
+  for (const auto& c : r.ranking) {
+    out += fmt::format("{},{:.6f},{:.6f},{},{:.4f},{},{},{}\n", c.service, c.p_outage, c.p_origin,
+                       c.colour, c.health, c.kind, c.pod, c.host);
+    if (c.kind == "service" && c.pods.size() >= 2)
+      for (const auto& p : c.pods)
+        out += fmt::format("{},{:.6f},{:.6f},{},{:.4f},pod,{},{}\n", c.service, c.p_outage,
+                           p.p_origin, c.colour, c.health, p.pod, p.host);
+  }
   return out;
 }
 
@@ -455,7 +577,17 @@ nlohmann::json ToJson(const Localization& r, size_t max_evidence) {
                     {"p_value", e.p_value},
                     {"detail", e.detail}});
     }
-    ranking.push_back({{"service", c.service},
+    nlohmann::json pods = nlohmann::json::array();
+    for (const auto& p : c.pods)
+      pods.push_back({{"pod", p.pod},
+                      {"host", p.host},
+                      {"p_origin", p.p_origin},
+                      {"log10_bayes_factor", p.log10_bf}});
+    ranking.push_back({{"kind", c.kind},
+                       {"service", c.service},
+                       {"host", c.host},
+                       {"pod", c.pod},
+                       {"pods", pods},
                        {"p_origin", c.p_origin},
                        {"p_outage", c.p_outage},
                        {"colour", c.colour},
@@ -466,12 +598,15 @@ nlohmann::json ToJson(const Localization& r, size_t max_evidence) {
   }
   nlohmann::json edges = nlohmann::json::array();
   for (const auto& [a, b] : r.edges) edges.push_back({{"caller", a}, {"callee", b}});
+  nlohmann::json host_edges = nlohmann::json::array();
+  for (const auto& [h, s] : r.host_edges) host_edges.push_back({{"host", h}, {"service", s}});
   return {{"start", r.start},
           {"end", r.end},
           {"confidence", r.confidence},
           {"notes", r.notes},
           {"ranking", ranking},
           {"edges", edges},
+          {"host_edges", host_edges},
           {"inference",
            {{"variables", r.inference.variables},
             {"max_cluster_vars", r.inference.max_cluster_vars},
@@ -489,21 +624,48 @@ nlohmann::json NodeGraphJson(const Localization& r) {
   nlohmann::json nodes_fields = nlohmann::json::array(
       {field("id", "string"), field("title", "string"), field("subtitle", "string"),
        field("mainstat", "string", "P(outage)"), field("secondarystat", "string", "P(origin)"),
-       field("color", "string"), field("detail__health", "number", "Health score"),
+       field("color", "string"), field("detail__kind", "string", "Kind"),
+       field("detail__health", "number", "Health score"),
        field("detail__evidence", "string", "Strongest evidence")});
   nlohmann::json edges_fields = nlohmann::json::array(
       {field("id", "string"), field("source", "string"), field("target", "string"),
        field("mainstat", "string", "Calls"), field("secondarystat", "string", "Errors")});
   nlohmann::json nodes = nlohmann::json::array(), edges = nlohmann::json::array();
-  for (const auto& c : r.ranking)
+  for (const auto& c : r.ranking) {
     nodes.push_back({{"id", c.service},
                      {"title", c.service},
                      {"subtitle", c.colour},
                      {"mainstat", fmt::format("{:.1f} %", 100 * c.p_outage)},
                      {"secondarystat", fmt::format("origin {:.1f} %", 100 * c.p_origin)},
                      {"color", c.colour},
+                     {"detail__kind", c.kind},
                      {"detail__health", c.health},
                      {"detail__evidence", c.evidence.empty() ? "" : c.evidence.front().detail}});
+    // Pods of a service with several: their own nodes under the service, with their origin share.
+    if (c.kind != "service" || c.pods.size() < 2) continue;
+    for (const auto& p : c.pods) {
+      nodes.push_back({{"id", "pod " + p.pod},
+                       {"title", p.pod},
+                       {"subtitle", c.service},
+                       {"mainstat", fmt::format("{:.1f} %", 100 * c.p_outage)},
+                       {"secondarystat", fmt::format("origin {:.1f} %", 100 * p.p_origin)},
+                       {"color", std::string(ColourOf(p.p_origin))},
+                       {"detail__kind", "pod"},
+                       {"detail__health", c.health},
+                       {"detail__evidence", ""}});
+      edges.push_back({{"id", c.service + "->pod " + p.pod},
+                       {"source", c.service},
+                       {"target", "pod " + p.pod},
+                       {"mainstat", "pod"},
+                       {"secondarystat", p.host.empty() ? "" : "on " + p.host}});
+    }
+  }
+  for (const auto& [h, s] : r.host_edges)
+    edges.push_back({{"id", "host " + h + "->" + s},
+                     {"source", "host " + h},
+                     {"target", s},
+                     {"mainstat", "runs"},
+                     {"secondarystat", ""}});
   for (const auto& [a, b] : r.edges) {
     auto it = r.edge_stats.find({a, b});
     uint64_t calls = it == r.edge_stats.end() ? 0 : it->second.count;

@@ -48,6 +48,16 @@ struct LocalizerConfig {
   // P(a service's own behaviour turns abnormal | it fails only because a callee fails): how often a
   // propagated failure makes the caller's own code log new errors, slow down or burn CPU.
   double own_from_propagation = 0.1;
+  // Host nodes (where the data says which host each pod runs on): a machine's failure is a shared
+  // cause of the failure of the services whose pods run on it. Opt-in: on the Nezha day (pod-level
+  // faults only) they take probability from the true pod's service (docs/localize.md).
+  bool hosts = false;
+  // P(a service whose pods all run on a failing machine fails; and, separately, that its own
+  // behaviour turns abnormal), scaled by the share of its pods on that machine.
+  double host_effect = 0.5;
+  // P(a failing pod shows in its machine's metrics), scaled by the share of the service's pods on
+  // it: a pod burning CPU loads its machine too, so host metrics alone do not blame the machine.
+  double host_load = 0.5;
   EliminationHeuristic heuristic = EliminationHeuristic::kMinFill;
   int max_cluster_vars = 22;  // beyond this the weakest edges are dropped (reported in notes)
   std::map<std::string, TimeNs> deploy_times;  // service → last deploy, for the health score
@@ -57,9 +67,21 @@ struct LocalizerConfig {
 // Seed 000's colour levels: green 0-15 %, yellow 16-45 %, red 46-99 %.
 std::string_view ColourOf(double probability);
 
+// A pod's share of its service's origin probability.
+struct PodCause {
+  std::string pod;
+  std::string host;     // "" when not known
+  double p_origin = 0;  // P(the failure started in this pod | evidence)
+  double log10_bf = 0;  // strength of the pod's own tests
+};
+
 struct RootCause {
-  std::string service;
-  double p_origin = 0;  // P(this service is where the failure started | evidence)
+  std::string kind = "service";  // "service" or "host"
+  std::string service;           // the service; for a host "host NAME"
+  std::string host;              // the host (for a service: when all its placed pods are on one)
+  std::string pod;               // the most likely pod of a service with several pods ("" else)
+  std::vector<PodCause> pods;    // a service's pods, or the pods on a host
+  double p_origin = 0;           // P(this service is where the failure started | evidence)
   double p_outage = 0;  // P(this service is failing, started here or propagated | evidence)
   std::string colour;   // of p_outage
   double health = 1;
@@ -70,10 +92,11 @@ struct RootCause {
 
 struct Localization {
   TimeNs start = 0, end = 0;
-  std::vector<RootCause> ranking;  // every service, by p_origin descending
+  std::vector<RootCause> ranking;  // every service and host node, by p_origin descending
   std::vector<HealthScore> health;
   std::vector<std::pair<std::string, std::string>> edges;  // caller → callee used in the network
   std::map<std::pair<std::string, std::string>, CallStats> edge_stats;
+  std::vector<std::pair<std::string, std::string>> host_edges;  // host → service in the network
   double confidence = 0;  // 0..1: share of services observed, discounted for unjoinable spans
   std::vector<std::string> notes;  // data-quality statements (empty window, dropped edges, ...)
   InferenceStats inference;
@@ -102,6 +125,7 @@ class Localizer {
 
   const ServiceGraph& topology() const { return topology_; }
   const NormalProfile& profile() const { return profile_; }
+  const Placement& placement() const { return placement_; }
   const LocalizerConfig& config() const { return config_; }
 
  private:
@@ -112,6 +136,7 @@ class Localizer {
   ServiceGraph topology_;
   ServiceGraph learn_graph_;
   NormalProfile profile_;
+  Placement placement_;
   std::map<std::string, double> normal_health_;
   std::map<std::string, uint64_t> normal_requests_;  // entry spans per service in the normal data
   // Cached network for incremental updates.
@@ -121,12 +146,16 @@ class Localizer {
   std::vector<std::string> net_services_;
   std::vector<int> origin_var_, outage_var_, own_var_;
   std::vector<std::pair<std::string, std::string>> net_edges_;
+  std::vector<std::string> net_hosts_;
+  std::vector<int> host_var_, hostobs_var_;
+  std::vector<std::pair<std::string, std::string>> net_host_edges_;
   std::vector<std::string> net_notes_;
 };
 
 // Outputs.
-std::string OutageProbabilitiesCsv(
-    const Localization& r);  // service,p_outage,p_origin,colour,health
+// service,p_outage,p_origin,colour,health,kind,pod,host: a row per service and host node, and per
+// pod of services with several pods (kind "pod": service is its service, p_origin its share).
+std::string OutageProbabilitiesCsv(const Localization& r);
 nlohmann::json ToJson(const Localization& r, size_t max_evidence = 5);
 // Grafana Node Graph API: {"fields": {nodes_fields, edges_fields}, "data": {nodes, edges}}.
 nlohmann::json NodeGraphJson(const Localization& r);

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <set>
 
 #include "core/time.h"
 #include "testing/testing.h"
@@ -312,7 +313,8 @@ TEST(Localizer, OutputsHaveTheDocumentedShape) {
   auto r = loc.Localize(Traffic(100 * kNsPerSecond, 30, 16, "shipping"));
   ASSERT_TRUE(r.ok());
   std::string csv = OutageProbabilitiesCsv(*r);
-  EXPECT_EQ(csv.rfind("service,p_outage,p_origin,colour,health\nshipping,", 0), 0u) << csv;
+  EXPECT_EQ(csv.rfind("service,p_outage,p_origin,colour,health,kind,pod,host\nshipping,", 0), 0u)
+      << csv;
   auto ng = NodeGraphJson(*r);
   EXPECT_TRUE(ng["fields"]["nodes_fields"].is_array());
   EXPECT_EQ(ng["data"]["nodes"].size(), 5u);
@@ -362,6 +364,173 @@ TEST(Evidence, HostMetricsAreNoEvidenceAboutAService) {
     EXPECT_EQ(it != ev.end() && it->second.modality_log10_bf.count("metric") > 0, pod_level)
         << name;
   }
+}
+
+// Hosts and pods. frontend (on h2) calls a, b, c (one pod each, all on h1) and d (two pods, d-1 on
+// h2 and d-2 on h3, taking turns). Placement comes from the spans' `k8s.node.name`; the metric rows
+// carry no host (as Nezha's), so host metrics reach their machine through the placement. Every
+// second each pod reports its own `cpu_usage` and its machine's `node_cpu_usage`.
+struct HostFault {
+  std::set<std::string> slow_pods;                  // self time x10
+  std::map<std::string, double> pod_cpu, host_cpu;  // replaced values
+};
+
+Batch HostTraffic(TimeNs t0, int requests, uint64_t seed, const HostFault& f = {}) {
+  const std::map<std::string, std::string> host_of = {{"frontend-1", "h2"}, {"a-1", "h1"},
+                                                      {"b-1", "h1"},        {"c-1", "h1"},
+                                                      {"d-1", "h2"},        {"d-2", "h3"}};
+  Batch b;
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> jitter(0.9, 1.1);
+  uint64_t next_id = seed * 1000000 + 1;
+  for (int r = 0; r < requests; ++r) {
+    TraceId trace;
+    trace.bytes[0] = 2;
+    const uint64_t tid = seed * 100000 + r + 1;
+    for (int i = 0; i < 8; ++i) trace.bytes[8 + i] = static_cast<uint8_t>(tid >> (8 * i));
+    auto span = [&](const std::string& pod, SpanId parent, TimeNs at, TimeNs children) {
+      Span s;
+      s.trace_id = trace;
+      s.span_id = SpanId{next_id++};
+      s.parent_id = parent;
+      s.instance = pod;
+      s.service = pod.substr(0, pod.find('-'));
+      s.name = "handle-" + s.service;
+      s.kind = SpanKind::kServer;
+      s.attributes.push_back({"k8s.node.name", host_of.at(pod)});
+      const double self = 2.0 * jitter(rng) * (f.slow_pods.count(pod) ? 10 : 1);
+      s.start = at;
+      s.end = at + static_cast<TimeNs>(self * kMs) + children;
+      return s;
+    };
+    const TimeNs start = t0 + r * 100 * kMs;
+    Span root = span("frontend-1", SpanId{}, start, 0);
+    TimeNs t = start + kMs;
+    for (const std::string pod : {"a-1", "b-1", "c-1", r % 2 ? "d-2" : "d-1"}) {
+      Span c = span(pod, root.span_id, t, 0);
+      t = c.end + kMs / 10;
+      b.spans.push_back(c);
+    }
+    root.end = t + 2 * kMs;
+    b.spans.push_back(root);
+  }
+  const int seconds = requests / 10;
+  for (int i = 0; i < seconds; ++i)
+    for (const auto& [pod, host] : host_of) {
+      MetricPoint m;
+      m.service = pod.substr(0, pod.find('-'));
+      m.instance = pod;
+      m.time = t0 + i * kNsPerSecond;
+      m.name = "cpu_usage";
+      m.value = f.pod_cpu.count(pod) ? f.pod_cpu.at(pod) : 10 * jitter(rng);
+      b.metrics.push_back(m);
+      m.name = "node_cpu_usage";
+      m.value = f.host_cpu.count(host) ? f.host_cpu.at(host) : 30 * jitter(rng);
+      b.metrics.push_back(m);
+    }
+  return b;
+}
+
+Localizer TrainedOnHosts() {
+  LocalizerConfig config;
+  config.hosts = true;  // opt-in
+  Localizer loc(config);
+  loc.Learn(HostTraffic(0, 600, 1));
+  loc.FinishLearning();
+  return loc;
+}
+
+// (a) Every pod on h1 slows down and h1's CPU is high: one machine explains all three, where three
+// independent service faults would be far less likely.
+TEST(Localizer, HostFaultIsAttributedToTheHost) {
+  Localizer loc = TrainedOnHosts();
+  EXPECT_EQ(loc.placement().pod_host.at("a-1"), "h1");
+  HostFault f;
+  f.slow_pods = {"a-1", "b-1", "c-1"};
+  f.host_cpu["h1"] = 95;
+  auto r = loc.Localize(HostTraffic(200 * kNsPerSecond, 100, 7, f));
+  ASSERT_TRUE(r.ok()) << r.message();
+  ASSERT_FALSE(r->ranking.empty());
+  EXPECT_EQ(r->ranking[0].kind, "host");
+  EXPECT_EQ(r->ranking[0].service, "host h1") << r->ranking[0].service;
+  EXPECT_GT(r->ranking[0].p_origin, 0.5);
+  EXPECT_FALSE(r->ranking[0].evidence.empty());
+  EXPECT_EQ(r->ranking[0].pods.size(), 3u);
+  for (const auto& c : r->ranking)
+    if (c.kind == "service") {
+      EXPECT_LT(c.p_origin, 0.3) << c.service;
+    }
+  EXPECT_EQ(r->host_edges.size(), 6u);  // h1: a b c; h2: frontend d; h3: d
+}
+
+// (b) One service on a shared machine fails and loads the machine: the machine's CPU rises, but
+// its other pods behave, so the service is blamed, not the host.
+TEST(Localizer, ServiceFaultOnASharedHostBlamesTheService) {
+  Localizer loc = TrainedOnHosts();
+  HostFault f;
+  f.slow_pods = {"b-1"};
+  f.pod_cpu["b-1"] = 80;
+  f.host_cpu["h1"] = 60;
+  auto r = loc.Localize(HostTraffic(200 * kNsPerSecond, 100, 8, f));
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(r->ranking[0].kind, "service");
+  EXPECT_EQ(r->ranking[0].service, "b");
+  EXPECT_EQ(r->ranking[0].host, "h1");
+  for (const auto& c : r->ranking)
+    if (c.kind == "host") {
+      EXPECT_LT(c.p_origin, r->ranking[0].p_origin / 2) << c.service;
+    }
+}
+
+// A fault in one of a service's two pods names the pod; the service still ranks first.
+TEST(Localizer, PodFaultNamesThePod) {
+  Localizer loc = TrainedOnHosts();
+  HostFault f;
+  f.slow_pods = {"d-2"};
+  f.pod_cpu["d-2"] = 80;
+  auto r = loc.Localize(HostTraffic(200 * kNsPerSecond, 100, 9, f));
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(r->ranking[0].service, "d");
+  EXPECT_EQ(r->ranking[0].pod, "d-2");
+  ASSERT_EQ(r->ranking[0].pods.size(), 2u);
+  EXPECT_EQ(r->ranking[0].pods[0].host, "h3");
+  EXPECT_NEAR(r->ranking[0].pods[0].p_origin + r->ranking[0].pods[1].p_origin,
+              r->ranking[0].p_origin, 1e-9);
+  EXPECT_GT(r->ranking[0].pods[0].p_origin, 0.9 * r->ranking[0].p_origin);
+  // The outputs carry the kinds.
+  const std::string csv = OutageProbabilitiesCsv(*r);
+  EXPECT_NE(csv.find(",pod,d-2,h3\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("host h1,"), std::string::npos) << csv;
+  auto ng = NodeGraphJson(*r);
+  int hosts = 0, pods = 0;
+  for (const auto& n : ng["data"]["nodes"]) {
+    hosts += n["detail__kind"] == "host";
+    pods += n["detail__kind"] == "pod";
+  }
+  EXPECT_EQ(hosts, 3);
+  EXPECT_EQ(pods, 2);
+  auto j = ToJson(*r);
+  EXPECT_EQ(j["ranking"][0]["kind"], "service");
+  EXPECT_EQ(j["ranking"][0]["pod"], "d-2");
+  EXPECT_EQ(j["host_edges"].size(), 6u);
+}
+
+// A normal window on placed pods: nothing red, no host blamed; and the hosts can be switched off.
+TEST(Localizer, HostsStayQuietOnNormalDataAndCanBeSwitchedOff) {
+  Localizer loc = TrainedOnHosts();
+  auto r = loc.Localize(HostTraffic(200 * kNsPerSecond, 100, 10));
+  ASSERT_TRUE(r.ok());
+  for (const auto& c : r->ranking) EXPECT_EQ(c.colour, "green") << c.service;
+  Localizer off;  // hosts are opt-in
+  off.Learn(HostTraffic(0, 600, 1));
+  off.FinishLearning();
+  HostFault f;
+  f.slow_pods = {"a-1", "b-1", "c-1"};
+  f.host_cpu["h1"] = 95;
+  auto o = off.Localize(HostTraffic(200 * kNsPerSecond, 100, 7, f));
+  ASSERT_TRUE(o.ok());
+  for (const auto& c : o->ranking) EXPECT_EQ(c.kind, "service");
+  EXPECT_TRUE(o->host_edges.empty());
 }
 
 TEST(Evidence, LogKeyMasksNumbersAndIds) {

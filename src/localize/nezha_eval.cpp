@@ -97,7 +97,18 @@ void LocalizeCase(Localizer& loc, const Batch& window, NezhaCase& c) {
     c.note = r.message();
     return;
   }
+  bool truth_seen = false;
   for (const auto& rc : r->ranking) {
+    if (rc.kind != "service") {
+      if (c.ranking.empty() && c.top_host.empty() && c.hosts_ahead == 0) c.top_host = rc.service;
+      if (!truth_seen) ++c.hosts_ahead;
+      if (c.top.size() < 3)
+        c.top.push_back(fmt::format("(not ranked) {} P(origin) {:.3f} log10BF {:.1f}: {}",
+                                    rc.service, rc.p_origin, rc.log10_bf,
+                                    rc.evidence.empty() ? "-" : rc.evidence.front().detail));
+      continue;
+    }
+    truth_seen = truth_seen || rc.service == c.fault.service;
     c.ranking.push_back(rc.service);
     c.p_origin.push_back(rc.p_origin);
     if (c.top.size() < 3 || rc.service == c.fault.service)

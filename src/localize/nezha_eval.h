@@ -34,6 +34,10 @@ struct NezhaCase {
   double seconds = 0;
   std::string note;              // why a case could not be localized, if so
   std::vector<std::string> top;  // the first three services with P(origin) and strongest evidence
+  // Host nodes are not services: AS@k ranks services only. How many hosts ranked above the true
+  // service, and the top-ranked node when it is a host ("" otherwise).
+  int hosts_ahead = 0;
+  std::string top_host;
 };
 
 struct NezhaEvalOptions {

@@ -1392,6 +1392,10 @@ const TemplateMinerConfig& TemplateMiner::config() const {
 //   S <lines> <created> <merged> <evicted> <next_id>
 //   T <id> <count> <positions>        followed by one "P <run> <open> <glob> <token>" per position
 //   M <absorbed id> <surviving id>    merge history, in order
+//   G <signature> <id>                the cache of exact masked lines seen → template: without
+//                                     it a loaded miner could match a line to a more general
+//                                     template than the one it was learned under (optional, so
+//                                     files written before it still load)
 Status TemplateMiner::Save(const std::filesystem::path& path) const {
   const Impl& m = *impl_;
   std::filesystem::path tmp = path;
@@ -1410,6 +1414,10 @@ Status TemplateMiner::Save(const std::filesystem::path& path) const {
         f << "P " << sl.run << ' ' << (int)sl.open << ' ' << (int)sl.glob << ' ' << sl.tok << '\n';
     }
     for (auto [from, into] : m.history) f << "M " << from << ' ' << into << '\n';
+    // Sorted, so that the same state always writes the same file.
+    std::vector<std::pair<uint64_t, uint32_t>> sigs(m.signatures.begin(), m.signatures.end());
+    std::sort(sigs.begin(), sigs.end());
+    for (auto [sig, id] : sigs) f << "G " << sig << ' ' << id << '\n';
     if (!f.flush()) return Status::Error(path.string() + ": write failed");
   }
   std::error_code ec;
@@ -1489,6 +1497,11 @@ Result<TemplateMiner> TemplateMiner::Load(const std::filesystem::path& path,
         return bad("bad M record");
       m.merged_into[from] = (uint32_t)into;
       m.history.emplace_back((uint32_t)from, (uint32_t)into);
+    } else if (kind == 'G') {
+      uint64_t sig = 0, id = 0;
+      in >> sig >> id;
+      if (!in || id == 0 || id >= m.by_id.size()) return bad("bad G record");
+      m.signatures[sig] = (uint32_t)id;
     } else {
       return bad("unknown record kind");
     }

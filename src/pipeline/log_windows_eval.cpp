@@ -269,6 +269,39 @@ struct Runner {
     return Status::Ok();
   }
 
+  // A run's affected_logs.json: per pod, the times of the lines written for requests a fault
+  // touched and which faults (bit i: labels.json's faults[i]), sorted by time.
+  using AffectedLines = std::map<std::string, std::vector<std::pair<TimeNs, uint64_t>>>;
+  static Status ReadAffected(const fs::path& path, AffectedLines& out) {
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(ReadFile(path));
+    } catch (const std::exception& e) {
+      return Status::Error(path.string() + ": not valid JSON: " + e.what());
+    }
+    if (!j.is_object() || !j.contains("lines") || !j["lines"].is_array())
+      return Status::Error(path.string() + ": expected an object with a \"lines\" array");
+    size_t n = 0;
+    for (const auto& e : j["lines"]) {
+      auto bad = [&] {
+        return Status::Error(fmt::format(
+            "{}: lines[{}]: expected [time_ns, pod, [fault indices below 64]]", path.string(), n));
+      };
+      if (!e.is_array() || e.size() != 3 || !e[0].is_number_integer() || !e[1].is_string() ||
+          !e[2].is_array())
+        return bad();
+      uint64_t mask = 0;
+      for (const auto& k : e[2]) {
+        if (!k.is_number_unsigned() || k.get<uint64_t>() >= 64) return bad();
+        mask |= uint64_t{1} << k.get<uint64_t>();
+      }
+      out[e[1].get<std::string>()].emplace_back(e[0].get<TimeNs>(), mask);
+      ++n;
+    }
+    for (auto& [pod, v] : out) std::sort(v.begin(), v.end());
+    return Status::Ok();
+  }
+
   Status Simulator(const fs::path& root, const std::vector<fs::path>& runs) {
     res.kind = "simulator";
     std::vector<fs::path> normal, faulty;
@@ -294,17 +327,28 @@ struct Runner {
     if (auto st = ReadCallers(normal.front(), callers); !st) return st;
     if (auto st = Train(train); !st) return st;
 
+    const bool by_request = opt.sim_labels == "requests";
+    size_t runs_by_request = 0;
     for (auto& run : faulty) {
       auto labels = nlohmann::json::parse(ReadFile(run / "labels.json"));
       struct Interval {
         TimeNs start, end;
-        std::set<std::string> hit;
+        std::set<std::string> hit;   // by service
+        std::set<std::string> pods;  // by request: the faulty pods
       };
+      AffectedLines affected;
+      const bool request_truth = by_request && fs::exists(run / "affected_logs.json");
+      if (request_truth) {
+        if (auto st = ReadAffected(run / "affected_logs.json", affected); !st) return st;
+        ++runs_by_request;
+      }
       std::vector<Interval> faults;
       for (auto& f : labels["faults"]) {
         Interval iv;
         iv.start = f.value("start_ns", TimeNs{0});
         iv.end = std::max(f.value("end_ns", TimeNs{0}), f.value("recovered_ns", TimeNs{0}));
+        for (auto& p : f.value("target_pods", nlohmann::json::array()))
+          if (p.is_string()) iv.pods.insert(p.get<std::string>());
         std::string target = f.value("target_service", "");
         iv.hit.insert(target);
         if (f.contains("peer_service")) iv.hit.insert(f["peer_service"].get<std::string>());
@@ -321,21 +365,48 @@ struct Runner {
       std::vector<LogRecord> lines;
       if (auto st = ReadRunLogs(run, lines); !st) return st;
       const std::string scenario = labels.value("scenario", run.filename().string());
+      // Does the window hold a line written for a request that fault k touched? A window is a
+      // run of consecutive lines of one pod, so that is a line of its pod within [start, end].
+      auto touched = [&](const detect::LogLmWindow& w, size_t k) {
+        auto it = affected.find(w.instance);
+        if (it == affected.end()) return false;
+        auto at = std::lower_bound(it->second.begin(), it->second.end(),
+                                   std::pair<TimeNs, uint64_t>{w.start, 0});
+        for (; at != it->second.end() && at->first <= w.end; ++at)
+          if (at->second >> k & 1) return true;
+        return false;
+      };
       auto st = Score(lines, [&](const detect::LogLmWindow& w) {
         bool truth = false;
-        for (auto& iv : faults)
-          truth |= iv.hit.count(w.service) && w.end >= iv.start && w.start < iv.end;
+        for (size_t k = 0; k < faults.size() && !truth; ++k) {
+          const Interval& iv = faults[k];
+          if (w.end < iv.start || w.start >= iv.end) continue;
+          truth = request_truth ? iv.pods.count(w.instance) || touched(w, k)
+                                : iv.hit.count(w.service) > 0;
+        }
         return std::make_pair(truth, scenario);
       });
       if (!st) return st;
     }
+    const std::string by_service =
+        "every window of the target, its peer and the services upstream of them (from the normal "
+        "run's spans)";
+    const std::string by_line =
+        "the windows of the faulty pods and those holding a line written for a request the fault "
+        "touched (affected_logs.json)";
+    const std::string truth =
+        !by_request ? by_service
+        : runs_by_request == faulty.size()
+            ? by_line
+            : fmt::format(
+                  "{}; {} of {} runs have no affected_logs.json "
+                  "(written by an older augur) and are labelled "
+                  "by service: {}",
+                  by_line, faulty.size() - runs_by_request, faulty.size(), by_service);
     res.description = fmt::format(
-        "simulator: trained on {} normal run(s) ({} lines); {} fault runs scored; windows of the "
-        "target, its peer and the services upstream of them (from the normal run's spans) that "
-        "overlap "
-        "[start, recovered) are anomalous, all other "
-        "windows normal",
-        normal.size(), train.size(), faulty.size());
+        "simulator: trained on {} normal run(s) ({} lines); {} fault runs scored; anomalous: {}, "
+        "where they overlap [start, recovered); all other windows normal",
+        normal.size(), train.size(), faulty.size(), truth);
     return Status::Ok();
   }
 
@@ -450,6 +521,9 @@ void WindowMetrics::Add(const WindowMetrics& o) {
 
 Result<LogWindowsEvalResult> EvalLogWindows(const LogWindowsEvalOptions& options) {
   if (auto st = options.config.Validate(); !st) return st;
+  if (options.sim_labels != "requests" && options.sim_labels != "services")
+    return Result<LogWindowsEvalResult>::Error("sim_labels must be requests or services, not " +
+                                               options.sim_labels);
   fs::path dir = options.data;
   std::error_code ec;
   if (!fs::is_directory(dir, ec))

@@ -27,8 +27,13 @@ struct LogWindowsEvalOptions {
   detect::LogLmConfig config;
   double loghub_train_fraction = 0.5;  // LogHub: earlier part trained on (its normal windows only)
   int nezha_fault_minutes = 3;  // Nezha: windows of the faulty service this long after injection
-  std::string save_bundle;      // optional: keep the trained model here
-  std::string windows_out;      // optional: every scored window as a JSON line
+  // Simulator: which windows of a fault interval are anomalous. "requests": the faulty pods' and
+  // those holding a line written for a request the fault touched (the simulator's
+  // affected_logs.json); "services": every window of the target, its peer and the services upstream
+  // of them (the labelling before affected_logs.json existed).
+  std::string sim_labels = "requests";
+  std::string save_bundle;  // optional: keep the trained model here
+  std::string windows_out;  // optional: every scored window as a JSON line
 };
 
 struct LogWindowsEvalResult {

@@ -413,7 +413,7 @@ Result<std::vector<std::string>> WriteReports(const ReportInput& in,
   if (auto st = write("trace.json", ChromeTrace(in.incidents).dump()); !st) return st;
   // Seed 000's CSVs and the Grafana node graph, from the Bayesian localizer when it ran; otherwise
   // the anomaly-strength ranking.
-  std::string outage = "incident,service,p_outage,p_origin,colour,health\n";
+  std::string outage = "incident,service,p_outage,p_origin,colour,health,kind,pod,host\n";
   std::string scores =
       "incident,service,score,requests,mean_duration_ms,success_rate,p99_ms,http_5xx,penalties\n";
   nlohmann::json graphs = nlohmann::json::object();
@@ -436,7 +436,8 @@ Result<std::vector<std::string>> WriteReports(const ReportInput& in,
       graphs[inc.id] = localize::NodeGraphJson(in.localizations[i]);
     } else {
       for (const auto& r : inc.ranking)
-        outage += fmt::format("{},{},,{:.6f},{},\n", inc.id, r.service, r.probability, r.level);
+        outage +=
+            fmt::format("{},{},,{:.6f},{},,service,,\n", inc.id, r.service, r.probability, r.level);
     }
   }
   if (auto st = write("outage_probabilities.csv", outage); !st) return st;

@@ -1,4 +1,5 @@
-// Runs a simulation straight into files: OTLP/JSON lines for the three signals and labels.json.
+// Runs a simulation straight into files: OTLP/JSON lines for the three signals, labels.json and
+// the per-line truth affected_logs.json.
 #include <filesystem>
 #include <fstream>
 
@@ -36,6 +37,25 @@ Result<WriteSummary> WriteSimulation(const SimConfig& config, const std::string&
   out << s.LabelsJson();
   out.close();
   if (!out) return Status::Error(fmt::format("{}: cannot write", labels_path));
+  {  // written even when empty: its presence says the run carries per-line truth
+    const std::string affected_path = (std::filesystem::path(dir) / "affected_logs.json").string();
+    std::ofstream a(affected_path, std::ios::binary);
+    // One entry per line and an opening brace alone on the first line: the telemetry readers see
+    // a JSON document of no known format and skip it, as they skip labels.json.
+    a << "{\n\"about\": \"log lines written for a request a fault touched: [time_ns, pod, "
+         "[indices into labels.json faults]]\",\n\"lines\": [";
+    const char* sep = "\n";
+    for (const AffectedLog& l : s.AffectedLogs()) {
+      a << sep << '[' << l.time << ",\"" << l.instance << "\",[";
+      for (int i = 0, n = 0; i < 64; ++i)
+        if (l.faults >> i & 1) a << (n++ ? "," : "") << i;
+      a << "]]";
+      sep = ",\n";
+    }
+    a << "\n]\n}\n";
+    a.close();
+    if (!a) return Status::Error(fmt::format("{}: cannot write", affected_path));
+  }
   WriteSummary summary;
   summary.dir = dir;
   summary.stats = s.stats();

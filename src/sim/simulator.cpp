@@ -186,7 +186,9 @@ struct User {
 struct Trace {
   TraceId id;
   TimeNs start = 0;
-  uint64_t mask = 0;
+  uint64_t mask = 0;              // faults that touched it
+  size_t touched_log = 0;         // pending_logs.size() when the first of them did
+  std::vector<int> touched_pods;  // the pods handling it then: the way back up from the fault
 };
 
 struct Hop {
@@ -318,6 +320,8 @@ struct Simulator::Impl {
   std::map<std::string, std::string, std::less<>> pod_versions;
   std::vector<Message> queue;
   std::vector<LogRecord> pending_logs;
+  std::vector<AffectedLog> affected_logs;
+  std::vector<int> call_stack;  // pods handling the request being simulated, caller first
   std::vector<Span> pending_spans;
   std::vector<MetricPoint> metrics;
   SimStats stats;
@@ -533,6 +537,33 @@ struct Simulator::Impl {
     pending_logs.push_back(std::move(r));
   }
 
+  // A fault touches the request: from here on, the lines of the pods handling it now (the faulty
+  // hop and its callers, on their way back) are written under the fault's influence; those of
+  // sibling calls made before or after the faulty hop are not.
+  void Touch(Trace& tr, uint64_t fault_mask) {
+    if (fault_mask == 0) return;
+    if (tr.mask == 0) tr.touched_log = pending_logs.size();
+    tr.mask |= fault_mask;
+    tr.touched_pods.insert(tr.touched_pods.end(), call_stack.begin(), call_stack.end());
+  }
+
+  // The lines written since `first` (one request's, a request being simulated whole), by the pods
+  // in `only` when given, were written for a request that the faults in `fault_mask` (bits into
+  // `faults`) touched.
+  void MarkAffected(size_t first, uint64_t fault_mask, const std::vector<int>* only = nullptr) {
+    uint64_t label_mask = 0;
+    for (size_t i = 0; i < faults.size(); ++i)
+      if (fault_mask >> i & 1) label_mask |= uint64_t{1} << faults[i].label;
+    if (label_mask == 0) return;
+    for (size_t k = first; k < pending_logs.size(); ++k) {
+      const LogRecord& r = pending_logs[k];
+      if (only && std::none_of(only->begin(), only->end(),
+                               [&](int pi) { return pods[pi].name == r.instance; }))
+        continue;
+      affected_logs.push_back({r.time, r.instance, label_mask});
+    }
+  }
+
   // A Spring Boot line with Sleuth ids when there is a trace.
   void SpringLog(const Pod& p, TimeNs t, std::string_view level, std::string_view logger,
                  std::string_view message, const Trace* tr = nullptr, SpanId span = {},
@@ -573,14 +604,14 @@ struct Simulator::Impl {
     const Effects& fx = src.fx;
     if (fx.delay_ms > 0) {
       ms += fx.delay_ms * rng.Uniform(0.95, 1.05);
-      tr.mask |= fx.mask;
+      Touch(tr, fx.mask);
     }
     if (fx.bandwidth_kbps > 0) {
       // Token bucket: the egress link drains at the limit; a queue forms under bursts.
       const TimeNs send = Ms((bytes + 600) * 8.0 / fx.bandwidth_kbps);  // + TCP/HTTP overhead
       src.link_free_at = std::max(src.link_free_at, t) + send;
       ms += static_cast<double>(src.link_free_at - t) / 1e6;
-      tr.mask |= fx.mask;
+      Touch(tr, fx.mask);
     }
     if (fx.loss > 0) {
       const int packets = 2 + bytes / 1400;
@@ -591,7 +622,7 @@ struct Simulator::Impl {
           ms += rto;
           rto *= 2;
           ++tries;
-          tr.mask |= fx.mask;
+          Touch(tr, fx.mask);
         }
       }
     }
@@ -604,13 +635,13 @@ struct Simulator::Impl {
     const Effects& fx = p.fx;
     if (fx.cpu_load > 0) {
       ms *= 1 + fx.cpu_load * rng.Uniform(2, 6);  // throttled at the CPU limit
-      tr.mask |= fx.mask;
+      Touch(tr, fx.mask);
     }
     if (p.stress_mb > 0 && kDefs[p.comp].stack == Stack::kSpring) {
       const double pressure = std::min(1.0, p.stress_mb / kDefs[p.comp].mem_limit);
       ms *= 1 + pressure * rng.Uniform(0.5, 2.5);
       if (rng.Chance(0.08 * pressure)) ms += rng.Uniform(150, 900);  // full GC under pressure
-      tr.mask |= fx.mask;
+      Touch(tr, fx.mask);
     }
     if (p.regression) ms *= 1.8;
     if (kDefs[p.comp].stack == Stack::kSpring && rng.Chance(0.004))
@@ -638,7 +669,7 @@ struct Simulator::Impl {
   }
 
   void MaskDown(int comp, Trace& tr) {
-    for (int i : comp_pods[comp]) tr.mask |= pods[i].down_mask | pods[i].fx.mask;
+    for (int i : comp_pods[comp]) Touch(tr, pods[i].down_mask | pods[i].fx.mask);
   }
 
   void Served(Pod& p, TimeNs start, TimeNs finish, int status, int rx, int tx) {
@@ -687,7 +718,7 @@ struct Simulator::Impl {
     TimeNs now = t;
     int attempt = 0;
     if (uint64_t m = PartitionHit(src->comp, comp)) {
-      tr.mask |= m;
+      Touch(tr, m);
       r.status = 504;
       r.end = t + Ms(timeout_ms);
       r.error = "upstream request timeout";
@@ -705,7 +736,7 @@ struct Simulator::Impl {
         Pod& dst = pods[pi];
         if (!dst.running) {
           // The endpoint is still listed but nothing listens: refused, and Envoy retries twice.
-          tr.mask |= dst.down_mask | dst.fx.mask;
+          Touch(tr, dst.down_mask | dst.fx.mask);
           now += Ms(rng.Uniform(0.5, 2));
           if (++attempt <= 2) {
             client.events.push_back({now, "retry", {{"retry.attempt", std::to_string(attempt)}}});
@@ -720,7 +751,7 @@ struct Simulator::Impl {
           break;
         }
         if (dst.fx.abort_get && method == "GET" && path.starts_with(dst.fx.abort_path)) {
-          tr.mask |= dst.fx.mask;
+          Touch(tr, dst.fx.mask);
           r.status = 503;
           r.end = now + Ms(rng.Uniform(0.5, 2));
           r.error =
@@ -733,7 +764,9 @@ struct Simulator::Impl {
         server.http_method = method;
         server.http_route = route;
         server.http_url = path;
+        call_stack.push_back(pi);
         Reply h = handler(Hop{pi, server.span_id}, arrive);
+        call_stack.pop_back();
         Pod& served = pods[pi];
         Served(served, arrive, h.end, h.status, req_bytes, resp_bytes);
         Finish(server, h.end, h.status, h.error);
@@ -773,7 +806,7 @@ struct Simulator::Impl {
     double timeout_ms = stack == Stack::kRedis ? 2000 : stack == Stack::kMySql ? 3000 : 5000;
     Reply r;
     if (uint64_t m = PartitionHit(src.comp, comp)) {
-      tr.mask |= m;
+      Touch(tr, m);
       r.status = 500;
       r.timeout = true;
       r.end = t + Ms(timeout_ms);
@@ -782,7 +815,7 @@ struct Simulator::Impl {
       // Databases are reached through their Service IP: a down pod refuses at once.
       int pi = comp_pods[comp].empty() ? -1 : comp_pods[comp][0];
       if (pi < 0 || !pods[pi].running) {
-        if (pi >= 0) tr.mask |= pods[pi].down_mask;
+        if (pi >= 0) Touch(tr, pods[pi].down_mask);
         r.status = 500;
         r.end = t + Ms(rng.Uniform(1, 3));
         r.error = "connection refused";
@@ -799,7 +832,7 @@ struct Simulator::Impl {
         const double io_error =
             stack == Stack::kMongo && !write ? db.fx.io_error * 0.2 : db.fx.io_error;
         if (io_error > 0 && rng.Chance(io_error)) {
-          tr.mask |= db.fx.mask;
+          Touch(tr, db.fx.mask);
           r.status = 500;
           r.error = "Input/output error";
           DbIoErrorLog(db, done, target, write);
@@ -966,11 +999,11 @@ struct Simulator::Impl {
         (p.fx.exception_method.empty() || p.fx.exception_method == method) &&
         rng.Chance(p.fx.exception_p)) {
       thrown = true;
-      tr.mask |= p.fx.mask;
+      Touch(tr, p.fx.mask);
     } else if (p.regression && method == "GET" && rng.Chance(BadDeployFailure(p))) {
       thrown = true;
       exception = "java.lang.IllegalStateException: Cart cache not initialised";
-      tr.mask |= p.fx.mask | RegressionMask(p);
+      Touch(tr, p.fx.mask | RegressionMask(p));
     }
     if (thrown) {
       t += Work(p, 0.5, tr);
@@ -1077,7 +1110,7 @@ struct Simulator::Impl {
     bool authorised = amount <= 1000;
     if (p.fx.wrong_p > 0 && rng.Chance(p.fx.wrong_p)) {
       authorised = false;  // the wrong value: a valid payment is declined, with HTTP 200
-      tr.mask |= p.fx.mask;
+      Touch(tr, p.fx.mask);
     }
     GoLog(p, t, "logging.go:29",
           fmt::format("method=Authorise result={} took={:.3f}µs", authorised ? "true" : "false",
@@ -1110,13 +1143,13 @@ struct Simulator::Impl {
     Reply r;
     int mq = comp_pods[kRabbitMq].empty() ? -1 : comp_pods[kRabbitMq][0];
     if (uint64_t m = PartitionHit(kShipping, kRabbitMq)) {
-      tr.mask |= m;
+      Touch(tr, m);
       r.status = 500;
       r.timeout = true;
       r.end = t + Ms(3000);
       r.error = "AmqpTimeoutException";
     } else if (mq < 0 || !pods[mq].running) {
-      if (mq >= 0) tr.mask |= pods[mq].down_mask;
+      if (mq >= 0) Touch(tr, pods[mq].down_mask);
       r.status = 500;
       r.end = t + Ms(rng.Uniform(1, 4));
       r.error = "AmqpConnectException: java.net.ConnectException: Connection refused";
@@ -1595,6 +1628,7 @@ struct Simulator::Impl {
     Trace tr;
     tr.id = NewTraceId();
     tr.start = t;
+    const size_t first_log = pending_logs.size();
     Reply root;
     if (cfg.ingress_spans && !comp_pods[kIngress].empty()) {
       Pod& gw = pods[comp_pods[kIngress][0]];
@@ -1628,7 +1662,9 @@ struct Simulator::Impl {
           root.status = 503;
           root.end = t + Ms(1);
         } else {
+          call_stack.push_back(pi);
           root = FrontEnd(tr, Hop{pi, span.span_id}, t, u, a, url, info.method);
+          call_stack.pop_back();
           Served(pods[pi], t, root.end, root.status, 600, 2500);
           Finish(span, root.end, root.status, root.error);
         }
@@ -1646,6 +1682,7 @@ struct Simulator::Impl {
         if (failed) ++label.affected_error_traces;
       }
     }
+    MarkAffected(std::max(first_log, tr.touched_log), tr.mask, &tr.touched_pods);
   }
 
   // ---------------------------------------------------------------- lifecycle and chatter
@@ -2088,6 +2125,7 @@ struct Simulator::Impl {
       s.attributes.push_back({"messaging.system", "rabbitmq"});
       s.attributes.push_back({"messaging.destination", "shipping-task"});
       const TimeNs done = start + Work(p, 6, tr);
+      const size_t first_log = pending_logs.size();
       SpringLog(p, start + Ms(1), "INFO", "w.s.q.m.ShippingTaskHandler",
                 fmt::format("Received shipment task: {}", m.shipment), &tr, s.span_id, -1);
       Served(p, start, done, 200, 900, 0);
@@ -2095,11 +2133,15 @@ struct Simulator::Impl {
       cursor = start + (start > m.published + Sec(1) ? Ms(rng.Uniform(3, 8)) : 0);
       // A task that waited for the broker link counts as affected by the fault that held it.
       if (start - m.published > Sec(2)) {
+        uint64_t held = 0;
         for (size_t i = 0; i < faults.size(); ++i)
           if (faults[i].spec.type == FaultType::kNetworkPartition &&
               (faults[i].comp == kRabbitMq || faults[i].comp == kQueueMaster) &&
-              (faults[i].peer == kRabbitMq || faults[i].peer == kQueueMaster))
+              (faults[i].peer == kRabbitMq || faults[i].peer == kQueueMaster)) {
             ++labels[faults[i].label].affected_traces;
+            held |= uint64_t{1} << i;
+          }
+        MarkAffected(first_log, held);
       }
     }
     queue.erase(queue.begin(), queue.begin() + static_cast<long>(n));
@@ -2352,6 +2394,9 @@ const std::vector<FaultLabel>& Simulator::Labels() const {
 }
 const std::vector<DeployLabel>& Simulator::Deploys() const {
   return impl_->deploy_labels;
+}
+const std::vector<AffectedLog>& Simulator::AffectedLogs() const {
+  return impl_->affected_logs;
 }
 const SimStats& Simulator::stats() const {
   return impl_->stats;

@@ -129,6 +129,14 @@ struct FaultLabel {
   uint64_t traces_in_window = 0;       // all traces started in [start, recovered)
 };
 
+// A log line written for a request that a fault touched (`faults`: bit i = Labels()[i]). Lines
+// are told apart by time and pod, so the telemetry itself carries no trace of the truth.
+struct AffectedLog {
+  TimeNs time = 0;
+  std::string instance;
+  uint64_t faults = 0;
+};
+
 struct DeployLabel {
   std::string service;
   std::string from_version;
@@ -158,6 +166,7 @@ class Simulator {
   const SimConfig& config() const;
   const std::vector<FaultLabel>& Labels() const;  // complete after Run
   const std::vector<DeployLabel>& Deploys() const;
+  const std::vector<AffectedLog>& AffectedLogs() const;  // complete after Run, in write order
   const SimStats& stats() const;
   // labels.json: scenario, seed, run window, protocol phases, faults and deploys.
   std::string LabelsJson() const;
@@ -172,7 +181,8 @@ class Simulator {
 };
 
 // Runs a simulation into DIR/traces.jsonl, logs.jsonl, metrics.jsonl (OTLP/JSON lines, ".gz" when
-// gzip) and DIR/labels.json.
+// gzip), DIR/labels.json and DIR/affected_logs.json (one
+// AffectedLog per entry: [time_ns, pod, [indices into labels.json's "faults"]]).
 struct WriteSummary {
   std::string dir;
   SimStats stats;

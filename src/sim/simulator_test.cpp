@@ -413,6 +413,41 @@ TEST(Simulator, OverlappingFaultsBothShow) {
   EXPECT_GT(o.labels[1].affected_traces, 0u);
 }
 
+// The per-line truth: lines written for requests the fault touched, once it touched them (so on
+// the call path back from the target, not in sibling calls made before) and inside the fault's
+// window; a normal run has none.
+TEST(Simulator, AffectedLogsAreTheLinesOfTouchedRequests) {
+  auto sim = Simulator::Create(Short("shipping_http_abort"));
+  ASSERT_TRUE(sim.ok()) << sim.message();
+  std::map<std::pair<TimeNs, std::string>, std::string> service_of;  // (time, pod) → service
+  ASSERT_TRUE((*sim)
+                  ->Run([&](Batch& b) {
+                    for (const auto& r : b.logs) service_of[{r.time, r.instance}] = r.service;
+                  })
+                  .ok());
+  const auto& affected = (*sim)->AffectedLogs();
+  ASSERT_FALSE(affected.empty());
+  const FaultLabel& l = (*sim)->Labels().at(0);
+  std::set<std::string> services;
+  for (const auto& a : affected) {
+    EXPECT_EQ(a.faults, 1u);
+    auto it = service_of.find({a.time, a.instance});
+    ASSERT_NE(it, service_of.end()) << a.instance << " " << a.time;
+    services.insert(it->second);
+    EXPECT_GE(a.time, l.start);
+    EXPECT_LE(a.time, l.recovered + 30 * kNsPerSecond);
+  }
+  EXPECT_TRUE(services.count("front-end"));  // its access lines of the aborted orders
+  for (const auto& s : services)
+    EXPECT_TRUE(s == "front-end" || s == "orders" || s == "shipping") << s;
+  EXPECT_LT(affected.size(), service_of.size() / 5);
+
+  auto normal = Simulator::Create(Short("normal"));
+  ASSERT_TRUE(normal.ok());
+  ASSERT_TRUE((*normal)->Run([](Batch&) {}).ok());
+  EXPECT_TRUE((*normal)->AffectedLogs().empty());
+}
+
 TEST(Simulator, FaultWindowsCanBeGivenPerScenario) {
   SimConfig c = Short("user_pod_failure@1-2+catalogue_db_io_failure@1.5-3");
   auto sim = Simulator::Create(c);
