@@ -71,6 +71,11 @@ void RegisterDetect(CLI::App& app, Globals& g) {
                   "Seconds of raw telemetry each incident is localized from")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--localize-slices", o->localize_slices,
+                  "Windows localized one after the other from the onset + offset; the incident "
+                  "keeps the one whose leading service is most probable")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10));
   cmd->add_flag("--json", g.json, "Print one JSON object instead of the summary");
   cmd->footer(
       "Example:\n  augur detect --model model/ --input sim/shipping_network_delay --out out/");

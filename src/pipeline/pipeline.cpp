@@ -235,19 +235,25 @@ Result<DetectSummary> Detect(const DetectOptions& o) {
       return Status::Ok();
     }
     // Replaying files: a second pass collects the raw records of each incident's first minutes
-    // (bounded by those windows). Incidents never overlap, so one binary search places a record.
-    std::vector<Batch> windows(incidents.size());
+    // (up to `localize_slices` windows from onset + offset). Incidents never overlap, so one
+    // binary search places a record.
+    const size_t slices = static_cast<size_t>(std::max(1, o.localize_slices));
+    std::vector<Batch> windows(incidents.size() * slices);
     std::vector<TimeNs> lo, hi;
     for (const auto& inc : incidents) {
       lo.push_back(
           std::min(inc.end - 1, explain::OnsetOf(inc, o.localize_window) + o.localize_offset));
-      hi.push_back(std::max(lo.back() + 1, std::min(inc.end, lo.back() + o.localize_window)));
+      hi.push_back(
+          std::max(lo.back() + 1,
+                   std::min(inc.end, lo.back() + static_cast<TimeNs>(slices) * o.localize_window)));
     }
     auto slot = [&](TimeNs t) -> Batch* {
       auto it = std::upper_bound(lo.begin(), lo.end(), t);
       if (it == lo.begin()) return nullptr;
       size_t i = static_cast<size_t>(it - lo.begin()) - 1;
-      return t < hi[i] ? &windows[i] : nullptr;
+      if (t >= hi[i]) return nullptr;
+      size_t k = std::min(slices - 1, static_cast<size_t>((t - lo[i]) / o.localize_window));
+      return &windows[i * slices + k];
     };
     if (!incidents.empty()) {
       auto again = ingest::ReadPaths(o.inputs, o.read, [&](Batch& b) {
@@ -260,11 +266,22 @@ Result<DetectSummary> Detect(const DetectOptions& o) {
       });
       if (!again) return again.status();
     }
+    // With several windows, the one whose leading service is most probable: where the incident's
+    // cause shows most clearly (the first may hold only alarms from before the fault).
+    auto leader = [](const localize::Localization& l) {
+      return l.ranking.empty() ? 0.0 : l.ranking.front().p_origin;
+    };
     for (size_t i = 0; i < incidents.size(); ++i) {
       auto& inc = incidents[i];
-      auto r = localizer.Localize(windows[i], o.localize_with_anomalies ? &inc.anomalies : nullptr);
-      windows[i].clear();
-      if (!r) return Status::Error(inc.id + ": " + r.message());
+      Result<localize::Localization> r = Status::Error("no window");
+      for (size_t k = 0; k < slices; ++k) {
+        Batch& w = windows[i * slices + k];
+        if (k > 0 && w.empty()) continue;
+        auto rk = localizer.Localize(w, o.localize_with_anomalies ? &inc.anomalies : nullptr);
+        w.clear();
+        if (!rk) return Status::Error(inc.id + ": " + rk.message());
+        if (k == 0 || leader(*rk) > leader(*r)) r = std::move(rk);
+      }
       for (const auto& rc : r->ranking) {
         explain::RankedService rs{rc.service,
                                   rc.p_origin,

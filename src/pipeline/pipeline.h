@@ -86,6 +86,9 @@ struct DetectOptions {
   // has spread (Nezha's protocol uses the minute two minutes after injection).
   TimeNs localize_offset = 60LL * 1'000'000'000;
   TimeNs localize_window = 60LL * 1'000'000'000;
+  // Windows tried one after the other from onset + offset; the incident keeps the localization
+  // whose leading service is most probable.
+  int localize_slices = 1;
   bool localize_with_anomalies =
       false;  // also feed the detectors' anomalies to the Bayesian network
 };
