@@ -71,6 +71,20 @@ struct Counts {
   int windows = 0, anomalous = 0;
 };
 
+// Trains a detector on `traffic` and saves its bundle into `dir`; returns the detector's figures.
+nlohmann::json TrainInto(const LogLmConfig& c, const Batch& traffic,
+                         const std::filesystem::path& dir) {
+  LogLmDetector d(c);
+  d.Learn(traffic);
+  auto b = learn::ModelBundle::Create(dir);
+  EXPECT_TRUE(b.ok()) << b.message();
+  if (!b.ok()) return {};
+  auto st = d.FinishLearning(*b);
+  EXPECT_TRUE(st.ok()) << st.message();
+  EXPECT_TRUE(b->Save().ok());
+  return d.figures();
+}
+
 Counts ScoreAll(LogLmDetector& d, const Batch& b, std::vector<Anomaly>& out) {
   Counts c;
   d.SetWindowSink([&](const LogLmWindow& w) {
@@ -195,15 +209,7 @@ TEST(LogLmDetector, MagnitudesLetASlowdownShowAndAreKeptInTheBundle) {
     LogLmConfig c = TinyConfig();
     c.magnitudes = magnitudes;
     testing::TempDir dir;
-    {
-      LogLmDetector d(c);
-      d.Learn(TimedTraffic(400, 1, 1));
-      auto b = learn::ModelBundle::Create(dir.path());
-      ASSERT_TRUE(b.ok()) << b.message();
-      auto st = d.FinishLearning(*b);
-      ASSERT_TRUE(st.ok()) << st.message();
-      ASSERT_TRUE(b->Save().ok());
-    }
+    TrainInto(c, TimedTraffic(400, 1, 1), dir.path());
     const auto state_file = dir.path() / "log_lm.json";
     nlohmann::json state;
     std::ifstream(state_file) >> state;
@@ -265,15 +271,7 @@ TEST(LogLmDetector, NoveltyFlagsANewLineInAnInterleavedStream) {
     c.novelty = novelty;
     c.threshold = 0.2;
     testing::TempDir dir;
-    {
-      LogLmDetector d(c);
-      d.Learn(InterleavedTraffic(3000, 1, -1));
-      auto b = learn::ModelBundle::Create(dir.path());
-      ASSERT_TRUE(b.ok()) << b.message();
-      auto st = d.FinishLearning(*b);
-      ASSERT_TRUE(st.ok()) << st.message();
-      ASSERT_TRUE(b->Save().ok());
-    }
+    TrainInto(c, InterleavedTraffic(3000, 1, -1), dir.path());
     nlohmann::json state;
     std::ifstream(dir.path() / "log_lm.json") >> state;
     EXPECT_EQ(state["novelty_services"],
@@ -315,17 +313,10 @@ TEST(LogLmDetector, CalibrationWindowsStartAtEveryHeldOutLine) {
     c.validation_blocks = 1;
     c.calibration_stride = stride;
     testing::TempDir dir;
-    {
-      LogLmDetector d(c);
-      d.Learn(InterleavedTraffic(3000, 1, -1));
-      auto b = learn::ModelBundle::Create(dir.path());
-      ASSERT_TRUE(b.ok()) << b.message();
-      auto st = d.FinishLearning(*b);
-      ASSERT_TRUE(st.ok()) << st.message();
-      ASSERT_TRUE(b->Save().ok());
-      calibration_windows[stride == 1] = d.figures().value("calibration_windows", size_t{0});
-      EXPECT_TRUE(d.figures()["service_thresholds"].contains("front-end")) << "stride " << stride;
-    }
+    const auto figures = TrainInto(c, InterleavedTraffic(3000, 1, -1), dir.path());
+    calibration_windows[stride == 1] = figures.value("calibration_windows", size_t{0});
+    EXPECT_TRUE(figures.value("service_thresholds", nlohmann::json::object()).contains("front-end"))
+        << "stride " << stride;
     LogLmDetector d(c);
     auto b = learn::ModelBundle::Open(dir.path());
     ASSERT_TRUE(b.ok());
