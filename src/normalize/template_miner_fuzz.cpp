@@ -1,5 +1,7 @@
 // libFuzzer target: the header detector and the template miner on arbitrary bytes. Each input is
 // split into lines, mined, matched, saved and reloaded; nothing may crash or hang.
+#include <unistd.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -34,10 +36,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)miner.Match(l);
     (void)NormalizeTemplate(l);
   }
-  auto path = std::filesystem::temp_directory_path() / "augur_template_miner_fuzz.txt";
+  // One scratch file per process, removed after each round trip: runs leave nothing in /tmp.
+  static const auto path = std::filesystem::temp_directory_path() /
+                           ("augur_template_miner_fuzz_" + std::to_string(getpid()) + ".txt");
   if (miner.Save(path).ok()) {
     auto loaded = TemplateMiner::Load(path, cfg);
     if (!loaded.ok()) __builtin_trap();
   }
+  std::error_code ec;
+  std::filesystem::remove(path, ec);
   return 0;
 }
