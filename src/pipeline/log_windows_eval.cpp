@@ -323,11 +323,17 @@ struct Runner {
     for (auto& run : normal)
       if (auto st = ReadRunLogs(run, train); !st) return st;
     SortByTime(train);
+    // The callers (the normal run's spans, read whole) only label runs by service.
+    const bool by_request = opt.sim_labels == "requests";
     std::map<std::string, std::set<std::string>> callers;
-    if (auto st = ReadCallers(normal.front(), callers); !st) return st;
+    const bool need_callers =
+        !by_request || std::any_of(faulty.begin(), faulty.end(), [](const fs::path& run) {
+          return !fs::exists(run / "affected_logs.json");
+        });
+    if (need_callers)
+      if (auto st = ReadCallers(normal.front(), callers); !st) return st;
     if (auto st = Train(train); !st) return st;
 
-    const bool by_request = opt.sim_labels == "requests";
     size_t runs_by_request = 0;
     for (auto& run : faulty) {
       auto labels = nlohmann::json::parse(ReadFile(run / "labels.json"));
