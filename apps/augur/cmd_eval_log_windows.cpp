@@ -58,6 +58,17 @@ void RegisterEvalLogWindows(CLI::App& eval, Globals& g) {
          "Lower a service's threshold where more than this fraction of its held-out normal "
          "windows would be flagged (0 = the one threshold for all)")
       ->capture_default_str();
+  cmd->add_option("--novelty-fpr", c.novelty_fpr,
+                  "A service uses the novelty rule only if at most this fraction of its held-out "
+                  "normal windows hold a line never seen in training")
+      ->capture_default_str();
+  cmd->add_option("--slow-fpr", c.slow_fpr,
+                  "Slow rule: per service, the fewest slow lines per window that at most this "
+                  "fraction of its held-out normal windows reach (0 = off)")
+      ->capture_default_str();
+  cmd->add_option("--slow-quantile", c.slow_quantile,
+                  "A duration above this quantile of its statement's normal durations is slow")
+      ->capture_default_str();
   cmd->add_option("--tokenizer", c.tokenizer, "sentencepiece | word")->capture_default_str();
   cmd->add_option("--embedder", c.embedder,
                   "tfidf | model (the generator's pooled line vectors) | FILE: a TorchScript "

@@ -302,7 +302,8 @@ std::string StripLogHeader(std::string_view raw) {
   return std::string(s);  // s may point into `unwrapped`: copy before it dies
 }
 
-std::string MaskLogLine(std::string_view s, const LogMaskOptions& options) {
+std::string MaskLogLine(std::string_view s, const LogMaskOptions& options,
+                        std::vector<double>* durations) {
   std::string out;
   out.reserve(std::min(s.size(), kLogLmMaxLineBytes) + 8);
   size_t i = 0;
@@ -354,8 +355,10 @@ std::string MaskLogLine(std::string_view s, const LogMaskOptions& options) {
     std::optional<std::string> magnitude;
     if (digit && !source_line && options.magnitudes) {
       const std::string_view token = s.substr(i, j - i);
+      std::optional<double> value;
       if (auto ms = ParseDuration(token)) {
         magnitude = DurationToken(*ms);
+        value = ms;
       } else if (auto v = PlainNumber(token)) {
         // The unit as the next word: "5.665 ms - 1850", "in 300 seconds.", "1000 MILLISECONDS)".
         size_t a = j < s.size() && s[j] == ' ' ? j + 1 : j;
@@ -364,13 +367,19 @@ std::string MaskLogLine(std::string_view s, const LogMaskOptions& options) {
         std::string_view word = s.substr(a, b - a);
         while (!word.empty() && word.back() == '.') word.remove_suffix(1);
         if (a > j) {
-          if (auto unit = TimeUnitMs(word)) magnitude = DurationToken(*v * *unit);
+          if (auto unit = TimeUnitMs(word)) {
+            magnitude = DurationToken(*v * *unit);
+            value = *v * *unit;
+          }
         }
         if (!magnitude) {
-          if (auto key = DurationKey(KeyBefore(s, i)))
+          if (auto key = DurationKey(KeyBefore(s, i))) {
             magnitude = DurationToken(*v * key->second, key->first);
+            value = *v * key->second;
+          }
         }
       }
+      if (magnitude && durations) durations->push_back(*value);
     }
     if (magnitude) {
       out += *magnitude;
@@ -390,8 +399,35 @@ std::string MaskLogLine(std::string_view s, const LogMaskOptions& options) {
   return out;
 }
 
-std::string PrepareLogLine(std::string_view raw, const LogMaskOptions& options) {
-  return MaskLogLine(StripLogHeader(raw), options);
+std::string PrepareLogLine(std::string_view raw, const LogMaskOptions& options,
+                           std::vector<double>* durations) {
+  return MaskLogLine(StripLogHeader(raw), options, durations);
+}
+
+std::string StatementOf(std::string_view p) {
+  std::string out;
+  out.reserve(p.size());
+  size_t i = 0;
+  while (i < p.size()) {
+    if (p[i] == '<' && i + 1 < p.size() && p[i + 1] == '*') {
+      // "<*unit:bucket>": keep "<*unit", drop ":bucket".
+      size_t colon = i + 2;
+      while (colon < p.size() && colon < i + 24 && p[colon] != ':' && p[colon] != '>' &&
+             p[colon] != ' ')
+        ++colon;
+      if (colon < p.size() && p[colon] == ':') {
+        size_t close = p.find('>', colon);
+        if (close != std::string_view::npos && close < i + 24) {
+          out.append(p.substr(i, colon - i));
+          out += '>';
+          i = close + 1;
+          continue;
+        }
+      }
+    }
+    out += p[i++];
+  }
+  return out;
 }
 
 }  // namespace augur::learn

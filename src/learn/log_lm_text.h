@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace augur::learn {
 
@@ -33,11 +34,19 @@ struct LogMaskOptions {
 // ("12.5ms", "3µs", "1.5s", Go's "1m30s", Android's "1s234ms") or as the next word ("5.665 ms",
 // "in 300 seconds", "1000 MILLISECONDS"), or the number of a duration key ("took=12",
 // "elapsed_ms: 3", "durationMs=40"). A mask already in the text ("<*>", "<*ms:e0>") is kept as
-// it is, so masking a masked line changes nothing.
-std::string MaskLogLine(std::string_view stripped, const LogMaskOptions& options = {});
+// it is, so masking a masked line changes nothing. `durations` (optional) receives the value in
+// milliseconds of every duration that became a bucket, in order of appearance.
+std::string MaskLogLine(std::string_view stripped, const LogMaskOptions& options = {},
+                        std::vector<double>* durations = nullptr);
 
 // StripLogHeader then MaskLogLine: the text the tokenizer and the model see.
-std::string PrepareLogLine(std::string_view raw, const LogMaskOptions& options = {});
+std::string PrepareLogLine(std::string_view raw, const LogMaskOptions& options = {},
+                           std::vector<double>* durations = nullptr);
+
+// The statement a prepared line writes, without the magnitudes of its durations: every bucket
+// token ("<*ms:e0.5>", "<*?:e1>", "<*ms:0>") becomes its unit mask ("<*ms>", "<*?>"). Lines of one
+// statement whose durations differ share it.
+std::string StatementOf(std::string_view prepared);
 
 // The milliseconds in one token: a number with an attached time unit, or compound Go/Android
 // durations ("1h2m3.5s", "1s234ms"). No value when the token is anything else ("500m" is not read

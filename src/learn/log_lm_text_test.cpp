@@ -119,5 +119,24 @@ TEST(LogLmText, PreparingAPreparedLineChangesNothing) {
   }
 }
 
+// The slow rule compares each duration with its statement's normal ones: the masking reports the
+// values it bucketed, in order, and the statement drops the buckets.
+TEST(LogLmText, DurationsAreReportedAndStatementsDropTheirBuckets) {
+  std::vector<double> d;
+  const std::string p =
+      PrepareLogLine("2024-01-01T00:00:00Z GET /x 200 4.5 ms took=2s retries=3 id=42", {}, &d);
+  EXPECT_EQ(p, "GET /x <*> <*ms:e0.5> ms took=<*ms:e3> retries=<*> id=<*>");
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_DOUBLE_EQ(d[0], 4.5);
+  EXPECT_DOUBLE_EQ(d[1], 2000);
+  EXPECT_EQ(StatementOf(p), "GET /x <*> <*ms> ms took=<*ms> retries=<*> id=<*>");
+  EXPECT_EQ(StatementOf(PrepareLogLine("GET /x 200 40 ms took=0s retries=1 id=7")), StatementOf(p));
+  EXPECT_EQ(StatementOf("took=<*?:e1> at <*>:<*>:<*> <*ms:0> odd <*ms:"),
+            "took=<*?> at <*>:<*>:<*> <*ms> odd <*ms:");
+  d.clear();
+  PrepareLogLine("GET /x 200 4.5 ms", {.magnitudes = false}, &d);
+  EXPECT_TRUE(d.empty()) << "without magnitudes nothing is bucketed";
+}
+
 }  // namespace
 }  // namespace augur::learn

@@ -123,7 +123,10 @@ struct Runner {
                             {"real", w.real},
                             {"generated", w.generated},
                             {"least", w.least},
-                            {"novel", w.novel}};
+                            {"novel", w.novel},
+                            {"threshold", w.threshold},
+                            {"slow", w.slow},
+                            {"slow_needed", w.slow_needed}};
         if (!w.error.empty()) j["error"] = w.error;
         *dump << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
       }

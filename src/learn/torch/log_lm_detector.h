@@ -28,18 +28,29 @@ struct LogLmConfig {
                                 // that flags this fraction of its windows (overrides `threshold`)
   // > 0: a service whose own held-out normal windows fall below `threshold` more often than this
   // (chatty, interleaved streams) gets its threshold lowered to where this share of them would be
-  // flagged; never raised above the global one. The other services keep the seed's rule. 0.2 %
-  // gave fewer false alarms on the two simulations it was chosen on, but on a third it cost the
-  // front-end its novelty rule and recall fell from 0.91 to 0.77, so 1 % it stays (docs/log-lm.md,
-  // step 6).
-  double service_fpr = 0.01;
+  // flagged; never raised above the global one. The other services keep the seed's rule. A
+  // 30-minute run holds about 5,000 normal windows: at 1 % that is 50 false alarms, as many as a
+  // quiet fault has windows to find (docs/log-lm.md, step 6).
+  double service_fpr = 0.002;
   // A window holding a line the service never wrote in normal training (after masking: with
   // magnitudes, also a known statement in a duration bucket it never reached) is anomalous
   // whatever its similarity, for the services whose held-out normal windows hold such a line at
-  // most `service_fpr` of the time (others: too chatty for novelty to mean anything). augur's
+  // most `novelty_fpr` of the time (others: too chatty for novelty to mean anything). augur's
   // addition to seed 000: in interleaved streams, whose calibrated threshold is low, one new line
-  // in ten barely moves the block's similarity.
+  // in ten barely moves the block's similarity. Its own gate, not `service_fpr`: tied to it, a
+  // 0.2 % target cost one simulation's front-end its novelty rule (recall 0.91 -> 0.77).
   bool novelty = true;
+  double novelty_fpr = 0.01;
+  // Slow lines (with magnitudes): a duration above the `slow_quantile` of what its statement took
+  // in normal training (statements with at least `slow_min_samples` durations there) makes its
+  // line slow. A window is anomalous when it holds at least k slow lines, k per service: the
+  // smallest whose held-out normal windows reach it at most `slow_fpr` of the time (none: the
+  // rule is off for that service). Half-decade buckets hide a 1.5-3x slowdown that stays inside
+  // one bucket; a slowed dependency slows several lines of a window at once, normal jitter seldom.
+  // slow_fpr 0: off.
+  double slow_quantile = 0.99;
+  double slow_fpr = 0.002;
+  size_t slow_min_samples = 100;
   double validation_fraction = 0.15;  // share of each stream held out when calibrating
   // Held out as this many blocks, each at the end of an equal segment of the stream (1: its tail).
   int validation_blocks = 5;
@@ -93,6 +104,13 @@ struct LogLmWindow {
   bool anomalous = false;
   // Indices into `real` of the lines its service never wrote in normal training.
   std::vector<int> novel;
+  // Indices into `real` of the slow lines (a duration above its statement's normal quantile), and
+  // how many of them make a window of this service anomalous (0: the slow rule is off for it).
+  std::vector<int> slow;
+  int slow_needed = 0;
+  // False for a stream's first window: with no previous lines there is nothing to predict it
+  // from (training holds one start per stream), so only the novelty and slow rules judge it.
+  bool by_similarity = true;
   // Not empty when no block could be generated (the LLM endpoint failed): the window is neither
   // normal nor anomalous, and `similarity` means nothing.
   std::string error;

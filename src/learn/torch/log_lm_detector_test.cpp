@@ -244,7 +244,8 @@ TEST(LogLmDetector, MagnitudesLetASlowdownShowAndAreKeptInTheBundle) {
 // one route slows down 30 times, one line in ten changes bucket: the block still reads much like
 // the usual mix, but it holds a line the service never wrote in normal logs. (The test sets the
 // similarity threshold low, where calibration puts it for the simulator's chatty front-end.)
-Batch InterleavedTraffic(int requests, uint32_t seed, int slow_route) {
+// `slow_route` -2 slows every route by `factor`.
+Batch InterleavedTraffic(int requests, uint32_t seed, int slow_route, double factor = 30) {
   std::mt19937 rng(seed);
   std::lognormal_distribution<double> ms(std::log(3.0), 0.2);
   Batch b;
@@ -253,7 +254,7 @@ Batch InterleavedTraffic(int requests, uint32_t seed, int slow_route) {
     const int route = static_cast<int>(rng() % 10);
     char line[64];
     std::snprintf(line, sizeof line, "GET /route%d 200 %.3f ms", route,
-                  ms(rng) * (route == slow_route ? 30 : 1));
+                  ms(rng) * (route == slow_route || slow_route == -2 ? factor : 1));
     LogRecord r;
     r.time = (t += 1'000'000);
     r.service = "front-end";
@@ -269,6 +270,7 @@ TEST(LogLmDetector, NoveltyFlagsANewLineInAnInterleavedStream) {
   for (bool novelty : {false, true}) {
     LogLmConfig c = TinyConfig();
     c.novelty = novelty;
+    c.slow_fpr = 0;  // novelty alone
     c.threshold = 0.2;
     testing::TempDir dir;
     TrainInto(c, InterleavedTraffic(3000, 1, -1), dir.path());
@@ -297,6 +299,91 @@ TEST(LogLmDetector, NoveltyFlagsANewLineInAnInterleavedStream) {
     }
   }
   EXPECT_GT(flagged[1], flagged[0] + 10);
+}
+
+// A slowed dependency slows every route by 1.8 times: 3 ms becomes 5.4 ms, inside the half-decade
+// bucket (3.16-10 ms) that the normal spread already reaches, so no line is new. Most lines now
+// exceed their statement's normal 99th percentile, which a normal window seldom shows more than
+// once or twice.
+TEST(LogLmDetector, SlowLinesFlagASlowdownInsideABucket) {
+  int flagged[2] = {0, 0}, windows[2] = {0, 0};
+  for (bool slow_rule : {false, true}) {
+    LogLmConfig c = TinyConfig();
+    c.threshold = 0.2;
+    c.slow_fpr = slow_rule ? 0.002 : 0;
+    testing::TempDir dir;
+    auto fig = TrainInto(c, InterleavedTraffic(3000, 1, -1), dir.path());
+    nlohmann::json state;
+    std::ifstream(dir.path() / "log_lm.json") >> state;
+    if (slow_rule) {
+      ASSERT_TRUE(state["slow_services"].contains("front-end")) << state["slow_services"];
+      const int k = state["slow_services"]["front-end"];
+      EXPECT_GE(k, 1);
+      EXPECT_LE(k, 4);
+      // "/route4" holds a digit, so every route is one masked statement with one duration.
+      EXPECT_EQ(state["slow_bounds"].size(), 1u);
+    } else {
+      EXPECT_TRUE(state["slow_services"].empty());
+    }
+    LogLmDetector d(TinyConfig());
+    auto b = learn::ModelBundle::Open(dir.path());
+    ASSERT_TRUE(b.ok());
+    ASSERT_TRUE(d.Load(*b).ok());
+    std::vector<Anomaly> out;
+    Counts normal = ScoreAll(d, InterleavedTraffic(1000, 2, -1), out);
+    EXPECT_LE(normal.anomalous, normal.windows / 20) << "slow rule " << slow_rule;
+    out.clear();
+    Counts slowed = ScoreAll(d, InterleavedTraffic(500, 3, -2, 1.8), out);
+    flagged[slow_rule] = slowed.anomalous;
+    windows[slow_rule] = slowed.windows;
+    if (slow_rule) {
+      ASSERT_FALSE(out.empty());
+      bool named = false;
+      for (const auto& e : out.front().evidence)
+        named |= e.rfind("slower than normal: GET", 0) == 0;
+      EXPECT_TRUE(named) << out.front().summary;
+    }
+  }
+  EXPECT_LE(flagged[0], windows[0] / 5) << "without the rule the slowdown hides in its bucket";
+  EXPECT_GE(flagged[1], windows[1] * 8 / 10);
+}
+
+// The novelty gate is its own (`novelty_fpr`): a strict similarity target no longer takes the
+// rule away. And a stream's first window, with nothing before it to predict it from, is judged by
+// the rules alone, never by its similarity.
+TEST(LogLmDetector, NoveltyHasItsOwnGateAndFirstWindowsSkipSimilarity) {
+  LogLmConfig c = TinyConfig();
+  c.service_fpr = 0.0005;
+  c.slow_fpr = 0;
+  testing::TempDir dir;
+  TrainInto(c, InterleavedTraffic(3000, 1, -1), dir.path());
+  nlohmann::json state;
+  std::ifstream(dir.path() / "log_lm.json") >> state;
+  EXPECT_EQ(state["novelty_services"], nlohmann::json::array({"front-end"}));
+
+  LogLmConfig strict = TinyConfig();
+  strict.threshold = 0.99999;  // every window with a context falls below it
+  strict.keep_threshold = true;
+  LogLmDetector d(strict);
+  auto b = learn::ModelBundle::Open(dir.path());
+  ASSERT_TRUE(b.ok());
+  ASSERT_TRUE(d.Load(*b).ok());
+  int first = 0, later = 0, later_flagged = 0;
+  d.SetWindowSink([&](const LogLmWindow& w) {
+    if (!w.by_similarity) {
+      ++first;
+      EXPECT_EQ(w.anomalous, !w.novel.empty());
+    } else {
+      ++later;
+      later_flagged += w.anomalous;
+    }
+  });
+  std::vector<Anomaly> out;
+  d.Score(InterleavedTraffic(100, 2, -1), out);
+  d.Flush(out);
+  EXPECT_EQ(first, 1);
+  EXPECT_EQ(later, 9);
+  EXPECT_GE(later_flagged, 8);
 }
 
 // The per-service threshold promises that a share `service_fpr` of normal windows falls below it.
