@@ -6,9 +6,13 @@ Usage: bench/e2e_nezha.py INCIDENT_JSON FAULT_LIST_JSON [--match-minutes M]
 A fault is found when an incident is open at its inject_time or opens within M minutes (default 5)
 after it; each incident matches one fault (faults injected inside an incident first); an incident is
 a true positive when it matches some fault. For found faults it reports
-the rank of the true service (pod name reduced to its deployment) in that incident's ranking.
+the rank of the true service (pod name reduced to its deployment) in that incident's ranking, and
+how often the incident's diagnosed fault type is the injected one (over all faults).
 Prints one JSON object."""
 import json, sys, datetime
+
+# Nezha's injected types → the types augur diagnoses (diagnose::FaultTypeOfInjection).
+TYPE_OF = {"exception": "error_response", "return": "wrong_return", "cpu_contention": "cpu_contention"}
 
 def service_of(pod):
     return "-".join(pod.split("-")[:-2])
@@ -53,7 +57,8 @@ def main():
             names = [r["service"] for r in incidents[best]["ranking"]]
             rank = names.index(f["service"]) + 1 if f["service"] in names else None
         cases.append({"inject_time": f["inject_time"], "truth": f["service"], "type": f["type"],
-                      "incident": incidents[best]["id"] if best is not None else None, "rank": rank})
+                      "incident": incidents[best]["id"] if best is not None else None, "rank": rank,
+                      "fault_type": incidents[best]["fault_type"] if best is not None else None})
     found = sum(c["incident"] is not None for c in cases)
     tp = len(used)
     out = {
@@ -62,6 +67,8 @@ def main():
         "precision": tp / len(incidents) if incidents else 0,
         "as1": sum(c["rank"] == 1 for c in cases) / len(faults),
         "as3": sum(c["rank"] is not None and c["rank"] <= 3 for c in cases) / len(faults),
+        # The incident's diagnosed type against the injected one (docs/diagnose.md's mapping).
+        "type_accuracy": sum(c["fault_type"] == TYPE_OF.get(c["type"]) for c in cases) / len(faults),
         "cases": cases,
     }
     print(json.dumps(out, indent=1))

@@ -5,6 +5,9 @@
 #include <cstdlib>
 #include <map>
 
+#include <fmt/format.h>
+
+#include "diagnose/fault_classifier.h"
 #include "pipeline/detectors.h"
 
 namespace augur::app {
@@ -104,25 +107,31 @@ void PrintLocalizationEval(const localize::NezhaEvalResult& r, bool json,
       cases.push_back({{"inject_time", c.fault.inject_time},
                        {"truth", c.fault.service},
                        {"type", c.fault.type},
-                       {"ranking", c.ranking}});
+                       {"ranking", c.ranking},
+                       {"diagnosed_type", c.diagnosed},
+                       {"diagnosed_type_truth", c.diagnosed_truth}});
     nlohmann::json j = {{"faults", r.cases.size()},
                         {"as1", r.as1},
                         {"as3", r.as3},
                         {"as5", r.as5},
+                        {"fault_type",
+                         {{"cases", r.type_cases},
+                          {"accuracy", r.type_accuracy},
+                          {"accuracy_top_ranked", r.type_accuracy_top}}},
                         {"cases", cases}};
     std::printf("%s\n", j.dump().c_str());
     return;
   }
   std::printf("%s, learned in %.1f s, %.1f s in all\n\n", title.c_str(), r.learn_seconds,
               r.seconds);
-  std::printf("%-30s %-16s %-34s %5s %-30s %7s\n", "inject_time", "type", "truth", "rank",
-              "top-ranked", "seconds");
+  std::printf("%-30s %-16s %-34s %5s %-30s %-18s %7s\n", "inject_time", "type", "truth", "rank",
+              "top-ranked", "diagnosed (truth)", "seconds");
   for (const auto& c : r.cases)
-    std::printf("%-30s %-16s %-34s %5s %-30s %7.2f%s%s\n", c.fault.inject_time.c_str(),
+    std::printf("%-30s %-16s %-34s %5s %-30s %-18s %7.2f%s%s\n", c.fault.inject_time.c_str(),
                 c.fault.type.c_str(), c.fault.service.c_str(),
                 c.rank ? std::to_string(c.rank).c_str() : "-",
-                c.ranking.empty() ? "-" : c.ranking[0].c_str(), c.seconds,
-                c.note.empty() ? "" : "  ", c.note.c_str());
+                c.ranking.empty() ? "-" : c.ranking[0].c_str(), c.diagnosed_truth.c_str(),
+                c.seconds, c.note.empty() ? "" : "  ", c.note.c_str());
   bool header = false;
   for (const auto& c : r.cases) {
     if (c.rank == 1 || c.top.empty()) continue;
@@ -135,6 +144,10 @@ void PrintLocalizationEval(const localize::NezhaEvalResult& r, bool json,
     for (const auto& t : c.top) std::printf("    %.200s\n", t.c_str());
   }
   std::printf("\n  AS@1  %.3f\n  AS@3  %.3f\n  AS@5  %.3f\n", r.as1, r.as3, r.as5);
+  std::printf(
+      "  fault type right in %.3f of %d case(s) from the true service's evidence, %.3f "
+      "from the top-ranked service's\n",
+      r.type_accuracy, r.type_cases, r.type_accuracy_top);
   // Host nodes (not scored: AS@k ranks services): how often a machine was put first.
   int host_first = 0, host_ahead = 0;
   for (const auto& c : r.cases) {
@@ -144,17 +157,24 @@ void PrintLocalizationEval(const localize::NezhaEvalResult& r, bool json,
   std::printf("  host node ranked first in %d case(s), above the true service in %d\n", host_first,
               host_ahead);
   // Per fault type: which kinds of fault the localizer finds, and which it does not.
-  std::map<std::string, std::array<int, 3>> by_type;  // faults, at rank 1, in the top 3
+  // faults, at rank 1, in the top 3, type diagnosed right (from the true service's evidence)
+  std::map<std::string, std::array<int, 4>> by_type;
   for (const auto& c : r.cases) {
     auto& t = by_type[c.fault.type];
     ++t[0];
     t[1] += c.rank == 1;
     t[2] += c.rank >= 1 && c.rank <= 3;
+    t[3] += c.diagnosed_truth == diagnose::FaultTypeOfInjection(c.fault.type);
   }
-  std::printf("\n  %-18s %6s %6s %6s\n", "by type", "faults", "AS@1", "AS@3");
-  for (const auto& [type, t] : by_type)
-    std::printf("  %-18s %6d %6.3f %6.3f\n", type.c_str(), t[0], double(t[1]) / t[0],
-                double(t[2]) / t[0]);
+  std::printf("\n  %-18s %6s %6s %6s %6s  %s\n", "by type", "faults", "AS@1", "AS@3", "type",
+              "type to diagnose");
+  for (const auto& [type, t] : by_type) {
+    const std::string want = diagnose::FaultTypeOfInjection(type);
+    std::printf("  %-18s %6d %6.3f %6.3f %6s  %s\n", type.c_str(), t[0], double(t[1]) / t[0],
+                double(t[2]) / t[0],
+                want.empty() ? "-" : fmt::format("{:.3f}", double(t[3]) / t[0]).c_str(),
+                want.empty() ? "(no single type)" : want.c_str());
+  }
 }
 
 }  // namespace augur::app

@@ -7,6 +7,7 @@
 
 #include "cli_util.h"
 #include "commands.h"
+#include "diagnose/fault_classifier.h"
 #include "localize/nezha_eval.h"
 
 namespace augur::app {
@@ -57,6 +58,7 @@ void RegisterEvalNezha(CLI::App& eval, Globals& g) {
       g.exit_code = kExitUnreadable;
       return;
     }
+    diagnose::DiagnoseCases(*r);
     PrintLocalizationEval(
         *r, o->json,
         fmt::format("Nezha root-cause localization, {} faults ({})", r->cases.size(),

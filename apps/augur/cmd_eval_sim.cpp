@@ -8,6 +8,7 @@
 
 #include "cli_util.h"
 #include "commands.h"
+#include "diagnose/fault_classifier.h"
 #include "pipeline/sim_localize_eval.h"
 
 namespace augur::app {
@@ -49,6 +50,7 @@ void RegisterEvalSim(CLI::App& eval, Globals& g) {
       g.exit_code = kExitUsage;
       return;
     }
+    diagnose::DiagnoseCases(*r);
     PrintLocalizationEval(
         *r, *json, fmt::format("Simulator root-cause localization, {} scenarios", r->cases.size()));
     g.exit_code = kExitOk;

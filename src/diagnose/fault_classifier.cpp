@@ -1,6 +1,7 @@
 #include "diagnose/fault_classifier.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cmath>
 #include <map>
@@ -8,61 +9,197 @@
 namespace augur::diagnose {
 namespace {
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
 }
 
-bool Has(const std::string& s, const char* needle) { return s.find(needle) != std::string::npos; }
+bool Has(const std::string& s, const char* needle) {
+  return s.find(needle) != std::string::npos;
+}
+
+// What a deviation says about the service, independent of the fault type.
+enum Signal : int { kDown, kUnreached, kErrors, kCpu, kMemory, kSlow, kPath, kSignals };
+constexpr std::array<const char*, kSignals> kSignalNames = {
+    "down", "unreachable", "errors", "cpu", "memory", "slow", "other path"};
+
+constexpr double kMaxWeight = 8;  // one test cannot outweigh the rest by more than p = 1e-8
+
+// Signal of one metric deviation, or -1 when the series says nothing about the fault type
+// (traffic, bytes, system calls: they move with any fault and with load).
+int MetricSignal(const localize::EvidenceItem& e) {
+  const std::string n = Lower(e.what);
+  const bool up = e.observed > e.expected;
+  if (n == "up" || Has(n, "ready") || Has(n, "available") || Has(n, "running"))
+    return up ? -1 : kDown;
+  if (Has(n, "restart")) return up ? kDown : -1;
+  if (Has(n, "mem")) {
+    if (up) return kMemory;
+    // A container that is gone reports (next to) nothing.
+    return e.observed < 0.2 * e.expected ? kDown : -1;
+  }
+  if (Has(n, "cpu")) return up ? kCpu : -1;
+  if (Has(n, "latency") || Has(n, "duration") || Has(n, "response_time")) return up ? kSlow : -1;
+  if (Has(n, "success")) return up ? -1 : kErrors;
+  if (Has(n, "error") || Has(n, "fail") || Has(n, "5xx")) return up ? kErrors : -1;
+  return -1;
+}
+
+int ItemSignal(const localize::EvidenceItem& e) {
+  if (e.kind == "metric") return MetricSignal(e);
+  if (e.kind == "unreached") return kUnreached;
+  if (e.kind == "span_errors") return kErrors;
+  if (e.kind == "self_time") return e.observed > e.expected ? kSlow : -1;
+  if (e.kind == "error_template") {
+    const std::string t = Lower(e.what);
+    return Has(t, "timeout") || Has(t, "timed out") ? kSlow : kErrors;
+  }
+  if (e.kind == "steps") {
+    // An error handler running more often (Spring's BasicErrorController.error, an exception
+    // mapper) is a failing request; any other step running more or less often is another path.
+    const std::string t = Lower(e.what.substr(0, e.what.find(" per ")));
+    if (e.observed > e.expected && (Has(t, "error") || Has(t, "exception"))) return kErrors;
+    return kPath;
+  }
+  if (e.kind == "template_low") return kPath;
+  return -1;
+}
+
+int AnomalySignal(const detect::Anomaly& a) {
+  std::string text = Lower(a.summary);
+  for (const auto& e : a.evidence) text += ' ' + Lower(e);
+  switch (a.modality) {
+    case detect::Modality::kMetric:
+      if (Has(text, "mem")) return kMemory;
+      if (Has(text, "cpu")) return kCpu;
+      if (Has(text, "restart") || Has(text, "ready")) return kDown;
+      if (Has(text, "error") || Has(text, "success")) return kErrors;
+      if (Has(text, "latency")) return kSlow;
+      return -1;
+    case detect::Modality::kTrace:
+      if (Has(text, "error")) return kErrors;
+      if (Has(text, "latency") || Has(text, "slow")) return kSlow;
+      if (Has(text, "missing") || Has(text, "vanished")) return kPath;
+      return -1;
+    case detect::Modality::kLog:
+      if (Has(text, "refused") || Has(text, "unreachable") || Has(text, "no route") ||
+          Has(text, "connection reset"))
+        return kUnreached;
+      if (Has(text, "timeout") || Has(text, "timed out")) return kSlow;
+      return kErrors;
+    case detect::Modality::kEvent:
+      return kCpu;
+  }
+  return -1;
+}
+
+struct Reading {
+  int signal;
+  double weight;
+  std::string detail;
+};
 
 }  // namespace
 
-FaultDiagnosis ClassifyFault(const std::vector<detect::Anomaly>& anomalies, const std::string& service) {
-  std::map<std::string, double> votes;
-  for (const auto& a : anomalies) {
-    if (a.service != service) continue;
-    double w = std::log1p(a.threshold > 0 ? a.score / a.threshold : a.score);
-    std::string text = Lower(a.summary);
-    for (const auto& e : a.evidence) {
-      text += ' ';
-      text += Lower(e);
-    }
-    switch (a.modality) {
-      case detect::Modality::kMetric:
-        if (Has(text, "cpu")) votes["cpu_contention"] += w;
-        if (Has(text, "mem")) votes["memory_stress"] += w;
-        if (Has(text, "restart") || Has(text, "up ")) votes["pod_failure"] += w;
-        if (Has(text, "latency")) votes["network_delay"] += 0.5 * w;
-        if (Has(text, "error") || Has(text, "success")) votes["error_response"] += 0.5 * w;
-        break;
-      case detect::Modality::kTrace:
-        if (Has(text, "error")) votes["error_response"] += w;
-        if (Has(text, "latency")) votes["network_delay"] += w;
-        if (Has(text, "missing") || Has(text, "vanished")) votes["pod_failure"] += w;
-        break;
-      case detect::Modality::kLog:
-        if (Has(text, "refused") || Has(text, "unreachable") || Has(text, "no route") ||
-            Has(text, "connection reset"))
-          votes["pod_failure"] += w;
-        else if (Has(text, "timeout") || Has(text, "timed out"))
-          votes["network_delay"] += w;
-        else
-          votes["error_response"] += w;
-        break;
-      case detect::Modality::kEvent:
-        votes["cpu_contention"] += 0.5 * w;
-        break;
-    }
+FaultDiagnosis ClassifyFault(const std::vector<localize::EvidenceItem>& evidence,
+                             const std::vector<detect::Anomaly>& anomalies,
+                             const std::string& service) {
+  std::vector<Reading> readings;
+  for (const auto& e : evidence) {
+    const int s = ItemSignal(e);
+    if (s < 0) continue;
+    const double w = std::min(kMaxWeight, -std::log10(std::max(e.p_value, 1e-300)));
+    if (w > 0) readings.push_back({s, w, e.detail});
   }
+  if (readings.empty())
+    for (const auto& a : anomalies) {
+      if (a.service != service) continue;
+      const int s = AnomalySignal(a);
+      const double w =
+          std::min(kMaxWeight, std::log1p(a.threshold > 0 ? a.score / a.threshold : a.score));
+      if (s >= 0 && w > 0) readings.push_back({s, w, a.summary});
+    }
+  // A signal's strength: its strongest reading plus a quarter of the others (many tests of one
+  // kind — six shrunk templates — are one observation more than six).
+  std::sort(readings.begin(), readings.end(),
+            [](const Reading& a, const Reading& b) { return a.weight > b.weight; });
+  std::array<double, kSignals> strength{};
+  for (const Reading& r : readings)
+    strength[r.signal] += strength[r.signal] == 0 ? r.weight : 0.25 * r.weight;
+
+  // Signals → types. Slowness goes to a resource the service uses more of, else to the network;
+  // "unreachable" to a pod failure when the pods are down, else to a partition; another code path
+  // is a wrong return only where nothing else explains it, and counts half.
+  std::map<std::string, double> votes;
+  std::map<int, std::string> type_of;  // signal → the type it voted for
+  auto vote = [&](int s, const std::string& type, double share = 1) {
+    if (strength[s] <= 0) return;
+    votes[type] += share * strength[s];
+    type_of[s] = type;
+  };
+  vote(kDown, "pod_failure");
+  vote(kUnreached, strength[kDown] > 0 ? "pod_failure" : "network_partition");
+  vote(kErrors, "error_response");
+  // Memory pressure explains more CPU use (allocating workers, garbage collection) and slowness;
+  // CPU load does not explain more memory. So with memory up, CPU and slowness vote for it.
+  const bool memory = strength[kMemory] > 0;
+  vote(kMemory, "memory_stress");
+  vote(kCpu, memory ? "memory_stress" : "cpu_contention");
+  vote(kSlow, memory ? "memory_stress" : strength[kCpu] > 0 ? "cpu_contention" : "network_delay");
+  if (strength[kErrors] > 0)
+    vote(kPath, "error_response", 0.5);
+  else if (strength[kDown] + strength[kUnreached] > 0)
+    vote(kPath, type_of[strength[kDown] > 0 ? kDown : kUnreached], 0.5);
+  else
+    vote(kPath, "wrong_return", 0.5);
+
   FaultDiagnosis d;
   double total = 0;
   for (auto& [t, v] : votes) total += v;
   if (total <= 0) return d;
   for (auto& [t, v] : votes) d.scores.push_back({t, v / total});
-  std::sort(d.scores.begin(), d.scores.end(), [](auto& a, auto& b) { return a.second > b.second; });
+  std::stable_sort(d.scores.begin(), d.scores.end(),
+                   [](auto& a, auto& b) { return a.second > b.second; });
   d.type = d.scores.front().first;
   d.confidence = d.scores.front().second;
+  for (const Reading& r : readings) {
+    if (d.reasons.size() == 3) break;
+    if (type_of[r.signal] == d.type)
+      d.reasons.push_back(std::string(kSignalNames[r.signal]) + ": " + r.detail);
+  }
   return d;
+}
+
+std::string FaultTypeOfInjection(std::string_view injected) {
+  static const std::map<std::string, std::string, std::less<>> kMap = {
+      {"pod_failure", "pod_failure"},       {"network_partition", "network_partition"},
+      {"io_failure", "error_response"},     {"http_abort", "error_response"},
+      {"code_exception", "error_response"}, {"exception", "error_response"},
+      {"bandwidth_limit", "network_delay"}, {"network_delay", "network_delay"},
+      {"packet_loss", "network_delay"},     {"memory_stress", "memory_stress"},
+      {"cpu_stress", "cpu_contention"},     {"cpu_contention", "cpu_contention"},
+      {"wrong_return", "wrong_return"},     {"return", "wrong_return"},
+  };
+  auto it = kMap.find(injected);
+  return it == kMap.end() ? std::string() : it->second;
+}
+
+void DiagnoseCases(localize::NezhaEvalResult& result) {
+  int n = 0, right = 0, right_top = 0;
+  for (auto& c : result.cases) {
+    c.diagnosed_truth = ClassifyFault(c.truth_evidence, {}, c.fault.service).type;
+    c.diagnosed =
+        c.ranking.empty() ? "unknown" : ClassifyFault(c.top_evidence, {}, c.ranking[0]).type;
+    const std::string truth = FaultTypeOfInjection(c.fault.type);
+    if (truth.empty()) continue;
+    ++n;
+    right += c.diagnosed_truth == truth;
+    right_top += c.diagnosed == truth;
+  }
+  result.type_cases = n;
+  result.type_accuracy = n ? static_cast<double>(right) / n : 0;
+  result.type_accuracy_top = n ? static_cast<double>(right_top) / n : 0;
 }
 
 }  // namespace augur::diagnose

@@ -103,7 +103,10 @@ void Explain(Incident& inc) {
       n += (i ? "; " : "") + top.evidence[i];
     n += ". ";
   }
-  if (!type.empty()) n += fmt::format("The signals look like a {} fault.", inc.fault_type);
+  if (!type.empty())
+    n += inc.fault_reason.empty() ? fmt::format("The signals look like a {} fault.", inc.fault_type)
+                                  : fmt::format("The signals look like a {} fault ({}).",
+                                                inc.fault_type, inc.fault_reason);
   inc.narrative = n;
 }
 

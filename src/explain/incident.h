@@ -31,8 +31,9 @@ struct Incident {
   double localization_confidence = 0;  // 0..1: how much of the system the data covered
   std::string fault_type;              // "unknown" when the evidence does not say
   double fault_confidence = 0;
-  std::string summary;    // one line: when, which service, how sure, why
-  std::string narrative;  // a few sentences grounded in the evidence
+  std::string fault_reason;  // the strongest signal behind fault_type, for the narrative
+  std::string summary;       // one line: when, which service, how sure, why
+  std::string narrative;     // a few sentences grounded in the evidence
 };
 
 struct GroupingConfig {

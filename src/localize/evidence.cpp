@@ -71,6 +71,7 @@ constexpr const char* kAnyInstance = "*";
 
 // p-value given to a constant normal series that dropped to zero (see Score).
 constexpr double kVanishedP = 1e-6;
+constexpr size_t kItemsPerModality = 6;  // supporting items kept per service and modality
 
 double Cantelli(double z) {
   return z <= 0 ? 1.0 : 1.0 / (1.0 + z * z);
@@ -588,23 +589,23 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(
       const double med = Median(o.self_ms);
       const double z = self_time_z(n, med);
       consider(k.first,
-               {"trace", k.second, "", med, n.self_ms.median, Cantelli(z),
+               {"trace", "self_time", k.second, "", med, n.self_ms.median, Cantelli(z),
                 fmt::format("{} self time median {:.1f} ms (normal {:.1f} ms, z {:.1f}, {} spans)",
                             k.second, med, n.self_ms.median, z, o.self_ms.size())});
     }
     CountTest t = TestCount(n.errors, static_cast<double>(n.spans), o.errors,
                             static_cast<double>(o.self_ms.size()));
     if (o.errors > 0 && o.errors > t.expected)
-      consider(k.first, {"trace", k.second + " errors", "", static_cast<double>(o.errors),
-                         t.expected, t.p_high,
+      consider(k.first, {"trace", "span_errors", k.second + " errors", "",
+                         static_cast<double>(o.errors), t.expected, t.p_high,
                          fmt::format("{}: {} of {} spans failed (expected {:.1f})", k.second,
                                      o.errors, o.self_ms.size(), t.expected)});
     for (const auto& [peer, x] : o.callee_errors) {
       CountTest c = TestCount(n.callee_errors, static_cast<double>(n.spans), x,
                               static_cast<double>(o.self_ms.size()));
       if (x > c.expected)
-        consider(peer, {"caller", k.first + " " + k.second, "", static_cast<double>(x), c.expected,
-                        c.p_high,
+        consider(peer, {"caller", "unreached", k.first + " " + k.second, "", static_cast<double>(x),
+                        c.expected, c.p_high,
                         fmt::format("{} calls from {} ({}) failed without reaching {} "
                                     "(expected {:.1f})",
                                     x, k.first, k.second, peer, c.expected)});
@@ -662,7 +663,7 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(
     const uint64_t x = it == wkeys.end() ? 0 : it->second;
     CountTest t = TestCount(c, en, x, ew, phi);
     if (static_cast<double>(x) < t.expected)
-      consider(svc, {"log", key, "", static_cast<double>(x), t.expected, t.p_low,
+      consider(svc, {"log", "template_low", key, "", static_cast<double>(x), t.expected, t.p_low,
                      fmt::format("template \"{}\" in {}: {} lines (expected {:.1f})", key, op, x,
                                  t.expected)});
   }
@@ -681,7 +682,7 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(
       CountTest t = TestCount(c, en, x, ew, phi);
       const double xd = static_cast<double>(x);
       if (xd == t.expected) return;
-      consider(svc, {"trace", step + " per " + op, "", xd, t.expected,
+      consider(svc, {"trace", "steps", step + " per " + op, "", xd, t.expected,
                      xd < t.expected ? t.p_low : t.p_high,
                      fmt::format("{} ran {} {} times (expected {:.1f})", op, step, x, t.expected)});
     };
@@ -707,7 +708,7 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(
     const uint64_t c = it == log_keys_.end() ? 0 : it->second;
     CountTest t = TestCount(c, en, x, ew, phi);
     if (static_cast<double>(x) > t.expected)
-      consider(svc, {"log", key, "", static_cast<double>(x), t.expected, t.p_high,
+      consider(svc, {"log", "error_template", key, "", static_cast<double>(x), t.expected, t.p_high,
                      fmt::format("{} error template \"{}\" in {}: {} lines (expected {:.1f})",
                                  c ? "surging" : "new", key, op, x, t.expected)});
   }
@@ -752,6 +753,7 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(
     const bool vanished = r.sigma == 0 && r.median > 0 && v.size() >= 3 &&
                           std::all_of(v.begin(), v.end(), [](double x) { return x == 0; });
     return EvidenceItem{
+        "metric",
         "metric",
         std::get<2>(k),
         std::get<1>(k),
@@ -818,7 +820,8 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(
     (key.second == "caller" ? e.callers_log10_bf : e.log10_bf) += l10;
     std::sort(b.items.begin(), b.items.end(),
               [](const auto& a, const auto& c) { return a.p_value < c.p_value; });
-    if (b.items.size() > 3) b.items.resize(3);
+    // A few per modality: enough for the fault-type diagnosis to see every kind of signal.
+    if (b.items.size() > kItemsPerModality) b.items.resize(kItemsPerModality);
     for (auto& it : b.items) e.items.push_back(std::move(it));
   }
   for (auto& [s, e] : out)

@@ -36,6 +36,11 @@ bool IsErrorLog(const LogRecord& log);
 
 struct EvidenceItem {
   std::string modality;  // "log", "trace", "metric", "caller" (callers' failed calls)
+  // What was tested, for programs reading the evidence (the fault-type diagnosis): "self_time",
+  // "span_errors", "steps" (steps per request of an operation), "unreached" (callers' calls that
+  // never arrived), "template_low" (a normal log template shrank or vanished), "error_template"
+  // (a new or surging error template), "metric".
+  std::string kind;
   std::string what;      // template key, operation, metric name
   std::string instance;  // pod when known
   double observed = 0;

@@ -109,6 +109,8 @@ void LocalizeCase(Localizer& loc, const Batch& window, NezhaCase& c) {
       continue;
     }
     truth_seen = truth_seen || rc.service == c.fault.service;
+    if (c.ranking.empty()) c.top_evidence = rc.evidence;
+    if (rc.service == c.fault.service) c.truth_evidence = rc.evidence;
     c.ranking.push_back(rc.service);
     c.p_origin.push_back(rc.p_origin);
     if (c.top.size() < 3 || rc.service == c.fault.service)

@@ -38,6 +38,10 @@ struct NezhaCase {
   // service, and the top-ranked node when it is a host ("" otherwise).
   int hosts_ahead = 0;
   std::string top_host;
+  // The localizer's tests of the top-ranked and of the true service, for the fault-type
+  // diagnosis; and the types diagnosed from each (filled by diagnose::DiagnoseCases).
+  std::vector<EvidenceItem> top_evidence, truth_evidence;
+  std::string diagnosed, diagnosed_truth;
 };
 
 struct NezhaEvalOptions {
@@ -50,6 +54,10 @@ struct NezhaEvalResult {
   std::vector<std::string> days;
   std::vector<NezhaCase> cases;
   double as1 = 0, as3 = 0, as5 = 0;
+  // Fault types (diagnose::DiagnoseCases): cases whose injected type maps to one augur names, and
+  // the share diagnosed right from the true service's evidence and from the top-ranked one's.
+  int type_cases = 0;
+  double type_accuracy = 0, type_accuracy_top = 0;
   double learn_seconds = 0;
   double seconds = 0;  // whole evaluation
 };

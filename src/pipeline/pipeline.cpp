@@ -301,11 +301,20 @@ Result<DetectSummary> Detect(const DetectOptions& o) {
   if (!st) return st;
 
   st = run.Run("diagnose", [&] {
-    for (auto& inc : incidents) {
+    // From the localizer's tests of the top-ranked service where there was a localizer (one
+    // localization per incident), else from the incident's anomalies.
+    const bool localized = summary.localizations.size() == incidents.size();
+    static const std::vector<localize::EvidenceItem> kNone;
+    for (size_t i = 0; i < incidents.size(); ++i) {
+      auto& inc = incidents[i];
       if (inc.ranking.empty()) continue;
-      auto d = diagnose::ClassifyFault(inc.anomalies, inc.ranking.front().service);
+      const auto& evidence = localized && !summary.localizations[i].ranking.empty()
+                                 ? summary.localizations[i].ranking.front().evidence
+                                 : kNone;
+      auto d = diagnose::ClassifyFault(evidence, inc.anomalies, inc.ranking.front().service);
       inc.fault_type = d.type;
       inc.fault_confidence = d.confidence;
+      inc.fault_reason = d.reasons.empty() ? "" : d.reasons.front();
     }
     return Status::Ok();
   });
