@@ -48,6 +48,9 @@ TEST(FaultClassifier, MemoryUpExplainsCpuAndSlowness) {
                          {}, "shipping");
   EXPECT_EQ(d.type, "memory_stress");
   EXPECT_DOUBLE_EQ(d.confidence, 1.0);
+  ASSERT_EQ(d.reasons.size(), 3u);
+  EXPECT_EQ(d.reasons[0], "memory: memory_usage");  // the defining signal first
+  EXPECT_EQ(d.reasons[1], "cpu: cpu_usage");
 }
 
 TEST(FaultClassifier, SlowWithoutResourcesIsNetworkDelay) {
