@@ -189,6 +189,7 @@ std::string FaultTypeOfInjection(std::string_view injected) {
       {"packet_loss", "network_delay"},     {"memory_stress", "memory_stress"},
       {"cpu_stress", "cpu_contention"},     {"cpu_contention", "cpu_contention"},
       {"wrong_return", "wrong_return"},     {"return", "wrong_return"},
+      {"cpu_consumed", "cpu_contention"},  // a Nezha fault kind of its OnlineBoutique days
   };
   auto it = kMap.find(injected);
   return it == kMap.end() ? std::string() : it->second;

@@ -133,6 +133,7 @@ TEST(FaultClassifier, InjectedTypesMapOntoDiagnosedOnes) {
   EXPECT_EQ(FaultTypeOfInjection("exception"), "error_response");
   EXPECT_EQ(FaultTypeOfInjection("return"), "wrong_return");
   EXPECT_EQ(FaultTypeOfInjection("cpu_stress"), "cpu_contention");
+  EXPECT_EQ(FaultTypeOfInjection("cpu_consumed"), "cpu_contention");
   EXPECT_EQ(FaultTypeOfInjection("bandwidth_limit"), "network_delay");
   EXPECT_EQ(FaultTypeOfInjection("bad_deploy"), "");
 }
