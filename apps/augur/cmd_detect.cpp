@@ -24,6 +24,9 @@ void PrintIncidentSummary(const pipeline::DetectSummary& r) {
                     100 * inc.ranking[i].probability, inc.ranking[i].level.c_str());
       if (!inc.ranking.empty() && !inc.ranking.front().evidence.empty())
         std::printf("  why: %s\n", inc.ranking.front().evidence.front().c_str());
+      if (!inc.fault_reason.empty())
+        std::printf("  fault type %s (%.0f %%): %s\n", inc.fault_type.c_str(),
+                    100 * inc.fault_confidence, inc.fault_reason.c_str());
     }
   }
   for (const auto& f : r.outputs)

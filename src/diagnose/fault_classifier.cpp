@@ -163,6 +163,15 @@ FaultDiagnosis ClassifyFault(const std::vector<localize::EvidenceItem>& evidence
                    [](auto& a, auto& b) { return a.second > b.second; });
   d.type = d.scores.front().first;
   d.confidence = d.scores.front().second;
+  // Reasons: the readings that voted for the type, those of its defining signal first (a memory
+  // stress is told by its memory reading, even where the CPU reading is stronger).
+  static const std::map<std::string, int> kDefining = {
+      {"pod_failure", kDown},   {"network_partition", kUnreached}, {"error_response", kErrors},
+      {"cpu_contention", kCpu}, {"memory_stress", kMemory},        {"network_delay", kSlow},
+      {"wrong_return", kPath}};
+  const int defining = kDefining.at(d.type);
+  std::stable_partition(readings.begin(), readings.end(),
+                        [&](const Reading& r) { return r.signal == defining; });
   for (const Reading& r : readings) {
     if (d.reasons.size() == 3) break;
     if (type_of[r.signal] == d.type)
@@ -180,6 +189,7 @@ std::string FaultTypeOfInjection(std::string_view injected) {
       {"packet_loss", "network_delay"},     {"memory_stress", "memory_stress"},
       {"cpu_stress", "cpu_contention"},     {"cpu_contention", "cpu_contention"},
       {"wrong_return", "wrong_return"},     {"return", "wrong_return"},
+      {"cpu_consumed", "cpu_contention"},  // a Nezha fault kind of its OnlineBoutique days
   };
   auto it = kMap.find(injected);
   return it == kMap.end() ? std::string() : it->second;

@@ -48,6 +48,9 @@ TEST(FaultClassifier, MemoryUpExplainsCpuAndSlowness) {
                          {}, "shipping");
   EXPECT_EQ(d.type, "memory_stress");
   EXPECT_DOUBLE_EQ(d.confidence, 1.0);
+  ASSERT_EQ(d.reasons.size(), 3u);
+  EXPECT_EQ(d.reasons[0], "memory: memory_usage");  // the defining signal first
+  EXPECT_EQ(d.reasons[1], "cpu: cpu_usage");
 }
 
 TEST(FaultClassifier, SlowWithoutResourcesIsNetworkDelay) {
@@ -130,6 +133,7 @@ TEST(FaultClassifier, InjectedTypesMapOntoDiagnosedOnes) {
   EXPECT_EQ(FaultTypeOfInjection("exception"), "error_response");
   EXPECT_EQ(FaultTypeOfInjection("return"), "wrong_return");
   EXPECT_EQ(FaultTypeOfInjection("cpu_stress"), "cpu_contention");
+  EXPECT_EQ(FaultTypeOfInjection("cpu_consumed"), "cpu_contention");
   EXPECT_EQ(FaultTypeOfInjection("bandwidth_limit"), "network_delay");
   EXPECT_EQ(FaultTypeOfInjection("bad_deploy"), "");
 }

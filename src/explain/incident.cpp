@@ -21,14 +21,22 @@ std::vector<Incident> GroupAnomalies(std::vector<detect::Anomaly> anomalies,
   std::sort(anomalies.begin(), anomalies.end(),
             [](const detect::Anomaly& a, const detect::Anomaly& b) { return a.start < b.start; });
   std::vector<Incident> incidents;
+  TimeNs last_start = 0;  // of the incident's latest anomaly
+  // A silence that began after the incident's latest anomaly started and no later than `t`.
+  auto silent_since = [&](TimeNs t) {
+    return std::any_of(config.silences.begin(), config.silences.end(), [&](const auto& s) {
+      return last_start < s.first && s.first <= t;
+    });
+  };
   for (auto& a : anomalies) {
-    if (incidents.empty() || a.start > incidents.back().end + config.gap) {
+    if (incidents.empty() || a.start > incidents.back().end + config.gap || silent_since(a.start)) {
       incidents.emplace_back();
       incidents.back().start = a.start;
       incidents.back().end = a.end;
     }
     Incident& inc = incidents.back();
     inc.end = std::max(inc.end, a.end);
+    last_start = a.start;
     inc.anomalies.push_back(std::move(a));
   }
   std::erase_if(incidents,

@@ -39,6 +39,9 @@ struct Incident {
 struct GroupingConfig {
   TimeNs gap = 120LL * 1'000'000'000;  // anomalies closer than this belong to one incident
   size_t min_anomalies = 2;            // a lone anomalous window is noise, not an incident
+  // Stretches [from, to) with no telemetry (pipeline::Recorder::Silences): no incident spans one;
+  // what was anomalous before and after it cannot be told to be one thing.
+  std::vector<std::pair<TimeNs, TimeNs>> silences;
 };
 
 // Groups anomalies (any order) into incidents, in time order, with ids "inc-<n>".

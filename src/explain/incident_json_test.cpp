@@ -85,6 +85,28 @@ TEST(Grouping, SplitsOnGapsAndDropsLoneWindows) {
   EXPECT_EQ(inc[1].id, "inc-2");
 }
 
+TEST(Grouping, NoIncidentSpansASilence) {
+  std::vector<detect::Anomaly> as;
+  auto add = [&](TimeNs sec) {
+    detect::Anomaly a;
+    a.start = sec * 1'000'000'000;
+    a.end = a.start + 30'000'000'000;
+    a.service = "s";
+    as.push_back(a);
+  };
+  for (TimeNs t : {0, 30, 60, 150, 180}) add(t);  // 90 s apart at most: one incident by the gap
+  GroupingConfig config;
+  EXPECT_EQ(GroupAnomalies(as, config).size(), 1u);
+  config.silences = {{90'000'000'000, 120'000'000'000}};  // no telemetry from 90 s to 120 s
+  auto inc = GroupAnomalies(as, config);
+  ASSERT_EQ(inc.size(), 2u);
+  EXPECT_EQ(inc[0].anomalies.size(), 3u);
+  EXPECT_EQ(inc[1].anomalies.size(), 2u);
+  // A silence before the first anomaly or after the last splits nothing.
+  config.silences = {{-60'000'000'000, -30'000'000'000}, {300'000'000'000, 330'000'000'000}};
+  EXPECT_EQ(GroupAnomalies(as, config).size(), 1u);
+}
+
 TEST(Grouping, OnsetSkipsStrayEarlyAnomalies) {
   Incident inc;
   auto add = [&](TimeNs sec, const char* detector, const char* svc) {

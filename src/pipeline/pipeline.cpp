@@ -224,7 +224,9 @@ Result<DetectSummary> Detect(const DetectOptions& o) {
 
   std::vector<explain::Incident>& incidents = summary.incidents;
   st = run.Run("group", [&] {
-    incidents = explain::GroupAnomalies(std::move(anomalies), o.grouping);
+    explain::GroupingConfig grouping = o.grouping;
+    grouping.silences = rec.Silences();
+    incidents = explain::GroupAnomalies(std::move(anomalies), grouping);
     return Status::Ok();
   });
   if (!st) return st;

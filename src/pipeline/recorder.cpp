@@ -23,6 +23,22 @@ std::set<std::string> Recorder::services() const {
   return out;
 }
 
+std::vector<std::pair<TimeNs, TimeNs>> Recorder::Silences(uint64_t min_busy) const {
+  std::map<TimeNs, uint64_t> busy;  // window start → spans and logs in it
+  for (const auto& [service, by_window] : series_)
+    for (const auto& [t, a] : by_window)
+      if (a.spans + a.logs > 0) busy[t] += a.spans + a.logs;
+  std::vector<std::pair<TimeNs, TimeNs>> out;
+  if (busy.size() < 2) return out;
+  std::vector<uint64_t> counts;
+  for (const auto& [t, n] : busy) counts.push_back(n);
+  std::nth_element(counts.begin(), counts.begin() + counts.size() / 2, counts.end());
+  if (counts[counts.size() / 2] < min_busy) return out;
+  for (auto it = busy.begin(), next = std::next(it); next != busy.end(); it = next++)
+    if (next->first - it->first > window_) out.push_back({it->first + window_, next->first});
+  return out;
+}
+
 void Recorder::Add(const Batch& batch) {
   if (span_service_.size() > kMaxSpanIds) span_service_.clear();
   for (const auto& s : batch.spans) span_service_[s.span_id.value] = s.service;

@@ -46,6 +46,12 @@ class Recorder {
   uint64_t metric_points() const { return metric_points_; }
   uint64_t trace_events() const { return trace_events_; }
 
+  // Stretches [from, to) of whole windows in which no span and no log line arrived, between windows
+  // that had them: the telemetry went silent (a collector outage, or a data set cut into blocks).
+  // Only for telemetry busy enough for an empty window to mean something: the median window with
+  // spans or logs holds at least `min_busy` of them.
+  std::vector<std::pair<TimeNs, TimeNs>> Silences(uint64_t min_busy = 20) const;
+
  private:
   Agg& At(const std::string& service, TimeNs t);
   void Seen(TimeNs t);
