@@ -19,6 +19,16 @@ bool Has(const std::string& s, const char* needle) {
   return s.find(needle) != std::string::npos;
 }
 
+// Error text about connectivity: the peer could not be reached at all.
+bool Unreachable(const std::string& lower) {
+  return Has(lower, "refused") || Has(lower, "unreachable") || Has(lower, "no route") ||
+         Has(lower, "connection reset") || Has(lower, "broken pipe");
+}
+
+bool Timeout(const std::string& lower) {
+  return Has(lower, "timeout") || Has(lower, "timed out");
+}
+
 // What a deviation says about the service, independent of the fault type.
 enum Signal : int { kDown, kUnreached, kErrors, kCpu, kMemory, kSlow, kPath, kSignals };
 constexpr std::array<const char*, kSignals> kSignalNames = {
@@ -53,7 +63,7 @@ int ItemSignal(const localize::EvidenceItem& e) {
   if (e.kind == "self_time") return e.observed > e.expected ? kSlow : -1;
   if (e.kind == "error_template") {
     const std::string t = Lower(e.what);
-    return Has(t, "timeout") || Has(t, "timed out") ? kSlow : kErrors;
+    return Unreachable(t) ? kUnreached : Timeout(t) ? kSlow : kErrors;
   }
   if (e.kind == "steps") {
     // An error handler running more often (Spring's BasicErrorController.error, an exception
@@ -83,11 +93,7 @@ int AnomalySignal(const detect::Anomaly& a) {
       if (Has(text, "missing") || Has(text, "vanished")) return kPath;
       return -1;
     case detect::Modality::kLog:
-      if (Has(text, "refused") || Has(text, "unreachable") || Has(text, "no route") ||
-          Has(text, "connection reset"))
-        return kUnreached;
-      if (Has(text, "timeout") || Has(text, "timed out")) return kSlow;
-      return kErrors;
+      return Unreachable(text) ? kUnreached : Timeout(text) ? kSlow : kErrors;
     case detect::Modality::kEvent:
       return kCpu;
   }

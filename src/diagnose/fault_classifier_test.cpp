@@ -89,6 +89,17 @@ TEST(FaultClassifier, ErrorsWinOverTheirSideEffects) {
   EXPECT_DOUBLE_EQ(d.confidence, 1.0);
 }
 
+TEST(FaultClassifier, ConnectivityErrorsAreUnreachability) {
+  EXPECT_EQ(ClassifyFault({Item("error_template", "dial tcp: connection refused", 40, 0, 1e-9)}, {},
+                          "cart")
+                .type,
+            "network_partition");
+  EXPECT_EQ(
+      ClassifyFault({Item("error_template", "upstream request timed out", 40, 0, 1e-9)}, {}, "cart")
+          .type,
+      "network_delay");
+}
+
 TEST(FaultClassifier, ErrorHandlerRunningMoreIsAnError) {
   auto d =
       ClassifyFault({Item("steps", "BasicErrorController.error per /trips/left", 9, 0.3, 1e-10),
