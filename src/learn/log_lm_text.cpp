@@ -410,19 +410,20 @@ std::string StatementOf(std::string_view p) {
   size_t i = 0;
   while (i < p.size()) {
     if (p[i] == '<' && i + 1 < p.size() && p[i + 1] == '*') {
-      // "<*unit:bucket>": keep "<*unit", drop ":bucket".
-      size_t colon = i + 2;
-      while (colon < p.size() && colon < i + 24 && p[colon] != ':' && p[colon] != '>' &&
-             p[colon] != ' ')
-        ++colon;
-      if (colon < p.size() && p[colon] == ':') {
-        size_t close = p.find('>', colon);
-        if (close != std::string_view::npos && close < i + 24) {
-          out.append(p.substr(i, colon - i));
-          out += '>';
-          i = close + 1;
-          continue;
-        }
+      // A bucket token as MaskLogLine writes and copies masks: "<*", then letters, digits and
+      // "?:.-", then ">", with a colon: "<*unit:bucket>" keeps "<*unit>". Anything else is text.
+      size_t e = i + 2, colon = 0;
+      while (e < p.size() && e < i + 24 &&
+             (std::isalnum(static_cast<unsigned char>(p[e])) || p[e] == '?' || p[e] == ':' ||
+              p[e] == '.' || p[e] == '-')) {
+        if (p[e] == ':' && colon == 0) colon = e;
+        ++e;
+      }
+      if (colon != 0 && e < p.size() && p[e] == '>') {
+        out.append(p.substr(i, colon - i));
+        out += '>';
+        i = e + 1;
+        continue;
       }
     }
     out += p[i++];

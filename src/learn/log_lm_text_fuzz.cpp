@@ -1,11 +1,13 @@
 // libFuzzer target: the log language model's line preparation takes any bytes, with or without
 // duration magnitudes, and writes printable ASCII within the length cap; preparing its own output
-// again changes nothing (known lines and LLM answers are prepared twice).
+// again changes nothing (known lines and LLM answers are prepared twice); the durations it reports
+// are numbers, none without magnitudes; a statement (buckets dropped) is stable and never longer.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "learn/log_lm_text.h"
 
@@ -14,8 +16,14 @@ namespace {
 void Check(std::string_view in, bool magnitudes) {
   using namespace augur::learn;
   const LogMaskOptions o{.magnitudes = magnitudes};
-  const std::string once = PrepareLogLine(in, o);
+  std::vector<double> durations;
+  const std::string once = PrepareLogLine(in, o, &durations);
   if (once.size() > kLogLmMaxLineBytes) __builtin_trap();
+  if (!magnitudes && !durations.empty()) __builtin_trap();
+  for (double d : durations)
+    if (std::isnan(d)) __builtin_trap();
+  const std::string statement = StatementOf(once);
+  if (statement.size() > once.size() || StatementOf(statement) != statement) __builtin_trap();
   for (char c : once) {
     unsigned char u = static_cast<unsigned char>(c);
     if (u < 0x20 || u >= 0x7f) __builtin_trap();
