@@ -1,23 +1,33 @@
-// `augur incidents list|show ID`: read incidents back from the SQLite store.
+// `augur incidents list|show ID|ask ID QUESTION`: read incidents back from the SQLite store and
+// answer questions about them.
 #include <cstdio>
+#include <optional>
 
+#include "cli_util.h"
 #include "commands.h"
 #include "core/time.h"
+#include "explain/chat.h"
+#include "learn/llm_client.h"
 #include "store/store.h"
 
 namespace augur::app {
 
 void RegisterIncidents(CLI::App& app, Globals& g) {
-  auto* cmd = app.add_subcommand("incidents", "List or show incidents stored by `augur detect`");
+  auto* cmd =
+      app.add_subcommand("incidents", "List, show or ask about incidents stored by `augur detect`");
   cmd->require_subcommand(1);
   auto db = std::make_shared<std::string>("out/augur.db");
   cmd->add_option("--db", *db, "SQLite database (default out/augur.db)");
   cmd->add_flag("--json", g.json, "Print JSON");
-  cmd->footer("Example:\n  augur incidents --db out/augur.db list\n  augur incidents --db out/augur.db show 1");
+  cmd->footer(
+      "Example:\n  augur incidents --db out/augur.db list\n  augur incidents --db out/augur.db "
+      "show "
+      "1\n  augur incidents --db out/augur.db ask 1 why");
 
   auto open = [db, &g]() -> std::unique_ptr<store::Store> {
     if (!std::filesystem::exists(*db)) {
-      std::fprintf(stderr, "augur incidents: %s: no such database (run `augur detect` first)\n", db->c_str());
+      std::fprintf(stderr, "augur incidents: %s: no such database (run `augur detect` first)\n",
+                   db->c_str());
       g.exit_code = kExitUnreadable;
       return nullptr;
     }
@@ -45,53 +55,130 @@ void RegisterIncidents(CLI::App& app, Globals& g) {
     if (g.json) {
       nlohmann::json j = nlohmann::json::array();
       for (const auto& r : *rows)
-        j.push_back({{"id", r.id}, {"run_id", r.run_id}, {"incident", r.incident_id}, {"start", FormatIsoTime(r.start)},
-                     {"end", FormatIsoTime(r.end)}, {"root_cause", r.root_cause}, {"probability", r.probability},
-                     {"fault_type", r.fault_type}, {"summary", r.summary}});
+        j.push_back({{"id", r.id},
+                     {"run_id", r.run_id},
+                     {"incident", r.incident_id},
+                     {"start", FormatIsoTime(r.start)},
+                     {"end", FormatIsoTime(r.end)},
+                     {"root_cause", r.root_cause},
+                     {"probability", r.probability},
+                     {"fault_type", r.fault_type},
+                     {"summary", r.summary}});
       std::printf("%s\n", j.dump(2).c_str());
       return;
     }
     if (rows->empty()) std::printf("No incidents stored.\n");
     for (const auto& r : *rows)
-      std::printf("%4lld  run %-4lld %-8s %s\n", (long long)r.id, (long long)r.run_id, r.incident_id.c_str(),
-                  r.summary.c_str());
+      std::printf("%4lld  run %-4lld %-8s %s\n", (long long)r.id, (long long)r.run_id,
+                  r.incident_id.c_str(), r.summary.c_str());
   });
+
+  // One stored incident's record, or nullopt after saying why.
+  auto load = [open, &g](int64_t id) -> std::optional<nlohmann::json> {
+    auto s = open();
+    if (!s) return std::nullopt;
+    auto inc = s->GetIncident(id);
+    if (!inc) {
+      std::fprintf(stderr, "augur incidents: %s\n", inc.message().c_str());
+      g.exit_code = kExitUnreadable;
+      return std::nullopt;
+    }
+    if (!inc->has_value())
+      std::fprintf(stderr, "augur incidents: no incident %lld\n", (long long)id),
+          g.exit_code = kExitUsage;
+    return *inc;
+  };
 
   auto* show = cmd->add_subcommand("show", "Show one incident in full");
   auto id = std::make_shared<int64_t>(0);
   show->add_option("ID", *id, "Incident number from `augur incidents list`")->required();
-  show->callback([open, id, &g] {
-    auto s = open();
-    if (!s) return;
-    auto inc = s->GetIncident(*id);
-    if (!inc) {
-      std::fprintf(stderr, "augur incidents: %s\n", inc.message().c_str());
-      g.exit_code = kExitUnreadable;
-      return;
-    }
-    if (!inc->has_value()) {
-      std::fprintf(stderr, "augur incidents: no incident %lld\n", (long long)*id);
-      g.exit_code = kExitUsage;
-      return;
-    }
-    const auto& j = **inc;
+  show->callback([load, id, &g] {
+    auto inc = load(*id);
+    if (!inc) return;
+    const auto& j = *inc;
     if (g.json) {
       std::printf("%s\n", j.dump(2).c_str());
       return;
     }
     std::printf("Incident %lld (%s of run %lld)\n%s\n\n%s\n\nRanking:\n", (long long)*id,
-                j.value("id", "").c_str(), (long long)j.value("run_id", 0LL), j.value("summary", "").c_str(),
-                j.value("narrative", "").c_str());
+                j.value("id", "").c_str(), (long long)j.value("run_id", 0LL),
+                j.value("summary", "").c_str(), j.value("narrative", "").c_str());
     for (const auto& r : j["ranking"])
-      std::printf("  %-28s %5.1f %%  %s\n", r.value("service", "").c_str(), 100 * r.value("probability", 0.0),
-                  r.value("level", "").c_str());
+      std::printf("  %-28s %5.1f %%  %s\n", r.value("service", "").c_str(),
+                  100 * r.value("probability", 0.0), r.value("level", "").c_str());
     std::printf("\nAnomalies (%zu):\n", j["anomalies"].size());
     size_t n = 0;
     for (const auto& a : j["anomalies"]) {
       if (++n > 20) break;
-      std::printf("  %s %-24s %-16s %s\n", a.value("start", "").c_str(), a.value("service", "").c_str(),
-                  a.value("detector", "").c_str(), a.value("summary", "").c_str());
+      std::printf("  %s %-24s %-16s %s\n", a.value("start", "").c_str(),
+                  a.value("service", "").c_str(), a.value("detector", "").c_str(),
+                  a.value("summary", "").c_str());
     }
+  });
+
+  // Questions about one incident (seed 000's chatbot): answered from its record, or by a language
+  // model given that record (docs/cli.md).
+  struct AskOpts {
+    int64_t id = 0;
+    std::vector<std::string> words;
+    learn::LlmClientOptions llm;
+  };
+  auto ask_o = std::make_shared<AskOpts>();
+  ask_o->llm.max_tokens = 300;
+  ask_o->llm.concurrency = 1;
+  auto* ask = cmd->add_subcommand("ask", "Ask a question about one incident");
+  ask->add_option("ID", ask_o->id, "Incident number from `augur incidents list`")->required();
+  ask->add_option("QUESTION", ask_o->words, "The question, e.g. \"why shipping?\"")->required();
+  ask->add_option("--llm-url", ask_o->llm.url,
+                  "Answer with an OpenAI-compatible completion server (llama.cpp, Ollama, vLLM) "
+                  "given the incident's record, e.g. http://127.0.0.1:8080; without it, augur's "
+                  "built-in answerer replies");
+  ask->add_option("--llm-model", ask_o->llm.model, "The \"model\" field sent to --llm-url");
+  ask->add_option("--llm-timeout", ask_o->llm.timeout_s, "Seconds the answer may take")
+      ->capture_default_str();
+  ask->add_option("--llm-max-tokens", ask_o->llm.max_tokens, "Tokens in the answer")
+      ->capture_default_str();
+  ask->footer(
+      "Examples:\n  augur incidents --db out/augur.db ask 1 which service is failing\n"
+      "  augur incidents --db out/augur.db ask 1 why\n"
+      "  augur incidents --db out/augur.db ask 1 what should I do --llm-url http://127.0.0.1:8080\n"
+      "The built-in answerer knows: which service, why, what kind of fault, when, what else is "
+      "affected, how sure, what to do.");
+  ask->callback([load, ask_o, &g] {
+    auto inc = load(ask_o->id);
+    if (!inc) return;
+    std::string question;
+    for (const auto& w : ask_o->words) question += (question.empty() ? "" : " ") + w;
+    const explain::ChatAnswer builtin = explain::AnswerQuestion(*inc, question);
+    std::string answer = builtin.text, source = "augur";
+    if (!ask_o->llm.url.empty()) {
+      ApplyLlmEnvironment(ask_o->llm);
+      auto client = learn::LlmClient::Create(ask_o->llm);
+      if (!client) {
+        std::fprintf(stderr, "augur incidents ask: %s\n", client.message().c_str());
+        g.exit_code = kExitUsage;
+        return;
+      }
+      auto got = client->Complete({explain::ChatPrompt(*inc, question)});
+      if (got.front().ok) {
+        answer = got.front().text;
+        source = client->endpoint();
+      } else {
+        std::fprintf(stderr, "augur incidents ask: %s; the built-in answer follows\n",
+                     got.front().error.c_str());
+      }
+    }
+    if (g.json) {
+      std::printf("%s\n", nlohmann::json({{"incident", ask_o->id},
+                                          {"question", question},
+                                          {"intent", builtin.intent},
+                                          {"answer", answer},
+                                          {"source", source}})
+                              .dump(2)
+                              .c_str());
+      return;
+    }
+    std::printf("%s\n", answer.c_str());
   });
 }
 

@@ -1,0 +1,83 @@
+#include "explain/chat.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+namespace augur::explain {
+namespace {
+
+// The golden incident of incident_json_test: shipping first (82 %, red), orders 18 %,
+// network_delay at 70 %, two trace anomalies.
+nlohmann::json Golden() {
+  std::ifstream in(std::string(AUGUR_TESTDATA) + "/incident.golden.json");
+  return nlohmann::json::parse(in);
+}
+
+bool Has(const std::string& text, const char* part) {
+  return text.find(part) != std::string::npos;
+}
+
+TEST(Chat, RecognisesWhatIsAsked) {
+  const auto inc = Golden();
+  EXPECT_EQ(AnswerQuestion(inc, "Which service is the root cause?").intent, "origin");
+  EXPECT_EQ(AnswerQuestion(inc, "why shipping?").intent, "why");
+  EXPECT_EQ(AnswerQuestion(inc, "What kind of fault is it").intent, "type");
+  EXPECT_EQ(AnswerQuestion(inc, "When did it start?").intent, "when");
+  EXPECT_EQ(AnswerQuestion(inc, "Which services are affected?").intent, "impact");
+  EXPECT_EQ(AnswerQuestion(inc, "How sure are you?").intent, "confidence");
+  EXPECT_EQ(AnswerQuestion(inc, "What should I do to fix it?").intent, "action");
+  EXPECT_EQ(AnswerQuestion(inc, "hello").intent, "overview");
+}
+
+TEST(Chat, AnswersFromTheRecord) {
+  const auto inc = Golden();
+  auto a = AnswerQuestion(inc, "which service?");
+  EXPECT_TRUE(Has(a.text, "shipping (82 %, red)")) << a.text;
+  EXPECT_TRUE(Has(a.text, "orders (18 %)")) << a.text;
+  a = AnswerQuestion(inc, "why?");
+  EXPECT_TRUE(Has(a.text, "- latency up")) << a.text;
+  EXPECT_TRUE(Has(a.text, "latency_p99_ms 412")) << a.text;  // the detectors' anomaly about it
+  a = AnswerQuestion(inc, "what type of fault?");
+  EXPECT_TRUE(Has(a.text, "network_delay fault (70 %")) << a.text;
+  a = AnswerQuestion(inc, "when?");
+  EXPECT_TRUE(Has(a.text, "2023-01-29T08:43:04Z")) << a.text;
+  EXPECT_TRUE(Has(a.text, "(2.0 min)")) << a.text;
+  a = AnswerQuestion(inc, "what is affected?");
+  EXPECT_TRUE(Has(a.text, "2 service(s)")) << a.text;
+  EXPECT_TRUE(Has(a.text, "- orders: 1 (1 trace)")) << a.text;
+  a = AnswerQuestion(inc, "what do I do?");
+  EXPECT_TRUE(Has(a.text, "paths to shipping")) << a.text;
+}
+
+TEST(Chat, NeverInventsWhatTheRecordLacks) {
+  nlohmann::json bare = {{"id", "inc-9"}, {"summary", "something happened"}};
+  EXPECT_EQ(AnswerQuestion(bare, "which service").text,
+            "No service was ranked for this incident (there was no localization).");
+  EXPECT_EQ(AnswerQuestion(bare, "what kind of fault").text,
+            "The evidence does not say what kind of fault it is.");
+  EXPECT_EQ(AnswerQuestion(bare, "affected?").text, "No anomaly is recorded with this incident.");
+  EXPECT_TRUE(Has(AnswerQuestion(bare, "hi").text, "something happened"));
+  // Wrong types in the record are skipped, not thrown on.
+  nlohmann::json odd = {{"ranking", {{{"service", 3}, {"probability", "x"}}}}, {"start", 5}};
+  EXPECT_NO_THROW(AnswerQuestion(odd, "which service"));
+  EXPECT_NO_THROW(AnswerQuestion(odd, "when"));
+}
+
+TEST(Chat, PromptCarriesTheRecordAndTheQuestion) {
+  auto inc = Golden();
+  for (int i = 0; i < 40; ++i) inc["anomalies"].push_back(inc["anomalies"][0]);
+  const std::string p = ChatPrompt(inc, "why shipping?");
+  EXPECT_TRUE(Has(p, "\"fault_type\":\"network_delay\""));
+  EXPECT_TRUE(p.ends_with("Question: why shipping?\nAnswer:"));
+  // The anomaly list is cut to the strongest eight, and says how many there were.
+  const auto at = p.find('{');
+  const auto json_end = p.find("\n\nQuestion:");
+  auto record = nlohmann::json::parse(p.substr(at, json_end - at));
+  EXPECT_EQ(record["anomalies"].size(), 8u);
+  EXPECT_EQ(record["anomalies_in_all"], 42);
+  EXPECT_EQ(record["ranking"][0]["service"], "shipping");
+}
+
+}  // namespace
+}  // namespace augur::explain
