@@ -51,6 +51,20 @@ TEST(Demo, NamesTheInjectedServiceFirst) {
             &rc);
   EXPECT_EQ(rc, 0);
   EXPECT_NE(shown.find("Ranking:"), std::string::npos) << shown;
+  // And answers questions about it from the record.
+  for (const auto& row : rows) {
+    if (row["root_cause"] != "shipping") continue;
+    std::string asked =
+        Shell(std::string(AUGUR_BINARY) + " incidents --db " + (dir.path() / "augur.db").string() +
+                  " --json ask " + std::to_string(row["id"].get<int>()) + " which service failed",
+              &rc);
+    ASSERT_EQ(rc, 0) << asked;
+    auto a = nlohmann::json::parse(asked);
+    EXPECT_EQ(a["intent"], "origin");
+    EXPECT_EQ(a["source"], "augur");
+    EXPECT_TRUE(a["answer"].get<std::string>().starts_with("The most probable origin is shipping"))
+        << asked;
+  }
 
   // Detect again from the demo's bundle, localizing each incident from the clearer of three
   // windows: shipping still leads.
