@@ -52,8 +52,10 @@ TEST(Demo, NamesTheInjectedServiceFirst) {
   EXPECT_EQ(rc, 0);
   EXPECT_NE(shown.find("Ranking:"), std::string::npos) << shown;
   // And answers questions about it from the record.
+  int asked_about = 0;
   for (const auto& row : rows) {
     if (row["root_cause"] != "shipping") continue;
+    ++asked_about;
     std::string asked =
         Shell(std::string(AUGUR_BINARY) + " incidents --db " + (dir.path() / "augur.db").string() +
                   " --json ask " + std::to_string(row["id"].get<int>()) + " which service failed",
@@ -65,6 +67,7 @@ TEST(Demo, NamesTheInjectedServiceFirst) {
     EXPECT_TRUE(a["answer"].get<std::string>().starts_with("The most probable origin is shipping"))
         << asked;
   }
+  EXPECT_GE(asked_about, 1) << listed;
 
   // Detect again from the demo's bundle, localizing each incident from the clearer of three
   // windows: shipping still leads.
