@@ -2,18 +2,13 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <cmath>
 #include <map>
 
+#include "core/text.h"
+
 namespace augur::diagnose {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool Has(const std::string& s, const char* needle) {
   return s.find(needle) != std::string::npos;
@@ -39,7 +34,7 @@ constexpr double kMaxWeight = 8;  // one test cannot outweigh the rest by more t
 // Signal of one metric deviation, or -1 when the series says nothing about the fault type
 // (traffic, bytes, system calls: they move with any fault and with load).
 int MetricSignal(const localize::EvidenceItem& e) {
-  const std::string n = Lower(e.what);
+  const std::string n = AsciiLower(e.what);
   const bool up = e.observed > e.expected;
   if (n == "up" || Has(n, "ready") || Has(n, "available") || Has(n, "running"))
     return up ? -1 : kDown;
@@ -62,13 +57,13 @@ int ItemSignal(const localize::EvidenceItem& e) {
   if (e.kind == "span_errors") return kErrors;
   if (e.kind == "self_time") return e.observed > e.expected ? kSlow : -1;
   if (e.kind == "error_template") {
-    const std::string t = Lower(e.what);
+    const std::string t = AsciiLower(e.what);
     return Unreachable(t) ? kUnreached : Timeout(t) ? kSlow : kErrors;
   }
   if (e.kind == "steps") {
     // An error handler running more often (Spring's BasicErrorController.error, an exception
     // mapper) is a failing request; any other step running more or less often is another path.
-    const std::string t = Lower(e.what.substr(0, e.what.find(" per ")));
+    const std::string t = AsciiLower(e.what.substr(0, e.what.find(" per ")));
     if (e.observed > e.expected && (Has(t, "error") || Has(t, "exception"))) return kErrors;
     return kPath;
   }
@@ -77,8 +72,8 @@ int ItemSignal(const localize::EvidenceItem& e) {
 }
 
 int AnomalySignal(const detect::Anomaly& a) {
-  std::string text = Lower(a.summary);
-  for (const auto& e : a.evidence) text += ' ' + Lower(e);
+  std::string text = AsciiLower(a.summary);
+  for (const auto& e : a.evidence) text += ' ' + AsciiLower(e);
   switch (a.modality) {
     case detect::Modality::kMetric:
       if (Has(text, "mem")) return kMemory;

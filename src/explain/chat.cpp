@@ -2,19 +2,14 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <map>
 
 #include <fmt/format.h>
 
+#include "core/text.h"
+
 namespace augur::explain {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string Str(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
@@ -62,7 +57,7 @@ constexpr std::array<Intent, 7> kIntents = {{
 }};
 
 std::string Intent(std::string_view question) {
-  const std::string q = Lower(question);
+  const std::string q = AsciiLower(question);
   for (const auto& intent : kIntents)
     for (const char* w : intent.words)
       if (*w && q.find(w) != std::string::npos) return intent.name;

@@ -6,6 +6,8 @@
 #include <cctype>
 
 #include "ingest/json_split.h"
+
+#include "core/text.h"
 #include "ingest/reader.h"
 
 namespace augur::ingest {
@@ -17,12 +19,6 @@ bool Contains(std::string_view s, std::string_view what) {
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 // Complete lines of the head (the last may be cut by the 64 KiB window and is dropped).
@@ -93,7 +89,7 @@ bool IsPromSample(std::string_view l) {
 }
 
 bool IsTimeHeader(std::string_view h) {
-  std::string l = Lower(h);
+  std::string l = AsciiLower(h);
   while (!l.empty() && (l.front() == '"' || l.front() == ' ')) l.erase(l.begin());
   while (!l.empty() && (l.back() == '"' || l.back() == ' ')) l.pop_back();
   return l == "time" || l == "timestamp" || l == "date" || l == "datetime" || l == "ts" ||

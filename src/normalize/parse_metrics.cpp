@@ -8,6 +8,8 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "core/text.h"
+
 namespace augur::normalize {
 namespace {
 
@@ -58,11 +60,6 @@ void ReplaceAll(std::string& s, std::string_view from, std::string_view to) {
   }
 }
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = (char)std::tolower((unsigned char)c);
-  return s;
-}
-
 }  // namespace
 
 std::string NormalizeTemplate(std::string_view tmpl) {
@@ -98,7 +95,7 @@ std::string NormalizeTemplate(std::string_view tmpl) {
     static const char* kWords[] = {"true", "false", "null", "root", "admin"};
     std::string out;
     for (auto tok : SplitKeep(t, TokenDelim)) {
-      std::string low = Lower(tok);
+      std::string low = AsciiLower(tok);
       for (const char* w : kWords)
         if (low == w) tok = "<*>";
       if (!tok.empty() &&
