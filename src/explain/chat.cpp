@@ -31,39 +31,6 @@ std::string Percent(double p) {
   return fmt::format("{:.0f} %", 100 * p);
 }
 
-// The intents, most specific first: "why is it slow" asks why, "what should I do about the
-// memory" asks for action.
-struct Intent {
-  const char* name;
-  std::array<const char*, 10> words;
-};
-constexpr std::array<Intent, 7> kIntents = {{
-    {"action",
-     {"what should", "what do i do", "fix", "remedia", "mitigat", "next step", "runbook", "resolve",
-      "recommend", "how do i"}},
-    {"why",
-     {"why", "evidence", "how do you know", "proof", "because", "show me", "logs", "", "", ""}},
-    {"confidence", {"how sure", "confiden", "certain", "probab", "trust", "", "", "", "", ""}},
-    {"type",
-     {"what kind", "type", "what happened", "what is wrong", "what's wrong", "fault", "cause of",
-      "", "", ""}},
-    {"when", {"when", "start", "began", "how long", "duration", "time", "", "", "", ""}},
-    {"impact",
-     {"affected", "impact", "other service", "spread", "blast", "who else", "which services", "",
-      "", ""}},
-    {"origin",
-     {"which service", "root cause", "who", "where", "culprit", "blame", "origin", "responsible",
-      "service", ""}},
-}};
-
-std::string Intent(std::string_view question) {
-  const std::string q = AsciiLower(question);
-  for (const auto& intent : kIntents)
-    for (const char* w : intent.words)
-      if (*w && q.find(w) != std::string::npos) return intent.name;
-  return "overview";
-}
-
 std::string Origin(const nlohmann::json& inc) {
   const auto& r = Ranking(inc);
   if (r.empty()) return "No service was ranked for this incident (there was no localization).";
@@ -213,30 +180,54 @@ std::string Action(const nlohmann::json& inc) {
          steps;
 }
 
+// The intents, most specific first: "why is it slow" asks why, "what should I do about the
+// memory" asks for action.
+struct Intent {
+  const char* name;
+  std::array<const char*, 10> words;
+  std::string (*answer)(const nlohmann::json& incident);
+};
+constexpr std::array<Intent, 7> kIntents = {{
+    {"action",
+     {"what should", "what do i do", "fix", "remedia", "mitigat", "next step", "runbook", "resolve",
+      "recommend", "how do i"},
+     Action},
+    {"why",
+     {"why", "evidence", "how do you know", "proof", "because", "show me", "logs", "", "", ""},
+     Why},
+    {"confidence",
+     {"how sure", "confiden", "certain", "probab", "trust", "", "", "", "", ""},
+     Confidence},
+    {"type",
+     {"what kind", "type", "what happened", "what is wrong", "what's wrong", "fault", "cause of",
+      "", "", ""},
+     Type},
+    {"when", {"when", "start", "began", "how long", "duration", "time", "", "", "", ""}, When},
+    {"impact",
+     {"affected", "impact", "other service", "spread", "blast", "who else", "which services", "",
+      "", ""},
+     Impact},
+    {"origin",
+     {"which service", "root cause", "who", "where", "culprit", "blame", "origin", "responsible",
+      "service", ""},
+     Origin},
+}};
+
+const Intent* IntentOf(std::string_view question) {
+  const std::string q = AsciiLower(question);
+  for (const auto& intent : kIntents)
+    for (const char* w : intent.words)
+      if (*w && q.find(w) != std::string::npos) return &intent;
+  return nullptr;
+}
+
 }  // namespace
 
 ChatAnswer AnswerQuestion(const nlohmann::json& incident, std::string_view question) {
-  ChatAnswer a;
-  a.intent = Intent(question);
-  if (a.intent == "origin")
-    a.text = Origin(incident);
-  else if (a.intent == "why")
-    a.text = Why(incident);
-  else if (a.intent == "type")
-    a.text = Type(incident);
-  else if (a.intent == "when")
-    a.text = When(incident);
-  else if (a.intent == "impact")
-    a.text = Impact(incident);
-  else if (a.intent == "confidence")
-    a.text = Confidence(incident);
-  else if (a.intent == "action")
-    a.text = Action(incident);
-  else
-    a.text = Str(incident, "summary") +
-             "\nAsk which service, why, what kind of fault, when, what else is affected, how sure, "
-             "or what to do.";
-  return a;
+  if (const Intent* intent = IntentOf(question)) return {intent->name, intent->answer(incident)};
+  return {"overview", Str(incident, "summary") +
+                          "\nAsk which service, why, what kind of fault, when, what else is "
+                          "affected, how sure, or what to do."};
 }
 
 std::string ChatPrompt(const nlohmann::json& incident, std::string_view question) {
