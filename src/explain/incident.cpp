@@ -24,9 +24,8 @@ std::vector<Incident> GroupAnomalies(std::vector<detect::Anomaly> anomalies,
   TimeNs last_start = 0;  // of the incident's latest anomaly
   // A silence that began after the incident's latest anomaly started and no later than `t`.
   auto silent_since = [&](TimeNs t) {
-    return std::any_of(config.silences.begin(), config.silences.end(), [&](const auto& s) {
-      return last_start < s.first && s.first <= t;
-    });
+    return std::any_of(config.silences.begin(), config.silences.end(),
+                       [&](const auto& s) { return last_start < s.first && s.first <= t; });
   };
   for (auto& a : anomalies) {
     if (incidents.empty() || a.start > incidents.back().end + config.gap || silent_since(a.start)) {
@@ -99,6 +98,13 @@ void Explain(Incident& inc) {
                   when, inc.anomalies.size(), inc.services.size(), signals);
   n += fmt::format("The first sign was in {}: {}. ",
                    first->service.empty() ? "an unknown service" : first->service, first->summary);
+  // Isolated early alarms that the grouping gap chained to the incident: say where it took hold.
+  constexpr TimeNs kMinute = 60LL * 1'000'000'000;
+  if (const TimeNs onset = OnsetOf(inc, kMinute); onset - inc.start >= kMinute)
+    n += fmt::format("It took hold at {} UTC; the {} window(s) before were isolated alarms. ",
+                     FormatIsoTime(onset),
+                     std::count_if(inc.anomalies.begin(), inc.anomalies.end(),
+                                   [&](const detect::Anomaly& a) { return a.start < onset; }));
   n += fmt::format("{} is the most probable origin with probability {:.0f} %", top.service,
                    100 * top.probability);
   if (inc.ranking.size() > 1)

@@ -125,6 +125,13 @@ TEST(Grouping, OnsetSkipsStrayEarlyAnomalies) {
   inc.end = 400'000'000'000;
   EXPECT_EQ(OnsetOf(inc, 60'000'000'000), 245'000'000'000);  // slice 4 from the start at 5 s
   EXPECT_EQ(OnsetOf(inc, 0), inc.start);
+  // The narrative says where it took hold.
+  inc.ranking.push_back({"shipping", 0.9, "red", {}, 0.95});
+  Explain(inc);
+  EXPECT_NE(inc.narrative.find("It took hold at 1970-01-01T00:04:05Z UTC; the 2 window(s) before "
+                               "were isolated alarms."),
+            std::string::npos)
+      << inc.narrative;
 }
 
 TEST(OutageLevel, SeedColours) {
