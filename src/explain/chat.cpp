@@ -102,6 +102,8 @@ std::string When(const nlohmann::json& inc) {
                                 end.empty() ? "?" : end);
   if (s >= 0 && e >= s) out += fmt::format(" ({:.1f} min)", (e - s) / 60e9);
   out += ".";
+  if (const double o = Num(inc, "onset_ns"); s >= 0 && o - s >= 60e9)
+    out += fmt::format(" It took hold at {}; the alarms before were isolated.", Str(inc, "onset"));
   if (auto as = inc.find("anomalies"); as != inc.end() && as->is_array() && !as->empty()) {
     auto first = std::min_element(as->begin(), as->end(), [](const auto& a, const auto& b) {
       return Num(a, "start_ns", 0) < Num(b, "start_ns", 0);

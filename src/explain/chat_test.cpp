@@ -43,6 +43,12 @@ TEST(Chat, AnswersFromTheRecord) {
   a = AnswerQuestion(inc, "when?");
   EXPECT_TRUE(Has(a.text, "2023-01-29T08:43:04Z")) << a.text;
   EXPECT_TRUE(Has(a.text, "(2.0 min)")) << a.text;
+  EXPECT_FALSE(Has(a.text, "took hold")) << a.text;  // onset = start
+  auto later = inc;
+  later["onset_ns"] = inc["start_ns"].get<int64_t>() + 90'000'000'000;
+  later["onset"] = "2023-01-29T08:44:34Z";
+  a = AnswerQuestion(later, "when?");
+  EXPECT_TRUE(Has(a.text, "It took hold at 2023-01-29T08:44:34Z")) << a.text;
   a = AnswerQuestion(inc, "what is affected?");
   EXPECT_TRUE(Has(a.text, "2 service(s)")) << a.text;
   EXPECT_TRUE(Has(a.text, "- orders: 1 (1 trace)")) << a.text;

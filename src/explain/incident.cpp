@@ -68,6 +68,7 @@ TimeNs OnsetOf(const Incident& inc, TimeNs bin) {
 }
 
 void Explain(Incident& inc) {
+  if (inc.onset == 0) inc.onset = OnsetOf(inc, 60LL * 1'000'000'000);
   std::string when = FormatIsoTime(inc.start);
   double minutes = static_cast<double>(inc.end - inc.start) / 60e9;
   std::map<std::string, int> modalities;
@@ -100,7 +101,7 @@ void Explain(Incident& inc) {
                    first->service.empty() ? "an unknown service" : first->service, first->summary);
   // Isolated early alarms that the grouping gap chained to the incident: say where it took hold.
   constexpr TimeNs kMinute = 60LL * 1'000'000'000;
-  if (const TimeNs onset = OnsetOf(inc, kMinute); onset - inc.start >= kMinute)
+  if (const TimeNs onset = inc.onset; onset - inc.start >= kMinute)
     n += fmt::format("It took hold at {} UTC; the {} window(s) before were isolated alarms. ",
                      FormatIsoTime(onset),
                      std::count_if(inc.anomalies.begin(), inc.anomalies.end(),

@@ -24,6 +24,7 @@ struct Incident {
   std::string id;
   TimeNs start = 0;
   TimeNs end = 0;
+  TimeNs onset = 0;  // when it took hold (OnsetOf; set by the pipeline), 0 until then
   std::vector<detect::Anomaly> anomalies;
   std::vector<std::string> services;   // every service with an anomaly, most anomalous first
   std::vector<RankedService> ranking;  // most probable origin first
@@ -53,7 +54,8 @@ std::vector<Incident> GroupAnomalies(std::vector<detect::Anomaly> anomalies,
 // early anomalies that the grouping gap joined to the incident do not move it.
 TimeNs OnsetOf(const Incident& incident, TimeNs bin);
 
-// Fills summary and narrative from the ranking, fault type and anomalies.
+// Fills summary and narrative from the ranking, fault type and anomalies (and onset, from
+// one-minute slices, where the pipeline has not set it).
 void Explain(Incident& incident);
 
 }  // namespace augur::explain

@@ -22,11 +22,12 @@ nlohmann::json AnomalyToJson(const detect::Anomaly& a) {
 nlohmann::json IncidentToJson(const Incident& inc) {
   nlohmann::json ranking = nlohmann::json::array();
   for (const auto& r : inc.ranking)
-    ranking.push_back({{"service", r.service},
-                       {"probability", r.probability},
-                       {"level", r.level},
-                       {"outage_probability", r.outage < 0 ? nlohmann::json(nullptr) : nlohmann::json(r.outage)},
-                       {"evidence", r.evidence}});
+    ranking.push_back(
+        {{"service", r.service},
+         {"probability", r.probability},
+         {"level", r.level},
+         {"outage_probability", r.outage < 0 ? nlohmann::json(nullptr) : nlohmann::json(r.outage)},
+         {"evidence", r.evidence}});
   nlohmann::json anomalies = nlohmann::json::array();
   for (const auto& a : inc.anomalies) anomalies.push_back(AnomalyToJson(a));
   return {{"id", inc.id},
@@ -34,8 +35,11 @@ nlohmann::json IncidentToJson(const Incident& inc) {
           {"end", FormatIsoTime(inc.end)},
           {"start_ns", inc.start},
           {"end_ns", inc.end},
+          {"onset", FormatIsoTime(inc.onset ? inc.onset : inc.start)},
+          {"onset_ns", inc.onset ? inc.onset : inc.start},
           {"services", inc.services},
-          {"root_cause", inc.ranking.empty() ? nlohmann::json(nullptr) : nlohmann::json(inc.ranking.front().service)},
+          {"root_cause", inc.ranking.empty() ? nlohmann::json(nullptr)
+                                             : nlohmann::json(inc.ranking.front().service)},
           {"ranking", ranking},
           {"localization_confidence", inc.localization_confidence},
           {"fault_type", inc.fault_type},

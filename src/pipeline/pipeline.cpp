@@ -227,6 +227,7 @@ Result<DetectSummary> Detect(const DetectOptions& o) {
     explain::GroupingConfig grouping = o.grouping;
     grouping.silences = rec.Silences();
     incidents = explain::GroupAnomalies(std::move(anomalies), grouping);
+    for (auto& inc : incidents) inc.onset = explain::OnsetOf(inc, o.localize_window);
     return Status::Ok();
   });
   if (!st) return st;
@@ -243,8 +244,7 @@ Result<DetectSummary> Detect(const DetectOptions& o) {
     std::vector<Batch> windows(incidents.size() * slices);
     std::vector<TimeNs> lo, hi;
     for (const auto& inc : incidents) {
-      lo.push_back(
-          std::min(inc.end - 1, explain::OnsetOf(inc, o.localize_window) + o.localize_offset));
+      lo.push_back(std::min(inc.end - 1, inc.onset + o.localize_offset));
       hi.push_back(
           std::max(lo.back() + 1,
                    std::min(inc.end, lo.back() + static_cast<TimeNs>(slices) * o.localize_window)));
