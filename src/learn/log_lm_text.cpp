@@ -302,6 +302,22 @@ std::string StripLogHeader(std::string_view raw) {
   return std::string(s);  // s may point into `unwrapped`: copy before it dies
 }
 
+namespace {
+
+// Where the mask token starting at `i` ends (the index of its '>'), or npos when none starts
+// there: "<*", then up to 22 letters, digits and "?:.-", then ">" ("<*>", "<*ms:e0.5>").
+size_t MaskTokenEnd(std::string_view s, size_t i) {
+  if (i + 2 >= s.size() || s[i] != '<' || s[i + 1] != '*') return std::string_view::npos;
+  size_t e = i + 2;
+  while (e < s.size() && e < i + 24 &&
+         (std::isalnum(static_cast<unsigned char>(s[e])) || s[e] == '?' || s[e] == ':' ||
+          s[e] == '.' || s[e] == '-'))
+    ++e;
+  return e < s.size() && s[e] == '>' ? e : std::string_view::npos;
+}
+
+}  // namespace
+
 std::string MaskLogLine(std::string_view s, const LogMaskOptions& options,
                         std::vector<double>* durations) {
   std::string out;
@@ -321,20 +337,13 @@ std::string MaskLogLine(std::string_view s, const LogMaskOptions& options,
       ++i;
       continue;
     }
-    if (c == '<' && i + 2 < s.size() && s[i + 1] == '*') {
-      // A mask already in the text ("<*>", "<*ms:e0.5>") is copied whole, so that preparing a
-      // prepared line (a known line, an LLM's answer) changes nothing.
-      size_t e = i + 2;
-      while (e < s.size() && e < i + 24 &&
-             (std::isalnum(static_cast<unsigned char>(s[e])) || s[e] == '?' || s[e] == ':' ||
-              s[e] == '.' || s[e] == '-'))
-        ++e;
-      if (e < s.size() && s[e] == '>') {
-        out.append(s.substr(i, e + 1 - i));
-        last_space = false;
-        i = e + 1;
-        continue;
-      }
+    // A mask already in the text ("<*>", "<*ms:e0.5>") is copied whole, so that preparing a
+    // prepared line (a known line, an LLM's answer) changes nothing.
+    if (const size_t e = MaskTokenEnd(s, i); e != std::string_view::npos) {
+      out.append(s.substr(i, e + 1 - i));
+      last_space = false;
+      i = e + 1;
+      continue;
     }
     if (IsDelimiter(c)) {
       out.push_back(c);
@@ -409,18 +418,11 @@ std::string StatementOf(std::string_view p) {
   out.reserve(p.size());
   size_t i = 0;
   while (i < p.size()) {
-    if (p[i] == '<' && i + 1 < p.size() && p[i + 1] == '*') {
-      // A bucket token as MaskLogLine writes and copies masks: "<*", then letters, digits and
-      // "?:.-", then ">", with a colon: "<*unit:bucket>" keeps "<*unit>". Anything else is text.
-      size_t e = i + 2, colon = 0;
-      while (e < p.size() && e < i + 24 &&
-             (std::isalnum(static_cast<unsigned char>(p[e])) || p[e] == '?' || p[e] == ':' ||
-              p[e] == '.' || p[e] == '-')) {
-        if (p[e] == ':' && colon == 0) colon = e;
-        ++e;
-      }
-      if (colon != 0 && e < p.size() && p[e] == '>') {
-        out.append(p.substr(i, colon - i));
+    // A bucket token, a mask with a colon: "<*unit:bucket>" keeps "<*unit>". Anything else is
+    // text.
+    if (const size_t e = MaskTokenEnd(p, i); e != std::string_view::npos) {
+      if (const size_t colon = p.substr(i, e - i).find(':'); colon != std::string_view::npos) {
+        out.append(p.substr(i, colon));
         out += '>';
         i = e + 1;
         continue;
