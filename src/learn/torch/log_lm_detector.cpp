@@ -237,6 +237,21 @@ struct LogLmDetector::Impl {
   // ---------------------------------------------------------------- text → ids
   Line MakeLine(const LogRecord& r) { return MakeLine(r.time, r.body, &r.service); }
   // `service` (scored lines): whose normal durations say whether the line is slow.
+  // Whether any of a line's `n` durations (milliseconds, in order) is above its statement's
+  // normal bound.
+  template <class T>
+  bool Slow(const std::string& service, uint64_t statement, const T* durations, size_t n) const {
+    for (size_t k = 0; k < n; ++k)
+      if (auto b = slow_bound.find(SlowKey(service, statement, k));
+          b != slow_bound.end() && durations[k] > b->second)
+        return true;
+    return false;
+  }
+  // The same for a learned line (`statement` maps its text id to its statement's hash).
+  bool Slow(const LearnStream& s, const LearnLine& l,
+            const std::vector<uint64_t>& statement) const {
+    return Slow(s.service, statement[l.text], s.durations.data() + l.durations_at, l.durations);
+  }
   Line MakeLine(TimeNs time, std::string_view raw, const std::string* service = nullptr) {
     Line l;
     l.time = time;
@@ -244,13 +259,9 @@ struct LogLmDetector::Impl {
     std::vector<double> durations;
     std::string text = learn::PrepareLogLine(raw, cfg.mask(), &durations);
     l.text_hash = TextHash(text);
-    if (service && !durations.empty() && !slow_bound.empty()) {
-      const uint64_t statement = TextHash(learn::StatementOf(text));
-      for (size_t i = 0; i < durations.size() && !l.slow; ++i) {
-        auto b = slow_bound.find(SlowKey(*service, statement, i));
-        l.slow = b != slow_bound.end() && durations[i] > b->second;
-      }
-    }
+    if (service && !durations.empty() && !slow_bound.empty())
+      l.slow =
+          Slow(*service, TextHash(learn::StatementOf(text)), durations.data(), durations.size());
     auto it = line_cache.find(text);
     if (it == line_cache.end()) {
       if (line_cache.size() > cfg.cache_entries) line_cache.clear();
@@ -1184,11 +1195,7 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
       const auto& service = ls.service;
       for (size_t i = 0; i < va.size(); ++i) {
         Line l = mk(va[i]);
-        const auto& src = ls.lines[part.from + i];
-        for (uint32_t k = 0; k < src.durations && !l.slow; ++k) {
-          auto b = m.slow_bound.find(SlowKey(service, statement_hash[src.text], k));
-          l.slow = b != m.slow_bound.end() && ls.durations[src.durations_at + k] > b->second;
-        }
+        l.slow = m.Slow(ls, ls.lines[part.from + i], statement_hash);
         seq.push_back(std::move(l));
       }
       const int group = m.service_group.count(service) ? m.service_group.at(service) : -1;
@@ -1279,13 +1286,8 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
           auto git = m.service_group.find(ls.service);
           if (git == m.service_group.end() || ls.lines.size() < window) continue;
           std::vector<int> slow(ls.lines.size(), 0);
-          for (size_t i = 0; i < ls.lines.size(); ++i) {
-            const auto& l = ls.lines[i];
-            for (uint32_t k = 0; k < l.durations && !slow[i]; ++k) {
-              auto b = m.slow_bound.find(SlowKey(ls.service, statement_hash[l.text], k));
-              slow[i] = b != m.slow_bound.end() && ls.durations[l.durations_at + k] > b->second;
-            }
-          }
+          for (size_t i = 0; i < ls.lines.size(); ++i)
+            slow[i] = m.Slow(ls, ls.lines[i], statement_hash);
           auto& h = slow_in_group[git->second];
           h.resize(window + 1, 0);
           int in_window = 0;
