@@ -83,9 +83,10 @@ void RegisterIncidents(CLI::App& app, Globals& g) {
       g.exit_code = kExitUnreadable;
       return std::nullopt;
     }
-    if (!inc->has_value())
-      std::fprintf(stderr, "augur incidents: no incident %lld\n", (long long)id),
-          g.exit_code = kExitUsage;
+    if (!inc->has_value()) {
+      std::fprintf(stderr, "augur incidents: no incident %lld\n", (long long)id);
+      g.exit_code = kExitUsage;
+    }
     return *inc;
   };
 

@@ -21,6 +21,12 @@ double Num(const nlohmann::json& j, const char* key, double otherwise = -1) {
   return it != j.end() && it->is_number() ? it->get<double>() : otherwise;
 }
 
+// An anomaly's score over its threshold, as incident grouping ranks services by.
+double Strength(const nlohmann::json& anomaly) {
+  const double t = Num(anomaly, "threshold", 0), s = Num(anomaly, "score", 0);
+  return t > 0 ? s / t : s;
+}
+
 const nlohmann::json& Ranking(const nlohmann::json& inc) {
   static const nlohmann::json kEmpty = nlohmann::json::array();
   auto it = inc.find("ranking");
@@ -53,16 +59,17 @@ std::string Why(const nlohmann::json& inc) {
   size_t n = 0;
   if (auto ev = r[0].find("evidence"); ev != r[0].end() && ev->is_array())
     for (const auto& e : *ev)
-      if (e.is_string() && n < 5) out += fmt::format("\n- {}", e.get<std::string>()), ++n;
+      if (e.is_string() && n < 5) {
+        out += fmt::format("\n- {}", e.get<std::string>());
+        ++n;
+      }
   if (n == 0) out += " none of its own; it ranks first through its callers' symptoms.";
   // The anomalies the detectors raised about it, strongest first.
   std::vector<std::pair<double, std::string>> own;
   if (auto as = inc.find("anomalies"); as != inc.end() && as->is_array())
     for (const auto& a : *as)
-      if (Str(a, "service") == Str(r[0], "service")) {
-        const double t = Num(a, "threshold", 0), s = Num(a, "score", 0);
-        own.push_back({t > 0 ? s / t : s, Str(a, "summary")});
-      }
+      if (Str(a, "service") == Str(r[0], "service"))
+        own.push_back({Strength(a), Str(a, "summary")});
   std::stable_sort(own.begin(), own.end(), [](auto& a, auto& b) { return a.first > b.first; });
   // One line per distinct summary (a detector repeats itself window after window).
   std::vector<std::pair<double, std::string>> distinct;
@@ -262,12 +269,8 @@ std::string ChatPrompt(const nlohmann::json& incident, std::string_view question
   std::vector<nlohmann::json> as;
   if (auto it = incident.find("anomalies"); it != incident.end() && it->is_array())
     as.assign(it->begin(), it->end());
-  auto strength = [](const nlohmann::json& x) {
-    const double t = Num(x, "threshold", 0), s = Num(x, "score", 0);
-    return t > 0 ? s / t : s;
-  };
   std::stable_sort(as.begin(), as.end(),
-                   [&](const auto& a, const auto& b) { return strength(a) > strength(b); });
+                   [](const auto& a, const auto& b) { return Strength(a) > Strength(b); });
   record["anomalies"] = nlohmann::json::array();
   for (size_t i = 0; i < as.size() && i < 8; ++i) {
     nlohmann::json a = nlohmann::json::object();
