@@ -69,6 +69,14 @@ void RegisterEvalLogWindows(CLI::App& eval, Globals& g) {
   cmd->add_option("--slow-quantile", c.slow_quantile,
                   "A duration above this quantile of its statement's normal durations is slow")
       ->capture_default_str();
+  cmd->add_option("--drift-run", c.drift_run,
+                  "Drift rule: a line is anomalous when the median of its statement's last this "
+                  "many durations in its stream is above any such median of the normal logs "
+                  "times --drift-margin (0 = off)")
+      ->capture_default_str();
+  cmd->add_option("--drift-margin", c.drift_margin,
+                  "Drift rule: how far above the normal logs' highest recent median")
+      ->capture_default_str();
   cmd->add_option("--tokenizer", c.tokenizer, "sentencepiece | word")->capture_default_str();
   cmd->add_option("--embedder", c.embedder,
                   "tfidf | model (the generator's pooled line vectors) | FILE: a TorchScript "

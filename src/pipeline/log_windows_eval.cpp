@@ -126,7 +126,8 @@ struct Runner {
                             {"novel", w.novel},
                             {"threshold", w.threshold},
                             {"slow", w.slow},
-                            {"slow_needed", w.slow_needed}};
+                            {"slow_needed", w.slow_needed},
+                            {"drift", w.drift}};
         if (!w.error.empty()) j["error"] = w.error;
         *dump << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
       }

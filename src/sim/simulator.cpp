@@ -643,7 +643,10 @@ struct Simulator::Impl {
       if (rng.Chance(0.08 * pressure)) ms += rng.Uniform(150, 900);  // full GC under pressure
       Touch(tr, fx.mask);
     }
-    if (p.regression) ms *= 1.8;
+    if (p.regression) {
+      ms *= 1.8;  // the bad deploy's version is slower: every request it serves is touched
+      Touch(tr, RegressionMask(p));
+    }
     if (kDefs[p.comp].stack == Stack::kSpring && rng.Chance(0.004))
       ms += rng.Uniform(8, 45);  // young-generation pause
     p.busy_s += ms / 1000;

@@ -402,6 +402,8 @@ TEST(Simulator, CodeFaultsChangeBehaviourNotInfrastructure) {
   EXPECT_GT(d.Get("carts", kFault).server_errors, 3);
   EXPECT_TRUE(d.AnyLog(kFault, "Started CartApplication"));
   EXPECT_TRUE(d.AnyLog(kFault, "IllegalStateException"));
+  // Every request the new version serves is slower, so it is touched, failed or not.
+  EXPECT_GT(d.labels[0].affected_traces, 3 * d.labels[0].affected_error_traces);
 }
 
 TEST(Simulator, OverlappingFaultsBothShow) {

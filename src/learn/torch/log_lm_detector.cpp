@@ -51,7 +51,8 @@ struct Line {
   int id = LogLmModel::kUnknownLine;
   std::shared_ptr<const std::vector<int>> pieces;
   uint64_t text_hash = 0;
-  bool slow = false;  // a duration above its statement's normal quantile
+  bool slow = false;   // a duration above its statement's normal quantile
+  bool drift = false;  // its statement's recent durations in the stream are above normal
 };
 
 // The key of a duration's normal bound: the service, the statement (its line without magnitudes)
@@ -59,6 +60,29 @@ struct Line {
 uint64_t SlowKey(std::string_view service, uint64_t statement, size_t position) {
   return Mix(Mix(TextHash(service), statement), position);
 }
+
+// The last `n` durations of one statement in one stream. Add returns their median once `n` have
+// come, else a negative number.
+class RecentDurations {
+ public:
+  float Add(float d, size_t n) {
+    if (ring_.size() < n) {
+      ring_.push_back(d);
+      if (ring_.size() < n) return -1;
+    } else {
+      ring_[next_] = d;
+      next_ = (next_ + 1) % n;
+    }
+    sorted_ = ring_;
+    auto mid = sorted_.begin() + static_cast<std::ptrdiff_t>(n / 2);
+    std::nth_element(sorted_.begin(), mid, sorted_.end());
+    return *mid;
+  }
+
+ private:
+  std::vector<float> ring_, sorted_;
+  size_t next_ = 0;
+};
 
 struct PendingWindow {
   size_t stream = 0;
@@ -69,8 +93,9 @@ struct PendingWindow {
 
 struct StreamState {
   std::string service, instance;
-  std::vector<Line> context;  // last `context` lines
-  std::vector<Line> pending;  // the window being filled
+  std::vector<Line> context;                             // last `context` lines
+  std::vector<Line> pending;                             // the window being filled
+  std::unordered_map<uint64_t, RecentDurations> recent;  // per SlowKey, for the drift rule
 };
 
 struct Cached {
@@ -161,6 +186,10 @@ Status LogLmConfig::Validate() const {
   if (novelty_fpr < 0 || novelty_fpr >= 1)
     return Status::Error("log_lm: novelty_fpr must be in [0, 1)");
   if (slow_fpr < 0 || slow_fpr >= 1) return Status::Error("log_lm: slow_fpr must be in [0, 1)");
+  if (drift_run < 0 || drift_run > 10000)
+    return Status::Error("log_lm: drift_run must be between 0 (off) and 10000");
+  if (!(drift_margin >= 1 && drift_margin <= 100))
+    return Status::Error("log_lm: drift_margin must be between 1 and 100");
   if (!(slow_quantile > 0 && slow_quantile <= 1))
     return Status::Error("log_lm: slow_quantile must be in (0, 1]");
   if (subword_vocab < 16) return Status::Error("log_lm: subword_vocab must be at least 16");
@@ -213,6 +242,8 @@ struct LogLmDetector::Impl {
   // make a window anomalous (calibrated; groups without one do not use the rule).
   std::unordered_map<uint64_t, float> slow_bound;
   std::map<int, int> slow_groups;
+  // Per SlowKey, the bound of its recent median in a stream (LogLmConfig::drift_run; empty: off).
+  std::unordered_map<uint64_t, float> drift_bound;
   bool use_pieces = true, use_lines = true, use_transitions = true;
   std::vector<std::vector<float>> known_unit;  // model embedder: unit line vectors
   std::vector<Line> known_lines;  // generated blocks point at these (built-in generator)
@@ -235,7 +266,9 @@ struct LogLmDetector::Impl {
   static std::string StreamKey(const LogRecord& r) { return r.service + '\x1f' + r.instance; }
 
   // ---------------------------------------------------------------- text → ids
-  Line MakeLine(const LogRecord& r) { return MakeLine(r.time, r.body, &r.service); }
+  Line MakeLine(const LogRecord& r, StreamState& s) {
+    return MakeLine(r.time, r.body, &r.service, &s);
+  }
   // `service` (scored lines): whose normal durations say whether the line is slow.
   // Whether any of a line's `n` durations (milliseconds, in order) is above its statement's
   // normal bound.
@@ -252,16 +285,36 @@ struct LogLmDetector::Impl {
             const std::vector<uint64_t>& statement) const {
     return Slow(s.service, statement[l.text], s.durations.data() + l.durations_at, l.durations);
   }
-  Line MakeLine(TimeNs time, std::string_view raw, const std::string* service = nullptr) {
+  // Adds a scored line's durations to its stream's recent ones: whether the recent median of any of
+  // them is above its statement's drift bound.
+  bool Drifting(StreamState& s, const std::string& service, uint64_t statement,
+                const std::vector<double>& durations) {
+    bool drift = false;
+    for (size_t k = 0; k < durations.size(); ++k) {
+      const uint64_t key = SlowKey(service, statement, k);
+      auto b = drift_bound.find(key);
+      if (b == drift_bound.end()) continue;
+      const float median =
+          s.recent[key].Add(static_cast<float>(durations[k]), static_cast<size_t>(cfg.drift_run));
+      if (median > b->second) drift = true;
+    }
+    return drift;
+  }
+  // `stream` (scored lines): the stream whose recent durations the line joins (drift rule).
+  Line MakeLine(TimeNs time, std::string_view raw, const std::string* service = nullptr,
+                StreamState* stream = nullptr) {
     Line l;
     l.time = time;
     l.raw = std::string(raw);
     std::vector<double> durations;
     std::string text = learn::PrepareLogLine(raw, cfg.mask(), &durations);
     l.text_hash = TextHash(text);
-    if (service && !durations.empty() && !slow_bound.empty())
-      l.slow =
-          Slow(*service, TextHash(learn::StatementOf(text)), durations.data(), durations.size());
+    if (service && !durations.empty() && !slow_bound.empty()) {
+      const uint64_t statement = TextHash(learn::StatementOf(text));
+      l.slow = Slow(*service, statement, durations.data(), durations.size());
+      if (stream && !drift_bound.empty())
+        l.drift = Drifting(*stream, *service, statement, durations);
+    }
     auto it = line_cache.find(text);
     if (it == line_cache.end()) {
       if (line_cache.size() > cfg.cache_entries) line_cache.clear();
@@ -721,9 +774,11 @@ struct LogLmDetector::Impl {
       ++windows_scored;
       ++stats.windows;
       std::vector<int> novel = NovelLines(w, real);
-      std::vector<int> slow;
-      for (size_t j = 0; j < real.size(); ++j)
+      std::vector<int> slow, drift;
+      for (size_t j = 0; j < real.size(); ++j) {
         if (real[j]->slow) slow.push_back(static_cast<int>(j));
+        if (real[j]->drift) drift.push_back(static_cast<int>(j));
+      }
       if (sims_out)
         sims_out->push_back({GroupOf(w), best, !novel.empty(), static_cast<int>(slow.size())});
       const double w_threshold = ThresholdOf(w);
@@ -733,7 +788,8 @@ struct LogLmDetector::Impl {
       const bool by_similarity = !w.context.empty() || w.group >= 0;
       const bool anomalous = (by_similarity && best < w_threshold) ||
                              (!novel.empty() && w.group < 0 && novelty_groups.count(GroupOf(w))) ||
-                             (slow_needed > 0 && static_cast<int>(slow.size()) >= slow_needed);
+                             (slow_needed > 0 && static_cast<int>(slow.size()) >= slow_needed) ||
+                             !drift.empty();
       if (!out && !sink) continue;
       if (!anomalous && !sink) continue;
       LogLmWindow win;
@@ -746,6 +802,7 @@ struct LogLmDetector::Impl {
       win.novel = std::move(novel);
       win.slow = std::move(slow);
       win.slow_needed = slow_needed;
+      win.drift = std::move(drift);
       win.by_similarity = by_similarity;
       win.threshold = w_threshold;
       for (auto* l : real) win.real.push_back(l->raw);
@@ -804,6 +861,13 @@ struct LogLmDetector::Impl {
       a.summary = fmt::format(
           "{} lines of {} hold {} line(s) it never wrote in normal logs (block similarity {:.2f})",
           w.real.size(), who, w.novel.size(), w.similarity);
+    } else if (similar && (w.slow_needed == 0 || static_cast<int>(w.slow.size()) < w.slow_needed)) {
+      // Flagged by the drift rule alone.
+      a.score = a.threshold;
+      a.summary = fmt::format(
+          "{} lines of {} hold {} line(s) of statements whose recent durations in this stream run "
+          "above anything in normal logs (block similarity {:.2f})",
+          w.real.size(), who, w.drift.size(), w.similarity);
     } else if (similar) {
       // Flagged by the slow rule alone.
       a.score = a.threshold;
@@ -819,6 +883,7 @@ struct LogLmDetector::Impl {
     }
     for (int i : w.novel) a.evidence.push_back("never in normal logs: " + w.real[i]);
     for (int i : w.slow) a.evidence.push_back("slower than normal: " + w.real[i]);
+    for (int i : w.drift) a.evidence.push_back("slower than normal for a while: " + w.real[i]);
     for (int i : w.least) a.evidence.push_back("least similar: " + w.real[i]);
     for (const auto& l : w.real) a.evidence.push_back("real: " + l);
     for (const auto& l : w.generated) a.evidence.push_back("generated: " + l);
@@ -835,7 +900,7 @@ struct LogLmDetector::Impl {
       streams.push_back(std::move(s));
     }
     auto& s = streams[it->second];
-    s.pending.push_back(MakeLine(r));
+    s.pending.push_back(MakeLine(r, s));
     if (static_cast<int>(s.pending.size()) >= cfg.window) CloseWindow(it->second);
   }
 
@@ -1123,6 +1188,25 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
       m.slow_bound[key] = d[k];
     }
   normal_durations.clear();
+  // The drift rule's bounds: the highest median of `drift_run` consecutive durations of a statement
+  // in one stream anywhere in the normal run (training parts and held-out blocks alike: no
+  // generation is involved), times `drift_margin`.
+  m.drift_bound.clear();
+  if (m.cfg.drift_run > 0 && !m.slow_bound.empty()) {
+    const size_t n = static_cast<size_t>(m.cfg.drift_run);
+    for (const auto& ls : m.learn_streams) {
+      std::unordered_map<uint64_t, RecentDurations> recent;
+      for (const auto& l : ls.lines)
+        for (uint32_t k = 0; k < l.durations; ++k) {
+          const uint64_t key = SlowKey(ls.service, statement_hash[l.text], k);
+          if (!m.slow_bound.count(key)) continue;
+          const float median = recent[key].Add(ls.durations[l.durations_at + k], n);
+          if (median >= 0) m.drift_bound[key] = std::max(m.drift_bound[key], median);
+        }
+    }
+    for (auto& [key, b] : m.drift_bound) b *= static_cast<float>(m.cfg.drift_margin);
+  }
+  m.figures["drift_bounds"] = m.drift_bound.size();
 
   std::vector<std::vector<int>> streams;
   for (auto& s : train) {
@@ -1343,6 +1427,9 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
       {"slow_services", m.SlowServices()},
       {"slow_bounds",
        std::vector<std::pair<uint64_t, float>>(m.slow_bound.begin(), m.slow_bound.end())},
+      {"drift_run", m.cfg.drift_run},
+      {"drift_bounds",
+       std::vector<std::pair<uint64_t, float>>(m.drift_bound.begin(), m.drift_bound.end())},
       {"idf", m.idf},
       {"docs", m.docs},
       {"service_groups", GroupsJson(m.service_group, m.group_lines)},
@@ -1423,6 +1510,13 @@ Status LogLmDetector::Load(const learn::ModelBundle& bundle) {
         for (const auto& [k, b] :
              state["slow_bounds"].get<std::vector<std::pair<uint64_t, float>>>())
           m.slow_bound[k] = b;
+      // Bundles from before the drift rule have no drift bounds: the rule stays off.
+      m.cfg.drift_run = state.value("drift_run", 0);
+      m.drift_bound.clear();
+      if (state.contains("drift_bounds"))
+        for (const auto& [k, b] :
+             state["drift_bounds"].get<std::vector<std::pair<uint64_t, float>>>())
+          m.drift_bound[k] = b;
     } catch (const std::exception& e) {
       return Status::Error(bundle.File(kStateFile).string() + ": bad log_lm state: " + e.what());
     }

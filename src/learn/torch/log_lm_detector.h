@@ -51,6 +51,14 @@ struct LogLmConfig {
   double slow_quantile = 0.99;
   double slow_fpr = 0.002;
   size_t slow_min_samples = 100;
+  // Sustained slowdowns (with magnitudes and the slow rule's statements): per stream and statement,
+  // the median of its last `drift_run` durations; above `drift_margin` times the highest such
+  // median anywhere in the normal run, the line drifts, and a window holding a drifting line is
+  // anomalous. A slowdown by a quarter to a half hides line by line in a statement's normal
+  // spread, and a window holds one or two of its lines, but it moves the median of 16 of them far
+  // past anything normal. drift_run 0: off.
+  int drift_run = 16;
+  double drift_margin = 1.1;
   double validation_fraction = 0.15;  // share of each stream held out when calibrating
   // Held out as this many blocks, each at the end of an equal segment of the stream (1: its tail).
   int validation_blocks = 5;
@@ -108,6 +116,9 @@ struct LogLmWindow {
   // how many of them make a window of this service anomalous (0: the slow rule is off for it).
   std::vector<int> slow;
   int slow_needed = 0;
+  // Indices into `real` of the drifting lines: the median of their statement's last durations in
+  // this stream is above anything seen in normal logs (LogLmConfig::drift_run).
+  std::vector<int> drift;
   // False for a stream's first window: with no previous lines there is nothing to predict it
   // from (training holds one start per stream), so only the novelty and slow rules judge it.
   bool by_similarity = true;

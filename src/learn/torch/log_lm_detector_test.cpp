@@ -348,6 +348,45 @@ TEST(LogLmDetector, SlowLinesFlagASlowdownInsideABucket) {
   EXPECT_GE(flagged[1], windows[1] * 8 / 10);
 }
 
+// A slowdown by 1.4 times moves each line less than its normal spread does at the 99th percentile
+// (most lines stay under the slow rule's bound), but the median of the last 16 durations of the
+// statement goes far past any median of 16 in the normal logs: the drift rule flags nearly every
+// window once 16 slowed lines have come, and no more normal windows than before.
+TEST(LogLmDetector, DriftFlagsASustainedSlowdownWithinTheNormalSpread) {
+  int flagged[2] = {0, 0}, windows[2] = {0, 0};
+  for (bool drift_rule : {false, true}) {
+    LogLmConfig c = TinyConfig();
+    c.threshold = 0.2;
+    c.drift_run = drift_rule ? 16 : 0;
+    testing::TempDir dir;
+    TrainInto(c, InterleavedTraffic(3000, 1, -1), dir.path());
+    nlohmann::json state;
+    std::ifstream(dir.path() / "log_lm.json") >> state;
+    EXPECT_EQ(state["drift_run"], c.drift_run);
+    EXPECT_EQ(state["drift_bounds"].size(), drift_rule ? 1u : 0u);
+    LogLmDetector d(TinyConfig());
+    auto b = learn::ModelBundle::Open(dir.path());
+    ASSERT_TRUE(b.ok());
+    ASSERT_TRUE(d.Load(*b).ok());
+    std::vector<Anomaly> out;
+    Counts normal = ScoreAll(d, InterleavedTraffic(1000, 2, -1), out);
+    EXPECT_LE(normal.anomalous, normal.windows / 20) << "drift rule " << drift_rule;
+    out.clear();
+    Counts slowed = ScoreAll(d, InterleavedTraffic(500, 3, -2, 1.4), out);
+    flagged[drift_rule] = slowed.anomalous;
+    windows[drift_rule] = slowed.windows;
+    if (drift_rule) {
+      bool named = false;
+      for (const auto& a : out)
+        for (const auto& e : a.evidence)
+          named |= e.rfind("slower than normal for a while: GET", 0) == 0;
+      EXPECT_TRUE(named);
+    }
+  }
+  EXPECT_GE(flagged[1], windows[1] * 9 / 10);
+  EXPECT_GE(flagged[1], flagged[0] + windows[1] / 5);
+}
+
 // The novelty gate is its own (`novelty_fpr`): a strict similarity target no longer takes the
 // rule away. And a stream's first window, with nothing before it to predict it from, is judged by
 // the rules alone, never by its similarity.
@@ -468,6 +507,9 @@ TEST(LogLmDetector, ConfigErrorsNameTheField) {
   LogLmConfig c;
   c.embedder = "mpnet";
   EXPECT_NE(c.Validate().message().find("embedder"), std::string::npos);
+  c = {};
+  c.drift_margin = 0.5;
+  EXPECT_NE(c.Validate().message().find("drift_margin"), std::string::npos);
   c = {};
   c.tfidf_features = "pieces,words";
   EXPECT_NE(c.Validate().message().find("words"), std::string::npos);
