@@ -117,8 +117,7 @@ FaultDiagnosis ClassifyFault(const std::vector<localize::EvidenceItem>& evidence
     for (const auto& a : anomalies) {
       if (a.service != service) continue;
       const int s = AnomalySignal(a);
-      const double w =
-          std::min(kMaxWeight, std::log1p(a.threshold > 0 ? a.score / a.threshold : a.score));
+      const double w = std::min(kMaxWeight, std::log1p(a.strength()));
       if (s >= 0 && w > 0) readings.push_back({s, w, a.summary});
     }
   // A signal's strength: its strongest reading plus a quarter of the others (many tests of one

@@ -45,8 +45,7 @@ std::vector<Incident> GroupAnomalies(std::vector<detect::Anomaly> anomalies,
     inc.id = fmt::format("inc-{}", n + 1);
     std::map<std::string, double> strength;
     for (const auto& a : inc.anomalies)
-      if (!a.service.empty())
-        strength[a.service] += a.threshold > 0 ? a.score / a.threshold : a.score;
+      if (!a.service.empty()) strength[a.service] += a.strength();
     std::vector<std::pair<double, std::string>> order;
     for (auto& [s, v] : strength) order.push_back({-v, s});
     std::sort(order.begin(), order.end());

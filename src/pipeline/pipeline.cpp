@@ -66,7 +66,7 @@ std::vector<explain::RankedService> RankByAnomalies(const explain::Incident& inc
   std::map<std::string, TimeNs> first;
   for (const auto& a : inc.anomalies) {
     if (a.service.empty()) continue;
-    strength[a.service] += std::log1p(a.threshold > 0 ? a.score / a.threshold : a.score);
+    strength[a.service] += std::log1p(a.strength());
     if (evidence[a.service].size() < 5) evidence[a.service].push_back(a.summary);
     auto [it, fresh] = first.try_emplace(a.service, a.start);
     if (!fresh) it->second = std::min(it->second, a.start);

@@ -258,7 +258,7 @@ std::string IncidentHtml(const explain::Incident& inc, const Recorder& rec) {
   std::sort(strongest.begin(), strongest.end(), [&](auto* a, auto* b) {
     bool at = a->service == top, bt = b->service == top;
     if (at != bt) return at;
-    return a->score / std::max(1e-9, a->threshold) > b->score / std::max(1e-9, b->threshold);
+    return a->strength() > b->strength();
   });
   for (size_t i = 0; i < strongest.size() && i < 12; ++i) {
     const auto* a = strongest[i];
@@ -329,12 +329,11 @@ nlohmann::json ChromeTrace(const std::vector<explain::Incident>& incidents) {
                           {"score", a.score},
                           {"threshold", a.threshold},
                           {"evidence", a.evidence}}}});
-      events.push_back(
-          {{"name", "anomaly score / threshold"},
-           {"ph", "C"},
-           {"ts", a.start / 1000},
-           {"pid", p},
-           {"args", {{a.detector, a.threshold > 0 ? a.score / a.threshold : a.score}}}});
+      events.push_back({{"name", "anomaly score / threshold"},
+                        {"ph", "C"},
+                        {"ts", a.start / 1000},
+                        {"pid", p},
+                        {"args", {{a.detector, a.strength()}}}});
     }
   }
   events.push_back(
