@@ -25,9 +25,9 @@ bool Timeout(const std::string& lower) {
 }
 
 // What a deviation says about the service, independent of the fault type.
-enum Signal : int { kDown, kUnreached, kErrors, kCpu, kMemory, kSlow, kPath, kSignals };
+enum Signal : int { kDown, kUnready, kUnreached, kErrors, kCpu, kMemory, kSlow, kPath, kSignals };
 constexpr std::array<const char*, kSignals> kSignalNames = {
-    "down", "unreachable", "errors", "cpu", "memory", "slow", "other path"};
+    "down", "unready", "unreachable", "errors", "cpu", "memory", "slow", "other path"};
 
 constexpr double kMaxWeight = 8;  // one test cannot outweigh the rest by more than p = 1e-8
 
@@ -36,8 +36,10 @@ constexpr double kMaxWeight = 8;  // one test cannot outweigh the rest by more t
 int MetricSignal(const localize::EvidenceItem& e) {
   const std::string n = AsciiLower(e.what);
   const bool up = e.observed > e.expected;
-  if (n == "up" || Has(n, "ready") || Has(n, "available") || Has(n, "running"))
-    return up ? -1 : kDown;
+  // `up` 0: the scrape target is gone. Not ready (or not available): the pods may still run
+  // and fail their health checks; the process is gone only where something else says so.
+  if (n == "up" || Has(n, "running")) return up ? -1 : kDown;
+  if (Has(n, "ready") || Has(n, "available")) return up ? -1 : kUnready;
   if (Has(n, "restart")) return up ? kDown : -1;
   if (Has(n, "mem")) {
     if (up) return kMemory;
@@ -78,7 +80,8 @@ int AnomalySignal(const detect::Anomaly& a) {
     case detect::Modality::kMetric:
       if (Has(text, "mem")) return kMemory;
       if (Has(text, "cpu")) return kCpu;
-      if (Has(text, "restart") || Has(text, "ready")) return kDown;
+      if (Has(text, "restart")) return kDown;
+      if (Has(text, "ready")) return kUnready;
       if (Has(text, "error") || Has(text, "success")) return kErrors;
       if (Has(text, "latency")) return kSlow;
       return -1;
@@ -129,7 +132,8 @@ FaultDiagnosis ClassifyFault(const std::vector<localize::EvidenceItem>& evidence
     strength[r.signal] += strength[r.signal] == 0 ? r.weight : 0.25 * r.weight;
 
   // Signals → types. Slowness goes to a resource the service uses more of, else to the network;
-  // "unreachable" to a pod failure when the pods are down, else to a partition; another code path
+  // "unreachable" to a pod failure when the pods are down, to failing requests when they run but
+  // fail their health checks (not ready, nothing gone), else to a partition; another code path
   // is a wrong return only where nothing else explains it, and counts half.
   std::map<std::string, double> votes;
   std::map<int, std::string> type_of;  // signal → the type it voted for
@@ -138,8 +142,10 @@ FaultDiagnosis ClassifyFault(const std::vector<localize::EvidenceItem>& evidence
     votes[type] += share * strength[s];
     type_of[s] = type;
   };
+  const bool down = strength[kDown] > 0, unready = strength[kUnready] > 0;
   vote(kDown, "pod_failure");
-  vote(kUnreached, strength[kDown] > 0 ? "pod_failure" : "network_partition");
+  vote(kUnready, down ? "pod_failure" : "error_response");
+  vote(kUnreached, down ? "pod_failure" : unready ? "error_response" : "network_partition");
   vote(kErrors, "error_response");
   // Memory pressure explains more CPU use (allocating workers, garbage collection) and slowness;
   // CPU load does not explain more memory. So with memory up, CPU and slowness vote for it.
@@ -149,8 +155,8 @@ FaultDiagnosis ClassifyFault(const std::vector<localize::EvidenceItem>& evidence
   vote(kSlow, memory ? "memory_stress" : strength[kCpu] > 0 ? "cpu_contention" : "network_delay");
   if (strength[kErrors] > 0)
     vote(kPath, "error_response", 0.5);
-  else if (strength[kDown] + strength[kUnreached] > 0)
-    vote(kPath, type_of[strength[kDown] > 0 ? kDown : kUnreached], 0.5);
+  else if (strength[kDown] + strength[kUnready] + strength[kUnreached] > 0)
+    vote(kPath, type_of[down ? kDown : unready ? kUnready : kUnreached], 0.5);
   else
     vote(kPath, "wrong_return", 0.5);
 

@@ -71,6 +71,18 @@ TEST(FaultClassifier, UnreachableAndNotReadyIsPodFailure) {
   EXPECT_DOUBLE_EQ(d.confidence, 1.0);
 }
 
+// An HTTP abort of every GET fails the readiness probe too: the pod is taken out of service and
+// its callers' calls stop reaching it, but nothing is gone (memory as normal, no restart).
+TEST(FaultClassifier, NotReadyWhileRunningIsFailingRequestsNotAPodFailure) {
+  auto d = ClassifyFault({Item("unreached", "orders POST /shipping", 64, 0, 1e-300),
+                          Item("metric", "ready", 0, 1, 1e-6)},
+                         {}, "shipping");
+  EXPECT_EQ(d.type, "error_response");
+  EXPECT_DOUBLE_EQ(d.confidence, 1.0);
+  ASSERT_FALSE(d.reasons.empty());
+  EXPECT_EQ(d.reasons.front().rfind("unreachable: ", 0), 0u) << d.reasons.front();
+}
+
 TEST(FaultClassifier, UnreachableWhileRunningIsPartition) {
   auto d = ClassifyFault({Item("unreached", "front-end GET session", 641, 0, 1e-300),
                           Item("metric", "request_rate", 0, 10.6, 1e-3)},
