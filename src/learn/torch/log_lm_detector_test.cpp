@@ -301,20 +301,47 @@ TEST(LogLmDetector, NoveltyFlagsANewLineInAnInterleavedStream) {
   EXPECT_GT(flagged[1], flagged[0] + 10);
 }
 
+// Trains with `c` on normal interleaved traffic (the saved state into `state`), loads the bundle,
+// checks that more normal traffic stays quiet, and scores `slowed` (its anomalies into `out`).
+Counts NormalThenSlowed(const LogLmConfig& c, const Batch& slowed, nlohmann::json& state,
+                        std::vector<Anomaly>& out) {
+  testing::TempDir dir;
+  TrainInto(c, InterleavedTraffic(3000, 1, -1), dir.path());
+  std::ifstream(dir.path() / "log_lm.json") >> state;
+  LogLmDetector d(TinyConfig());
+  auto b = learn::ModelBundle::Open(dir.path());
+  if (!b.ok() || !d.Load(*b).ok()) {
+    ADD_FAILURE() << "cannot load " << dir.path();
+    return {};
+  }
+  Counts normal = ScoreAll(d, InterleavedTraffic(1000, 2, -1), out);
+  EXPECT_LE(normal.anomalous, normal.windows / 20);
+  out.clear();
+  return ScoreAll(d, slowed, out);
+}
+
+bool Names(const std::vector<Anomaly>& out, std::string_view evidence) {
+  for (const auto& a : out)
+    for (const auto& e : a.evidence)
+      if (e.rfind(evidence, 0) == 0) return true;
+  return false;
+}
+
 // A slowed dependency slows every route by 1.8 times: 3 ms becomes 5.4 ms, inside the half-decade
 // bucket (3.16-10 ms) that the normal spread already reaches, so no line is new. Most lines now
 // exceed their statement's normal 99th percentile, which a normal window seldom shows more than
 // once or twice.
 TEST(LogLmDetector, SlowLinesFlagASlowdownInsideABucket) {
-  int flagged[2] = {0, 0}, windows[2] = {0, 0};
+  Counts slowed[2];
   for (bool slow_rule : {false, true}) {
+    SCOPED_TRACE(slow_rule ? "slow rule on" : "slow rule off");
     LogLmConfig c = TinyConfig();
     c.threshold = 0.2;
     c.slow_fpr = slow_rule ? 0.002 : 0;
-    testing::TempDir dir;
-    auto fig = TrainInto(c, InterleavedTraffic(3000, 1, -1), dir.path());
+    c.drift_run = 0;  // the slow rule alone
     nlohmann::json state;
-    std::ifstream(dir.path() / "log_lm.json") >> state;
+    std::vector<Anomaly> out;
+    slowed[slow_rule] = NormalThenSlowed(c, InterleavedTraffic(500, 3, -2, 1.8), state, out);
     if (slow_rule) {
       ASSERT_TRUE(state["slow_services"].contains("front-end")) << state["slow_services"];
       const int k = state["slow_services"]["front-end"];
@@ -322,30 +349,14 @@ TEST(LogLmDetector, SlowLinesFlagASlowdownInsideABucket) {
       EXPECT_LE(k, 4);
       // "/route4" holds a digit, so every route is one masked statement with one duration.
       EXPECT_EQ(state["slow_bounds"].size(), 1u);
+      EXPECT_TRUE(Names(out, "slower than normal: GET"));
     } else {
       EXPECT_TRUE(state["slow_services"].empty());
     }
-    LogLmDetector d(TinyConfig());
-    auto b = learn::ModelBundle::Open(dir.path());
-    ASSERT_TRUE(b.ok());
-    ASSERT_TRUE(d.Load(*b).ok());
-    std::vector<Anomaly> out;
-    Counts normal = ScoreAll(d, InterleavedTraffic(1000, 2, -1), out);
-    EXPECT_LE(normal.anomalous, normal.windows / 20) << "slow rule " << slow_rule;
-    out.clear();
-    Counts slowed = ScoreAll(d, InterleavedTraffic(500, 3, -2, 1.8), out);
-    flagged[slow_rule] = slowed.anomalous;
-    windows[slow_rule] = slowed.windows;
-    if (slow_rule) {
-      ASSERT_FALSE(out.empty());
-      bool named = false;
-      for (const auto& e : out.front().evidence)
-        named |= e.rfind("slower than normal: GET", 0) == 0;
-      EXPECT_TRUE(named) << out.front().summary;
-    }
   }
-  EXPECT_LE(flagged[0], windows[0] / 5) << "without the rule the slowdown hides in its bucket";
-  EXPECT_GE(flagged[1], windows[1] * 8 / 10);
+  EXPECT_LE(slowed[0].anomalous, slowed[0].windows / 5)
+      << "without the rule the slowdown hides in its bucket";
+  EXPECT_GE(slowed[1].anomalous, slowed[1].windows * 8 / 10);
 }
 
 // A slowdown by 1.4 times moves each line less than its normal spread does at the 99th percentile
@@ -353,38 +364,21 @@ TEST(LogLmDetector, SlowLinesFlagASlowdownInsideABucket) {
 // statement goes far past any median of 16 in the normal logs: the drift rule flags nearly every
 // window once 16 slowed lines have come, and no more normal windows than before.
 TEST(LogLmDetector, DriftFlagsASustainedSlowdownWithinTheNormalSpread) {
-  int flagged[2] = {0, 0}, windows[2] = {0, 0};
+  Counts slowed[2];
   for (bool drift_rule : {false, true}) {
+    SCOPED_TRACE(drift_rule ? "drift rule on" : "drift rule off");
     LogLmConfig c = TinyConfig();
     c.threshold = 0.2;
     c.drift_run = drift_rule ? 16 : 0;
-    testing::TempDir dir;
-    TrainInto(c, InterleavedTraffic(3000, 1, -1), dir.path());
     nlohmann::json state;
-    std::ifstream(dir.path() / "log_lm.json") >> state;
+    std::vector<Anomaly> out;
+    slowed[drift_rule] = NormalThenSlowed(c, InterleavedTraffic(500, 3, -2, 1.4), state, out);
     EXPECT_EQ(state["drift_run"], c.drift_run);
     EXPECT_EQ(state["drift_bounds"].size(), drift_rule ? 1u : 0u);
-    LogLmDetector d(TinyConfig());
-    auto b = learn::ModelBundle::Open(dir.path());
-    ASSERT_TRUE(b.ok());
-    ASSERT_TRUE(d.Load(*b).ok());
-    std::vector<Anomaly> out;
-    Counts normal = ScoreAll(d, InterleavedTraffic(1000, 2, -1), out);
-    EXPECT_LE(normal.anomalous, normal.windows / 20) << "drift rule " << drift_rule;
-    out.clear();
-    Counts slowed = ScoreAll(d, InterleavedTraffic(500, 3, -2, 1.4), out);
-    flagged[drift_rule] = slowed.anomalous;
-    windows[drift_rule] = slowed.windows;
-    if (drift_rule) {
-      bool named = false;
-      for (const auto& a : out)
-        for (const auto& e : a.evidence)
-          named |= e.rfind("slower than normal for a while: GET", 0) == 0;
-      EXPECT_TRUE(named);
-    }
+    if (drift_rule) EXPECT_TRUE(Names(out, "slower than normal for a while: GET"));
   }
-  EXPECT_GE(flagged[1], windows[1] * 9 / 10);
-  EXPECT_GE(flagged[1], flagged[0] + windows[1] / 5);
+  EXPECT_GE(slowed[1].anomalous, slowed[1].windows * 9 / 10);
+  EXPECT_GE(slowed[1].anomalous, slowed[0].anomalous + slowed[1].windows / 5);
 }
 
 // The novelty gate is its own (`novelty_fpr`): a strict similarity target no longer takes the
