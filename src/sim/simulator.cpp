@@ -2059,13 +2059,15 @@ struct Simulator::Impl {
         }
       }
     }
-    // Fault-specific lines that belong to no request: AMQP consumers that lost the broker.
+    // Fault-specific lines that belong to no request: AMQP consumers that lost the broker. The
+    // fault wrote them, so they are its affected lines too (affected_logs.json).
     for (size_t i = 0; i < faults.size(); ++i) {
       RuntimeFault& f = faults[i];
       if (f.spec.type != FaultType::kNetworkPartition) continue;
       const bool amqp = (f.comp == kRabbitMq && f.peer == kQueueMaster) ||
                         (f.comp == kQueueMaster && f.peer == kRabbitMq);
       if (!amqp) continue;
+      const size_t first = pending_logs.size();
       const bool active = partition[kRabbitMq][kQueueMaster] > 0;
       for (int pi : comp_pods[kQueueMaster]) {
         Pod& p = pods[pi];
@@ -2095,6 +2097,7 @@ struct Simulator::Impl {
                                            p.ip)));
         }
       }
+      MarkAffected(first, uint64_t{1} << i);
       if (t >= f.end + f.lag && t < f.end + f.lag + Sec(1)) {
         for (int pi : comp_pods[kQueueMaster])
           SpringLog(pods[pi], t, "INFO", "o.s.a.r.c.CachingConnectionFactory",

@@ -450,6 +450,27 @@ TEST(Simulator, AffectedLogsAreTheLinesOfTouchedRequests) {
   EXPECT_TRUE((*normal)->AffectedLogs().empty());
 }
 
+// Lines a fault writes outside any request are its affected lines too: queue-master's AMQP
+// consumer, cut off from the broker, warns every few seconds.
+TEST(Simulator, AffectedLogsHoldTheLinesAFaultWritesOutsideRequests) {
+  auto sim = Simulator::Create(Short("rabbitmq_partition"));
+  ASSERT_TRUE(sim.ok()) << sim.message();
+  std::map<std::pair<TimeNs, std::string>, std::string> body_of;  // (time, pod) → line
+  ASSERT_TRUE((*sim)
+                  ->Run([&](Batch& b) {
+                    for (const auto& r : b.logs)
+                      if (r.service == "queue-master") body_of[{r.time, r.instance}] = r.body;
+                  })
+                  .ok());
+  int consumer_warnings = 0;
+  for (const auto& a : (*sim)->AffectedLogs()) {
+    auto it = body_of.find({a.time, a.instance});
+    if (it != body_of.end() && it->second.find("AmqpConnectException") != std::string::npos)
+      ++consumer_warnings;
+  }
+  EXPECT_GT(consumer_warnings, 3);
+}
+
 TEST(Simulator, FaultWindowsCanBeGivenPerScenario) {
   SimConfig c = Short("user_pod_failure@1-2+catalogue_db_io_failure@1.5-3");
   auto sim = Simulator::Create(c);
