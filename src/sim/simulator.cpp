@@ -2124,7 +2124,9 @@ struct Simulator::Impl {
       Message& m = queue[n];
       if (m.published >= t + Sec(1)) break;
       Pod& p = pods[qm];
-      Trace tr{m.trace, m.published, 0};
+      Trace tr;
+      tr.id = m.trace;
+      tr.start = m.published;
       const TimeNs start = std::max({m.published + Ms(rng.LogNormal(2, 0.4)), cursor});
       Span s = MakeSpan(tr, NewSpanId(), m.parent, p, "shipping-task receive", SpanKind::kConsumer,
                         start);

@@ -375,7 +375,9 @@ TEST(LogLmDetector, DriftFlagsASustainedSlowdownWithinTheNormalSpread) {
     slowed[drift_rule] = NormalThenSlowed(c, InterleavedTraffic(500, 3, -2, 1.4), state, out);
     EXPECT_EQ(state["drift_run"], c.drift_run);
     EXPECT_EQ(state["drift_bounds"].size(), drift_rule ? 1u : 0u);
-    if (drift_rule) EXPECT_TRUE(Names(out, "slower than normal for a while: GET"));
+    if (drift_rule) {
+      EXPECT_TRUE(Names(out, "slower than normal for a while: GET"));
+    }
   }
   EXPECT_GE(slowed[1].anomalous, slowed[1].windows * 9 / 10);
   EXPECT_GE(slowed[1].anomalous, slowed[0].anomalous + slowed[1].windows / 5);
