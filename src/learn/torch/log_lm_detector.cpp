@@ -133,6 +133,19 @@ std::vector<std::string> Split(const std::string& s) {
   return out;
 }
 
+// Per-statement bounds (SlowKey → milliseconds) as saved in log_lm.json: a list of pairs; a
+// bundle without `key` has none.
+using Bounds = std::unordered_map<uint64_t, float>;
+nlohmann::json BoundsJson(const Bounds& b) {
+  return std::vector<std::pair<uint64_t, float>>(b.begin(), b.end());
+}
+Bounds ReadBounds(const nlohmann::json& state, const char* key) {
+  Bounds out;
+  if (state.contains(key))
+    for (const auto& [k, b] : state[key].get<std::vector<std::pair<uint64_t, float>>>()) out[k] = b;
+  return out;
+}
+
 nlohmann::json GroupsJson(const std::map<std::string, int>& groups,
                           const std::vector<std::vector<int>>& lines) {
   nlohmann::json j = nlohmann::json::object();
@@ -1425,11 +1438,9 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
       {"service_thresholds", m.service_threshold},
       {"novelty_services", m.NoveltyServices()},
       {"slow_services", m.SlowServices()},
-      {"slow_bounds",
-       std::vector<std::pair<uint64_t, float>>(m.slow_bound.begin(), m.slow_bound.end())},
+      {"slow_bounds", BoundsJson(m.slow_bound)},
       {"drift_run", m.cfg.drift_run},
-      {"drift_bounds",
-       std::vector<std::pair<uint64_t, float>>(m.drift_bound.begin(), m.drift_bound.end())},
+      {"drift_bounds", BoundsJson(m.drift_bound)},
       {"idf", m.idf},
       {"docs", m.docs},
       {"service_groups", GroupsJson(m.service_group, m.group_lines)},
@@ -1504,19 +1515,15 @@ Status LogLmDetector::Load(const learn::ModelBundle& bundle) {
           m.service_threshold = state["service_thresholds"].get<std::map<std::string, double>>();
       }
       m.BuildKnown(state.at("lines").get<std::vector<std::string>>());
-      // Bundles from before the slow rule have no bounds: the rule stays off.
-      m.slow_bound.clear();
-      if (state.contains("slow_bounds"))
-        for (const auto& [k, b] :
-             state["slow_bounds"].get<std::vector<std::pair<uint64_t, float>>>())
-          m.slow_bound[k] = b;
-      // Bundles from before the drift rule have no drift bounds: the rule stays off.
+      // Bundles from before the slow rule have no bounds, those from before the drift rule no
+      // drift bounds: the rules stay off.
+      m.slow_bound = ReadBounds(state, "slow_bounds");
+      m.drift_bound = ReadBounds(state, "drift_bounds");
       m.cfg.drift_run = state.value("drift_run", 0);
-      m.drift_bound.clear();
-      if (state.contains("drift_bounds"))
-        for (const auto& [k, b] :
-             state["drift_bounds"].get<std::vector<std::pair<uint64_t, float>>>())
-          m.drift_bound[k] = b;
+      if (m.cfg.drift_run < 0 || m.cfg.drift_run > 10000)
+        return Status::Error(bundle.File(kStateFile).string() +
+                             ": bad log_lm state: drift_run must be between 0 and 10000");
+      if (m.cfg.drift_run == 0) m.drift_bound.clear();
     } catch (const std::exception& e) {
       return Status::Error(bundle.File(kStateFile).string() + ": bad log_lm state: " + e.what());
     }

@@ -383,6 +383,36 @@ TEST(LogLmDetector, DriftFlagsASustainedSlowdownWithinTheNormalSpread) {
   EXPECT_GE(slowed[1].anomalous, slowed[0].anomalous + slowed[1].windows / 5);
 }
 
+// A bundle whose drift settings were tampered with: an impossible run length is refused with the
+// file and the field named; a run length of 0 turns the rule off even where bounds are present.
+TEST(LogLmDetector, BadDriftStateIsRefusedOrOff) {
+  LogLmConfig c = TinyConfig();
+  c.threshold = 0.2;
+  testing::TempDir dir;
+  TrainInto(c, InterleavedTraffic(3000, 1, -1), dir.path());
+  nlohmann::json state;
+  std::ifstream(dir.path() / "log_lm.json") >> state;
+  ASSERT_EQ(state["drift_bounds"].size(), 1u);
+  auto load_with = [&](int run) {
+    state["drift_run"] = run;
+    std::ofstream(dir.path() / "log_lm.json") << state.dump();
+    auto d = std::make_unique<LogLmDetector>(TinyConfig());
+    auto b = learn::ModelBundle::Open(dir.path());
+    EXPECT_TRUE(b.ok());
+    return std::make_pair(b.ok() ? d->Load(*b) : b.status(), std::move(d));
+  };
+  auto [bad, ignored] = load_with(-3);
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("drift_run"), std::string::npos) << bad.message();
+  EXPECT_NE(bad.message().find("log_lm.json"), std::string::npos) << bad.message();
+  auto [off, d] = load_with(0);
+  ASSERT_TRUE(off.ok()) << off.message();
+  std::vector<Anomaly> out;
+  Counts slowed = ScoreAll(*d, InterleavedTraffic(500, 3, -2, 1.4), out);
+  EXPECT_GT(slowed.windows, 0);
+  EXPECT_FALSE(Names(out, "slower than normal for a while"));
+}
+
 // The novelty gate is its own (`novelty_fpr`): a strict similarity target no longer takes the
 // rule away. And a stream's first window, with nothing before it to predict it from, is judged by
 // the rules alone, never by its similarity.
