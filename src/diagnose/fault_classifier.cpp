@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <map>
+#include <string_view>
 
 #include "core/text.h"
 
@@ -12,6 +14,16 @@ namespace {
 
 bool Has(const std::string& s, const char* needle) {
   return s.find(needle) != std::string::npos;
+}
+
+// `word` in `s` not inside a longer word ("ready", not "already").
+bool HasWord(const std::string& s, std::string_view word) {
+  auto letter = [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; };
+  for (size_t at = s.find(word); at != std::string::npos; at = s.find(word, at + 1)) {
+    const size_t end = at + word.size();
+    if ((at == 0 || !letter(s[at - 1])) && (end == s.size() || !letter(s[end]))) return true;
+  }
+  return false;
 }
 
 // Error text about connectivity: the peer could not be reached at all.
@@ -81,7 +93,7 @@ int AnomalySignal(const detect::Anomaly& a) {
       if (Has(text, "mem")) return kMemory;
       if (Has(text, "cpu")) return kCpu;
       if (Has(text, "restart")) return kDown;
-      if (Has(text, "ready")) return kUnready;
+      if (HasWord(text, "ready")) return kUnready;
       if (Has(text, "error") || Has(text, "success")) return kErrors;
       if (Has(text, "latency")) return kSlow;
       return -1;

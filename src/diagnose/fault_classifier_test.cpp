@@ -143,6 +143,20 @@ TEST(FaultClassifier, AnomaliesAreTheFallback) {
       "error_response");
 }
 
+// A readiness series that fell votes for failing requests; "already" is not "ready".
+TEST(FaultClassifier, ReadinessInAnomalyTextIsAWholeWord) {
+  EXPECT_EQ(
+      ClassifyFault({}, {A("pay", detect::Modality::kMetric, "pay ready 0 (normal 1)", 20)}, "pay")
+          .type,
+      "error_response");
+  EXPECT_EQ(ClassifyFault({},
+                          {A("pay", detect::Modality::kMetric,
+                             "pay requests_already_queued 40 (normal 2)", 20)},
+                          "pay")
+                .type,
+            "unknown");
+}
+
 TEST(FaultClassifier, NoEvidenceIsUnknown) {
   auto d = ClassifyFault({}, {}, "x");
   EXPECT_EQ(d.type, "unknown");
