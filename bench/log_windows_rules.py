@@ -5,7 +5,7 @@ Reads the dump of `augur eval log-windows --windows-out FILE` and sorts every fl
 rules that fired on it: `sim` (block similarity below its threshold, not for a stream's first
 window), `nov` (a line its service never wrote in normal logs), `slow` (at least the service's k
 slow lines) and `drift` (a drifting line). Prints hits and false alarms per rule set, overall and
-for the front-end versus the other services. A rule that fires alone mostly on normal windows
+and per service. A rule that fires alone mostly on normal windows
 costs precision for little recall (docs/BENCHMARKS.md, "stricter similarity and slow-line
 targets").
 
@@ -39,10 +39,9 @@ with open(sys.argv[1]) as f:
             rules.append('slow')
         if w.get('drift'):
             rules.append('drift')
-        who = 'front-end' if w['service'] == 'front-end' else 'others'
-        key = (who, '+'.join(rules) or '?')
+        key = (w['service'], '+'.join(rules) or '?')
         (hits if w['truth'] else false_alarms)[key] += 1
         (hits if w['truth'] else false_alarms)[('all', '+'.join(rules) or '?')] += 1
-print(f'{"services":10} {"rules":18} {"hits":>7} {"false alarms":>13}')
-for key in sorted(set(hits) | set(false_alarms)):
-    print(f'{key[0]:10} {key[1]:18} {hits[key]:7} {false_alarms[key]:13}')
+print(f'{"service":14} {"rules":18} {"hits":>7} {"false alarms":>13}')
+for key in sorted(set(hits) | set(false_alarms), key=lambda k: (k[0] != 'all', k)):
+    print(f'{key[0]:14} {key[1]:18} {hits[key]:7} {false_alarms[key]:13}')
