@@ -91,14 +91,8 @@ std::string Type(const nlohmann::json& inc) {
     return "The evidence does not say what kind of fault it is.";
   std::string out = fmt::format("It looks like a {} fault ({} of the evidence weight).", type,
                                 Percent(Num(inc, "fault_confidence", 0)));
-  // The narrative's last sentence carries the strongest signal behind the type.
-  const std::string n = Str(inc, "narrative");
-  if (auto at = n.find("The signals look like"); at != std::string::npos)
-    if (auto open = n.find('(', at); open != std::string::npos) {
-      auto close = n.rfind(')');
-      if (close != std::string::npos && close > open)
-        out += " Strongest signal: " + n.substr(open + 1, close - open - 1) + ".";
-    }
+  if (const std::string reason = Str(inc, "fault_reason"); !reason.empty())
+    out += " Strongest signal: " + reason + ".";
   return out;
 }
 

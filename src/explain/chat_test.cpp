@@ -40,6 +40,11 @@ TEST(Chat, AnswersFromTheRecord) {
   EXPECT_TRUE(Has(a.text, "latency_p99_ms 412")) << a.text;  // the detectors' anomaly about it
   a = AnswerQuestion(inc, "what type of fault?");
   EXPECT_TRUE(Has(a.text, "network_delay fault (70 %")) << a.text;
+  auto reasoned = inc;
+  reasoned["fault_reason"] = "slow: shipping latency_p99_ms 412 (normal 12)";
+  a = AnswerQuestion(reasoned, "what type of fault?");
+  EXPECT_TRUE(Has(a.text, "Strongest signal: slow: shipping latency_p99_ms 412 (normal 12)."))
+      << a.text;
   a = AnswerQuestion(inc, "when?");
   EXPECT_TRUE(Has(a.text, "2023-01-29T08:43:04Z")) << a.text;
   EXPECT_TRUE(Has(a.text, "(2.0 min)")) << a.text;

@@ -44,6 +44,7 @@ nlohmann::json IncidentToJson(const Incident& inc) {
           {"localization_confidence", inc.localization_confidence},
           {"fault_type", inc.fault_type},
           {"fault_confidence", inc.fault_confidence},
+          {"fault_reason", inc.fault_reason},
           {"summary", inc.summary},
           {"narrative", inc.narrative},
           {"anomalies", anomalies}};
