@@ -272,8 +272,14 @@ struct LogLmDetector::Impl {
   std::map<std::string, size_t> stream_index;
   std::vector<StreamState> streams;
   std::vector<PendingWindow> ready;
-  std::unordered_map<std::string, std::pair<int, std::shared_ptr<const std::vector<int>>>>
-      line_cache;
+  // What a prepared text gives every line that reads so: its known-line id (or kUnknownLine), its
+  // subword pieces, its hash and its statement's hash (learn::StatementOf, for the duration rules).
+  struct CachedLine {
+    int id;
+    std::shared_ptr<const std::vector<int>> pieces;
+    uint64_t hash, statement;
+  };
+  std::unordered_map<std::string, CachedLine> line_cache;
   std::unordered_map<uint64_t, Cached> window_cache;
 
   static std::string StreamKey(const LogRecord& r) { return r.service + '\x1f' + r.instance; }
@@ -321,13 +327,6 @@ struct LogLmDetector::Impl {
     l.raw = std::string(raw);
     std::vector<double> durations;
     std::string text = learn::PrepareLogLine(raw, cfg.mask(), &durations);
-    l.text_hash = TextHash(text);
-    if (service && !durations.empty() && !slow_bound.empty()) {
-      const uint64_t statement = TextHash(learn::StatementOf(text));
-      l.slow = Slow(*service, statement, durations.data(), durations.size());
-      if (stream && !drift_bound.empty())
-        l.drift = Drifting(*stream, *service, statement, durations);
-    }
     auto it = line_cache.find(text);
     if (it == line_cache.end()) {
       if (line_cache.size() > cfg.cache_entries) line_cache.clear();
@@ -336,10 +335,18 @@ struct LogLmDetector::Impl {
       auto pieces = id >= LogLmModel::kFirstLine
                         ? known_pieces[id]
                         : std::make_shared<const std::vector<int>>(tok->Encode(text));
-      it = line_cache.emplace(std::move(text), std::make_pair(id, std::move(pieces))).first;
+      CachedLine c{id, std::move(pieces), TextHash(text), TextHash(learn::StatementOf(text))};
+      it = line_cache.emplace(std::move(text), std::move(c)).first;
     }
-    l.id = it->second.first;
-    l.pieces = it->second.second;
+    const CachedLine& c = it->second;
+    l.id = c.id;
+    l.pieces = c.pieces;
+    l.text_hash = c.hash;
+    if (service && !durations.empty() && !slow_bound.empty()) {
+      l.slow = Slow(*service, c.statement, durations.data(), durations.size());
+      if (stream && !drift_bound.empty())
+        l.drift = Drifting(*stream, *service, c.statement, durations);
+    }
     return l;
   }
 
