@@ -20,9 +20,10 @@ void RegisterIncidents(CLI::App& app, Globals& g) {
   cmd->add_option("--db", *db, "SQLite database (default out/augur.db)");
   cmd->add_flag("--json", g.json, "Print JSON");
   cmd->footer(
-      "Example:\n  augur incidents --db out/augur.db list\n  augur incidents --db out/augur.db "
-      "show "
-      "1\n  augur incidents --db out/augur.db ask 1 why");
+      "Example:\n"
+      "  augur incidents --db out/augur.db list\n"
+      "  augur incidents --db out/augur.db show 1\n"
+      "  augur incidents --db out/augur.db ask 1 why");
 
   auto open = [db, &g]() -> std::unique_ptr<store::Store> {
     if (!std::filesystem::exists(*db)) {

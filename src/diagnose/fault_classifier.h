@@ -40,7 +40,8 @@ FaultDiagnosis ClassifyFault(const std::vector<localize::EvidenceItem>& evidence
 // The type an injected fault should be diagnosed as, for evaluations: the simulator's and Nezha's
 // fault names (pod_failure, network_partition, io_failure, bandwidth_limit, http_abort,
 // memory_stress, network_delay, cpu_stress, packet_loss, code_exception, wrong_return, exception,
-// return, cpu_contention, cpu_consumed) to the types above; "" for faults with no single type (bad_deploy).
+// return, cpu_contention, cpu_consumed) to the types above; "" for faults with no single type
+// (bad_deploy).
 std::string FaultTypeOfInjection(std::string_view injected);
 
 // Diagnoses every case of a localization evaluation (`augur eval nezha`, `augur eval sim`) from

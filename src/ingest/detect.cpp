@@ -5,9 +5,8 @@
 #include <algorithm>
 #include <cctype>
 
-#include "ingest/json_split.h"
-
 #include "core/text.h"
+#include "ingest/json_split.h"
 #include "ingest/reader.h"
 
 namespace augur::ingest {
