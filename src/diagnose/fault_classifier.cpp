@@ -81,7 +81,9 @@ int ItemSignal(const localize::EvidenceItem& e) {
     if (e.observed > e.expected && (Has(t, "error") || Has(t, "exception"))) return kErrors;
     return kPath;
   }
-  if (e.kind == "template_low") return kPath;
+  // A normal template shrinking, or a variable taking a value it never took: the code took
+  // another path, or returned another answer.
+  if (e.kind == "template_low" || e.kind == "template_value") return kPath;
   return -1;
 }
 

@@ -198,6 +198,13 @@ std::string OpOfLog(const LogRecord& l, const std::vector<Span>& spans, const Sp
   return "*";
 }
 
+// A value worth testing for: a word (`true`, `Authorise`, `DECLINED`), no number. Numbers that
+// take few values in the normal sample (months, small counts) take others on another day.
+bool IsWord(std::string_view v) {
+  return !v.empty() &&
+         std::none_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 }  // namespace
 
 // Host metrics describe every pod on the machine alike: they are no evidence about the one service
@@ -321,8 +328,7 @@ uint32_t NormalProfile::Intern(const std::string& name) {
   return it->second;
 }
 
-std::string NormalProfile::KeyOf(std::string_view body) const {
-  const normalize::TemplateMatch m = miner_.Match(body);
+std::string NormalProfile::KeyOf(const normalize::TemplateMatch& m, std::string_view body) const {
   if (m.template_id != 0)
     if (auto info = miner_.Get(m.template_id)) return info->text;
   return "(new) " + LogKey(body, 8);
@@ -372,6 +378,16 @@ void NormalProfile::Learn(const Batch& batch) {
     if (l.service.empty()) continue;
     const uint32_t id = miner_.Add(l.body).template_id;
     learn_error_ids_[id] = learn_error_ids_[id] || IsErrorLog(l);
+    Sample& sample = learn_samples_[{l.service, id}];
+    ++sample.seen;
+    if (sample.bodies.size() < kValueSample) {
+      sample.bodies.push_back(l.body);
+    } else {  // reservoir sampling, seeded by the line's rank: reproducible
+      uint64_t r = sample.seen * 0x9E3779B97F4A7C15ULL + id;
+      r = (r ^ (r >> 31)) * 0xBF58476D1CE4E5B9ULL;
+      if (const uint64_t slot = (r ^ (r >> 29)) % sample.seen; slot < kValueSample)
+        sample.bodies[slot] = l.body;
+    }
     std::string op = OpOfLog(l, batch.spans, idx);
     if (op == "*" && !l.span_id.empty())  // its span may come in a later batch (another file)
       learn_pending_logs_.push_back({JoinKey(l.trace_id, l.span_id), l.service, id});
@@ -432,7 +448,31 @@ void NormalProfile::Finish() {
   }
   learn_ids_.clear();
   learn_error_ids_.clear();
+  LearnValues();
   for (auto& [k, m] : metrics_) finish(m);
+}
+
+void NormalProfile::LearnValues() {
+  // The sampled lines are matched against the final templates (merges add variables), and the
+  // values of each variable counted.
+  std::map<std::pair<std::string, std::string>, std::map<size_t, Values>> all;
+  for (const auto& [k, sample] : learn_samples_)
+    for (const std::string& body : sample.bodies) {
+      const normalize::TemplateMatch m = miner_.Match(body);
+      auto info = m.template_id ? miner_.Get(m.template_id) : std::nullopt;
+      if (!info) continue;
+      auto& vars = all[{k.first, info->text}];
+      for (size_t i = 0; i < m.params.size(); ++i) {
+        Values& v = vars[i];
+        ++v.lines;
+        ++v.counts[std::string(m.params[i])];
+      }
+    }
+  learn_samples_ = {};
+  for (auto& [k, vars] : all)
+    for (auto& [i, v] : vars) {
+      if (v.lines >= kMinValueLines && v.counts.size() <= kMaxValues) values_[k][i] = std::move(v);
+    }
 }
 
 nlohmann::json NormalProfile::ToJson() const {
@@ -454,9 +494,13 @@ nlohmann::json NormalProfile::ToJson() const {
   for (const auto& [k, m] : metrics_)
     mets.push_back(
         {std::get<0>(k), std::get<1>(k), std::get<2>(k), m.median, m.sigma, m.n, m.floor});
+  nlohmann::json values = nlohmann::json::array();
+  for (const auto& [k, vars] : values_)
+    for (const auto& [i, v] : vars) values.push_back({k.first, k.second, i, v.lines, v.counts});
   return {{"operations", ops},    {"log_keys", logs},
           {"metrics", mets},      {"service_spans", service_spans_},
-          {"context_spans", ctx}, {"steps", steps}};
+          {"context_spans", ctx}, {"steps", steps},
+          {"log_values", values}};
 }
 
 Result<NormalProfile> NormalProfile::FromJson(const nlohmann::json& j) {
@@ -495,6 +539,13 @@ Result<NormalProfile> NormalProfile::FromJson(const nlohmann::json& j) {
       for (const auto& c : j.at("steps"))
         p.steps_[{c.at(0).get<std::string>(), c.at(1).get<std::string>(),
                   c.at(2).get<std::string>()}] = c.at(3).get<uint64_t>();
+    if (j.contains("log_values"))  // profiles before the value test have none
+      for (const auto& c : j.at("log_values")) {
+        Values& v = p.values_[{c.at(0).get<std::string>(), c.at(1).get<std::string>()}]
+                             [c.at(2).get<size_t>()];
+        v.lines = c.at(3).get<uint64_t>();
+        v.counts = c.at(4).get<std::map<std::string, uint64_t>>();
+      }
   } catch (const std::exception& e) {
     return Result<NormalProfile>::Error(std::string("normal profile: malformed JSON: ") + e.what());
   }
@@ -615,9 +666,19 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(
   // Logs: per (service, operation) template counts against the operation's traffic.
   std::map<std::tuple<std::string, std::string, std::string>, uint64_t> wkeys;
   std::map<std::string, bool> werror;
+  // (service, template key) → variable index → (lines, value → count), for categorical variables.
+  std::map<std::pair<std::string, std::string>, std::map<size_t, Values>> wvalues;
   for (const LogRecord& l : w.logs) {
     if (l.service.empty()) continue;
-    std::string key = KeyOf(l.body);
+    const normalize::TemplateMatch m = miner_.Match(l.body);
+    std::string key = KeyOf(m, l.body);
+    if (auto it = values_.find({l.service, key}); it != values_.end())
+      for (const auto& [i, normal] : it->second) {
+        if (i >= m.params.size()) continue;
+        Values& v = wvalues[it->first][i];
+        ++v.lines;
+        ++v.counts[std::string(m.params[i])];
+      }
     if (IsErrorLog(l)) werror[key] = true;
     ++wkeys[{l.service, OpOfLog(l, w.spans, idx), key}];
     ev(l.service).observed = true;
@@ -712,6 +773,45 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(
                      fmt::format("{} error template \"{}\" in {}: {} lines (expected {:.1f})",
                                  c ? "surging" : "new", key, op, x, t.expected)});
   }
+
+  // Values of categorical variables: lines whose variable took a word it never took in the sample
+  // of normal lines (a wrong return: `result=false` where it was always `true` or `1`). How often
+  // normal lines bring an unseen value is estimated as Good and Turing do, by the share of sampled
+  // values seen once. Not tested:
+  //  - known values that grow more frequent: the mix of requests moves them (a caller's outage
+  //    leaves a service only its health checks);
+  //  - a new word that several services log: an input travelling with the requests (a station
+  //    name no normal request asked for), not an answer one service got wrong.
+  auto is_new = [&](const std::pair<std::string, std::string>& k, size_t i,
+                    const std::string& value) {
+    return IsWord(value) && !values_.at(k).at(i).counts.count(value);
+  };
+  std::map<std::string, std::set<std::string>> new_in;  // new word → services logging it
+  for (const auto& [k, vars] : wvalues)
+    for (const auto& [i, v] : vars)
+      for (const auto& [value, n] : v.counts)
+        if (is_new(k, i, value)) new_in[value].insert(k.first);
+  for (const auto& [k, vars] : wvalues)
+    for (const auto& [i, v] : vars) {
+      uint64_t x = 0, singletons = 0;
+      std::string first;
+      for (const auto& [value, n] : v.counts)
+        if (is_new(k, i, value) && new_in[value].size() == 1) {
+          x += n;
+          if (first.empty()) first = value;
+        }
+      if (x == 0) continue;
+      const Values& normal = values_.at(k).at(i);
+      for (const auto& [value, n] : normal.counts) singletons += n == 1;
+      CountTest t =
+          TestCount(singletons, static_cast<double>(normal.lines), x, static_cast<double>(v.lines));
+      if (static_cast<double>(x) <= t.expected) continue;
+      consider(k.first,
+               {"log", "template_value", k.second, "", static_cast<double>(x), t.expected, t.p_high,
+                fmt::format("new value \"{}\" of variable {} in template \"{}\": {} of {} lines "
+                            "(expected {:.1f})",
+                            first, i + 1, k.second, x, v.lines, t.expected)});
+    }
 
   // Metrics: window median per series against the normal median / MAD.
   using MetricKey = std::tuple<std::string, std::string, std::string>;  // service, instance, name

@@ -39,7 +39,9 @@ struct EvidenceItem {
   // What was tested, for programs reading the evidence (the fault-type diagnosis): "self_time",
   // "span_errors", "steps" (steps per request of an operation), "unreached" (callers' calls that
   // never arrived), "template_low" (a normal log template shrank or vanished), "error_template"
-  // (a new or surging error template), "metric".
+  // (a new or surging error template), "template_value" (a template's variable took a value
+  // new to it or far more often than normal: `result=false` where it was always `true`),
+  // "metric".
   std::string kind;
   std::string what;      // template key, operation, metric name
   std::string instance;  // pod when known
@@ -137,6 +139,18 @@ class NormalProfile {
   // spans.
   std::map<std::tuple<std::string, std::string, std::string>, uint64_t> log_keys_;
   std::map<std::string, bool> error_key_;  // key → is an error template
+  // The values a template's variable takes in a service, where they are few (`true`, `Authorise`,
+  // `1`): counted in a sample of the normal lines. Variables with many values (ids, timestamps,
+  // durations) are left out; only values without a digit are tested in a window.
+  struct Values {
+    uint64_t lines = 0;  // sampled lines of the template in the service
+    std::map<std::string, uint64_t> counts;
+  };
+  // (service, template key) → variable index → values.
+  std::map<std::pair<std::string, std::string>, std::map<size_t, Values>> values_;
+  static constexpr size_t kValueSample = 256;  // lines sampled per service and template
+  static constexpr size_t kMaxValues = 8;      // a variable with more values is not categorical
+  static constexpr uint64_t kMinValueLines = 20;
   std::map<std::string, uint64_t> service_spans_;
   // Spans per (service, operation in its calling context): the exposure of the log counts.
   std::map<std::pair<std::string, std::string>, uint64_t> context_spans_;
@@ -152,6 +166,12 @@ class NormalProfile {
   // While learning: counts by template id (resolved through merges in Finish).
   std::map<std::tuple<std::string, std::string, uint32_t>, uint64_t> learn_ids_;
   std::map<uint32_t, bool> learn_error_ids_;
+  struct Sample {
+    uint64_t seen = 0;
+    std::vector<std::string> bodies;  // a uniform sample (reservoir) of the lines seen
+  };
+  std::map<std::pair<std::string, uint32_t>, Sample> learn_samples_;  // (service, template id)
+  void LearnValues();
   // Logs and spans arrive in different batches when read from different files: a log whose span
   // is not in its own batch waits for Finish, which joins it against every span seen (up to a cap).
   struct PendingLog {
@@ -166,7 +186,7 @@ class NormalProfile {
   std::unordered_map<uint64_t, uint64_t> learn_span_ops_;  // join key → (service, op) name ids
   std::vector<std::string> learn_names_;
   std::unordered_map<std::string, uint32_t> learn_name_ids_;
-  std::string KeyOf(std::string_view body) const;
+  std::string KeyOf(const normalize::TemplateMatch& m, std::string_view body) const;
   std::map<std::tuple<std::string, std::string, std::string>, Robust>
       metrics_;  // (service, instance, name)
 };

@@ -533,6 +533,46 @@ TEST(Localizer, HostsStayQuietOnNormalDataAndCanBeSwitchedOff) {
   EXPECT_TRUE(o->host_edges.empty());
 }
 
+// Log lines whose variables take a few words: payment answers `result=true`, and every request
+// names a city among two. `declined` of every `every`th request answers `false`; `city` replaces
+// the city of every `every`th request, in orders and shipping alike.
+Batch WithAnswers(Batch b, int every, bool declined, const std::string& city = "") {
+  int n = 0;
+  for (LogRecord& l : b.logs) {
+    const bool odd = every > 0 && n % every == 0;
+    const std::string c = odd && !city.empty() ? city : (n % 2 ? "paris" : "lyon");
+    if (l.service == "payment")
+      l.body = "authorise order " + std::to_string(n) + " result=" +
+               (odd && declined ? "false" : "true");
+    else if (l.service == "orders" || l.service == "shipping")
+      l.body = "order " + std::to_string(n) + " to " + c + " in " + l.service;
+    ++n;
+  }
+  return b;
+}
+
+// A wrong return leaves every count as it was: the line is there, its template is there, only the
+// word a variable takes is new. The payment must rank first on that. A new word that several
+// services log (a city no normal request went to) travels with the requests: no evidence.
+TEST(Evidence, NewWordOfAVariableIsAWrongReturnUnlessServicesShareIt) {
+  Localizer loc;
+  loc.Learn(WithAnswers(Traffic(0, 300, 1), 0, false));
+  loc.FinishLearning();
+  auto r = loc.Localize(WithAnswers(Traffic(100 * kNsPerSecond, 60, 17), 2, true));
+  ASSERT_TRUE(r.ok());
+  ASSERT_FALSE(r->ranking.empty());
+  EXPECT_EQ(r->ranking[0].service, "payment");
+  ASSERT_FALSE(r->ranking[0].evidence.empty());
+  EXPECT_EQ(r->ranking[0].evidence[0].kind, "template_value");
+  EXPECT_NE(r->ranking[0].evidence[0].detail.find("\"false\""), std::string::npos)
+      << r->ranking[0].evidence[0].detail;
+
+  auto city = loc.Localize(WithAnswers(Traffic(100 * kNsPerSecond, 60, 17), 2, false, "nice"));
+  ASSERT_TRUE(city.ok());
+  for (const auto& rc : city->ranking)
+    for (const auto& e : rc.evidence) EXPECT_NE(e.kind, "template_value") << e.detail;
+}
+
 TEST(Evidence, LogKeyMasksNumbersAndIds) {
   EXPECT_EQ(LogKey("took 123 ms for id 5f2a9c0de1b2"), "took <n> ms for id <h>");
   EXPECT_EQ(LogKey("a b c d e f g h i j", 3), "a b c");
