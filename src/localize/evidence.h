@@ -150,7 +150,7 @@ class NormalProfile {
   std::map<std::pair<std::string, std::string>, std::map<size_t, Values>> values_;
   static constexpr size_t kValueSample = 256;  // lines sampled per service and template
   static constexpr size_t kMaxValues = 8;      // a variable with more values is not categorical
-  static constexpr uint64_t kMinValueLines = 20;
+  static constexpr uint64_t kMinValueLines = 50;
   std::map<std::string, uint64_t> service_spans_;
   // Spans per (service, operation in its calling context): the exposure of the log counts.
   std::map<std::pair<std::string, std::string>, uint64_t> context_spans_;
