@@ -6,7 +6,8 @@
 //  - counts (log templates per operation in its calling context, errors per operation, steps per
 //    request) are Poisson with the normal rate per span of the operation (floored at half a line
 //    over the normal exposure); a template that vanishes, or an error template that appears or
-//    surges, gets its Poisson tail probability;
+//    surges, gets its Poisson tail probability; so do the lines whose log variable took a word its
+//    normal sample never showed (against the Good-Turing rate of unseen values);
 //  - magnitudes (operation self time, metrics) get a robust z (median and robust spread of the
 //    normal data) and the distribution-free Cantelli bound p <= 1 / (1 + z^2);
 //  - each modality's smallest p-value is Bonferroni-corrected by the number of tests in that
