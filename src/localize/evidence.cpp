@@ -205,6 +205,23 @@ bool IsWord(std::string_view v) {
          std::none_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// Where a template's i-th variable sits, for people: its token (`result=<*>`), with the token
+// before it when the variable stands alone (`is <*>]`).
+std::string VariableAt(std::string_view tmpl, size_t i) {
+  size_t p = tmpl.find("<*>");
+  for (size_t k = 0; k < i && p != std::string_view::npos; ++k) p = tmpl.find("<*>", p + 3);
+  if (p == std::string_view::npos) return fmt::format("variable {}", i + 1);
+  size_t b = tmpl.rfind(' ', p);
+  b = b == std::string_view::npos ? 0 : b + 1;
+  size_t e = tmpl.find(' ', p + 3);
+  if (e == std::string_view::npos) e = tmpl.size();
+  if (e - b <= 4 && b >= 2) {  // the variable alone (perhaps with a bracket): add the word before
+    const size_t before = tmpl.rfind(' ', b - 2);
+    b = before == std::string_view::npos ? 0 : before + 1;
+  }
+  return std::string(tmpl.substr(b, e - b));
+}
+
 }  // namespace
 
 // Host metrics describe every pod on the machine alike: they are no evidence about the one service
@@ -808,9 +825,9 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(
       if (static_cast<double>(x) <= t.expected) continue;
       consider(k.first,
                {"log", "template_value", k.second, "", static_cast<double>(x), t.expected, t.p_high,
-                fmt::format("new value \"{}\" of variable {} in template \"{}\": {} of {} lines "
+                fmt::format("new value \"{}\" at \"{}\" in template \"{}\": {} of {} lines "
                             "(expected {:.1f})",
-                            first, i + 1, k.second, x, v.lines, t.expected)});
+                            first, VariableAt(k.second, i), k.second, x, v.lines, t.expected)});
     }
 
   // Metrics: window median per series against the normal median / MAD.

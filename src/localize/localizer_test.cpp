@@ -564,7 +564,8 @@ TEST(Evidence, NewWordOfAVariableIsAWrongReturnUnlessServicesShareIt) {
   EXPECT_EQ(r->ranking[0].service, "payment");
   ASSERT_FALSE(r->ranking[0].evidence.empty());
   EXPECT_EQ(r->ranking[0].evidence[0].kind, "template_value");
-  EXPECT_NE(r->ranking[0].evidence[0].detail.find("\"false\""), std::string::npos)
+  EXPECT_NE(r->ranking[0].evidence[0].detail.find("new value \"false\" at \"result=<*>\""),
+            std::string::npos)
       << r->ranking[0].evidence[0].detail;
 
   auto city = loc.Localize(WithAnswers(Traffic(100 * kNsPerSecond, 60, 17), 2, false, "nice"));
