@@ -20,11 +20,13 @@ void RegisterDemo(CLI::App& app, Globals& g) {
   cmd->add_flag("--all", *all, "Run every scenario of seed 000's Table 3 instead of one");
   cmd->add_option("-o,--out", o->out, "Output folder (default demo-out)");
   cmd->add_option("--normal-minutes", o->normal_minutes, "Minutes of normal traffic to learn from");
-  cmd->add_option("--minutes", o->scenario_minutes, "Minutes per scenario (baseline, fault, recovery in thirds)");
+  cmd->add_option("--minutes", o->scenario_minutes,
+                  "Minutes per scenario (baseline, fault, recovery in thirds)");
   cmd->add_option("--rps", o->rps, "Requests per second");
   cmd->add_option("--seed", o->seed, "Random seed (same seed, same bytes)");
   cmd->add_flag("--json", g.json, "Print one JSON object");
-  cmd->footer("Example:\n  augur demo\n  augur demo --scenario carts_db_io_failure --out /tmp/demo");
+  cmd->footer(
+      "Example:\n  augur demo\n  augur demo --scenario carts_db_io_failure --out /tmp/demo");
   cmd->callback([o, scenario, all, &g] {
     o->scenarios.clear();
     if (*all) {
@@ -40,11 +42,14 @@ void RegisterDemo(CLI::App& app, Globals& g) {
       return;
     }
     if (g.json) {
-      nlohmann::json j = {{"model", r->model_dir}, {"seconds", r->seconds}, {"scenarios", nlohmann::json::array()}};
+      nlohmann::json j = {
+          {"model", r->model_dir}, {"seconds", r->seconds}, {"scenarios", nlohmann::json::array()}};
       for (const auto& d : r->scenarios)
         j["scenarios"].push_back({{"scenario", d.scenario},
-                                  {"injected", {{"type", d.fault_type}, {"service", d.target},
-                                                {"start", FormatIsoTime(d.fault_start)}}},
+                                  {"injected",
+                                   {{"type", d.fault_type},
+                                    {"service", d.target},
+                                    {"start", FormatIsoTime(d.fault_start)}}},
                                   {"incidents", d.incidents},
                                   {"origin", d.found_origin},
                                   {"probability", d.found_probability},
@@ -54,14 +59,15 @@ void RegisterDemo(CLI::App& app, Globals& g) {
       std::printf("%s\n", j.dump(2).c_str());
       return;
     }
-    std::printf("augur demo: trained %zu model(s) on the normal period (%s)\n\n", r->train.models.size(),
-                r->model_dir.c_str());
+    std::printf("augur demo: trained %zu model(s) on the normal period (%s)\n\n",
+                r->train.models.size(), r->model_dir.c_str());
     int hits = 0;
     for (const auto& d : r->scenarios) {
-      std::printf("Scenario %s: injected %s into %s at %s\n", d.scenario.c_str(), d.fault_type.c_str(),
-                  d.target.c_str(), FormatIsoTime(d.fault_start).c_str());
+      std::printf("Scenario %s: injected %s into %s at %s\n", d.scenario.c_str(),
+                  d.fault_type.c_str(), d.target.c_str(), FormatIsoTime(d.fault_start).c_str());
       if (d.detected_at == 0) {
-        std::printf("  augur found no incident during the fault (%zu incident(s) elsewhere)\n", d.incidents);
+        std::printf("  augur found no incident during the fault (%zu incident(s) elsewhere)\n",
+                    d.incidents);
       } else {
         std::printf("  %s\n", d.summary.c_str());
         std::printf("  %s the injected service is ranked %s\n", d.rank == 1 ? "✓" : "✗",

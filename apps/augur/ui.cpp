@@ -25,12 +25,16 @@ struct ProgressState {
 
 }  // namespace
 
-bool StdoutIsTerminal() { return isatty(STDOUT_FILENO) == 1; }
+bool StdoutIsTerminal() {
+  return isatty(STDOUT_FILENO) == 1;
+}
 
 void InstallConsoleSinks(bool quiet) {
   SetLogSink([quiet](LogLevel level, std::string_view msg) {
     if (quiet && level < LogLevel::kWarn) return;
-    const char* tag = level == LogLevel::kWarn ? "warning: " : level == LogLevel::kError ? "error: " : "";
+    const char* tag = level == LogLevel::kWarn    ? "warning: "
+                      : level == LogLevel::kError ? "error: "
+                                                  : "";
     std::fprintf(stderr, "%s%.*s\n", tag, (int)msg.size(), msg.data());
   });
   if (quiet) {
@@ -38,14 +42,17 @@ void InstallConsoleSinks(bool quiet) {
     return;
   }
   const bool tty = isatty(STDERR_FILENO) == 1;
-  // One state per stage name: stages interleave (reading while detecting), each keeps its own clock.
-  // Terminal: one line redrawn at most 10 times a second; pipes: a plain line per stage every 5 s.
+  // One state per stage name: stages interleave (reading while detecting), each keeps its own
+  // clock. Terminal: one line redrawn at most 10 times a second; pipes: a plain line per stage
+  // every 5 s.
   Progress::SetSink([tty, states = std::map<std::string, ProgressState, std::less<>>{},
-                     last_draw = Clock::time_point{}](std::string_view stage, double done, double total,
-                                                      std::string_view unit) mutable {
+                     last_draw = Clock::time_point{}](std::string_view stage, double done,
+                                                      double total, std::string_view unit) mutable {
     auto now = Clock::now();
     auto it = states.find(stage);
-    if (it == states.end()) it = states.emplace(std::string(stage), ProgressState{std::string(stage), now, {}, false}).first;
+    if (it == states.end())
+      it = states.emplace(std::string(stage), ProgressState{std::string(stage), now, {}, false})
+               .first;
     ProgressState& st = it->second;
     if (done < 0) {  // finished
       double secs = std::chrono::duration<double>(now - st.started).count();
@@ -54,8 +61,11 @@ void InstallConsoleSinks(bool quiet) {
       states.erase(it);
       return;
     }
-    if (std::chrono::duration<double>(now - st.started).count() < 1) return;  // quick work shows nothing
-    if (tty ? now - last_draw < std::chrono::milliseconds(100) : now - st.last_draw < std::chrono::seconds(5)) return;
+    if (std::chrono::duration<double>(now - st.started).count() < 1)
+      return;  // quick work shows nothing
+    if (tty ? now - last_draw < std::chrono::milliseconds(100)
+            : now - st.last_draw < std::chrono::seconds(5))
+      return;
     st.last_draw = last_draw = now;
     st.drawn = true;
     double secs = std::chrono::duration<double>(now - st.started).count();
@@ -67,11 +77,11 @@ void InstallConsoleSinks(bool quiet) {
       int filled = total > 0 ? (int)(width * std::min(1.0, done / total)) : 0;
       std::string bar(filled, '#');
       bar.resize(width, total > 0 ? '.' : ' ');
-      std::fprintf(stderr, "\r\033[K%s [%s] %.0f%s %.*s%s", st.stage.c_str(), bar.c_str(), done, of.c_str(),
-                   (int)unit.size(), unit.data(), eta.c_str());
+      std::fprintf(stderr, "\r\033[K%s [%s] %.0f%s %.*s%s", st.stage.c_str(), bar.c_str(), done,
+                   of.c_str(), (int)unit.size(), unit.data(), eta.c_str());
     } else {
-      std::fprintf(stderr, "%s: %.0f%s %.*s%s\n", st.stage.c_str(), done, of.c_str(), (int)unit.size(),
-                   unit.data(), eta.c_str());
+      std::fprintf(stderr, "%s: %.0f%s %.*s%s\n", st.stage.c_str(), done, of.c_str(),
+                   (int)unit.size(), unit.data(), eta.c_str());
     }
     std::fflush(stderr);
   });

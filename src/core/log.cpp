@@ -12,13 +12,17 @@ Progress::Sink& GlobalProgress() {
 }
 }  // namespace
 
-void SetLogSink(LogSink sink) { GlobalSink() = std::move(sink); }
+void SetLogSink(LogSink sink) {
+  GlobalSink() = std::move(sink);
+}
 
 void Log(LogLevel level, std::string_view message) {
   if (GlobalSink()) GlobalSink()(level, message);
 }
 
-void Progress::SetSink(Sink sink) { GlobalProgress() = std::move(sink); }
+void Progress::SetSink(Sink sink) {
+  GlobalProgress() = std::move(sink);
+}
 
 void Progress::Update(std::string_view stage, double done, double total, std::string_view unit) {
   if (GlobalProgress()) GlobalProgress()(stage, done, total, unit);

@@ -14,7 +14,8 @@ enum class LogLevel { kDebug, kInfo, kWarn, kError };
 
 using LogSink = std::function<void(LogLevel, std::string_view)>;
 
-// Replaces the sink (default: discard). Not thread-safe against concurrent logging; set it at start-up.
+// Replaces the sink (default: discard). Not thread-safe against concurrent logging; set it at
+// start-up.
 void SetLogSink(LogSink sink);
 void Log(LogLevel level, std::string_view message);
 
@@ -31,8 +32,8 @@ void LogWarn(fmt::format_string<Args...> f, Args&&... args) {
 // whether to draw a bar (terminal) or print plain lines; library code only calls Update().
 class Progress {
  public:
-  using Sink = std::function<void(std::string_view stage, double done, double total,
-                                  std::string_view unit)>;
+  using Sink =
+      std::function<void(std::string_view stage, double done, double total, std::string_view unit)>;
   static void SetSink(Sink sink);
   static void Update(std::string_view stage, double done, double total, std::string_view unit);
   static void Finish(std::string_view stage);

@@ -4,10 +4,14 @@ namespace augur::detect {
 
 std::string_view ModalityName(Modality m) {
   switch (m) {
-    case Modality::kLog: return "log";
-    case Modality::kTrace: return "trace";
-    case Modality::kMetric: return "metric";
-    case Modality::kEvent: return "event";
+    case Modality::kLog:
+      return "log";
+    case Modality::kTrace:
+      return "trace";
+    case Modality::kMetric:
+      return "metric";
+    case Modality::kEvent:
+      return "event";
   }
   return "log";
 }

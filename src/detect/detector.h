@@ -19,13 +19,15 @@ class Detector {
   // Registered lower_snake name ("log_lm", "next_key", "trace_lstm", "metric_deviation", ...).
   virtual std::string_view name() const = 0;
 
-  // Training on normal data: Learn is called for every batch in event-time order, then FinishLearning
-  // trains what needs the whole stream and writes the model's files into the bundle (AddModel).
+  // Training on normal data: Learn is called for every batch in event-time order, then
+  // FinishLearning trains what needs the whole stream and writes the model's files into the bundle
+  // (AddModel).
   virtual void Learn(const Batch& batch) = 0;
   virtual Status FinishLearning(learn::ModelBundle& bundle) = 0;
 
-  // Detection: Load fails (with a message) when the bundle has no model for this detector; the pipeline
-  // then skips it. Score appends the anomalies of windows that closed; Flush closes the rest.
+  // Detection: Load fails (with a message) when the bundle has no model for this detector; the
+  // pipeline then skips it. Score appends the anomalies of windows that closed; Flush closes the
+  // rest.
   virtual Status Load(const learn::ModelBundle& bundle) = 0;
   virtual void Score(const Batch& batch, std::vector<Anomaly>& out) = 0;
   virtual void Flush(std::vector<Anomaly>& out) = 0;

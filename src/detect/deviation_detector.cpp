@@ -23,10 +23,11 @@ double DeviationDetector::Reduce(const std::string&, std::vector<double>& values
 }
 
 void DeviationDetector::Ingest(const Batch& batch) {
-  Extract(batch, [this](TimeNs t, const std::string& service, const std::string& feature, double v) {
-    if (!std::isfinite(v)) return;
-    if (WindowState* w = windows_.At(service, t)) (*w)[feature].push_back(v);
-  });
+  Extract(batch,
+          [this](TimeNs t, const std::string& service, const std::string& feature, double v) {
+            if (!std::isfinite(v)) return;
+            if (WindowState* w = windows_.At(service, t)) (*w)[feature].push_back(v);
+          });
 }
 
 void DeviationDetector::Learn(const Batch& batch) {
@@ -54,16 +55,24 @@ Status DeviationDetector::FinishLearning(learn::ModelBundle& bundle) {
     if (figures.size() < config_.min_normal_windows) continue;
     auto b = normalize::RobustBaseline::Fit(figures);
     baselines_[key] = b;
-    j.push_back({{"service", key.first}, {"feature", key.second}, {"median", b.median}, {"mad", b.mad},
-                 {"min", b.min}, {"max", b.max}, {"windows", b.n}});
+    j.push_back({{"service", key.first},
+                 {"feature", key.second},
+                 {"median", b.median},
+                 {"mad", b.mad},
+                 {"min", b.min},
+                 {"max", b.max},
+                 {"windows", b.n}});
   }
-  if (baselines_.empty()) return Status::Ok();  // no data of this kind: no model, the pipeline says so
+  if (baselines_.empty())
+    return Status::Ok();  // no data of this kind: no model, the pipeline says so
   std::string file = std::string(name()) + ".json";
   std::ofstream out(bundle.File(file));
   if (!out) return Status::Error(bundle.File(file).string() + ": cannot write");
-  out << nlohmann::json{{"window_ns", config_.window.size}, {"z_threshold", config_.z_threshold},
-                        {"baselines", j}}
-             .dump();
+  out << nlohmann::json{
+      {"window_ns", config_.window.size},
+      {"z_threshold", config_.z_threshold},
+      {"baselines",
+       j}}.dump();
   bundle.AddModel(std::string(name()), "robust_baseline", {file},
                   {{"baselines", baselines_.size()}, {"late_records", windows_.late()}});
   history_.clear();
@@ -72,7 +81,8 @@ Status DeviationDetector::FinishLearning(learn::ModelBundle& bundle) {
 
 Status DeviationDetector::Load(const learn::ModelBundle& bundle) {
   if (!bundle.HasModel(std::string(name())))
-    return Status::Error(bundle.dir().string() + ": the bundle has no " + std::string(name()) + " model");
+    return Status::Error(bundle.dir().string() + ": the bundle has no " + std::string(name()) +
+                         " model");
   std::string path = bundle.File(std::string(name()) + ".json").string();
   std::ifstream in(path);
   if (!in) return Status::Error(path + ": cannot read");
@@ -105,10 +115,12 @@ void DeviationDetector::Score(const Batch& batch, std::vector<Anomaly>& out) {
   CloseWindows(false, &out);
 }
 
-void DeviationDetector::Flush(std::vector<Anomaly>& out) { CloseWindows(true, &out); }
+void DeviationDetector::Flush(std::vector<Anomaly>& out) {
+  CloseWindows(true, &out);
+}
 
-void DeviationDetector::ScoreWindow(const std::string& service_name, TimeNs start, WindowState& state,
-                                    std::vector<Anomaly>& out) {
+void DeviationDetector::ScoreWindow(const std::string& service_name, TimeNs start,
+                                    WindowState& state, std::vector<Anomaly>& out) {
   struct Hit {
     std::string feature;
     double value, z;
@@ -126,7 +138,8 @@ void DeviationDetector::ScoreWindow(const std::string& service_name, TimeNs star
     const auto& base = b->second;
     double margin = config_.range_margin * (base.max - base.min);
     bool outside = v > base.max + margin || (!OnlyHigh(feature) && v < base.min - margin);
-    if (strength > config_.z_threshold && outside) by_service[service_name].push_back({feature, v, z, &base});
+    if (strength > config_.z_threshold && outside)
+      by_service[service_name].push_back({feature, v, z, &base});
   }
   for (auto& [service, hits] : by_service) {
     std::sort(hits.begin(), hits.end(),
@@ -139,13 +152,15 @@ void DeviationDetector::ScoreWindow(const std::string& service_name, TimeNs star
     a.detector = std::string(name());
     a.score = std::fabs(hits.front().z);
     a.threshold = config_.z_threshold;
-    a.summary = fmt::format("{} {} {:.4g} (normal {:.4g}, z {:+.1f})", service, hits.front().feature,
-                            hits.front().value, hits.front().base->median, hits.front().z);
-    if (hits.size() > 1) a.summary += fmt::format(" and {} more deviating signal(s)", hits.size() - 1);
+    a.summary =
+        fmt::format("{} {} {:.4g} (normal {:.4g}, z {:+.1f})", service, hits.front().feature,
+                    hits.front().value, hits.front().base->median, hits.front().z);
+    if (hits.size() > 1)
+      a.summary += fmt::format(" and {} more deviating signal(s)", hits.size() - 1);
     for (size_t i = 0; i < hits.size() && i < 5; ++i)
-      a.evidence.push_back(fmt::format("{}: {:.4g} against normal {:.4g} [{:.4g}, {:.4g}], z {:+.1f}",
-                                       hits[i].feature, hits[i].value, hits[i].base->median,
-                                       hits[i].base->min, hits[i].base->max, hits[i].z));
+      a.evidence.push_back(fmt::format(
+          "{}: {:.4g} against normal {:.4g} [{:.4g}, {:.4g}], z {:+.1f}", hits[i].feature,
+          hits[i].value, hits[i].base->median, hits[i].base->min, hits[i].base->max, hits[i].z));
     out.push_back(std::move(a));
   }
 }

@@ -1,5 +1,5 @@
-// Detectors that learn a robust baseline (median/MAD) per service and feature over event-time windows
-// of normal data, and flag windows whose features deviate (metric deviations).
+// Detectors that learn a robust baseline (median/MAD) per service and feature over event-time
+// windows of normal data, and flag windows whose features deviate (metric deviations).
 #pragma once
 
 #include <functional>
@@ -16,9 +16,10 @@ namespace augur::detect {
 
 struct DeviationConfig {
   normalize::WindowConfig window;
-  double z_threshold = 6.0;   // robust z above which a feature is anomalous
-  double range_margin = 0.2;  // ... and only when outside the normal [min, max] widened by this share
-  size_t min_observations = 3;  // a window's feature needs this many raw values to be judged
+  double z_threshold = 6.0;  // robust z above which a feature is anomalous
+  double range_margin =
+      0.2;  // ... and only when outside the normal [min, max] widened by this share
+  size_t min_observations = 3;    // a window's feature needs this many raw values to be judged
   size_t min_normal_windows = 5;  // baselines fitted on fewer normal windows are not used
   Status Validate() const;
 };
@@ -27,8 +28,8 @@ struct DeviationConfig {
 // batch holds and how a window's raw values reduce to one figure.
 class DeviationDetector : public Detector {
  public:
-  using Emit = std::function<void(TimeNs time, const std::string& service, const std::string& feature,
-                                  double value)>;
+  using Emit = std::function<void(TimeNs time, const std::string& service,
+                                  const std::string& feature, double value)>;
 
   explicit DeviationDetector(DeviationConfig config) : config_(config), windows_(config.window) {}
 
@@ -47,7 +48,10 @@ class DeviationDetector : public Detector {
   // True when only values above normal count as anomalous (error rates, latencies).
   virtual bool OnlyHigh(const std::string& feature) const = 0;
   virtual Modality modality() const = 0;
-  virtual double AbsFloor(const std::string& feature) const { (void)feature; return 1e-6; }
+  virtual double AbsFloor(const std::string& feature) const {
+    (void)feature;
+    return 1e-6;
+  }
 
  private:
   using Key = std::pair<std::string, std::string>;  // service, feature
@@ -60,7 +64,8 @@ class DeviationDetector : public Detector {
 
   void Ingest(const Batch& batch);
   void CloseWindows(bool all, std::vector<Anomaly>* out);
-  void ScoreWindow(const std::string& service, TimeNs start, WindowState& state, std::vector<Anomaly>& out);
+  void ScoreWindow(const std::string& service, TimeNs start, WindowState& state,
+                   std::vector<Anomaly>& out);
 
   DeviationConfig config_;
   normalize::KeyedWindows<WindowState> windows_;  // per service
@@ -79,7 +84,8 @@ class MetricDeviationDetector final : public DeviationDetector {
     c.min_observations = 1;
     return c;
   }
-  explicit MetricDeviationDetector(DeviationConfig config = Defaults()) : DeviationDetector(config) {}
+  explicit MetricDeviationDetector(DeviationConfig config = Defaults())
+      : DeviationDetector(config) {}
   std::string_view name() const override { return "metric_deviation"; }
 
  protected:

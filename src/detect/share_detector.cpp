@@ -17,8 +17,8 @@ bool IsWarningOrError(const LogRecord& log) {
   if (log.severity != Severity::kUnspecified && log.severity < Severity::kWarn) return false;
   std::string_view b = log.body;
   if (b.size() > 512) b = b.substr(0, 512);
-  for (std::string_view w : {"ERROR", "Error", "error", "Exception", "FATAL", "WARN", "fail", "Fail",
-                             "refused", "timeout", "Timeout", "panic"})
+  for (std::string_view w : {"ERROR", "Error", "error", "Exception", "FATAL", "WARN", "fail",
+                             "Fail", "refused", "timeout", "Timeout", "panic"})
     if (b.find(w) != std::string_view::npos) return true;
   return false;
 }
@@ -50,7 +50,9 @@ void ShareDetector::Score(const Batch& batch, std::vector<Anomaly>& out) {
   Close(false, out);
 }
 
-void ShareDetector::Flush(std::vector<Anomaly>& out) { Close(true, out); }
+void ShareDetector::Flush(std::vector<Anomaly>& out) {
+  Close(true, out);
+}
 
 void ShareDetector::Close(bool all, std::vector<Anomaly>& out) {
   windows_.Close(all, [&](const std::string& service, TimeNs start, ShareTally& tally) {
@@ -61,10 +63,11 @@ void ShareDetector::Close(bool all, std::vector<Anomaly>& out) {
     for (const auto& [kind, k] : tally.bad) {
       double p0 = NormalShare(service, kind);
       if (p0 < 0) continue;
-      double z = normalize::ShareZ(static_cast<double>(k), static_cast<double>(tally.n), p0, config_.floor);
+      double z = normalize::ShareZ(static_cast<double>(k), static_cast<double>(tally.n), p0,
+                                   config_.floor);
       if (z <= config_.z_threshold) continue;
-      evidence.push_back(fmt::format("{}: {} of {} ({:.1f} %, normally {:.2f} %), z {:.1f}", Describe(kind), k,
-                                     tally.n, 100.0 * k / tally.n, 100 * p0, z));
+      evidence.push_back(fmt::format("{}: {} of {} ({:.1f} %, normally {:.2f} %), z {:.1f}",
+                                     Describe(kind), k, tally.n, 100.0 * k / tally.n, 100 * p0, z));
       for (const auto& ex : tally.examples[kind]) evidence.push_back("  " + ex);
       if (z > best_z) best_z = z, best_kind = kind;
     }
@@ -79,8 +82,9 @@ void ShareDetector::Close(bool all, std::vector<Anomaly>& out) {
     a.score = best_z;
     a.threshold = config_.z_threshold;
     uint64_t k = tally.bad[best_kind];
-    a.summary = fmt::format("{}: {} {} of {} ({:.0f} %, normally {:.1f} %)", service, k, Describe(best_kind),
-                            tally.n, 100.0 * k / tally.n, 100 * NormalShare(service, best_kind));
+    a.summary = fmt::format("{}: {} {} of {} ({:.0f} %, normally {:.1f} %)", service, k,
+                            Describe(best_kind), tally.n, 100.0 * k / tally.n,
+                            100 * NormalShare(service, best_kind));
     a.evidence = std::move(evidence);
     out.push_back(std::move(a));
   });
@@ -111,7 +115,8 @@ Status SpanShareDetector::FinishLearning(learn::ModelBundle& bundle) {
       it = profiles_.erase(it);
       continue;
     }
-    size_t k = std::min(p.sample.size() - 1, static_cast<size_t>(0.99 * static_cast<double>(p.sample.size())));
+    size_t k = std::min(p.sample.size() - 1,
+                        static_cast<size_t>(0.99 * static_cast<double>(p.sample.size())));
     std::nth_element(p.sample.begin(), p.sample.begin() + static_cast<long>(k), p.sample.end());
     p.p99_ms = p.sample[k];
     p.sample.clear();
@@ -123,15 +128,19 @@ Status SpanShareDetector::FinishLearning(learn::ModelBundle& bundle) {
   const std::string file = "span_deviation.json";
   std::ofstream out(bundle.File(file));
   if (!out) return Status::Error(bundle.File(file).string() + ": cannot write");
-  out << nlohmann::json{{"window_ns", config_.window.size}, {"z_threshold", config_.z_threshold}, {"services", j}}
-             .dump(1);
+  out << nlohmann::json{
+      {"window_ns", config_.window.size},
+      {"z_threshold", config_.z_threshold},
+      {"services",
+       j}}.dump(1);
   bundle.AddModel("span_deviation", "share_profile", {file}, {{"services", profiles_.size()}});
   return Status::Ok();
 }
 
 Status SpanShareDetector::Load(const learn::ModelBundle& bundle) {
   if (!bundle.HasModel("span_deviation"))
-    return Status::Error(bundle.dir().string() + ": the bundle has no span_deviation model (no spans in training)");
+    return Status::Error(bundle.dir().string() +
+                         ": the bundle has no span_deviation model (no spans in training)");
   std::string path = bundle.File("span_deviation.json").string();
   std::ifstream in(path);
   if (!in) return Status::Error(path + ": cannot read");
@@ -159,10 +168,13 @@ void SpanShareDetector::CountBatch(const Batch& batch) {
     bad.clear();
     double ms = static_cast<double>(s.duration()) / 1e6;
     if (s.is_error())
-      bad.push_back({"error", fmt::format("{} {} failed{}", s.name, s.http_status_code ? std::to_string(s.http_status_code) : "",
-                                         s.status_message.empty() ? "" : ": " + s.status_message)});
+      bad.push_back(
+          {"error", fmt::format("{} {} failed{}", s.name,
+                                s.http_status_code ? std::to_string(s.http_status_code) : "",
+                                s.status_message.empty() ? "" : ": " + s.status_message)});
     if (p != profiles_.end() && ms > p->second.p99_ms)
-      bad.push_back({"slow", fmt::format("{} took {:.1f} ms (normal p99 {:.1f} ms)", s.name, ms, p->second.p99_ms)});
+      bad.push_back({"slow", fmt::format("{} took {:.1f} ms (normal p99 {:.1f} ms)", s.name, ms,
+                                         p->second.p99_ms)});
     Count(s.start, s.service, s.instance, bad);
   }
 }
@@ -170,7 +182,8 @@ void SpanShareDetector::CountBatch(const Batch& batch) {
 double SpanShareDetector::NormalShare(const std::string& service, const std::string& kind) const {
   auto p = profiles_.find(service);
   if (p == profiles_.end()) return -1;
-  if (kind == "error") return (static_cast<double>(p->second.errors) + 0.5) / (static_cast<double>(p->second.n) + 1);
+  if (kind == "error")
+    return (static_cast<double>(p->second.errors) + 0.5) / (static_cast<double>(p->second.n) + 1);
   return 0.01;  // by definition of the p99
 }
 
@@ -209,20 +222,27 @@ Status LogPatternDetector::FinishLearning(learn::ModelBundle& bundle) {
   nlohmann::json j = nlohmann::json::object();
   for (auto& [service, p] : profiles_)
     if (p.n >= config_.min_normal)
-      j[service] = {{"lines", p.n}, {"errors", p.errors}, {"late_lines", p.late_n}, {"late_new", p.late_new}};
+      j[service] = {
+          {"lines", p.n}, {"errors", p.errors}, {"late_lines", p.late_n}, {"late_new", p.late_new}};
   if (j.empty()) return Status::Ok();
   if (auto st = miner_->Save(bundle.File("log_pattern.templates")); !st) return st;
   std::ofstream out(bundle.File("log_pattern.json"));
   if (!out) return Status::Error(bundle.File("log_pattern.json").string() + ": cannot write");
-  out << nlohmann::json{{"window_ns", config_.window.size}, {"z_threshold", config_.z_threshold}, {"services", j}}.dump(1);
-  bundle.AddModel("log_pattern", "template_share_profile", {"log_pattern.json", "log_pattern.templates"},
+  out << nlohmann::json{
+      {"window_ns", config_.window.size},
+      {"z_threshold", config_.z_threshold},
+      {"services",
+       j}}.dump(1);
+  bundle.AddModel("log_pattern", "template_share_profile",
+                  {"log_pattern.json", "log_pattern.templates"},
                   {{"services", j.size()}, {"templates", miner_->stats().live}});
   return Status::Ok();
 }
 
 Status LogPatternDetector::Load(const learn::ModelBundle& bundle) {
   if (!bundle.HasModel("log_pattern"))
-    return Status::Error(bundle.dir().string() + ": the bundle has no log_pattern model (no logs in training)");
+    return Status::Error(bundle.dir().string() +
+                         ": the bundle has no log_pattern model (no logs in training)");
   auto miner = normalize::TemplateMiner::Load(bundle.File("log_pattern.templates"));
   if (!miner) return miner.status();
   miner_ = std::make_unique<normalize::TemplateMiner>(std::move(*miner));

@@ -1,7 +1,8 @@
-// Detectors that compare, per service and event-time window, the share of "bad" records (error spans,
-// spans slower than the normal p99, log lines of patterns never seen in normal operation, error log
-// lines) with the share learned from normal data (normalize::ShareZ). They need little normal data:
-// a minute of traces gives a usable latency profile, where per-window baselines would need hours.
+// Detectors that compare, per service and event-time window, the share of "bad" records (error
+// spans, spans slower than the normal p99, log lines of patterns never seen in normal operation,
+// error log lines) with the share learned from normal data (normalize::ShareZ). They need little
+// normal data: a minute of traces gives a usable latency profile, where per-window baselines would
+// need hours.
 #pragma once
 
 #include <map>
@@ -22,14 +23,15 @@ namespace augur::detect {
 struct ShareConfig {
   normalize::WindowConfig window;
   double z_threshold = 5.0;
-  double floor = 0.02;          // over-dispersion floor of a share (see ShareZ)
-  size_t min_records = 5;       // a service's window needs this many records to be judged
-  size_t min_normal = 20;       // services with fewer normal records get no profile
-  size_t max_evidence = 5;      // example records kept per anomalous window
+  double floor = 0.02;      // over-dispersion floor of a share (see ShareZ)
+  size_t min_records = 5;   // a service's window needs this many records to be judged
+  size_t min_normal = 20;   // services with fewer normal records get no profile
+  size_t max_evidence = 5;  // example records kept per anomalous window
   Status Validate() const;
 };
 
-// The per-window tally of one service: records, and for each kind of bad record its count and examples.
+// The per-window tally of one service: records, and for each kind of bad record its count and
+// examples.
 struct ShareTally {
   uint64_t n = 0;
   std::map<std::string, uint64_t> bad;

@@ -1,5 +1,6 @@
-// The model bundle: one versioned directory holding every model augur learned from normal data, with a
-// manifest.json that lists the models, the data seen, time range, services and training figures.
+// The model bundle: one versioned directory holding every model augur learned from normal data,
+// with a manifest.json that lists the models, the data seen, time range, services and training
+// figures.
 #pragma once
 
 #include <filesystem>
@@ -27,7 +28,8 @@ class ModelBundle {
   std::filesystem::path File(const std::string& name) const { return dir_ / name; }
 
   // Records a model: its name (e.g. "template_miner"), kind, files, and training figures.
-  void AddModel(const std::string& name, const std::string& kind, const std::vector<std::string>& files,
+  void AddModel(const std::string& name, const std::string& kind,
+                const std::vector<std::string>& files,
                 nlohmann::json figures = nlohmann::json::object());
   bool HasModel(const std::string& name) const;
   const nlohmann::json* ModelEntry(const std::string& name) const;

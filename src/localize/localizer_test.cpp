@@ -542,8 +542,8 @@ Batch WithAnswers(Batch b, int every, bool declined, const std::string& city = "
     const bool odd = every > 0 && n % every == 0;
     const std::string c = odd && !city.empty() ? city : (n % 2 ? "paris" : "lyon");
     if (l.service == "payment")
-      l.body = "authorise order " + std::to_string(n) + " result=" +
-               (odd && declined ? "false" : "true");
+      l.body = "authorise order " + std::to_string(n) +
+               " result=" + (odd && declined ? "false" : "true");
     else if (l.service == "orders" || l.service == "shipping")
       l.body = "order " + std::to_string(n) + " to " + c + " in " + l.service;
     ++n;

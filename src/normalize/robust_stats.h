@@ -41,9 +41,9 @@ struct RobustBaseline {
 
 namespace augur::normalize {
 
-// How far a window's share k/n of some kind of record (errors, slow spans, unseen log patterns) lies
-// above its normal share p0, in standard errors of a binomial with an over-dispersion floor: real
-// systems vary more between windows than coin flips do, so the share's noise never falls below
+// How far a window's share k/n of some kind of record (errors, slow spans, unseen log patterns)
+// lies above its normal share p0, in standard errors of a binomial with an over-dispersion floor:
+// real systems vary more between windows than coin flips do, so the share's noise never falls below
 // `floor` (absolute), however many records the window has.
 inline double ShareZ(double k, double n, double p0, double floor = 0.02) {
   if (n <= 0) return 0;

@@ -16,7 +16,8 @@ Result<DemoResult> RunDemo(const DemoOptions& o) {
   auto t0 = std::chrono::steady_clock::now();
   DemoResult result;
   for (const auto& s : o.scenarios)
-    if (!sim::FindScenario(s)) return Status::Error("unknown scenario '" + s + "' (see `augur simulate --list`)");
+    if (!sim::FindScenario(s))
+      return Status::Error("unknown scenario '" + s + "' (see `augur simulate --list`)");
 
   // 1. The normal period, and everything augur learns from it.
   sim::SimConfig normal;
@@ -25,7 +26,8 @@ Result<DemoResult> RunDemo(const DemoOptions& o) {
   normal.rps = o.rps;
   normal.seed = o.seed;
   const auto normal_dir = o.out / "normal";
-  LogInfo("Simulating {:g} minutes of normal sock-shop traffic into {}", o.normal_minutes, normal_dir.string());
+  LogInfo("Simulating {:g} minutes of normal sock-shop traffic into {}", o.normal_minutes,
+          normal_dir.string());
   auto w = sim::WriteSimulation(normal, normal_dir.string());
   if (!w) return w.status();
 
@@ -48,7 +50,8 @@ Result<DemoResult> RunDemo(const DemoOptions& o) {
     cfg.minutes = o.scenario_minutes;
     cfg.rps = o.rps;
     cfg.seed = o.seed + 1 + i;
-    cfg.start = normal.start + static_cast<TimeNs>((o.normal_minutes + 60 * (i + 1)) * 60) * kNsPerSecond;
+    cfg.start =
+        normal.start + static_cast<TimeNs>((o.normal_minutes + 60 * (i + 1)) * 60) * kNsPerSecond;
     d.data_dir = (o.out / name / "telemetry").string();
     d.report_dir = (o.out / name / "report").string();
     LogInfo("Simulating scenario {} into {}", name, d.data_dir);

@@ -23,17 +23,17 @@ struct DemoOptions {
 
 struct DemoScenario {
   std::string scenario;
-  std::string fault_type;      // injected
-  std::string target;          // injected service
+  std::string fault_type;  // injected
+  std::string target;      // injected service
   TimeNs fault_start = 0, fault_end = 0;
   std::string data_dir, report_dir, report_html;
   size_t incidents = 0;
-  std::string found_origin;    // top of the incident overlapping the fault ("" when none)
+  std::string found_origin;  // top of the incident overlapping the fault ("" when none)
   double found_probability = 0;
   std::string found_fault_type;
-  int rank = 0;                // rank of the target in that incident (0 = not ranked / no incident)
-  TimeNs detected_at = 0;      // start of that incident
-  std::string summary;         // the incident's summary line
+  int rank = 0;            // rank of the target in that incident (0 = not ranked / no incident)
+  TimeNs detected_at = 0;  // start of that incident
+  std::string summary;     // the incident's summary line
   DetectSummary detect;
 };
 

@@ -53,7 +53,8 @@ void Recorder::Add(const Batch& batch) {
     a.latency_max_ms = std::max(a.latency_max_ms, ms);
     if (!s.parent_id.empty()) {
       auto p = span_service_.find(s.parent_id.value);
-      if (p != span_service_.end() && p->second != s.service && !p->second.empty() && !s.service.empty())
+      if (p != span_service_.end() && p->second != s.service && !p->second.empty() &&
+          !s.service.empty())
         ++edges_[{p->second, s.service}];
     }
   }

@@ -1,6 +1,7 @@
-// What the report shows behind an incident: per-service series over event-time windows (spans, errors,
-// latency, logs, metric means), the caller→callee edges seen in spans, and recent warning/error log lines.
-// Bounded: one small aggregate per service and window, at most kMaxLines lines per service.
+// What the report shows behind an incident: per-service series over event-time windows (spans,
+// errors, latency, logs, metric means), the caller→callee edges seen in spans, and recent
+// warning/error log lines. Bounded: one small aggregate per service and window, at most kMaxLines
+// lines per service.
 #pragma once
 
 #include <deque>

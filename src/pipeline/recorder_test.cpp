@@ -25,7 +25,7 @@ TEST(Recorder, SilencesAreEmptyWindowsBetweenBusyOnes) {
   Recorder rec;
   rec.Add(Logs(0, 90, 40));
   rec.Add(Logs(150, 240, 40));  // nothing from 90 s to 150 s
-  MetricPoint m;  // metrics go on through the silence: they do not fill it
+  MetricPoint m;                // metrics go on through the silence: they do not fill it
   m.time = 100 * kSec;
   m.service = "a";
   m.name = "cpu";

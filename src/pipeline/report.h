@@ -1,6 +1,7 @@
 // The files `augur detect` leaves for people and tools: incident.json (schema in
 // docs/incident-schema.md), report.html (self-contained), trace.json (Chrome Trace Event format),
-// seed 000's outage_probabilities.csv and service_scores.csv, and nodegraph.json (Grafana Node Graph).
+// seed 000's outage_probabilities.csv and service_scores.csv, and nodegraph.json (Grafana Node
+// Graph).
 #pragma once
 
 #include <filesystem>
@@ -27,7 +28,8 @@ struct ReportInput {
 };
 
 // Writes every report file into `dir`; returns their paths.
-Result<std::vector<std::string>> WriteReports(const ReportInput& in, const std::filesystem::path& dir);
+Result<std::vector<std::string>> WriteReports(const ReportInput& in,
+                                              const std::filesystem::path& dir);
 
 // The HTML page alone (used by WriteReports and by tests).
 std::string RenderHtml(const ReportInput& in);

@@ -65,7 +65,9 @@ class Stmt {
   sqlite3_stmt* get() { return s_; }
   void Bind(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); }
   void Bind(int i, double v) { sqlite3_bind_double(s_, i, v); }
-  void Bind(int i, const std::string& v) { sqlite3_bind_text(s_, i, v.data(), (int)v.size(), SQLITE_TRANSIENT); }
+  void Bind(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), (int)v.size(), SQLITE_TRANSIENT);
+  }
   int Step() { return sqlite3_step(s_); }
   void Reset() {
     sqlite3_reset(s_);
@@ -90,20 +92,25 @@ Result<std::unique_ptr<Store>> Store::Open(const std::filesystem::path& path) {
     std::filesystem::create_directories(path.parent_path(), ec);
   }
   if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
-    std::string msg = path.string() + ": cannot open database: " + (db ? sqlite3_errmsg(db) : "out of memory");
+    std::string msg =
+        path.string() + ": cannot open database: " + (db ? sqlite3_errmsg(db) : "out of memory");
     sqlite3_close(db);
     return Status::Error(msg);
   }
   std::unique_ptr<Store> s(new Store(db));
   s->path_ = path.string();
   sqlite3_busy_timeout(db, 5000);
-  if (auto st = s->Exec("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;"); !st)
+  if (auto st =
+          s->Exec("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;");
+      !st)
     return st;
   if (auto st = s->Migrate(); !st) return st;
   return s;
 }
 
-Store::~Store() { sqlite3_close(db_); }
+Store::~Store() {
+  sqlite3_close(db_);
+}
 
 Status Store::Exec(const std::string& sql) const {
   char* err = nullptr;
@@ -117,7 +124,8 @@ Status Store::Exec(const std::string& sql) const {
 
 Status Store::Migrate() {
   Stmt v(db_, "PRAGMA user_version");
-  if (!v.ok() || v.Step() != SQLITE_ROW) return Status::Error(path_ + ": not a readable SQLite database");
+  if (!v.ok() || v.Step() != SQLITE_ROW)
+    return Status::Error(path_ + ": not a readable SQLite database");
   schema_version_ = sqlite3_column_int(v.get(), 0);
   constexpr int kKnown = static_cast<int>(std::size(kMigrations));
   if (schema_version_ > kKnown)
@@ -140,7 +148,8 @@ Result<int64_t> Store::BeginRun(const std::string& command, const nlohmann::json
   s.Bind(1, command);
   s.Bind(2, NowNs());
   s.Bind(3, meta.dump());
-  if (s.Step() != SQLITE_DONE) return Status::Error(path_ + ": cannot record run: " + sqlite3_errmsg(db_));
+  if (s.Step() != SQLITE_DONE)
+    return Status::Error(path_ + ": cannot record run: " + sqlite3_errmsg(db_));
   return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
 }
 
@@ -150,11 +159,13 @@ Status Store::FinishRun(int64_t run_id, const std::string& status, const nlohman
   s.Bind(2, status);
   s.Bind(3, figures.dump());
   s.Bind(4, run_id);
-  if (s.Step() != SQLITE_DONE) return Status::Error(path_ + ": cannot finish run: " + sqlite3_errmsg(db_));
+  if (s.Step() != SQLITE_DONE)
+    return Status::Error(path_ + ": cannot finish run: " + sqlite3_errmsg(db_));
   return Status::Ok();
 }
 
-Result<std::vector<int64_t>> Store::SaveIncidents(int64_t run_id, const std::vector<explain::Incident>& incidents) {
+Result<std::vector<int64_t>> Store::SaveIncidents(int64_t run_id,
+                                                  const std::vector<explain::Incident>& incidents) {
   if (auto st = Exec("BEGIN IMMEDIATE;"); !st) return st;
   std::vector<int64_t> ids;
   auto fail = [&](const char* what) {
@@ -163,11 +174,13 @@ Result<std::vector<int64_t>> Store::SaveIncidents(int64_t run_id, const std::vec
     return Status::Error(msg);
   };
   {
-    Stmt inc(db_,
-             "INSERT INTO incidents(run_id, incident_id, start_ns, end_ns, root_cause, probability, "
-             "fault_type, summary, body) VALUES(?,?,?,?,?,?,?,?,?)");
+    Stmt inc(
+        db_,
+        "INSERT INTO incidents(run_id, incident_id, start_ns, end_ns, root_cause, probability, "
+        "fault_type, summary, body) VALUES(?,?,?,?,?,?,?,?,?)");
     Stmt an(db_,
-            "INSERT INTO anomalies(incident, start_ns, end_ns, service, modality, detector, score, summary) "
+            "INSERT INTO anomalies(incident, start_ns, end_ns, service, modality, detector, score, "
+            "summary) "
             "VALUES(?,?,?,?,?,?,?,?)");
     if (!inc.ok() || !an.ok()) return fail("cannot prepare insert");
     for (const auto& i : incidents) {
@@ -204,7 +217,8 @@ Result<std::vector<int64_t>> Store::SaveIncidents(int64_t run_id, const std::vec
 
 Result<std::vector<IncidentRow>> Store::ListIncidents(size_t limit) const {
   Stmt s(db_,
-         "SELECT id, run_id, incident_id, start_ns, end_ns, root_cause, probability, fault_type, summary "
+         "SELECT id, run_id, incident_id, start_ns, end_ns, root_cause, probability, fault_type, "
+         "summary "
          "FROM incidents ORDER BY id DESC LIMIT ?");
   if (!s.ok()) return Status::Error(path_ + ": " + sqlite3_errmsg(db_));
   s.Bind(1, static_cast<int64_t>(limit));
@@ -236,7 +250,8 @@ Result<std::optional<nlohmann::json>> Store::GetIncident(int64_t id) const {
     j["run_id"] = sqlite3_column_int64(s.get(), 1);
     return std::optional<nlohmann::json>(std::move(j));
   } catch (const std::exception& e) {
-    return Status::Error(path_ + ": incident " + std::to_string(id) + " has a corrupt body: " + e.what());
+    return Status::Error(path_ + ": incident " + std::to_string(id) +
+                         " has a corrupt body: " + e.what());
   }
 }
 

@@ -1,5 +1,6 @@
-// The embedded SQLite store of runs, incidents and anomalies. Versioned schema with migrations; every
-// write of a run's incidents is one transaction, so a killed process never leaves half an incident.
+// The embedded SQLite store of runs, incidents and anomalies. Versioned schema with migrations;
+// every write of a run's incidents is one transaction, so a killed process never leaves half an
+// incident.
 #pragma once
 
 #include <cstdint>
@@ -45,7 +46,8 @@ class Store {
   Status FinishRun(int64_t run_id, const std::string& status, const nlohmann::json& figures);
 
   // Writes the run's incidents and their anomalies in one transaction. Returns the store ids.
-  Result<std::vector<int64_t>> SaveIncidents(int64_t run_id, const std::vector<explain::Incident>& incidents);
+  Result<std::vector<int64_t>> SaveIncidents(int64_t run_id,
+                                             const std::vector<explain::Incident>& incidents);
 
   Result<std::vector<IncidentRow>> ListIncidents(size_t limit = 100) const;
   // The full incident.json object of a stored incident; empty optional when no such id.

@@ -87,7 +87,8 @@ TEST(Store, RefusesNewerSchemaAndGarbage) {
   ASSERT_FALSE(s);
   EXPECT_NE(s.message().find("newer"), std::string::npos);
   FILE* f = fopen((dir.path() / "junk.db").c_str(), "w");
-  fputs("this is not a database, just some text that is long enough to look like a header........", f);
+  fputs("this is not a database, just some text that is long enough to look like a header........",
+        f);
   fclose(f);
   EXPECT_FALSE(Store::Open(dir.path() / "junk.db"));
 }
@@ -103,7 +104,8 @@ TEST(Store, KilledWriterLeavesNoHalfIncident) {
     auto s = Store::Open(path);
     if (!s) _exit(1);
     auto run = (*s)->BeginRun("detect", {});
-    for (int n = 0;; ++n) (void)(*s)->SaveIncidents(*run, {MakeIncident(n, 200), MakeIncident(n + 100000, 200)});
+    for (int n = 0;; ++n)
+      (void)(*s)->SaveIncidents(*run, {MakeIncident(n, 200), MakeIncident(n + 100000, 200)});
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   kill(pid, SIGKILL);
