@@ -16,14 +16,17 @@ void RegisterDemo(CLI::App& app, Globals& g) {
   auto o = std::make_shared<pipeline::DemoOptions>();
   auto scenario = std::make_shared<std::string>("shipping_network_delay");
   auto all = std::make_shared<bool>(false);
-  cmd->add_option("--scenario", *scenario, "Chaos scenario (see `augur simulate --list`)");
+  cmd->add_option("--scenario", *scenario, "Chaos scenario (see `augur simulate --list`)")
+      ->capture_default_str();
   cmd->add_flag("--all", *all, "Run every scenario of seed 000's Table 3 instead of one");
-  cmd->add_option("-o,--out", o->out, "Output folder (default demo-out)");
-  cmd->add_option("--normal-minutes", o->normal_minutes, "Minutes of normal traffic to learn from");
+  cmd->add_option("-o,--out", o->out, "Output folder")->capture_default_str();
+  cmd->add_option("--normal-minutes", o->normal_minutes, "Minutes of normal traffic to learn from")
+      ->capture_default_str();
   cmd->add_option("--minutes", o->scenario_minutes,
-                  "Minutes per scenario (baseline, fault, recovery in thirds)");
-  cmd->add_option("--rps", o->rps, "Requests per second");
-  cmd->add_option("--seed", o->seed, "Random seed (same seed, same bytes)");
+                  "Minutes per scenario (baseline, fault, recovery in thirds)")
+      ->capture_default_str();
+  cmd->add_option("--rps", o->rps, "Requests per second")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Random seed (same seed, same bytes)")->capture_default_str();
   cmd->add_flag("--json", g.json, "Print one JSON object");
   cmd->footer(
       "Example:\n  augur demo\n  augur demo --scenario carts_db_io_failure --out /tmp/demo");
