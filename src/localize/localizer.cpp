@@ -570,6 +570,7 @@ nlohmann::json ToJson(const Localization& r, size_t max_evidence) {
     for (size_t i = 0; i < c.evidence.size() && i < max_evidence; ++i) {
       const auto& e = c.evidence[i];
       ev.push_back({{"modality", e.modality},
+                    {"kind", e.kind},
                     {"what", e.what},
                     {"instance", e.instance},
                     {"observed", e.observed},

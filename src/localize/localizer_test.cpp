@@ -322,6 +322,8 @@ TEST(Localizer, OutputsHaveTheDocumentedShape) {
   EXPECT_EQ(ng["data"]["edges"][0].count("source"), 1u);
   auto j = ToJson(*r);
   EXPECT_EQ(j["ranking"][0]["service"], "shipping");
+  ASSERT_FALSE(j["ranking"][0]["evidence"].empty());
+  EXPECT_EQ(j["ranking"][0]["evidence"][0]["kind"], "self_time");
 }
 
 TEST(Colour, SeedLevels) {
