@@ -304,8 +304,11 @@ struct LogLmDetector::Impl {
             const std::vector<uint64_t>& statement) const {
     return Slow(s.service, statement[l.text], s.durations.data() + l.durations_at, l.durations);
   }
-  // Adds a scored line's durations to its stream's recent ones: whether the recent median of any of
-  // them is above its statement's drift bound.
+  // Adds a scored line's durations to its stream's recent ones: whether the line takes part in a
+  // drift, that is the recent median of one of them is above its statement's drift bound and the
+  // line's own duration above the highest normal median (the bound without its margin). A line at
+  // normal speed right after a slow run, or among the untouched requests of a partly slowed
+  // statement, does not drift: the run's median is high, the line is not.
   bool Drifting(StreamState& s, const std::string& service, uint64_t statement,
                 const std::vector<double>& durations) {
     bool drift = false;
@@ -315,7 +318,7 @@ struct LogLmDetector::Impl {
       if (b == drift_bound.end()) continue;
       const float median =
           s.recent[key].Add(static_cast<float>(durations[k]), static_cast<size_t>(cfg.drift_run));
-      if (median > b->second) drift = true;
+      if (median > b->second && durations[k] * cfg.drift_margin > b->second) drift = true;
     }
     return drift;
   }
@@ -1447,6 +1450,7 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
       {"slow_services", m.SlowServices()},
       {"slow_bounds", BoundsJson(m.slow_bound)},
       {"drift_run", m.cfg.drift_run},
+      {"drift_margin", m.cfg.drift_margin},
       {"drift_bounds", BoundsJson(m.drift_bound)},
       {"idf", m.idf},
       {"docs", m.docs},
@@ -1527,6 +1531,11 @@ Status LogLmDetector::Load(const learn::ModelBundle& bundle) {
       m.slow_bound = ReadBounds(state, "slow_bounds");
       m.drift_bound = ReadBounds(state, "drift_bounds");
       m.cfg.drift_run = state.value("drift_run", 0);
+      // The bounds hold the margin; bundles from before it was saved used the default, 1.1.
+      m.cfg.drift_margin = state.value("drift_margin", 1.1);
+      if (!(m.cfg.drift_margin >= 1 && m.cfg.drift_margin <= 100))
+        return Status::Error(bundle.File(kStateFile).string() +
+                             ": bad log_lm state: drift_margin must be between 1 and 100");
       if (m.cfg.drift_run < 0 || m.cfg.drift_run > 10000)
         return Status::Error(bundle.File(kStateFile).string() +
                              ": bad log_lm state: drift_run must be between 0 and 10000");

@@ -383,6 +383,40 @@ TEST(LogLmDetector, DriftFlagsASustainedSlowdownWithinTheNormalSpread) {
   EXPECT_GE(slowed[1].anomalous, slowed[0].anomalous + slowed[1].windows / 5);
 }
 
+// A drift is told by the lines that take part in it. Right after a slow run the median of the last
+// 16 is still high, but lines back at normal speed (here faster still) do not drift, and a
+// window holding only them is not flagged by the rule.
+TEST(LogLmDetector, LinesBackAtNormalSpeedDoNotDrift) {
+  LogLmConfig c = TinyConfig();
+  c.threshold = 0.2;
+  testing::TempDir dir;
+  TrainInto(c, InterleavedTraffic(3000, 1, -1), dir.path());
+  LogLmDetector d(TinyConfig());
+  auto b = learn::ModelBundle::Open(dir.path());
+  ASSERT_TRUE(b.ok() && d.Load(*b).ok());
+  Batch run = InterleavedTraffic(500, 3, -2, 1.4);
+  const TimeNs slow_end = run.logs.back().time;
+  for (LogRecord& r : InterleavedTraffic(100, 4, -2, 0.5).logs) {
+    r.time += slow_end - run.logs.front().time + 1'000'000;
+    run.logs.push_back(std::move(r));
+  }
+  int slow_drifting = 0, fast_windows = 0, fast_drifting = 0;
+  d.SetWindowSink([&](const LogLmWindow& w) {
+    if (w.end <= slow_end) {
+      slow_drifting += !w.drift.empty();
+    } else if (w.start > slow_end) {
+      ++fast_windows;
+      fast_drifting += !w.drift.empty();
+    }
+  });
+  std::vector<Anomaly> out;
+  d.Score(run, out);
+  d.Flush(out);
+  EXPECT_GE(slow_drifting, 40);  // of 50 windows
+  EXPECT_GE(fast_windows, 9);
+  EXPECT_EQ(fast_drifting, 0);
+}
+
 // A bundle whose drift settings were tampered with: an impossible run length is refused with the
 // file and the field named; a run length of 0 turns the rule off even where bounds are present.
 TEST(LogLmDetector, BadDriftStateIsRefusedOrOff) {
