@@ -445,6 +445,10 @@ TEST(LogLmDetector, BadDriftStateIsRefusedOrOff) {
   Counts slowed = ScoreAll(*d, InterleavedTraffic(500, 3, -2, 1.4), out);
   EXPECT_GT(slowed.windows, 0);
   EXPECT_FALSE(Names(out, "slower than normal for a while"));
+  state["drift_margin"] = 0.5;
+  auto [bad_margin, unused] = load_with(16);
+  EXPECT_FALSE(bad_margin.ok());
+  EXPECT_NE(bad_margin.message().find("drift_margin"), std::string::npos) << bad_margin.message();
 }
 
 // The novelty gate is its own (`novelty_fpr`): a strict similarity target no longer takes the
