@@ -1923,6 +1923,13 @@ struct Simulator::Impl {
                 "Killed process 1 (java) total-vm:4162716kB, anon-rss:498120kB, file-rss:0kB");
             p.down_mask |= p.fx.mask;
             Restart(p, t);
+            // The fault is not over while a pod it killed is still starting: its requests fail
+            // (touched by `down_mask`) until then, and the label must say so.
+            for (size_t i = 0; i < faults.size(); ++i)
+              if (p.fx.mask >> i & 1) {
+                TimeNs& recovered = labels[faults[i].label].recovered;
+                recovered = std::max(recovered, p.running_at);
+              }
           }
         } else if (p.stress_mb > 0) {
           p.stress_mb = std::max(0.0, p.stress_mb - limit / 10);

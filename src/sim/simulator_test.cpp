@@ -376,6 +376,37 @@ TEST(Simulator, StressMovesResourceMetrics) {
             2 * c.MetricMean("user", kBase, "cpu_usage"));
 }
 
+// A stressed pod the OOM killer took is down until its JVM has started again: the fault has not
+// recovered before then, even when the kill came in its last seconds (its requests fail, touched
+// by the fault, until the pod runs).
+TEST(Simulator, RecoveryWaitsForThePodsAFaultKilled) {
+  for (uint64_t seed : {1, 2, 3, 4, 5, 6}) {
+    SimConfig c = Short("shipping_memory_stress", seed);
+    auto sim = Simulator::Create(c);
+    ASSERT_TRUE(sim.ok()) << sim.message();
+    std::vector<TimeNs> kills, starts;
+    ASSERT_TRUE((*sim)
+                    ->Run([&](Batch& b) {
+                      for (const auto& r : b.logs) {
+                        if (r.service != "shipping") continue;
+                        if (r.body.find("Killed process") != std::string::npos)
+                          kills.push_back(r.time);
+                        if (r.body.find("Started ShippingServiceApplication") != std::string::npos)
+                          starts.push_back(r.time);
+                      }
+                    })
+                    .ok());
+    const FaultLabel& l = (*sim)->Labels().at(0);
+    std::sort(starts.begin(), starts.end());
+    for (TimeNs k : kills) {
+      if (k < l.start || k >= l.recovered) continue;
+      auto up = std::upper_bound(starts.begin(), starts.end(), k);
+      ASSERT_NE(up, starts.end()) << "seed " << seed;
+      EXPECT_GE(l.recovered, *up - kNsPerSecond) << "seed " << seed;
+    }
+  }
+}
+
 TEST(Simulator, CodeFaultsChangeBehaviourNotInfrastructure) {
   Observed e = RunAndObserve(Short("carts_code_exception"));
   EXPECT_GT(e.Get("carts", kFault).server_errors, 20);
