@@ -799,26 +799,30 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(
   //    leaves a service only its health checks);
   //  - a new word that several services log: an input travelling with the requests (a station
   //    name no normal request asked for), not an answer one service got wrong.
-  auto is_new = [&](const std::pair<std::string, std::string>& k, size_t i,
-                    const std::string& value) {
-    return IsWord(value) && !values_.at(k).at(i).counts.count(value);
+  auto is_new = [](const Values& normal, const std::string& value) {
+    return IsWord(value) && !normal.counts.count(value);
   };
   std::map<std::string, std::set<std::string>> new_in;  // new word → services logging it
-  for (const auto& [k, vars] : wvalues)
-    for (const auto& [i, v] : vars)
-      for (const auto& [value, n] : v.counts)
-        if (is_new(k, i, value)) new_in[value].insert(k.first);
-  for (const auto& [k, vars] : wvalues)
+  for (const auto& [k, vars] : wvalues) {
+    const auto& normal_vars = values_.at(k);
     for (const auto& [i, v] : vars) {
+      const Values& normal = normal_vars.at(i);
+      for (const auto& [value, n] : v.counts)
+        if (is_new(normal, value)) new_in[value].insert(k.first);
+    }
+  }
+  for (const auto& [k, vars] : wvalues) {
+    const auto& normal_vars = values_.at(k);
+    for (const auto& [i, v] : vars) {
+      const Values& normal = normal_vars.at(i);
       uint64_t x = 0, singletons = 0;
       std::string first;
       for (const auto& [value, n] : v.counts)
-        if (is_new(k, i, value) && new_in[value].size() == 1) {
+        if (is_new(normal, value) && new_in.at(value).size() == 1) {
           x += n;
           if (first.empty()) first = value;
         }
       if (x == 0) continue;
-      const Values& normal = values_.at(k).at(i);
       for (const auto& [value, n] : normal.counts) singletons += n == 1;
       CountTest t =
           TestCount(singletons, static_cast<double>(normal.lines), x, static_cast<double>(v.lines));
@@ -829,6 +833,7 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(
                             "(expected {:.1f})",
                             first, VariableAt(k.second, i), k.second, x, v.lines, t.expected)});
     }
+  }
 
   // Metrics: window median per series against the normal median / MAD.
   using MetricKey = std::tuple<std::string, std::string, std::string>;  // service, instance, name

@@ -57,9 +57,9 @@ struct LogLmConfig {
   // Sustained slowdowns (with magnitudes and the slow rule's statements): per stream and statement,
   // the median of its last `drift_run` durations; above `drift_margin` times the highest such
   // median anywhere in the normal run, and the line itself above that highest median, the line
-  // drifts, and a window holding a drifting line is anomalous. A slowdown by a quarter to a half hides line by line in a statement's normal
-  // spread, and a window holds one or two of its lines, but it moves the median of 16 of them far
-  // past anything normal. drift_run 0: off.
+  // drifts, and a window holding a drifting line is anomalous. A slowdown by a quarter to a half
+  // hides line by line in a statement's normal spread, and a window holds one or two of its lines,
+  // but it moves the median of 16 of them far past anything normal. drift_run 0: off.
   int drift_run = 16;
   double drift_margin = 1.1;
   double validation_fraction = 0.15;  // share of each stream held out when calibrating
