@@ -286,6 +286,16 @@ Placement Placement::FromJson(const nlohmann::json& j) {
   return p;
 }
 
+std::string_view StatementOf(std::string_view key) {
+  size_t i = 0;
+  while (i < key.size()) {
+    const size_t j = std::min(key.find(' ', i), key.size());
+    if (normalize::IsCodeLocation(key.substr(i, j - i))) return key.substr(i, j - i);
+    i = j + 1;
+  }
+  return {};
+}
+
 std::string LogKey(std::string_view body, size_t max_tokens) {
   std::string out;
   size_t tokens = 0;
@@ -731,19 +741,48 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(
     if (r2.size() >= 10) phi = std::max(1.0, Median(r2) / 0.4549);
   }
   // Vanished or shrunk templates: the normal keys of operations that ran in the window. Fewer
-  // errors than usual is no symptom of a failure, so error templates are left out.
+  // errors than usual is no symptom of a failure, so error templates are left out. Templates that
+  // carry a code location are counted per statement (all templates with that location): the miner
+  // splits one statement's lines by the words they hold (a train type), and what a failure changes
+  // is whether the statement runs. The statement of an error template is left out whole.
+  struct Low {
+    uint64_t normal = 0, window = 0;
+    std::string shown;  // a template of it, for the detail
+    bool error = false;
+  };
+  std::map<std::tuple<std::string, std::string, std::string>, Low> lows;
+  auto low_of = [&](const std::string& svc, const std::string& op, const std::string& key) -> Low& {
+    const std::string_view loc = StatementOf(key);
+    Low& l = lows[{svc, op, loc.empty() ? key : std::string(loc)}];
+    if (l.shown.empty()) l.shown = key;
+    if (auto e = error_key_.find(key); e != error_key_.end() && e->second) l.error = true;
+    return l;
+  };
   for (const auto& [k, c] : log_keys_) {
+    auto it = wkeys.find(k);
+    Low& l = low_of(std::get<0>(k), std::get<1>(k), std::get<2>(k));
+    l.normal += c;
+    l.window += it == wkeys.end() ? 0 : it->second;
+  }
+  for (const auto& [k, x] : wkeys)
+    if (!log_keys_.count(k) && !StatementOf(std::get<2>(k)).empty())
+      if (auto it =
+              lows.find({std::get<0>(k), std::get<1>(k), std::string(StatementOf(std::get<2>(k)))});
+          it != lows.end())
+        it->second.window += x;
+  for (const auto& [k, l] : lows) {
     const auto& [svc, op, key] = k;
-    if (auto e = error_key_.find(key); e != error_key_.end() && e->second) continue;
+    if (l.error) continue;
     const double en = exposure(svc, op, true), ew = exposure(svc, op, false);
     if (en <= 0 || ew <= 0) continue;
-    auto it = wkeys.find(k);
-    const uint64_t x = it == wkeys.end() ? 0 : it->second;
-    CountTest t = TestCount(c, en, x, ew, phi);
-    if (static_cast<double>(x) < t.expected)
-      consider(svc, {"log", "template_low", key, "", static_cast<double>(x), t.expected, t.p_low,
-                     fmt::format("template \"{}\" in {}: {} lines (expected {:.1f})", key, op, x,
-                                 t.expected)});
+    CountTest t = TestCount(l.normal, en, l.window, ew, phi);
+    if (static_cast<double>(l.window) >= t.expected) continue;
+    const std::string what = key == l.shown
+                                 ? fmt::format("template \"{}\"", key)
+                                 : fmt::format("log statement {} (\"{}\", ...)", key, l.shown);
+    consider(svc,
+             {"log", "template_low", key, "", static_cast<double>(l.window), t.expected, t.p_low,
+              fmt::format("{} in {}: {} lines (expected {:.1f})", what, op, l.window, t.expected)});
   }
   // How each request runs inside its service: the steps (internal, client and database spans) per
   // request of an entry operation. Steps that vanish or multiply (an exception skipping the rest,

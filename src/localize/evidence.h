@@ -34,6 +34,9 @@ namespace augur::localize {
 // template.
 std::string LogKey(std::string_view body, size_t max_tokens = 12);
 bool IsErrorLog(const LogRecord& log);
+// The code location in a template's text (normalize::IsCodeLocation), naming the log statement the
+// template's lines come from; empty when it has none.
+std::string_view StatementOf(std::string_view template_text);
 
 struct EvidenceItem {
   std::string modality;  // "log", "trace", "metric", "caller" (callers' failed calls)

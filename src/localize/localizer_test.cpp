@@ -576,6 +576,65 @@ TEST(Evidence, NewWordOfAVariableIsAWrongReturnUnlessServicesShareIt) {
     for (const auto& e : rc.evidence) EXPECT_NE(e.kind, "template_value") << e.detail;
 }
 
+// Shipping logs two statements per request: #39 when it starts, #46 with the request's train type
+// (one of twelve; the miner keeps "[<*>:Fast]" and "[<*>:Slow]" apart, so the statement has twelve
+// templates). With `stop_at_39`, every request stops after #39, as an exception would make it.
+Batch WithStatements(Batch b, bool stop_at_39) {
+  static const char* kTypes[] = {"Fast",  "Slow",    "Cheap",  "Night",   "Express",  "Local",
+                                 "Cargo", "Sleeper", "Direct", "Coastal", "Mountain", "Royal"};
+  std::vector<LogRecord> out;
+  int n = 0;
+  for (const LogRecord& l : b.logs) {
+    if (l.service != "shipping") {
+      out.push_back(l);
+      continue;
+    }
+    LogRecord start = l;
+    start.body = "INFO s.c.ShipController#39 [ship][start order " + std::to_string(n) + "]";
+    out.push_back(start);
+    if (!stop_at_39) {
+      LogRecord typed = l;
+      typed.body = "INFO s.c.ShipController#46 [ship][type: [" + std::to_string(n) + ":" +
+                   kTypes[n % 12] + "]]";
+      out.push_back(typed);
+    }
+    ++n;
+  }
+  b.logs = std::move(out);
+  return b;
+}
+
+// A statement that stops running is one test on all its templates: each of the twelve templates
+// alone expects two lines in the window (no evidence after twelve tests), the statement 24.
+TEST(Evidence, AStatementThatStopsIsTestedWhole) {
+  Localizer loc;
+  loc.Learn(WithStatements(Traffic(0, 300, 1), false));
+  loc.FinishLearning();
+  auto r = loc.Localize(WithStatements(Traffic(100 * kNsPerSecond, 24, 17), true));
+  ASSERT_TRUE(r.ok());
+  ASSERT_FALSE(r->ranking.empty());
+  EXPECT_EQ(r->ranking[0].service, "shipping");
+  ASSERT_FALSE(r->ranking[0].evidence.empty());
+  const EvidenceItem& e = r->ranking[0].evidence[0];
+  EXPECT_EQ(e.kind, "template_low");
+  EXPECT_EQ(e.what, "s.c.ShipController#46");
+  EXPECT_EQ(e.observed, 0);
+  EXPECT_NEAR(e.expected, 24, 1);
+  EXPECT_NE(e.detail.find("log statement s.c.ShipController#46"), std::string::npos) << e.detail;
+  // A normal window: nothing said about the statements.
+  auto normal = loc.Localize(WithStatements(Traffic(100 * kNsPerSecond, 24, 17), false));
+  ASSERT_TRUE(normal.ok());
+  for (const auto& rc : normal->ranking)
+    for (const auto& ev : rc.evidence) EXPECT_NE(ev.kind, "template_low") << ev.detail;
+}
+
+TEST(Evidence, StatementOfATemplateIsItsCodeLocation) {
+  EXPECT_EQ(StatementOf("<*> INFO t.s.TravelServiceImpl#372 TraceID: <*> [getTickets]"),
+            "t.s.TravelServiceImpl#372");
+  EXPECT_EQ(StatementOf("ts=<*> caller=<*> method=Get"), "");
+  EXPECT_EQ(StatementOf(""), "");
+}
+
 TEST(Evidence, LogKeyMasksNumbersAndIds) {
   EXPECT_EQ(LogKey("took 123 ms for id 5f2a9c0de1b2"), "took <n> ms for id <h>");
   EXPECT_EQ(LogKey("a b c d e f g h i j", 3), "a b c");

@@ -99,7 +99,8 @@ bool IsWrapClose(char c) {
 
 // Token classes drive the merge decision: two plain words that differ are probably different
 // messages (GET/POST); identifiers, lists and masked values that differ are probably one variable.
-enum Cls : uint8_t { kPure, kMasked, kWord, kOther };
+// A code location (IsCodeLocation) is kCode: it never merges with another token.
+enum Cls : uint8_t { kPure, kMasked, kWord, kOther, kCode };
 
 bool IsWordLike(std::string_view t) {
   size_t b = 0, e = t.size();
@@ -118,7 +119,11 @@ bool IsWordLike(std::string_view t) {
 Cls Classify(std::string_view t) {
   if (t == "<*>") return kPure;
   if (t.find("<*>") != std::string_view::npos) return kMasked;
-  return IsWordLike(t) ? kWord : kOther;
+  if (IsWordLike(t)) return kWord;
+  size_t b = 0, e = t.size();
+  while (b < e && IsWrapOpen(t[b])) ++b;
+  while (e > b && IsWrapClose(t[e - 1])) --e;
+  return IsCodeLocation(t.substr(b, e - b)) ? kCode : kOther;
 }
 
 // The letters of a masked token ("num=<*>,flags=<*>" → "numflags"): its constant skeleton.
@@ -147,6 +152,7 @@ bool HasKey(std::string_view a) {
 }
 
 int MismatchKind(std::string_view ct, Cls cc, std::string_view lt, Cls lc) {
+  if (cc == kCode || lc == kCode) return 1;
   if (cc == kWord && lc == kWord) return 2;
   if (cc == kWord || lc == kWord) return 1;
   if (cc == kMasked && lc == kMasked)
@@ -525,8 +531,30 @@ void SetSlot(Slot& s, std::string tok, bool glob) {
 
 }  // namespace
 
+bool IsCodeLocation(std::string_view t) {
+  const size_t at = t.find_last_of("#:");
+  if (at == std::string_view::npos || at == 0 || at + 1 == t.size() || t.size() - at > 7)
+    return false;
+  for (size_t i = at + 1; i < t.size(); ++i)
+    if (!Is(t[i], kDigit)) return false;
+  const std::string_view name = t.substr(0, at);
+  if (!Is(name[0], kAlpha)) return false;
+  for (char c : name)
+    if (!(Is(c, kAlpha | kDigit) || c == '_' || c == '$' || c == '.' || c == '/' || c == '-'))
+      return false;
+  const size_t dot = name.rfind('.');
+  if (dot == std::string_view::npos || dot + 1 == name.size()) return false;
+  const std::string_view last = name.substr(dot + 1);
+  if (t[at] == '#')  // a qualified class name: its last part starts a word, no path
+    return name.find_first_of("/-") == std::string_view::npos && Is(last[0], kAlpha);
+  static constexpr std::string_view kSource[] = {"java", "kt", "scala", "go",  "py",   "rb",
+                                                 "js",   "ts", "c",     "cc",  "cpp",  "h",
+                                                 "hpp",  "rs", "cs",    "php", "swift"};
+  return std::find(std::begin(kSource), std::end(kSource), last) != std::end(kSource);
+}
+
 std::vector<std::string> DefaultMasks() {
-  return {"url", "path", "uuid", "hostport", "kv", "hex", "bool", "number"};
+  return {"url", "path", "uuid", "hostport", "kv", "hex", "bool", "number", "code"};
 }
 
 Status TemplateMinerConfig::Validate() const {
@@ -543,7 +571,7 @@ Status TemplateMinerConfig::Validate() const {
     if (std::find(names.begin(), names.end(), d) == names.end())
       return Status::Error(
           "template miner: unknown mask '" + d +
-          "' in disabled_masks (known: url, path, uuid, hostport, kv, hex, bool, number)");
+          "' in disabled_masks (known: url, path, uuid, hostport, kv, hex, bool, number, code)");
   for (const auto& m : extra_masks) {
     try {
       std::regex re(m.regex);
@@ -558,7 +586,7 @@ Status TemplateMinerConfig::Validate() const {
 struct TemplateMiner::Impl {
   TemplateMinerConfig cfg;
   bool m_url = true, m_path = true, m_uuid = true, m_hostport = true, m_kv = true, m_hex = true,
-       m_bool = true, m_number = true;
+       m_bool = true, m_number = true, m_code = true;
   std::vector<std::regex> user_masks;
 
   std::vector<std::unique_ptr<Cluster>> by_id{1};  // index = id; null when merged or evicted
@@ -583,6 +611,7 @@ struct TemplateMiner::Impl {
       if (d == "hex") m_hex = false;
       if (d == "bool") m_bool = false;
       if (d == "number") m_number = false;
+      if (d == "code") m_code = false;
     }
     for (const auto& m : cfg.extra_masks) {
       try {
@@ -665,6 +694,7 @@ struct TemplateMiner::Impl {
     while (b < e && IsWrapOpen(t[b])) ++b;
     while (e > b && IsWrapClose(t[e - 1])) --e;
     const std::string_view core(t.data() + b, e - b);
+    if (m_code && IsCodeLocation(core)) return Copy(o, t.data(), t.size(), end);
     auto wrapped = [&](size_t keep) {  // keep: bytes of the core kept before the variable
       o = Copy(o, t.data(), b + keep, end);
       std::memcpy(o, "<*>", 3);

@@ -1,23 +1,23 @@
 // The online log template miner: turns each log message (the content part of a line, after
 // log_header.h split off timestamp/level/component) into a stable template id, the template text
-// with
-// `<*>` for variables, and the extracted parameters, at line rate and with bounded memory.
+// with `<*>` for variables, and the extracted parameters, at line rate and with bounded memory.
 //
 // How it works (details in docs/normalize.md):
 //  1. Masking: each whitespace token is cut into segments at punctuation; segments with a digit,
-//  hex
-//     runs, UUIDs, URLs, paths and the values of key=value pairs become `<*>` (DefaultMasks(), plus
-//     user regexes in TemplateMinerConfig::extra_masks). Runs of fully masked tokens collapse into
-//     one position, so variable-length lists of variables do not split a template.
+//     hex runs, UUIDs, URLs, paths and the values of key=value pairs become `<*>` (DefaultMasks(),
+//     plus user regexes in TemplateMinerConfig::extra_masks); code locations stay as written. Runs
+//     of fully masked tokens collapse into one position, so variable-length lists of variables do
+//     not split a template.
 //  2. Fast path: the masked token sequence is hashed; a sequence seen before maps straight to its
 //     template (one hash lookup per line).
 //  3. Slow path (a new sequence): the closest template with the same number of positions is found.
 //     It absorbs the line when the positions that differ hold variable-like tokens (identifiers,
 //     not plain words). Plain words that differ make a new template, unless one position of
 //     otherwise identical templates has taken `word_variable_threshold` distinct words: then that
-//     position is a variable (positional statistics) and the templates merge.
+//     position is a variable (positional statistics) and the templates merge. Code locations that
+//     differ always make a new template.
 //  4. Merges keep the oldest id; the absorbed ids stay resolvable through Resolve() (merge
-//  history).
+//     history).
 #pragma once
 
 #include <cstdint>
@@ -40,8 +40,16 @@ struct MaskPattern {
 };
 
 // The built-in masks, in the order they are applied to a token. Names accepted by
-// TemplateMinerConfig::disabled_masks: "url", "path", "uuid", "kv", "hex", "number".
+// TemplateMinerConfig::disabled_masks: "url", "path", "uuid", "hostport", "kv", "hex", "bool",
+// "number", and "code" (a code location is kept as written, see IsCodeLocation()).
 std::vector<std::string> DefaultMasks();
+
+// A source location as loggers write it, as a whole token (without surrounding brackets):
+// "t.s.TravelServiceImpl#372" (a qualified class and its line, TrainTicket's logback
+// `%logger{1.}#%line`) or "logging.go:37", "Foo.java:120" (a source file and line). It names the
+// log statement, so the miner keeps it as template text, not a variable: two statements with the
+// same message stay two templates, and a statement that stops running is seen to stop.
+bool IsCodeLocation(std::string_view token);
 
 struct TemplateMinerConfig {
   // At most this many live templates; beyond it the least recently used one is evicted (counted).

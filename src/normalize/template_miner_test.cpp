@@ -41,6 +41,36 @@ TEST(TemplateMiner, MasksCommonVariableShapes) {
   EXPECT_EQ(Text(m, m.Add("jk2_init() Found child").template_id), "jk2_init() Found child");
 }
 
+TEST(TemplateMiner, CodeLocationsAreRecognised) {
+  EXPECT_TRUE(IsCodeLocation("t.s.TravelServiceImpl#372"));
+  EXPECT_TRUE(IsCodeLocation("logging.go:37"));
+  EXPECT_TRUE(IsCodeLocation("org/x/Foo.java:120"));
+  EXPECT_FALSE(IsCodeLocation("rabbitConnectionFactory#1"));  // a counter: no qualified name
+  EXPECT_FALSE(IsCodeLocation("item#3"));
+  EXPECT_FALSE(IsCodeLocation("db-1.example.com:8080"));  // an address
+  EXPECT_FALSE(IsCodeLocation("10.0.0.1:8080"));
+  EXPECT_FALSE(IsCodeLocation("a.b#x"));
+  EXPECT_FALSE(IsCodeLocation("Foo.java:"));
+  EXPECT_FALSE(IsCodeLocation("caller=logging.go:37"));
+}
+
+// A logger's code location names the statement: it stays in the template, and two statements
+// that write the same message stay two templates, even where any two words would merge.
+TEST(TemplateMiner, CodeLocationsStayTemplateText) {
+  TemplateMinerConfig c;
+  c.word_variable_threshold = 2;
+  TemplateMiner m(c);
+  auto a = m.Add("10:46:27.285 INFO t.s.TravelServiceImpl#366 TraceID: 37448a92 [calculate 0]");
+  auto b = m.Add("10:46:27.286 INFO t.s.TravelServiceImpl#372 TraceID: 0d9d9a65 [calculate 175]");
+  EXPECT_NE(m.Resolve(a.template_id), m.Resolve(b.template_id));
+  EXPECT_EQ(Text(m, b.template_id),
+            "<*> INFO t.s.TravelServiceImpl#372 TraceID: <*> [calculate <*>]");
+  EXPECT_EQ(Text(m, m.Add("at (Foo.java:120) retry 3").template_id), "at (Foo.java:120) retry <*>");
+  c.disabled_masks = {"code"};
+  TemplateMiner off(c);
+  EXPECT_EQ(Text(off, off.Add("at (Foo.java:120) retry 3").template_id), "at (<*>) retry <*>");
+}
+
 TEST(TemplateMiner, PlainWordsStaySeparateUntilManyDistinct) {
   TemplateMiner m;  // word_variable_threshold = 5
   uint32_t get = m.Add("request GET done in 5 ms").template_id;
