@@ -631,6 +631,8 @@ TEST(Evidence, AStatementThatStopsIsTestedWhole) {
 TEST(Evidence, StatementOfATemplateIsItsCodeLocation) {
   EXPECT_EQ(StatementOf("<*> INFO t.s.TravelServiceImpl#372 TraceID: <*> [getTickets]"),
             "t.s.TravelServiceImpl#372");
+  EXPECT_EQ(StatementOf("ts=<*> caller=logging.go:37 method=Get"), "logging.go:37");
+  EXPECT_EQ(StatementOf("at (Foo.java:120), retry <*>"), "Foo.java:120");
   EXPECT_EQ(StatementOf("ts=<*> caller=<*> method=Get"), "");
   EXPECT_EQ(StatementOf(""), "");
 }

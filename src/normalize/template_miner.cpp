@@ -782,7 +782,10 @@ struct TemplateMiner::Impl {
         size_t j = lb.Next(kBDelim, k, e0);
         while (j < e0 && !Is(L[j], kValueEnd)) j = lb.Next(kBDelim, j + 1, e0);
         if (lb.Any(kBDigit, k, j)) {
-          var(k - i0, j - i0, true);
+          if (m_code && IsCodeLocation(std::string_view(L + k, j - k)))  // caller=logging.go:37
+            o = Copy(o, L + k, j - k, end);
+          else
+            var(k - i0, j - i0, true);
           k = j;
           continue;
         }

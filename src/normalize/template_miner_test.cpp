@@ -66,6 +66,8 @@ TEST(TemplateMiner, CodeLocationsStayTemplateText) {
   EXPECT_EQ(Text(m, b.template_id),
             "<*> INFO t.s.TravelServiceImpl#372 TraceID: <*> [calculate <*>]");
   EXPECT_EQ(Text(m, m.Add("at (Foo.java:120) retry 3").template_id), "at (Foo.java:120) retry <*>");
+  EXPECT_EQ(Text(m, m.Add("ts=12:00:01 caller=logging.go:37 took=2ms").template_id),
+            "ts=<*> caller=logging.go:37 took=<*>");
   c.disabled_masks = {"code"};
   TemplateMiner off(c);
   EXPECT_EQ(Text(off, off.Add("at (Foo.java:120) retry 3").template_id), "at (<*>) retry <*>");
