@@ -2,7 +2,7 @@
 // log_header.h split off timestamp/level/component) into a stable template id, the template text
 // with `<*>` for variables, and the extracted parameters, at line rate and with bounded memory.
 //
-// How it works (details in docs/normalize.md):
+// How it works (details in docs/template-miner.md):
 //  1. Masking: each whitespace token is cut into segments at punctuation; segments with a digit,
 //     hex runs, UUIDs, URLs, paths and the values of key=value pairs become `<*>` (DefaultMasks(),
 //     plus user regexes in TemplateMinerConfig::extra_masks); code locations stay as written. Runs
