@@ -290,13 +290,7 @@ std::string_view StatementOf(std::string_view key) {
   size_t i = 0;
   while (i < key.size()) {
     const size_t j = std::min(key.find(' ', i), key.size());
-    std::string_view t = key.substr(i, j - i);
-    if (const size_t eq = t.find('='); eq != std::string_view::npos) t.remove_prefix(eq + 1);
-    while (!t.empty() && std::string_view("([{<\"'").find(t.front()) != std::string_view::npos)
-      t.remove_prefix(1);
-    while (!t.empty() && std::string_view(")]}>\"',;.").find(t.back()) != std::string_view::npos)
-      t.remove_suffix(1);
-    if (normalize::IsCodeLocation(t)) return t;
+    if (auto loc = normalize::CodeLocationIn(key.substr(i, j - i)); !loc.empty()) return loc;
     i = j + 1;
   }
   return {};

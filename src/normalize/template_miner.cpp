@@ -120,10 +120,7 @@ Cls Classify(std::string_view t) {
   if (t == "<*>") return kPure;
   if (t.find("<*>") != std::string_view::npos) return kMasked;
   if (IsWordLike(t)) return kWord;
-  size_t b = 0, e = t.size();
-  while (b < e && IsWrapOpen(t[b])) ++b;
-  while (e > b && IsWrapClose(t[e - 1])) --e;
-  return IsCodeLocation(t.substr(b, e - b)) ? kCode : kOther;
+  return CodeLocationIn(t).empty() ? kOther : kCode;
 }
 
 // The letters of a masked token ("num=<*>,flags=<*>" → "numflags"): its constant skeleton.
@@ -551,6 +548,13 @@ bool IsCodeLocation(std::string_view t) {
                                                  "js",   "ts", "c",     "cc",  "cpp",  "h",
                                                  "hpp",  "rs", "cs",    "php", "swift"};
   return std::find(std::begin(kSource), std::end(kSource), last) != std::end(kSource);
+}
+
+std::string_view CodeLocationIn(std::string_view token) {
+  if (const size_t eq = token.find('='); eq != std::string_view::npos) token.remove_prefix(eq + 1);
+  while (!token.empty() && IsWrapOpen(token.front())) token.remove_prefix(1);
+  while (!token.empty() && IsWrapClose(token.back())) token.remove_suffix(1);
+  return IsCodeLocation(token) ? token : std::string_view{};
 }
 
 std::vector<std::string> DefaultMasks() {

@@ -50,6 +50,9 @@ std::vector<std::string> DefaultMasks();
 // log statement, so the miner keeps it as template text, not a variable: two statements with the
 // same message stay two templates, and a statement that stops running is seen to stop.
 bool IsCodeLocation(std::string_view token);
+// The code location a token of a line or template holds: the token without surrounding brackets and
+// punctuation, or a `key=value`'s value ("caller=logging.go:37" → "logging.go:37"); empty if none.
+std::string_view CodeLocationIn(std::string_view token);
 
 struct TemplateMinerConfig {
   // At most this many live templates; beyond it the least recently used one is evicted (counted).

@@ -68,6 +68,14 @@ TEST(TemplateMiner, CodeLocationsStayTemplateText) {
   EXPECT_EQ(Text(m, m.Add("at (Foo.java:120) retry 3").template_id), "at (Foo.java:120) retry <*>");
   EXPECT_EQ(Text(m, m.Add("ts=12:00:01 caller=logging.go:37 took=2ms").template_id),
             "ts=<*> caller=logging.go:37 took=<*>");
+  // Two statements differing only in the caller= location stay two templates.
+  auto g = m.Add("ts=12:00:02 caller=logging.go:62 took=3ms");
+  EXPECT_EQ(Text(m, g.template_id), "ts=<*> caller=logging.go:62 took=<*>");
+  EXPECT_NE(m.Resolve(g.template_id),
+            m.Resolve(m.Match("ts=12:00:03 caller=logging.go:37 took=1ms").template_id));
+  EXPECT_EQ(CodeLocationIn("caller=logging.go:37"), "logging.go:37");
+  EXPECT_EQ(CodeLocationIn("(Foo.java:120),"), "Foo.java:120");
+  EXPECT_EQ(CodeLocationIn("took=2ms"), "");
   c.disabled_masks = {"code"};
   TemplateMiner off(c);
   EXPECT_EQ(Text(off, off.Add("at (Foo.java:120) retry 3").template_id), "at (<*>) retry <*>");
