@@ -529,11 +529,12 @@ void SetSlot(Slot& s, std::string tok, bool glob) {
 }  // namespace
 
 bool IsCodeLocation(std::string_view t) {
-  const size_t at = t.find_last_of("#:");
-  if (at == std::string_view::npos || at == 0 || at + 1 == t.size() || t.size() - at > 7)
-    return false;
-  for (size_t i = at + 1; i < t.size(); ++i)
-    if (!Is(t[i], kDigit)) return false;
+  // From the end (the masker asks this of every token holding a digit): 1-6 digits, then '#' or
+  // ':'.
+  size_t at = t.size();
+  while (at > 0 && t.size() - at < 6 && Is(t[at - 1], kDigit)) --at;
+  if (at == t.size() || at < 2 || (t[at - 1] != '#' && t[at - 1] != ':') || at > 256) return false;
+  --at;
   const std::string_view name = t.substr(0, at);
   if (!Is(name[0], kAlpha)) return false;
   for (char c : name)

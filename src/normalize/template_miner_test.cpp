@@ -52,6 +52,8 @@ TEST(TemplateMiner, CodeLocationsAreRecognised) {
   EXPECT_FALSE(IsCodeLocation("a.b#x"));
   EXPECT_FALSE(IsCodeLocation("Foo.java:"));
   EXPECT_FALSE(IsCodeLocation("caller=logging.go:37"));
+  EXPECT_TRUE(IsCodeLocation("a.B#123456"));
+  EXPECT_FALSE(IsCodeLocation("a.B#1234567"));  // seven digits: a number, not a line
 }
 
 // A logger's code location names the statement: it stays in the template, and two statements
