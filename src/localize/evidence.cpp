@@ -748,6 +748,7 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(
   struct Low {
     uint64_t normal = 0, window = 0;
     std::string shown;  // a template of it, for the detail
+    int templates = 0;  // normal templates of it
     bool error = false;
   };
   std::map<std::tuple<std::string, std::string, std::string>, Low> lows;
@@ -761,15 +762,17 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(
   for (const auto& [k, c] : log_keys_) {
     auto it = wkeys.find(k);
     Low& l = low_of(std::get<0>(k), std::get<1>(k), std::get<2>(k));
+    ++l.templates;
     l.normal += c;
     l.window += it == wkeys.end() ? 0 : it->second;
   }
-  for (const auto& [k, x] : wkeys)
-    if (!log_keys_.count(k) && !StatementOf(std::get<2>(k)).empty())
-      if (auto it =
-              lows.find({std::get<0>(k), std::get<1>(k), std::string(StatementOf(std::get<2>(k)))});
-          it != lows.end())
-        it->second.window += x;
+  // Window lines of a known statement under a template normal data never had (a new train type).
+  for (const auto& [k, x] : wkeys) {
+    const std::string_view loc = StatementOf(std::get<2>(k));
+    if (loc.empty() || log_keys_.count(k)) continue;
+    if (auto it = lows.find({std::get<0>(k), std::get<1>(k), std::string(loc)}); it != lows.end())
+      it->second.window += x;
+  }
   for (const auto& [k, l] : lows) {
     const auto& [svc, op, key] = k;
     if (l.error) continue;
@@ -777,9 +780,10 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(
     if (en <= 0 || ew <= 0) continue;
     CountTest t = TestCount(l.normal, en, l.window, ew, phi);
     if (static_cast<double>(l.window) >= t.expected) continue;
-    const std::string what = key == l.shown
-                                 ? fmt::format("template \"{}\"", key)
-                                 : fmt::format("log statement {} (\"{}\", ...)", key, l.shown);
+    const std::string what = l.templates == 1
+                                 ? fmt::format("template \"{}\"", l.shown)
+                                 : fmt::format("log statement {} ({} templates, e.g. \"{}\")", key,
+                                               l.templates, l.shown);
     consider(svc,
              {"log", "template_low", key, "", static_cast<double>(l.window), t.expected, t.p_low,
               fmt::format("{} in {}: {} lines (expected {:.1f})", what, op, l.window, t.expected)});
