@@ -559,7 +559,7 @@ std::string_view CodeLocationIn(std::string_view token) {
 }
 
 std::vector<std::string> DefaultMasks() {
-  return {"url", "path", "uuid", "hostport", "kv", "hex", "bool", "number", "code"};
+  return {"code", "url", "path", "uuid", "hostport", "kv", "hex", "bool", "number"};
 }
 
 Status TemplateMinerConfig::Validate() const {
@@ -576,7 +576,7 @@ Status TemplateMinerConfig::Validate() const {
     if (std::find(names.begin(), names.end(), d) == names.end())
       return Status::Error(
           "template miner: unknown mask '" + d +
-          "' in disabled_masks (known: url, path, uuid, hostport, kv, hex, bool, number, code)");
+          "' in disabled_masks (known: code, url, path, uuid, hostport, kv, hex, bool, number)");
   for (const auto& m : extra_masks) {
     try {
       std::regex re(m.regex);

@@ -39,9 +39,10 @@ struct MaskPattern {
   std::string regex;
 };
 
-// The built-in masks, in the order they are applied to a token. Names accepted by
-// TemplateMinerConfig::disabled_masks: "url", "path", "uuid", "hostport", "kv", "hex", "bool",
-// "number", and "code" (a code location is kept as written, see IsCodeLocation()).
+// The built-in masks, in the order they are applied to a token (after the user's extra_masks).
+// Names accepted by TemplateMinerConfig::disabled_masks: "code" (a code location is kept as
+// written, see IsCodeLocation(); not a mask but a rule ahead of them), "url", "path", "uuid",
+// "hostport", "kv", "hex", "bool", "number".
 std::vector<std::string> DefaultMasks();
 
 // A source location as loggers write it, as a whole token (without surrounding brackets):
