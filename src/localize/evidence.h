@@ -42,12 +42,12 @@ struct EvidenceItem {
   std::string modality;  // "log", "trace", "metric", "caller" (callers' failed calls)
   // What was tested, for programs reading the evidence (the fault-type diagnosis): "self_time",
   // "span_errors", "steps" (steps per request of an operation), "unreached" (callers' calls that
-  // never arrived), "template_low" (a normal log template shrank or vanished), "error_template"
-  // (a new or surging error template), "template_value" (a template's variable took a value
-  // new to it or far more often than normal: `result=false` where it was always `true`),
-  // "metric".
+  // never arrived), "template_low" (a normal log template, or all templates of one log
+  // statement, shrank or vanished), "error_template" (a new or surging error template),
+  // "template_value" (a template's variable took a word new to it: `result=false` where it was
+  // always `true`), "metric".
   std::string kind;
-  std::string what;      // template key, operation, metric name
+  std::string what;      // template key or statement's code location, operation, metric name
   std::string instance;  // pod when known
   double observed = 0;
   double expected = 0;
