@@ -180,13 +180,15 @@ std::vector<ErrorKind> ClassifyErrors(const std::vector<Span>& spans, const Span
 }
 
 // The steps of each request inside a service: (service, the entry span's operation in its
-// context, the operation of a span under it in the same service) for every non-entry span.
+// context, the operation of a span under it in the same service, the entry span's index) for every
+// non-entry span.
 template <typename F>
 void ForEachStep(const std::vector<Span>& spans, const SpanIndex& idx, F&& f) {
   for (size_t i = 0; i < spans.size(); ++i) {
     const int64_t e = idx.entry[i];
     if (e < 0 || static_cast<size_t>(e) == i || spans[i].service.empty()) continue;
-    f(spans[i].service, idx.ContextOp(spans, static_cast<size_t>(e)), spans[i].name);
+    f(spans[i].service, idx.ContextOp(spans, static_cast<size_t>(e)), spans[i].name,
+      static_cast<size_t>(e));
   }
 }
 
@@ -397,10 +399,24 @@ void NormalProfile::Learn(const Batch& batch) {
     op.self_ms.samples.push_back(idx.self_ms[i]);
     ++service_spans_[s.service];
   }
-  ForEachStep(batch.spans, idx,
-              [&](const std::string& svc, std::string op, const std::string& step) {
-                ++steps_[{svc, std::move(op), step}];
-              });
+  // Requests and their steps, kept until Finish knows which failed (error logs may come later).
+  for (size_t i = 0; i < batch.spans.size(); ++i) {
+    const int64_t e = idx.entry[i];
+    if (e < 0 || batch.spans[i].service.empty() || learn_span_entry_.size() >= kMaxJoinSpans)
+      continue;
+    const Span& entry = batch.spans[static_cast<size_t>(e)];
+    const uint64_t key = JoinKey(entry.trace_id, entry.span_id);
+    learn_span_entry_.emplace(JoinKey(batch.spans[i].trace_id, batch.spans[i].span_id), key);
+    LearnRequest& r = learn_requests_[key];
+    if (static_cast<size_t>(e) == i) {
+      r.op = (uint64_t{Intern(entry.service)} << 32) |
+             Intern(idx.ContextOp(batch.spans, static_cast<size_t>(e)));
+      r.entered = true;
+    } else {
+      ++r.steps[Intern(batch.spans[i].name)];
+    }
+    if (errors[i] == ErrorKind::kOwn) r.failed = true;
+  }
   for (const LogRecord& l : batch.logs) {
     if (l.service.empty()) continue;
     const uint32_t id = miner_.Add(l.body).template_id;
@@ -415,6 +431,8 @@ void NormalProfile::Learn(const Batch& batch) {
       if (const uint64_t slot = (r ^ (r >> 29)) % sample.seen; slot < kValueSample)
         sample.bodies[slot] = l.body;
     }
+    if (!l.span_id.empty() && IsErrorLog(l))
+      learn_error_spans_.push_back({JoinKey(l.trace_id, l.span_id), l.service});
     std::string op = OpOfLog(l, batch.spans, idx);
     if (op == "*" && !l.span_id.empty())  // its span may come in a later batch (another file)
       learn_pending_logs_.push_back({JoinKey(l.trace_id, l.span_id), l.service, id});
@@ -464,6 +482,27 @@ void NormalProfile::Finish() {
     ++learn_ids_[{l.service, std::move(op), l.id}];
   }
   learn_pending_logs_ = {};
+  // Requests that wrote an error log in their service failed; the others give the steps.
+  for (const auto& [key, service] : learn_error_spans_)
+    if (auto it = learn_span_ops_.find(key);
+        it != learn_span_ops_.end() && learn_names_[it->second >> 32] == service)
+      if (auto e = learn_span_entry_.find(key); e != learn_span_entry_.end())
+        if (auto r = learn_requests_.find(e->second); r != learn_requests_.end())
+          r->second.failed = true;
+  for (const auto& [key, r] : learn_requests_) {
+    if (r.failed || !r.entered) continue;
+    const std::string& svc = learn_names_[r.op >> 32];
+    const std::string& op = learn_names_[r.op & 0xffffffffu];
+    ++step_requests_[{svc, op}];
+    for (const auto& [step, n] : r.steps) {
+      Step& st = steps_[{svc, op, learn_names_[step]}];
+      st.spans += n;
+      st.sum_sq += uint64_t{n} * n;
+    }
+  }
+  learn_requests_ = {};
+  learn_span_entry_ = {};
+  learn_error_spans_ = {};
   learn_span_ops_ = {};
   learn_names_ = {};
   learn_name_ids_ = {};
@@ -517,16 +556,22 @@ nlohmann::json NormalProfile::ToJson() const {
   for (const auto& [k, c] : context_spans_) ctx.push_back({k.first, k.second, c});
   nlohmann::json steps = nlohmann::json::array();
   for (const auto& [k, c] : steps_)
-    steps.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), c});
+    steps.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), c.spans, c.sum_sq});
+  nlohmann::json step_requests = nlohmann::json::array();
+  for (const auto& [k, c] : step_requests_) step_requests.push_back({k.first, k.second, c});
   for (const auto& [k, m] : metrics_)
     mets.push_back(
         {std::get<0>(k), std::get<1>(k), std::get<2>(k), m.median, m.sigma, m.n, m.floor});
   nlohmann::json values = nlohmann::json::array();
   for (const auto& [k, vars] : values_)
     for (const auto& [i, v] : vars) values.push_back({k.first, k.second, i, v.lines, v.counts});
-  return {{"operations", ops},    {"log_keys", logs},
-          {"metrics", mets},      {"service_spans", service_spans_},
-          {"context_spans", ctx}, {"steps", steps},
+  return {{"operations", ops},
+          {"log_keys", logs},
+          {"metrics", mets},
+          {"service_spans", service_spans_},
+          {"context_spans", ctx},
+          {"steps", steps},
+          {"step_requests", step_requests},
           {"log_values", values}};
 }
 
@@ -563,9 +608,19 @@ Result<NormalProfile> NormalProfile::FromJson(const nlohmann::json& j) {
         p.context_spans_[{c.at(0).get<std::string>(), c.at(1).get<std::string>()}] =
             c.at(2).get<uint64_t>();
     if (j.contains("steps"))
-      for (const auto& c : j.at("steps"))
-        p.steps_[{c.at(0).get<std::string>(), c.at(1).get<std::string>(),
-                  c.at(2).get<std::string>()}] = c.at(3).get<uint64_t>();
+      for (const auto& c : j.at("steps")) {
+        Step& st = p.steps_[{c.at(0).get<std::string>(), c.at(1).get<std::string>(),
+                             c.at(2).get<std::string>()}];
+        st.spans = c.at(3).get<uint64_t>();
+        // Profiles before the per-request spread have none: Poisson spread, sum_sq = spans.
+        st.sum_sq = c.size() > 4 ? c.at(4).get<uint64_t>() : st.spans;
+      }
+    if (!j.contains("step_requests"))  // profiles before it judged steps against all requests
+      p.step_requests_ = p.context_spans_;
+    else
+      for (const auto& c : j.at("step_requests"))
+        p.step_requests_[{c.at(0).get<std::string>(), c.at(1).get<std::string>()}] =
+            c.at(2).get<uint64_t>();
     if (j.contains("log_values"))  // profiles before the value test have none
       for (const auto& c : j.at("log_values")) {
         Values& v = p.values_[{c.at(0).get<std::string>(), c.at(1).get<std::string>()}]
@@ -792,15 +847,45 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(
   // request of an entry operation. Steps that vanish or multiply (an exception skipping the rest,
   // retries, a loop) say the service's own code took another path.
   {
+    // As in the normal profile, only requests that did not fail (no failed span or error log of
+    // their own in the service) are counted.
+    std::vector<bool> failed(w.spans.size(), false);
+    for (size_t i = 0; i < w.spans.size(); ++i)
+      if (errors[i] == ErrorKind::kOwn && idx.entry[i] >= 0) failed[idx.entry[i]] = true;
+    for (const LogRecord& l : w.logs)
+      if (!l.span_id.empty() && IsErrorLog(l))
+        if (auto it = idx.index.find(SpanKey{l.trace_id, l.span_id});
+            it != idx.index.end() && w.spans[it->second].service == l.service &&
+            idx.entry[it->second] >= 0)
+          failed[idx.entry[it->second]] = true;
+    std::map<std::pair<std::string, std::string>, uint64_t> wrequests;
+    for (size_t i = 0; i < w.spans.size(); ++i)
+      if (idx.entry[i] == static_cast<int64_t>(i) && !failed[i] && !w.spans[i].service.empty())
+        ++wrequests[{w.spans[i].service, idx.ContextOp(w.spans, i)}];
     std::map<std::tuple<std::string, std::string, std::string>, uint64_t> wsteps;
-    ForEachStep(w.spans, idx, [&](const std::string& svc, std::string op, const std::string& step) {
-      ++wsteps[{svc, std::move(op), step}];
-    });
+    ForEachStep(w.spans, idx,
+                [&](const std::string& svc, std::string op, const std::string& step, size_t e) {
+                  if (!failed[e]) ++wsteps[{svc, std::move(op), step}];
+                });
+    auto requests = [](const auto& m, const std::string& svc, const std::string& op) {
+      auto it = m.find({svc, op});
+      return it == m.end() ? 0.0 : static_cast<double>(it->second);
+    };
+    // A step's count over the window's requests varies as much as it does from one normal request
+    // to the next: a step that runs 0 to 3 times depending on the request's input (the trips a
+    // search finds) spreads wider than Poisson, one every request runs exactly once narrower. The
+    // window's overdispersion stays the floor.
     auto test = [&](const std::string& svc, const std::string& op, const std::string& step,
-                    uint64_t c, uint64_t x) {
-      const double en = exposure(svc, op, true), ew = exposure(svc, op, false);
+                    const Step& c, uint64_t x) {
+      const double en = requests(step_requests_, svc, op), ew = requests(wrequests, svc, op);
       if (en <= 0 || ew <= 0) return;
-      CountTest t = TestCount(c, en, x, ew, phi);
+      double spread = phi;
+      if (c.spans > 0) {
+        const double mean = static_cast<double>(c.spans) / en;
+        const double var = static_cast<double>(c.sum_sq) / en - mean * mean;
+        spread = std::max(spread, var / mean);
+      }
+      CountTest t = TestCount(c.spans, en, x, ew, spread);
       const double xd = static_cast<double>(x);
       if (xd == t.expected) return;
       consider(svc, {"trace", "steps", step + " per " + op, "", xd, t.expected,
@@ -812,7 +897,7 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(
       test(std::get<0>(k), std::get<1>(k), std::get<2>(k), c, it == wsteps.end() ? 0 : it->second);
     }
     for (const auto& [k, x] : wsteps)
-      if (!steps_.count(k)) test(std::get<0>(k), std::get<1>(k), std::get<2>(k), 0, x);
+      if (!steps_.count(k)) test(std::get<0>(k), std::get<1>(k), std::get<2>(k), Step{}, x);
   }
 
   // New or surging error templates.

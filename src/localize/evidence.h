@@ -159,8 +159,18 @@ class NormalProfile {
   // Spans per (service, operation in its calling context): the exposure of the log counts.
   std::map<std::pair<std::string, std::string>, uint64_t> context_spans_;
   // Steps of requests inside a service: (service, entry operation in context, step operation) →
-  // spans.
-  std::map<std::tuple<std::string, std::string, std::string>, uint64_t> steps_;
+  // spans, and the sum over requests of the squared count per request (how much the number of
+  // times a step runs varies from request to request: 0 for a step every request runs once).
+  // Learned from the requests that did not fail (no error log or failed span of their own in the
+  // service): the steps describe how a request runs when it succeeds, and failures are the error
+  // tests' to judge. Normal data with failing requests (Nezha's normal minute: every preserve
+  // request logs an exception) would otherwise make a window where requests succeed look abnormal.
+  struct Step {
+    uint64_t spans = 0, sum_sq = 0;
+  };
+  std::map<std::tuple<std::string, std::string, std::string>, Step> steps_;
+  // Requests that did not fail per (service, entry operation in context): the steps' exposure.
+  std::map<std::pair<std::string, std::string>, uint64_t> step_requests_;
   normalize::TemplateMiner miner_{MinerConfig()};
   static normalize::TemplateMinerConfig MinerConfig() {
     normalize::TemplateMinerConfig c;
@@ -188,6 +198,18 @@ class NormalProfile {
   uint32_t Intern(const std::string& name);
   std::vector<PendingLog> learn_pending_logs_;
   std::unordered_map<uint64_t, uint64_t> learn_span_ops_;  // join key → (service, op) name ids
+  // Requests seen while learning, by their entry span's join key: (service, entry operation) name
+  // ids, failed, and the steps run (step name id → times); the join key of each span → its entry's
+  // key (for error logs arriving in another batch); and the spans error logs were written in.
+  struct LearnRequest {
+    uint64_t op = 0;       // valid when `entered`
+    bool entered = false;  // its entry span was seen
+    bool failed = false;
+    std::map<uint32_t, uint32_t> steps;
+  };
+  std::unordered_map<uint64_t, LearnRequest> learn_requests_;
+  std::unordered_map<uint64_t, uint64_t> learn_span_entry_;
+  std::vector<std::pair<uint64_t, std::string>> learn_error_spans_;  // (join key, log's service)
   std::vector<std::string> learn_names_;
   std::unordered_map<std::string, uint32_t> learn_name_ids_;
   std::string KeyOf(const normalize::TemplateMatch& m, std::string_view body) const;

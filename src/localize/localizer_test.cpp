@@ -604,6 +604,61 @@ Batch WithStatements(Batch b, bool stop_at_39) {
   return b;
 }
 
+// Orders runs steps "validate" and "charge" (internal spans) per request; in every `fail_every`-th
+// request (0: none) it logs an exception after "validate" and skips "charge"; `skip_charge` makes
+// every request skip "charge" without failing.
+Batch WithSteps(Batch b, int fail_every, bool skip_charge = false) {
+  std::vector<Span> steps;
+  int n = 0;
+  for (const Span& s : b.spans) {
+    if (s.service != "orders") continue;
+    const bool failed = fail_every > 0 && n++ % fail_every == 0;
+    for (const char* name : {"validate", "charge"}) {
+      if (std::string_view(name) == "charge" && (failed || skip_charge)) continue;
+      Span c = s;
+      c.span_id = SpanId{s.span_id.value + 500'000'000 + (name[0] == 'c')};
+      c.parent_id = s.span_id;
+      c.name = name;
+      c.kind = SpanKind::kInternal;
+      c.end = c.start + kMs / 10;
+      steps.push_back(c);
+    }
+    if (failed) {
+      LogRecord l;
+      l.time = s.start;
+      l.service = "orders";
+      l.trace_id = s.trace_id;
+      l.span_id = s.span_id;
+      l.severity = Severity::kError;
+      l.body = "ERROR o.c.OrderController#88 order failed: card expired";
+      b.logs.push_back(l);
+    }
+  }
+  b.spans.insert(b.spans.end(), steps.begin(), steps.end());
+  return b;
+}
+
+// Steps are learned from requests that did not fail: normal data where every other request fails
+// (and skips "charge") does not make a window where all succeed look abnormal, while successful
+// requests that stop running a step still do.
+TEST(Evidence, StepsAreJudgedOnRequestsThatDidNotFail) {
+  Localizer loc;
+  loc.Learn(WithSteps(Traffic(0, 300, 1), 2));
+  loc.FinishLearning();
+  auto ok = loc.Localize(WithSteps(Traffic(100 * kNsPerSecond, 60, 17), 0));
+  ASSERT_TRUE(ok.ok());
+  for (const auto& rc : ok->ranking)
+    for (const auto& ev : rc.evidence) EXPECT_NE(ev.kind, "steps") << ev.detail;
+  auto skipped = loc.Localize(WithSteps(Traffic(100 * kNsPerSecond, 60, 17), 0, true));
+  ASSERT_TRUE(skipped.ok());
+  ASSERT_FALSE(skipped->ranking.empty());
+  EXPECT_EQ(skipped->ranking[0].service, "orders");
+  bool charge = false;
+  for (const auto& ev : skipped->ranking[0].evidence)
+    charge = charge || (ev.kind == "steps" && ev.observed == 0 && ev.what.starts_with("charge"));
+  EXPECT_TRUE(charge);
+}
+
 // A statement that stops running is one test on all its templates: each of the twelve templates
 // alone expects two lines in the window (no evidence after twelve tests), the statement 24.
 TEST(Evidence, AStatementThatStopsIsTestedWhole) {
