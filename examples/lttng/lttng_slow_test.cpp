@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -195,15 +196,30 @@ TEST_F(LttngScenarios, StressRaisesTheUnexpectedKeyRate) {
   config.model.max_epochs = 400;
   config.model.patience = 60;
   config.model.threads = 1;
-  learn::NextKeyDetector detector(config);
-  Batch batch;
-  batch.trace_events = train;
-  detector.Learn(batch);
-  auto bundle = learn::ModelBundle::Create(tmp_.path() / "bundle");
-  ASSERT_TRUE(bundle.ok()) << bundle.message();
-  ASSERT_TRUE(detector.FinishLearning(*bundle)) << "training failed";
-  ASSERT_TRUE(bundle->Save());
-  std::printf("next_key training: %s\n", bundle->ModelEntry("next_key")->dump().c_str());
+  // A recording can catch a stall of this shared machine (about one run in four here: 18 chunks
+  // instead of 17, a rate of 0.17 on its own training windows, 0.05 on the normal run, against
+  // 0.004 and 0.001 otherwise). The model says so itself: when it does not predict its own
+  // training data, the normal run is recorded and trained on once more.
+  std::optional<learn::ModelBundle> bundle;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (attempt > 0) {
+      train = Record("normal-train-2", Stress::kNone, 600, &why);
+      ASSERT_FALSE(train.empty()) << why;
+    }
+    learn::NextKeyDetector detector(config);
+    Batch batch;
+    batch.trace_events = train;
+    detector.Learn(batch);
+    auto created = learn::ModelBundle::Create(tmp_.path() / ("bundle" + std::to_string(attempt)));
+    ASSERT_TRUE(created.ok()) << created.message();
+    bundle.emplace(std::move(*created));
+    ASSERT_TRUE(detector.FinishLearning(*bundle)) << "training failed";
+    ASSERT_TRUE(bundle->Save());
+    const nlohmann::json entry = *bundle->ModelEntry("next_key");
+    std::printf("next_key training: %s\n", entry.dump().c_str());
+    if (entry.value("/figures/training_interval_rate_mean"_json_pointer, 1.0) < 0.05) break;
+    std::printf("the model does not predict its own training run: recording it again\n");
+  }
 
   learn::EventAnalysisConfig ac;
   ac.interval = kInterval;
