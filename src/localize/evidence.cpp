@@ -388,9 +388,24 @@ void NormalProfile::Learn(const Batch& batch) {
     const Span& s = batch.spans[i];
     if (s.service.empty()) continue;
     std::string context_op = idx.ContextOp(batch.spans, i);
-    if (learn_span_ops_.size() < kMaxJoinSpans)
-      learn_span_ops_.emplace(JoinKey(s.trace_id, s.span_id),
-                              (uint64_t{Intern(s.service)} << 32) | Intern(context_op));
+    // Requests and their steps, kept until Finish knows which failed (error logs may come later).
+    if (learn_span_ops_.size() < kMaxJoinSpans) {
+      SpanJoin join{(uint64_t{Intern(s.service)} << 32) | Intern(context_op)};
+      if (const int64_t e = idx.entry[i]; e >= 0) {
+        const Span& entry = batch.spans[static_cast<size_t>(e)];
+        join.entry = JoinKey(entry.trace_id, entry.span_id);
+        join.has_entry = true;
+        LearnRequest& r = learn_requests_[join.entry];
+        if (static_cast<size_t>(e) == i) {
+          r.op = join.op;
+          r.entered = true;
+        } else {
+          ++r.steps[Intern(s.name)];
+        }
+        if (errors[i] == ErrorKind::kOwn) r.failed = true;
+      }
+      learn_span_ops_.emplace(JoinKey(s.trace_id, s.span_id), join);
+    }
     ++context_spans_[{s.service, std::move(context_op)}];
     Op& op = ops_[{s.service, s.name}];
     ++op.spans;
@@ -398,24 +413,6 @@ void NormalProfile::Learn(const Batch& batch) {
     if (errors[i] == ErrorKind::kCallee) ++op.callee_errors;
     op.self_ms.samples.push_back(idx.self_ms[i]);
     ++service_spans_[s.service];
-  }
-  // Requests and their steps, kept until Finish knows which failed (error logs may come later).
-  for (size_t i = 0; i < batch.spans.size(); ++i) {
-    const int64_t e = idx.entry[i];
-    if (e < 0 || batch.spans[i].service.empty() || learn_span_entry_.size() >= kMaxJoinSpans)
-      continue;
-    const Span& entry = batch.spans[static_cast<size_t>(e)];
-    const uint64_t key = JoinKey(entry.trace_id, entry.span_id);
-    learn_span_entry_.emplace(JoinKey(batch.spans[i].trace_id, batch.spans[i].span_id), key);
-    LearnRequest& r = learn_requests_[key];
-    if (static_cast<size_t>(e) == i) {
-      r.op = (uint64_t{Intern(entry.service)} << 32) |
-             Intern(idx.ContextOp(batch.spans, static_cast<size_t>(e)));
-      r.entered = true;
-    } else {
-      ++r.steps[Intern(batch.spans[i].name)];
-    }
-    if (errors[i] == ErrorKind::kOwn) r.failed = true;
   }
   for (const LogRecord& l : batch.logs) {
     if (l.service.empty()) continue;
@@ -477,18 +474,16 @@ void NormalProfile::Finish() {
   for (const PendingLog& l : learn_pending_logs_) {
     std::string op = "*";
     if (auto it = learn_span_ops_.find(l.key);
-        it != learn_span_ops_.end() && learn_names_[it->second >> 32] == l.service)
-      op = learn_names_[it->second & 0xffffffffu];
+        it != learn_span_ops_.end() && learn_names_[it->second.op >> 32] == l.service)
+      op = learn_names_[it->second.op & 0xffffffffu];
     ++learn_ids_[{l.service, std::move(op), l.id}];
   }
   learn_pending_logs_ = {};
   // Requests that wrote an error log in their service failed; the others give the steps.
   for (const auto& [key, service] : learn_error_spans_)
-    if (auto it = learn_span_ops_.find(key);
-        it != learn_span_ops_.end() && learn_names_[it->second >> 32] == service)
-      if (auto e = learn_span_entry_.find(key); e != learn_span_entry_.end())
-        if (auto r = learn_requests_.find(e->second); r != learn_requests_.end())
-          r->second.failed = true;
+    if (auto it = learn_span_ops_.find(key); it != learn_span_ops_.end() && it->second.has_entry &&
+                                             learn_names_[it->second.op >> 32] == service)
+      learn_requests_[it->second.entry].failed = true;
   for (const auto& [key, r] : learn_requests_) {
     if (r.failed || !r.entered) continue;
     const std::string& svc = learn_names_[r.op >> 32];
@@ -501,7 +496,6 @@ void NormalProfile::Finish() {
     }
   }
   learn_requests_ = {};
-  learn_span_entry_ = {};
   learn_error_spans_ = {};
   learn_span_ops_ = {};
   learn_names_ = {};

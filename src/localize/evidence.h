@@ -197,10 +197,17 @@ class NormalProfile {
   static uint64_t JoinKey(const TraceId& t, const SpanId& s);
   uint32_t Intern(const std::string& name);
   std::vector<PendingLog> learn_pending_logs_;
-  std::unordered_map<uint64_t, uint64_t> learn_span_ops_;  // join key → (service, op) name ids
+  // Join key of each span → its (service, operation in context) name ids and its request's entry
+  // span's join key (for logs, and error logs marking requests failed, arriving in another batch).
+  struct SpanJoin {
+    uint64_t op = 0;
+    uint64_t entry = 0;
+    bool has_entry = false;
+  };
+  std::unordered_map<uint64_t, SpanJoin> learn_span_ops_;
   // Requests seen while learning, by their entry span's join key: (service, entry operation) name
-  // ids, failed, and the steps run (step name id → times); the join key of each span → its entry's
-  // key (for error logs arriving in another batch); and the spans error logs were written in.
+  // ids, failed, and the steps run (step name id → times); and the spans error logs were written
+  // in.
   struct LearnRequest {
     uint64_t op = 0;       // valid when `entered`
     bool entered = false;  // its entry span was seen
@@ -208,7 +215,6 @@ class NormalProfile {
     std::map<uint32_t, uint32_t> steps;
   };
   std::unordered_map<uint64_t, LearnRequest> learn_requests_;
-  std::unordered_map<uint64_t, uint64_t> learn_span_entry_;
   std::vector<std::pair<uint64_t, std::string>> learn_error_spans_;  // (join key, log's service)
   std::vector<std::string> learn_names_;
   std::unordered_map<std::string, uint32_t> learn_name_ids_;
