@@ -81,9 +81,10 @@ int ItemSignal(const localize::EvidenceItem& e) {
     if (e.observed > e.expected && (Has(t, "error") || Has(t, "exception"))) return kErrors;
     return kPath;
   }
-  // A normal template shrinking, or a variable taking a value it never took: the code took
-  // another path, or returned another answer.
-  if (e.kind == "template_low" || e.kind == "template_value") return kPath;
+  // A normal template shrinking, a variable taking a value it never took, or statements always
+  // written together written apart: the code took another path, or returned another answer.
+  if (e.kind == "template_low" || e.kind == "template_value" || e.kind == "statements_apart")
+    return kPath;
   return -1;
 }
 

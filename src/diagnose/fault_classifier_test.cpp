@@ -130,6 +130,9 @@ TEST(FaultClassifier, OtherPathsAloneAreAWrongReturn) {
                          {}, "price");
   EXPECT_EQ(d.type, "wrong_return");
   EXPECT_EQ(d.reasons.size(), 2u);
+  d = ClassifyFault({Item("statements_apart", "t.s.TravelServiceImpl#366", 15, 0.05, 1e-15)}, {},
+                    "travel2");
+  EXPECT_EQ(d.type, "wrong_return");
 }
 
 TEST(FaultClassifier, AnomaliesAreTheFallback) {

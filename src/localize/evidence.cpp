@@ -73,6 +73,26 @@ constexpr const char* kAnyInstance = "*";
 constexpr double kVanishedP = 1e-6;
 constexpr size_t kItemsPerModality = 6;  // supporting items kept per service and modality
 
+// P(X >= v) for X ~ Binomial(n, eps).
+double BinomialUpperTail(uint64_t n, uint64_t v, double eps) {
+  if (v == 0) return 1;
+  if (v > n) return 0;
+  const double nd = static_cast<double>(n), le = std::log(eps), l1 = std::log1p(-eps);
+  double p = 0;
+  for (uint64_t k = v; k <= n; ++k) {
+    const double kd = static_cast<double>(k);
+    p += std::exp(std::lgamma(nd + 1) - std::lgamma(kd + 1) - std::lgamma(nd - kd + 1) + kd * le +
+                  (nd - kd) * l1);
+  }
+  return std::clamp(p, 1e-300, 1.0);
+}
+
+// The statement a log key counts under: its code location, or the key itself when it has none.
+std::string StatementKey(const std::string& key) {
+  const std::string_view loc = StatementOf(key);
+  return loc.empty() ? key : std::string(loc);
+}
+
 double Cantelli(double z) {
   return z <= 0 ? 1.0 : 1.0 / (1.0 + z * z);
 }
@@ -310,6 +330,13 @@ std::string LogKey(std::string_view body, size_t max_tokens) {
     size_t j = i;
     while (j < n && !std::isspace(static_cast<unsigned char>(body[j]))) ++j;
     std::string_view tok = body.substr(i, j - i);
+    // A code location (`OrderServiceImpl#361`) names the statement: kept whole.
+    if (!normalize::CodeLocationIn(tok).empty()) {
+      out += tok;
+      ++tokens;
+      i = j;
+      continue;
+    }
     // Mask digits; a token that is mostly hex digits (ids, hashes) becomes <h>.
     size_t hex = 0, digits = 0;
     for (char c : tok) {
@@ -430,6 +457,23 @@ void NormalProfile::Learn(const Batch& batch) {
     }
     if (!l.span_id.empty() && IsErrorLog(l))
       learn_error_spans_.push_back({JoinKey(l.trace_id, l.span_id), l.service});
+    if (!l.span_id.empty()) {
+      const uint32_t svc = Intern(l.service);
+      const uint64_t key = JoinKey(l.trace_id, l.span_id) ^ (uint64_t{svc} * 0xD6E8FEB86659FD93ULL);
+      auto it = learn_sessions_.find(key);
+      if (it == learn_sessions_.end() && learn_sessions_.size() < kMaxSessions)
+        it = learn_sessions_.emplace(key, LearnSession{svc, false, {}}).first;
+      if (it != learn_sessions_.end()) {
+        LearnSession& session = it->second;
+        session.failed = session.failed || IsErrorLog(l);
+        auto c = std::find_if(session.ids.begin(), session.ids.end(),
+                              [&](const auto& x) { return x.first == id; });
+        if (c == session.ids.end())
+          session.ids.push_back({id, 1});
+        else
+          ++c->second;
+      }
+    }
     std::string op = OpOfLog(l, batch.spans, idx);
     if (op == "*" && !l.span_id.empty())  // its span may come in a later batch (another file)
       learn_pending_logs_.push_back({JoinKey(l.trace_id, l.span_id), l.service, id});
@@ -498,6 +542,7 @@ void NormalProfile::Finish() {
   learn_requests_ = {};
   learn_error_spans_ = {};
   learn_span_ops_ = {};
+  LearnTogether();
   learn_names_ = {};
   learn_name_ids_ = {};
   for (const auto& [k, c] : learn_ids_) {
@@ -510,6 +555,32 @@ void NormalProfile::Finish() {
   learn_error_ids_.clear();
   LearnValues();
   for (auto& [k, m] : metrics_) finish(m);
+}
+
+void NormalProfile::LearnTogether() {
+  // service → statement → (span, lines) for every span without an error log that wrote it.
+  using Signature = std::vector<std::pair<uint64_t, uint32_t>>;
+  std::map<std::string, std::map<std::string, Signature>> written;
+  for (const auto& [key, session] : learn_sessions_) {
+    if (session.failed) continue;
+    std::map<std::string, uint32_t> lines;
+    for (const auto& [id, n] : session.ids)
+      if (auto info = miner_.Get(miner_.Resolve(id))) lines[StatementKey(info->text)] += n;
+    auto& by_statement = written[learn_names_[session.service]];
+    for (const auto& [statement, n] : lines) by_statement[statement].push_back({key, n});
+  }
+  learn_sessions_ = {};
+  // Statements with the same (span, lines) list are written together.
+  for (auto& [svc, by_statement] : written) {
+    std::map<Signature, std::vector<std::string>> groups;
+    for (auto& [statement, sig] : by_statement) {
+      if (sig.size() < kMinTogether) continue;
+      std::sort(sig.begin(), sig.end());
+      groups[std::move(sig)].push_back(statement);
+    }
+    for (auto& [sig, statements] : groups)
+      if (statements.size() >= 2) together_[svc].push_back({std::move(statements), sig.size()});
+  }
 }
 
 void NormalProfile::LearnValues() {
@@ -556,6 +627,9 @@ nlohmann::json NormalProfile::ToJson() const {
   for (const auto& [k, m] : metrics_)
     mets.push_back(
         {std::get<0>(k), std::get<1>(k), std::get<2>(k), m.median, m.sigma, m.n, m.floor});
+  nlohmann::json together = nlohmann::json::array();
+  for (const auto& [svc, groups] : together_)
+    for (const Together& t : groups) together.push_back({svc, t.statements, t.spans});
   nlohmann::json values = nlohmann::json::array();
   for (const auto& [k, vars] : values_)
     for (const auto& [i, v] : vars) values.push_back({k.first, k.second, i, v.lines, v.counts});
@@ -566,7 +640,8 @@ nlohmann::json NormalProfile::ToJson() const {
           {"context_spans", ctx},
           {"steps", steps},
           {"step_requests", step_requests},
-          {"log_values", values}};
+          {"log_values", values},
+          {"log_together", together}};
 }
 
 Result<NormalProfile> NormalProfile::FromJson(const nlohmann::json& j) {
@@ -622,6 +697,10 @@ Result<NormalProfile> NormalProfile::FromJson(const nlohmann::json& j) {
         v.lines = c.at(3).get<uint64_t>();
         v.counts = c.at(4).get<std::map<std::string, uint64_t>>();
       }
+    if (j.contains("log_together"))  // profiles before the test have none
+      for (const auto& c : j.at("log_together"))
+        p.together_[c.at(0).get<std::string>()].push_back(
+            {c.at(1).get<std::vector<std::string>>(), c.at(2).get<uint64_t>()});
   } catch (const std::exception& e) {
     return Result<NormalProfile>::Error(std::string("normal profile: malformed JSON: ") + e.what());
   }
@@ -744,6 +823,11 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(
   std::map<std::string, bool> werror;
   // (service, template key) → variable index → (lines, value → count), for categorical variables.
   std::map<std::pair<std::string, std::string>, std::map<size_t, Values>> wvalues;
+  struct WinSession {  // a span's lines in a service
+    bool failed = false;
+    std::map<std::string, uint64_t> lines;  // statement → lines
+  };
+  std::map<std::pair<uint64_t, std::string>, WinSession> wsessions;
   for (const LogRecord& l : w.logs) {
     if (l.service.empty()) continue;
     const normalize::TemplateMatch m = miner_.Match(l.body);
@@ -756,6 +840,11 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(
         ++v.counts[std::string(m.params[i])];
       }
     if (IsErrorLog(l)) werror[key] = true;
+    if (!l.span_id.empty()) {
+      WinSession& session = wsessions[{JoinKey(l.trace_id, l.span_id), l.service}];
+      session.failed = session.failed || IsErrorLog(l);
+      ++session.lines[StatementKey(key)];
+    }
     ++wkeys[{l.service, OpOfLog(l, w.spans, idx), key}];
     ev(l.service).observed = true;
   }
@@ -836,6 +925,43 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(
     consider(svc,
              {"log", "template_low", key, "", static_cast<double>(l.window), t.expected, t.p_low,
               fmt::format("{} in {}: {} lines (expected {:.1f})", what, op, l.window, t.expected)});
+  }
+  // Statements every normal span writes together, written apart.
+  {
+    std::map<std::pair<std::string, size_t>, std::pair<uint64_t, uint64_t>>
+        apart;  // → (spans, apart)
+    for (const auto& [k, session] : wsessions) {
+      auto groups = together_.find(k.second);
+      if (session.failed || groups == together_.end()) continue;
+      for (size_t g = 0; g < groups->second.size(); ++g) {
+        bool any = false, equal = true;
+        std::optional<uint64_t> first;
+        for (const std::string& statement : groups->second[g].statements) {
+          auto it = session.lines.find(statement);
+          const uint64_t n = it == session.lines.end() ? 0 : it->second;
+          any = any || n > 0;
+          if (first && *first != n) equal = false;
+          first = n;
+        }
+        if (!any) continue;
+        auto& [spans, apart_spans] = apart[{k.second, g}];
+        ++spans;
+        if (!equal) ++apart_spans;
+      }
+    }
+    for (const auto& [k, a] : apart) {
+      const Together& t = together_.at(k.first)[k.second];
+      const double eps = 1.0 / static_cast<double>(t.spans + 2);
+      const auto& [spans, apart_spans] = a;
+      std::string names = t.statements[0] + ", " + t.statements[1];
+      if (t.statements.size() > 2) names += fmt::format(" and {} more", t.statements.size() - 2);
+      consider(k.first,
+               {"log", "statements_apart", t.statements[0], "", static_cast<double>(apart_spans),
+                eps * static_cast<double>(spans), BinomialUpperTail(spans, apart_spans, eps),
+                fmt::format("log statements {}, written together in each of {} normal spans, "
+                            "came apart in {} of {} spans",
+                            names, t.spans, apart_spans, spans)});
+    }
   }
   // How each request runs inside its service: the steps (internal, client and database spans) per
   // request of an entry operation. Steps that vanish or multiply (an exception skipping the rest,

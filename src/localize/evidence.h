@@ -45,7 +45,8 @@ struct EvidenceItem {
   // never arrived), "template_low" (a normal log template, or all templates of one log
   // statement, shrank or vanished), "error_template" (a new or surging error template),
   // "template_value" (a template's variable took a word new to it: `result=false` where it was
-  // always `true`), "metric".
+  // always `true`), "statements_apart" (log statements every normal span writes together, written
+  // apart), "metric".
   std::string kind;
   std::string what;      // template key or statement's code location, operation, metric name
   std::string instance;  // pod when known
@@ -171,6 +172,18 @@ class NormalProfile {
   std::map<std::tuple<std::string, std::string, std::string>, Step> steps_;
   // Requests that did not fail per (service, entry operation in context): the steps' exposure.
   std::map<std::pair<std::string, std::string>, uint64_t> step_requests_;
+  // Log statements written together: per service, groups of statements (code locations, or
+  // templates without one) whose line counts are equal in every normal span that writes any of
+  // them (a span's lines in the service; spans with an error log left out), in at least
+  // kMinTogether spans: `Calculate distance` always followed by `Calculated`. A window's spans
+  // where they come apart (an exception between them, swallowed without a log) are counted against
+  // the Laplace estimate 1 / (spans + 2) of that happening in a normal span.
+  struct Together {
+    std::vector<std::string> statements;  // sorted
+    uint64_t spans = 0;                   // normal spans that wrote them
+  };
+  std::map<std::string, std::vector<Together>> together_;  // service → groups
+  static constexpr uint64_t kMinTogether = 3;
   normalize::TemplateMiner miner_{MinerConfig()};
   static normalize::TemplateMinerConfig MinerConfig() {
     normalize::TemplateMinerConfig c;
@@ -215,6 +228,16 @@ class NormalProfile {
     std::map<uint32_t, uint32_t> steps;
   };
   std::unordered_map<uint64_t, LearnRequest> learn_requests_;
+  // Each span's lines per service while learning (template id → lines), by the span's join key
+  // mixed with the service's name id; at most kMaxSessions spans.
+  struct LearnSession {
+    uint32_t service = 0;
+    bool failed = false;  // wrote an error log
+    std::vector<std::pair<uint32_t, uint32_t>> ids;
+  };
+  std::unordered_map<uint64_t, LearnSession> learn_sessions_;
+  static constexpr size_t kMaxSessions = 1'000'000;
+  void LearnTogether();
   std::vector<std::pair<uint64_t, std::string>> learn_error_spans_;  // (join key, log's service)
   std::vector<std::string> learn_names_;
   std::unordered_map<std::string, uint32_t> learn_name_ids_;

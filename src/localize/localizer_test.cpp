@@ -669,9 +669,11 @@ TEST(Evidence, AStatementThatStopsIsTestedWhole) {
   ASSERT_TRUE(r.ok());
   ASSERT_FALSE(r->ranking.empty());
   EXPECT_EQ(r->ranking[0].service, "shipping");
-  ASSERT_FALSE(r->ranking[0].evidence.empty());
-  const EvidenceItem& e = r->ranking[0].evidence[0];
-  EXPECT_EQ(e.kind, "template_low");
+  // (#39 and #46 coming apart in every span is evidence too: statements_apart.)
+  auto low = std::find_if(r->ranking[0].evidence.begin(), r->ranking[0].evidence.end(),
+                          [](const EvidenceItem& e) { return e.kind == "template_low"; });
+  ASSERT_NE(low, r->ranking[0].evidence.end());
+  const EvidenceItem& e = *low;
   EXPECT_EQ(e.what, "s.c.ShipController#46");
   EXPECT_EQ(e.observed, 0);
   EXPECT_NEAR(e.expected, 24, 1);
@@ -683,6 +685,57 @@ TEST(Evidence, AStatementThatStopsIsTestedWhole) {
   ASSERT_TRUE(normal.ok());
   for (const auto& rc : normal->ranking)
     for (const auto& ev : rc.evidence) EXPECT_NE(ev.kind, "template_low") << ev.detail;
+}
+
+// Payment writes two statements per request, "charge" and "charged". Every `apart_every`-th
+// request (0: none) writes only the first; with `error` it also logs an error in that span.
+Batch WithPair(Batch b, int apart_every, bool error) {
+  std::vector<LogRecord> out;
+  int n = 0;
+  for (const LogRecord& l : b.logs) {
+    if (l.service != "payment") {
+      out.push_back(l);
+      continue;
+    }
+    const bool apart = apart_every > 0 && n % apart_every == 0;
+    LogRecord line = l;
+    line.body = "INFO p.s.PayServiceImpl#20 [charge][card " + std::to_string(n) + "]";
+    out.push_back(line);
+    line.body = apart ? "ERROR p.s.PayServiceImpl#25 [charge][declined]"
+                      : "INFO p.s.PayServiceImpl#31 [charge][charged " + std::to_string(n) + "]";
+    line.severity = apart ? Severity::kError : Severity::kInfo;
+    if (!apart || error) out.push_back(line);
+    ++n;
+  }
+  b.logs = std::move(out);
+  return b;
+}
+
+// Statements every normal span writes together, written apart in a few spans: too few for the
+// second statement's count to look low, yet strong evidence. Normal spans that failed (an error
+// log) and stopped after the first statement teach nothing about them.
+TEST(Evidence, StatementsWrittenApartPointAtTheService) {
+  Localizer loc;
+  loc.Learn(WithPair(Traffic(0, 300, 1), 5, true));
+  loc.FinishLearning();
+  auto normal = loc.Localize(WithPair(Traffic(100 * kNsPerSecond, 60, 17), 0, false));
+  ASSERT_TRUE(normal.ok());
+  for (const auto& rc : normal->ranking)
+    for (const auto& ev : rc.evidence) EXPECT_NE(ev.kind, "statements_apart") << ev.detail;
+  auto apart = loc.Localize(WithPair(Traffic(100 * kNsPerSecond, 60, 17), 6, false));
+  ASSERT_TRUE(apart.ok());
+  ASSERT_FALSE(apart->ranking.empty());
+  EXPECT_EQ(apart->ranking[0].service, "payment");
+  ASSERT_FALSE(apart->ranking[0].evidence.empty());
+  const EvidenceItem& e = apart->ranking[0].evidence[0];
+  EXPECT_EQ(e.kind, "statements_apart");
+  EXPECT_EQ(e.observed, 10);
+  EXPECT_LT(e.p_value, 1e-10);
+  EXPECT_NE(e.detail.find("p.s.PayServiceImpl#20, p.s.PayServiceImpl#31, written together in "
+                          "each of 240 normal spans, came apart in 10 of 60 spans"),
+            std::string::npos)
+      << e.detail;
+  for (const auto& ev : apart->ranking[0].evidence) EXPECT_NE(ev.kind, "template_low") << ev.detail;
 }
 
 TEST(Evidence, StatementOfATemplateIsItsCodeLocation) {
@@ -698,6 +751,9 @@ TEST(Evidence, LogKeyMasksNumbersAndIds) {
   EXPECT_EQ(LogKey("took 123 ms for id 5f2a9c0de1b2"), "took <n> ms for id <h>");
   EXPECT_EQ(LogKey("a b c d e f g h i j", 3), "a b c");
   EXPECT_EQ(LogKey(""), "");
+  // A code location names the log statement: kept whole.
+  EXPECT_EQ(LogKey("12:01 INFO o.s.OrderServiceImpl#361 took 5 ms"),
+            "<n>:<n> INFO o.s.OrderServiceImpl#361 took <n> ms");
 }
 
 }  // namespace

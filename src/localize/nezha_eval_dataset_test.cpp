@@ -42,9 +42,10 @@ TEST(NezhaEval, SharedDayReachesTheBar) {
         for (const auto& t : c.top) std::printf("    %s\n", t.c_str());
       }
   std::printf("AS@1 %.3f AS@3 %.3f AS@5 %.3f (%.1f s)\n", r->as1, r->as3, r->as5, r->seconds);
-  // The bar is AS@1 0.90, AS@3 0.97; this implementation reaches 0.964 and 0.964.
-  EXPECT_GE(r->as1, 0.90);
-  EXPECT_GE(r->as3, 0.95);
+  // The bar is AS@1 0.90, AS@3 0.97; this implementation reaches 1.000 and 1.000 (one
+  // case, 10:45 travel2, is a near tie at rank 1 with travel: a floor one case lower).
+  EXPECT_GE(r->as1, 0.95);
+  EXPECT_GE(r->as3, 0.97);
 }
 
 // A day whose fault-free phase construct_data does not hold learns from the nearest day that it
