@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdint>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -81,8 +83,10 @@ double BinomialUpperTail(uint64_t n, uint64_t v, double eps) {
   double p = 0;
   for (uint64_t k = v; k <= n; ++k) {
     const double kd = static_cast<double>(k);
-    p += std::exp(std::lgamma(nd + 1) - std::lgamma(kd + 1) - std::lgamma(nd - kd + 1) + kd * le +
-                  (nd - kd) * l1);
+    const double term = std::exp(std::lgamma(nd + 1) - std::lgamma(kd + 1) -
+                                 std::lgamma(nd - kd + 1) + kd * le + (nd - kd) * l1);
+    p += term;
+    if (kd > nd * eps && term < p * 1e-17) break;  // past the mode the terms only shrink
   }
   return std::clamp(p, 1e-300, 1.0);
 }
@@ -698,9 +702,12 @@ Result<NormalProfile> NormalProfile::FromJson(const nlohmann::json& j) {
         v.counts = c.at(4).get<std::map<std::string, uint64_t>>();
       }
     if (j.contains("log_together"))  // profiles before the test have none
-      for (const auto& c : j.at("log_together"))
-        p.together_[c.at(0).get<std::string>()].push_back(
-            {c.at(1).get<std::vector<std::string>>(), c.at(2).get<uint64_t>()});
+      for (const auto& c : j.at("log_together")) {
+        Together t{c.at(1).get<std::vector<std::string>>(), c.at(2).get<uint64_t>()};
+        if (t.statements.size() < 2)
+          throw std::invalid_argument("log_together: a group needs two statements or more");
+        p.together_[c.at(0).get<std::string>()].push_back(std::move(t));
+      }
   } catch (const std::exception& e) {
     return Result<NormalProfile>::Error(std::string("normal profile: malformed JSON: ") + e.what());
   }
@@ -934,19 +941,17 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(
       auto groups = together_.find(k.second);
       if (session.failed || groups == together_.end()) continue;
       for (size_t g = 0; g < groups->second.size(); ++g) {
-        bool any = false, equal = true;
-        std::optional<uint64_t> first;
+        uint64_t least = UINT64_MAX, most = 0;  // lines of the group's statements in the span
         for (const std::string& statement : groups->second[g].statements) {
           auto it = session.lines.find(statement);
           const uint64_t n = it == session.lines.end() ? 0 : it->second;
-          any = any || n > 0;
-          if (first && *first != n) equal = false;
-          first = n;
+          least = std::min(least, n);
+          most = std::max(most, n);
         }
-        if (!any) continue;
+        if (most == 0) continue;
         auto& [spans, apart_spans] = apart[{k.second, g}];
         ++spans;
-        if (!equal) ++apart_spans;
+        if (least != most) ++apart_spans;
       }
     }
     for (const auto& [k, a] : apart) {

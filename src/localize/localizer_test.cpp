@@ -738,6 +738,23 @@ TEST(Evidence, StatementsWrittenApartPointAtTheService) {
   for (const auto& ev : apart->ranking[0].evidence) EXPECT_NE(ev.kind, "template_low") << ev.detail;
 }
 
+TEST(Evidence, StatementGroupsAreSavedAndBadOnesRefused) {
+  NormalProfile p;
+  p.Learn(WithPair(Traffic(0, 300, 1), 0, false));
+  p.Finish();
+  nlohmann::json j = p.ToJson();
+  ASSERT_EQ(j["log_together"].size(), 1u);
+  EXPECT_EQ(j["log_together"][0][0], "payment");
+  EXPECT_EQ(j["log_together"][0][2], 300);
+  auto back = NormalProfile::FromJson(j);
+  ASSERT_TRUE(back.ok()) << back.message();
+  EXPECT_EQ(back->ToJson()["log_together"], j["log_together"]);
+  j["log_together"][0][1] = nlohmann::json::array({"p.s.PayServiceImpl#20"});
+  auto bad = NormalProfile::FromJson(j);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("log_together"), std::string::npos) << bad.message();
+}
+
 TEST(Evidence, StatementOfATemplateIsItsCodeLocation) {
   EXPECT_EQ(StatementOf("<*> INFO t.s.TravelServiceImpl#372 TraceID: <*> [getTickets]"),
             "t.s.TravelServiceImpl#372");
