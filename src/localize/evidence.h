@@ -112,6 +112,11 @@ class NormalProfile {
   size_t operations() const { return ops_.size(); }
   size_t metric_series() const { return metrics_.size(); }
   size_t log_keys() const { return log_keys_.size(); }
+  size_t statement_groups() const {
+    size_t n = 0;
+    for (const auto& [svc, groups] : together_) n += groups.size();
+    return n;
+  }
 
   // The template miner behind the log keys (saved beside the profile).
   Status SaveTemplates(const std::filesystem::path& path) const { return miner_.Save(path); }

@@ -132,6 +132,7 @@ Status Localizer::Save(learn::ModelBundle& bundle) const {
                    {"edges", topology_.edges().size()},
                    {"operations", profile_.operations()},
                    {"log_keys", profile_.log_keys()},
+                   {"statement_groups", profile_.statement_groups()},
                    {"metric_series", profile_.metric_series()}});
   return Status::Ok();
 }
