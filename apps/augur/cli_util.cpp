@@ -109,16 +109,20 @@ void PrintLocalizationEval(const localize::NezhaEvalResult& r, bool json,
                        {"type", c.fault.type},
                        {"ranking", c.ranking},
                        {"diagnosed_type", c.diagnosed},
-                       {"diagnosed_type_truth", c.diagnosed_truth}});
-    nlohmann::json j = {{"faults", r.cases.size()},
-                        {"as1", r.as1},
-                        {"as3", r.as3},
-                        {"as5", r.as5},
-                        {"fault_type",
-                         {{"cases", r.type_cases},
-                          {"accuracy", r.type_accuracy},
-                          {"accuracy_top_ranked", r.type_accuracy_top}}},
-                        {"cases", cases}};
+                       {"diagnosed_type_truth", c.diagnosed_truth},
+                       {"inner_label", c.inner_label},
+                       {"inner_rank", c.inner_rank}});
+    nlohmann::json j = {
+        {"faults", r.cases.size()},
+        {"as1", r.as1},
+        {"as3", r.as3},
+        {"as5", r.as5},
+        {"fault_type",
+         {{"cases", r.type_cases},
+          {"accuracy", r.type_accuracy},
+          {"accuracy_top_ranked", r.type_accuracy_top}}},
+        {"inner_service", {{"cases", r.inner_cases}, {"hit1", r.inner1}, {"hit3", r.inner3}}},
+        {"cases", cases}};
     std::printf("%s\n", j.dump().c_str());
     return;
   }
@@ -148,6 +152,11 @@ void PrintLocalizationEval(const localize::NezhaEvalResult& r, bool json,
       "  fault type right in %.3f of %d case(s) from the true service's evidence, %.3f "
       "from the top-ranked service's\n",
       r.type_accuracy, r.type_cases, r.type_accuracy_top);
+  if (r.inner_cases > 0)
+    std::printf(
+        "  inner-service root cause named by the true service's first evidence item in %.3f of %d "
+        "labelled case(s), by one of its first three in %.3f\n",
+        r.inner1, r.inner_cases, r.inner3);
   // Host nodes (not scored: AS@k ranks services): how often a machine was put first.
   int host_first = 0, host_ahead = 0;
   for (const auto& c : r.cases) {

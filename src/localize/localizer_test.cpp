@@ -8,6 +8,7 @@
 #include <set>
 
 #include "core/time.h"
+#include "localize/nezha_eval.h"
 #include "testing/testing.h"
 
 namespace augur::localize {
@@ -753,6 +754,30 @@ TEST(Evidence, StatementGroupsAreSavedAndBadOnesRefused) {
   auto bad = NormalProfile::FromJson(j);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.message().find("log_together"), std::string::npos) << bad.message();
+}
+
+// Nezha's inner-service labels: statements (either one), a region between two statements of one
+// class, a metric name, a message fragment.
+TEST(NezhaEval, InnerRankFindsTheLabelledStatementsOrRegion) {
+  auto item = [](std::string what, std::string detail) {
+    EvidenceItem e;
+    e.what = std::move(what);
+    e.detail = std::move(detail);
+    return e;
+  };
+  const std::vector<EvidenceItem> ev = {
+      item("CpuUsage(m)", "pod CpuUsage(m) = 88"),
+      item("<*> ERROR f.m.s.BasicServiceImpl#415 TraceID: <*> [getRoutesByRouteIds]", "new error"),
+      item("t.s.TravelServiceImpl#366", "log statements t.s.TravelServiceImpl#366, ...#372 apart"),
+      item("CpuUsageRate(%)", "pod CpuUsageRate(%) = 17.7")};
+  EXPECT_EQ(InnerRank("t.s.TravelServiceImpl#366_t.s.TravelServiceImpl#372", ev), 3);
+  EXPECT_EQ(InnerRank("f.m.s.BasicServiceImpl#405_f.m.s.BasicServiceImpl#418", ev), 2);
+  EXPECT_EQ(InnerRank("f.m.s.BasicServiceImpl#100_f.m.s.BasicServiceImpl#119", ev), 0);
+  EXPECT_EQ(InnerRank("CpuUsageRate(%)", ev), 4);
+  EXPECT_EQ(InnerRank("getRoutesByRouteIds_Save delivery", ev), 2);
+  EXPECT_EQ(InnerRank("NetworkP90(ms)", ev), 0);
+  EXPECT_EQ(InnerRank("", ev), 0);
+  EXPECT_EQ(InnerRank("_", ev), 0);
 }
 
 TEST(Evidence, StatementOfATemplateIsItsCodeLocation) {

@@ -4,6 +4,9 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -12,6 +15,7 @@
 #include "core/service.h"
 #include "core/time.h"
 #include "ingest/read.h"
+#include "normalize/template_miner.h"
 
 namespace augur::localize {
 
@@ -84,6 +88,25 @@ fs::path NormalDay(const fs::path& construct, const std::string& day) {
   return construct / (later == days.begin() ? *later : *std::prev(later));
 }
 
+// construct_data/root_cause_ts.json: service → fault type → inner-service root cause. Optional: a
+// missing file gives no labels, an unreadable one a warning and no labels.
+std::map<std::string, std::map<std::string, std::string>> InnerLabels(const fs::path& path) {
+  std::map<std::string, std::map<std::string, std::string>> out;
+  std::ifstream in(path);
+  if (!in) return out;
+  try {
+    nlohmann::json j;
+    in >> j;
+    for (const auto& [service, types] : j.items())
+      for (const auto& [type, label] : types.items())
+        if (label.is_string()) out[service][type] = label.get<std::string>();
+  } catch (const std::exception& e) {
+    LogWarn("{}: not read, no inner-service labels: {}", path.string(), e.what());
+    out.clear();
+  }
+  return out;
+}
+
 std::string MinuteName(TimeNs t) {
   const std::string iso = FormatIsoTime(t);  // 2023-01-29T08:45:04Z
   return iso.substr(11, 2) + "_" + iso.substr(14, 2);
@@ -122,6 +145,61 @@ void LocalizeCase(Localizer& loc, const Batch& window, NezhaCase& c) {
   c.rank = it == c.ranking.end() ? 0 : static_cast<int>(it - c.ranking.begin()) + 1;
 }
 
+namespace {
+
+// "t.s.TravelServiceImpl#372" → ("t.s.TravelServiceImpl", 372); nullopt for anything else.
+std::optional<std::pair<std::string_view, int>> SplitLocation(std::string_view loc) {
+  const size_t at = loc.find_last_of("#:");
+  if (at == std::string_view::npos || at + 1 >= loc.size()) return std::nullopt;
+  int line = 0;
+  for (char ch : loc.substr(at + 1)) {
+    if (ch < '0' || ch > '9') return std::nullopt;
+    line = line * 10 + (ch - '0');
+  }
+  return std::pair{loc.substr(0, at), line};
+}
+
+// The code locations named in `text` (space-separated tokens).
+std::vector<std::string_view> LocationsIn(std::string_view text) {
+  std::vector<std::string_view> out;
+  for (size_t i = 0; i < text.size();) {
+    const size_t j = std::min(text.find(' ', i), text.size());
+    if (auto loc = normalize::CodeLocationIn(text.substr(i, j - i)); !loc.empty())
+      out.push_back(loc);
+    i = j + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+int InnerRank(const std::string& label, const std::vector<EvidenceItem>& evidence) {
+  std::vector<std::string_view> parts;
+  for (size_t i = 0; i <= label.size();) {
+    const size_t j = std::min(label.find('_', i), label.size());
+    if (j > i) parts.push_back(std::string_view(label).substr(i, j - i));
+    i = j + 1;
+  }
+  // Two statements of one class bound a region of its code: a statement between them is in it.
+  std::optional<std::pair<std::string_view, int>> lo, hi;
+  if (parts.size() == 2) lo = SplitLocation(parts[0]), hi = SplitLocation(parts[1]);
+  const bool region = lo && hi && lo->first == hi->first;
+  for (size_t k = 0; k < evidence.size(); ++k) {
+    const EvidenceItem& e = evidence[k];
+    for (std::string_view p : parts)
+      if (e.what.find(p) != std::string::npos || e.detail.find(p) != std::string::npos)
+        return static_cast<int>(k) + 1;
+    if (region)
+      for (const std::string& text : {e.what, e.detail})
+        for (std::string_view loc : LocationsIn(text))
+          if (auto at = SplitLocation(loc); at && at->first == lo->first &&
+                                            at->second >= std::min(lo->second, hi->second) &&
+                                            at->second <= std::max(lo->second, hi->second))
+            return static_cast<int>(k) + 1;
+  }
+  return 0;
+}
+
 void ScoreCases(NezhaEvalResult& result) {
   const double n = static_cast<double>(result.cases.size());
   auto at = [&](int k) {
@@ -133,6 +211,16 @@ void ScoreCases(NezhaEvalResult& result) {
   result.as1 = at(1);
   result.as3 = at(3);
   result.as5 = at(5);
+  int labelled = 0, first = 0, top3 = 0;
+  for (const auto& c : result.cases) {
+    if (c.inner_label.empty()) continue;
+    ++labelled;
+    first += c.inner_rank == 1;
+    top3 += c.inner_rank >= 1 && c.inner_rank <= 3;
+  }
+  result.inner_cases = labelled;
+  result.inner1 = labelled ? static_cast<double>(first) / labelled : 0;
+  result.inner3 = labelled ? static_cast<double>(top3) / labelled : 0;
 }
 
 Result<NezhaEvalResult> EvalNezha(const std::string& data_dir, const NezhaEvalOptions& options) {
@@ -156,6 +244,7 @@ Result<NezhaEvalResult> EvalNezha(const std::string& data_dir, const NezhaEvalOp
   if (result.days.empty())
     return Result<NezhaEvalResult>::Error(rca.string() + ": no <day>/<day>-fault_list.json found");
 
+  const auto inner_labels = InnerLabels(construct / "root_cause_ts.json");
   for (const std::string& day : result.days) {
     auto faults = ReadNezhaFaultList((rca / day / (day + "-fault_list.json")).string(), day);
     if (!faults) return Result<NezhaEvalResult>::Error(faults.message());
@@ -228,6 +317,11 @@ Result<NezhaEvalResult> EvalNezha(const std::string& data_dir, const NezhaEvalOp
       for (auto it = first; it != metrics.end() && it->time <= hi; ++it)
         window.metrics.push_back(*it);
       LocalizeCase(loc, window, c);
+      if (auto s = inner_labels.find(f.service); s != inner_labels.end())
+        if (auto t = s->second.find(f.type); t != s->second.end()) {
+          c.inner_label = t->second;
+          c.inner_rank = InnerRank(c.inner_label, c.truth_evidence);
+        }
       c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       result.cases.push_back(std::move(c));
       Progress::Update("localize " + day, static_cast<double>(++done),

@@ -42,7 +42,18 @@ struct NezhaCase {
   // diagnosis; and the types diagnosed from each (filled by diagnose::DiagnoseCases).
   std::vector<EvidenceItem> top_evidence, truth_evidence;
   std::string diagnosed, diagnosed_truth;
+  // Nezha's inner-service root cause of the true service and fault type
+  // (construct_data/root_cause_ts.json: the log statements around the injected code, joined by
+  // `_`, or a metric name), "" when not labelled; and the 1-based position of the first of the
+  // true service's evidence items that names one of its parts (0: none does).
+  std::string inner_label;
+  int inner_rank = 0;
 };
+
+// The 1-based position of the first item whose `what` or `detail` holds one of the `_`-separated
+// parts of `label` or, where the label is two statements of one class (`C#405_C#418`), a statement
+// of that class between them; 0 when none does.
+int InnerRank(const std::string& label, const std::vector<EvidenceItem>& evidence);
 
 struct NezhaEvalOptions {
   int minute_offset = 2;  // which minute file after inject_time to localize from
@@ -58,6 +69,10 @@ struct NezhaEvalResult {
   // the share diagnosed right from the true service's evidence and from the top-ranked one's.
   int type_cases = 0;
   double type_accuracy = 0, type_accuracy_top = 0;
+  // Inner-service root causes: labelled cases, and the share where the true service's first (first
+  // three) evidence items name the label.
+  int inner_cases = 0;
+  double inner1 = 0, inner3 = 0;
   double learn_seconds = 0;
   double seconds = 0;  // whole evaluation
 };
