@@ -312,14 +312,36 @@ Placement Placement::FromJson(const nlohmann::json& j) {
   return p;
 }
 
-std::string_view StatementOf(std::string_view key) {
-  size_t i = 0;
-  while (i < key.size()) {
-    const size_t j = std::min(key.find(' ', i), key.size());
-    if (auto loc = normalize::CodeLocationIn(key.substr(i, j - i)); !loc.empty()) return loc;
+namespace {
+// Calls f(location) for each code location among the space-separated tokens of `text`, in order,
+// until f returns false.
+template <class F>
+void ForEachStatement(std::string_view text, F&& f) {
+  for (size_t i = 0; i < text.size();) {
+    const size_t j = std::min(text.find(' ', i), text.size());
+    if (auto loc = normalize::CodeLocationIn(text.substr(i, j - i)); !loc.empty() && !f(loc))
+      return;
     i = j + 1;
   }
-  return {};
+}
+}  // namespace
+
+std::string_view StatementOf(std::string_view key) {
+  std::string_view first;
+  ForEachStatement(key, [&](std::string_view loc) {
+    first = loc;
+    return false;
+  });
+  return first;
+}
+
+std::vector<std::string_view> StatementsIn(std::string_view text) {
+  std::vector<std::string_view> all;
+  ForEachStatement(text, [&](std::string_view loc) {
+    all.push_back(loc);
+    return true;
+  });
+  return all;
 }
 
 std::string LogKey(std::string_view body, size_t max_tokens) {

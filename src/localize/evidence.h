@@ -37,6 +37,8 @@ bool IsErrorLog(const LogRecord& log);
 // The code location in a template's text (normalize::IsCodeLocation), naming the log statement the
 // template's lines come from; empty when it has none.
 std::string_view StatementOf(std::string_view template_text);
+// Every code location in `text` (a template, a line, an evidence detail), in order.
+std::vector<std::string_view> StatementsIn(std::string_view text);
 
 struct EvidenceItem {
   std::string modality;  // "log", "trace", "metric", "caller" (callers' failed calls)

@@ -787,6 +787,9 @@ TEST(Evidence, StatementOfATemplateIsItsCodeLocation) {
   EXPECT_EQ(StatementOf("at (Foo.java:120), retry <*>"), "Foo.java:120");
   EXPECT_EQ(StatementOf("ts=<*> caller=<*> method=Get"), "");
   EXPECT_EQ(StatementOf(""), "");
+  EXPECT_EQ(StatementsIn("x.A#1 b c.D#20 (E.java:3)"),
+            (std::vector<std::string_view>{"x.A#1", "c.D#20", "E.java:3"}));
+  EXPECT_TRUE(StatementsIn("no location here").empty());
 }
 
 TEST(Evidence, LogKeyMasksNumbersAndIds) {

@@ -15,7 +15,6 @@
 #include "core/service.h"
 #include "core/time.h"
 #include "ingest/read.h"
-#include "normalize/template_miner.h"
 
 namespace augur::localize {
 
@@ -150,25 +149,14 @@ namespace {
 // "t.s.TravelServiceImpl#372" → ("t.s.TravelServiceImpl", 372); nullopt for anything else.
 std::optional<std::pair<std::string_view, int>> SplitLocation(std::string_view loc) {
   const size_t at = loc.find_last_of("#:");
-  if (at == std::string_view::npos || at + 1 >= loc.size()) return std::nullopt;
+  if (at == std::string_view::npos || at + 1 >= loc.size() || loc.size() - at > 7)
+    return std::nullopt;  // 1 to 6 digits
   int line = 0;
   for (char ch : loc.substr(at + 1)) {
     if (ch < '0' || ch > '9') return std::nullopt;
     line = line * 10 + (ch - '0');
   }
   return std::pair{loc.substr(0, at), line};
-}
-
-// The code locations named in `text` (space-separated tokens).
-std::vector<std::string_view> LocationsIn(std::string_view text) {
-  std::vector<std::string_view> out;
-  for (size_t i = 0; i < text.size();) {
-    const size_t j = std::min(text.find(' ', i), text.size());
-    if (auto loc = normalize::CodeLocationIn(text.substr(i, j - i)); !loc.empty())
-      out.push_back(loc);
-    i = j + 1;
-  }
-  return out;
 }
 
 }  // namespace
@@ -182,7 +170,10 @@ int InnerRank(const std::string& label, const std::vector<EvidenceItem>& evidenc
   }
   // Two statements of one class bound a region of its code: a statement between them is in it.
   std::optional<std::pair<std::string_view, int>> lo, hi;
-  if (parts.size() == 2) lo = SplitLocation(parts[0]), hi = SplitLocation(parts[1]);
+  if (parts.size() == 2) {
+    lo = SplitLocation(parts[0]);
+    hi = SplitLocation(parts[1]);
+  }
   const bool region = lo && hi && lo->first == hi->first;
   for (size_t k = 0; k < evidence.size(); ++k) {
     const EvidenceItem& e = evidence[k];
@@ -191,7 +182,7 @@ int InnerRank(const std::string& label, const std::vector<EvidenceItem>& evidenc
         return static_cast<int>(k) + 1;
     if (region)
       for (const std::string& text : {e.what, e.detail})
-        for (std::string_view loc : LocationsIn(text))
+        for (std::string_view loc : StatementsIn(text))
           if (auto at = SplitLocation(loc); at && at->first == lo->first &&
                                             at->second >= std::min(lo->second, hi->second) &&
                                             at->second <= std::max(lo->second, hi->second))
