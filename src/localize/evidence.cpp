@@ -470,7 +470,8 @@ void NormalProfile::Learn(const Batch& batch) {
   for (const LogRecord& l : batch.logs) {
     if (l.service.empty()) continue;
     const uint32_t id = miner_.Add(l.body).template_id;
-    learn_error_ids_[id] = learn_error_ids_[id] || IsErrorLog(l);
+    const bool error = IsErrorLog(l);
+    learn_error_ids_[id] = learn_error_ids_[id] || error;
     Sample& sample = learn_samples_[{l.service, id}];
     ++sample.seen;
     if (sample.bodies.size() < kValueSample) {
@@ -481,17 +482,18 @@ void NormalProfile::Learn(const Batch& batch) {
       if (const uint64_t slot = (r ^ (r >> 29)) % sample.seen; slot < kValueSample)
         sample.bodies[slot] = l.body;
     }
-    if (!l.span_id.empty() && IsErrorLog(l))
-      learn_error_spans_.push_back({JoinKey(l.trace_id, l.span_id), l.service});
-    if (!l.span_id.empty()) {
+    const bool joined = !l.span_id.empty();
+    const uint64_t join = joined ? JoinKey(l.trace_id, l.span_id) : 0;
+    if (joined && error) learn_error_spans_.push_back({join, l.service});
+    if (joined) {
       const uint32_t svc = Intern(l.service);
-      const uint64_t key = JoinKey(l.trace_id, l.span_id) ^ (uint64_t{svc} * 0xD6E8FEB86659FD93ULL);
+      const uint64_t key = join ^ (uint64_t{svc} * 0xD6E8FEB86659FD93ULL);
       auto it = learn_sessions_.find(key);
       if (it == learn_sessions_.end() && learn_sessions_.size() < kMaxSessions)
         it = learn_sessions_.emplace(key, LearnSession{svc, false, {}}).first;
       if (it != learn_sessions_.end()) {
         LearnSession& session = it->second;
-        session.failed = session.failed || IsErrorLog(l);
+        session.failed = session.failed || error;
         auto c = std::find_if(session.ids.begin(), session.ids.end(),
                               [&](const auto& x) { return x.first == id; });
         if (c == session.ids.end())
@@ -501,8 +503,8 @@ void NormalProfile::Learn(const Batch& batch) {
       }
     }
     std::string op = OpOfLog(l, batch.spans, idx);
-    if (op == "*" && !l.span_id.empty())  // its span may come in a later batch (another file)
-      learn_pending_logs_.push_back({JoinKey(l.trace_id, l.span_id), l.service, id});
+    if (op == "*" && joined)  // its span may come in a later batch (another file)
+      learn_pending_logs_.push_back({join, l.service, id});
     else
       ++learn_ids_[{l.service, std::move(op), id}];
   }
@@ -857,6 +859,9 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(
     std::map<std::string, uint64_t> lines;  // statement → lines
   };
   std::map<std::pair<uint64_t, std::string>, WinSession> wsessions;
+  // Requests (by entry span) that failed: an error log in one of their spans in the service here,
+  // a failed span of their own below (request steps).
+  std::vector<bool> failed_request(w.spans.size(), false);
   for (const LogRecord& l : w.logs) {
     if (l.service.empty()) continue;
     const normalize::TemplateMatch m = miner_.Match(l.body);
@@ -868,11 +873,17 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(
         ++v.lines;
         ++v.counts[std::string(m.params[i])];
       }
-    if (IsErrorLog(l)) werror[key] = true;
+    const bool error = IsErrorLog(l);
+    if (error) werror[key] = true;
     if (!l.span_id.empty()) {
       WinSession& session = wsessions[{JoinKey(l.trace_id, l.span_id), l.service}];
-      session.failed = session.failed || IsErrorLog(l);
+      session.failed = session.failed || error;
       ++session.lines[StatementKey(key)];
+      if (error)
+        if (auto it = idx.index.find(SpanKey{l.trace_id, l.span_id});
+            it != idx.index.end() && w.spans[it->second].service == l.service &&
+            idx.entry[it->second] >= 0)
+          failed_request[idx.entry[it->second]] = true;
     }
     ++wkeys[{l.service, OpOfLog(l, w.spans, idx), key}];
     ev(l.service).observed = true;
@@ -995,24 +1006,18 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(
   // retries, a loop) say the service's own code took another path.
   {
     // As in the normal profile, only requests that did not fail (no failed span or error log of
-    // their own in the service) are counted.
-    std::vector<bool> failed(w.spans.size(), false);
+    // their own in the service; the error logs were marked above) are counted.
     for (size_t i = 0; i < w.spans.size(); ++i)
-      if (errors[i] == ErrorKind::kOwn && idx.entry[i] >= 0) failed[idx.entry[i]] = true;
-    for (const LogRecord& l : w.logs)
-      if (!l.span_id.empty() && IsErrorLog(l))
-        if (auto it = idx.index.find(SpanKey{l.trace_id, l.span_id});
-            it != idx.index.end() && w.spans[it->second].service == l.service &&
-            idx.entry[it->second] >= 0)
-          failed[idx.entry[it->second]] = true;
+      if (errors[i] == ErrorKind::kOwn && idx.entry[i] >= 0) failed_request[idx.entry[i]] = true;
     std::map<std::pair<std::string, std::string>, uint64_t> wrequests;
     for (size_t i = 0; i < w.spans.size(); ++i)
-      if (idx.entry[i] == static_cast<int64_t>(i) && !failed[i] && !w.spans[i].service.empty())
+      if (idx.entry[i] == static_cast<int64_t>(i) && !failed_request[i] &&
+          !w.spans[i].service.empty())
         ++wrequests[{w.spans[i].service, idx.ContextOp(w.spans, i)}];
     std::map<std::tuple<std::string, std::string, std::string>, uint64_t> wsteps;
     ForEachStep(w.spans, idx,
                 [&](const std::string& svc, std::string op, const std::string& step, size_t e) {
-                  if (!failed[e]) ++wsteps[{svc, std::move(op), step}];
+                  if (!failed_request[e]) ++wsteps[{svc, std::move(op), step}];
                 });
     auto requests = [](const auto& m, const std::string& svc, const std::string& op) {
       auto it = m.find({svc, op});
