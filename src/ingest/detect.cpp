@@ -107,7 +107,8 @@ std::string DetectFormat(std::string_view head, const std::string& path) {
   bool complete = false;  // the head is the whole file when shorter than the window
   (void)complete;
 
-  if (body[0] == '{' || body[0] == '[') {
+  // JSON, unless the head breaks JSON's grammar: text logs may start with '[' too.
+  if ((body[0] == '{' || body[0] == '[') && IsJsonPrefix(body.substr(0, 4096))) {
     if (Contains(body, "\"resourceSpans\"") || Contains(body, "\"resourceLogs\"") ||
         Contains(body, "\"resourceMetrics\""))
       return "otlp-json";

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 namespace augur::ingest {
 namespace {
@@ -339,6 +340,131 @@ bool IsCompleteJsonValue(std::string_view line) {
     }
   }
   return false;
+}
+
+namespace {
+
+// Length of the JSON number at the start of `s`, 0 when it is none; `cut` when `s` ends inside it.
+size_t JsonNumberLength(std::string_view s, bool& cut) {
+  size_t i = 0;
+  auto digits = [&] {
+    size_t from = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i - from;
+  };
+  cut = false;
+  if (i < s.size() && s[i] == '-') ++i;
+  if (i == s.size()) return cut = true, i;
+  if (s[i] == '0')
+    ++i;
+  else if (digits() == 0)
+    return 0;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    if (digits() == 0) return (cut = i == s.size()) ? i : 0;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (digits() == 0) return (cut = i == s.size()) ? i : 0;
+  }
+  cut = i == s.size();
+  return i;
+}
+
+}  // namespace
+
+bool IsJsonPrefix(std::string_view head) {
+  // Only the first top-level value is checked: a later line of JSON lines may be broken.
+  // What may come next: a value, a value or ']' (after '['), a key or '}' (after '{'), a key,
+  // ':', or ',' / the container's end (after a value).
+  enum class Want { kValue, kValueOrEnd, kKeyOrEnd, kKey, kColon, kCommaOrEnd };
+  std::vector<char> open;  // '{' or '['
+  Want want = Want::kValue;
+  size_t i = 0;
+  bool done = false;  // the first top-level value is complete
+  auto after_value = [&] {
+    want = Want::kCommaOrEnd;
+    done = open.empty();
+  };
+  while (i < head.size() && !done) {
+    char c = head[i];
+    if (IsSpace(c)) {
+      ++i;
+      continue;
+    }
+    switch (want) {
+      case Want::kColon:
+        if (c != ':') return false;
+        ++i;
+        want = Want::kValue;
+        continue;
+      case Want::kCommaOrEnd:
+        if (c == ',') {
+          want = open.back() == '{' ? Want::kKey : Want::kValue;
+          ++i;
+          continue;
+        }
+        if (c != (open.back() == '{' ? '}' : ']')) return false;
+        open.pop_back();
+        ++i;
+        after_value();
+        continue;
+      case Want::kKeyOrEnd:
+      case Want::kKey:
+        if (c == '}' && want == Want::kKeyOrEnd) {
+          open.pop_back();
+          ++i;
+          after_value();
+          continue;
+        }
+        if (c != '"') return false;
+        break;
+      case Want::kValueOrEnd:
+        if (c == ']') {
+          open.pop_back();
+          ++i;
+          after_value();
+          continue;
+        }
+        break;
+      case Want::kValue:
+        break;
+    }
+    // A string (a key, when an object wants one), a container, a literal or a number.
+    if (c == '"') {
+      for (++i; i < head.size() && head[i] != '"'; ++i)
+        if (head[i] == '\\') ++i;
+      if (i >= head.size()) return true;  // cut inside the string
+      ++i;
+      if (want == Want::kKey || want == Want::kKeyOrEnd)
+        want = Want::kColon;
+      else
+        after_value();
+    } else if (c == '{' || c == '[') {
+      open.push_back(c);
+      want = c == '{' ? Want::kKeyOrEnd : Want::kValueOrEnd;
+      ++i;
+    } else if (c == 't' || c == 'f' || c == 'n') {
+      std::string_view word = c == 't' ? "true" : c == 'f' ? "false" : "null";
+      std::string_view rest = head.substr(i, word.size());
+      if (word.substr(0, rest.size()) != rest) return false;
+      if (rest.size() < word.size()) return true;  // cut inside the literal
+      i += word.size();
+      after_value();
+    } else {
+      bool cut = false;
+      size_t n = JsonNumberLength(head.substr(i), cut);
+      if (n == 0) return false;
+      if (cut) return true;
+      i += n;
+      if (!IsSpace(head[i]) && head[i] != ',' && head[i] != ']' && head[i] != '}') return false;
+      after_value();
+    }
+  }
+  // The rest of the first value's last line: nothing, or another value (concatenated documents).
+  while (i < head.size() && head[i] != '\n' && IsSpace(head[i])) ++i;
+  return i == head.size() || head[i] == '\n' || head[i] == '{' || head[i] == '[';
 }
 
 }  // namespace augur::ingest

@@ -45,4 +45,10 @@ bool SplitJsonBuffer(const char* data, size_t size, uint64_t first_line,
 // True when `line` holds exactly one complete JSON object or array (JSON-lines input).
 bool IsCompleteJsonValue(std::string_view line);
 
+// True when `head` begins with a JSON value, or with the beginning of one that is cut off: every
+// token up to the first value's end follows JSON's grammar, and its line holds nothing else. Tells
+// a JSON document that starts with '[' from a text log whose lines do (`[Sun Dec 04 ...] [notice]
+// ...`, `[2024-01-01 10:00:00] INFO`).
+bool IsJsonPrefix(std::string_view head);
+
 }  // namespace augur::ingest

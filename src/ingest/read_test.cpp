@@ -9,6 +9,8 @@
 #include <fstream>
 
 #include "core/time.h"
+#include "ingest/json_split.h"
+#include "ingest/reader.h"
 #include "testing/testing.h"
 
 namespace augur::ingest {
@@ -244,6 +246,51 @@ TEST(Nezha, FolderOfTracesLogsMetrics) {
   EXPECT_EQ(formats.size(), 6u);  // LICENSE skipped in folders
   EXPECT_EQ(formats["2023-01-29-fault_list.json"], "json-other");
   EXPECT_EQ(formats["08_43_traceid.csv"], "trace-id-list");
+}
+
+TEST(Read, TextLogsStartingWithABracketAreText) {
+  // Apache's error log and many others start each line with '[': JSON's grammar tells them apart.
+  EXPECT_EQ(DetectFormat("[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok\n", "a.log"),
+            "text");
+  EXPECT_EQ(
+      DetectFormat("[2024-01-01 10:00:00] INFO started\n[2024-01-01 10:00:01] INFO ok\n", "b.log"),
+      "text");
+  EXPECT_EQ(DetectFormat("{main} INFO started\n", "c.log"), "text");
+  EXPECT_EQ(DetectFormat("[1] first\n", "d.log"), "text");
+  EXPECT_EQ(DetectFormat("{\"08\": [{\"inject_time\": \"2023-01-29 08:43:04\",\n  \"x\": 1}]}\n",
+                         "f.json"),
+            "json-other");
+  EXPECT_EQ(DetectFormat("[\n {\"name\": \"a\", \"ph\": \"X\", \"ts\": 1, \"dur\": 2}", "t.json"),
+            "chrome-trace");
+
+  testing::TempDir dir;
+  Write(dir.path() / "error.log",
+        "[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok "
+        "/etc/httpd/conf/workers2.properties\n"
+        "[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6\n");
+  ReadReport report;
+  Batch b = MustRead({(dir.path() / "error.log").string()}, &report);
+  EXPECT_EQ(b.logs.size(), 2u);
+  EXPECT_EQ(report.files.at(0).format, "text");
+}
+
+TEST(JsonPrefix, FollowsTheGrammarAndAcceptsACut) {
+  EXPECT_TRUE(IsJsonPrefix("{\"a\": [1, -2.5e+3, 0, true, false, null, \"x\\\"y\"], \"b\": {}}"));
+  EXPECT_TRUE(IsJsonPrefix("[{\"a\": 1}, {\"b\": \"cut here"));
+  EXPECT_TRUE(IsJsonPrefix("{\"a\": tr"));
+  EXPECT_TRUE(IsJsonPrefix("[1.5e"));
+  EXPECT_TRUE(IsJsonPrefix("{\"a\": 1}\n{\"a\": 2}\n"));  // JSON lines
+  EXPECT_TRUE(IsJsonPrefix("{\"a\": 1}\n{,,]\n"));        // a later line is the reader's
+  EXPECT_TRUE(IsJsonPrefix("{\"a\": 1}{\"a\": 2}"));
+  EXPECT_TRUE(IsJsonPrefix("[]"));
+  EXPECT_FALSE(IsJsonPrefix("[2024-01-01 10:00:00] INFO"));
+  EXPECT_FALSE(IsJsonPrefix("[notice] x"));
+  EXPECT_FALSE(IsJsonPrefix("{a: 1}"));
+  EXPECT_FALSE(IsJsonPrefix("[1 2]"));
+  EXPECT_FALSE(IsJsonPrefix("[01]"));
+  EXPECT_FALSE(IsJsonPrefix("{\"a\" 1}"));
+  EXPECT_FALSE(IsJsonPrefix("[1,]x"));
+  EXPECT_FALSE(IsJsonPrefix("[1] text"));
 }
 
 TEST(Read, MissingPathIsAnError) {
