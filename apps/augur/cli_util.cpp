@@ -19,16 +19,25 @@ void AddReadFlags(CLI::App* cmd, ingest::ReadOptions& read) {
   cmd->add_option("--service", read.service_override, "Service name for records that carry none");
 }
 
-void AddSelectionFlags(CLI::App* cmd, SelectionFlags& flags) {
-  std::string names;
-  for (const auto& f : pipeline::DetectorFactories())
-    names += std::string(names.empty() ? "" : ", ") + f.name;
-  cmd->add_option("--detectors", flags.only, "Run only these detectors (" + names + ")")
-      ->delimiter(',');
-  cmd->add_option("--skip-detectors", flags.skip, "Do not run these detectors")->delimiter(',');
+void AddSelectionFlags(CLI::App* cmd, SelectionFlags& flags,
+                       const std::vector<std::string>& stages) {
+  std::vector<std::string> detectors;
+  for (const auto& f : pipeline::DetectorFactories()) detectors.emplace_back(f.name);
+  auto list = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+    return out;
+  };
+  cmd->add_option("--detectors", flags.only, "Run only these detectors (" + list(detectors) + ")")
+      ->delimiter(',')
+      ->check(CLI::IsMember(detectors));
+  cmd->add_option("--skip-detectors", flags.skip, "Do not run these detectors")
+      ->delimiter(',')
+      ->check(CLI::IsMember(detectors));
   cmd->add_option("--skip-stage", flags.skip_stages,
-                  "Switch a pipeline stage off (e.g. report, store)")
-      ->delimiter(',');
+                  "Switch pipeline stages off (" + list(stages) + ")")
+      ->delimiter(',')
+      ->check(CLI::IsMember(stages));
 }
 
 void SelectionFlags::Apply(pipeline::DetectorSelection& sel,
@@ -82,6 +91,13 @@ void PrintStages(const std::vector<pipeline::StageTiming>& stages) {
   for (const auto& s : stages)
     std::printf("  %-28s %8.2f s%s%s\n", s.name.c_str(), s.seconds, s.note.empty() ? "" : "  ",
                 s.ran ? s.note.c_str() : ("skipped: " + s.note).c_str());
+}
+
+void PrintSkipped(const std::vector<std::pair<std::string, std::string>>& skipped) {
+  for (const auto& [d, why] : skipped) {
+    const bool named = why.rfind(d + ": ", 0) == 0;  // messages usually name the detector
+    std::printf("  skipped  %s%s%s\n", named ? "" : d.c_str(), named ? "" : ": ", why.c_str());
+  }
 }
 
 void PrintRejects(const ingest::RejectStats& rejected) {

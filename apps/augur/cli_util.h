@@ -21,7 +21,8 @@ struct SelectionFlags {
   std::vector<std::string> only, skip, skip_stages;
   void Apply(pipeline::DetectorSelection& sel, std::set<std::string>& disabled_stages) const;
 };
-void AddSelectionFlags(CLI::App* cmd, SelectionFlags& flags);
+void AddSelectionFlags(CLI::App* cmd, SelectionFlags& flags,
+                       const std::vector<std::string>& stages);
 
 // The training flags of the next-key LSTM evaluations (--window, --epochs, --seed, --threads).
 struct NextKeyModelFlags {
@@ -47,6 +48,8 @@ void ApplyLlmEnvironment(learn::LlmClientOptions& llm);
 
 nlohmann::json StagesJson(const std::vector<pipeline::StageTiming>& stages);
 void PrintStages(const std::vector<pipeline::StageTiming>& stages);
+// "  skipped  <detector>: <why>" for each detector that learned or scored nothing.
+void PrintSkipped(const std::vector<std::pair<std::string, std::string>>& skipped);
 void PrintRejects(const ingest::RejectStats& rejected);
 // `augur eval nezha` and `augur eval sim`: the per-fault table and AS@1/3/5 under `title`, or one
 // JSON object {"faults", "as1", "as3", "as5", "cases": [{"inject_time", "truth", "type",

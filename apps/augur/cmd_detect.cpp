@@ -2,6 +2,7 @@
 // diagnose and explain them, store them, and write the reports.
 #include <cstdio>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cli_util.h"
@@ -12,6 +13,12 @@
 namespace augur::app {
 
 void PrintIncidentSummary(const pipeline::DetectSummary& r) {
+  uint64_t records = 0;
+  for (const auto& f : r.read.files) records += f.records;
+  std::printf("Read %llu record(s) from %zu file(s); %zu detector(s) ran.\n",
+              (unsigned long long)records, r.read.files.size(), r.detectors.size());
+  PrintSkipped(r.skipped);
+  PrintRejects(r.read.rejected);
   if (r.incidents.empty()) {
     std::printf("No incident: %zu anomalous window(s), none grouped into an incident.\n",
                 r.anomalies);
@@ -19,9 +26,13 @@ void PrintIncidentSummary(const pipeline::DetectSummary& r) {
     std::printf("%zu incident(s) from %zu anomalous window(s):\n", r.incidents.size(), r.anomalies);
     for (const auto& inc : r.incidents) {
       std::printf("\n%s  %s\n", inc.id.c_str(), inc.summary.c_str());
-      for (size_t i = 0; i < inc.ranking.size() && i < 3; ++i)
-        std::printf("  %d. %-28s %5.1f %%  %s\n", (int)i + 1, inc.ranking[i].service.c_str(),
-                    100 * inc.ranking[i].probability, inc.ranking[i].level.c_str());
+      for (size_t i = 0; i < inc.ranking.size() && i < 3; ++i) {
+        const auto& r = inc.ranking[i];
+        std::printf("  %d. %-28s origin %5.1f %%  outage %s\n", (int)i + 1, r.service.c_str(),
+                    100 * r.probability,
+                    r.outage < 0 ? r.level.c_str()
+                                 : fmt::format("{:.0f} % {}", 100 * r.outage, r.level).c_str());
+      }
       if (!inc.ranking.empty() && !inc.ranking.front().evidence.empty())
         std::printf("  why: %s\n", inc.ranking.front().evidence.front().c_str());
       if (!inc.fault_reason.empty())
@@ -63,7 +74,7 @@ void RegisterDetect(CLI::App& app, Globals& g) {
       ->required();
   cmd->add_option("--db", o->db, "SQLite database to record the run in (default OUT/augur.db)");
   AddReadFlags(cmd, o->read);
-  AddSelectionFlags(cmd, *sel);
+  AddSelectionFlags(cmd, *sel, pipeline::DetectStages());
   AddLlmFlags(cmd, o->detectors.settings.log_lm_llm);
   auto offset_s = std::make_shared<double>(60), window_s = std::make_shared<double>(60);
   cmd->add_option("--localize-offset", *offset_s,
@@ -87,15 +98,16 @@ void RegisterDetect(CLI::App& app, Globals& g) {
     ApplyLlmEnvironment(o->detectors.settings.log_lm_llm);
     o->localize_offset = static_cast<TimeNs>(*offset_s * 1e9);
     o->localize_window = static_cast<TimeNs>(*window_s * 1e9);
-    auto r = pipeline::Detect(*o);
+    ingest::ReadReport read;
+    auto r = pipeline::Detect(*o, &read);
     if (!r) {
       std::fprintf(stderr, "augur detect: %s\n", r.message().c_str());
-      g.exit_code = kExitUnreadable;
+      g.exit_code = o->read.strict && read.rejected.count ? kExitRejected : kExitUnreadable;
       return;
     }
     if (g.json)
       std::printf("%s\n", DetectJson(*r).dump(2).c_str());
-    else if (!g.quiet)
+    else
       PrintIncidentSummary(*r);
     g.exit_code = (o->read.strict && r->read.rejected.count) ? kExitRejected : kExitOk;
   });

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <optional>
 
+#include <fmt/format.h>
+
 #include "cli_util.h"
 #include "commands.h"
 #include "core/time.h"
@@ -105,9 +107,14 @@ void RegisterIncidents(CLI::App& app, Globals& g) {
     std::printf("Incident %lld (%s of run %lld)\n%s\n\n%s\n\nRanking:\n", (long long)*id,
                 j.value("id", "").c_str(), (long long)j.value("run_id", 0LL),
                 j.value("summary", "").c_str(), j.value("narrative", "").c_str());
-    for (const auto& r : j["ranking"])
-      std::printf("  %-28s %5.1f %%  %s\n", r.value("service", "").c_str(),
-                  100 * r.value("probability", 0.0), r.value("level", "").c_str());
+    for (const auto& r : j["ranking"]) {
+      const auto outage = r.find("outage_probability");
+      std::string level = r.value("level", "");
+      if (outage != r.end() && outage->is_number())
+        level = fmt::format("{:.0f} % {}", 100 * outage->get<double>(), level);
+      std::printf("  %-28s origin %5.1f %%  outage %s\n", r.value("service", "").c_str(),
+                  100 * r.value("probability", 0.0), level.c_str());
+    }
     std::printf("\nAnomalies (%zu):\n", j["anomalies"].size());
     size_t n = 0;
     for (const auto& a : j["anomalies"]) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
@@ -58,13 +59,16 @@ void RegisterLocalize(CLI::App& app, Globals& g) {
       ->required();
   cmd->add_option("--at", o->at, "End of the window (ISO time; default: the latest record)");
   cmd->add_option("--window", o->window_s, "Window length in seconds (0 = all input)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--out", o->out, "Folder for the CSV and JSON outputs");
   cmd->add_option("--redis", o->redis, "Also write the result to Redis (redis://host:port/db)");
   cmd->add_option("--topology", o->topology,
                   "Extra caller,callee edges (CSV or JSON), e.g. from a service mesh");
   cmd->add_option("--format", o->format, "Force the input format (see `augur inspect --help`)");
-  cmd->add_option("--top", o->top, "Services to print")->capture_default_str();
+  cmd->add_option("--top", o->top, "Services to print")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_flag("--json", o->json, "Print the result as one JSON object");
   cmd->add_flag("--hosts", o->hosts,
                 "Add host nodes where the data names each pod's host (k8s.node.name, host.name, "
@@ -103,8 +107,19 @@ void RegisterLocalize(CLI::App& app, Globals& g) {
       if (!t) return fail(kExitUsage, "--at \"" + o->at + "\" is not an ISO time");
       at = *t;
     }
-    if (o->window_s > 0 && at > 0)
+    if (window->empty())
+      return fail(kExitUnreadable,
+                  "no telemetry record in the --input paths (`augur inspect` "
+                  "shows what it finds)");
+    if (o->window_s > 0 && at > 0) {
+      const TimeNs latest = LatestTime(*window);
       window->KeepWindow(at - static_cast<TimeNs>(o->window_s * 1e9), at + 1);  // [at - w, at]
+      if (window->empty())
+        return fail(kExitUnreadable,
+                    fmt::format("no record of the input lies in the {:g} s before --at {} (its "
+                                "latest is at {})",
+                                o->window_s, FormatIsoTime(at), FormatIsoTime(latest)));
+    }
     auto r = loc.Localize(*window);
     if (!r) return fail(kExitUnreadable, r.message());
 

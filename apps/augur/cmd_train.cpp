@@ -19,7 +19,7 @@ void RegisterTrain(CLI::App& app, Globals& g) {
       ->required();
   cmd->add_option("-m,--model", o->model_dir, "Model bundle folder to write")->required();
   AddReadFlags(cmd, o->read);
-  AddSelectionFlags(cmd, *sel);
+  AddSelectionFlags(cmd, *sel, pipeline::TrainStages());
   AddLlmFlags(cmd, o->detectors.settings.log_lm_llm);
   cmd->add_option("--embedder", o->detectors.settings.log_lm_embedder,
                   "log_lm: a TorchScript sentence encoder FILE as the block embedder "
@@ -34,10 +34,11 @@ void RegisterTrain(CLI::App& app, Globals& g) {
   cmd->callback([o, sel, &g] {
     sel->Apply(o->detectors, o->disabled_stages);
     ApplyLlmEnvironment(o->detectors.settings.log_lm_llm);
-    auto r = pipeline::Train(*o);
+    ingest::ReadReport read;
+    auto r = pipeline::Train(*o, &read);
     if (!r) {
       std::fprintf(stderr, "augur train: %s\n", r.message().c_str());
-      g.exit_code = kExitUnreadable;
+      g.exit_code = o->read.strict && read.rejected.count ? kExitRejected : kExitUnreadable;
       return;
     }
     if (g.json) {
@@ -46,7 +47,7 @@ void RegisterTrain(CLI::App& app, Globals& g) {
                           {"rejected", r->read.rejected.count},  {"manifest", r->manifest}};
       for (auto& [d, why] : r->skipped) j["skipped"][d] = why;
       std::printf("%s\n", j.dump(2).c_str());
-    } else if (!g.quiet) {
+    } else {
       const auto& data = r->manifest["data"];
       std::printf(
           "Trained %zu model(s) into %s from %zu file(s): %llu spans, %llu log lines, %llu metric "
@@ -56,11 +57,7 @@ void RegisterTrain(CLI::App& app, Globals& g) {
           (unsigned long long)data.value("logs", 0ULL),
           (unsigned long long)data.value("metric_points", 0ULL));
       for (const auto& m : r->models) std::printf("  trained  %s\n", m.c_str());
-      for (const auto& [d, why] : r->skipped) {
-        // Detector messages usually name the detector already.
-        const bool named = why.rfind(d + ": ", 0) == 0;
-        std::printf("  skipped  %s%s%s\n", named ? "" : d.c_str(), named ? "" : ": ", why.c_str());
-      }
+      PrintSkipped(r->skipped);
       PrintStages(r->stages);
       PrintRejects(r->read.rejected);
     }

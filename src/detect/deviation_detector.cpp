@@ -63,8 +63,16 @@ Status DeviationDetector::FinishLearning(learn::ModelBundle& bundle) {
                  {"max", b.max},
                  {"windows", b.n}});
   }
-  if (baselines_.empty())
-    return Status::Ok();  // no data of this kind: no model, the pipeline says so
+  if (baselines_.empty()) {
+    if (history_.empty()) return Status::Ok();  // no data of this kind: the pipeline says so
+    size_t most = 0;
+    for (const auto& [key, figures] : history_) most = std::max(most, figures.size());
+    return Status::Error(std::string(name()) + ": too little normal data: at most " +
+                         std::to_string(most) + " window(s) of " +
+                         std::to_string(config_.window.size / 1'000'000'000) +
+                         " s per service and feature, fewer than the " +
+                         std::to_string(config_.min_normal_windows) + " it needs");
+  }
   std::string file = std::string(name()) + ".json";
   std::ofstream out(bundle.File(file));
   if (!out) return Status::Error(bundle.File(file).string() + ": cannot write");

@@ -88,8 +88,10 @@ void Explain(Incident& inc) {
           ? std::string()
           : fmt::format(", most likely {} ({:.0f} %)", inc.fault_type, 100 * inc.fault_confidence);
   inc.summary = fmt::format(
-      "{}: {} is the likely origin ({:.0f} %, {}){}; {} anomalies ({}) over {:.1f} min", when,
-      top.service, 100 * top.probability, top.level, type, inc.anomalies.size(), signals, minutes);
+      "{}: {} is the likely origin ({:.0f} %, outage level {}){}; {} anomalies ({}) over {:.1f} "
+      "min",
+      when, top.service, 100 * top.probability, top.level, type, inc.anomalies.size(), signals,
+      minutes);
 
   // The narrative: what happened first, where it spread, and why augur blames the top service.
   const detect::Anomaly* first = &inc.anomalies.front();

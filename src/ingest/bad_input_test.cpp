@@ -64,6 +64,69 @@ TEST(BadInput, MalformedJsonLineKeepsTheOthers) {
       << FirstReject(o);
 }
 
+TEST(BadInput, DeeplyNestedValuesAreRejectedNotAStackOverflow) {
+  // An attribute value nested 20,000 arrays deep, between two good spans; a Chrome Trace event
+  // whose args nest as deep.
+  testing::TempDir dir;
+  std::string deep;
+  for (int i = 0; i < 20000; ++i) deep += R"({"arrayValue":{"values":[)";
+  deep += R"({"stringValue":"x"})";
+  for (int i = 0; i < 20000; ++i) deep += "]}}";
+  std::string bad = kSpanLine;
+  bad.replace(bad.find(R"({"stringValue":"s"})"), 19, deep);
+  Write(dir.path() / "a.json", std::string(kSpanLine) + "\n" + bad + "\n" + kSpanLine + "\n");
+  Outcome o = Read(dir.path() / "a.json");
+  EXPECT_EQ(o.batch.spans.size(), 2u);
+  EXPECT_EQ(o.report.rejected.count, 1u);
+  EXPECT_NE(FirstReject(o).find("nested deeper than"), std::string::npos) << FirstReject(o);
+
+  std::string args(20000, '[');
+  args += std::string(20000, ']');
+  Write(dir.path() / "t.json", R"({"traceEvents":[{"name":"a","ph":"i","ts":1,"pid":1,"tid":1},)"
+                               R"({"name":"b","ph":"i","ts":2,"pid":1,"tid":1,"args":{"x":)" +
+                                   args + "}}]}");
+  Outcome t = Read(dir.path() / "t.json");
+  EXPECT_EQ(t.batch.trace_events.size(), 1u);
+  EXPECT_EQ(t.report.rejected.count, 1u);
+}
+
+TEST(BadInput, ByteOrderMarkAndNulBytes) {
+  testing::TempDir dir;
+  // A UTF-8 byte-order mark before a CSV header or a JSON document is not part of either.
+  const std::string csv =
+      "TraceID,SpanID,ParentID,PodName,OperationName,StartTimeUnixNano,EndTimeUnixNano,Duration\n"
+      "b0103bb0161ad7fa352fe1828eeb643a,520b067330e3ede5,root,ts-gateway-service-6f6cfc45b-h5m2n,"
+      "/*,1674981768697000000,1674981769015316530,318316\n"
+      "b0103bb0161ad7fa352fe1828eeb643a,a4424f20bffee416,520b067330e3ede5,"
+      "ts-gateway-service-6f6cfc45b-h5m2n,FilteringWebHandler.handle,1674981768697763387,"
+      "1674981769015072039,317308\n";
+  Write(dir.path() / "plain.csv", csv);
+  Write(dir.path() / "bom.csv", "\xEF\xBB\xBF" + csv);
+  Write(dir.path() / "bom.json", "\xEF\xBB\xBF" + std::string(kSpanLine) + "\n");
+  Outcome plain = Read(dir.path() / "plain.csv");
+  Outcome bom = Read(dir.path() / "bom.csv");
+  ASSERT_GT(plain.batch.spans.size(), 0u);
+  EXPECT_EQ(bom.batch.spans.size(), plain.batch.spans.size());
+  EXPECT_EQ(bom.report.rejected.count, plain.report.rejected.count);
+  Outcome json = Read(dir.path() / "bom.json");
+  EXPECT_EQ(json.batch.spans.size(), 1u);
+  EXPECT_EQ(json.report.rejected.count, 0u);
+
+  // One NUL byte costs its line, not the file; nor does the run of NULs that logrotate's
+  // copytruncate leaves in front.
+  std::string lines;
+  for (int i = 0; i < 10; ++i) lines += "2024-01-01T00:00:0" + std::to_string(i) + "Z INFO line\n";
+  std::string one = lines;
+  one[one.find("line", 100)] = '\0';
+  Write(dir.path() / "nul.log", one);
+  Outcome o = Read(dir.path() / "nul.log");
+  EXPECT_EQ(o.batch.logs.size(), 9u);
+  EXPECT_EQ(o.report.rejected.count, 1u);
+  Write(dir.path() / "lead.log", std::string(4096, '\0') + lines);
+  Outcome lead = Read(dir.path() / "lead.log");
+  EXPECT_EQ(lead.batch.logs.size(), 9u);  // the first line holds the NULs
+}
+
 TEST(BadInput, TruncatedPrettyJson) {
   testing::TempDir dir;
   Write(dir.path() / "a.json", "{\n \"resourceSpans\": [\n  {\"scopeSpans\": [\n");

@@ -102,6 +102,15 @@ std::string_view ByteSource::Peek(size_t n) {
   return std::string_view(peeked_).substr(peeked_pos_, n);
 }
 
+void ByteSource::SkipByteOrderMark() {
+  if (peeked_pos_ != 0 || Peek(3) != "\xEF\xBB\xBF") return;
+  peeked_pos_ = 3;
+  if (peeked_pos_ == peeked_.size()) {  // only the mark was peeked: the rest comes from the file
+    peeked_.clear();
+    peeked_pos_ = 0;
+  }
+}
+
 size_t ByteSource::Read(char* out, size_t n) {
   size_t from_peek = 0;
   if (peeked_pos_ < peeked_.size()) {

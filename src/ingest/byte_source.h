@@ -29,6 +29,9 @@ class ByteSource {
   // the beginning: format detection looks before a reader reads.
   std::string_view Peek(size_t n);
 
+  // Drops a UTF-8 byte-order mark at the start of the content, before any Read().
+  void SkipByteOrderMark();
+
   bool gzip() const { return gz_ != nullptr; }
   // Block size for readers: 4 MiB for files; small in-memory inputs get small buffers (a fuzzer
   // runs thousands of them a second).

@@ -46,7 +46,12 @@ bool IsHexId(std::string_view s) {
 }
 
 bool LooksBinary(std::string_view head) {
-  if (head.find('\0') != std::string_view::npos) return true;
+  // A run of NUL bytes in front is what logrotate's copytruncate leaves in a log; a stray NUL is
+  // one bad line. Either way the text readers reject the lines that hold them and keep the rest.
+  size_t lead = head.find_first_not_of('\0');
+  if (lead == std::string_view::npos) return true;
+  head.remove_prefix(lead);
+  if (std::count(head.begin(), head.end(), '\0') * 100 > head.size()) return true;
   // Allow a multi-byte character cut by the window.
   std::string_view body = head.size() > 4 ? head.substr(0, head.size() - 3) : head;
   if (simdjson::validate_utf8(body.data(), body.size())) return false;
@@ -107,8 +112,7 @@ std::string DetectFormat(std::string_view head, const std::string& path) {
   bool complete = false;  // the head is the whole file when shorter than the window
   (void)complete;
 
-  // JSON, unless the head breaks JSON's grammar: text logs may start with '[' too.
-  if ((body[0] == '{' || body[0] == '[') && IsJsonPrefix(body.substr(0, 4096))) {
+  if (body[0] == '{' || body[0] == '[') {
     if (Contains(body, "\"resourceSpans\"") || Contains(body, "\"resourceLogs\"") ||
         Contains(body, "\"resourceMetrics\""))
       return "otlp-json";
@@ -123,9 +127,12 @@ std::string DetectFormat(std::string_view head, const std::string& path) {
         (Contains(body, "\"localEndpoint\"") || Contains(body, "\"timestamp\"") ||
          Contains(body, "\"id\"")))
       return "zipkin-json";
-    size_t nl = body.find('\n');
-    if (IsCompleteJsonValue(body.substr(0, nl))) return "text";  // JSON log lines
-    return "json-other";
+    // Other JSON, unless the head breaks JSON's grammar: text logs may start with '[' too.
+    if (IsJsonPrefix(body.substr(0, 4096))) {
+      size_t nl = body.find('\n');
+      if (IsCompleteJsonValue(body.substr(0, nl))) return "text";  // JSON log lines
+      return "json-other";
+    }
   }
 
   auto lines = HeadLines(body, 50, true);

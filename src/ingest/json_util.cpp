@@ -209,10 +209,27 @@ void AppendQuoted(std::string_view s, std::string* out) {
 
 namespace {
 
+// Values nest at most this deep: a deeper one (bad or hostile input) would overflow the stack.
+constexpr int kMaxDepth = 128;
+thread_local int depth = 0;
+
+struct DepthGuard {
+  DepthGuard() {
+    if (++depth > kMaxDepth) {
+      --depth;
+      Fail("value", "(nested deeper than " + std::to_string(kMaxDepth) + " levels)");
+    }
+  }
+  ~DepthGuard() { --depth; }
+  DepthGuard(const DepthGuard&) = delete;
+  DepthGuard& operator=(const DepthGuard&) = delete;
+};
+
 // AnyValue as JSON (inside arrays/kvlists): strings quoted.
 void AppendAnyValueJson(od::value v, std::string* out);
 
 void AppendAnyValueImpl(od::value v, std::string* out, bool as_json) {
+  DepthGuard guard;
   od::object obj;
   if (v.get_object().get(obj)) Fail("value", "(expected an AnyValue object)");
   bool any = false;
@@ -355,6 +372,7 @@ void ReadKeyValues(od::value v, Attributes* attrs) {
 }
 
 void AppendJson(od::value v, std::string* out) {
+  DepthGuard guard;
   od::json_type t;
   if (v.type().get(t)) Fail("value", "(unreadable)");
   switch (t) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 #include <system_error>
 
 #include "core/log.h"
@@ -55,8 +56,13 @@ bool SkippedInFolder(const std::string& name) {
 }
 
 // A CTF trace folder (one holding `metadata`) is read as a whole, not file by file.
+// `seen` holds the folders walked so far, by their canonical paths: a symbolic link back up the
+// tree is walked once, not until the path gets too long.
 void Walk(const fs::path& dir, std::vector<std::string>* files, std::vector<std::string>* ctf_dirs,
-          std::error_code& ec) {
+          std::set<fs::path>& seen, std::error_code& ec) {
+  std::error_code canon_ec;
+  fs::path canonical = fs::canonical(dir, canon_ec);
+  if (!canon_ec && !seen.insert(canonical).second) return;
   if (IsCtfTraceDir(dir)) {
     ctf_dirs->push_back(dir.string());
     return;
@@ -73,7 +79,7 @@ void Walk(const fs::path& dir, std::vector<std::string>* files, std::vector<std:
     if (SkippedInFolder(name)) continue;
     std::error_code ec2;
     if (e.is_directory(ec2)) {
-      Walk(e.path(), files, ctf_dirs, ec);
+      Walk(e.path(), files, ctf_dirs, seen, ec);
       if (ec) return;
     } else if (e.is_regular_file(ec2)) {
       files->push_back(e.path().string());
@@ -89,6 +95,7 @@ bool ReadSource(ByteSource& src, const std::string& path, const ReadOptions& opt
   file.bytes = src.file_size();
   std::string format = options.format;
   if (format.empty()) format = DetectFormat(src.Peek(64 << 10), path);
+  src.SkipByteOrderMark();  // every reader sees the content without it
   file.format = format;
   ReadContext ctx(path, options, on_batch, batch, report.rejected);
   if (const FormatInfo* info = FindFormat(format)) {
@@ -127,12 +134,13 @@ Result<ReadReport> ReadPaths(const std::vector<std::string>& paths, const ReadOp
   if (!options.format.empty() && !FindFormat(options.format))
     return fail("unknown format '" + options.format + "'");
   std::vector<std::string> files, ctf_dirs;
+  std::set<fs::path> seen_dirs;
   for (const auto& p : paths) {
     std::error_code ec;
     fs::file_status st = fs::status(p, ec);
     if (ec || !fs::exists(st)) return fail(p + ": no such file or directory");
     if (fs::is_directory(st)) {
-      Walk(p, &files, &ctf_dirs, ec);
+      Walk(p, &files, &ctf_dirs, seen_dirs, ec);
       if (ec) return fail(p + ": " + ec.message());
     } else if (fs::path(p).filename() == "metadata" && IsCtfTraceDir(fs::path(p).parent_path())) {
       ctf_dirs.push_back(fs::path(p).parent_path().string());
@@ -140,6 +148,13 @@ Result<ReadReport> ReadPaths(const std::vector<std::string>& paths, const ReadOp
       files.push_back(p);
     }
   }
+  // A file named twice, or reached through two links, is read once.
+  std::set<fs::path> seen_files;
+  std::erase_if(files, [&](const std::string& f) {
+    std::error_code canon_ec;
+    fs::path canonical = fs::canonical(f, canon_ec);
+    return !canon_ec && !seen_files.insert(canonical).second;
+  });
   uint64_t total = 0, done = 0;
   for (const auto& f : files) {
     std::error_code ec;

@@ -262,6 +262,10 @@ TEST(Read, TextLogsStartingWithABracketAreText) {
             "json-other");
   EXPECT_EQ(DetectFormat("[\n {\"name\": \"a\", \"ph\": \"X\", \"ts\": 1, \"dur\": 2}", "t.json"),
             "chrome-trace");
+  // A telemetry format's own keys decide even when its first line is cut short.
+  EXPECT_EQ(DetectFormat("{\"resourceSpans\": [{\"resource\": {\"attr\n{\"resourceSpans\": []}\n",
+                         "cut.json"),
+            "otlp-json");
 
   testing::TempDir dir;
   Write(dir.path() / "error.log",
@@ -272,6 +276,17 @@ TEST(Read, TextLogsStartingWithABracketAreText) {
   Batch b = MustRead({(dir.path() / "error.log").string()}, &report);
   EXPECT_EQ(b.logs.size(), 2u);
   EXPECT_EQ(report.files.at(0).format, "text");
+}
+
+TEST(Read, LinksBackUpTheTreeAndRepeatedPathsReadOnce) {
+  testing::TempDir dir;
+  Write(dir.path() / "logs" / "a.log", "2024-01-01T00:00:00Z INFO one\n");
+  fs::create_directory_symlink("..", dir.path() / "logs" / "up");
+  ReadReport report;
+  Batch b =
+      MustRead({(dir.path() / "logs").string(), (dir.path() / "logs" / "a.log").string()}, &report);
+  EXPECT_EQ(b.logs.size(), 1u);
+  EXPECT_EQ(report.files.size(), 1u);
 }
 
 TEST(JsonPrefix, FollowsTheGrammarAndAcceptsACut) {

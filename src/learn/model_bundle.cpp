@@ -38,7 +38,16 @@ Result<ModelBundle> ModelBundle::Open(const fs::path& dir) {
   } catch (const std::exception& e) {
     return Result<ModelBundle>::Error(path.string() + ": manifest is not valid JSON: " + e.what());
   }
-  int version = b.manifest_.value("format_version", 0);
+  if (!b.manifest_.is_object())
+    return Result<ModelBundle>::Error(path.string() + ": manifest is not a JSON object");
+  const auto v = b.manifest_.find("format_version");
+  if (v == b.manifest_.end() || !v->is_number_integer())
+    return Result<ModelBundle>::Error(path.string() +
+                                      ": format_version is missing or not an integer");
+  const auto models = b.manifest_.find("models");
+  if (models != b.manifest_.end() && !models->is_object())
+    return Result<ModelBundle>::Error(path.string() + ": models is not a JSON object");
+  const int version = v->get<int>();
   if (version < 1 || version > kFormatVersion)
     return Result<ModelBundle>::Error(path.string() + ": unsupported bundle format_version " +
                                       std::to_string(version) + " (this augur reads up to " +

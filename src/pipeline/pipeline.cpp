@@ -93,9 +93,53 @@ std::vector<explain::RankedService> RankByAnomalies(const explain::Incident& inc
   return out;
 }
 
+// An error when the input held no record at all (a wrong path, a file of another kind): training
+// or detecting on nothing would report success on nothing.
+Status NothingRead(const std::vector<std::string>& inputs, const ingest::ReadReport& read,
+                   const Recorder& rec) {
+  if (rec.spans() + rec.logs() + rec.metric_points() + rec.trace_events() > 0) return Status::Ok();
+  std::string what;
+  for (const auto& i : inputs) what += (what.empty() ? "" : ", ") + i;
+  std::string message =
+      "no telemetry record in " + what + " (" + std::to_string(read.files.size()) + " file(s) read";
+  if (read.rejected.count) message += ", " + std::to_string(read.rejected.count) + " rejected";
+  message += ")";
+  int shown = 0;
+  for (const auto& f : read.files)
+    if (!f.note.empty() && shown++ < 3) message += "; " + f.path + ": " + f.note;
+  for (size_t i = 0; i < read.rejected.first.size() && i < 3; ++i)
+    message += "; " + read.rejected.first[i];
+  return Status::Error(message + "; `augur inspect` shows what it finds");
+}
+
+// A model's own Load, with what it throws on a damaged bundle (a manifest field of the wrong type,
+// a size libtorch cannot allocate) turned into the error that skips it.
+template <class Model>
+Status LoadFrom(Model& model, const learn::ModelBundle& bundle, std::string_view name) {
+  try {
+    return model.Load(bundle);
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    what = what.substr(0, what.find('\n'));
+    return Status::Error(bundle.dir().string() + ": damaged " + std::string(name) +
+                         " model: " + what);
+  }
+}
+
 }  // namespace
 
-Result<TrainSummary> Train(const TrainOptions& o) {
+std::vector<std::string> TrainStages() {
+  std::vector<std::string> out;
+  for (const auto& f : DetectorFactories()) out.push_back("learn:" + std::string(f.name));
+  out.push_back("learn:localize");
+  return out;
+}
+
+std::vector<std::string> DetectStages() {
+  return {"localize", "diagnose", "explain", "store", "report"};
+}
+
+Result<TrainSummary> Train(const TrainOptions& o, ingest::ReadReport* read) {
   TrainSummary summary;
   StageRunner run(o.disabled_stages);
   auto bundle = learn::ModelBundle::Create(o.model_dir);
@@ -108,14 +152,17 @@ Result<TrainSummary> Train(const TrainOptions& o) {
   // ingest → normalize → learn: every batch goes to every detector (and the localizer) as it is
   // read.
   Status st = run.Run("ingest", [&] {
-    auto report = ingest::ReadPaths(o.inputs, o.read, [&](Batch& b) {
-      rec.Add(b);
-      for (auto& d : detectors) Timed(d, [&](detect::Detector& det) { det.Learn(b); });
-      if (localize) localizer.Learn(b);
-    });
+    auto report = ingest::ReadPaths(
+        o.inputs, o.read,
+        [&](Batch& b) {
+          rec.Add(b);
+          for (auto& d : detectors) Timed(d, [&](detect::Detector& det) { det.Learn(b); });
+          if (localize) localizer.Learn(b);
+        },
+        read);
     if (!report) return report.status();
     summary.read = std::move(*report);
-    return Status::Ok();
+    return NothingRead(o.inputs, summary.read, rec);
   });
   if (!st) return st;
   run.Note(std::to_string(summary.read.files.size()) + " files");
@@ -174,7 +221,7 @@ Result<TrainSummary> Train(const TrainOptions& o) {
   return summary;
 }
 
-Result<DetectSummary> Detect(const DetectOptions& o) {
+Result<DetectSummary> Detect(const DetectOptions& o, ingest::ReadReport* read) {
   DetectSummary summary;
   StageRunner run(o.disabled_stages);
   auto bundle = learn::ModelBundle::Open(o.model_dir);
@@ -182,7 +229,7 @@ Result<DetectSummary> Detect(const DetectOptions& o) {
 
   std::vector<TimedDetector> detectors;
   for (auto& d : MakeDetectors(o.detectors)) {
-    Status st = d.detector->Load(*bundle);
+    Status st = LoadFrom(*d.detector, *bundle, d.detector->name());
     if (st) {
       summary.detectors.emplace_back(d.detector->name());
       detectors.push_back(std::move(d));
@@ -196,7 +243,7 @@ Result<DetectSummary> Detect(const DetectOptions& o) {
   localize::Localizer localizer;
   bool have_localizer = false;
   if (!o.disabled_stages.count("localize")) {
-    Status ls = localizer.Load(*bundle);
+    Status ls = LoadFrom(localizer, *bundle, "localize");
     have_localizer = ls.ok();
     if (!ls)
       summary.skipped.push_back(
@@ -208,12 +255,17 @@ Result<DetectSummary> Detect(const DetectOptions& o) {
 
   // ingest → normalize → detect: windows are scored as they close.
   Status st = run.Run("ingest+detect", [&] {
-    auto report = ingest::ReadPaths(o.inputs, o.read, [&](Batch& b) {
-      rec.Add(b);
-      for (auto& d : detectors) Timed(d, [&](detect::Detector& det) { det.Score(b, anomalies); });
-    });
+    auto report = ingest::ReadPaths(
+        o.inputs, o.read,
+        [&](Batch& b) {
+          rec.Add(b);
+          for (auto& d : detectors)
+            Timed(d, [&](detect::Detector& det) { det.Score(b, anomalies); });
+        },
+        read);
     if (!report) return report.status();
     summary.read = std::move(*report);
+    if (Status none = NothingRead(o.inputs, summary.read, rec); !none) return none;
     for (auto& d : detectors) Timed(d, [&](detect::Detector& det) { det.Flush(anomalies); });
     return Status::Ok();
   });

@@ -70,7 +70,11 @@ struct TrainSummary {
   nlohmann::json manifest;
 };
 
-Result<TrainSummary> Train(const TrainOptions& options);
+// The stages `disabled_stages` may switch off: learn:<detector> and learn:localize.
+std::vector<std::string> TrainStages();
+
+// `read`, when given, receives the read report even when the run fails (a `--strict` stop).
+Result<TrainSummary> Train(const TrainOptions& options, ingest::ReadReport* read = nullptr);
 
 struct DetectOptions {
   std::vector<std::string> inputs;
@@ -106,7 +110,11 @@ struct DetectSummary {
   std::vector<std::string> outputs;  // files written
 };
 
-Result<DetectSummary> Detect(const DetectOptions& options);
+// The stages DetectOptions::disabled_stages may switch off.
+std::vector<std::string> DetectStages();
+
+// `read` as for Train.
+Result<DetectSummary> Detect(const DetectOptions& options, ingest::ReadReport* read = nullptr);
 
 // --- implementation of the template ---
 template <class Fn>

@@ -412,9 +412,8 @@ Result<std::vector<std::string>> WriteReports(const ReportInput& in,
   if (auto st = write("trace.json", ChromeTrace(in.incidents).dump()); !st) return st;
   // Seed 000's CSVs and the Grafana node graph, from the Bayesian localizer when it ran; otherwise
   // the anomaly-strength ranking.
-  std::string outage = "incident,service,p_outage,p_origin,colour,health,kind,pod,host\n";
-  std::string scores =
-      "incident,service,score,requests,mean_duration_ms,success_rate,p99_ms,http_5xx,penalties\n";
+  std::string outage = "incident," + localize::OutageProbabilitiesCsv({});
+  std::string scores = "incident," + localize::ServiceScoresCsv({});
   nlohmann::json graphs = nlohmann::json::object();
   auto prefixed = [](const std::string& id, const std::string& csv) {
     std::string out;
@@ -440,10 +439,9 @@ Result<std::vector<std::string>> WriteReports(const ReportInput& in,
     }
   }
   if (auto st = write("outage_probabilities.csv", outage); !st) return st;
-  if (!in.localizations.empty()) {
-    if (auto st = write("service_scores.csv", scores); !st) return st;
-    if (auto st = write("nodegraph.json", graphs.dump(1)); !st) return st;
-  }
+  // Written even when empty, so that a reused output folder keeps no file of an earlier run.
+  if (auto st = write("service_scores.csv", scores); !st) return st;
+  if (auto st = write("nodegraph.json", graphs.dump(1)); !st) return st;
   return files;
 }
 

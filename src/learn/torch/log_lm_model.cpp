@@ -10,6 +10,7 @@
 #include <random>
 
 #include "core/log.h"
+#include "learn/torch/torch_error.h"
 #include "learn/torch/train_loop.h"
 
 namespace augur::learn {
@@ -314,8 +315,8 @@ Result<LogLmModel> LogLmModel::Load(const std::filesystem::path& file,
     }
     m->impl_->RefreshTable();
   } catch (const std::exception& e) {
-    return Result<LogLmModel>::Error(file.string() + ": cannot load log_lm model (" + e.what() +
-                                     ")");
+    return Result<LogLmModel>::Error(file.string() + ": cannot load log_lm model (" +
+                                     TorchErrorText(e) + ")");
   }
   return m;
 }

@@ -219,7 +219,11 @@ Result<NextKeyTrainReport> NextKeyModel::Train(
   int64_t steps = 0;
   EpochLoopOptions loop;
   loop.what = "next-key model";
-  loop.max_epochs = config.max_epochs;
+  // The minimum number of steps may need more epochs than max_epochs: count them in the total, so
+  // that progress and its time estimate stay true.
+  const int64_t steps_per_epoch = (n + config.batch - 1) / config.batch;
+  loop.max_epochs = std::max<int64_t>(config.max_epochs,
+                                      (config.min_steps + steps_per_epoch - 1) / steps_per_epoch);
   loop.patience = config.patience;
   loop.must_continue = [&] { return steps < config.min_steps; };
   auto done = RunEpochs(

@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "learn/torch/torch_error.h"
+
 namespace augur::learn {
 
 constexpr const char* kEncoderMeta = "augur_encoder.json";
@@ -48,9 +50,7 @@ struct SentenceEncoder::Impl {
                                             std::to_string(t.dim()) + " dimensions");
       return t;
     } catch (const std::exception& e) {
-      std::string msg = e.what();
-      if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
-      return Result<torch::Tensor>::Error(path + ": forward failed: " + msg);
+      return Result<torch::Tensor>::Error(path + ": forward failed: " + TorchErrorText(e));
     }
   }
 };
@@ -72,9 +72,7 @@ Result<SentenceEncoder> SentenceEncoder::Load(const std::string& path, int threa
     e.impl_->module = torch::jit::load(path, torch::kCPU, extra);
     e.impl_->module.eval();
   } catch (const std::exception& ex) {
-    std::string msg = ex.what();
-    if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
-    return R::Error(path + ": not a TorchScript module: " + msg);
+    return R::Error(path + ": not a TorchScript module: " + TorchErrorText(ex));
   }
   if (extra[kEncoderMeta].empty())
     return R::Error(path + ": no " + std::string(kEncoderMeta) +

@@ -160,6 +160,9 @@ Status NextKeyDetector::Load(const ModelBundle& bundle) {
   const auto* entry = bundle.ModelEntry(kNextKeyModel);
   threshold_ = entry->value("/figures/alarm_rate"_json_pointer, config_.min_rate);
   config_.interval = entry->value("/figures/interval_ns"_json_pointer, config_.interval);
+  if (config_.interval <= 0)
+    return Status::Error(bundle.dir().string() +
+                         "/manifest.json: models.next_key.figures.interval_ns must be positive");
   streams_.clear();
   return Status::Ok();
 }

@@ -14,6 +14,7 @@
 #include <random>
 #include <sstream>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/log.h"
 #include "learn/torch/train_loop.h"
@@ -503,16 +504,22 @@ std::vector<TraceSequence> TracesFromSpans(const std::vector<Span>& spans,
         children[s->parent_id.value].push_back(s);
     }
     Built b{list.front()->start, tid, {}};
-    // Iterative depth-first walk (traces can be deep); children are already in start order.
-    std::vector<const Span*> stack(roots.rbegin(), roots.rend());
-    while (!stack.empty()) {
-      const Span* s = stack.back();
-      stack.pop_back();
-      b.seq.push_back({SpanLabel(*s), (double)s->duration() / 1000.0});
-      auto it = children.find(s->span_id.value);
-      if (it != children.end()) stack.insert(stack.end(), it->second.rbegin(), it->second.rend());
-      if (b.seq.size() > list.size()) break;  // cycles in bad data
-    }
+    // Iterative depth-first walks (traces can be deep); children are already in start order.
+    std::unordered_set<const Span*> seen;
+    auto walk = [&](const Span* from) {
+      std::vector<const Span*> stack{from};
+      while (!stack.empty()) {
+        const Span* s = stack.back();
+        stack.pop_back();
+        if (!seen.insert(s).second) continue;
+        b.seq.push_back({SpanLabel(*s), (double)s->duration() / 1000.0});
+        auto it = children.find(s->span_id.value);
+        if (it != children.end()) stack.insert(stack.end(), it->second.rbegin(), it->second.rend());
+      }
+    };
+    for (const Span* r : roots) walk(r);
+    // Spans that no root reaches (parents in a cycle, in bad data) follow in start order.
+    for (const Span* s : list) walk(s);
     built.push_back(std::move(b));
   }
   std::sort(built.begin(), built.end(), [](const Built& a, const Built& b) {

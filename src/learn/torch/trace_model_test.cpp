@@ -240,6 +240,34 @@ TEST(TraceLabels, MaskIdsAndOrderDepthFirst) {
   EXPECT_DOUBLE_EQ(traces[0][0].response_time, 5.0);
 }
 
+TEST(TraceModel, SpansInAParentCycleStillFormATrace) {
+  // Bad data: a span that is its own parent, and two spans that are each other's parent. No root
+  // reaches them; they must neither vanish nor loop.
+  Span a;
+  a.trace_id = *TraceId::FromHex("00000000000000000000000000000002");
+  a.span_id = *SpanId::FromHex("1");
+  a.parent_id = a.span_id;
+  a.service = "svc";
+  a.name = "self";
+  a.start = 1000;
+  a.end = 2000;
+  Span b = a, c = a;
+  b.trace_id = c.trace_id = *TraceId::FromHex("00000000000000000000000000000003");
+  b.span_id = *SpanId::FromHex("2");
+  c.span_id = *SpanId::FromHex("3");
+  b.parent_id = c.span_id;
+  c.parent_id = b.span_id;
+  b.name = "b";
+  c.name = "c";
+  c.start = 1500;
+  auto traces = TracesFromSpans({a, b, c});
+  ASSERT_EQ(traces.size(), 2u);
+  EXPECT_EQ(traces[0].size(), 1u);
+  ASSERT_EQ(traces[1].size(), 2u);
+  EXPECT_EQ(traces[1][0].label, "0 svc b");
+  EXPECT_EQ(traces[1][1].label, "0 svc c");
+}
+
 TEST(TraceModel, RtRuleNamesRoundTrip) {
   for (RtSpread s : {RtSpread::kStd, RtSpread::kRobust, RtSpread::kTail, RtSpread::kLikelihood})
     EXPECT_EQ(RtSpreadFromName(RtSpreadName(s)), s);

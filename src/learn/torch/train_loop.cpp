@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/log.h"
+#include "learn/torch/torch_error.h"
 
 namespace augur::learn {
 
@@ -49,13 +50,24 @@ EpochLoopResult RunEpochs(torch::nn::Module& net, const EpochLoopOptions& o,
   return r;
 }
 
+std::string TorchErrorText(const std::exception& e) {
+  const auto* c10 = dynamic_cast<const c10::Error*>(&e);
+  std::string text = c10 ? c10->what_without_backtrace() : e.what();
+  if (auto at = text.find("Exception raised from"); at != std::string::npos) text.resize(at);
+  for (char& c : text)
+    if (c == '\n' || c == '\r') c = ' ';
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  if (text.size() > 300) text = text.substr(0, 297) + "...";
+  return text;
+}
+
 Status SaveWeights(const torch::nn::Module& net, const std::filesystem::path& file) {
   try {
     torch::serialize::OutputArchive a;
     net.save(a);
     a.save_to(file.string());
   } catch (const std::exception& e) {
-    return Status::Error(file.string() + ": cannot write weights: " + e.what());
+    return Status::Error(file.string() + ": cannot write weights: " + TorchErrorText(e));
   }
   return Status::Ok();
 }
@@ -67,9 +79,7 @@ Status LoadWeights(torch::nn::Module& net, const std::filesystem::path& file) {
     net.load(in);
     net.eval();
   } catch (const std::exception& e) {
-    // libtorch's messages carry a long C++ backtrace: the first lines say what went wrong.
-    return Status::Error(file.string() +
-                         ": cannot load weights: " + std::string(e.what()).substr(0, 300));
+    return Status::Error(file.string() + ": cannot load weights: " + TorchErrorText(e));
   }
   return Status::Ok();
 }
