@@ -1,6 +1,7 @@
 #include "cli_util.h"
 
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -17,6 +18,31 @@ void AddReadFlags(CLI::App* cmd, ingest::ReadOptions& read) {
                   "Force the input format (default: detected from content)");
   cmd->add_flag("--strict", read.strict, "Stop at the first rejected record (exit code 1)");
   cmd->add_option("--service", read.service_override, "Service name for records that carry none");
+}
+
+namespace {
+
+CLI::Validator NumberCheck(bool allow_zero) {
+  return CLI::Validator(
+      [allow_zero](std::string& text) -> std::string {
+        double v = 0;
+        if (!CLI::detail::lexical_cast(text, v) || std::isnan(v))
+          return "'" + text + "' is not a number";
+        if (v < 0 || (!allow_zero && v == 0) || std::isinf(v))
+          return "'" + text + "': must be " + (allow_zero ? "0 or more" : "greater than 0") +
+                 " (and finite)";
+        return "";
+      },
+      allow_zero ? "NONNEGATIVE" : "POSITIVE");
+}
+
+}  // namespace
+
+CLI::Validator Positive() {
+  return NumberCheck(false);
+}
+CLI::Validator NonNegative() {
+  return NumberCheck(true);
 }
 
 void AddSelectionFlags(CLI::App* cmd, SelectionFlags& flags,

@@ -21,6 +21,11 @@ struct SelectionFlags {
   std::vector<std::string> only, skip, skip_stages;
   void Apply(pipeline::DetectorSelection& sel, std::set<std::string>& disabled_stages) const;
 };
+// Number checks whose messages say the rule ("must be greater than 0"), not CLI11's range up to
+// the largest double.
+CLI::Validator Positive();
+CLI::Validator NonNegative();
+
 void AddSelectionFlags(CLI::App* cmd, SelectionFlags& flags,
                        const std::vector<std::string>& stages);
 

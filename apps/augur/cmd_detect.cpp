@@ -80,11 +80,11 @@ void RegisterDetect(CLI::App& app, Globals& g) {
   cmd->add_option("--localize-offset", *offset_s,
                   "Seconds after an incident's onset where the localization window starts")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegative());
   cmd->add_option("--localize-window", *window_s,
                   "Seconds of raw telemetry each incident is localized from")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive());
   cmd->add_option("--localize-slices", o->localize_slices,
                   "Windows localized one after the other from the onset + offset; the incident "
                   "keeps the one whose leading service is most probable")

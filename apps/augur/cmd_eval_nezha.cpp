@@ -32,8 +32,11 @@ void RegisterEvalNezha(CLI::App& eval, Globals& g) {
   auto o = std::make_shared<Opts>();
   cmd->add_option("--data", o->data, "Folder holding construct_data/ and rca_data/")->required();
   cmd->add_option("--day", o->day, "Only this day (folder name under rca_data)");
-  cmd->add_option("--minute-offset", o->offset, "Minute file after inject_time to localize from")
-      ->capture_default_str();
+  cmd->add_option("--minute-offset", o->offset,
+                  "Minute file after inject_time to localize from (Nezha's files reach 2 minutes "
+                  "past it)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 10));
   cmd->add_option("--propagation", o->propagation,
                   "Noisy-OR weight of a failing callee on its caller (0 = rank by each service's "
                   "own evidence)")

@@ -28,20 +28,18 @@ void RegisterEvalSim(CLI::App& eval, Globals& g) {
                   "Scenario to run (repeat; see `augur simulate --list`)");
   cmd->add_option("--normal-minutes", o->normal_minutes, "Minutes of normal traffic to learn from")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive());
   cmd->add_option("--minutes", o->minutes,
                   "Minutes per scenario (baseline, fault, recovery in thirds)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--rps", o->rps, "Requests per second")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive());
+  cmd->add_option("--rps", o->rps, "Requests per second")->capture_default_str()->check(Positive());
   cmd->add_option("--seed", o->seed, "Random seed of the normal run (scenarios use the next ones)")
       ->capture_default_str();
   cmd->add_option("--minute-offset", o->minute_offset,
                   "Localize from the minute ending this many minutes after the fault starts")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive());
   cmd->add_flag("--json", *json, "Print one JSON object");
   cmd->callback([o, json, &g] {
     auto r = pipeline::EvalSimLocalization(*o);
@@ -51,8 +49,9 @@ void RegisterEvalSim(CLI::App& eval, Globals& g) {
       return;
     }
     diagnose::DiagnoseCases(*r);
-    PrintLocalizationEval(
-        *r, *json, fmt::format("Simulator root-cause localization, {} scenarios", r->cases.size()));
+    PrintLocalizationEval(*r, *json,
+                          fmt::format("Simulator root-cause localization, {} scenario{}",
+                                      r->cases.size(), r->cases.size() == 1 ? "" : "s"));
     g.exit_code = kExitOk;
   });
 }

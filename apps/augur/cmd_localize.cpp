@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli_util.h"
 #include "commands.h"
 #include "core/file.h"
 #include "core/time.h"
@@ -60,15 +61,13 @@ void RegisterLocalize(CLI::App& app, Globals& g) {
   cmd->add_option("--at", o->at, "End of the window (ISO time; default: the latest record)");
   cmd->add_option("--window", o->window_s, "Window length in seconds (0 = all input)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegative());
   cmd->add_option("--out", o->out, "Folder for the CSV and JSON outputs");
   cmd->add_option("--redis", o->redis, "Also write the result to Redis (redis://host:port/db)");
   cmd->add_option("--topology", o->topology,
                   "Extra caller,callee edges (CSV or JSON), e.g. from a service mesh");
   cmd->add_option("--format", o->format, "Force the input format (see `augur inspect --help`)");
-  cmd->add_option("--top", o->top, "Services to print")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  cmd->add_option("--top", o->top, "Services to print")->capture_default_str()->check(Positive());
   cmd->add_flag("--json", o->json, "Print the result as one JSON object");
   cmd->add_flag("--hosts", o->hosts,
                 "Add host nodes where the data names each pod's host (k8s.node.name, host.name, "

@@ -30,22 +30,27 @@ std::string CsvField(std::string_view v) {
 
 // Plain text is read line by line here (fast, no copies); any other format ingest knows (gzip,
 // Nezha CSV, OTLP/Loki JSON, ...) goes through ingest::ReadPaths and yields the record bodies.
-bool IsPlainText(const std::string& path) {
+// The format of the file's head: "gzip", or ingest's verdict ("text", "binary", "nezha-log", ...).
+std::string HeadFormat(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   std::string head(64 << 10, '\0');
   f.read(head.data(), (std::streamsize)head.size());
   head.resize((size_t)f.gcount());
   if (head.size() >= 2 && (unsigned char)head[0] == 0x1f && (unsigned char)head[1] == 0x8b)
-    return false;
-  std::string fmt = ingest::DetectFormat(head, path);
-  return fmt == "text" || fmt == "empty" || fmt == "binary";
+    return "gzip";
+  return ingest::DetectFormat(head, path);
 }
 
 // Calls f(line) for every raw line (text) or record body (other formats); false with `err` set when
-// the file cannot be read.
+// the file cannot be read. `warn`: say how many records ingest rejected.
 template <class F>
-bool ForEachLine(const std::string& path, F&& f, std::string& err) {
-  if (IsPlainText(path)) {
+bool ForEachLine(const std::string& path, F&& f, std::string& err, bool warn = true) {
+  const std::string format = HeadFormat(path);
+  if (format == "binary") {
+    err = path + ": binary data, not a log";
+    return false;
+  }
+  if (format == "text" || format == "empty") {
     FILE* in = std::fopen(path.c_str(), "rb");
     if (!in) {
       err = path + ": " + std::strerror(errno);
@@ -93,7 +98,7 @@ bool ForEachLine(const std::string& path, F&& f, std::string& err) {
     err = r.message();
     return false;
   }
-  if (r->rejected.count) LogWarn("{}: {} records rejected", path, r->rejected.count);
+  if (warn && r->rejected.count) LogWarn("{}: {} records rejected", path, r->rejected.count);
   return true;
 }
 
@@ -158,7 +163,7 @@ void RegisterParse(CLI::App& app, Globals& g) {
             [&](std::string_view l) {
               if (sample.size() < 1000) sample.emplace_back(l);
             },
-            err);
+            err, false);
         header = normalize::HeaderParser::Detect(
             std::vector<std::string_view>(sample.begin(), sample.end()));
         LogInfo("{}: header {}", file, header.Describe());

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -132,8 +133,7 @@ int RunSimulate(const SimulateOptions& o) {
       return kExitUsage;
     }
   }
-  std::printf("%-40s %10s %10s %10s %10s %9s %7s\n", "folder", "traces", "spans", "logs", "metrics",
-              "MB", "faults");
+  bool header = false;  // printed before the first row, not before an error
   for (auto& [dir, c] : runs) {
     const auto t0 = std::chrono::steady_clock::now();
     auto r = sim::WriteSimulation(c, dir, o.gzip);
@@ -143,6 +143,9 @@ int RunSimulate(const SimulateOptions& o) {
     }
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!std::exchange(header, true))
+      std::printf("%-40s %10s %10s %10s %10s %9s %7s\n", "folder", "traces", "spans", "logs",
+                  "metrics", "MB", "faults");
     std::printf("%-40s %10llu %10llu %10llu %10llu %9.1f %7zu  (%.1f s)\n", dir.c_str(),
                 (unsigned long long)r->stats.traces, (unsigned long long)r->stats.spans,
                 (unsigned long long)r->stats.logs, (unsigned long long)r->stats.metric_points,

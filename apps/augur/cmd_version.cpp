@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "ingest/ctf.h"
 
 namespace augur::app {
 
@@ -11,6 +12,13 @@ void RegisterVersion(CLI::App& app, Globals& g) {
 #ifdef AUGUR_VERSION
     std::printf("augur %s\n", AUGUR_VERSION);
 #endif
+#ifdef AUGUR_HAVE_TORCH
+    constexpr bool torch = true;
+#else
+    constexpr bool torch = false;
+#endif
+    std::printf("libtorch models (next_key, trace_lstm, log_lm): %s\n", torch ? "yes" : "no");
+    std::printf("LTTng CTF traces (libbabeltrace2): %s\n", ingest::CtfSupported() ? "yes" : "no");
     g.exit_code = kExitOk;
   });
 }

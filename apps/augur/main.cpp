@@ -37,6 +37,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
   app.add_flag("-q,--quiet", g.quiet, "Print only results and errors");
+#ifdef AUGUR_VERSION
+  app.set_version_flag("--version",
+                       "augur " AUGUR_VERSION " (`augur version` lists build options)");
+#endif
   app.footer("Run `augur COMMAND --help` for a command's options and an example.");
   for (Register r : kCommands) r(app, g);
   app.parse_complete_callback([&] { augur::app::InstallConsoleSinks(g.quiet); });

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "core/text.h"
+#include "explain/incident.h"
 
 namespace augur::explain {
 namespace {
@@ -89,8 +90,8 @@ std::string Type(const nlohmann::json& inc) {
   const std::string type = Str(inc, "fault_type");
   if (type.empty() || type == "unknown")
     return "The evidence does not say what kind of fault it is.";
-  std::string out = fmt::format("It looks like a {} fault ({} of the evidence weight).", type,
-                                Percent(Num(inc, "fault_confidence", 0)));
+  std::string out = fmt::format("It looks like {} {} fault ({} of the evidence weight).",
+                                Article(type), type, Percent(Num(inc, "fault_confidence", 0)));
   if (const std::string reason = Str(inc, "fault_reason"); !reason.empty())
     out += " Strongest signal: " + reason + ".";
   return out;

@@ -10,6 +10,12 @@
 
 namespace augur::explain {
 
+std::string_view Article(std::string_view word) {
+  return !word.empty() && std::string_view("aeiouAEIOU").find(word[0]) != std::string_view::npos
+             ? "an"
+             : "a";
+}
+
 std::string_view OutageLevel(double p) {
   if (p <= 0.155) return "green";
   if (p <= 0.455) return "yellow";
@@ -120,9 +126,8 @@ void Explain(Incident& inc) {
     n += ". ";
   }
   if (!type.empty())
-    n += inc.fault_reason.empty() ? fmt::format("The signals look like a {} fault.", inc.fault_type)
-                                  : fmt::format("The signals look like a {} fault ({}).",
-                                                inc.fault_type, inc.fault_reason);
+    n += fmt::format("The signals look like {} {} fault", Article(inc.fault_type), inc.fault_type) +
+         (inc.fault_reason.empty() ? "." : " (" + inc.fault_reason + ").");
   inc.narrative = n;
 }
 

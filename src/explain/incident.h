@@ -11,6 +11,8 @@ namespace augur::explain {
 
 // Seed 000's colour levels for a probability of outage: green 0-15 %, yellow 16-45 %, red 46-99 %.
 std::string_view OutageLevel(double probability);
+// "a" or "an" before `word` ("an error_response fault").
+std::string_view Article(std::string_view word);
 
 struct RankedService {
   std::string service;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <cstdio>
 #include <fstream>
 #include <random>
 
@@ -125,6 +126,23 @@ TEST(BadInput, ByteOrderMarkAndNulBytes) {
   Write(dir.path() / "lead.log", std::string(4096, '\0') + lines);
   Outcome lead = Read(dir.path() / "lead.log");
   EXPECT_EQ(lead.batch.logs.size(), 9u);  // the first line holds the NULs
+}
+
+TEST(BadInput, StrayQuoteCostsItsLineNotTheRestOfTheFile) {
+  testing::TempDir dir;
+  std::string csv =
+      "TraceID,SpanID,ParentID,PodName,OperationName,StartTimeUnixNano,EndTimeUnixNano,Duration\n";
+  for (int i = 0; i < 1500; ++i) {
+    char id[17];
+    std::snprintf(id, sizeof id, "%016x", i + 1);
+    csv += std::string("b0103bb0161ad7fa352fe1828eeb643a,") + id +
+           ",root,ts-a-service-6f6cfc45b-h5m2n," + (i == 2 ? "\"GET" : "GET") +
+           ",1674981768697000000,1674981769015316530,318316\n";
+  }
+  Write(dir.path() / "t.csv", csv);
+  Outcome o = Read(dir.path() / "t.csv");
+  EXPECT_GE(o.batch.spans.size(), 1499u);
+  EXPECT_EQ(o.batch.spans.size() + o.report.rejected.count, 1500u);
 }
 
 TEST(BadInput, TruncatedPrettyJson) {

@@ -7,7 +7,10 @@ namespace augur::ingest {
 
 namespace {
 constexpr size_t kPadding = 64;
-}
+// A quoted field may hold newlines, but not this many: past it, the quote that opened the field is
+// taken for a stray one, the record ends at its first line, and reading goes on after that line.
+constexpr size_t kMaxQuotedNewlines = 1000;
+}  // namespace
 
 RecordReader::RecordReader(ByteSource& src, bool quoted, size_t max_record, size_t block)
     : src_(src), quoted_(quoted), max_record_(max_record), cap_(block ? block : src.block_hint()) {
@@ -59,9 +62,15 @@ bool RecordReader::Next(std::string_view* record, bool* too_long) {
         break;
       }
       if (quoted_ && in_quotes_) {
-        ++newlines_in_record_;
-        pos = stop + 1;
-        continue;
+        if (++newlines_in_record_ < kMaxQuotedNewlines || skipping) {
+          pos = stop + 1;
+          continue;
+        }
+        // The buffer still holds the record from its start: cut it at its first newline.
+        stop = static_cast<size_t>(
+            static_cast<char*>(std::memchr(data + begin_, '\n', stop + 1 - begin_)) - data);
+        in_quotes_ = false;
+        newlines_in_record_ = 0;
       }
       // Record ends at stop.
       size_t rec_begin = begin_;

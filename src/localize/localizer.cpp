@@ -68,7 +68,8 @@ Status LocalizerConfig::Validate() const {
   if (!(propagation >= 0 && propagation < 1))
     return Status::Error("propagation must lie in [0, 1)");
   if (!(leak > 0 && leak < 1)) return Status::Error("leak must lie in (0, 1)");
-  if (health_max_bf < 1) return Status::Error("health_max_bf must be >= 1");
+  if (health_max_bf < 1)
+    return Status::Error("the health Bayes factor cap (--health-bf, health_max_bf) must be >= 1");
   if (!(sensitivity > 0 && sensitivity <= 1))
     return Status::Error("sensitivity must lie in (0, 1]");
   if (!(own_from_propagation >= 0 && own_from_propagation < 1))

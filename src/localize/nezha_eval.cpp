@@ -219,21 +219,29 @@ Result<NezhaEvalResult> EvalNezha(const std::string& data_dir, const NezhaEvalOp
   if (Status s = options.config.Validate(); !s) return Result<NezhaEvalResult>::Error(s.message());
   const fs::path root(data_dir);
   const fs::path rca = root / "rca_data", construct = root / "construct_data";
+  if (!fs::is_directory(root)) return Result<NezhaEvalResult>::Error(data_dir + ": no such folder");
   if (!fs::is_directory(rca) || !fs::is_directory(construct))
     return Result<NezhaEvalResult>::Error(
         data_dir + ": not a Nezha-style folder (needs rca_data/ and construct_data/)");
   NezhaEvalResult result;
-  if (!options.day.empty()) {
+  std::vector<std::string> days;
+  for (const auto& e : fs::directory_iterator(rca))
+    if (e.is_directory() &&
+        fs::exists(e.path() / (e.path().filename().string() + "-fault_list.json")))
+      days.push_back(e.path().filename().string());
+  std::sort(days.begin(), days.end());
+  if (days.empty())
+    return Result<NezhaEvalResult>::Error(rca.string() + ": no <day>/<day>-fault_list.json found");
+  if (options.day.empty()) {
+    result.days = days;
+  } else if (std::find(days.begin(), days.end(), options.day) != days.end()) {
     result.days.push_back(options.day);
   } else {
-    for (const auto& e : fs::directory_iterator(rca))
-      if (e.is_directory() &&
-          fs::exists(e.path() / (e.path().filename().string() + "-fault_list.json")))
-        result.days.push_back(e.path().filename().string());
-    std::sort(result.days.begin(), result.days.end());
+    std::string have;
+    for (const auto& d : days) have += (have.empty() ? "" : ", ") + d;
+    return Result<NezhaEvalResult>::Error(rca.string() + ": no day " + options.day +
+                                          " (days with a fault list: " + have + ")");
   }
-  if (result.days.empty())
-    return Result<NezhaEvalResult>::Error(rca.string() + ": no <day>/<day>-fault_list.json found");
 
   const auto inner_labels = InnerLabels(construct / "root_cause_ts.json");
   for (const std::string& day : result.days) {

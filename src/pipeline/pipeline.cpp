@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 
@@ -142,6 +143,9 @@ std::vector<std::string> DetectStages() {
 Result<TrainSummary> Train(const TrainOptions& o, ingest::ReadReport* read) {
   TrainSummary summary;
   StageRunner run(o.disabled_stages);
+  for (const auto& input : o.inputs)  // before the bundle folder is made
+    if (std::error_code ec; !std::filesystem::exists(input, ec))
+      return Status::Error(input + ": no such file or directory");
   auto bundle = learn::ModelBundle::Create(o.model_dir);
   if (!bundle) return bundle.status();
   auto detectors = MakeDetectors(o.detectors);

@@ -26,7 +26,10 @@ Result<localize::NezhaEvalResult> EvalSimLocalization(const SimLocalizeOptions& 
     for (const auto& s : sim::Scenarios())
       if (!s.seed_table3.empty()) names.push_back(s.name);
   for (const auto& n : names)
-    if (!sim::FindScenario(n))
+    if (n == "normal" || n == "all")
+      return Out::Error("'" + n + "' is not a fault scenario (see `augur simulate --list`; " +
+                        "without --scenario, seed 000's table runs)");
+    else if (!sim::FindScenario(n))
       return Out::Error("unknown scenario '" + n + "' (see `augur simulate --list`)");
 
   localize::NezhaEvalResult result;

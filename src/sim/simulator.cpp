@@ -405,6 +405,10 @@ struct Simulator::Impl {
             return Status::Error(fmt::format(
                 "scenario window '@{}' must be MINUTE-MINUTE with the end after the start",
                 window));
+          if (to_min > cfg.minutes)
+            return Status::Error(
+                fmt::format("scenario window '@{}' ends after the run's {:g} minutes (--minutes)",
+                            window, cfg.minutes));
         }
         const ScenarioInfo* s = FindScenario(name);
         if (!s) return Status::Error(fmt::format("unknown scenario '{}' (see --list)", name));

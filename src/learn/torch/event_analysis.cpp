@@ -12,7 +12,8 @@ Status EventAnalysisConfig::Validate() const {
   if (Status s = spans.Validate(); !s) return s;
   if (interval <= 0) return Status::Error("event analysis: interval must be > 0");
   if (!(anomalous_span_rate >= 0 && anomalous_span_rate <= 1))
-    return Status::Error("event analysis: anomalous_span_rate must be in [0, 1]");
+    return Status::Error(
+        "event analysis: the anomalous span rate (--span-threshold) must be in [0, 1]");
   return Status::Ok();
 }
 

@@ -116,6 +116,8 @@ Status LogLmModelOptions::Validate() const {
   if (dim <= 0 || heads <= 0 || dim % heads != 0)
     return Status::Error("log_lm: dim must be a positive multiple of heads");
   if (layers < 1 || ff < 1) return Status::Error("log_lm: layers and ff must be positive");
+  if (dim > 4096 || ff > 16384 || layers > 48)
+    return Status::Error("log_lm: dim must be <= 4096, ff <= 16384, layers <= 48");
   if (context < 1 || horizon < 1)
     return Status::Error("log_lm: context and horizon must be positive");
   if (epochs < 1 || batch < 1 || stride < 1)

@@ -116,6 +116,9 @@ Status NextKeyConfig::Validate() const {
     return Status::Error("next-key model: window must be in 1..1024");
   if (embed < 1 || hidden < 1 || layers < 1)
     return Status::Error("next-key model: embed, hidden, layers must be >= 1");
+  // Far above any model this CPU engine trains; a damaged bundle must not ask for terabytes.
+  if (embed > 4096 || hidden > 4096 || layers > 16)
+    return Status::Error("next-key model: embed and hidden must be <= 4096, layers <= 16");
   if (top_k < 0) return Status::Error("next-key model: top_k must be >= 0");
   if (threshold < 0 || threshold > 1)
     return Status::Error("next-key model: threshold must be in [0, 1]");

@@ -540,6 +540,8 @@ Status TraceModelConfig::Validate() const {
   if (max_length < 1 || max_length > 100000)
     return Status::Error("trace model: max_length must be in 1..100000");
   if (embed < 1 || hidden < 2) return Status::Error("trace model: embed >= 1 and hidden >= 2");
+  if (embed > 4096 || hidden > 4096 || max_labels > 1000000)
+    return Status::Error("trace model: embed and hidden must be <= 4096, max_labels <= 1000000");
   if (top_k < 1) return Status::Error("trace model: top_k must be >= 1");
   if (rt_confidence <= 0 || rt_confidence >= 1)
     return Status::Error("trace model: rt_confidence must be in (0, 1)");
