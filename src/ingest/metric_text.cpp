@@ -215,7 +215,10 @@ void ReadWideCsv(ByteSource& src, ReadContext& ctx) {
       continue;
     }
     if (fields.size() != columns.size() + 1) {
-      if (!ctx.Reject(reader.line(), "wrong number of columns")) return;
+      if (!ctx.Reject(reader.line(), "wrong number of columns",
+                      std::to_string(fields.size()) + " fields; the header names " +
+                          std::to_string(columns.size() + 1)))
+        return;
       continue;
     }
     TimeNs t = 0;

@@ -59,7 +59,10 @@ class CsvRows {
       }
       SplitCsv(rec, &fields_, &scratch_);
       if (fields_.size() < min_fields) {
-        if (!ctx_.Reject(reader_.line(), "wrong number of columns")) return false;
+        if (!ctx_.Reject(reader_.line(), "wrong number of columns",
+                         std::to_string(fields_.size()) + " fields, " + std::to_string(min_fields) +
+                             " needed; the header names " + std::to_string(header_.size())))
+          return false;
         continue;
       }
       return true;
@@ -142,6 +145,8 @@ void ReadNezhaTrace(ByteSource& src, ReadContext& ctx) {
       bad = "bad number: StartTimeUnixNano";
     else if (!ToI64(rows[c_end], &end))
       bad = "bad number: EndTimeUnixNano";
+    else if (start <= 0 || end < start)
+      bad = "implausible times: StartTimeUnixNano not positive or EndTimeUnixNano before it";
     if (bad) {
       ctx.DropSpan();
       if (!ctx.Reject(rows.line(), bad)) return;

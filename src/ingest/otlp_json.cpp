@@ -182,6 +182,8 @@ struct SpanFn {
       od::object obj;
       if (v.get_object().get(obj)) throw FieldError{"wrong type: spans (expected objects)"};
       ReadSpan(obj, &span);
+      if (span.end != 0 && span.end < span.start)
+        throw FieldError{"endTimeUnixNano before startTimeUnixNano"};
       ctx.CommitSpan();
     } catch (const FieldError& e) {
       ctx.DropSpan();

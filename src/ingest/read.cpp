@@ -135,6 +135,7 @@ Result<ReadReport> ReadPaths(const std::vector<std::string>& paths, const ReadOp
     return fail("unknown format '" + options.format + "'");
   std::vector<std::string> files, ctf_dirs;
   std::set<fs::path> seen_dirs;
+  std::set<std::string> named;  // files given by name, not met in a folder
   for (const auto& p : paths) {
     std::error_code ec;
     fs::file_status st = fs::status(p, ec);
@@ -146,6 +147,7 @@ Result<ReadReport> ReadPaths(const std::vector<std::string>& paths, const ReadOp
       ctf_dirs.push_back(fs::path(p).parent_path().string());
     } else {
       files.push_back(p);
+      named.insert(p);
     }
   }
   // A file named twice, or reached through two links, is read once.
@@ -163,7 +165,15 @@ Result<ReadReport> ReadPaths(const std::vector<std::string>& paths, const ReadOp
   Batch batch;
   for (const auto& f : files) {
     auto src = ByteSource::Open(f);
-    if (!src.ok()) return fail(src.message());
+    if (!src.ok()) {
+      if (named.count(f) || options.strict) return fail(src.message());
+      // A file met in a folder that cannot be opened costs itself, not the rest of the folder.
+      std::string reason = src.message();
+      if (reason.starts_with(f + ": ")) reason.erase(0, f.size() + 2);
+      report.rejected.Add(f, 0, "cannot open: " + reason);
+      report.files.push_back({f, "unreadable", 0, 0, "cannot open: " + reason + " (skipped)"});
+      continue;
+    }
     if (!ReadSource(**src, f, options, on_batch, batch, report)) {
       std::string message = report.error;
       return fail(message);

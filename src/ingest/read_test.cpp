@@ -3,6 +3,7 @@
 #include "ingest/read.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <cmath>
@@ -287,6 +288,19 @@ TEST(Read, LinksBackUpTheTreeAndRepeatedPathsReadOnce) {
       MustRead({(dir.path() / "logs").string(), (dir.path() / "logs" / "a.log").string()}, &report);
   EXPECT_EQ(b.logs.size(), 1u);
   EXPECT_EQ(report.files.size(), 1u);
+}
+
+TEST(Read, AnUnreadableFileInAFolderCostsOnlyItself) {
+  if (geteuid() == 0) GTEST_SKIP() << "root reads every file";
+  testing::TempDir dir;
+  Write(dir.path() / "a.log", "2024-01-01T00:00:00Z INFO one\n");
+  Write(dir.path() / "b.log", "2024-01-01T00:00:01Z INFO two\n");
+  fs::permissions(dir.path() / "a.log", fs::perms::none);
+  ReadReport report;
+  Batch b = MustRead({dir.path().string()}, &report);
+  EXPECT_EQ(b.logs.size(), 1u);
+  EXPECT_EQ(report.rejected.count, 1u);
+  EXPECT_FALSE(ReadAll({(dir.path() / "a.log").string()}).ok());  // named: an error
 }
 
 TEST(JsonPrefix, FollowsTheGrammarAndAcceptsACut) {

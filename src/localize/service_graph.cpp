@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -226,6 +227,11 @@ Result<ServiceGraph> ServiceGraph::FromJson(const nlohmann::json& j, const std::
 }
 
 Result<ServiceGraph> ServiceGraph::LoadFile(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    return Result<ServiceGraph>::Error(path + ": not a topology file (not a regular file)");
+  if (std::filesystem::file_size(path, ec) > (64u << 20))
+    return Result<ServiceGraph>::Error(path + ": over 64 MiB, too large for a topology file");
   std::ifstream in(path);
   if (!in) return Result<ServiceGraph>::Error(path + ": cannot open topology file");
   std::stringstream ss;
@@ -266,6 +272,7 @@ Result<ServiceGraph> ServiceGraph::LoadFile(const std::string& path) {
     }
     g.AddEdge(cells[0], cells[1], calls);
   }
+  if (g.edges().empty()) return Result<ServiceGraph>::Error(path + ": holds no caller,callee edge");
   return g;
 }
 
