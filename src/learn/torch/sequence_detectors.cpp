@@ -134,6 +134,11 @@ Status NextKeyDetector::FinishLearning(ModelBundle& bundle) {
     }
   double mean = n ? s1 / n : 0, sd = n ? std::sqrt(std::max(0.0, s2 / n - mean * mean)) : 0;
   threshold_ = std::max(config_.min_rate, mean + config_.sigmas * sd);
+  if (threshold_ >= 1)  // no interval could ever pass it: a model that never alarms is none
+    return Status::Error(fmt::format(
+        "next_key: the normal data is too unpredictable for it: its intervals hold {:.0f} % "
+        "unexpected keys on average (sd {:.0f} %), so its alarm rate would be {:.2f}, above 1",
+        100 * mean, 100 * sd, threshold_));
   if (Status s = model_.Save(bundle, kNextKeyModel, *rep); !s) return s;
   if (Status s = miner_->Save(bundle.File("next_key_templates.txt")); !s) return s;
   auto& entry = bundle.manifest()["models"][kNextKeyModel];
