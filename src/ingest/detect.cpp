@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
 
 #include "core/text.h"
 #include "ingest/json_split.h"
@@ -36,6 +37,21 @@ std::vector<std::string_view> HeadLines(std::string_view head, size_t max_lines,
     pos = nl + 1;
   }
   return lines;
+}
+
+// The cells of a CSV header line, unquoted and trimmed.
+std::set<std::string_view> HeaderCells(std::string_view line) {
+  std::set<std::string_view> cells;
+  size_t pos = 0;
+  while (pos <= line.size()) {
+    size_t comma = std::min(line.find(',', pos), line.size());
+    std::string_view c = line.substr(pos, comma - pos);
+    while (!c.empty() && (c.front() == ' ' || c.front() == '"')) c.remove_prefix(1);
+    while (!c.empty() && (c.back() == ' ' || c.back() == '"')) c.remove_suffix(1);
+    if (!c.empty()) cells.insert(c);
+    pos = comma + 1;
+  }
+  return cells;
 }
 
 bool IsHexId(std::string_view s) {
@@ -138,11 +154,17 @@ std::string DetectFormat(std::string_view head, const std::string& path) {
   auto lines = HeadLines(body, 50, true);
   if (lines.empty()) lines = HeadLines(body, 1, false);
   std::string_view l0 = lines.empty() ? body : lines[0];
-  if (l0.rfind("TraceID,SpanID,ParentID,PodName", 0) == 0) return "nezha-trace";
-  if (l0.rfind("Timestamp,TimeUnixNano,Node,PodName", 0) == 0) return "nezha-log";
-  if (l0.rfind("Time,TimeStamp,PodName,", 0) == 0 ||
-      l0.rfind("Time,TimeStamp,ServiceName,", 0) == 0)
-    return "nezha-metric";
+  // Nezha's CSVs, known by the columns their readers need, in any order.
+  const auto cells = HeaderCells(l0);
+  auto has = [&](std::initializer_list<std::string_view> names) {
+    return std::all_of(names.begin(), names.end(),
+                       [&](std::string_view n) { return cells.count(n) > 0; });
+  };
+  if (has({"TraceID", "SpanID", "ParentID", "PodName", "OperationName", "StartTimeUnixNano",
+           "EndTimeUnixNano"}))
+    return "nezha-trace";
+  if (has({"PodName", "Log"}) && (has({"TimeUnixNano"}) || has({"Timestamp"}))) return "nezha-log";
+  if (has({"TimeStamp"}) && (has({"PodName"}) || has({"ServiceName"}))) return "nezha-metric";
 
   // Prometheus exposition: comments with HELP/TYPE, or every line a sample.
   if (l0.rfind("# HELP ", 0) == 0 || l0.rfind("# TYPE ", 0) == 0) return "prometheus";

@@ -303,6 +303,23 @@ TEST(Read, AnUnreadableFileInAFolderCostsOnlyItself) {
   EXPECT_FALSE(ReadAll({(dir.path() / "a.log").string()}).ok());  // named: an error
 }
 
+TEST(Read, NezhaColumnsInAnotherOrder) {
+  // Nezha's readers find their columns by name; detection asks for the names, not their order.
+  testing::TempDir dir;
+  Write(dir.path() / "t.csv",
+        "SpanID,TraceID,PodName,ParentID,OperationName,EndTimeUnixNano,StartTimeUnixNano\n"
+        "520b067330e3ede5,b0103bb0161ad7fa352fe1828eeb643a,ts-gateway-service-6f6cfc45b-h5m2n,"
+        "root,/*,1674981769015316530,1674981768697000000\n");
+  ReadReport report;
+  Batch b = MustRead({(dir.path() / "t.csv").string()}, &report);
+  EXPECT_EQ(report.files.at(0).format, "nezha-trace");
+  ASSERT_EQ(b.spans.size(), 1u);
+  EXPECT_EQ(b.spans[0].service, "ts-gateway-service");
+  EXPECT_EQ(b.spans[0].start, 1674981768697000000);
+  EXPECT_EQ(DetectFormat("\"PodName\",\"Log\",\"Timestamp\"\n", "l.csv"), "nezha-log");
+  EXPECT_EQ(DetectFormat("TimeStamp,ServiceName,SuccessRate(%)\n", "m.csv"), "nezha-metric");
+}
+
 TEST(JsonPrefix, FollowsTheGrammarAndAcceptsACut) {
   EXPECT_TRUE(IsJsonPrefix("{\"a\": [1, -2.5e+3, 0, true, false, null, \"x\\\"y\"], \"b\": {}}"));
   EXPECT_TRUE(IsJsonPrefix("[{\"a\": 1}, {\"b\": \"cut here"));
