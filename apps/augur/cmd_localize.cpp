@@ -91,6 +91,9 @@ void RegisterLocalize(CLI::App& app, Globals& g) {
     } else {
       auto normal = ingest::ReadAll(o->normal, ropt);
       if (!normal) return fail(kExitUnreadable, normal.message());
+      if (normal->empty())
+        return fail(kExitUnreadable, "no telemetry record in the --normal paths (`augur inspect` "
+                                     "shows what it finds)");
       loc.Learn(*normal);
       loc.FinishLearning();
     }
