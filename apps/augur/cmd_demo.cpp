@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli_util.h"
 #include "commands.h"
 #include "core/time.h"
 #include "pipeline/demo.h"
@@ -26,7 +27,9 @@ void RegisterDemo(CLI::App& app, Globals& g) {
                   "Minutes per scenario (baseline, fault, recovery in thirds)")
       ->capture_default_str();
   cmd->add_option("--rps", o->rps, "Requests per second")->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Random seed (same seed, same bytes)")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Random seed (same seed, same bytes)")
+      ->capture_default_str()
+      ->check(NonNegative());
   cmd->add_flag("--json", g.json, "Print one JSON object");
   cmd->footer(
       "Example:\n  augur demo\n  augur demo --scenario carts_db_io_failure --out /tmp/demo");

@@ -45,7 +45,7 @@ void RegisterIncidents(CLI::App& app, Globals& g) {
 
   auto* list = cmd->add_subcommand("list", "List the most recent incidents");
   auto limit = std::make_shared<size_t>(50);
-  list->add_option("-n,--limit", *limit, "How many (default 50)");
+  list->add_option("-n,--limit", *limit, "How many (default 50)")->check(Positive());
   list->callback([open, limit, &g] {
     auto s = open();
     if (!s) return;

@@ -92,8 +92,9 @@ void RegisterLocalize(CLI::App& app, Globals& g) {
       auto normal = ingest::ReadAll(o->normal, ropt);
       if (!normal) return fail(kExitUnreadable, normal.message());
       if (normal->empty())
-        return fail(kExitUnreadable, "no telemetry record in the --normal paths (`augur inspect` "
-                                     "shows what it finds)");
+        return fail(kExitUnreadable,
+                    "no telemetry record in the --normal paths (`augur inspect` "
+                    "shows what it finds)");
       loc.Learn(*normal);
       loc.FinishLearning();
     }

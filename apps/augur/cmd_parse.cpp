@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_util.h"
 #include "commands.h"
 #include "core/log.h"
 #include "ingest/read.h"
@@ -127,7 +128,8 @@ void RegisterParse(CLI::App& app, Globals& g) {
       "(default: detected per file)");
   cmd->add_flag("--no-header", o->no_header, "Lines are messages only: do not split off a header");
   cmd->add_option("--max-templates", o->max_templates,
-                  "Live template cap (least recently used evicted)");
+                  "Live template cap (least recently used evicted)")
+      ->check(Positive());
   cmd->add_option("--save", o->save, "Save the miner state to this file (for a model bundle)");
   cmd->footer(
       "Example: augur parse HDFS_2k.log --out HDFS_structured.csv --templates HDFS_templates.csv");

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "cli_util.h"
 #include "commands.h"
 #include "core/time.h"
 #include "sim/simulator.h"
@@ -185,7 +186,9 @@ void RegisterSimulate(CLI::App& app, Globals& g) {
   cmd->add_option("--rps", o->rps, "Mean Locust requests per second")->capture_default_str();
   cmd->add_option("--users", o->users, "Simulated Locust users")->capture_default_str();
   cmd->add_option("--replicas", o->replicas, "Pods per stateless service")->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Random seed (same seed, same bytes)")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Random seed (same seed, same bytes)")
+      ->capture_default_str()
+      ->check(NonNegative());
   cmd->add_option("--start", o->start, "Start time, ISO 8601 (default 2024-11-18T20:00:00Z)");
   cmd->add_option("--metrics-interval", o->metrics_interval, "Seconds between metric samples")
       ->capture_default_str();
