@@ -57,9 +57,11 @@ bool SkippedInFolder(const std::string& name) {
 
 // A CTF trace folder (one holding `metadata`) is read as a whole, not file by file.
 // `seen` holds the folders walked so far, by their canonical paths: a symbolic link back up the
-// tree is walked once, not until the path gets too long.
+// tree is walked once, not until the path gets too long. A subfolder that cannot be listed goes
+// to `unreadable` (path, reason) and costs only itself; `ec` is this folder's own listing error.
+using Unreadable = std::vector<std::pair<std::string, std::string>>;
 void Walk(const fs::path& dir, std::vector<std::string>* files, std::vector<std::string>* ctf_dirs,
-          std::set<fs::path>& seen, std::error_code& ec) {
+          std::set<fs::path>& seen, Unreadable* unreadable, std::error_code& ec) {
   std::error_code canon_ec;
   fs::path canonical = fs::canonical(dir, canon_ec);
   if (!canon_ec && !seen.insert(canonical).second) return;
@@ -79,8 +81,9 @@ void Walk(const fs::path& dir, std::vector<std::string>* files, std::vector<std:
     if (SkippedInFolder(name)) continue;
     std::error_code ec2;
     if (e.is_directory(ec2)) {
-      Walk(e.path(), files, ctf_dirs, seen, ec);
-      if (ec) return;
+      std::error_code sub;
+      Walk(e.path(), files, ctf_dirs, seen, unreadable, sub);
+      if (sub) unreadable->emplace_back(e.path().string(), sub.message());
     } else if (e.is_regular_file(ec2)) {
       files->push_back(e.path().string());
     }
@@ -136,12 +139,13 @@ Result<ReadReport> ReadPaths(const std::vector<std::string>& paths, const ReadOp
   std::vector<std::string> files, ctf_dirs;
   std::set<fs::path> seen_dirs;
   std::set<std::string> named;  // files given by name, not met in a folder
+  Unreadable unreadable;
   for (const auto& p : paths) {
     std::error_code ec;
     fs::file_status st = fs::status(p, ec);
     if (ec || !fs::exists(st)) return fail(p + ": no such file or directory");
     if (fs::is_directory(st)) {
-      Walk(p, &files, &ctf_dirs, seen_dirs, ec);
+      Walk(p, &files, &ctf_dirs, seen_dirs, &unreadable, ec);
       if (ec) return fail(p + ": " + ec.message());
     } else if (fs::path(p).filename() == "metadata" && IsCtfTraceDir(fs::path(p).parent_path())) {
       ctf_dirs.push_back(fs::path(p).parent_path().string());
@@ -149,6 +153,11 @@ Result<ReadReport> ReadPaths(const std::vector<std::string>& paths, const ReadOp
       files.push_back(p);
       named.insert(p);
     }
+  }
+  for (const auto& [dir, why] : unreadable) {
+    if (options.strict) return fail(dir + ": " + why);
+    report.rejected.Add(dir, 0, "cannot list folder: " + why);
+    report.files.push_back({dir, "unreadable", 0, 0, "cannot list folder: " + why + " (skipped)"});
   }
   // A file named twice, or reached through two links, is read once.
   std::set<fs::path> seen_files;

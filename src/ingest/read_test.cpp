@@ -290,7 +290,7 @@ TEST(Read, LinksBackUpTheTreeAndRepeatedPathsReadOnce) {
   EXPECT_EQ(report.files.size(), 1u);
 }
 
-TEST(Read, AnUnreadableFileInAFolderCostsOnlyItself) {
+TEST(Read, AnUnreadableFileOrFolderInAFolderCostsOnlyItself) {
   if (geteuid() == 0) GTEST_SKIP() << "root reads every file";
   testing::TempDir dir;
   Write(dir.path() / "a.log", "2024-01-01T00:00:00Z INFO one\n");
@@ -301,6 +301,15 @@ TEST(Read, AnUnreadableFileInAFolderCostsOnlyItself) {
   EXPECT_EQ(b.logs.size(), 1u);
   EXPECT_EQ(report.rejected.count, 1u);
   EXPECT_FALSE(ReadAll({(dir.path() / "a.log").string()}).ok());  // named: an error
+
+  Write(dir.path() / "sub" / "c.log", "2024-01-01T00:00:02Z INFO three\n");
+  fs::permissions(dir.path() / "sub", fs::perms::none);
+  ReadReport again;
+  Batch c = MustRead({dir.path().string()}, &again);
+  fs::permissions(dir.path() / "sub", fs::perms::owner_all);
+  EXPECT_EQ(c.logs.size(), 1u);
+  EXPECT_EQ(again.rejected.count, 2u);
+  EXPECT_NE(again.rejected.first.at(0).find("sub: cannot list folder"), std::string::npos);
 }
 
 TEST(Read, NezhaColumnsInAnotherOrder) {
