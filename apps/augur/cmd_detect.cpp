@@ -27,11 +27,11 @@ void PrintIncidentSummary(const pipeline::DetectSummary& r) {
     for (const auto& inc : r.incidents) {
       std::printf("\n%s  %s\n", inc.id.c_str(), inc.summary.c_str());
       for (size_t i = 0; i < inc.ranking.size() && i < 3; ++i) {
-        const auto& r = inc.ranking[i];
-        std::printf("  %d. %-28s origin %5.1f %%  outage %s\n", (int)i + 1, r.service.c_str(),
-                    100 * r.probability,
-                    r.outage < 0 ? r.level.c_str()
-                                 : fmt::format("{:.0f} % {}", 100 * r.outage, r.level).c_str());
+        const auto& rs = inc.ranking[i];
+        std::printf("  %d. %-28s origin %5.1f %%  outage %s\n", (int)i + 1, rs.service.c_str(),
+                    100 * rs.probability,
+                    rs.outage < 0 ? rs.level.c_str()
+                                  : fmt::format("{:.0f} % {}", 100 * rs.outage, rs.level).c_str());
       }
       if (!inc.ranking.empty() && !inc.ranking.front().evidence.empty())
         std::printf("  why: %s\n", inc.ranking.front().evidence.front().c_str());
