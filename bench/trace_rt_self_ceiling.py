@@ -12,30 +12,15 @@ clean validation traces (5 % flagged) and the ceiling with the bound set on the 
 
 Usage: bench/trace_rt_self_ceiling.py [NEZHA_DIR]   (default ../shared/datasets/nezha-trainticket)
 """
-import collections, csv, glob, math, random, re, sys
+import collections
+import math
+import random
+import sys
+
+import nezha_trace_split
+
 D = sys.argv[1] if len(sys.argv) > 1 else '../shared/datasets/nezha-trainticket'
-files=sorted(glob.glob(D+'/construct_data/*/trace/*.csv'))+sorted(glob.glob(D+'/rca_data/*/trace/*.csv'))
-if not files:
-    sys.exit(f'{D}: no Nezha trace files (construct_data/*/trace, rca_data/*/trace); give the folder')
-traces=collections.defaultdict(list)
-for f in files:
-    for r in csv.DictReader(open(f)):
-        traces[r['TraceID']].append(r)
-def label(r):
-    svc=re.sub(r'-[0-9a-f]{6,10}-[0-9a-z]{5}$','',r['PodName'])
-    op=re.sub(r'\d+','N',r['OperationName'])
-    return svc+'|'+op
-T=[]
-for tid,sp in traces.items():
-    byid={s['SpanID']:s for s in sp}
-    ev=[]
-    for s in sp:
-        d=float(s['Duration']); p=byid.get(s['ParentID'])
-        ev.append({'id':s['SpanID'],'parent':s['ParentID'] if p else None,'label':label(s),'dur':max(d,1.0),'start':int(s['StartTimeUnixNano'])/1e3})
-    ev.sort(key=lambda e:e['start'])
-    if 2<=len(ev)<=300: T.append((min(e['start'] for e in ev),ev))
-T.sort(key=lambda t:t[0])
-n=len(T); train=[e for _,e in T[:int(n*.6)]]; test=[e for _,e in T[int(n*.8):]]; val=[e for _,e in T[int(n*.6):int(n*.8)]]
+train, val, test = nezha_trace_split.load(D)
 def selfs(ev):
     kids=collections.defaultdict(list)
     for e in ev:
