@@ -7,6 +7,7 @@
 #include <fstream>
 #include <random>
 
+#include "core/time.h"
 #include "ingest/read.h"
 #include "testing/testing.h"
 
@@ -143,6 +144,24 @@ TEST(BadInput, StrayQuoteCostsItsLineNotTheRestOfTheFile) {
   Outcome o = Read(dir.path() / "t.csv");
   EXPECT_GE(o.batch.spans.size(), 1499u);
   EXPECT_EQ(o.batch.spans.size() + o.report.rejected.count, 1500u);
+}
+
+TEST(BadInput, InfiniteMetricsAndNonPositiveTimesAreRejected) {
+  testing::TempDir dir;
+  // Nezha: an infinite cell is a reject; a TimeStamp that is not positive falls back to Time.
+  Write(dir.path() / "m.csv",
+        "Time,TimeStamp,PodName,CpuUsage(m),MemoryUsage(Mi)\n"
+        "2023-01-29 08:41:09,1674981669,ts-auth-service-5d4f8b8c9d-abcde,1.5,inf\n"
+        "2023-01-29 08:42:09,-1,ts-auth-service-5d4f8b8c9d-abcde,2.5,3.5\n");
+  Outcome m = Read(dir.path() / "m.csv");
+  ASSERT_EQ(m.batch.metrics.size(), 3u);
+  EXPECT_EQ(m.report.rejected.count, 1u);
+  EXPECT_EQ(m.batch.metrics[2].time, 1674981729 * kNsPerSecond);
+  // Wide CSV: the same for an infinite cell.
+  Write(dir.path() / "w.csv", "time,api_latency_ms\n1674981669,-Infinity\n1674981670,4\n");
+  Outcome w = Read(dir.path() / "w.csv");
+  EXPECT_EQ(w.batch.metrics.size(), 1u);
+  EXPECT_EQ(w.report.rejected.count, 1u);
 }
 
 TEST(BadInput, TruncatedPrettyJson) {

@@ -237,7 +237,7 @@ void ReadWideCsv(ByteSource& src, ReadContext& ctx) {
       std::string_view cell = fields[i + 1];
       if (cell.empty() || cell == "NaN" || cell == "nan") continue;  // no sample
       double v;
-      if (!ParseDouble(cell, &v)) {
+      if (!ParseDouble(cell, &v) || !std::isfinite(v)) {
         if (!ctx.Reject(reader.line(), "bad number")) return;
         continue;
       }

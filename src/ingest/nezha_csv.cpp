@@ -233,7 +233,7 @@ void ReadNezhaMetric(ByteSource& src, ReadContext& ctx) {
   while (rows.Next(need)) {
     TimeNs time = 0;
     int64_t secs;
-    if (c_ts >= 0 && ToI64(rows[c_ts], &secs) && ScaleTime(secs, kNsPerSecond, &time)) {
+    if (c_ts >= 0 && ToI64(rows[c_ts], &secs) && secs > 0 && ScaleTime(secs, kNsPerSecond, &time)) {
     } else if (auto iso = ParseIsoTime(rows[c_time]))
       time = *iso;
     else {
@@ -245,7 +245,7 @@ void ReadNezhaMetric(ByteSource& src, ReadContext& ctx) {
       std::string_view cell = rows[c];
       double v;
       if (cell.empty() || cell == "NaN" || cell == "nan") continue;  // no sample: not a record
-      if (!ToDouble(cell, &v)) {
+      if (!ToDouble(cell, &v) || !std::isfinite(v)) {
         if (!ctx.Reject(rows.line(), "bad number: " + rows.header()[c])) return;
         continue;
       }
