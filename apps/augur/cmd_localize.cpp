@@ -104,7 +104,8 @@ void RegisterLocalize(CLI::App& app, Globals& g) {
     ingest::ReadReport report;
     auto window = ingest::ReadAll(o->input, ropt, &report);
     if (!window) return fail(kExitUnreadable, window.message());
-    TimeNs at = LatestTime(*window);
+    const TimeNs latest = LatestTime(*window);
+    TimeNs at = latest;
     if (!o->at.empty()) {
       auto t = ParseIsoTime(o->at);
       if (!t) return fail(kExitUsage, "--at \"" + o->at + "\" is not an ISO time");
@@ -115,7 +116,6 @@ void RegisterLocalize(CLI::App& app, Globals& g) {
                   "no telemetry record in the --input paths (`augur inspect` "
                   "shows what it finds)");
     if (o->window_s > 0 && at > 0) {
-      const TimeNs latest = LatestTime(*window);
       window->KeepWindow(at - static_cast<TimeNs>(o->window_s * 1e9), at + 1);  // [at - w, at]
       if (window->empty())
         return fail(kExitUnreadable,
