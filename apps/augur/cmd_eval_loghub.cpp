@@ -1,5 +1,6 @@
 // `augur eval loghub`: template mining accuracy (GA, PA, FGA, FTA) and speed on LogHub's 2k sets
 // with the default miner configuration; JSON fields are documented in docs/eval.md.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -47,15 +48,20 @@ void RegisterEvalLoghub(CLI::App& eval, Globals& g) {
     nlohmann::json out = {{"systems", nlohmann::json::object()}};
     double sum[8] = {0};
     size_t done = 0;
+    int width = 10;
+    for (const auto& s : systems) width = std::max(width, static_cast<int>(s.size()));
     if (!g.json)
-      std::printf("%-10s %6s %6s %6s %6s %6s %6s %6s %8s  %s\n", "system", "GA", "PA", "FGA", "FTA",
-                  "lines", "truth", "found", "seconds", "header (agreement with truth Content)");
+      std::printf("%-*s %6s %6s %6s %6s %6s %6s %6s %8s  %s\n", width, "system", "GA", "PA", "FGA",
+                  "FTA", "lines", "truth", "found", "seconds",
+                  "header (agreement with truth Content)");
     for (const auto& s : systems) {
       auto r = normalize::EvaluateLoghubSystem(o->data, s, opt);
       if (!r) {
-        std::fprintf(stderr, "augur eval loghub: %s\n", r.message().c_str());
-        g.exit_code = kExitUnreadable;
-        return;
+        // One unreadable system does not cost the others their scores.
+        std::fprintf(stderr, "augur eval loghub: %s: skipped: %s\n", s.c_str(),
+                     r.message().c_str());
+        out["failed"][s] = r.message();
+        continue;
       }
       const auto& sc = r->scores;
       out["systems"][s] = {{"ga", sc.ga},
@@ -79,9 +85,14 @@ void RegisterEvalLoghub(CLI::App& eval, Globals& g) {
       LogInfo("{}: truth {}, header {}, content agreement {:.3f}", s, r->truth_file, r->header,
               r->header_agreement);
       if (!g.json)
-        std::printf("%-10s %6.3f %6.3f %6.3f %6.3f %6zu %6zu %6zu %8.3f  %s (%.3f)\n", s.c_str(),
-                    sc.ga, sc.pa, sc.fga, sc.fta, sc.lines, sc.templates_truth, sc.templates_found,
-                    r->seconds, r->header.c_str(), r->header_agreement);
+        std::printf("%-*s %6.3f %6.3f %6.3f %6.3f %6zu %6zu %6zu %8.3f  %s (%.3f)\n", width,
+                    s.c_str(), sc.ga, sc.pa, sc.fga, sc.fta, sc.lines, sc.templates_truth,
+                    sc.templates_found, r->seconds, r->header.c_str(), r->header_agreement);
+    }
+    if (done == 0) {
+      std::fprintf(stderr, "augur eval loghub: no system could be scored\n");
+      g.exit_code = kExitUnreadable;
+      return;
     }
     for (double& x : sum) x /= done;
     out["average"] = {{"ga", sum[0]},
@@ -95,10 +106,10 @@ void RegisterEvalLoghub(CLI::App& eval, Globals& g) {
     if (g.json) {
       std::printf("%s\n", out.dump(2).c_str());
     } else {
-      std::printf("%-10s %6.3f %6.3f %6.3f %6.3f %6.0f %6.1f %6.1f %8.3f\n", "average", sum[0],
-                  sum[1], sum[2], sum[3], sum[4], sum[5], sum[6], sum[7]);
+      std::printf("%-*s %6.3f %6.3f %6.3f %6.3f %6.0f %6.1f %6.1f %8.3f\n", width, "average",
+                  sum[0], sum[1], sum[2], sum[3], sum[4], sum[5], sum[6], sum[7]);
     }
-    g.exit_code = kExitOk;
+    g.exit_code = out.contains("failed") ? kExitUnreadable : kExitOk;
   });
 }
 

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -119,9 +120,11 @@ void RegisterParse(CLI::App& app, Globals& g) {
                   "Log files (plain text, gzip, or any log format `augur inspect` knows)")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("--out", o->out, "Write LineId,Content,EventId,EventTemplate for every line");
-  cmd->add_option("--templates", o->templates,
-                  "Write EventId,EventTemplate,Occurrences (default: stdout)");
+  cmd->add_option("--out", o->out,
+                  "Write LineId,Content,EventId,EventTemplate for every line ('-': stdout)");
+  cmd->add_option(
+      "--templates", o->templates,
+      "Write EventId,EventTemplate,Occurrences ('-': stdout; the default without --out)");
   cmd->add_option(
       "--header-pattern", o->header_pattern,
       "Header layout in LogHub syntax, e.g. '<Date> <Time> <Level> <Component>: <Content>' "
@@ -187,12 +190,14 @@ void RegisterParse(CLI::App& app, Globals& g) {
     LogInfo("{} lines, {} templates ({} created, {} merged, {} evicted)", st.lines, st.live,
             st.created, st.merged, st.evicted);
     if (!o->out.empty()) {
-      std::ofstream out(o->out, std::ios::binary);
-      if (!out) {
+      std::ofstream file;
+      if (o->out != "-") file.open(o->out, std::ios::binary);
+      if (o->out != "-" && !file) {
         std::fprintf(stderr, "augur parse: cannot write %s\n", o->out.c_str());
         g.exit_code = kExitUnreadable;
         return;
       }
+      std::ostream& out = o->out == "-" ? std::cout : file;
       out << "LineId,Content,EventId,EventTemplate\n";
       size_t line = 0;
       for (size_t f = 0; f < o->files.size(); ++f) {
@@ -210,8 +215,9 @@ void RegisterParse(CLI::App& app, Globals& g) {
             err);
       }
     }
+    std::cout.flush();
     std::FILE* tf = stdout;
-    if (!o->templates.empty()) tf = std::fopen(o->templates.c_str(), "wb");
+    if (!o->templates.empty() && o->templates != "-") tf = std::fopen(o->templates.c_str(), "wb");
     if (!tf) {
       std::fprintf(stderr, "augur parse: cannot write %s\n", o->templates.c_str());
       g.exit_code = kExitUnreadable;

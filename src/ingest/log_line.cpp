@@ -160,7 +160,7 @@ void ParsePlainLine(std::string_view line, int default_year, LogRecord* log) {
       log->attributes.push_back({"stream", std::string(rest.substr(1, 6))});
       rest = rest.substr(10);
     }
-    rest = TrimLeft(rest, " \t,");
+    rest = TrimLeft(rest, " \t,|");
   }
   log->body.assign(rest);
   SeverityFromBody(log);

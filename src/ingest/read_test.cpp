@@ -154,6 +154,26 @@ TEST(Text, TimestampsSeverityAndService) {
   EXPECT_EQ(b.logs[3].severity, Severity::kInfo);
 }
 
+TEST(Text, LogHubLayoutsWithoutLevels) {
+  testing::TempDir dir;
+  Write(dir.path() / "loghub.log",
+        "- 1131566461 2005.11.09 dn228 Nov 9 12:01:01 dn228/dn228 crond[2915]: session closed\n"
+        "KERNDTLB 1131566462 2005.11.09 tbird-sm1 Nov 9 12:01:02 src@tbird-sm1 kernel: x\n"
+        "20171223-22:15:29:606|Step_LSC|30002312|onStandStepChanged 3579\n"
+        "INFO 1131566461 records\n");
+  Batch b = MustRead({dir.path().string()});
+  ASSERT_EQ(b.logs.size(), 4u);
+  EXPECT_EQ(b.logs[0].time, MakeTimeNs(2005, 11, 9, 20, 1, 1));
+  EXPECT_EQ(b.logs[0].body,
+            "2005.11.09 dn228 Nov 9 12:01:01 dn228/dn228 crond[2915]: session closed");
+  EXPECT_EQ(b.logs[1].time, MakeTimeNs(2005, 11, 9, 20, 1, 2));
+  EXPECT_EQ(b.logs[2].time, MakeTimeNs(2017, 12, 23, 22, 15, 29, 606000000));
+  EXPECT_EQ(b.logs[2].body, "Step_LSC|30002312|onStandStepChanged 3579");
+  // A level and a number are not a label and an epoch.
+  EXPECT_EQ(b.logs[3].time, 0);
+  EXPECT_EQ(b.logs[3].severity, Severity::kInfo);
+}
+
 TEST(Text, DockerAndStructuredJsonLines) {
   testing::TempDir dir;
   Write(

@@ -188,6 +188,22 @@ bool ParseLeadingTime(std::string_view s, int default_year, TimeNs* time, size_t
         return true;
       }
     }
+    // HealthApp: 20171223-22:15:29:606 (milliseconds after a ':').
+    if (s.size() >= 17 && s[8] == '-' && Num(s, 0, 4, &y) && Num(s, 4, 2, &mo) &&
+        Num(s, 6, 2, &d) && ValidDate(mo, d) && ValidYear(y)) {
+      size_t p = ClockAt(s, 9, &h, &mi, &sec, &nanos);
+      int ms;
+      if (p && p + 4 <= s.size() && s[p] == ':' && Num(s, p + 1, 3, &ms) && Boundary(s, p + 4)) {
+        *time = MakeTimeNs(y, mo, d, h, mi, sec, int64_t{ms} * kNsPerMs);
+        *length = p + 4;
+        return true;
+      }
+      if (p && Boundary(s, p)) {
+        *time = MakeTimeNs(y, mo, d, h, mi, sec, nanos);
+        *length = p;
+        return true;
+      }
+    }
     // Epoch numbers.
     size_t n = 0;
     while (n < s.size() && ((s[n] >= '0' && s[n] <= '9') || s[n] == '.')) ++n;
@@ -219,6 +235,23 @@ bool ParseLeadingTime(std::string_view s, int default_year, TimeNs* time, size_t
       }
     }
     return false;
+  }
+  // BGL, Thunderbird: an alert label ('-' for none, or an upper-case tag), epoch seconds and the
+  // date: "- 1131566461 2005.11.09 dn228 ...". The label goes with the time: it is not the
+  // message.
+  if (c0 == '-' || (c0 >= 'A' && c0 <= 'Z')) {
+    size_t sp = s.find(' ');
+    bool label = sp != std::string_view::npos && sp <= 16 && (c0 != '-' || sp == 1);
+    for (size_t i = 0; label && i < sp; ++i)
+      label = s[i] == '_' || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+              (i == 0 && c0 == '-');
+    const size_t date = sp + 12;  // "yyyy.mm.dd" after the epoch
+    if (label && s.size() >= date + 10 && s[date - 1] == ' ' && Num(s, date, 4, &y) &&
+        s[date + 4] == '.' && Num(s, date + 5, 2, &mo) && s[date + 7] == '.' &&
+        Num(s, date + 8, 2, &d) && ValidDate(mo, d) && ParseEpoch(s.substr(sp + 1, 10), time)) {
+      *length = sp + 11;
+      return true;
+    }
   }
   // Syslog: Jun 14 15:16:01 (day may be space-padded).
   if ((mo = MonthFromName(s, 0)) && s.size() >= 15 && s[3] == ' ') {

@@ -10,6 +10,8 @@
 namespace augur::ingest {
 
 // If `line` starts with a timestamp, sets *time and *length (bytes it spans) and returns true.
+// BGL and Thunderbird lines start with an alert label before their epoch seconds; the label is
+// counted in the length.
 // Layouts without a year (syslog "Jun 14 15:16:01", Android "03-17 16:13:38.811") use
 // `default_year`. Times without a zone are read as UTC.
 bool ParseLeadingTime(std::string_view line, int default_year, TimeNs* time, size_t* length);

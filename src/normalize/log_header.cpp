@@ -205,10 +205,96 @@ bool SplitAtLevel(std::string_view line, LogHeader& h) {
   return true;
 }
 
+// A clock, HH:MM:SS, anywhere in the token (syslog, ISO 8601, "[10.30 16:49:06]").
+bool HasClock(std::string_view t) {
+  auto d = [&](size_t i) { return t[i] >= '0' && t[i] <= '9'; };
+  for (size_t i = 1; i + 5 < t.size(); ++i)
+    if (t[i] == ':' && d(i - 1) && d(i + 1) && d(i + 2) && t[i + 3] == ':' && d(i + 4) && d(i + 5))
+      return true;
+  return false;
+}
+
+// Source-anchored split, for logs without a level whose header names its source after the time:
+// syslog ("Jun 14 15:16:01 combo sshd(pam_unix)[19939]: msg", with a prefix such as
+// "- 1131566461 2005.11.09 dn228 " allowed before the month), or "[10.30 16:49:06] chrome.exe -
+// msg". The header is the tokens up to the clock, then a source of at most five tokens that ends
+// with a token ending in ':' (a host, then the syslog tag) or before a lone '-'. False when the
+// line has no such header.
+bool SplitAtSource(std::string_view line, LogHeader& h) {
+  constexpr size_t kMaxClockToken = 10, kMaxSourceTokens = 5, kMaxSourceBytes = 160;
+  Toks toks = Tokens(line, kMaxClockToken + kMaxSourceTokens + 1);
+  size_t clock = SIZE_MAX;
+  for (size_t i = 0; i < std::min(toks.size(), kMaxClockToken); ++i) {
+    std::string_view t = line.substr(toks[i].b, toks[i].e - toks[i].b);
+    if (HasClock(t)) {
+      clock = i;
+      break;
+    }
+    if (!HeaderLike(t)) return false;
+  }
+  if (clock == SIZE_MAX) return false;
+  size_t end = SIZE_MAX;  // index of the token after the source
+  bool dash = false;
+  for (size_t i = clock + 1; i < toks.size() && i <= clock + kMaxSourceTokens; ++i) {
+    std::string_view t = line.substr(toks[i].b, toks[i].e - toks[i].b);
+    if (t == "-") {
+      end = i;
+      dash = true;
+      break;
+    }
+    if (t.size() > 1 && t.back() == ':') {
+      end = i + 1;
+      break;
+    }
+  }
+  size_t body = dash ? end + 1 : end;  // the first token of the message
+  if (end == SIZE_MAX || end <= clock + 1 || body >= toks.size()) return false;
+  size_t src_b = toks[clock + 1].b, src_e = toks[end - 1].e;
+  std::string_view first = line.substr(src_b, toks[clock + 1].e - src_b);
+  unsigned char f0 = static_cast<unsigned char>(first[0]);
+  if (!(std::isalnum(f0) || f0 == '_' || f0 >= 0x80) || src_e - src_b > kMaxSourceBytes)
+    return false;
+  h.has_header = true;
+  h.timestamp = Trim(line.substr(0, toks[clock].e));
+  // The tag: the source without its host (the first of several tokens, as syslog writes it), a
+  // trailing ':' and "(address)" group, and "[pid]" as the thread.
+  std::string_view tag = line.substr(src_b, src_e - src_b);
+  if (!dash && end - (clock + 1) > 1)
+    tag = Trim(line.substr(toks[clock + 2].b, src_e - toks[clock + 2].b));
+  if (!dash && !tag.empty() && tag.back() == ':') tag.remove_suffix(1);
+  if (!tag.empty() && tag.back() == ')' && tag.find(" (") != std::string_view::npos)
+    tag = Trim(tag.substr(0, tag.find(" (")));
+  if (!tag.empty() && tag.back() == ']') {
+    size_t open = tag.rfind('[');
+    if (open != std::string_view::npos && AllDigits(tag.substr(open + 1, tag.size() - open - 2))) {
+      h.thread = tag.substr(open + 1, tag.size() - open - 2);
+      tag = tag.substr(0, open);
+    }
+  }
+  h.component = tag;
+  h.content = Trim(line.substr(toks[body].b));
+  return true;
+}
+
+// The leading '|'-separated fields without whitespace ("20171223-22:15:29:606|Step_LSC|23|msg"):
+// their count, or 0.
+size_t PipeFields(std::string_view line) {
+  size_t n = 0, b = 0;
+  for (size_t i = 0; i < line.size(); ++i) {
+    if (Space(line[i])) break;
+    if (line[i] == '|') {
+      if (i == b) break;
+      ++n;
+      b = i + 1;
+    }
+  }
+  return n;
+}
+
 }  // namespace
 
 struct HeaderParser::Impl {
-  enum Mode { kNone, kPattern, kLevel, kColumns } mode = kNone;
+  enum Mode { kNone, kPattern, kLevel, kSource, kPipes, kColumns } mode = kNone;
   size_t columns = 0;
   std::string pattern;
   std::regex re;
@@ -279,29 +365,53 @@ Result<HeaderParser> HeaderParser::FromPattern(std::string_view pattern) {
 HeaderParser HeaderParser::Detect(const std::vector<std::string_view>& sample) {
   HeaderParser p;
   Impl& m = *p.impl_;
-  size_t lines = 0, with_level = 0;
+  size_t lines = 0, with_level = 0, with_source = 0, pipe_digit = 0;
   constexpr size_t kCols = 10;
-  std::vector<size_t> digit_col(kCols, 0);
+  std::vector<size_t> digit_col(kCols, 0), pipe_fields(kCols + 1, 0);
   for (std::string_view line : sample) {
     if (Trim(line).empty()) continue;
     ++lines;
     LogHeader h;
     if (SplitAtLevel(line, h)) ++with_level;
+    if (SplitAtSource(line, h)) ++with_source;
     auto toks = Tokens(line, kCols);
     for (size_t i = 0; i < toks.size(); ++i)
       digit_col[i] += HasDigit(line.substr(toks[i].b, toks[i].e - toks[i].b));
+    size_t pipes = std::min(PipeFields(Trim(line)), kCols);
+    ++pipe_fields[pipes];
+    if (pipes > 0) pipe_digit += HasDigit(Trim(line).substr(0, Trim(line).find('|')));
   }
   if (lines == 0) return p;
-  if (with_level * 10 >= lines * 6) {
+  // Most lines must agree on a layout (97 % for columns, which have no anchor to check).
+  auto most = [lines](size_t n) { return n * 10 >= lines * 6; };
+  auto nearly_all = [lines](size_t n) { return n * 100 >= lines * 97; };
+  if (most(with_level)) {
     m.mode = Impl::kLevel;
+    return p;
+  }
+  // '|'-separated fields: as many as nearly every line has, led by a field with digits.
+  size_t at_least = 0;
+  for (size_t k = kCols; k >= 1; --k) {
+    at_least += pipe_fields[k];
+    if (nearly_all(at_least)) {
+      if (nearly_all(pipe_digit)) {
+        m.mode = Impl::kPipes;
+        m.columns = k;
+        return p;
+      }
+      break;
+    }
+  }
+  if (most(with_source)) {
+    m.mode = Impl::kSource;
     return p;
   }
   // Leading columns: the last of the first columns that holds digits in nearly every line.
   size_t cols = 0;
   for (size_t i = 0; i < kCols; ++i)
-    if (digit_col[i] * 100 >= lines * 97) cols = i + 1;
+    if (nearly_all(digit_col[i])) cols = i + 1;
   // The first column must be one too, or this is prose that happens to hold numbers.
-  if (cols > 0 && digit_col[0] * 100 >= lines * 97) {
+  if (cols > 0 && nearly_all(digit_col[0])) {
     m.mode = Impl::kColumns;
     m.columns = cols;
   }
@@ -318,6 +428,25 @@ LogHeader HeaderParser::Parse(std::string_view line) const {
     case Impl::kLevel: {
       LogHeader l;
       if (SplitAtLevel(line, l)) h = l;
+      break;
+    }
+    case Impl::kSource: {
+      LogHeader l;
+      if (SplitAtSource(line, l)) h = l;
+      break;
+    }
+    case Impl::kPipes: {
+      std::string_view t = Trim(line);
+      if (PipeFields(t) < m.columns) break;
+      size_t at = 0;
+      for (size_t i = 0; i < m.columns; ++i) at = t.find('|', at) + 1;
+      h.has_header = true;
+      h.timestamp = t.substr(0, t.find('|'));
+      if (m.columns >= 2) {
+        size_t b = h.timestamp.size() + 1;
+        h.component = t.substr(b, t.find('|', b) - b);
+      }
+      h.content = Trim(t.substr(at));
       break;
     }
     case Impl::kColumns: {
@@ -364,6 +493,10 @@ std::string HeaderParser::Describe() const {
       return "pattern " + impl_->pattern;
     case Impl::kLevel:
       return "level-anchored";
+    case Impl::kSource:
+      return "source-anchored";
+    case Impl::kPipes:
+      return std::to_string(impl_->columns) + " '|'-separated fields";
     case Impl::kColumns:
       return "fixed " + std::to_string(impl_->columns) + " columns";
     default:

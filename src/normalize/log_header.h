@@ -39,15 +39,22 @@ class HeaderParser {
   // are skipped. Lines that do not match keep the whole line as content (has_header = false).
   static Result<HeaderParser> FromPattern(std::string_view pattern);
 
-  // Learns the layout from sample lines (a few hundred are plenty): if most lines carry a level
-  // word among their first tokens, the header ends after the level plus an optional [thread] and
-  // component; otherwise it is the leading columns that hold digits (ids, epochs, times) in nearly
-  // every line. With neither, there is no header.
+  // Learns the layout from sample lines (a few hundred are plenty), trying in turn:
+  //  - level-anchored: most lines carry a level word among their first tokens; the header ends
+  //    after the level plus an optional [thread] and component;
+  //  - '|'-separated fields: nearly every line starts with the same number of fields without
+  //    whitespace, each closed by '|', the first holding digits ("20171223-22:15:29:606|Step|23|");
+  //  - source-anchored: most lines start with a time (HH:MM:SS) followed by a source that ends in
+  //    ':' or before a lone '-': syslog's "host tag[pid]:", "[10.30 16:49:06] chrome.exe -";
+  //  - fixed columns: the leading columns that hold digits (ids, epochs, times) in nearly every
+  //    line.
+  // With none of these, there is no header.
   static HeaderParser Detect(const std::vector<std::string_view>& sample);
 
   LogHeader Parse(std::string_view line) const;
 
-  // One line for logs: "pattern <...>", "level-anchored", "fixed 6 columns" or "none".
+  // One line for logs: "pattern <...>", "level-anchored", "3 '|'-separated fields",
+  // "source-anchored", "fixed 6 columns" or "none".
   std::string Describe() const;
 
  private:

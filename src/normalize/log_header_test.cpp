@@ -49,6 +49,60 @@ TEST(LogHeader, FixedColumnsWithoutLevel) {
   EXPECT_EQ(p.Parse(lines[2]).content, "clusterAddMember (command 1902)");
 }
 
+TEST(LogHeader, SyslogAndOtherSourcesWithoutLevel) {
+  std::vector<std::string_view> lines = {
+      "Jun 14 15:16:01 combo sshd(pam_unix)[19939]: check pass; user unknown",
+      "Jul  1 09:00:55 calvisitor-10-105-160-95 com.apple.xpc.launchd[1] "
+      "(com.apple.WebKit.WebContent.8919FF52[27795]): Service exited with abnormal code: 1",
+      "Jul  2 04:01:07 authorMacBook-Pro Google Chrome Helper[412]: Couldn't set selectors",
+      "- 1131566462 2005.11.09 bn374 Nov 9 12:01:02 bn374/bn374 kernel: session closed",
+      "Jun 15 04:06:18 combo syslogd 1.4.1: restart.",
+  };
+  auto p = HeaderParser::Detect(lines);
+  EXPECT_EQ(p.Describe(), "source-anchored");
+  auto h = p.Parse(lines[0]);
+  EXPECT_EQ(h.timestamp, "Jun 14 15:16:01");
+  EXPECT_EQ(h.component, "sshd(pam_unix)");
+  EXPECT_EQ(h.thread, "19939");
+  EXPECT_EQ(h.content, "check pass; user unknown");
+  h = p.Parse(lines[1]);
+  EXPECT_EQ(h.component, "com.apple.xpc.launchd");
+  EXPECT_EQ(h.thread, "1");
+  EXPECT_EQ(h.content, "Service exited with abnormal code: 1");
+  EXPECT_EQ(p.Parse(lines[2]).component, "Google Chrome Helper");
+  EXPECT_EQ(p.Parse(lines[2]).content, "Couldn't set selectors");
+  EXPECT_EQ(p.Parse(lines[3]).component, "kernel");
+  EXPECT_EQ(p.Parse(lines[3]).content, "session closed");
+  EXPECT_EQ(p.Parse(lines[4]).content, "restart.");
+  // No source within five tokens of the time: the whole line is the message.
+  EXPECT_FALSE(p.Parse("Jun 14 15:16:01 combo --- last message repeated 1 time ---").has_header);
+
+  auto px = HeaderParser::Detect(
+      {"[10.30 16:49:06] chrome.exe - proxy.cse.cuhk.edu.hk:5070 open through proxy",
+       "[10.30 16:49:07] chrome.exe *64 - a.com:443 close, 0 bytes sent - lifetime 00:02"});
+  EXPECT_EQ(px.Describe(), "source-anchored");
+  auto x = px.Parse("[10.30 16:49:07] chrome.exe *64 - a.com:443 close, 0 bytes sent");
+  EXPECT_EQ(x.timestamp, "[10.30 16:49:07]");
+  EXPECT_EQ(x.component, "chrome.exe *64");
+  EXPECT_EQ(x.content, "a.com:443 close, 0 bytes sent");
+}
+
+TEST(LogHeader, PipeSeparatedFields) {
+  std::vector<std::string_view> lines = {
+      "20171223-22:15:29:606|Step_LSC|30002312|onStandStepChanged 3579",
+      "20171223-22:15:29:633|Step_ExtSDM|30002312|calculateCaloriesWithCache totalCalories=126775",
+      "20171223-22:15:29:700|Step_SPUtils|30002312|setTodayTotalDetailSteps=1514038440000##7007",
+  };
+  auto p = HeaderParser::Detect(lines);
+  EXPECT_EQ(p.Describe(), "3 '|'-separated fields");
+  auto h = p.Parse(lines[0]);
+  EXPECT_EQ(h.timestamp, "20171223-22:15:29:606");
+  EXPECT_EQ(h.component, "Step_LSC");
+  EXPECT_EQ(h.content, "onStandStepChanged 3579");
+  EXPECT_EQ(p.Parse(lines[2]).content, "setTodayTotalDetailSteps=1514038440000##7007");
+  EXPECT_FALSE(p.Parse("only|one field").has_header);
+}
+
 TEST(LogHeader, ProseHasNoHeader) {
   std::vector<std::string_view> lines = {"hello world", "another message here"};
   auto p = HeaderParser::Detect(lines);

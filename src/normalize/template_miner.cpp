@@ -148,14 +148,23 @@ bool HasKey(std::string_view a) {
   return a.find_first_of("=:") != std::string_view::npos;
 }
 
+// The masked token is one key and its value ("rhost=<*>"), and the other token has that key.
+bool SameKey(std::string_view masked, std::string_view other) {
+  size_t k = masked.find_first_of("=:");
+  return masked.substr(k + 1) == kVar && other.size() > k + 1 &&
+         other.substr(0, k + 1) == masked.substr(0, k + 1);
+}
+
 int MismatchKind(std::string_view ct, Cls cc, std::string_view lt, Cls lc) {
   if (cc == kCode || lc == kCode) return 1;
   if (cc == kWord && lc == kWord) return 2;
   if (cc == kWord || lc == kWord) return 1;
   if (cc == kMasked && lc == kMasked)
     return SameLetters(ct, lt) || !(HasKey(ct) || HasKey(lt)) ? 0 : 1;
-  if (cc == kMasked) return HasLetters(ct) && HasKey(ct) ? 1 : 0;
-  if (lc == kMasked) return HasLetters(lt) && HasKey(lt) ? 1 : 0;
+  // A key whose value is a variable on one side and a name on the other ("rhost=<*>" and
+  // "rhost=csnsu.nsuok.edu") is one field.
+  if (cc == kMasked) return HasLetters(ct) && HasKey(ct) && !SameKey(ct, lt) ? 1 : 0;
+  if (lc == kMasked) return HasLetters(lt) && HasKey(lt) && !SameKey(lt, ct) ? 1 : 0;
   return 0;  // pure/other vs pure/other
 }
 
@@ -823,9 +832,12 @@ struct TemplateMiner::Impl {
       bool is_var = false;
       if (m_number && lb.Any(kBDigit, k, j)) {
         // A value: starts or ends with a digit, is hex, or is mostly digits. jk2_init or log4j are
-        // names.
+        // names, and so are two or more letters with one digit after them (ssh2, eth1, SOCKS5).
+        const size_t digits = lb.Count(kBDigit, k, j);
+        const bool name_digit = digits == 1 && len >= 3 && Is(L[j - 1], kDigit) &&
+                                Is(L[j - 2], kAlpha) && Is(L[j - 3], kAlpha) && !hex;
         is_var =
-            Is(L[k], kDigit) || Is(L[j - 1], kDigit) || hex || lb.Count(kBDigit, k, j) * 2 >= len;
+            Is(L[k], kDigit) || (Is(L[j - 1], kDigit) && !name_digit) || hex || digits * 2 >= len;
       }
       if (!is_var && m_hex && hex && len >= 8) is_var = true;
       if (!is_var && m_bool && len >= 3 && len <= 5 && IsValueWord(std::string_view(L + k, len)))

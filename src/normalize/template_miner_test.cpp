@@ -37,8 +37,21 @@ TEST(TemplateMiner, MasksCommonVariableShapes) {
   EXPECT_EQ(Text(m, m.Add("value -42 seen").template_id), "value <*> seen");
   EXPECT_EQ(Text(m, m.Add("card mLp(AC:B6:2B:19:FD:6B) up").template_id), "card mLp(<*>) up");
   EXPECT_EQ(Text(m, m.Add("flag is true here").template_id), "flag is <*> here");
-  // Function names with digits are not values.
+  // Function names with digits are not values, nor are names ending in one digit.
   EXPECT_EQ(Text(m, m.Add("jk2_init() Found child").template_id), "jk2_init() Found child");
+  EXPECT_EQ(Text(m, m.Add("closed port 22 ssh2 via eth1").template_id),
+            "closed port <*> ssh2 via eth1");
+  EXPECT_EQ(Text(m, m.Add("slot u0 of r12 in node_1").template_id), "slot <*> of <*> in <*>");
+}
+
+// A key with a name for its value joins the template where that key's value is a variable.
+TEST(TemplateMiner, KeyWithANameJoinsKeyWithAVariable) {
+  TemplateMiner m;
+  uint32_t a = m.Add("authentication failure; uid=0 rhost=218.188.2.4").template_id;
+  EXPECT_EQ(m.Add("authentication failure; uid=0 rhost=csnsu.nsuok.edu").template_id, a);
+  EXPECT_EQ(Text(m, a), "authentication failure; uid=<*> rhost=<*>");
+  // Another key stays another field.
+  EXPECT_NE(m.Add("authentication failure; uid=0 ruser=csnsu.nsuok.edu").template_id, a);
 }
 
 TEST(TemplateMiner, CodeLocationsAreRecognised) {
