@@ -153,7 +153,9 @@ void PrintLocalizationEval(const localize::NezhaEvalResult& r, bool json,
                        {"diagnosed_type", c.diagnosed},
                        {"diagnosed_type_truth", c.diagnosed_truth},
                        {"inner_label", c.inner_label},
-                       {"inner_rank", c.inner_rank}});
+                       {"inner_rank", c.inner_rank},
+                       {"rank", c.rank},
+                       {"note", c.note}});
     nlohmann::json j = {
         {"faults", r.cases.size()},
         {"as1", r.as1},

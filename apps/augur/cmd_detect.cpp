@@ -18,6 +18,11 @@ void PrintIncidentSummary(const pipeline::DetectSummary& r) {
   std::printf("Read %llu record(s) from %zu file(s); %zu detector(s) ran.\n",
               (unsigned long long)records, r.read.files.size(), r.detectors.size());
   PrintSkipped(r.skipped);
+  for (const auto& [d, n] : r.late)
+    std::printf(
+        "  late     %s: %llu record(s) came after their window had been scored and were not "
+        "scored; the input is not in time order (do its file names sort by time?)\n",
+        d.c_str(), (unsigned long long)n);
   PrintRejects(r.read.rejected);
   if (r.incidents.empty()) {
     std::printf("No incident: %zu anomalous window(s), none grouped into an incident.\n",
@@ -50,11 +55,13 @@ nlohmann::json DetectJson(const pipeline::DetectSummary& r) {
                       {"anomalies", r.anomalies},
                       {"detectors", r.detectors},
                       {"skipped", nlohmann::json::object()},
+                      {"late_records", nlohmann::json::object()},
                       {"run_id", r.run_id},
                       {"outputs", r.outputs},
                       {"rejected", r.read.rejected.count},
                       {"stages", StagesJson(r.stages)}};
   for (auto& [d, why] : r.skipped) j["skipped"][d] = why;
+  for (auto& [d, n] : r.late) j["late_records"][d] = n;
   for (const auto& inc : r.incidents) {
     auto i = explain::IncidentToJson(inc);
     i.erase("anomalies");

@@ -21,13 +21,15 @@ Severity SeverityFromNumber(int n) {
 Severity SeverityFromText(std::string_view text) {
   std::string t;
   for (char c : text.substr(0, 16)) t.push_back(static_cast<char>(std::toupper((unsigned char)c)));
-  if (t == "TRACE" || t == "T" || t == "FINEST" || t == "FINER" || t == "VERBOSE" || t == "V")
+  if (t == "TRACE" || t == "T" || t == "FINEST" || t == "FINER" || t == "VERBOSE" || t == "V" ||
+      t == "TRCE")
     return Severity::kTrace;
-  if (t == "DEBUG" || t == "D" || t == "FINE" || t == "DBG") return Severity::kDebug;
+  // Four-letter forms are .NET's console logger's (trce, dbug, info, warn, fail, crit).
+  if (t == "DEBUG" || t == "D" || t == "FINE" || t == "DBG" || t == "DBUG") return Severity::kDebug;
   if (t == "INFO" || t == "I" || t == "INFORMATION" || t == "NOTICE" || t == "INF")
     return Severity::kInfo;
   if (t == "WARN" || t == "WARNING" || t == "W" || t == "WRN") return Severity::kWarn;
-  if (t == "ERROR" || t == "ERR" || t == "E" || t == "SEVERE" || t == "FAILURE")
+  if (t == "ERROR" || t == "ERR" || t == "E" || t == "SEVERE" || t == "FAILURE" || t == "FAIL")
     return Severity::kError;
   if (t == "FATAL" || t == "F" || t == "CRITICAL" || t == "CRIT" || t == "PANIC" || t == "EMERG" ||
       t == "ALERT")

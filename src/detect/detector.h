@@ -31,6 +31,8 @@ class Detector {
   virtual Status Load(const learn::ModelBundle& bundle) = 0;
   virtual void Score(const Batch& batch, std::vector<Anomaly>& out) = 0;
   virtual void Flush(std::vector<Anomaly>& out) = 0;
+  // Records that arrived after their window had been scored (input not in time order): not scored.
+  virtual uint64_t late_records() const { return 0; }
 };
 
 }  // namespace augur::detect

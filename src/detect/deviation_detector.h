@@ -38,6 +38,7 @@ class DeviationDetector : public Detector {
   Status Load(const learn::ModelBundle& bundle) override;
   void Score(const Batch& batch, std::vector<Anomaly>& out) override;
   void Flush(std::vector<Anomaly>& out) override;
+  uint64_t late_records() const override { return windows_.late(); }
 
   size_t baselines() const { return baselines_.size(); }
 

@@ -54,6 +54,25 @@ TEST(MetricDeviation, FlagsOnlyTheServiceThatMoved) {
   }
 }
 
+// Input out of time order (files named 00_00 before 23_58): what comes after its window was
+// scored is counted, not lost without a word.
+TEST(MetricDeviation, CountsRecordsThatCameAfterTheirWindow) {
+  testing::TempDir dir;
+  auto bundle = learn::ModelBundle::Create(dir.path());
+  ASSERT_TRUE(bundle);
+  MetricDeviationDetector train;
+  train.Learn(MetricSeconds(0, 600, 100, 200, 1));
+  ASSERT_TRUE(train.FinishLearning(*bundle));
+  MetricDeviationDetector det;
+  ASSERT_TRUE(det.Load(*bundle));
+  std::vector<Anomaly> out;
+  det.Score(MetricSeconds(2000, 2300, 100, 200, 2), out);
+  EXPECT_EQ(det.late_records(), 0u);
+  det.Score(MetricSeconds(1000, 1100, 100, 200, 3), out);
+  det.Flush(out);
+  EXPECT_EQ(det.late_records(), 200u);  // 100 s of two services
+}
+
 TEST(SpanDeviation, FlagsErrorBurstNotNormalNoise) {
   testing::TempDir dir;
   auto bundle = learn::ModelBundle::Create(dir.path());

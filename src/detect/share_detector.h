@@ -44,6 +44,7 @@ class ShareDetector : public Detector {
   explicit ShareDetector(ShareConfig config) : config_(config), windows_(config.window) {}
   void Score(const Batch& batch, std::vector<Anomaly>& out) override;
   void Flush(std::vector<Anomaly>& out) override;
+  uint64_t late_records() const override { return windows_.late(); }
 
  protected:
   // Adds one record of `service` at `t`; `bad` lists the kinds it counts as, with an example text.

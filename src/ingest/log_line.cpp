@@ -52,7 +52,39 @@ bool TimeFromJson(od::value v, TimeNs* t) {
 
 }  // namespace
 
-bool UnwrapJsonLog(std::string_view text, od::parser& parser, LogRecord* log) {
+namespace {
+
+// The payload of a Docker line is a line of its own: a JSON log (Go, Node, Python and Java
+// services write those) or a plain line, either of which may carry its own time and level.
+void ReadDockerPayload(od::parser& parser, LogRecord* out) {
+  LogRecord inner;
+  std::string_view payload = TrimLeft(out->body);
+  bool json = false;
+  if (!payload.empty() && payload.front() == '{') {
+    std::string buf(payload);
+    buf.reserve(buf.size() + simdjson::SIMDJSON_PADDING);
+    json = UnwrapJsonLog(buf, parser, &inner, /*docker_payload=*/true);
+    if (json) {
+      out->body = std::move(inner.body);
+      if (out->trace_id.empty()) out->trace_id = inner.trace_id;
+      if (out->span_id.empty()) out->span_id = inner.span_id;
+      for (auto& a : inner.attributes) out->attributes.push_back(std::move(a));
+    }
+  }
+  if (!json) {
+    ParsePlainLine(out->body, 1970, &inner);
+    if (inner.time != 0) out->body = std::move(inner.body);
+  }
+  if (out->time == 0) out->time = inner.time;
+  if (out->severity == Severity::kUnspecified) {
+    out->severity = inner.severity;
+    out->severity_text = std::move(inner.severity_text);
+  }
+}
+
+}  // namespace
+
+bool UnwrapJsonLog(std::string_view text, od::parser& parser, LogRecord* log, bool docker_payload) {
   od::document doc;
   if (parser.iterate(text.data(), text.size(), text.size() + simdjson::SIMDJSON_PADDING).get(doc))
     return false;
@@ -65,7 +97,7 @@ bool UnwrapJsonLog(std::string_view text, od::parser& parser, LogRecord* log) {
       od::field field = std::move(f);
       std::string_view key = field.unescaped_key();
       od::value v = field.value();
-      if (key == "log") {
+      if (key == "log" && !docker_payload) {
         std::string_view s = json::Str(v, "log");
         if (!s.empty() && s.back() == '\n') s.remove_suffix(1);
         if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
@@ -81,6 +113,13 @@ bool UnwrapJsonLog(std::string_view text, od::parser& parser, LogRecord* log) {
       } else if (key == "level" || key == "severity" || key == "lvl" || key == "loglevel") {
         json::AppendPlain(v, &out.severity_text);
         out.severity = SeverityFromText(out.severity_text);
+        // pino and bunyan (Node): 10 trace, 20 debug, 30 info, 40 warn, 50 error, 60 fatal.
+        int n = 0;
+        const std::string& t = out.severity_text;
+        if (out.severity == Severity::kUnspecified && t.size() == 2 &&
+            std::from_chars(t.data(), t.data() + 2, n).ptr == t.data() + 2 && n % 10 == 0 &&
+            n >= 10 && n <= 60)
+          out.severity = SeverityFromNumber((n / 10 - 1) * 4 + 1);
       } else if (key == "trace_id" || key == "traceId" || key == "traceid" || key == "trace.id") {
         std::string tmp;
         json::AppendPlain(v, &tmp);
@@ -104,15 +143,7 @@ bool UnwrapJsonLog(std::string_view text, od::parser& parser, LogRecord* log) {
   }
   if (!has_body) return false;
   if (docker) {
-    // The payload of a Docker line is itself a plain line: it may carry its own level word.
-    LogRecord inner;
-    ParsePlainLine(out.body, 1970, &inner);
-    if (out.time == 0) out.time = inner.time;
-    if (inner.time != 0) out.body = std::move(inner.body);
-    if (out.severity == Severity::kUnspecified) {
-      out.severity = inner.severity;
-      out.severity_text = inner.severity_text;
-    }
+    ReadDockerPayload(parser, &out);
   } else if (out.severity == Severity::kUnspecified) {
     SeverityFromBody(&out);
   }

@@ -12,10 +12,13 @@
 namespace augur::ingest {
 
 // Parses `text` (with 64 readable bytes after it) as one JSON log object and fills `log`: Docker's
-// {"log","stream","time"}, or structured logs with msg/message, level/severity, time/timestamp/ts,
-// trace ids; other members become attributes. Returns false if it is not such an object (the caller
-// then keeps the line as plain text).
-bool UnwrapJsonLog(std::string_view text, simdjson::ondemand::parser& parser, LogRecord* log);
+// {"log","stream","time"}, or structured logs with msg/message, level/severity (words, or pino's
+// numbers 10-60), time/timestamp/ts, trace ids; other members become attributes. A Docker payload
+// is read in turn as a structured log or as a plain line. Returns false if it is not such an object
+// (the caller then keeps the line as plain text). `docker_payload`: `text` is the payload of a
+// Docker line, so a "log" member is not another wrapper.
+bool UnwrapJsonLog(std::string_view text, simdjson::ondemand::parser& parser, LogRecord* log,
+                   bool docker_payload = false);
 
 // Fills severity (and severity_text) from a level word among the first tokens of the body, if any.
 void SeverityFromBody(LogRecord* log);

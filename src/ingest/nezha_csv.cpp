@@ -195,12 +195,17 @@ void ReadNezhaLog(ByteSource& src, ReadContext& ctx) {
       log.time = t;
     else if (auto iso = ParseIsoTime(rows[c_ts]))
       log.time = *iso;
-    if (c_trace >= 0 && !json::ParseTraceId(rows[c_trace], &log.trace_id)) {
+    // A log line outside any trace may say so with a null id; it is still a log line.
+    auto id_cell = [&](int c) {
+      std::string_view v = c >= 0 ? rows[c] : std::string_view();
+      return v == "null" || v == "NULL" || v == "None" || v == "-" ? std::string_view() : v;
+    };
+    if (c_trace >= 0 && !json::ParseTraceId(id_cell(c_trace), &log.trace_id)) {
       ctx.DropLog();
       if (!ctx.Reject(rows.line(), "invalid id: TraceID")) return;
       continue;
     }
-    if (c_span >= 0 && !json::ParseSpanId(rows[c_span], &log.span_id)) {
+    if (c_span >= 0 && !json::ParseSpanId(id_cell(c_span), &log.span_id)) {
       ctx.DropLog();
       if (!ctx.Reject(rows.line(), "invalid id: SpanID")) return;
       continue;

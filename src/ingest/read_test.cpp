@@ -201,6 +201,34 @@ TEST(Text, DockerAndStructuredJsonLines) {
   EXPECT_EQ(*FindAttribute(b.logs[2].attributes, "stream"), "stderr");
 }
 
+// Online Boutique's services write JSON logs of their own, which Docker wraps once more.
+TEST(Text, JsonLogsInsideDockerLines) {
+  testing::TempDir dir;
+  Write(dir.path() / "frontend.log",
+        R"({"log":"{\"http.req.method\":\"GET\",\"message\":\"request complete\",)"
+        R"(\"severity\":\"error\",\"timestamp\":\"2022-08-22T03:51:30.123Z\"}\n",)"
+        R"("stream":"stdout","time":"2022-08-22T03:51:30.200Z"})"
+        "\n"
+        R"({"log":"{\"level\":50,\"time\":1661140290000,\"msg\":\"conversion failed\"}\n",)"
+        R"("time":"2022-08-22T03:51:31Z"})"
+        "\n"
+        R"({"log":"fail: Microsoft.AspNetCore[1] cart lost\n","time":"2022-08-22T03:51:32Z"})"
+        "\n"
+        R"({"log":"{\"no message\":1}\n","time":"2022-08-22T03:51:33Z"})"
+        "\n");
+  Batch b = MustRead({dir.path().string()});
+  ASSERT_EQ(b.logs.size(), 4u);
+  EXPECT_EQ(b.logs[0].body, "request complete");
+  EXPECT_EQ(b.logs[0].severity, Severity::kError);
+  EXPECT_EQ(b.logs[0].time, *ParseIsoTime("2022-08-22T03:51:30.200Z"));
+  EXPECT_EQ(*FindAttribute(b.logs[0].attributes, "http.req.method"), "GET");
+  EXPECT_EQ(b.logs[1].body, "conversion failed");
+  EXPECT_EQ(b.logs[1].severity, Severity::kError);
+  EXPECT_EQ(b.logs[2].severity, Severity::kError);
+  // JSON without a message stays the line it is.
+  EXPECT_EQ(b.logs[3].body, R"({"no message":1})");
+}
+
 // A tiny folder in the Nezha layout (made-up values).
 void WriteNezhaFolder(const fs::path& root) {
   Write(root / "LICENSE", "MIT License\n");
@@ -221,7 +249,7 @@ void WriteNezhaFolder(const fs::path& root) {
         "b]\\n\"\",\"\"stream\"\":\"\"stdout\"\",\"\"time\"\":\"\"2023-01-29T08:42:22."
         "383150913Z\"\"}\"\n"
         "2023-01-29T09:20:29.295,-6795364578871345152,10.0.0.1,ts-travel2-service-5c66d57d58-6mp2b,"
-        "server,,,"
+        "server,null,null,"
         "\"{\"\"log\"\":\"\"17:20:29.299 ERROR "
         "multi\nline\\n\"\",\"\"stream\"\":\"\"stdout\"\"}\"\n");
   Write(root / "day/metric/ts-auth-service-7f8d7d756d-k7b9j_metric.csv",
@@ -254,7 +282,7 @@ TEST(Nezha, FolderOfTracesLogsMetrics) {
   EXPECT_EQ(b.logs[0].time, 1674981742383150913);
   EXPECT_EQ(b.logs[1].time, *ParseIsoTime("2023-01-29T09:20:29.295"));  // garbage TimeUnixNano
   EXPECT_EQ(b.logs[1].severity, Severity::kError);
-  EXPECT_TRUE(b.logs[1].trace_id.empty());
+  EXPECT_TRUE(b.logs[1].trace_id.empty());      // "null": a log line outside any trace
   ASSERT_EQ(b.metrics.size(), 4u);              // the NaN cell is no sample
   EXPECT_EQ(b.metrics[0].service, "Frontend");  // front_service.csv comes first by name
   EXPECT_EQ(b.metrics[2].name, "CpuUsage(m)");

@@ -801,5 +801,24 @@ TEST(Evidence, LogKeyMasksNumbersAndIds) {
             "<n>:<n> INFO o.s.OrderServiceImpl#361 took <n> ms");
 }
 
+// One bad entry of a fault list costs that fault, not the whole day.
+TEST(NezhaFaultList, BadEntriesAreSkippedNotFatal) {
+  testing::TempDir dir;
+  const auto path = (dir.path() / "d-fault_list.json").string();
+  std::ofstream(path) << R"({"08": [
+      {"inject_time": "2023-01-29 08:43:04", "inject_pod": "ts-a-service-866bd68c97-xcqfx", "inject_type": "return"},
+      {"inject_time": "2023-01-29 08:52:06 CST", "inject_pod": "ts-b-service-866bd68c97-xcqfx"},
+      {"inject_time": "2023/01/29 08:58:16", "inject_pod": "ts-c-service-866bd68c97-xcqfx"},
+      {"inject_time": "2023-01-29 09:01:00", "inject_pod": null},
+      {"inject_time": "2023-01-29T09:05:00Z", "inject_pod": "ts-d-service-866bd68c97-xcqfx"}]})";
+  auto faults = ReadNezhaFaultList(path, "d");
+  ASSERT_TRUE(faults.ok()) << faults.message();
+  ASSERT_EQ(faults->size(), 2u);
+  EXPECT_EQ(faults->at(0).service, "ts-a-service");
+  EXPECT_EQ(faults->at(1).service, "ts-d-service");
+  EXPECT_EQ(faults->at(1).type, "unknown");  // no inject_type
+  EXPECT_EQ(faults->at(1).time, *ParseIsoTime("2023-01-29T09:05:00Z"));
+}
+
 }  // namespace
 }  // namespace augur::localize

@@ -1,6 +1,7 @@
 #include "localize/nezha_eval.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -38,22 +39,36 @@ Result<std::vector<NezhaFault>> ReadNezhaFaultList(const std::string& path,
       return Result<std::vector<NezhaFault>>::Error(path + ": hour \"" + hour + "\" is not a list");
     size_t i = 0;
     for (const auto& f : list) {
+      // One bad entry costs that fault, not the day: it is skipped with a warning.
       auto where = fmt::format("{}: hour \"{}\" fault {}", path, hour, i++);
       if (!f.is_object() || !f.contains("inject_time") || !f["inject_time"].is_string() ||
-          !f.contains("inject_pod") || !f["inject_pod"].is_string())
-        return Result<std::vector<NezhaFault>>::Error(where +
-                                                      ": needs string inject_time and inject_pod");
+          !f.contains("inject_pod") || !f["inject_pod"].is_string()) {
+        LogWarn("{}: needs string inject_time and inject_pod; fault skipped", where);
+        continue;
+      }
       NezhaFault nf;
       nf.day = day;
       nf.inject_time = f["inject_time"].get<std::string>();
       auto t = ParseIsoTime(nf.inject_time);
-      if (!t)
-        return Result<std::vector<NezhaFault>>::Error(where + ": unreadable inject_time \"" +
-                                                      nf.inject_time + "\"");
+      // A zone name ("08:52:06 CST") cannot be read: only Z or an offset.
+      const std::string& it = nf.inject_time;
+      bool zone_name = false;
+      for (size_t k = 11; k < it.size(); ++k)
+        zone_name |= std::isalpha(static_cast<unsigned char>(it[k])) &&
+                     !(it[k] == 'Z' && k + 1 == it.size());
+      if (!t || zone_name) {
+        LogWarn(
+            "{}: unreadable inject_time \"{}\" (want \"2023-01-29 08:43:04\", UTC, or ISO 8601 "
+            "with Z or an offset); fault skipped",
+            where, it);
+        continue;
+      }
       nf.time = *t;
       nf.pod = f["inject_pod"].get<std::string>();
       nf.service = ServiceFromPod(nf.pod);
-      nf.type = f.value("inject_type", "");
+      nf.type = f.contains("inject_type") && f["inject_type"].is_string()
+                    ? f["inject_type"].get<std::string>()
+                    : "unknown";
       out.push_back(std::move(nf));
     }
   }
@@ -87,23 +102,60 @@ fs::path NormalDay(const fs::path& construct, const std::string& day) {
   return construct / (later == days.begin() ? *later : *std::prev(later));
 }
 
-// construct_data/root_cause_ts.json: service → fault type → inner-service root cause. Optional: a
-// missing file gives no labels, an unreadable one a warning and no labels.
-std::map<std::string, std::map<std::string, std::string>> InnerLabels(const fs::path& path) {
-  std::map<std::string, std::map<std::string, std::string>> out;
-  std::ifstream in(path);
-  if (!in) return out;
-  try {
-    nlohmann::json j;
-    in >> j;
-    for (const auto& [service, types] : j.items())
-      for (const auto& [type, label] : types.items())
-        if (label.is_string()) out[service][type] = label.get<std::string>();
-  } catch (const std::exception& e) {
-    LogWarn("{}: not read, no inner-service labels: {}", path.string(), e.what());
-    out.clear();
+// service → fault type → inner-service root cause.
+using InnerLabelMap = std::map<std::string, std::map<std::string, std::string>>;
+
+// construct_data/root_cause_*.json (Nezha ships root_cause_ts.json for TrainTicket and one for
+// Online Boutique): each file's labels, by file name. Optional: no file gives no labels, an
+// unreadable one a warning and no labels from it.
+std::map<std::string, InnerLabelMap> InnerLabelFiles(const fs::path& construct) {
+  std::map<std::string, InnerLabelMap> files;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(construct, ec)) {
+    const std::string name = e.path().filename().string();
+    if (!e.is_regular_file() || name.rfind("root_cause", 0) != 0 || e.path().extension() != ".json")
+      continue;
+    std::ifstream in(e.path());
+    InnerLabelMap out;
+    try {
+      nlohmann::json j;
+      in >> j;
+      for (const auto& [service, types] : j.items())
+        for (const auto& [type, label] : types.items())
+          if (label.is_string()) out[service][type] = label.get<std::string>();
+    } catch (const std::exception& ex) {
+      LogWarn("{}: not read, no inner-service labels from it: {}", e.path().string(), ex.what());
+      continue;
+    }
+    files[name] = std::move(out);
   }
-  return out;
+  return files;
+}
+
+// The labels of the system `faults` belong to: the file naming the most of their services.
+const InnerLabelMap* InnerLabelsFor(const std::map<std::string, InnerLabelMap>& files,
+                                    const std::vector<NezhaFault>& faults, const std::string& day) {
+  const InnerLabelMap* best = nullptr;
+  size_t best_hits = 0;
+  std::string best_name;
+  for (const auto& [name, labels] : files) {
+    size_t hits = 0;
+    for (const auto& f : faults) hits += labels.count(f.service);
+    if (hits > best_hits) {
+      best = &labels;
+      best_hits = hits;
+      best_name = name;
+    }
+  }
+  if (best)
+    LogInfo("nezha {}: inner-service labels from {} ({} of {} faults' services)", day, best_name,
+            best_hits, faults.size());
+  else if (!files.empty())
+    LogWarn(
+        "nezha {}: no root_cause*.json in construct_data names these faults' services; no "
+        "inner-service figures",
+        day);
+  return best;
 }
 
 std::string MinuteName(TimeNs t) {
@@ -243,10 +295,11 @@ Result<NezhaEvalResult> EvalNezha(const std::string& data_dir, const NezhaEvalOp
                                           " (days with a fault list: " + have + ")");
   }
 
-  const auto inner_labels = InnerLabels(construct / "root_cause_ts.json");
+  const auto label_files = InnerLabelFiles(construct);
   for (const std::string& day : result.days) {
     auto faults = ReadNezhaFaultList((rca / day / (day + "-fault_list.json")).string(), day);
     if (!faults) return Result<NezhaEvalResult>::Error(faults.message());
+    const InnerLabelMap* inner_labels = InnerLabelsFor(label_files, *faults, day);
     // Normal data: the fault-free phase of the same day.
     const auto t_learn = std::chrono::steady_clock::now();
     const fs::path normal_dir = NormalDay(construct, day);
@@ -261,6 +314,10 @@ Result<NezhaEvalResult> EvalNezha(const std::string& data_dir, const NezhaEvalOp
     ingest::ReadReport report;
     auto normal = ingest::ReadAll(normal_paths, {}, &report);
     if (!normal) return Result<NezhaEvalResult>::Error(normal.message());
+    if (report.rejected.count)
+      LogWarn("nezha {}: {} record(s) of {} rejected, e.g. {}", day, report.rejected.count,
+              normal_dir.string(),
+              report.rejected.first.empty() ? std::string("-") : report.rejected.first.front());
     LogInfo("nezha {}: learning from {} spans, {} log lines, {} metric points of construct_data",
             day, normal->spans.size(), normal->logs.size(), normal->metrics.size());
     loc.Learn(*normal);
@@ -271,9 +328,11 @@ Result<NezhaEvalResult> EvalNezha(const std::string& data_dir, const NezhaEvalOp
 
     // Metrics of the fault phase: one file per pod for the whole day; read once, cut per fault.
     std::vector<MetricPoint> metrics;
+    ingest::RejectStats rejected;  // of the fault phase's files, told once per day
     if (fs::is_directory(rca / day / "metric")) {
-      auto m = ingest::ReadAll({(rca / day / "metric").string()});
+      auto m = ingest::ReadAll({(rca / day / "metric").string()}, {}, &report);
       if (!m) return Result<NezhaEvalResult>::Error(m.message());
+      rejected = report.rejected;
       metrics = std::move(m->metrics);
       std::sort(metrics.begin(), metrics.end(),
                 [](const auto& a, const auto& b) { return a.time < b.time; });
@@ -294,7 +353,9 @@ Result<NezhaEvalResult> EvalNezha(const std::string& data_dir, const NezhaEvalOp
       if (paths.empty()) {
         c.note = "no trace or log file for minute " + minute;
       } else {
-        auto w = ingest::ReadAll(paths);
+        auto w = ingest::ReadAll(paths, {}, &report);
+        rejected.count += report.rejected.count;
+        if (rejected.first.empty()) rejected.first = report.rejected.first;
         if (!w) {
           c.note = w.message();
         } else {
@@ -315,8 +376,16 @@ Result<NezhaEvalResult> EvalNezha(const std::string& data_dir, const NezhaEvalOp
                                     [](const MetricPoint& m, TimeNs t) { return m.time < t; });
       for (auto it = first; it != metrics.end() && it->time <= hi; ++it)
         window.metrics.push_back(*it);
+      if (!c.note.empty())
+        LogWarn("nezha {}: fault at {} ({}): {}; localized from the metric files alone", day,
+                f.inject_time, f.service, c.note);
+      const std::string before = c.note;
       LocalizeCase(loc, window, c);
-      if (auto s = inner_labels.find(f.service); s != inner_labels.end())
+      if (c.note != before)
+        LogWarn("nezha {}: fault at {} ({}): {}; counted as a miss", day, f.inject_time, f.service,
+                c.note);
+      const auto s = inner_labels ? inner_labels->find(f.service) : InnerLabelMap::const_iterator{};
+      if (inner_labels && s != inner_labels->end())
         if (auto t = s->second.find(f.type); t != s->second.end()) {
           c.inner_label = t->second;
           c.inner_rank = InnerRank(c.inner_label, c.truth_evidence);
@@ -327,6 +396,9 @@ Result<NezhaEvalResult> EvalNezha(const std::string& data_dir, const NezhaEvalOp
                        static_cast<double>(faults->size()), "faults");
     }
     Progress::Finish("localize " + day);
+    if (rejected.count)
+      LogWarn("nezha {}: {} record(s) of the fault phase rejected, e.g. {}", day, rejected.count,
+              rejected.first.empty() ? std::string("-") : rejected.first.front());
   }
   ScoreCases(result);
   result.seconds =

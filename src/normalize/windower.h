@@ -16,7 +16,7 @@ namespace augur::normalize {
 
 struct WindowConfig {
   TimeNs size = 30 * 1'000'000'000LL;
-  TimeNs allowed_lateness = 5 * 1'000'000'000LL;
+  TimeNs allowed_lateness = 60 * 1'000'000'000LL;
 };
 
 // Tracks which windows are open. State per window is the caller's (keyed by window start).

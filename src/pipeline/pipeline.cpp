@@ -270,7 +270,11 @@ Result<DetectSummary> Detect(const DetectOptions& o, ingest::ReadReport* read) {
     if (!report) return report.status();
     summary.read = std::move(*report);
     if (Status none = NothingRead(o.inputs, summary.read, rec); !none) return none;
-    for (auto& d : detectors) Timed(d, [&](detect::Detector& det) { det.Flush(anomalies); });
+    for (auto& d : detectors) {
+      Timed(d, [&](detect::Detector& det) { det.Flush(anomalies); });
+      if (uint64_t n = d.detector->late_records())
+        summary.late.emplace_back(std::string(d.detector->name()), n);
+    }
     return Status::Ok();
   });
   if (!st) return st;

@@ -102,6 +102,7 @@ struct DetectSummary {
   ingest::ReadReport read;
   std::vector<std::string> detectors;                        // that ran
   std::vector<std::pair<std::string, std::string>> skipped;  // detector, reason
+  std::vector<std::pair<std::string, uint64_t>> late;        // detector, records not scored (late)
   size_t anomalies = 0;
   std::vector<explain::Incident> incidents;
   std::vector<localize::Localization>
