@@ -134,44 +134,38 @@ class Xf:
 
     # ---- files
     def trace(self, src, dst):
-        with open(src, newline='') as fi, open(dst, 'w', newline='') as fo:
-            r = csv.reader(fi); w = csv.writer(fo, lineterminator='\n')
-            h = next(r); w.writerow(h)
-            ix = {n: i for i, n in enumerate(h)}
-            for row in r:
-                row[ix['StartTimeUnixNano']] = self.ns(row[ix['StartTimeUnixNano']])
-                row[ix['EndTimeUnixNano']] = self.ns(row[ix['EndTimeUnixNano']])
-                for c in ('TraceID', 'SpanID', 'ParentID'):
-                    row[ix[c]] = self.hid(row[ix[c]])
-                row[ix['PodName']] = self.ren(row[ix['PodName']])
-                row[ix['OperationName']] = self.ren(row[ix['OperationName']])
-                w.writerow(row)
+        def edit(row, ix):
+            row[ix['StartTimeUnixNano']] = self.ns(row[ix['StartTimeUnixNano']])
+            row[ix['EndTimeUnixNano']] = self.ns(row[ix['EndTimeUnixNano']])
+            for c in ('TraceID', 'SpanID', 'ParentID'):
+                row[ix[c]] = self.hid(row[ix[c]])
+            row[ix['PodName']] = self.ren(row[ix['PodName']])
+            row[ix['OperationName']] = self.ren(row[ix['OperationName']])
+            return row
+        rewrite_csv(src, dst, edit)
 
     def log(self, src, dst):
-        with open(src, newline='') as fi, open(dst, 'w', newline='') as fo:
-            r = csv.reader(fi); w = csv.writer(fo, lineterminator='\n')
-            h = next(r); w.writerow(h)
-            ix = {n: i for i, n in enumerate(h)}
-            for row in r:
-                row[ix['Timestamp']] = self.dtstr(row[ix['Timestamp']], 'T')
-                row[ix['TimeUnixNano']] = self.ns(row[ix['TimeUnixNano']])
-                row[ix['PodName']] = self.ren(row[ix['PodName']])
-                row[ix['TraceID']] = self.hid(row[ix['TraceID']]); row[ix['SpanID']] = self.hid(row[ix['SpanID']])
-                L = row[ix['Log']]
-                try:
-                    d = json.loads(L)
-                except Exception:
-                    row[ix['Log']] = self.ren(self.body_dates(L))
-                    w.writerow(row); continue
-                if 'time' in d:
-                    d['time'] = self.dtstr(d['time'], 'T')
-                inner = self.body_ids(self.ren(self.body_dates(self.tod(d.get('log', '')))))
-                if self.logstyle:
-                    inner = self.restyle(inner, row[ix['PodName']], d.get('time', row[ix['Timestamp']]),
-                                         row[ix['TraceID']], row[ix['SpanID']])
-                d['log'] = inner
-                row[ix['Log']] = json.dumps(d, ensure_ascii=False, separators=(',', ':'))
-                w.writerow(row)
+        def edit(row, ix):
+            row[ix['Timestamp']] = self.dtstr(row[ix['Timestamp']], 'T')
+            row[ix['TimeUnixNano']] = self.ns(row[ix['TimeUnixNano']])
+            row[ix['PodName']] = self.ren(row[ix['PodName']])
+            row[ix['TraceID']] = self.hid(row[ix['TraceID']]); row[ix['SpanID']] = self.hid(row[ix['SpanID']])
+            L = row[ix['Log']]
+            try:
+                d = json.loads(L)
+            except Exception:
+                row[ix['Log']] = self.ren(self.body_dates(L))
+                return row
+            if 'time' in d:
+                d['time'] = self.dtstr(d['time'], 'T')
+            inner = self.body_ids(self.ren(self.body_dates(self.tod(d.get('log', '')))))
+            if self.logstyle:
+                inner = self.restyle(inner, row[ix['PodName']], d.get('time', row[ix['Timestamp']]),
+                                     row[ix['TraceID']], row[ix['SpanID']])
+            d['log'] = inner
+            row[ix['Log']] = json.dumps(d, ensure_ascii=False, separators=(',', ':'))
+            return row
+        rewrite_csv(src, dst, edit)
 
     LINE = re.compile(r'^(\d\d:\d\d:\d\d\.\d+)\s+([A-Z]+)\s+(\S+)\s+(.*?)\n?$', re.S)
 
@@ -216,18 +210,15 @@ class Xf:
             return json.dumps(o, ensure_ascii=False, separators=(',', ':')) + '\n'
 
     def metric(self, src, dst, keep=None):
-        with open(src, newline='') as fi, open(dst, 'w', newline='') as fo:
-            r = csv.reader(fi); w = csv.writer(fo, lineterminator='\n')
-            h = next(r); w.writerow(h)
-            ix = {n: i for i, n in enumerate(h)}
-            for row in r:
-                if keep and not keep(int(row[ix['TimeStamp']])):
-                    continue
-                row[ix['Time']] = self.dtstr(row[ix['Time']], ' ')
-                row[ix['TimeStamp']] = self.secs(row[ix['TimeStamp']])
-                if 'PodName' in ix:
-                    row[ix['PodName']] = self.ren(row[ix['PodName']])
-                w.writerow(row)
+        def edit(row, ix):
+            if keep and not keep(int(row[ix['TimeStamp']])):
+                return None
+            row[ix['Time']] = self.dtstr(row[ix['Time']], ' ')
+            row[ix['TimeStamp']] = self.secs(row[ix['TimeStamp']])
+            if 'PodName' in ix:
+                row[ix['PodName']] = self.ren(row[ix['PodName']])
+            return row
+        rewrite_csv(src, dst, edit)
 
     def fault(self, f):
         g = dict(f)
@@ -235,6 +226,18 @@ class Xf:
         g['inject_timestamp'] = self.secs(f['inject_timestamp'])
         g['inject_pod'] = self.ren(f['inject_pod'])
         return g
+
+
+def rewrite_csv(src, dst, edit):
+    """Copies a CSV through edit(row, column index by name), which returns the row or None to drop it."""
+    with open(src, newline='') as fi, open(dst, 'w', newline='') as fo:
+        r = csv.reader(fi); w = csv.writer(fo, lineterminator='\n')
+        h = next(r); w.writerow(h)
+        ix = {n: i for i, n in enumerate(h)}
+        for row in r:
+            row = edit(row, ix)
+            if row is not None:
+                w.writerow(row)
 
 
 def minute_files(f, offsets=(0, 1, 2)):

@@ -29,8 +29,9 @@ Batch MetricSeconds(int from, int to, double cpu_a, double cpu_b, uint64_t seed)
   return b;
 }
 
-TEST(MetricDeviation, FlagsOnlyTheServiceThatMoved) {
-  testing::TempDir dir;
+// Trains on ten normal minutes of services a (CPU 100) and b (CPU 200) and loads the model into
+// `det`.
+void TrainAndLoad(const testing::TempDir& dir, MetricDeviationDetector& det) {
   auto bundle = learn::ModelBundle::Create(dir.path());
   ASSERT_TRUE(bundle);
   MetricDeviationDetector train;
@@ -38,9 +39,13 @@ TEST(MetricDeviation, FlagsOnlyTheServiceThatMoved) {
   ASSERT_TRUE(train.FinishLearning(*bundle));
   ASSERT_TRUE(bundle->Save());
   EXPECT_EQ(train.baselines(), 2u);
-
-  MetricDeviationDetector det;
   ASSERT_TRUE(det.Load(*bundle)) << "load";
+}
+
+TEST(MetricDeviation, FlagsOnlyTheServiceThatMoved) {
+  testing::TempDir dir;
+  MetricDeviationDetector det;
+  ASSERT_NO_FATAL_FAILURE(TrainAndLoad(dir, det));
   std::vector<Anomaly> out;
   det.Score(MetricSeconds(1000, 1300, 100, 200, 2), out);  // normal
   det.Score(MetricSeconds(1300, 1420, 400, 200, 3), out);  // a's CPU quadruples
@@ -58,13 +63,8 @@ TEST(MetricDeviation, FlagsOnlyTheServiceThatMoved) {
 // scored is counted, not lost without a word.
 TEST(MetricDeviation, CountsRecordsThatCameAfterTheirWindow) {
   testing::TempDir dir;
-  auto bundle = learn::ModelBundle::Create(dir.path());
-  ASSERT_TRUE(bundle);
-  MetricDeviationDetector train;
-  train.Learn(MetricSeconds(0, 600, 100, 200, 1));
-  ASSERT_TRUE(train.FinishLearning(*bundle));
   MetricDeviationDetector det;
-  ASSERT_TRUE(det.Load(*bundle));
+  ASSERT_NO_FATAL_FAILURE(TrainAndLoad(dir, det));
   std::vector<Anomaly> out;
   det.Score(MetricSeconds(2000, 2300, 100, 200, 2), out);
   EXPECT_EQ(det.late_records(), 0u);
