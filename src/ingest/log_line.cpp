@@ -50,10 +50,6 @@ bool TimeFromJson(od::value v, TimeNs* t) {
   return false;
 }
 
-}  // namespace
-
-namespace {
-
 // The payload of a Docker line is a line of its own: a JSON log (Go, Node, Python and Java
 // services write those) or a plain line, either of which may carry its own time and level.
 void ReadDockerPayload(od::parser& parser, LogRecord* out) {

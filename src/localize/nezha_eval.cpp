@@ -384,12 +384,12 @@ Result<NezhaEvalResult> EvalNezha(const std::string& data_dir, const NezhaEvalOp
       if (c.note != before)
         LogWarn("nezha {}: fault at {} ({}): {}; counted as a miss", day, f.inject_time, f.service,
                 c.note);
-      const auto s = inner_labels ? inner_labels->find(f.service) : InnerLabelMap::const_iterator{};
-      if (inner_labels && s != inner_labels->end())
-        if (auto t = s->second.find(f.type); t != s->second.end()) {
-          c.inner_label = t->second;
-          c.inner_rank = InnerRank(c.inner_label, c.truth_evidence);
-        }
+      if (inner_labels)
+        if (auto s = inner_labels->find(f.service); s != inner_labels->end())
+          if (auto t = s->second.find(f.type); t != s->second.end()) {
+            c.inner_label = t->second;
+            c.inner_rank = InnerRank(c.inner_label, c.truth_evidence);
+          }
       c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       result.cases.push_back(std::move(c));
       Progress::Update("localize " + day, static_cast<double>(++done),

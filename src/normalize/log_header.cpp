@@ -377,9 +377,10 @@ HeaderParser HeaderParser::Detect(const std::vector<std::string_view>& sample) {
     auto toks = Tokens(line, kCols);
     for (size_t i = 0; i < toks.size(); ++i)
       digit_col[i] += HasDigit(line.substr(toks[i].b, toks[i].e - toks[i].b));
-    size_t pipes = std::min(PipeFields(Trim(line)), kCols);
+    const std::string_view trimmed = Trim(line);
+    const size_t pipes = std::min(PipeFields(trimmed), kCols);
     ++pipe_fields[pipes];
-    if (pipes > 0) pipe_digit += HasDigit(Trim(line).substr(0, Trim(line).find('|')));
+    if (pipes > 0) pipe_digit += HasDigit(trimmed.substr(0, trimmed.find('|')));
   }
   if (lines == 0) return p;
   // Most lines must agree on a layout (97 % for columns, which have no anchor to check).
