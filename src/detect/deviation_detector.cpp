@@ -22,12 +22,27 @@ double DeviationDetector::Reduce(const std::string&, std::vector<double>& values
   return values.empty() ? 0 : sum / static_cast<double>(values.size());
 }
 
+namespace {
+
+// Window streams are per service and instance: "service\x1finstance", or the service alone.
+constexpr char kInstanceSep = '\x1f';
+
+std::string WindowKey(const std::string& service, const std::string& instance) {
+  return instance.empty() ? service : service + kInstanceSep + instance;
+}
+
+std::string ServiceOfKey(const std::string& key) {
+  return key.substr(0, key.find(kInstanceSep));
+}
+
+}  // namespace
+
 void DeviationDetector::Ingest(const Batch& batch) {
-  Extract(batch,
-          [this](TimeNs t, const std::string& service, const std::string& feature, double v) {
-            if (!std::isfinite(v)) return;
-            if (WindowState* w = windows_.At(service, t)) (*w)[feature].push_back(v);
-          });
+  Extract(batch, [this](TimeNs t, const std::string& service, const std::string& instance,
+                        const std::string& feature, double v) {
+    if (!std::isfinite(v)) return;
+    if (WindowState* w = windows_.At(WindowKey(service, instance), t)) (*w)[feature].push_back(v);
+  });
 }
 
 void DeviationDetector::Learn(const Batch& batch) {
@@ -37,7 +52,8 @@ void DeviationDetector::Learn(const Batch& batch) {
 }
 
 void DeviationDetector::CloseWindows(bool all, std::vector<Anomaly>* out) {
-  windows_.Close(all, [&](const std::string& service, TimeNs start, WindowState& state) {
+  windows_.Close(all, [&](const std::string& key, TimeNs start, WindowState& state) {
+    const std::string service = ServiceOfKey(key);
     if (learning_) {
       for (auto& [feature, values] : state)
         if (values.size() >= config_.min_observations)
@@ -179,7 +195,7 @@ void MetricDeviationDetector::Extract(const Batch& batch, const Emit& emit) cons
     double v = m.value;
     if ((m.kind == MetricKind::kHistogram || m.kind == MetricKind::kSummary) && m.count > 0)
       v = m.value / static_cast<double>(m.count);  // mean of the distribution
-    emit(m.time, m.service, m.name, v);
+    emit(m.time, m.service, m.instance, m.name, v);
   }
 }
 

@@ -28,8 +28,11 @@ struct DeviationConfig {
 // batch holds and how a window's raw values reduce to one figure.
 class DeviationDetector : public Detector {
  public:
-  using Emit = std::function<void(TimeNs time, const std::string& service,
-                                  const std::string& feature, double value)>;
+  // `instance` (a pod, or "") has windows of its own, judged against its service's baseline: a
+  // file per pod covering a whole day is then not late after the service's first pod.
+  using Emit =
+      std::function<void(TimeNs time, const std::string& service, const std::string& instance,
+                         const std::string& feature, double value)>;
 
   explicit DeviationDetector(DeviationConfig config) : config_(config), windows_(config.window) {}
 
@@ -69,7 +72,7 @@ class DeviationDetector : public Detector {
                    std::vector<Anomaly>& out);
 
   DeviationConfig config_;
-  normalize::KeyedWindows<WindowState> windows_;  // per service
+  normalize::KeyedWindows<WindowState> windows_;  // per service and instance (WindowKey)
   bool learning_ = true;
   std::unordered_map<Key, std::vector<double>, KeyHash> history_;  // normal window figures
   std::unordered_map<Key, normalize::RobustBaseline, KeyHash> baselines_;

@@ -73,6 +73,34 @@ TEST(MetricDeviation, CountsRecordsThatCameAfterTheirWindow) {
   EXPECT_EQ(det.late_records(), 200u);  // 100 s of two services
 }
 
+// One file per pod covering the whole day (Nezha's metric folders): the second pod of a service is
+// read after the first one's last window has closed. Each pod has windows of its own, so nothing
+// is late, and a deviation of the second pod is found.
+TEST(MetricDeviation, PodsReadOneAfterAnotherAreNotLate) {
+  testing::TempDir dir;
+  MetricDeviationDetector det;
+  ASSERT_NO_FATAL_FAILURE(TrainAndLoad(dir, det));
+  auto pod = [](const char* instance, double cpu_from_1300) {
+    Batch b = MetricSeconds(1000, 1420, 100, 200, 4);
+    std::erase_if(b.metrics, [](const MetricPoint& m) { return m.service != "a"; });
+    for (auto& m : b.metrics) {
+      m.instance = instance;
+      if (m.time >= 1300 * kSec) m.value = cpu_from_1300;
+    }
+    return b;
+  };
+  std::vector<Anomaly> out;
+  det.Score(pod("a-1", 100), out);
+  det.Score(pod("a-2", 400), out);  // its CPU quadruples from 1300 s
+  det.Flush(out);
+  EXPECT_EQ(det.late_records(), 0u);
+  ASSERT_FALSE(out.empty());
+  for (const auto& a : out) {
+    EXPECT_EQ(a.service, "a");
+    EXPECT_GT(a.end, 1300 * kSec);
+  }
+}
+
 TEST(SpanDeviation, FlagsErrorBurstNotNormalNoise) {
   testing::TempDir dir;
   auto bundle = learn::ModelBundle::Create(dir.path());

@@ -67,7 +67,8 @@ bool LooksBinary(std::string_view head) {
   size_t lead = head.find_first_not_of('\0');
   if (lead == std::string_view::npos) return true;
   head.remove_prefix(lead);
-  if (std::count(head.begin(), head.end(), '\0') * 100 > head.size()) return true;
+  if (static_cast<size_t>(std::count(head.begin(), head.end(), '\0')) * 100 > head.size())
+    return true;
   // Allow a multi-byte character cut by the window.
   std::string_view body = head.size() > 4 ? head.substr(0, head.size() - 3) : head;
   if (simdjson::validate_utf8(body.data(), body.size())) return false;
