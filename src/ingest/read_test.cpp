@@ -2,7 +2,9 @@
 // CSV).
 #include "ingest/read.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -199,6 +201,23 @@ TEST(Text, DockerAndStructuredJsonLines) {
   EXPECT_EQ(*FindAttribute(b.logs[1].attributes, "user"), "u1");
   EXPECT_EQ(b.logs[2].body, "plain cri line");
   EXPECT_EQ(*FindAttribute(b.logs[2].attributes, "stream"), "stderr");
+}
+
+// A syslog file written on 2 January holds December's lines of the year before.
+TEST(Text, SyslogLinesWithoutAYearAreNotInTheFuture) {
+  testing::TempDir dir;
+  const fs::path f = dir.path() / "syslog";
+  Write(f,
+        "Dec 31 23:59:00 host cron[1]: last of the year\n"
+        "Jan  2 00:01:00 host cron[1]: first of the year\n");
+  struct timespec times[2];
+  times[0].tv_sec = times[1].tv_sec = MakeTimeNs(2026, 1, 2, 12, 0, 0) / kNsPerSecond;
+  times[0].tv_nsec = times[1].tv_nsec = 0;
+  ASSERT_EQ(utimensat(AT_FDCWD, f.c_str(), times, 0), 0);
+  Batch b = MustRead({f.string()});
+  ASSERT_EQ(b.logs.size(), 2u);
+  EXPECT_EQ(b.logs[0].time, MakeTimeNs(2025, 12, 31, 23, 59, 0));
+  EXPECT_EQ(b.logs[1].time, MakeTimeNs(2026, 1, 2, 0, 1, 0));
 }
 
 // Online Boutique's services write JSON logs of their own, which Docker wraps once more.

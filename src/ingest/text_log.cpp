@@ -4,6 +4,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "core/time.h"
 #include "ingest/log_line.h"
 #include "ingest/reader.h"
 #include "ingest/record_reader.h"
@@ -11,13 +12,28 @@
 namespace augur::ingest {
 namespace {
 
-// Timestamps without a year (syslog) take the year the file was last written.
-int FileYear(const std::string& path) {
+// Timestamps without a year (syslog) take the year the file was last written, or the year before
+// where that would put them after it (December's lines of a file written in January).
+struct FileClock {
+  int year = 1970;
+  TimeNs modified = 0;
+};
+
+FileClock FileTime(const std::string& path) {
   struct stat st {};
-  if (stat(path.c_str(), &st) != 0) return 1970;
+  if (stat(path.c_str(), &st) != 0) return {};
   std::tm tm{};
   gmtime_r(&st.st_mtime, &tm);
-  return tm.tm_year + 1900;
+  return {tm.tm_year + 1900, static_cast<TimeNs>(st.st_mtime) * kNsPerSecond};
+}
+
+void ParseLineOfFile(std::string_view line, const FileClock& clock, LogRecord* log) {
+  ParsePlainLine(line, clock.year, log);
+  constexpr TimeNs kSlack = 2 * 86400 * kNsPerSecond;  // clocks and zones disagree a little
+  if (clock.modified == 0 || log->time <= clock.modified + kSlack) return;
+  LogRecord before;
+  ParsePlainLine(line, clock.year - 1, &before);
+  if (before.time != log->time) log->time = before.time;  // a layout without a year
 }
 
 }  // namespace
@@ -25,7 +41,7 @@ int FileYear(const std::string& path) {
 void ReadTextLog(ByteSource& src, ReadContext& ctx) {
   std::string instance;
   std::string service = ServiceFromLogPath(ctx.path(), &instance);
-  int year = FileYear(ctx.path());
+  const FileClock clock = FileTime(ctx.path());
   simdjson::ondemand::parser parser;
   RecordReader reader(src, false, kMaxRecordBytes);
   std::string_view line;
@@ -49,7 +65,7 @@ void ReadTextLog(ByteSource& src, ReadContext& ctx) {
     log.service = service;
     log.instance = instance;
     if (line[first] != '{' || !UnwrapJsonLog(line.substr(first), parser, &log))
-      ParsePlainLine(line, year, &log);
+      ParseLineOfFile(line, clock, &log);
     ctx.CommitLog();
   }
 }
