@@ -24,12 +24,9 @@ double DeviationDetector::Reduce(const std::string&, std::vector<double>& values
 
 namespace {
 
-// Window streams are per service and instance: "service\x1finstance", or the service alone.
+// Window streams are per service and instance: "service\x1finstance", or the service alone
+// (built in Ingest).
 constexpr char kInstanceSep = '\x1f';
-
-std::string WindowKey(const std::string& service, const std::string& instance) {
-  return instance.empty() ? service : service + kInstanceSep + instance;
-}
 
 std::string ServiceOfKey(const std::string& key) {
   return key.substr(0, key.find(kInstanceSep));
@@ -38,10 +35,13 @@ std::string ServiceOfKey(const std::string& key) {
 }  // namespace
 
 void DeviationDetector::Ingest(const Batch& batch) {
-  Extract(batch, [this](TimeNs t, const std::string& service, const std::string& instance,
-                        const std::string& feature, double v) {
+  std::string key;  // one buffer for every record's window key
+  Extract(batch, [this, &key](TimeNs t, const std::string& service, const std::string& instance,
+                              const std::string& feature, double v) {
     if (!std::isfinite(v)) return;
-    if (WindowState* w = windows_.At(WindowKey(service, instance), t)) (*w)[feature].push_back(v);
+    key.assign(service);
+    if (!instance.empty()) key.append(1, kInstanceSep).append(instance);
+    if (WindowState* w = windows_.At(key, t)) (*w)[feature].push_back(v);
   });
 }
 

@@ -833,11 +833,14 @@ struct TemplateMiner::Impl {
       if (m_number && lb.Any(kBDigit, k, j)) {
         // A value: starts or ends with a digit, is hex, or is mostly digits. jk2_init or log4j are
         // names, and so are two or more letters with one digit after them (ssh2, eth1, SOCKS5).
-        const size_t digits = lb.Count(kBDigit, k, j);
-        const bool name_digit = digits == 1 && len >= 3 && Is(L[j - 1], kDigit) &&
-                                Is(L[j - 2], kAlpha) && Is(L[j - 3], kAlpha) && !hex;
-        is_var =
-            Is(L[k], kDigit) || (Is(L[j - 1], kDigit) && !name_digit) || hex || digits * 2 >= len;
+        // Numbers and hex decide without counting digits.
+        is_var = Is(L[k], kDigit) || hex;
+        if (!is_var) {
+          const size_t digits = lb.Count(kBDigit, k, j);
+          const bool name_digit =
+              digits == 1 && len >= 3 && Is(L[j - 2], kAlpha) && Is(L[j - 3], kAlpha);
+          is_var = (Is(L[j - 1], kDigit) && !name_digit) || digits * 2 >= len;
+        }
       }
       if (!is_var && m_hex && hex && len >= 8) is_var = true;
       if (!is_var && m_bool && len >= 3 && len <= 5 && IsValueWord(std::string_view(L + k, len)))
