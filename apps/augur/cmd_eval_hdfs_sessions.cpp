@@ -1,6 +1,7 @@
 // `augur eval hdfs-sessions`: the DeepLog protocol (next-key LSTM) on HDFS block sessions.
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -17,17 +18,28 @@ void RegisterEvalHdfsSessions(CLI::App& eval, Globals& g) {
                                   "Next-key LSTM (DeepLog) on HDFS block sessions: train on normal "
                                   "train sessions, report P/R/F1 on test");
   cmd->footer(
-      "Example:\n  augur eval hdfs-sessions --data ../shared/datasets/hdfs-100k-sessions --json\n"
+      "Examples:\n  augur eval hdfs-sessions --data ../shared/datasets/hdfs-100k-sessions --json\n"
+      "  augur eval hdfs-sessions --data HDFS_v1   (HDFS.log + anomaly_label.csv, parsed by "
+      "augur)\n"
+      "  augur eval hdfs-sessions --data HDFS_v1/preprocessed/Event_traces.csv\n"
       "The detection rule (top-k or probability threshold) is chosen on a validation split of the "
       "train\n"
       "sessions; the test split is only scored.");
   struct Opts {
     std::string data;
     NextKeyModelFlags model;
+    double train_ratio = 0.8;
     bool json = false;
   };
   auto o = std::make_shared<Opts>();
-  cmd->add_option("--data", o->data, "Folder holding hdfs_100k_sessions.csv")->required();
+  cmd->add_option("--data", o->data,
+                  "A sessions CSV (split,BlockId,Label,EventSequence), LogHub's HDFS.log with "
+                  "anomaly_label.csv, or its Event_traces.csv; or the folder holding one")
+      ->required();
+  cmd->add_option("--train-ratio", o->train_ratio,
+                  "Inputs without a split: the share of sessions, in order of appearance, that "
+                  "is the train split")
+      ->check(CLI::Range(0.05, 0.95));
   o->model.Add(cmd, "Most training epochs (early stopping on validation)",
                "Random seed (split, initialisation, batches)");
   cmd->add_flag("--json", o->json, "Print one JSON object");
@@ -38,6 +50,7 @@ void RegisterEvalHdfsSessions(CLI::App& eval, Globals& g) {
 #else
     learn::HdfsEvalOptions opt;
     o->model.ApplyTo(opt.model);
+    opt.train_ratio = o->train_ratio;
     if (Status s = opt.model.Validate(); !s) {
       std::fprintf(stderr, "augur: %s\n", s.message().c_str());
       g.exit_code = kExitUsage;
@@ -60,6 +73,9 @@ void RegisterEvalHdfsSessions(CLI::App& eval, Globals& g) {
                           {"train_seconds", r->train_seconds}};
       std::printf("%s\n", j.dump().c_str());
     } else {
+      std::printf("input: %s (%s; %zu train, %zu test sessions%s; read in %.1f s)\n",
+                  r->files.c_str(), r->layout.c_str(), r->train_sessions, r->test_sessions,
+                  r->split_given ? "" : ", split by order of appearance", r->read_seconds);
       std::printf(
           "HDFS sessions, next-key LSTM (window %d, %zu keys, %d epochs, %.1f s training on %zu "
           "sessions)\n",
@@ -80,14 +96,15 @@ void RegisterEvalHdfsSessions(CLI::App& eval, Globals& g) {
           "no sequence detector can flag them (best possible recall %.3f).\n",
           r->identical_to_normal, r->tp + r->fn,
           r->tp + r->fn ? 1.0 - (double)r->identical_to_normal / (r->tp + r->fn) : 0.0);
-      if (!r->missed.empty()) {
-        std::printf("Other anomalies missed:\n");
-        for (const auto& m : r->missed) std::printf("  %s\n", m.c_str());
-      }
-      if (!r->false_alarms.empty()) {
-        std::printf("False alarms:\n");
-        for (const auto& m : r->false_alarms) std::printf("  %s\n", m.c_str());
-      }
+      // At most 20 of each: a full HDFS run has thousands.
+      auto list = [](const char* title, const std::vector<std::string>& items) {
+        if (items.empty()) return;
+        std::printf("%s (%zu):\n", title, items.size());
+        for (size_t i = 0; i < items.size() && i < 20; ++i) std::printf("  %s\n", items[i].c_str());
+        if (items.size() > 20) std::printf("  ... and %zu more\n", items.size() - 20);
+      };
+      list("Other anomalies missed", r->missed);
+      list("False alarms", r->false_alarms);
     }
     g.exit_code = kExitOk;
 #endif

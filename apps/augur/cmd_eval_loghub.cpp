@@ -1,5 +1,6 @@
 // `augur eval loghub`: template mining accuracy (GA, PA, FGA, FTA) and speed on LogHub's 2k sets
-// with the default miner configuration; JSON fields are documented in docs/eval.md.
+// and LogHub-2.0's full sets with the default miner configuration; JSON fields are documented in
+// docs/eval.md.
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -21,9 +22,11 @@ void RegisterEvalLoghub(CLI::App& eval, Globals& g) {
     std::vector<std::string> systems;
   };
   auto o = std::make_shared<Opts>();
-  auto* cmd = eval.add_subcommand(
-      "loghub", "Log template mining accuracy on LogHub 2k sets (GA, PA, FGA, FTA)");
-  cmd->add_option("--data", o->data, "Folder with <System>/<System>_2k.log and *_structured.csv")
+  auto* cmd = eval.add_subcommand("loghub",
+                                  "Log template mining accuracy on LogHub sets (GA, PA, FGA, FTA)");
+  cmd->add_option("--data", o->data,
+                  "Folder with <System>/<System>_<2k|full>.log beside its *_structured.csv, one "
+                  "system's folder, or one such .log file")
       ->required();
   cmd->add_option("--truth", o->truth, "corrected (LogHub-2.0 truth where present) or original")
       ->check(CLI::IsMember({"corrected", "original"}));
@@ -31,13 +34,31 @@ void RegisterEvalLoghub(CLI::App& eval, Globals& g) {
                   "raw: mine the .log lines, header split off by the detector; content: the "
                   "truth's Content column")
       ->check(CLI::IsMember({"raw", "content"}));
-  cmd->add_option("--system", o->systems, "Only these systems (repeatable)");
+  cmd->add_option("--system", o->systems,
+                  "Only these systems (repeatable; a system name or a set name such as "
+                  "Apache_full)");
   cmd->add_flag("--json", g.json, "Print one JSON object");
-  cmd->footer("Example: augur eval loghub --data ../shared/datasets/loghub-2k --json");
+  cmd->footer(
+      "Examples:\n  augur eval loghub --data ../shared/datasets/loghub-2k --json\n  augur eval "
+      "loghub --data loghub-2.0/Apache/Apache_full.log");
   cmd->callback([o, &g] {
-    auto systems = o->systems.empty() ? normalize::FindLoghubSystems(o->data) : o->systems;
-    if (systems.empty()) {
-      std::fprintf(stderr, "augur eval loghub: no <System>_2k.log with _structured.csv under %s\n",
+    auto sets = normalize::FindLoghubSets(o->data);
+    if (!o->systems.empty()) {
+      std::vector<normalize::LoghubSet> chosen;
+      for (const auto& want : o->systems) {
+        size_t before = chosen.size();
+        for (const auto& s : sets)
+          if (s.name == want || s.system == want) chosen.push_back(s);
+        if (chosen.size() == before)
+          std::fprintf(stderr, "augur eval loghub: no set of system %s under %s\n", want.c_str(),
+                       o->data.c_str());
+      }
+      sets = std::move(chosen);
+    }
+    if (sets.empty()) {
+      std::fprintf(stderr,
+                   "augur eval loghub: no <System>_<tag>.log with a <System>_<tag>.log_structured"
+                   ".csv beside it under %s\n",
                    o->data.c_str());
       g.exit_code = kExitUnreadable;
       return;
@@ -49,13 +70,14 @@ void RegisterEvalLoghub(CLI::App& eval, Globals& g) {
     double sum[8] = {0};
     size_t done = 0;
     int width = 10;
-    for (const auto& s : systems) width = std::max(width, static_cast<int>(s.size()));
+    for (const auto& s : sets) width = std::max(width, static_cast<int>(s.name.size()));
     if (!g.json)
       std::printf("%-*s %6s %6s %6s %6s %6s %6s %6s %8s  %s\n", width, "system", "GA", "PA", "FGA",
                   "FTA", "lines", "truth", "found", "seconds",
                   "header (agreement with truth Content)");
-    for (const auto& s : systems) {
-      auto r = normalize::EvaluateLoghubSystem(o->data, s, opt);
+    for (const auto& set : sets) {
+      const std::string& s = set.name;
+      auto r = normalize::EvaluateLoghubSet(set, opt);
       if (!r) {
         // One unreadable system does not cost the others their scores.
         std::fprintf(stderr, "augur eval loghub: %s: skipped: %s\n", s.c_str(),

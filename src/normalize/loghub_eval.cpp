@@ -2,8 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
+#include <map>
+#include <memory>
+#include <unordered_map>
 
+#include "core/log.h"
+#include "ingest/byte_source.h"
+#include "ingest/record_reader.h"
 #include "normalize/log_header.h"
 
 namespace augur::normalize {
@@ -27,96 +32,207 @@ std::string Squeeze(std::string_view s) {
   return out;
 }
 
-fs::path SystemDir(const fs::path& dir, const std::string& system) {
-  if (fs::exists(dir / (system + "_2k.log"))) return dir;
-  return dir / system;
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() > suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
+
+// The set of `log` if a truth lies beside it.
+bool SetOf(const fs::path& log, LoghubSet* out) {
+  std::error_code ec;
+  std::string file = log.filename().string();
+  if (!EndsWith(file, ".log") || !fs::is_regular_file(log, ec)) return false;
+  fs::path truth = log.parent_path() / (file + "_structured.csv");
+  fs::path corrected = log.parent_path() / (file + "_structured_corrected.csv");
+  if (!fs::exists(corrected, ec)) corrected.clear();
+  if (!fs::exists(truth, ec)) {
+    if (corrected.empty()) return false;
+    truth = corrected;
+  }
+  std::string stem = file.substr(0, file.size() - 4);
+  size_t us = stem.rfind('_');
+  out->system = us == std::string::npos || us == 0 ? stem : stem.substr(0, us);
+  out->tag = us == std::string::npos || us == 0 ? std::string() : stem.substr(us + 1);
+  out->name = out->system;
+  out->log = log;
+  out->truth = truth;
+  out->corrected = corrected;
+  return true;
+}
+
+// Lines of a raw log, or records of a CSV file split into fields, read in blocks.
+class Stream {
+ public:
+  static Result<std::unique_ptr<Stream>> Open(const fs::path& path, bool csv) {
+    auto src = ingest::ByteSource::Open(path.string());
+    if (!src) return Result<std::unique_ptr<Stream>>::Error(src.message());
+    auto s = std::unique_ptr<Stream>(new Stream(std::move(*src), csv));
+    s->path_ = path.string();
+    return s;
+  }
+  // False at the end. A CSV record's fields are in fields(); a log line is in line().
+  bool Next() {
+    bool too_long = false;
+    do {
+      if (!reader_.Next(&line_, &too_long)) return false;
+      if (!line_.empty() && line_.back() == '\r') line_.remove_suffix(1);
+      // CSV: blank records are not rows (LogHub's files end with one).
+    } while (csv_ && line_.empty() && !too_long);
+    if (too_long) {
+      error_ = path_ + ":" + std::to_string(reader_.line()) + ": record longer than 16 MiB";
+      return false;
+    }
+    if (csv_) ingest::SplitCsv(line_, &fields_, &scratch_);
+    return true;
+  }
+  std::string_view line() const { return line_; }
+  const std::vector<std::string_view>& fields() const { return fields_; }
+  uint64_t line_number() const { return reader_.line(); }
+  const std::string& error() const { return error_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  Stream(std::unique_ptr<ingest::ByteSource> src, bool csv)
+      : src_(std::move(src)), reader_(*src_, csv, 16u << 20), csv_(csv) {
+    src_->SkipByteOrderMark();
+  }
+  std::unique_ptr<ingest::ByteSource> src_;
+  ingest::RecordReader reader_;
+  bool csv_;
+  std::string path_, error_, scratch_;
+  std::string_view line_;
+  std::vector<std::string_view> fields_;
+};
 
 }  // namespace
 
-std::vector<std::string> FindLoghubSystems(const fs::path& dir) {
-  std::vector<std::string> out;
+std::vector<LoghubSet> FindLoghubSets(const fs::path& path) {
+  std::vector<LoghubSet> out;
   std::error_code ec;
-  auto check = [&](const fs::path& d) {
-    for (const auto& e : fs::directory_iterator(d, ec)) {
-      std::string name = e.path().filename().string();
-      const std::string suffix = "_2k.log";
-      if (name.size() > suffix.size() &&
-          name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
-        std::string sys = name.substr(0, name.size() - suffix.size());
-        if (fs::exists(d / (name + "_structured.csv"))) out.push_back(sys);
-      }
-    }
+  LoghubSet set;
+  if (SetOf(path, &set)) return {set};
+  auto scan = [&](const fs::path& d) {
+    for (const auto& e : fs::directory_iterator(d, ec))
+      if (SetOf(e.path(), &set)) out.push_back(set);
   };
-  check(dir);
-  for (const auto& e : fs::directory_iterator(dir, ec))
-    if (e.is_directory()) check(e.path());
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
+  scan(path);
+  for (const auto& e : fs::directory_iterator(path, ec))
+    if (e.is_directory(ec)) scan(e.path());
+  std::map<std::string, int> per_system;
+  for (const auto& s : out) ++per_system[s.system];
+  for (auto& s : out)
+    if (per_system[s.system] > 1 && !s.tag.empty()) s.name = s.system + "_" + s.tag;
+  std::sort(out.begin(), out.end(),
+            [](const LoghubSet& a, const LoghubSet& b) { return a.name < b.name; });
+  out.erase(std::unique(out.begin(), out.end(),
+                        [](const LoghubSet& a, const LoghubSet& b) { return a.name == b.name; }),
+            out.end());
   return out;
 }
 
-Result<LoghubSystemResult> EvaluateLoghubSystem(const fs::path& dir, const std::string& system,
-                                                const LoghubEvalOptions& options) {
+Result<LoghubSystemResult> EvaluateLoghubSet(const LoghubSet& set,
+                                             const LoghubEvalOptions& options) {
   using R = Result<LoghubSystemResult>;
-  const fs::path d = SystemDir(dir, system);
-  const fs::path log = d / (system + "_2k.log");
-  fs::path truth = d / (system + "_2k.log_structured_corrected.csv");
-  if (!options.corrected || !fs::exists(truth)) truth = d / (system + "_2k.log_structured.csv");
-  auto table = ReadCsv(truth);
-  if (!table) return R::Error(table.message());
-  int content_col = table->Column("Content"), tmpl_col = table->Column("EventTemplate");
+  const fs::path truth = options.corrected && !set.corrected.empty() ? set.corrected : set.truth;
+  auto csv = Stream::Open(truth, true);
+  if (!csv) return R::Error(csv.message());
+  Stream& t = **csv;
+  if (!t.Next()) return R::Error(truth.string() + ": empty file (no header)");
+  int content_col = -1, tmpl_col = -1;
+  for (size_t i = 0; i < t.fields().size(); ++i) {
+    if (t.fields()[i] == "Content") content_col = static_cast<int>(i);
+    if (t.fields()[i] == "EventTemplate") tmpl_col = static_cast<int>(i);
+  }
   if (content_col < 0 || tmpl_col < 0)
     return R::Error(truth.string() + ":1: header lacks Content or EventTemplate");
+  const size_t columns = t.fields().size();
 
-  std::vector<std::string> lines;
+  std::unique_ptr<Stream> log;
   if (options.raw) {
-    std::ifstream in(log, std::ios::binary);
-    if (!in) return R::Error(log.string() + ": cannot open");
-    std::string line;
-    while (std::getline(in, line)) {
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      lines.push_back(line);
-    }
-    if (lines.size() != table->rows.size())
-      return R::Error(log.string() + ": " + std::to_string(lines.size()) + " lines but " +
-                      truth.string() + " has " + std::to_string(table->rows.size()) + " rows");
-  } else {
-    for (const auto& row : table->rows) lines.push_back(row[content_col]);
+    auto l = Stream::Open(set.log, false);
+    if (!l) return R::Error(l.message());
+    log = std::move(*l);
   }
 
   LoghubSystemResult r;
-  r.system = system;
+  r.system = set.name;
   r.truth_file = truth.filename().string();
-  auto start = std::chrono::steady_clock::now();
+  // Per line: the truth template's id and the miner's template id.
+  std::vector<uint32_t> truth_ids, found_ids;
+  std::unordered_map<std::string, uint32_t> truth_index;
+  std::vector<std::string> truth_texts;
+  size_t agree = 0, rows = 0;
+  double mining = 0;
   HeaderParser header;
-  if (options.raw) {
-    std::vector<std::string_view> sample(lines.begin(),
-                                         lines.begin() + std::min<size_t>(lines.size(), 1000));
-    header = HeaderParser::Detect(sample);
-  }
   TemplateMiner miner(options.miner);
-  std::vector<uint32_t> ids(lines.size());
-  std::vector<std::string_view> contents(lines.size());
   TemplateMatch m;
-  for (size_t i = 0; i < lines.size(); ++i) {
-    contents[i] = options.raw ? header.Parse(lines[i]).content : std::string_view(lines[i]);
-    miner.Add(contents[i], m);
-    ids[i] = m.template_id;
+  // Lines are held back until the header detector has seen its sample.
+  constexpr size_t kSample = 1000;
+  std::vector<std::string> held_lines, held_contents;
+  bool detected = !options.raw;
+  auto mine = [&](std::string_view line, std::string_view truth_content) {
+    auto start = std::chrono::steady_clock::now();
+    std::string_view content = options.raw ? header.Parse(line).content : line;
+    miner.Add(content, m);
+    mining += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    found_ids.push_back(m.template_id);
+    agree += Squeeze(content) == Squeeze(truth_content);
+  };
+  auto detect = [&] {
+    std::vector<std::string_view> sample(held_lines.begin(), held_lines.end());
+    auto start = std::chrono::steady_clock::now();
+    header = HeaderParser::Detect(sample);
+    mining += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    for (size_t i = 0; i < held_lines.size(); ++i) mine(held_lines[i], held_contents[i]);
+    held_lines.clear();
+    held_contents.clear();
+    detected = true;
+  };
+  while (t.Next()) {
+    ++rows;
+    if (t.fields().size() != columns)
+      return R::Error(truth.string() + ":" + std::to_string(t.line_number()) + ": " +
+                      std::to_string(t.fields().size()) + " fields, header has " +
+                      std::to_string(columns));
+    std::string_view tmpl = t.fields()[tmpl_col];
+    auto it = truth_index.find(std::string(tmpl));
+    if (it == truth_index.end()) {
+      it = truth_index.emplace(std::string(tmpl), static_cast<uint32_t>(truth_texts.size())).first;
+      truth_texts.emplace_back(tmpl);
+    }
+    truth_ids.push_back(it->second);
+    std::string_view content = t.fields()[content_col];
+    if (!options.raw) {
+      mine(content, content);
+    } else if (!log->Next()) {
+      if (!log->error().empty()) return R::Error(log->error());
+      return R::Error(set.log.string() + ": " + std::to_string(rows - 1) + " lines but " +
+                      truth.string() + " has more rows");
+    } else if (!detected) {
+      held_lines.emplace_back(log->line());
+      held_contents.emplace_back(content);
+      if (held_lines.size() == kSample) detect();
+    } else {
+      mine(log->line(), content);
+    }
+    if (rows % 100000 == 0) Progress::Update("eval loghub " + set.name, rows, 0, "lines");
   }
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!t.error().empty()) return R::Error(t.error());
+  if (!detected) detect();
+  if (log && log->Next())
+    return R::Error(set.log.string() + ": more lines than the " + std::to_string(rows) +
+                    " rows of " + truth.string());
+  if (rows >= 100000) Progress::Finish("eval loghub " + set.name);
+  r.seconds = mining;
   r.header = header.Describe();
 
-  std::vector<std::string> truth_t, found_t;
-  size_t agree = 0;
-  for (size_t i = 0; i < lines.size(); ++i) {
-    truth_t.push_back(table->rows[i][tmpl_col]);
-    auto info = miner.Get(ids[i]);
-    found_t.push_back(info ? info->text : std::string());
-    agree += Squeeze(contents[i]) == Squeeze(table->rows[i][content_col]);
-  }
-  r.scores = ScoreParse(truth_t, found_t);
-  r.header_agreement = lines.empty() ? 0 : (double)agree / lines.size();
+  // Found templates by their final text (the miner refines text after a line is added).
+  uint32_t max_id = 0;
+  for (uint32_t id : found_ids) max_id = std::max(max_id, id);
+  std::vector<std::string> found_texts(found_ids.empty() ? 0 : max_id + 1);
+  for (uint32_t id = 0; id < found_texts.size(); ++id)
+    if (auto info = miner.Get(id)) found_texts[id] = info->text;
+  r.scores = ScoreParseIds(truth_ids, truth_texts, found_ids, found_texts);
+  r.header_agreement = rows == 0 ? 0 : static_cast<double>(agree) / rows;
   return r;
 }
 

@@ -1,5 +1,7 @@
-// The LogHub 2k evaluation behind `augur eval loghub`: mines each system's raw log with the default
-// miner and scores it against the structured truth (metrics in parse_metrics.h).
+// The LogHub evaluation behind `augur eval loghub`: mines each system's raw log with the default
+// miner and scores it against the structured truth (metrics in parse_metrics.h). Works on LogHub's
+// 2k samples and on LogHub-2.0's full sets (millions of lines): both files are streamed, and only
+// template ids are kept per line.
 #pragma once
 
 #include <filesystem>
@@ -19,8 +21,18 @@ struct LoghubEvalOptions {
   TemplateMinerConfig miner;
 };
 
+// One labelled log: <S>_<tag>.log beside <S>_<tag>.log_structured.csv (LogHub: tag "2k";
+// LogHub-2.0: "2k" and "full").
+struct LoghubSet {
+  std::string name;    // the system ("Apache"); "Apache_full" where the system has several sets
+  std::string system;  // "Apache"
+  std::string tag;     // "2k", "full"
+  std::filesystem::path log, truth;
+  std::filesystem::path corrected;  // *_structured_corrected.csv, empty if there is none
+};
+
 struct LoghubSystemResult {
-  std::string system;
+  std::string system;  // LoghubSet::name
   ParseScores scores;
   double seconds = 0;           // header split + mining of all lines (reading and scoring excluded)
   double header_agreement = 0;  // share of lines whose content equals the truth's Content column
@@ -28,13 +40,13 @@ struct LoghubSystemResult {
   std::string header;           // HeaderParser::Describe() of the detected format
 };
 
-// System names: every folder under DIR (or DIR itself) with <S>_2k.log and
-// <S>_2k.log_structured.csv.
-std::vector<std::string> FindLoghubSystems(const std::filesystem::path& dir);
+// The sets under `path`: a folder of system folders (or of sets), one system's folder, or one .log
+// file. A log counts when a structured truth (original or corrected) lies beside it. Sorted by
+// name.
+std::vector<LoghubSet> FindLoghubSets(const std::filesystem::path& path);
 
-// Evaluates one system found by FindLoghubSystems(); errors name the file and line.
-Result<LoghubSystemResult> EvaluateLoghubSystem(const std::filesystem::path& dir,
-                                                const std::string& system,
-                                                const LoghubEvalOptions& options);
+// Evaluates one set; errors name the file and line.
+Result<LoghubSystemResult> EvaluateLoghubSet(const LoghubSet& set,
+                                             const LoghubEvalOptions& options);
 
 }  // namespace augur::normalize

@@ -122,62 +122,122 @@ std::string NormalizeTemplate(std::string_view tmpl) {
   return t;
 }
 
+namespace {
+
+// Ids of distinct texts: ids[i] is the first index of texts whose text equals texts[i].
+std::vector<uint32_t> CanonicalIds(const std::vector<std::string>& texts) {
+  std::unordered_map<std::string_view, uint32_t> first;
+  std::vector<uint32_t> ids(texts.size());
+  for (uint32_t i = 0; i < texts.size(); ++i) ids[i] = first.emplace(texts[i], i).first->second;
+  return ids;
+}
+
+// Ids of the strings, in order of first appearance, and the strings by id.
+void Intern(const std::vector<std::string>& xs, std::vector<uint32_t>* ids,
+            std::vector<std::string>* texts) {
+  std::unordered_map<std::string_view, uint32_t> index;
+  ids->resize(xs.size());
+  for (size_t i = 0; i < xs.size(); ++i) {
+    auto [it, fresh] = index.emplace(xs[i], static_cast<uint32_t>(texts->size()));
+    if (fresh) texts->push_back(xs[i]);
+    (*ids)[i] = it->second;
+  }
+}
+
+}  // namespace
+
 ParseScores ScoreParse(const std::vector<std::string>& truth,
                        const std::vector<std::string>& found) {
-  ParseScores s;
   const size_t n = std::min(truth.size(), found.size());
+  std::vector<uint32_t> t, f;
+  std::vector<std::string> tt, ft;
+  Intern({truth.begin(), truth.begin() + n}, &t, &tt);
+  Intern({found.begin(), found.begin() + n}, &f, &ft);
+  return ScoreParseIds(t, tt, f, ft);
+}
+
+ParseScores ScoreParseIds(const std::vector<uint32_t>& truth_ids,
+                          const std::vector<std::string>& truth_texts,
+                          const std::vector<uint32_t>& found_ids,
+                          const std::vector<std::string>& found_texts) {
+  ParseScores s;
+  const size_t n = std::min(truth_ids.size(), found_ids.size());
   s.lines = n;
   if (n == 0) return s;
-  // Integer ids for the raw strings.
-  std::unordered_map<std::string, int> tid, fid;
-  std::vector<int> t(n), f(n);
+  // Lines are grouped by text: two ids with one text are one template.
+  const auto tcanon = CanonicalIds(truth_texts), fcanon = CanonicalIds(found_texts);
+  std::vector<uint32_t> t(n), f(n);
   for (size_t i = 0; i < n; ++i) {
-    t[i] = tid.emplace(truth[i], (int)tid.size()).first->second;
-    f[i] = fid.emplace(found[i], (int)fid.size()).first->second;
+    t[i] = tcanon[truth_ids[i]];
+    f[i] = fcanon[found_ids[i]];
   }
-  s.templates_truth = tid.size();
-  s.templates_found = fid.size();
-  std::vector<size_t> fsize(fid.size(), 0);
-  for (size_t i = 0; i < n; ++i) ++fsize[f[i]];
+  // Dense group numbers for the templates that occur.
+  std::vector<int> tgroup(truth_texts.size(), -1), fgroup(found_texts.size(), -1);
+  std::vector<uint32_t> tg(n), fg(n);
+  std::vector<uint32_t> tgroup_text, fgroup_text;
+  for (size_t i = 0; i < n; ++i) {
+    if (tgroup[t[i]] < 0) {
+      tgroup[t[i]] = static_cast<int>(tgroup_text.size());
+      tgroup_text.push_back(t[i]);
+    }
+    if (fgroup[f[i]] < 0) {
+      fgroup[f[i]] = static_cast<int>(fgroup_text.size());
+      fgroup_text.push_back(f[i]);
+    }
+    tg[i] = tgroup[t[i]];
+    fg[i] = fgroup[f[i]];
+  }
+  s.templates_truth = tgroup_text.size();
+  s.templates_found = fgroup_text.size();
   // GA: a truth group counts when all its lines carry one found group and that group has no other
   // line.
-  std::vector<std::vector<size_t>> groups(tid.size());
-  for (size_t i = 0; i < n; ++i) groups[t[i]].push_back(i);
+  std::vector<size_t> tsize(tgroup_text.size(), 0), fsize(fgroup_text.size(), 0);
+  std::vector<int64_t> only(tgroup_text.size(), -1);  // the one found group, -2 if several
+  for (size_t i = 0; i < n; ++i) {
+    ++tsize[tg[i]];
+    ++fsize[fg[i]];
+    int64_t& o = only[tg[i]];
+    if (o == -1)
+      o = fg[i];
+    else if (o != fg[i])
+      o = -2;
+  }
   size_t ok_lines = 0, ok_groups = 0;
-  for (const auto& g : groups) {
-    int only = f[g[0]];
-    bool one = std::all_of(g.begin(), g.end(), [&](size_t i) { return f[i] == only; });
-    if (one && fsize[only] == g.size()) {
-      ok_lines += g.size();
+  for (size_t g = 0; g < tsize.size(); ++g) {
+    if (only[g] >= 0 && fsize[only[g]] == tsize[g]) {
+      ok_lines += tsize[g];
       ++ok_groups;
     }
   }
-  s.ga = (double)ok_lines / n;
-  s.pga = (double)ok_groups / fid.size();
-  s.rga = (double)ok_groups / tid.size();
+  s.ga = static_cast<double>(ok_lines) / n;
+  s.pga = static_cast<double>(ok_groups) / s.templates_found;
+  s.rga = static_cast<double>(ok_groups) / s.templates_truth;
   s.fga = s.pga + s.rga > 0 ? 2 * s.pga * s.rga / (s.pga + s.rga) : 0;
-  // PA and FTA on normalised text.
-  std::unordered_map<std::string, std::string> cache;
-  auto norm = [&](const std::string& x) -> const std::string& {
-    auto it = cache.find(x);
-    if (it == cache.end()) it = cache.emplace(x, NormalizeTemplate(x)).first;
-    return it->second;
+  // PA and FTA on normalised text, both sides numbered in one space.
+  std::unordered_map<std::string, uint32_t> norm_index;
+  auto norm_id = [&](const std::string& text) {
+    return norm_index.emplace(NormalizeTemplate(text), static_cast<uint32_t>(norm_index.size()))
+        .first->second;
   };
+  std::vector<uint32_t> tnorm(tgroup_text.size()), fnorm(fgroup_text.size());
+  for (size_t g = 0; g < tnorm.size(); ++g) tnorm[g] = norm_id(truth_texts[tgroup_text[g]]);
+  for (size_t g = 0; g < fnorm.size(); ++g) fnorm[g] = norm_id(found_texts[fgroup_text[g]]);
   size_t pa = 0;
-  for (size_t i = 0; i < n; ++i) pa += norm(truth[i]) == norm(found[i]);
-  s.pa = (double)pa / n;
   // FTA: an identified template is right when every line it holds has the same truth template and
   // that truth template is its text.
-  std::map<std::string, std::set<std::string>> by_found;
-  std::set<std::string> truth_norm;
+  std::map<uint32_t, std::set<uint32_t>> by_found;
+  std::set<uint32_t> truth_norm;
   for (size_t i = 0; i < n; ++i) {
-    by_found[norm(found[i])].insert(norm(truth[i]));
-    truth_norm.insert(norm(truth[i]));
+    const uint32_t a = tnorm[tg[i]], b = fnorm[fg[i]];
+    pa += a == b;
+    by_found[b].insert(a);
   }
+  for (uint32_t x : tnorm) truth_norm.insert(x);
+  s.pa = static_cast<double>(pa) / n;
   size_t sm = 0;
   for (const auto& [text, truths] : by_found) sm += truths.size() == 1 && *truths.begin() == text;
-  s.pta = (double)sm / by_found.size();
-  s.rta = (double)sm / truth_norm.size();
+  s.pta = static_cast<double>(sm) / by_found.size();
+  s.rta = static_cast<double>(sm) / truth_norm.size();
   s.fta = s.pta + s.rta > 0 ? 2 * s.pta * s.rta / (s.pta + s.rta) : 0;
   return s;
 }

@@ -3,6 +3,7 @@
 // loghub`.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -27,6 +28,12 @@ struct ParseScores {
 // miner rendered it). GA/FGA group lines by the raw strings; PA/FTA compare normalised strings.
 ParseScores ScoreParse(const std::vector<std::string>& truth,
                        const std::vector<std::string>& found);
+// The same on ids: line i has truth template truth_texts[truth_ids[i]] and found template
+// found_texts[found_ids[i]]. Ids with equal texts count as one template. For millions of lines.
+ParseScores ScoreParseIds(const std::vector<uint32_t>& truth_ids,
+                          const std::vector<std::string>& truth_texts,
+                          const std::vector<uint32_t>& found_ids,
+                          const std::vector<std::string>& found_texts);
 
 // One CSV file: header names and rows of fields (RFC 4180 quoting). Errors name file and line.
 struct CsvTable {

@@ -10,12 +10,13 @@ namespace {
 
 TEST(TemplateMinerDataset, LoghubAccuracyWithDefaults) {
   AUGUR_REQUIRE_DATASET(dir, "loghub-2k");
-  auto systems = FindLoghubSystems(dir);
+  auto systems = FindLoghubSets(dir);
   ASSERT_EQ(systems.size(), 10u);
   LoghubEvalOptions opt;
   double ga = 0, pa = 0, min_ga = 1;
-  for (const auto& s : systems) {
-    auto r = EvaluateLoghubSystem(dir, s, opt);
+  for (const auto& set : systems) {
+    const std::string& s = set.name;
+    auto r = EvaluateLoghubSet(set, opt);
     ASSERT_TRUE(r.ok()) << r.message();
     EXPECT_EQ(r->scores.lines, 2000u) << s;
     EXPECT_GE(r->header_agreement, 0.9) << s << ": header detection";
@@ -36,7 +37,10 @@ TEST(TemplateMinerDataset, OriginalTruthAndContentColumn) {
   LoghubEvalOptions opt;
   opt.corrected = false;
   opt.raw = false;
-  auto r = EvaluateLoghubSystem(dir, "HDFS", opt);
+  auto sets = FindLoghubSets(dir / "HDFS" / "HDFS_2k.log");
+  ASSERT_EQ(sets.size(), 1u);
+  EXPECT_EQ(sets[0].name, "HDFS");
+  auto r = EvaluateLoghubSet(sets[0], opt);
   ASSERT_TRUE(r.ok()) << r.message();
   EXPECT_EQ(r->truth_file, "HDFS_2k.log_structured.csv");
   EXPECT_GE(r->scores.ga, 0.99);

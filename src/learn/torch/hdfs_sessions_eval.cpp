@@ -2,24 +2,15 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <map>
 #include <numeric>
 #include <random>
 #include <set>
-#include <sstream>
 
 #include "core/log.h"
 
 namespace augur::learn {
 namespace {
-
-std::vector<std::string> SplitSpaces(const std::string& s) {
-  std::vector<std::string> out;
-  std::istringstream in(s);
-  for (std::string w; in >> w;) out.push_back(w);
-  return out;
-}
 
 std::string Join(const std::vector<std::string>& v) {
   std::string s;
@@ -93,54 +84,16 @@ Counts Count(const std::vector<const HdfsSession*>& sessions,
 
 }  // namespace
 
-Result<std::vector<HdfsSession>> ReadHdfsSessions(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Result<std::vector<HdfsSession>>::Error(path + ": cannot open");
-  std::vector<HdfsSession> out;
-  std::string line;
-  size_t lineno = 0;
-  while (std::getline(in, line)) {
-    ++lineno;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (lineno == 1) {
-      if (line.rfind("split,BlockId,Label,EventSequence", 0) != 0)
-        return Result<std::vector<HdfsSession>>::Error(
-            path + ":1: header is not split,BlockId,Label,EventSequence");
-      continue;
-    }
-    if (line.empty()) continue;
-    std::vector<std::string> f;
-    size_t at = 0;
-    for (int i = 0; i < 3; ++i) {
-      size_t c = line.find(',', at);
-      if (c == std::string::npos)
-        return Result<std::vector<HdfsSession>>::Error(path + ":" + std::to_string(lineno) +
-                                                       ": expected 4 fields");
-      f.push_back(line.substr(at, c - at));
-      at = c + 1;
-    }
-    f.push_back(line.substr(at));
-    HdfsSession s;
-    if (f[0] != "train" && f[0] != "test")
-      return Result<std::vector<HdfsSession>>::Error(
-          path + ":" + std::to_string(lineno) + ": field split is '" + f[0] + "', not train/test");
-    if (f[2] != "0" && f[2] != "1")
-      return Result<std::vector<HdfsSession>>::Error(path + ":" + std::to_string(lineno) +
-                                                     ": field Label is '" + f[2] + "', not 0/1");
-    s.train = f[0] == "train";
-    s.block = f[1];
-    s.anomalous = f[2] == "1";
-    s.events = SplitSpaces(f[3]);
-    out.push_back(std::move(s));
-  }
-  return out;
-}
-
 Result<HdfsEvalResult> EvalHdfsSessions(const std::string& dir, const HdfsEvalOptions& options) {
-  auto sessions = ReadHdfsSessions(dir + "/hdfs_100k_sessions.csv");
-  if (!sessions) return sessions.status();
+  const auto read_start = std::chrono::steady_clock::now();
+  auto set = LoadHdfsSessions(dir, options.train_ratio);
+  if (!set) return set.status();
+  const double read_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - read_start).count();
+  LogInfo("hdfs-sessions: {} sessions from {} ({}{})", set->sessions.size(), set->files,
+          set->layout, set->split_given ? "" : ", split by order of appearance");
   std::vector<const HdfsSession*> normal_train, anomalous_train, test;
-  for (const auto& s : *sessions) {
+  for (const auto& s : set->sessions) {
     if (!s.train)
       test.push_back(&s);
     else
@@ -167,6 +120,12 @@ Result<HdfsEvalResult> EvalHdfsSessions(const std::string& dir, const HdfsEvalOp
   }
 
   HdfsEvalResult r;
+  r.read_seconds = read_seconds;
+  r.layout = set->layout;
+  r.files = set->files;
+  r.split_given = set->split_given;
+  r.train_sessions = normal_train.size() + anomalous_train.size();
+  r.test_sessions = test.size();
   NextKeyModel model;
   auto rep = model.Train(train_seqs, val_seqs, options.model);
   if (!rep) return rep.status();

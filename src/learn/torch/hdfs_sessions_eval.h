@@ -7,24 +7,15 @@
 #include <vector>
 
 #include "core/result.h"
+#include "learn/hdfs_sessions.h"
 #include "learn/torch/next_key_model.h"
 
 namespace augur::learn {
 
-struct HdfsSession {
-  bool train = false;  // split column
-  bool anomalous = false;
-  std::string block;
-  std::vector<std::string> events;
-};
-
-// Reads hdfs_100k_sessions.csv (split,BlockId,Label,EventSequence). Bad rows are an error naming
-// the file, line and field.
-Result<std::vector<HdfsSession>> ReadHdfsSessions(const std::string& csv_path);
-
 struct HdfsEvalOptions {
   NextKeyConfig model;               // window defaults to 10 here, as DeepLog on HDFS
   double validation_fraction = 0.2;  // of the normal train sessions: early stopping and rule choice
+  double train_ratio = 0.8;  // layouts without a split: the first share of sessions is train
   HdfsEvalOptions() {
     model.window = 10;
     model.threads = 2;
@@ -35,7 +26,11 @@ struct HdfsEvalResult {
   double precision = 0, recall = 0, f1 = 0;
   int tp = 0, fp = 0, fn = 0, tn = 0;
   double train_seconds = 0;
+  double read_seconds = 0;  // reading (and, for a raw log, parsing) the input
   NextKeyTrainReport train;
+  std::string layout, files;  // HdfsSessionSet's
+  bool split_given = true;
+  size_t train_sessions = 0, test_sessions = 0;
   // The rule chosen on validation (top_k > 0, else threshold) and its validation figures.
   int top_k = 0;
   double threshold = 0;
@@ -48,7 +43,7 @@ struct HdfsEvalResult {
       false_alarms;  // normal test sessions flagged, with the first unexpected key
 };
 
-// `dir` holds hdfs_100k_sessions.csv.
+// `dir`: a folder or file LoadHdfsSessions() reads.
 Result<HdfsEvalResult> EvalHdfsSessions(const std::string& dir, const HdfsEvalOptions& options);
 
 }  // namespace augur::learn

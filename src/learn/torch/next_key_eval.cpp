@@ -18,13 +18,12 @@ Result<std::vector<std::vector<std::string>>> ReadKeySequences(const std::string
   namespace fs = std::filesystem;
   std::vector<std::vector<std::string>> out;
   std::error_code ec;
-  fs::path hdfs =
-      fs::is_directory(path, ec) ? fs::path(path) / "hdfs_100k_sessions.csv" : fs::path(path);
-  if (hdfs.filename() == "hdfs_100k_sessions.csv" && fs::exists(hdfs, ec)) {
-    auto s = ReadHdfsSessions(hdfs.string());
-    if (!s) return s.status();
-    for (const auto& x : *s)
-      if (!x.anomalous) out.push_back(x.events);
+  // HDFS sessions in any layout LoadHdfsSessions() knows: the normal ones.
+  if (FindHdfsSource(path)) {
+    auto hdfs = LoadHdfsSessions(path);
+    if (!hdfs) return hdfs.status();
+    for (auto& x : hdfs->sessions)
+      if (!x.anomalous) out.push_back(std::move(x.events));
     return out;
   }
   std::vector<fs::path> files;

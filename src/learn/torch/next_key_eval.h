@@ -11,8 +11,8 @@
 
 namespace augur::learn {
 
-// Key sequences from a path: HDFS sessions (a folder or file with hdfs_100k_sessions.csv: the
-// normal sessions' event ids), else text files (a folder's files in name order): one sequence per
+// Key sequences from a path: HDFS sessions in any layout FindHdfsSource() knows (the normal
+// sessions' event ids), else text files (a folder's files in name order): one sequence per
 // line, keys separated by spaces.
 Result<std::vector<std::vector<std::string>>> ReadKeySequences(const std::string& path);
 

@@ -1,0 +1,101 @@
+#include "normalize/loghub_eval.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "testing/testing.h"
+
+namespace augur::normalize {
+namespace {
+
+namespace fs = std::filesystem;
+
+void Write(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary) << text;
+}
+
+// Four lines of a level-anchored log and their truth; `extra` is appended to the log.
+void WriteSet(const fs::path& dir, const std::string& stem, const std::string& extra = "") {
+  std::string log, truth = "LineId,Level,Content,EventId,EventTemplate\n";
+  for (int i = 0; i < 4; ++i) {
+    std::string content = i % 2 ? "closed session " + std::to_string(i)
+                                : "opened session " + std::to_string(i) + " for \"u, v\"";
+    log += "2026-01-01 00:00:0" + std::to_string(i) + " INFO " + content + "\n";
+    truth +=
+        std::to_string(i + 1) + ",INFO,\"" +
+        (i % 2 ? content : "opened session " + std::to_string(i) + " for \"\"u, v\"\"") + "\"," +
+        (i % 2 ? "E2,closed session <*>" : "E1,\"opened session <*> for \"\"u, v\"\"\"") + "\n";
+  }
+  Write(dir / (stem + ".log"), log + extra);
+  Write(dir / (stem + ".log_structured.csv"), truth);
+}
+
+TEST(LoghubEval, FindsSetsOfAnyTagAndNamesThemApart) {
+  testing::TempDir dir;
+  WriteSet(dir.path() / "Apache", "Apache_2k");
+  WriteSet(dir.path() / "Apache", "Apache_full");
+  WriteSet(dir.path() / "Mac", "Mac_full");
+  Write(dir.path() / "Mac" / "notes.log", "no truth beside this one\n");
+  auto sets = FindLoghubSets(dir.path());
+  ASSERT_EQ(sets.size(), 3u);
+  EXPECT_EQ(sets[0].name, "Apache_2k");
+  EXPECT_EQ(sets[1].name, "Apache_full");
+  EXPECT_EQ(sets[2].name, "Mac");
+  EXPECT_EQ(sets[2].tag, "full");
+  // One system's folder, or one file.
+  EXPECT_EQ(FindLoghubSets(dir.path() / "Mac").size(), 1u);
+  auto one = FindLoghubSets(dir.path() / "Apache" / "Apache_full.log");
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].name, "Apache");
+  EXPECT_TRUE(FindLoghubSets(dir.path() / "missing").empty());
+}
+
+TEST(LoghubEval, StreamsBothFilesAndScores) {
+  testing::TempDir dir;
+  WriteSet(dir.path(), "Demo_full");
+  auto sets = FindLoghubSets(dir.path());
+  ASSERT_EQ(sets.size(), 1u);
+  auto r = EvaluateLoghubSet(sets[0], {});
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(r->scores.lines, 4u);
+  EXPECT_EQ(r->scores.templates_truth, 2u);
+  EXPECT_DOUBLE_EQ(r->header_agreement, 1.0);
+  EXPECT_DOUBLE_EQ(r->scores.ga, 1.0);
+  EXPECT_EQ(r->truth_file, "Demo_full.log_structured.csv");
+}
+
+TEST(LoghubEval, LineCountMismatchNamesBothFiles) {
+  testing::TempDir dir;
+  WriteSet(dir.path(), "Long_2k", "2026-01-01 00:00:09 INFO one line too many\n");
+  auto sets = FindLoghubSets(dir.path());
+  ASSERT_EQ(sets.size(), 1u);
+  auto r = EvaluateLoghubSet(sets[0], {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.message().find("Long_2k.log: more lines than the 4 rows"), std::string::npos)
+      << r.message();
+  Write(dir.path() / "Short_2k.log", "2026-01-01 00:00:00 INFO opened session 0\n");
+  Write(dir.path() / "Short_2k.log_structured.csv", "LineId,Content,EventTemplate\n1,a,a\n2,b,b\n");
+  auto s = EvaluateLoghubSet(FindLoghubSets(dir.path() / "Short_2k.log")[0], {});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("1 lines but"), std::string::npos) << s.message();
+}
+
+TEST(LoghubEval, BadTruthRowIsNamed) {
+  testing::TempDir dir;
+  Write(dir.path() / "Bad_2k.log", "a\nb\n");
+  Write(dir.path() / "Bad_2k.log_structured.csv", "LineId,Content,EventTemplate\n1,a,a\n2,b\n");
+  auto r = EvaluateLoghubSet(FindLoghubSets(dir.path())[0], {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.message().find("Bad_2k.log_structured.csv:3: 2 fields, header has 3"),
+            std::string::npos)
+      << r.message();
+  Write(dir.path() / "Bad_2k.log_structured.csv", "LineId,Text\n1,a\n2,b\n");
+  auto h = EvaluateLoghubSet(FindLoghubSets(dir.path())[0], {});
+  ASSERT_FALSE(h.ok());
+  EXPECT_NE(h.message().find(":1: header lacks Content or EventTemplate"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace augur::normalize
