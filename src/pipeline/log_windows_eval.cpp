@@ -484,11 +484,42 @@ struct Runner {
   }
 };
 
+// A raw log in LogHub's BGL/Thunderbird layout carries its label in every line: the first token is
+// `-` (normal) or an alert category (KERNDTLB, VAPI, ...), the second a Unix epoch. True when the
+// first 200 lines all look so.
+bool CarriesLineLabels(const fs::path& log) {
+  std::ifstream in(log);
+  std::string line;
+  int seen = 0;
+  while (seen < 200 && std::getline(in, line)) {
+    std::istringstream tokens(line);
+    std::string label, epoch;
+    tokens >> label >> epoch;
+    bool label_ok = label == "-" || (!label.empty() &&
+                                     std::all_of(label.begin(), label.end(),
+                                                 [](char c) {
+                                                   return (c >= 'A' && c <= 'Z') ||
+                                                          (c >= '0' && c <= '9') || c == '_';
+                                                 }) &&
+                                     label[0] >= 'A' && label[0] <= 'Z');
+    bool epoch_ok = epoch.size() >= 9 && std::all_of(epoch.begin(), epoch.end(),
+                                                     [](char c) { return c >= '0' && c <= '9'; });
+    if (!label_ok || !epoch_ok) return false;
+    ++seen;
+  }
+  return seen > 0;
+}
+
+// LogHub logs with per-line labels: a .log beside a *_structured.csv with a Label column (the 2k
+// sets), or a raw BGL/Thunderbird-layout log on its own (LogHub's full BGL.log).
 void FindLogHub(const fs::path& dir, std::vector<fs::path>& out) {
   for (auto& e : fs::recursive_directory_iterator(dir)) {
     if (!e.is_regular_file() || e.path().extension() != ".log") continue;
     fs::path structured = e.path().string() + "_structured.csv";
-    if (!fs::exists(structured)) continue;
+    if (!fs::exists(structured)) {
+      if (CarriesLineLabels(e.path())) out.push_back(e.path());
+      continue;
+    }
     std::ifstream in(structured);
     std::string header;
     std::getline(in, header);
@@ -560,7 +591,8 @@ Result<LogWindowsEvalResult> EvalLogWindows(const LogWindowsEvalOptions& options
           ": found no simulator output (labels.json), no Nezha folder (rca_data/ + "
           "construct_data/) nor LogHub logs with "
           "per-line labels "
-          "(<name>.log beside <name>.log_structured.csv with a Label column)");
+          "(<name>.log beside <name>.log_structured.csv with a Label column, or a raw BGL/"
+          "Thunderbird-layout log: label, epoch, ... on every line)");
     }
   }
   if (!st) return st;
