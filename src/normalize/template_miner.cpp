@@ -241,7 +241,7 @@ struct Pos {
   uint32_t mb, ml;  // masked text in Scratch::masked
   uint32_t rb, re;  // raw byte span in the line (for params)
   uint32_t pb, pe;  // raw span of the masked part (params of partly masked tokens)
-  uint16_t run;     // raw tokens collapsed into this position
+  uint16_t run;     // raw tokens collapsed into this position; 0: a date (one variable, any length)
   uint8_t cls;
 };
 
@@ -568,7 +568,7 @@ std::string_view CodeLocationIn(std::string_view token) {
 }
 
 std::vector<std::string> DefaultMasks() {
-  return {"code", "url", "path", "uuid", "hostport", "kv", "hex", "bool", "number"};
+  return {"code", "url", "path", "uuid", "hostport", "kv", "hex", "bool", "number", "date"};
 }
 
 Status TemplateMinerConfig::Validate() const {
@@ -585,7 +585,8 @@ Status TemplateMinerConfig::Validate() const {
     if (std::find(names.begin(), names.end(), d) == names.end())
       return Status::Error(
           "template miner: unknown mask '" + d +
-          "' in disabled_masks (known: code, url, path, uuid, hostport, kv, hex, bool, number)");
+          "' in disabled_masks (known: code, url, path, uuid, hostport, kv, hex, bool, number, "
+          "date)");
   for (const auto& m : extra_masks) {
     try {
       std::regex re(m.regex);
@@ -600,7 +601,7 @@ Status TemplateMinerConfig::Validate() const {
 struct TemplateMiner::Impl {
   TemplateMinerConfig cfg;
   bool m_url = true, m_path = true, m_uuid = true, m_hostport = true, m_kv = true, m_hex = true,
-       m_bool = true, m_number = true, m_code = true;
+       m_bool = true, m_number = true, m_code = true, m_date = true;
   std::vector<std::regex> user_masks;
 
   std::vector<std::unique_ptr<Cluster>> by_id{1};  // index = id; null when merged or evicted
@@ -626,6 +627,7 @@ struct TemplateMiner::Impl {
       if (d == "bool") m_bool = false;
       if (d == "number") m_number = false;
       if (d == "code") m_code = false;
+      if (d == "date") m_date = false;
     }
     for (const auto& m : cfg.extra_masks) {
       try {
@@ -669,6 +671,77 @@ struct TemplateMiner::Impl {
     }
     if (groups < 6 || (k < t.size() && Is(t[k], kAlpha | kDigit))) return 0;
     return k - i;
+  }
+
+  // Length of an IPv6 address at i (hex groups of 1-4 digits joined by ':', at least 3 colons or a
+  // "::", one decimal digit somewhere), else 0. Groups of letters only (FEBB, DEAD) are part of it,
+  // which the per-segment rules would keep as words.
+  static size_t Ipv6At(std::string_view t, size_t i) {
+    size_t k = i, colons = 0, group = 0;
+    bool digit = false, compressed = false;
+    while (k < t.size()) {
+      const char c = t[k];
+      if (Is(c, kHex)) {
+        if (++group > 4) return 0;
+        digit |= Is(c, kDigit);
+      } else if (c == ':') {
+        if (group == 0) {
+          if (compressed || k == i) return 0;  // a second "::", or a leading ':'
+          compressed = true;
+        }
+        ++colons;
+        group = 0;
+      } else {
+        break;
+      }
+      ++k;
+    }
+    if (k > i && t[k - 1] == ':' && !(k >= i + 2 && t[k - 2] == ':')) {
+      --k;  // "addr:" ends a phrase; the colon is not part of the address
+      --colons;
+    }
+    if (!digit || (colons < 3 && !(compressed && colons >= 2))) return 0;
+    if (k < t.size() && Is(t[k], kAlpha | kDigit)) return 0;
+    return k - i;
+  }
+
+  // A weekday or month name as dates are written (Mon..Sun, Jan..Dec).
+  static bool IsDateWord(std::string_view t) {
+    static constexpr std::string_view kNames =
+        "MonTueWedThuFriSatSunJanFebMarAprMayJunJulAugSepOctNovDec";
+    if (t.size() != 3 || !Is(t[0], kAlpha) || t[0] > 'Z' || t[1] < 'a' || t[2] < 'a') return false;
+    for (size_t k = 0; k < kNames.size(); k += 3)
+      if (kNames.compare(k, 3, t) == 0) return true;
+    return false;
+  }
+
+  // h:mm, hh:mm:ss, optionally with a fraction (.123 or ,123) and a closing ',', ';', ')' or ']'.
+  static bool IsTimeOfDay(std::string_view t) {
+    while (!t.empty() && std::string_view(",;)]").find(t.back()) != std::string_view::npos)
+      t.remove_suffix(1);
+    auto digits = [&](size_t& k, size_t lo, size_t hi) {
+      size_t b = k;
+      while (k < t.size() && k - b < hi && Is(t[k], kDigit)) ++k;
+      return k - b >= lo;
+    };
+    size_t k = 0;
+    if (!digits(k, 1, 2) || k >= t.size() || t[k++] != ':' || !digits(k, 2, 2)) return false;
+    if (k < t.size() && t[k] == ':' && !(++k, digits(k, 2, 2))) return false;
+    if (k < t.size() && (t[k] == '.' || t[k] == ',') && !(++k, digits(k, 1, 9))) return false;
+    return k == t.size();
+  }
+
+  // A date written inside a message ("at Sat Jun 25 02:04:08 2005", Java's Date.toString()): the
+  // name token [i, j) is followed within three tokens by a time of day.
+  static bool InDate(std::string_view line, size_t i, size_t j, LineBits& lb) {
+    if (!IsDateWord(line.substr(i, j - i))) return false;
+    for (int t = 0; t < 3; ++t) {
+      const size_t a = lb.NextNonSpace(j);
+      if (a >= line.size()) return false;
+      j = lb.NextSpace(a);
+      if (IsTimeOfDay(line.substr(a, j - a))) return true;
+    }
+    return false;
   }
 
   // Copies len bytes of the line at p to o: whole 16-byte vectors when the line goes on far enough
@@ -823,6 +896,14 @@ struct TemplateMiner::Impl {
           continue;
         }
       }
+      if (m_hex && Is(ch, kHex) && e0 - k >= 6 &&
+          (L[k + 1] == ':' || L[k + 2] == ':' || L[k + 3] == ':' || L[k + 4] == ':')) {
+        if (size_t v6 = Ipv6At(t, rel)) {
+          var(rel, rel + v6, true);
+          k += v6;
+          continue;
+        }
+      }
       size_t j = lb.Next(kBDelim, k + 1, e0);
       // blk_-123: an identifier prefix glued to a negative number is one value.
       while (j < e0 && L[j] == '-' && L[j - 1] == '_' && j + 1 < e0 && Is(L[j + 1], kDigit))
@@ -954,7 +1035,14 @@ struct TemplateMiner::Impl {
         slow = true;
       const uint32_t mb = (uint32_t)(o - ob);
       uint32_t pb = UINT32_MAX, pe = 0;
-      if (slow && j - i <= TokenMemo::kMaxToken && !s.memo.slots.empty())
+      const bool date = !slow && m_date && j - i == 3 && InDate(line, i, j, lb);
+      if (date) {
+        // The name joins the date's numbers: the whole date becomes one variable.
+        std::memcpy(o, "<*>", 3);
+        o += 3;
+        pb = 0;
+        pe = (uint32_t)(j - i);
+      } else if (slow && j - i <= TokenMemo::kMaxToken && !s.memo.slots.empty())
         o = MaskShort(line, i, j, s, o, pb, pe);
       else if (slow)
         o = MaskToken(line, i, j, lb, o, pb, pe);
@@ -970,6 +1058,7 @@ struct TemplateMiner::Impl {
                     pb == UINT32_MAX ? (uint32_t)i : (uint32_t)i + pb,
                     pb == UINT32_MAX ? (uint32_t)i : (uint32_t)i + pe, pure ? kPure : kOther))
         o = ob + mb;
+      if (date) s.pos.back().run = 0;  // the numbers after the name join it
       i = j;
     }
     s.masked.n = (size_t)(o - ob);
@@ -999,7 +1088,7 @@ struct TemplateMiner::Impl {
       Pos& last = s.pos.back();
       last.re = re;
       last.pe = pe;
-      if (last.run < UINT16_MAX) ++last.run;
+      if (last.run != 0 && last.run < UINT16_MAX) ++last.run;
       return true;
     }
     Pos& p = s.pos.emplace_back();

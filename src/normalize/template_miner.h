@@ -42,7 +42,8 @@ struct MaskPattern {
 // The built-in masks, in the order they are applied to a token (after the user's extra_masks).
 // Names accepted by TemplateMinerConfig::disabled_masks: "code" (a code location is kept as
 // written, see IsCodeLocation(); not a mask but a rule ahead of them), "url", "path", "uuid",
-// "hostport", "kv", "hex", "bool", "number".
+// "hostport", "kv", "hex", "bool", "number", "date" (a weekday or month name followed within three
+// tokens by a time of day, so that a date inside a message becomes one variable with its numbers).
 std::vector<std::string> DefaultMasks();
 
 // A source location as loggers write it, as a whole token (without surrounding brackets):

@@ -44,6 +44,33 @@ TEST(TemplateMiner, MasksCommonVariableShapes) {
   EXPECT_EQ(Text(m, m.Add("slot u0 of r12 in node_1").template_id), "slot <*> of <*> in <*>");
 }
 
+// An IPv6 address is one variable even where a group holds letters only (FEBB), which alone would
+// be a word; so is a date written inside the message, its names included.
+TEST(TemplateMiner, Ipv6AddressesAndDatesInMessagesAreOneVariable) {
+  TemplateMiner m;
+  uint32_t a = m.Add("transitions for en0 (FE80:0000:0000:0000:C672:7D2C:0BB0:E3B2)").template_id;
+  EXPECT_EQ(m.Add("transitions for en0 (FE80:0000:0000:0000:FEBB:DEAD:0BB0:E3B2)").template_id, a);
+  EXPECT_EQ(m.Add("transitions for en0 (fe80::1c2d:3e4f:aa:1)").template_id, a);
+  EXPECT_EQ(Text(m, a), "transitions for en0 (<*>)");
+  // Not an address: too few colons, or no digit.
+  EXPECT_EQ(Text(m, m.Add("phase ab:cd ready").template_id), "phase ab:cd ready");
+  EXPECT_EQ(Text(m, m.Add("std::vector at dead:beef:cafe:face").template_id),
+            "std::vector at dead:beef:cafe:face");
+
+  uint32_t d = m.Add("connection from 1.2.3.4 at Sat Jun 25 02:04:08 2005").template_id;
+  EXPECT_EQ(m.Add("connection from 1.2.3.5 at Wed Oct 12 23:59:01 2005").template_id, d);
+  EXPECT_EQ(Text(m, d), "connection from <*> at <*>");
+  EXPECT_EQ(Text(m, m.Add("built Mon Mar 3 10:00:00.125 CST 2025 ok").template_id),
+            "built <*> CST <*> ok");
+  // A name without a time after it is a word.
+  EXPECT_EQ(Text(m, m.Add("report for Jun is ready").template_id), "report for Jun is ready");
+  TemplateMinerConfig off;
+  off.disabled_masks = {"date"};
+  TemplateMiner plain(off);
+  EXPECT_EQ(Text(plain, plain.Add("at Sat Jun 25 02:04:08 2005").template_id),
+            "at Sat Jun <*> <*> <*>");
+}
+
 // A key with a name for its value joins the template where that key's value is a variable.
 TEST(TemplateMiner, KeyWithANameJoinsKeyWithAVariable) {
   TemplateMiner m;
