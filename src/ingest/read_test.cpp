@@ -25,11 +25,6 @@ fs::path TestData(const std::string& name) {
   return fs::path(__FILE__).parent_path() / "testdata" / name;
 }
 
-void Write(const fs::path& p, std::string_view data) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << data;
-}
-
 void WriteGzip(const fs::path& p, std::string_view data) {
   gzFile f = gzopen(p.c_str(), "wb");
   gzwrite(f, data.data(), static_cast<unsigned>(data.size()));
@@ -136,12 +131,13 @@ TEST(Otlp, GzipIsTransparent) {
 
 TEST(Text, TimestampsSeverityAndService) {
   testing::TempDir dir;
-  Write(dir.path() / "HDFS_2k.log",
-        "081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 terminating\n"
-        "\n"
-        "2015-10-18 18:01:47,978 ERROR [main] org.apache.hadoop: failed\r\n"
-        "no timestamp here\n"
-        "[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok\n");
+  testing::WriteFile(
+      dir.path() / "HDFS_2k.log",
+      "081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 terminating\n"
+      "\n"
+      "2015-10-18 18:01:47,978 ERROR [main] org.apache.hadoop: failed\r\n"
+      "no timestamp here\n"
+      "[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok\n");
   Batch b = MustRead({dir.path().string()});
   ASSERT_EQ(b.logs.size(), 4u);
   EXPECT_EQ(b.logs[0].service, "HDFS_2k");
@@ -158,11 +154,12 @@ TEST(Text, TimestampsSeverityAndService) {
 
 TEST(Text, LogHubLayoutsWithoutLevels) {
   testing::TempDir dir;
-  Write(dir.path() / "loghub.log",
-        "- 1131566461 2005.11.09 dn228 Nov 9 12:01:01 dn228/dn228 crond[2915]: session closed\n"
-        "KERNDTLB 1131566462 2005.11.09 tbird-sm1 Nov 9 12:01:02 src@tbird-sm1 kernel: x\n"
-        "20171223-22:15:29:606|Step_LSC|30002312|onStandStepChanged 3579\n"
-        "INFO 1131566461 records\n");
+  testing::WriteFile(
+      dir.path() / "loghub.log",
+      "- 1131566461 2005.11.09 dn228 Nov 9 12:01:01 dn228/dn228 crond[2915]: session closed\n"
+      "KERNDTLB 1131566462 2005.11.09 tbird-sm1 Nov 9 12:01:02 src@tbird-sm1 kernel: x\n"
+      "20171223-22:15:29:606|Step_LSC|30002312|onStandStepChanged 3579\n"
+      "INFO 1131566461 records\n");
   Batch b = MustRead({dir.path().string()});
   ASSERT_EQ(b.logs.size(), 4u);
   EXPECT_EQ(b.logs[0].time, MakeTimeNs(2005, 11, 9, 20, 1, 1));
@@ -178,7 +175,7 @@ TEST(Text, LogHubLayoutsWithoutLevels) {
 
 TEST(Text, DockerAndStructuredJsonLines) {
   testing::TempDir dir;
-  Write(
+  testing::WriteFile(
       dir.path() /
           "carts-5f55b6cf68-77cfw_shop_carts-"
           "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.log",
@@ -207,9 +204,9 @@ TEST(Text, DockerAndStructuredJsonLines) {
 TEST(Text, SyslogLinesWithoutAYearAreNotInTheFuture) {
   testing::TempDir dir;
   const fs::path f = dir.path() / "syslog";
-  Write(f,
-        "Dec 31 23:59:00 host cron[1]: last of the year\n"
-        "Jan  2 00:01:00 host cron[1]: first of the year\n");
+  testing::WriteFile(f,
+                     "Dec 31 23:59:00 host cron[1]: last of the year\n"
+                     "Jan  2 00:01:00 host cron[1]: first of the year\n");
   struct timespec times[2];
   times[0].tv_sec = times[1].tv_sec = MakeTimeNs(2026, 1, 2, 12, 0, 0) / kNsPerSecond;
   times[0].tv_nsec = times[1].tv_nsec = 0;
@@ -223,18 +220,19 @@ TEST(Text, SyslogLinesWithoutAYearAreNotInTheFuture) {
 // Online Boutique's services write JSON logs of their own, which Docker wraps once more.
 TEST(Text, JsonLogsInsideDockerLines) {
   testing::TempDir dir;
-  Write(dir.path() / "frontend.log",
-        R"({"log":"{\"http.req.method\":\"GET\",\"message\":\"request complete\",)"
-        R"(\"severity\":\"error\",\"timestamp\":\"2022-08-22T03:51:30.123Z\"}\n",)"
-        R"("stream":"stdout","time":"2022-08-22T03:51:30.200Z"})"
-        "\n"
-        R"({"log":"{\"level\":50,\"time\":1661140290000,\"msg\":\"conversion failed\"}\n",)"
-        R"("time":"2022-08-22T03:51:31Z"})"
-        "\n"
-        R"({"log":"fail: Microsoft.AspNetCore[1] cart lost\n","time":"2022-08-22T03:51:32Z"})"
-        "\n"
-        R"({"log":"{\"no message\":1}\n","time":"2022-08-22T03:51:33Z"})"
-        "\n");
+  testing::WriteFile(
+      dir.path() / "frontend.log",
+      R"({"log":"{\"http.req.method\":\"GET\",\"message\":\"request complete\",)"
+      R"(\"severity\":\"error\",\"timestamp\":\"2022-08-22T03:51:30.123Z\"}\n",)"
+      R"("stream":"stdout","time":"2022-08-22T03:51:30.200Z"})"
+      "\n"
+      R"({"log":"{\"level\":50,\"time\":1661140290000,\"msg\":\"conversion failed\"}\n",)"
+      R"("time":"2022-08-22T03:51:31Z"})"
+      "\n"
+      R"({"log":"fail: Microsoft.AspNetCore[1] cart lost\n","time":"2022-08-22T03:51:32Z"})"
+      "\n"
+      R"({"log":"{\"no message\":1}\n","time":"2022-08-22T03:51:33Z"})"
+      "\n");
   Batch b = MustRead({dir.path().string()});
   ASSERT_EQ(b.logs.size(), 4u);
   EXPECT_EQ(b.logs[0].body, "request complete");
@@ -250,36 +248,39 @@ TEST(Text, JsonLogsInsideDockerLines) {
 
 // A tiny folder in the Nezha layout (made-up values).
 void WriteNezhaFolder(const fs::path& root) {
-  Write(root / "LICENSE", "MIT License\n");
-  Write(root / "day/2023-01-29-fault_list.json",
-        "{\n  \"08\": [\n    {\"inject_pod\": \"x\"}\n  ]\n}\n");
-  Write(root / "day/trace/08_43_trace.csv",
-        "TraceID,SpanID,ParentID,PodName,OperationName,StartTimeUnixNano,EndTimeUnixNano,Duration\n"
-        "b0103bb0161ad7fa352fe1828eeb643a,520b067330e3ede5,root,ts-gateway-service-6f6cfc45b-h5m2n,"
-        "/*,1674981768697000000,1674981769015316530,318316\n"
-        "b0103bb0161ad7fa352fe1828eeb643a,a4424f20bffee416,520b067330e3ede5,ts-auth-service-"
-        "7f8d7d756d-k7b9j,\"HTTP POST\",1674981768697763387,1674981769015072039,317308\n"
-        "zzzz,a4424f20bffee417,520b067330e3ede5,ts-auth-service-7f8d7d756d-k7b9j,x,1,2,1\n");
-  Write(root / "day/log/08_43_log.csv",
-        "Timestamp,TimeUnixNano,Node,PodName,Container,TraceID,SpanID,Log\n"
-        "2023-01-29T08:42:22.383150913Z,1674981742383150913,10.0.0.1,ts-travel-service-64469b5b48-"
-        "25zj6,server,ffc8ca7e4c8f06c75142c880d5595d96,439bc949a9eeb0cc,"
-        "\"{\"\"log\"\":\"\"16:42:22.382 INFO  t.s.TravelServiceImpl#532 [getRoute][Route is: a, "
-        "b]\\n\"\",\"\"stream\"\":\"\"stdout\"\",\"\"time\"\":\"\"2023-01-29T08:42:22."
-        "383150913Z\"\"}\"\n"
-        "2023-01-29T09:20:29.295,-6795364578871345152,10.0.0.1,ts-travel2-service-5c66d57d58-6mp2b,"
-        "server,null,null,"
-        "\"{\"\"log\"\":\"\"17:20:29.299 ERROR "
-        "multi\nline\\n\"\",\"\"stream\"\":\"\"stdout\"\"}\"\n");
-  Write(root / "day/metric/ts-auth-service-7f8d7d756d-k7b9j_metric.csv",
-        "Time,TimeStamp,PodName,CpuUsage(m),MemoryUsage(Mi),PodServerLatencyP90(s)\n"
-        "2023-01-29 08:41:09.470514006 +0000 UTC "
-        "m=+0.546675867,1674981669,ts-auth-service-7f8d7d756d-k7b9j,2.17,443.6,NaN\n");
-  Write(root / "day/metric/front_service.csv",
-        "Time,TimeStamp,ServiceName,SuccessRate(%),LatencyP50(s)\n"
-        "2023-01-29 08:41:09.043078357 +0000 UTC m=+0.119240217,1674981669,Frontend,0,0.09\n");
-  Write(root / "day/traceid/08_43_traceid.csv",
-        "ffc8ca7e4c8f06c75142c880d5595d96\n5d0bbaa5c74d96842aabc39c7b39d067\n");
+  testing::WriteFile(root / "LICENSE", "MIT License\n");
+  testing::WriteFile(root / "day/2023-01-29-fault_list.json",
+                     "{\n  \"08\": [\n    {\"inject_pod\": \"x\"}\n  ]\n}\n");
+  testing::WriteFile(
+      root / "day/trace/08_43_trace.csv",
+      "TraceID,SpanID,ParentID,PodName,OperationName,StartTimeUnixNano,EndTimeUnixNano,Duration\n"
+      "b0103bb0161ad7fa352fe1828eeb643a,520b067330e3ede5,root,ts-gateway-service-6f6cfc45b-h5m2n,"
+      "/*,1674981768697000000,1674981769015316530,318316\n"
+      "b0103bb0161ad7fa352fe1828eeb643a,a4424f20bffee416,520b067330e3ede5,ts-auth-service-"
+      "7f8d7d756d-k7b9j,\"HTTP POST\",1674981768697763387,1674981769015072039,317308\n"
+      "zzzz,a4424f20bffee417,520b067330e3ede5,ts-auth-service-7f8d7d756d-k7b9j,x,1,2,1\n");
+  testing::WriteFile(
+      root / "day/log/08_43_log.csv",
+      "Timestamp,TimeUnixNano,Node,PodName,Container,TraceID,SpanID,Log\n"
+      "2023-01-29T08:42:22.383150913Z,1674981742383150913,10.0.0.1,ts-travel-service-64469b5b48-"
+      "25zj6,server,ffc8ca7e4c8f06c75142c880d5595d96,439bc949a9eeb0cc,"
+      "\"{\"\"log\"\":\"\"16:42:22.382 INFO  t.s.TravelServiceImpl#532 [getRoute][Route is: a, "
+      "b]\\n\"\",\"\"stream\"\":\"\"stdout\"\",\"\"time\"\":\"\"2023-01-29T08:42:22."
+      "383150913Z\"\"}\"\n"
+      "2023-01-29T09:20:29.295,-6795364578871345152,10.0.0.1,ts-travel2-service-5c66d57d58-6mp2b,"
+      "server,null,null,"
+      "\"{\"\"log\"\":\"\"17:20:29.299 ERROR "
+      "multi\nline\\n\"\",\"\"stream\"\":\"\"stdout\"\"}\"\n");
+  testing::WriteFile(root / "day/metric/ts-auth-service-7f8d7d756d-k7b9j_metric.csv",
+                     "Time,TimeStamp,PodName,CpuUsage(m),MemoryUsage(Mi),PodServerLatencyP90(s)\n"
+                     "2023-01-29 08:41:09.470514006 +0000 UTC "
+                     "m=+0.546675867,1674981669,ts-auth-service-7f8d7d756d-k7b9j,2.17,443.6,NaN\n");
+  testing::WriteFile(
+      root / "day/metric/front_service.csv",
+      "Time,TimeStamp,ServiceName,SuccessRate(%),LatencyP50(s)\n"
+      "2023-01-29 08:41:09.043078357 +0000 UTC m=+0.119240217,1674981669,Frontend,0,0.09\n");
+  testing::WriteFile(root / "day/traceid/08_43_traceid.csv",
+                     "ffc8ca7e4c8f06c75142c880d5595d96\n5d0bbaa5c74d96842aabc39c7b39d067\n");
 }
 
 TEST(Nezha, FolderOfTracesLogsMetrics) {
@@ -336,10 +337,11 @@ TEST(Read, TextLogsStartingWithABracketAreText) {
             "otlp-json");
 
   testing::TempDir dir;
-  Write(dir.path() / "error.log",
-        "[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok "
-        "/etc/httpd/conf/workers2.properties\n"
-        "[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6\n");
+  testing::WriteFile(
+      dir.path() / "error.log",
+      "[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok "
+      "/etc/httpd/conf/workers2.properties\n"
+      "[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6\n");
   ReadReport report;
   Batch b = MustRead({(dir.path() / "error.log").string()}, &report);
   EXPECT_EQ(b.logs.size(), 2u);
@@ -348,7 +350,7 @@ TEST(Read, TextLogsStartingWithABracketAreText) {
 
 TEST(Read, LinksBackUpTheTreeAndRepeatedPathsReadOnce) {
   testing::TempDir dir;
-  Write(dir.path() / "logs" / "a.log", "2024-01-01T00:00:00Z INFO one\n");
+  testing::WriteFile(dir.path() / "logs" / "a.log", "2024-01-01T00:00:00Z INFO one\n");
   fs::create_directory_symlink("..", dir.path() / "logs" / "up");
   ReadReport report;
   Batch b =
@@ -360,8 +362,8 @@ TEST(Read, LinksBackUpTheTreeAndRepeatedPathsReadOnce) {
 TEST(Read, AnUnreadableFileOrFolderInAFolderCostsOnlyItself) {
   if (geteuid() == 0) GTEST_SKIP() << "root reads every file";
   testing::TempDir dir;
-  Write(dir.path() / "a.log", "2024-01-01T00:00:00Z INFO one\n");
-  Write(dir.path() / "b.log", "2024-01-01T00:00:01Z INFO two\n");
+  testing::WriteFile(dir.path() / "a.log", "2024-01-01T00:00:00Z INFO one\n");
+  testing::WriteFile(dir.path() / "b.log", "2024-01-01T00:00:01Z INFO two\n");
   fs::permissions(dir.path() / "a.log", fs::perms::none);
   ReadReport report;
   Batch b = MustRead({dir.path().string()}, &report);
@@ -369,7 +371,7 @@ TEST(Read, AnUnreadableFileOrFolderInAFolderCostsOnlyItself) {
   EXPECT_EQ(report.rejected.count, 1u);
   EXPECT_FALSE(ReadAll({(dir.path() / "a.log").string()}).ok());  // named: an error
 
-  Write(dir.path() / "sub" / "c.log", "2024-01-01T00:00:02Z INFO three\n");
+  testing::WriteFile(dir.path() / "sub" / "c.log", "2024-01-01T00:00:02Z INFO three\n");
   fs::permissions(dir.path() / "sub", fs::perms::none);
   ReadReport again;
   Batch c = MustRead({dir.path().string()}, &again);
@@ -382,10 +384,11 @@ TEST(Read, AnUnreadableFileOrFolderInAFolderCostsOnlyItself) {
 TEST(Read, NezhaColumnsInAnotherOrder) {
   // Nezha's readers find their columns by name; detection asks for the names, not their order.
   testing::TempDir dir;
-  Write(dir.path() / "t.csv",
-        "SpanID,TraceID,PodName,ParentID,OperationName,EndTimeUnixNano,StartTimeUnixNano\n"
-        "520b067330e3ede5,b0103bb0161ad7fa352fe1828eeb643a,ts-gateway-service-6f6cfc45b-h5m2n,"
-        "root,/*,1674981769015316530,1674981768697000000\n");
+  testing::WriteFile(
+      dir.path() / "t.csv",
+      "SpanID,TraceID,PodName,ParentID,OperationName,EndTimeUnixNano,StartTimeUnixNano\n"
+      "520b067330e3ede5,b0103bb0161ad7fa352fe1828eeb643a,ts-gateway-service-6f6cfc45b-h5m2n,"
+      "root,/*,1674981769015316530,1674981768697000000\n");
   ReadReport report;
   Batch b = MustRead({(dir.path() / "t.csv").string()}, &report);
   EXPECT_EQ(report.files.at(0).format, "nezha-trace");
@@ -447,7 +450,7 @@ TEST(Read, BatchesAreBounded) {
   testing::TempDir dir;
   std::string text;
   for (int i = 0; i < 1000; ++i) text += "line " + std::to_string(i) + "\n";
-  Write(dir.path() / "a.log", text);
+  testing::WriteFile(dir.path() / "a.log", text);
   ReadOptions o;
   o.batch_size = 64;
   size_t batches = 0, records = 0, biggest = 0;

@@ -11,19 +11,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void Write(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
-}
-
 TEST(HdfsSessions, EventTracesSplitByOrderOfAppearance) {
   testing::TempDir dir;
-  Write(dir.path() / "preprocessed" / "Event_traces.csv",
-        "BlockId,Label,Type,Features,TimeInterval,Latency\n"
-        "blk_1,Success,,\"[E5,E22,E5]\",\"[0.0, 1.0]\",3\n"
-        "blk_-2,Fail,21,\"[E5,E11]\",[],1\n"
-        "blk_3,Success,,[E7],[],1\n"
-        "blk_4,Success,,\"[E5, E5]\",[],1\n");
+  testing::WriteFile(dir.path() / "preprocessed" / "Event_traces.csv",
+                     "BlockId,Label,Type,Features,TimeInterval,Latency\n"
+                     "blk_1,Success,,\"[E5,E22,E5]\",\"[0.0, 1.0]\",3\n"
+                     "blk_-2,Fail,21,\"[E5,E11]\",[],1\n"
+                     "blk_3,Success,,[E7],[],1\n"
+                     "blk_4,Success,,\"[E5, E5]\",[],1\n");
   auto set = LoadHdfsSessions(dir.path().string(), 0.5);
   ASSERT_TRUE(set.ok()) << set.message();
   EXPECT_EQ(set->layout, "Event_traces.csv");
@@ -35,8 +30,8 @@ TEST(HdfsSessions, EventTracesSplitByOrderOfAppearance) {
   EXPECT_TRUE(set->sessions[1].train);
   EXPECT_FALSE(set->sessions[2].train);
 
-  Write(dir.path() / "preprocessed" / "Event_traces.csv",
-        "BlockId,Label,Features\nblk_1,Maybe,[E1]\n");
+  testing::WriteFile(dir.path() / "preprocessed" / "Event_traces.csv",
+                     "BlockId,Label,Features\nblk_1,Maybe,[E1]\n");
   auto bad = LoadHdfsSessions(dir.path().string());
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.message().find("Event_traces.csv:2: field Label is 'Maybe'"), std::string::npos)
@@ -60,11 +55,11 @@ TEST(HdfsSessions, RawLogIsParsedIntoTemplateSequencesPerBlock) {
     log += Line(i, "BLOCK* ask 10.0.0.1:50010 to replicate " + b + " to datanode(s) for " + c);
     log += Line(i, "Served a line that names no block " + std::to_string(i));
   }
-  Write(dir.path() / "HDFS.log", log);
+  testing::WriteFile(dir.path() / "HDFS.log", log);
   std::string labels = "BlockId,Label\n";
   for (int i = 0; i < 6; ++i)
     labels += "blk_" + std::to_string(100 + i) + "," + (i == 4 ? "Anomaly" : "Normal") + "\n";
-  Write(dir.path() / "preprocessed" / "anomaly_label.csv", labels);
+  testing::WriteFile(dir.path() / "preprocessed" / "anomaly_label.csv", labels);
   auto src = FindHdfsSource(dir.path().string());
   ASSERT_TRUE(src.has_value());
   EXPECT_EQ(src->layout, "raw log");
@@ -87,8 +82,8 @@ TEST(HdfsSessions, RawLogIsParsedIntoTemplateSequencesPerBlock) {
 
 TEST(HdfsSessions, SessionsCsvUnderAnyNameAndClearErrors) {
   testing::TempDir dir;
-  Write(dir.path() / "full_sessions.csv",
-        "split,BlockId,Label,EventSequence\ntrain,blk_1,0,E1 E2\ntest,blk_2,1,E1\n");
+  testing::WriteFile(dir.path() / "full_sessions.csv",
+                     "split,BlockId,Label,EventSequence\ntrain,blk_1,0,E1 E2\ntest,blk_2,1,E1\n");
   auto set = LoadHdfsSessions(dir.path().string());
   ASSERT_TRUE(set.ok()) << set.message();
   EXPECT_EQ(set->layout, "sessions CSV");
@@ -99,11 +94,11 @@ TEST(HdfsSessions, SessionsCsvUnderAnyNameAndClearErrors) {
   auto none = LoadHdfsSessions(empty.path().string());
   ASSERT_FALSE(none.ok());
   EXPECT_NE(none.message().find("no HDFS sessions here"), std::string::npos);
-  Write(empty.path() / "HDFS.log", Line(0, "Receiving block blk_1"));
+  testing::WriteFile(empty.path() / "HDFS.log", Line(0, "Receiving block blk_1"));
   auto nolabels = LoadHdfsSessions((empty.path() / "HDFS.log").string());
   ASSERT_FALSE(nolabels.ok());
   EXPECT_NE(nolabels.message().find("needs anomaly_label.csv"), std::string::npos);
-  Write(empty.path() / "anomaly_label.csv", "BlockId,Label\nblk_1,Broken\n");
+  testing::WriteFile(empty.path() / "anomaly_label.csv", "BlockId,Label\nblk_1,Broken\n");
   auto badlabel = LoadHdfsSessions(empty.path().string());
   ASSERT_FALSE(badlabel.ok());
   EXPECT_NE(badlabel.message().find("anomaly_label.csv:2: field Label"), std::string::npos)

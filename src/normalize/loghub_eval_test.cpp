@@ -11,11 +11,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void Write(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
-}
-
 // Four lines of a level-anchored log and their truth; `extra` is appended to the log.
 void WriteSet(const fs::path& dir, const std::string& stem, const std::string& extra = "") {
   std::string log, truth = "LineId,Level,Content,EventId,EventTemplate\n";
@@ -28,8 +23,8 @@ void WriteSet(const fs::path& dir, const std::string& stem, const std::string& e
         (i % 2 ? content : "opened session " + std::to_string(i) + " for \"\"u, v\"\"") + "\"," +
         (i % 2 ? "E2,closed session <*>" : "E1,\"opened session <*> for \"\"u, v\"\"\"") + "\n";
   }
-  Write(dir / (stem + ".log"), log + extra);
-  Write(dir / (stem + ".log_structured.csv"), truth);
+  testing::WriteFile(dir / (stem + ".log"), log + extra);
+  testing::WriteFile(dir / (stem + ".log_structured.csv"), truth);
 }
 
 TEST(LoghubEval, FindsSetsOfAnyTagAndNamesThemApart) {
@@ -37,7 +32,7 @@ TEST(LoghubEval, FindsSetsOfAnyTagAndNamesThemApart) {
   WriteSet(dir.path() / "Apache", "Apache_2k");
   WriteSet(dir.path() / "Apache", "Apache_full");
   WriteSet(dir.path() / "Mac", "Mac_full");
-  Write(dir.path() / "Mac" / "notes.log", "no truth beside this one\n");
+  testing::WriteFile(dir.path() / "Mac" / "notes.log", "no truth beside this one\n");
   auto sets = FindLoghubSets(dir.path());
   ASSERT_EQ(sets.size(), 3u);
   EXPECT_EQ(sets[0].name, "Apache_2k");
@@ -75,8 +70,9 @@ TEST(LoghubEval, LineCountMismatchNamesBothFiles) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.message().find("Long_2k.log: more lines than the 4 rows"), std::string::npos)
       << r.message();
-  Write(dir.path() / "Short_2k.log", "2026-01-01 00:00:00 INFO opened session 0\n");
-  Write(dir.path() / "Short_2k.log_structured.csv", "LineId,Content,EventTemplate\n1,a,a\n2,b,b\n");
+  testing::WriteFile(dir.path() / "Short_2k.log", "2026-01-01 00:00:00 INFO opened session 0\n");
+  testing::WriteFile(dir.path() / "Short_2k.log_structured.csv",
+                     "LineId,Content,EventTemplate\n1,a,a\n2,b,b\n");
   auto s = EvaluateLoghubSet(FindLoghubSets(dir.path() / "Short_2k.log")[0], {});
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("1 lines but"), std::string::npos) << s.message();
@@ -84,14 +80,15 @@ TEST(LoghubEval, LineCountMismatchNamesBothFiles) {
 
 TEST(LoghubEval, BadTruthRowIsNamed) {
   testing::TempDir dir;
-  Write(dir.path() / "Bad_2k.log", "a\nb\n");
-  Write(dir.path() / "Bad_2k.log_structured.csv", "LineId,Content,EventTemplate\n1,a,a\n2,b\n");
+  testing::WriteFile(dir.path() / "Bad_2k.log", "a\nb\n");
+  testing::WriteFile(dir.path() / "Bad_2k.log_structured.csv",
+                     "LineId,Content,EventTemplate\n1,a,a\n2,b\n");
   auto r = EvaluateLoghubSet(FindLoghubSets(dir.path())[0], {});
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.message().find("Bad_2k.log_structured.csv:3: 2 fields, header has 3"),
             std::string::npos)
       << r.message();
-  Write(dir.path() / "Bad_2k.log_structured.csv", "LineId,Text\n1,a\n2,b\n");
+  testing::WriteFile(dir.path() / "Bad_2k.log_structured.csv", "LineId,Text\n1,a\n2,b\n");
   auto h = EvaluateLoghubSet(FindLoghubSets(dir.path())[0], {});
   ASSERT_FALSE(h.ok());
   EXPECT_NE(h.message().find(":1: header lacks Content or EventTemplate"), std::string::npos);

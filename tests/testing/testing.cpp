@@ -4,9 +4,15 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <random>
 
 namespace augur::testing {
+
+void WriteFile(const std::filesystem::path& path, std::string_view data) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary) << data;
+}
 
 std::filesystem::path SharedDir() {
   namespace fs = std::filesystem;

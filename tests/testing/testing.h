@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include <gtest/gtest.h>
 
@@ -27,6 +28,9 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// Writes `data` to `path` (binary), creating its folders.
+void WriteFile(const std::filesystem::path& path, std::string_view data);
 
 // Runs a shell command and returns its standard output; `exit_code` (optional) receives its exit
 // status (-1 when it could not start or did not exit normally).
