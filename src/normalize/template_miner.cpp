@@ -1358,6 +1358,23 @@ struct TemplateMiner::Impl {
     for (size_t k = 1; k < fam.size(); ++k)
       if (by_id[fam[k]] && by_id[fam[k]]->slots.size() == by_id[keep]->slots.size())
         MergeInto(keep, fam[k]);
+    // Templates made before the position turned variable that differ from the merged one only
+    // there join it too: a value-like token there (ts3) or a word this family did not record.
+    // Otherwise their lines keep reaching them through the signature cache.
+    if (auto bucket = by_length.find((uint32_t)by_id[keep]->slots.size());
+        bucket != by_length.end()) {
+      const Cluster& k = *by_id[keep];
+      std::vector<uint32_t> same;
+      for (uint32_t id : bucket->second) {
+        if (id == keep || !by_id[id]) continue;
+        const Cluster& c = *by_id[id];
+        bool eq = CodeLocationIn(c.slots[pos].tok).empty();
+        for (size_t i = 0; i < c.slots.size() && eq; ++i)
+          eq = (int)i == pos || c.slots[i].tok == k.slots[i].tok;
+        if (eq) same.push_back(id);
+      }
+      for (uint32_t id : same) MergeInto(keep, id);
+    }
     by_id[keep]->slots[pos].open = 1;
     families.erase(key);
     return Rekey(keep);

@@ -138,6 +138,20 @@ TEST(TemplateMiner, PlainWordsStaySeparateUntilManyDistinct) {
   for (auto [from, into] : m.MergeHistory()) EXPECT_LT(into, from);
 }
 
+// Templates made before a position turned variable join it when it does, whatever they hold there
+// (a name with a digit is not a plain word and was never in the family); a code location does not.
+TEST(TemplateMiner, EarlierSiblingsJoinWhenAPositionTurnsVariable) {
+  TemplateMiner m;
+  uint32_t ts3 = m.Add("Invalid user ts3 from 10.0.0.1").template_id;
+  uint32_t code = m.Add("Invalid user Foo.java:12 from 10.0.0.2").template_id;
+  for (const char* u : {"alice", "bob", "carol", "dave", "erin", "frank"})
+    m.Add(std::string("Invalid user ") + u + " from 10.0.0.3");
+  uint32_t merged = m.Add("Invalid user ts3 from 10.0.0.4").template_id;
+  EXPECT_EQ(m.Resolve(ts3), merged);
+  EXPECT_EQ(Text(m, merged), "Invalid user <*> from <*>");
+  EXPECT_NE(m.Resolve(code), merged);
+}
+
 TEST(TemplateMiner, IdentifiersMergeAtOnce) {
   TemplateMiner m;
   uint32_t a = m.Add("package com.android.systemui started").template_id;
