@@ -33,12 +33,14 @@ class ByteSource {
   void SkipByteOrderMark();
 
   bool gzip() const { return gz_ != nullptr; }
-  // Block size for readers: 4 MiB for files; small in-memory inputs get small buffers (a fuzzer
-  // runs thousands of them a second).
+  // Block size for readers: 4 MiB at most; small inputs (a file or memory) get small buffers, as
+  // a fuzzer runs thousands of them a second. Compressed input and files of unknown size (pipes)
+  // get the full 4 MiB.
   size_t block_hint() const {
-    if (!from_memory_ || gz_) return 4u << 20;
-    size_t want = mem_.size() + 4096;
-    return want < (4u << 20) ? want : (4u << 20);
+    const uint64_t size = from_memory_ ? mem_.size() : file_size_;
+    if (gz_ || (!from_memory_ && size == 0)) return 4u << 20;
+    const uint64_t want = size + 4096;
+    return want < (4u << 20) ? static_cast<size_t>(want) : (4u << 20);
   }
   const std::string& error() const { return error_; }      // "" when fine
   uint64_t compressed_bytes() const { return raw_read_; }  // bytes taken from the file so far
