@@ -88,7 +88,6 @@ class Stream {
   const std::vector<std::string_view>& fields() const { return fields_; }
   uint64_t line_number() const { return reader_.line(); }
   const std::string& error() const { return error_; }
-  const std::string& path() const { return path_; }
 
  private:
   Stream(std::unique_ptr<ingest::ByteSource> src, bool csv)

@@ -2,10 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <unordered_map>
 
 #include "core/text.h"
@@ -240,80 +238,6 @@ ParseScores ScoreParseIds(const std::vector<uint32_t>& truth_ids,
   s.rta = static_cast<double>(sm) / truth_norm.size();
   s.fta = s.pta + s.rta > 0 ? 2 * s.pta * s.rta / (s.pta + s.rta) : 0;
   return s;
-}
-
-int CsvTable::Column(std::string_view name) const {
-  for (size_t i = 0; i < header.size(); ++i)
-    if (header[i] == name) return (int)i;
-  return -1;
-}
-
-Result<CsvTable> ReadCsv(const std::filesystem::path& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return Result<CsvTable>::Error(path.string() + ": cannot open");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  const std::string data = ss.str();
-  CsvTable table;
-  std::vector<std::string> row;
-  std::string field;
-  bool quoted = false, any = false;
-  size_t line = 1, row_line = 1;
-  auto end_row = [&] {
-    row.push_back(std::move(field));
-    field.clear();
-    if (table.header.empty()) {
-      table.header = std::move(row);
-    } else if (!(row.size() == 1 && row[0].empty())) {
-      table.rows.push_back(std::move(row));
-    }
-    row.clear();
-    any = false;
-  };
-  for (size_t i = 0; i < data.size(); ++i) {
-    char c = data[i];
-    if (quoted) {
-      if (c == '"') {
-        if (i + 1 < data.size() && data[i + 1] == '"') {
-          field.push_back('"');
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else {
-        if (c == '\n') ++line;
-        field.push_back(c);
-      }
-      continue;
-    }
-    if (c == '"' && field.empty()) {
-      quoted = true;
-      any = true;
-    } else if (c == ',') {
-      row.push_back(std::move(field));
-      field.clear();
-      any = true;
-    } else if (c == '\n') {
-      if (!field.empty() && field.back() == '\r') field.pop_back();
-      end_row();
-      row_line = ++line;
-    } else {
-      field.push_back(c);
-      any = true;
-    }
-  }
-  if (quoted)
-    return Result<CsvTable>::Error(path.string() + ":" + std::to_string(row_line) +
-                                   ": unterminated quoted field");
-  if (any || !field.empty()) end_row();
-  if (table.header.empty())
-    return Result<CsvTable>::Error(path.string() + ": empty file (no header)");
-  for (size_t r = 0; r < table.rows.size(); ++r)
-    if (table.rows[r].size() != table.header.size())
-      return Result<CsvTable>::Error(path.string() + ": row " + std::to_string(r + 1) + " has " +
-                                     std::to_string(table.rows[r].size()) + " fields, header has " +
-                                     std::to_string(table.header.size()));
-  return table;
 }
 
 }  // namespace augur::normalize

@@ -1,15 +1,11 @@
-// Log parsing accuracy as the LogHub-2.0 benchmark defines it (GA, PA, FGA, FTA), its template
-// normalisation, and a reader for LogHub's *_structured.csv truth files. Used by `augur eval
-// loghub`.
+// Log parsing accuracy as the LogHub-2.0 benchmark defines it (GA, PA, FGA, FTA) and its template
+// normalisation. Used by `augur eval loghub`.
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "core/result.h"
 
 namespace augur::normalize {
 
@@ -34,13 +30,5 @@ ParseScores ScoreParseIds(const std::vector<uint32_t>& truth_ids,
                           const std::vector<std::string>& truth_texts,
                           const std::vector<uint32_t>& found_ids,
                           const std::vector<std::string>& found_texts);
-
-// One CSV file: header names and rows of fields (RFC 4180 quoting). Errors name file and line.
-struct CsvTable {
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> rows;
-  int Column(std::string_view name) const;  // -1 if absent
-};
-Result<CsvTable> ReadCsv(const std::filesystem::path& path);
 
 }  // namespace augur::normalize

@@ -2,10 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-
-#include "testing/testing.h"
-
 namespace augur::normalize {
 namespace {
 
@@ -33,27 +29,6 @@ TEST(ParseMetrics, GroupingAndParsingAccuracy) {
   auto perfect = ScoreParse(truth, truth);
   EXPECT_DOUBLE_EQ(perfect.ga, 1);
   EXPECT_DOUBLE_EQ(perfect.fta, 1);
-}
-
-TEST(ParseMetrics, CsvQuotesAndErrors) {
-  testing::TempDir dir;
-  auto p = dir.path() / "t.csv";
-  {
-    std::ofstream f(p);
-    f << "LineId,Content,EventTemplate\r\n1,\"a, \"\"b\"\"\",x\n2,c,\"y\"\n";
-  }
-  auto t = ReadCsv(p);
-  ASSERT_TRUE(t.ok()) << t.message();
-  ASSERT_EQ(t->rows.size(), 2u);
-  EXPECT_EQ(t->rows[0][1], "a, \"b\"");
-  EXPECT_EQ(t->Column("EventTemplate"), 2);
-  {
-    std::ofstream f(p);
-    f << "a,b\n1,2,3\n";
-  }
-  auto bad = ReadCsv(p);
-  ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.message().find("row 1"), std::string::npos);
 }
 
 }  // namespace
