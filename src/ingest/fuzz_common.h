@@ -1,12 +1,16 @@
-// Shared body of the reader fuzz targets: feed the input to one reader (or to detection) through
-// the in-memory front door and check the invariants that must hold for any input.
+// Shared parts of the fuzz targets: the body of the reader targets (feed the input to one reader,
+// or to detection, through the in-memory front door and check the invariants that must hold for any
+// input), and a scratch folder for targets whose code under test reads files.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <string_view>
+
+#include <unistd.h>
 
 #include "ingest/read.h"
 
@@ -25,6 +29,24 @@ inline int FuzzReader(const uint8_t* data, size_t size, const char* format) {
   if (!r.ok()) std::abort();  // only strict mode or I/O may fail; neither happens here
   if (r->files.size() != 1 || r->files[0].records != records) std::abort();
   return 0;
+}
+
+// A folder of this process under the temp directory, made on first use and removed at exit.
+inline const std::filesystem::path& FuzzScratchDir(const char* name) {
+  struct Scratch {
+    std::filesystem::path path;
+    explicit Scratch(const char* n)
+        : path(std::filesystem::temp_directory_path() /
+               (std::string(n) + "-" + std::to_string(getpid()))) {
+      std::filesystem::create_directories(path);
+    }
+    ~Scratch() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  };
+  static const Scratch s(name);
+  return s.path;
 }
 
 }  // namespace augur::ingest

@@ -1,8 +1,6 @@
 // libFuzzer target: the HDFS session readers (sessions CSV, Event_traces.csv, raw log with
 // anomaly_label.csv) never crash or hang on any file content; a session they return has a block.
 // The first byte picks the layout; for the raw log a NUL byte separates the log from the labels.
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -10,18 +8,14 @@
 #include <string>
 #include <string_view>
 
+#include "ingest/fuzz_common.h"
 #include "learn/hdfs_sessions.h"
 
 namespace {
 namespace fs = std::filesystem;
 
 const fs::path& Dir() {
-  static const fs::path d = [] {
-    fs::path p = fs::temp_directory_path() / ("augur-hdfs-fuzz-" + std::to_string(getpid()));
-    fs::create_directories(p);
-    return p;
-  }();
-  return d;
+  return augur::ingest::FuzzScratchDir("augur-hdfs-fuzz");
 }
 
 void Put(const fs::path& p, std::string_view data) {

@@ -1,7 +1,5 @@
 // libFuzzer target: `eval loghub` on any pair of files (a raw log and its structured truth, split
 // at the first NUL byte) never crashes or hangs; when it scores, the scores are ratios.
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -9,15 +7,13 @@
 #include <string>
 #include <string_view>
 
+#include "ingest/fuzz_common.h"
 #include "normalize/loghub_eval.h"
 
+namespace fs = std::filesystem;
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  namespace fs = std::filesystem;
-  static const fs::path dir = [] {
-    fs::path p = fs::temp_directory_path() / ("augur-loghub-fuzz-" + std::to_string(getpid()));
-    fs::create_directories(p);
-    return p;
-  }();
+  const fs::path& dir = augur::ingest::FuzzScratchDir("augur-loghub-fuzz");
   std::string_view in(reinterpret_cast<const char*>(data), size);
   size_t nul = in.find('\0');
   std::ofstream(dir / "F_2k.log", std::ios::binary | std::ios::trunc) << in.substr(0, nul);
