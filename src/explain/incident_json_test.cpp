@@ -54,7 +54,8 @@ TEST(IncidentJson, MatchesGoldenSchema) {
 
 TEST(IncidentJson, NarrativeNamesOriginAndEvidence) {
   Incident inc = Sample();
-  EXPECT_NE(inc.summary.find("shipping is the likely origin (82 %, outage level red)"), std::string::npos)
+  EXPECT_NE(inc.summary.find("shipping is the likely origin (82 %, outage level red)"),
+            std::string::npos)
       << inc.summary;
   EXPECT_NE(inc.narrative.find("latency up"), std::string::npos);
   EXPECT_NE(inc.narrative.find("network_delay"), std::string::npos);
