@@ -37,12 +37,13 @@ std::string FirstLine(const fs::path& p) {
   return line;
 }
 
-bool IsSessionsCsv(const fs::path& p) {
-  return FirstLine(p).rfind(kSessionsHeader, 0) == 0;
-}
-bool IsEventTraces(const fs::path& p) {
-  std::string h = FirstLine(p);
-  return h.rfind("BlockId,", 0) == 0 && h.find("Features") != std::string::npos;
+// The layout a CSV file's header names ("sessions CSV", "Event_traces.csv"), else "".
+std::string CsvLayout(const fs::path& p) {
+  const std::string h = FirstLine(p);
+  if (h.rfind(kSessionsHeader, 0) == 0) return "sessions CSV";
+  if (h.rfind("BlockId,", 0) == 0 && h.find("Features") != std::string::npos)
+    return "Event_traces.csv";
+  return "";
 }
 
 // Normal / anomalous from the label words LogHub and deep-loglizer use.
@@ -175,53 +176,39 @@ SetResult ReadRawLog(const fs::path& log, const fs::path& labels_path, double tr
   });
   if (!st) return SetResult::Error(st.message());
 
+  auto header = normalize::HeaderParser::DetectFile(log.string());
+  if (!header) return SetResult::Error(header.message());
   auto src = ingest::ByteSource::Open(log.string());
   if (!src) return SetResult::Error(src.message());
+  (*src)->SkipByteOrderMark();
   ingest::RecordReader reader(**src, false, 1u << 20);
-  normalize::HeaderParser header;
   normalize::TemplateMiner miner;
   normalize::TemplateMatch m;
   std::unordered_map<std::string, uint32_t> index;  // block -> session
   std::vector<std::string> blocks;
   std::vector<std::vector<uint32_t>> raw;  // template ids as mined (resolved at the end)
   std::vector<std::string_view> ids;
-  auto add = [&](std::string_view line) {
-    std::string_view content = header.Parse(line).content;
+  std::string key;  // reused: no allocation per line for the block lookup
+  std::string_view rec;
+  bool too_long = false;
+  while (reader.Next(&rec, &too_long)) {
+    if (++set.lines % 1000000 == 0) Progress::Update("read HDFS log", set.lines, 0, "lines");
+    if (too_long) continue;  // no block line is a megabyte long
+    if (!rec.empty() && rec.back() == '\r') rec.remove_suffix(1);
+    std::string_view content = header->Parse(rec).content;
     BlockIds(content, &ids);
-    if (ids.empty()) return;
+    if (ids.empty()) continue;
     miner.Add(content, m);
     for (auto id : ids) {
-      auto [it, fresh] = index.emplace(std::string(id), static_cast<uint32_t>(blocks.size()));
-      if (fresh) {
-        blocks.emplace_back(id);
+      key.assign(id);
+      auto it = index.find(key);
+      if (it == index.end()) {
+        it = index.emplace(key, static_cast<uint32_t>(blocks.size())).first;
+        blocks.push_back(key);
         raw.emplace_back();
       }
       raw[it->second].push_back(m.template_id);
     }
-  };
-  // The header detector sees the first lines before any is parsed.
-  constexpr size_t kSample = 1000;
-  std::vector<std::string> sample;
-  std::string_view rec;
-  bool too_long = false;
-  while (reader.Next(&rec, &too_long)) {
-    ++set.lines;
-    if (!rec.empty() && rec.back() == '\r') rec.remove_suffix(1);
-    if (too_long) continue;  // no block line is a megabyte long
-    if (sample.size() < kSample) {
-      sample.emplace_back(rec);
-      if (sample.size() == kSample) {
-        header = normalize::HeaderParser::Detect({sample.begin(), sample.end()});
-        for (const auto& l : sample) add(l);
-      }
-      continue;
-    }
-    add(rec);
-    if (set.lines % 1000000 == 0) Progress::Update("read HDFS log", set.lines, 0, "lines");
-  }
-  if (sample.size() < kSample) {
-    header = normalize::HeaderParser::Detect({sample.begin(), sample.end()});
-    for (const auto& l : sample) add(l);
   }
   if (set.lines >= 1000000) Progress::Finish("read HDFS log");
   if (blocks.empty()) return SetResult::Error(log.string() + ": no line names a block (blk_...)");
@@ -299,9 +286,9 @@ std::optional<HdfsSource> FindHdfsSource(const std::string& path_text) {
   std::error_code ec;
   if (fs::is_regular_file(path, ec)) {
     if (path.extension() == ".csv") {
-      if (IsSessionsCsv(path)) return HdfsSource{"sessions CSV", path, {}};
-      if (IsEventTraces(path)) return HdfsSource{"Event_traces.csv", path, {}};
-      return std::nullopt;
+      std::string layout = CsvLayout(path);
+      if (layout.empty()) return std::nullopt;
+      return HdfsSource{layout, path, {}};
     }
     fs::path labels = LabelsFor(path);
     if (labels.empty()) return std::nullopt;
@@ -316,14 +303,14 @@ std::optional<HdfsSource> FindHdfsSource(const std::string& path_text) {
   std::sort(csvs.begin(), csvs.end());
   std::sort(logs.begin(), logs.end());
   for (const auto& c : csvs)
-    if (IsSessionsCsv(c)) return HdfsSource{"sessions CSV", c, {}};
+    if (CsvLayout(c) == "sessions CSV") return HdfsSource{"sessions CSV", c, {}};
   // HDFS.log first, then any other log with labels.
   std::stable_partition(logs.begin(), logs.end(),
                         [](const fs::path& p) { return p.filename() == "HDFS.log"; });
   for (const auto& l : logs)
     if (fs::path labels = LabelsFor(l); !labels.empty()) return HdfsSource{"raw log", l, labels};
   for (const fs::path& p : {path / "Event_traces.csv", path / "preprocessed" / "Event_traces.csv"})
-    if (fs::is_regular_file(p, ec) && IsEventTraces(p))
+    if (fs::is_regular_file(p, ec) && CsvLayout(p) == "Event_traces.csv")
       return HdfsSource{"Event_traces.csv", p, {}};
   return std::nullopt;
 }
@@ -345,14 +332,18 @@ Result<HdfsSessionSet> LoadHdfsSessions(const std::string& path, double train_ra
                             ", a raw log (HDFS.log) with anomaly_label.csv, or "
                             "preprocessed/Event_traces.csv");
   }
-  if (source->layout == "raw log") return ReadRawLog(source->file, source->labels, train_ratio);
-  if (source->layout == "Event_traces.csv") return ReadEventTraces(source->file, train_ratio);
-  auto s = ReadHdfsSessions(source->file.string());
+  return LoadHdfsSessions(*source, train_ratio);
+}
+
+Result<HdfsSessionSet> LoadHdfsSessions(const HdfsSource& source, double train_ratio) {
+  if (source.layout == "raw log") return ReadRawLog(source.file, source.labels, train_ratio);
+  if (source.layout == "Event_traces.csv") return ReadEventTraces(source.file, train_ratio);
+  auto s = ReadHdfsSessions(source.file.string());
   if (!s) return SetResult::Error(s.message());
   HdfsSessionSet set;
   set.sessions = std::move(*s);
-  set.layout = source->layout;
-  set.files = source->file.string();
+  set.layout = source.layout;
+  set.files = source.file.string();
   set.split_given = true;
   return set;
 }

@@ -53,5 +53,7 @@ std::optional<HdfsSource> FindHdfsSource(const std::string& path);
 // with its labels in preprocessed/), or one file of them (a raw log finds anomaly_label.csv beside
 // it or in preprocessed/ beside it).
 Result<HdfsSessionSet> LoadHdfsSessions(const std::string& path, double train_ratio = 0.8);
+// The same for a source FindHdfsSource() found.
+Result<HdfsSessionSet> LoadHdfsSessions(const HdfsSource& source, double train_ratio = 0.8);
 
 }  // namespace augur::learn

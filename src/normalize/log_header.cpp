@@ -5,6 +5,9 @@
 #include <cctype>
 #include <regex>
 
+#include "ingest/byte_source.h"
+#include "ingest/record_reader.h"
+
 namespace augur::normalize {
 namespace {
 
@@ -360,6 +363,21 @@ Result<HeaderParser> HeaderParser::FromPattern(std::string_view pattern) {
   m.mode = Impl::kPattern;
   m.pattern = std::string(pattern);
   return p;
+}
+
+Result<HeaderParser> HeaderParser::DetectFile(const std::string& path) {
+  auto src = ingest::ByteSource::Open(path);
+  if (!src) return Result<HeaderParser>::Error(src.message());
+  (*src)->SkipByteOrderMark();
+  ingest::RecordReader reader(**src, false, 1u << 20);
+  std::vector<std::string> lines;
+  std::string_view line;
+  bool too_long = false;
+  while (lines.size() < 1000 && reader.Next(&line, &too_long)) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    lines.emplace_back(too_long ? std::string_view() : line);
+  }
+  return Detect(std::vector<std::string_view>(lines.begin(), lines.end()));
 }
 
 HeaderParser HeaderParser::Detect(const std::vector<std::string_view>& sample) {

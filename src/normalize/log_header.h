@@ -50,6 +50,9 @@ class HeaderParser {
   //    line.
   // With none of these, there is no header.
   static HeaderParser Detect(const std::vector<std::string_view>& sample);
+  // Detect() on the first 1,000 lines of a file (plain or gzip), read on their own so that the
+  // caller can then stream the whole file through Parse().
+  static Result<HeaderParser> DetectFile(const std::string& path);
 
   LogHeader Parse(std::string_view line) const;
 

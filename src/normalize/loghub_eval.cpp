@@ -162,61 +162,48 @@ Result<LoghubSystemResult> EvaluateLoghubSet(const LoghubSet& set,
   size_t agree = 0, rows = 0;
   double mining = 0;
   HeaderParser header;
+  if (options.raw) {
+    auto start = std::chrono::steady_clock::now();
+    auto h = HeaderParser::DetectFile(set.log.string());
+    if (!h) return R::Error(h.message());
+    header = std::move(*h);
+    mining += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
   TemplateMiner miner(options.miner);
   TemplateMatch m;
-  // Lines are held back until the header detector has seen its sample.
-  constexpr size_t kSample = 1000;
-  std::vector<std::string> held_lines, held_contents;
-  bool detected = !options.raw;
-  auto mine = [&](std::string_view line, std::string_view truth_content) {
-    auto start = std::chrono::steady_clock::now();
-    std::string_view content = options.raw ? header.Parse(line).content : line;
-    miner.Add(content, m);
-    mining += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    found_ids.push_back(m.template_id);
-    agree += Squeeze(content) == Squeeze(truth_content);
-  };
-  auto detect = [&] {
-    std::vector<std::string_view> sample(held_lines.begin(), held_lines.end());
-    auto start = std::chrono::steady_clock::now();
-    header = HeaderParser::Detect(sample);
-    mining += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    for (size_t i = 0; i < held_lines.size(); ++i) mine(held_lines[i], held_contents[i]);
-    held_lines.clear();
-    held_contents.clear();
-    detected = true;
-  };
+  std::string key;  // reused: no allocation per row for the truth lookup
   while (t.Next()) {
     ++rows;
     if (t.fields().size() != columns)
       return R::Error(truth.string() + ":" + std::to_string(t.line_number()) + ": " +
                       std::to_string(t.fields().size()) + " fields, header has " +
                       std::to_string(columns));
-    std::string_view tmpl = t.fields()[tmpl_col];
-    auto it = truth_index.find(std::string(tmpl));
+    key.assign(t.fields()[tmpl_col]);
+    auto it = truth_index.find(key);
     if (it == truth_index.end()) {
-      it = truth_index.emplace(std::string(tmpl), static_cast<uint32_t>(truth_texts.size())).first;
-      truth_texts.emplace_back(tmpl);
+      it = truth_index.emplace(key, static_cast<uint32_t>(truth_texts.size())).first;
+      truth_texts.push_back(key);
     }
     truth_ids.push_back(it->second);
-    std::string_view content = t.fields()[content_col];
-    if (!options.raw) {
-      mine(content, content);
-    } else if (!log->Next()) {
-      if (!log->error().empty()) return R::Error(log->error());
-      return R::Error(set.log.string() + ": " + std::to_string(rows - 1) + " lines but " +
-                      truth.string() + " has more rows");
-    } else if (!detected) {
-      held_lines.emplace_back(log->line());
-      held_contents.emplace_back(content);
-      if (held_lines.size() == kSample) detect();
-    } else {
-      mine(log->line(), content);
+    const std::string_view truth_content = t.fields()[content_col];
+    std::string_view line = truth_content;
+    if (options.raw) {
+      if (!log->Next()) {
+        if (!log->error().empty()) return R::Error(log->error());
+        return R::Error(set.log.string() + ": " + std::to_string(rows - 1) + " lines but " +
+                        truth.string() + " has more rows");
+      }
+      line = log->line();
     }
+    auto start = std::chrono::steady_clock::now();
+    std::string_view content = options.raw ? header.Parse(line).content : line;
+    miner.Add(content, m);
+    mining += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    found_ids.push_back(m.template_id);
+    agree += Squeeze(content) == Squeeze(truth_content);
     if (rows % 100000 == 0) Progress::Update("eval loghub " + set.name, rows, 0, "lines");
   }
   if (!t.error().empty()) return R::Error(t.error());
-  if (!detected) detect();
   if (log && log->Next())
     return R::Error(set.log.string() + ": more lines than the " + std::to_string(rows) +
                     " rows of " + truth.string());

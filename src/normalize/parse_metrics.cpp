@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <map>
+#include <cstdint>
 #include <set>
 #include <unordered_map>
 
@@ -130,12 +130,12 @@ std::vector<uint32_t> CanonicalIds(const std::vector<std::string>& texts) {
   return ids;
 }
 
-// Ids of the strings, in order of first appearance, and the strings by id.
-void Intern(const std::vector<std::string>& xs, std::vector<uint32_t>* ids,
+// Ids of the first n strings, in order of first appearance, and the strings by id.
+void Intern(const std::vector<std::string>& xs, size_t n, std::vector<uint32_t>* ids,
             std::vector<std::string>* texts) {
   std::unordered_map<std::string_view, uint32_t> index;
-  ids->resize(xs.size());
-  for (size_t i = 0; i < xs.size(); ++i) {
+  ids->resize(n);
+  for (size_t i = 0; i < n; ++i) {
     auto [it, fresh] = index.emplace(xs[i], static_cast<uint32_t>(texts->size()));
     if (fresh) texts->push_back(xs[i]);
     (*ids)[i] = it->second;
@@ -149,8 +149,8 @@ ParseScores ScoreParse(const std::vector<std::string>& truth,
   const size_t n = std::min(truth.size(), found.size());
   std::vector<uint32_t> t, f;
   std::vector<std::string> tt, ft;
-  Intern({truth.begin(), truth.begin() + n}, &t, &tt);
-  Intern({found.begin(), found.begin() + n}, &f, &ft);
+  Intern(truth, n, &t, &tt);
+  Intern(found, n, &f, &ft);
   return ScoreParseIds(t, tt, f, ft);
 }
 
@@ -222,19 +222,24 @@ ParseScores ScoreParseIds(const std::vector<uint32_t>& truth_ids,
   for (size_t g = 0; g < fnorm.size(); ++g) fnorm[g] = norm_id(found_texts[fgroup_text[g]]);
   size_t pa = 0;
   // FTA: an identified template is right when every line it holds has the same truth template and
-  // that truth template is its text.
-  std::map<uint32_t, std::set<uint32_t>> by_found;
-  std::set<uint32_t> truth_norm;
+  // that truth template is its text. Per normalised found text: its one truth text, -1 before any
+  // line, -2 once two differ.
+  std::vector<int64_t> truth_of(norm_index.size(), -1);
   for (size_t i = 0; i < n; ++i) {
     const uint32_t a = tnorm[tg[i]], b = fnorm[fg[i]];
     pa += a == b;
-    by_found[b].insert(a);
+    int64_t& o = truth_of[b];
+    if (o == -1)
+      o = a;
+    else if (o != a)
+      o = -2;
   }
-  for (uint32_t x : tnorm) truth_norm.insert(x);
   s.pa = static_cast<double>(pa) / n;
+  const std::set<uint32_t> found_norm(fnorm.begin(), fnorm.end()),
+      truth_norm(tnorm.begin(), tnorm.end());
   size_t sm = 0;
-  for (const auto& [text, truths] : by_found) sm += truths.size() == 1 && *truths.begin() == text;
-  s.pta = static_cast<double>(sm) / by_found.size();
+  for (uint32_t b : found_norm) sm += truth_of[b] == static_cast<int64_t>(b);
+  s.pta = static_cast<double>(sm) / found_norm.size();
   s.rta = static_cast<double>(sm) / truth_norm.size();
   s.fta = s.pta + s.rta > 0 ? 2 * s.pta * s.rta / (s.pta + s.rta) : 0;
   return s;

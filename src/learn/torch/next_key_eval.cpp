@@ -19,8 +19,8 @@ Result<std::vector<std::vector<std::string>>> ReadKeySequences(const std::string
   std::vector<std::vector<std::string>> out;
   std::error_code ec;
   // HDFS sessions in any layout LoadHdfsSessions() knows: the normal ones.
-  if (FindHdfsSource(path)) {
-    auto hdfs = LoadHdfsSessions(path);
+  if (auto source = FindHdfsSource(path)) {
+    auto hdfs = LoadHdfsSessions(*source);
     if (!hdfs) return hdfs.status();
     for (auto& x : hdfs->sessions)
       if (!x.anomalous) out.push_back(std::move(x.events));
