@@ -93,7 +93,8 @@ void RegisterEvalLoghub(CLI::App& eval, Globals& g) {
                            {"lines", sc.lines},
                            {"templates_truth", sc.templates_truth},
                            {"templates_found", sc.templates_found},
-                           {"seconds", r->seconds}};
+                           {"seconds", r->seconds},
+                           {"lines_skipped", r->lines_skipped}};
       double v[8] = {sc.ga,
                      sc.pa,
                      sc.fga,
@@ -110,6 +111,11 @@ void RegisterEvalLoghub(CLI::App& eval, Globals& g) {
         std::printf("%-*s %6.3f %6.3f %6.3f %6.3f %6zu %6zu %6zu %8.3f  %s (%.3f)\n", width,
                     s.c_str(), sc.ga, sc.pa, sc.fga, sc.fta, sc.lines, sc.templates_truth,
                     sc.templates_found, r->seconds, r->header.c_str(), r->header_agreement);
+      if (r->lines_skipped > 0)
+        LogWarn(
+            "{}: {} raw lines have no truth row (the truth's parser dropped them); they were "
+            "not scored",
+            s, r->lines_skipped);
     }
     if (done == 0) {
       std::fprintf(stderr, "augur eval loghub: no system could be scored\n");

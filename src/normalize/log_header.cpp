@@ -386,8 +386,18 @@ HeaderParser HeaderParser::Detect(const std::vector<std::string_view>& sample) {
   size_t lines = 0, with_level = 0, with_source = 0, pipe_digit = 0;
   constexpr size_t kCols = 10;
   std::vector<size_t> digit_col(kCols, 0), pipe_fields(kCols + 1, 0);
+  // Indented lines continue the record before them (a stack trace's frames, a wrapped message) and
+  // carry no header, so they do not vote, unless most lines are indented.
+  auto indented = [](std::string_view line) { return line[0] == ' ' || line[0] == '\t'; };
+  size_t nonblank = 0, continuations = 0;
+  for (std::string_view line : sample)
+    if (!Trim(line).empty()) {
+      ++nonblank;
+      continuations += indented(line);
+    }
+  const bool skip_indented = continuations * 2 < nonblank;
   for (std::string_view line : sample) {
-    if (Trim(line).empty()) continue;
+    if (Trim(line).empty() || (skip_indented && indented(line))) continue;
     ++lines;
     LogHeader h;
     if (SplitAtLevel(line, h)) ++with_level;

@@ -103,6 +103,26 @@ TEST(LogHeader, PipeSeparatedFields) {
   EXPECT_FALSE(p.Parse("only|one field").has_header);
 }
 
+TEST(LogHeader, IndentedContinuationLinesDoNotVote) {
+  // A stack trace's frames follow the record they belong to; the layout stays that of the records.
+  std::vector<std::string_view> lines = {
+      "20171223-22:15:29:606|Step_LSC|30002312|onStandStepChanged 3579",
+      "20171223-22:15:29:633|Step_ExtSDM|30002312|flush failed java.io.IOException: closed",
+      "\tat com.example.Flush.run(Flush.java:42)",
+      "\tat java.lang.Thread.run(Thread.java:748)",
+      "20171223-22:15:29:700|Step_SPUtils|30002312|setTodayTotalDetailSteps=1514038440000##7007",
+  };
+  auto p = HeaderParser::Detect(lines);
+  EXPECT_EQ(p.Describe(), "3 '|'-separated fields");
+  auto frame = p.Parse(lines[2]);
+  EXPECT_FALSE(frame.has_header);
+  EXPECT_EQ(frame.content, "at com.example.Flush.run(Flush.java:42)");
+  // Where most lines are indented, they are the records.
+  std::vector<std::string_view> indented = {"  1077804742 node-1 start a", "  1077804743 node-2 b",
+                                            "  1077804744 node-3 c"};
+  EXPECT_EQ(HeaderParser::Detect(indented).Describe(), "fixed 2 columns");
+}
+
 TEST(LogHeader, ProseHasNoHeader) {
   std::vector<std::string_view> lines = {"hello world", "another message here"};
   auto p = HeaderParser::Detect(lines);

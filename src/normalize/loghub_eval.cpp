@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
 #include <unordered_map>
@@ -34,6 +35,33 @@ std::string Squeeze(std::string_view s) {
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() > suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+// Whether `line` ends with `content` when whitespace runs count as one space and both ends are
+// trimmed: LogHub's Content is what its log-format regex left after the header, so it is a suffix
+// of the stripped line. No allocation: both are walked from the end.
+bool EndsWithContent(std::string_view line, std::string_view content) {
+  size_t i = line.size(), j = content.size();
+  while (i > 0 && IsSpace(line[i - 1])) --i;
+  while (j > 0 && IsSpace(content[j - 1])) --j;
+  size_t first = 0;
+  while (first < j && IsSpace(content[first])) ++first;
+  while (j > first) {
+    if (IsSpace(content[j - 1])) {
+      if (i == 0 || !IsSpace(line[i - 1])) return false;
+      while (j > first && IsSpace(content[j - 1])) --j;
+      while (i > 0 && IsSpace(line[i - 1])) --i;
+      continue;
+    }
+    if (i == 0 || line[i - 1] != content[j - 1]) return false;
+    --i;
+    --j;
+  }
+  return true;
 }
 
 // The set of `log` if a truth lies beside it.
@@ -102,6 +130,37 @@ class Stream {
   std::vector<std::string_view> fields_;
 };
 
+// Records of a file counted, or an error naming the file and line.
+Result<uint64_t> CountRecords(const fs::path& path, bool csv) {
+  auto s = Stream::Open(path, csv);
+  if (!s) return Result<uint64_t>::Error(s.message());
+  uint64_t n = 0;
+  while ((*s)->Next()) ++n;
+  if (!(*s)->error().empty()) return Result<uint64_t>::Error((*s)->error());
+  return n;
+}
+
+// The raw log's lines with a look-ahead, for lining them up with the truth's rows.
+class Lookahead {
+ public:
+  explicit Lookahead(Stream& s) : s_(s) {}
+  // The i-th line not yet taken (0: the next one); false past the end.
+  bool Peek(size_t i, std::string_view* out) {
+    while (ahead_.size() <= i) {
+      if (!s_.Next()) return false;
+      ahead_.emplace_back(s_.line());
+    }
+    *out = ahead_[i];
+    return true;
+  }
+  // Drops the first n lines not yet taken (call Peek(n - 1) first).
+  void Drop(size_t n) { ahead_.erase(ahead_.begin(), ahead_.begin() + static_cast<long>(n)); }
+
+ private:
+  Stream& s_;
+  std::deque<std::string> ahead_;
+};
+
 }  // namespace
 
 std::vector<LoghubSet> FindLoghubSets(const fs::path& path) {
@@ -145,12 +204,30 @@ Result<LoghubSystemResult> EvaluateLoghubSet(const LoghubSet& set,
     return R::Error(truth.string() + ":1: header lacks Content or EventTemplate");
   const size_t columns = t.fields().size();
 
+  // LogHub-2.0's parser drops lines its log format does not match (continuation lines of a stack
+  // trace, say), so a raw log may hold more lines than its truth has rows. Those surplus lines are
+  // found by the truth's Content: each row takes the first line, at most the remaining surplus
+  // ahead, that ends with its Content; the lines passed over are not scored.
   std::unique_ptr<Stream> log;
+  uint64_t surplus = 0;
   if (options.raw) {
+    auto lines = CountRecords(set.log, false);
+    if (!lines) return R::Error(lines.message());
+    auto truth_rows = CountRecords(truth, true);
+    if (!truth_rows) return R::Error(truth_rows.message());
+    if (*truth_rows == 0) return R::Error(truth.string() + ": empty file (no header)");
+    if (*lines < *truth_rows - 1)
+      return R::Error(set.log.string() + ": " + std::to_string(*lines) + " lines but " +
+                      truth.string() + " has " + std::to_string(*truth_rows - 1) + " rows");
+    surplus = *lines - (*truth_rows - 1);
     auto l = Stream::Open(set.log, false);
     if (!l) return R::Error(l.message());
     log = std::move(*l);
   }
+  std::unique_ptr<Lookahead> ahead = log ? std::make_unique<Lookahead>(*log) : nullptr;
+  constexpr size_t kMaxRun = 100000;        // longest run of dropped lines looked for
+  constexpr size_t kMaxFailedLooks = 1000;  // then rows and lines are taken one to one
+  size_t failed_looks = 0;
 
   LoghubSystemResult r;
   r.system = set.name;
@@ -188,12 +265,23 @@ Result<LoghubSystemResult> EvaluateLoghubSet(const LoghubSet& set,
     const std::string_view truth_content = t.fields()[content_col];
     std::string_view line = truth_content;
     if (options.raw) {
-      if (!log->Next()) {
-        if (!log->error().empty()) return R::Error(log->error());
-        return R::Error(set.log.string() + ": " + std::to_string(rows - 1) + " lines but " +
-                        truth.string() + " has more rows");
+      if (!ahead->Peek(0, &line))
+        return R::Error(log->error().empty() ? set.log.string() + ": changed while read"
+                                             : log->error());
+      if (surplus > r.lines_skipped && failed_looks < kMaxFailedLooks &&
+          !EndsWithContent(line, truth_content)) {
+        const size_t reach = std::min<uint64_t>(surplus - r.lines_skipped, kMaxRun);
+        std::string_view later;
+        size_t d = 1;
+        while (d <= reach && ahead->Peek(d, &later) && !EndsWithContent(later, truth_content)) ++d;
+        if (d <= reach && ahead->Peek(d, &later)) {
+          ahead->Drop(d);
+          r.lines_skipped += d;
+          ahead->Peek(0, &line);
+        } else {
+          ++failed_looks;
+        }
       }
-      line = log->line();
     }
     auto start = std::chrono::steady_clock::now();
     std::string_view content = options.raw ? header.Parse(line).content : line;
@@ -201,12 +289,11 @@ Result<LoghubSystemResult> EvaluateLoghubSet(const LoghubSet& set,
     mining += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     found_ids.push_back(m.template_id);
     agree += Squeeze(content) == Squeeze(truth_content);
+    if (ahead) ahead->Drop(1);
     if (rows % 100000 == 0) Progress::Update("eval loghub " + set.name, rows, 0, "lines");
   }
   if (!t.error().empty()) return R::Error(t.error());
-  if (log && log->Next())
-    return R::Error(set.log.string() + ": more lines than the " + std::to_string(rows) +
-                    " rows of " + truth.string());
+  if (options.raw) r.lines_skipped = surplus;  // with those after the last row
   if (rows >= 100000) Progress::Finish("eval loghub " + set.name);
   r.seconds = mining;
   r.header = header.Describe();

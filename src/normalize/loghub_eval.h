@@ -38,6 +38,7 @@ struct LoghubSystemResult {
   double header_agreement = 0;  // share of lines whose content equals the truth's Content column
   std::string truth_file;       // file name of the truth used
   std::string header;           // HeaderParser::Describe() of the detected format
+  uint64_t lines_skipped = 0;   // raw lines without a truth row (the truth's parser dropped them)
 };
 
 // The sets under `path`: a folder of system folders (or of sets), one system's folder, or one .log
@@ -45,7 +46,9 @@ struct LoghubSystemResult {
 // name.
 std::vector<LoghubSet> FindLoghubSets(const std::filesystem::path& path);
 
-// Evaluates one set; errors name the file and line.
+// Evaluates one set; errors name the file and line. A raw log may hold more lines than the truth
+// has rows (LogHub-2.0's parser drops lines its log format does not match): each row is lined up
+// with the next line that ends with its Content, and the lines passed over are counted, not scored.
 Result<LoghubSystemResult> EvaluateLoghubSet(const LoghubSet& set,
                                              const LoghubEvalOptions& options);
 
