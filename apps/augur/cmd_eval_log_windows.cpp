@@ -93,6 +93,10 @@ void RegisterEvalLogWindows(CLI::App& eval, Globals& g) {
       ->capture_default_str();
   cmd->add_option("--epochs", c.model.epochs, "Training epochs")->capture_default_str();
   cmd->add_option("--dim", c.model.dim, "Model width")->capture_default_str();
+  cmd->add_option("--max-train-steps", c.model.max_train_steps,
+                  "Training step cap (big inputs: epochs are cut short, the learning rate decays "
+                  "to it)")
+      ->capture_default_str();
   cmd->add_option("--max-train-seconds", c.model.max_train_seconds, "Training time cap")
       ->capture_default_str();
   cmd->add_option("--threads", c.model.threads, "libtorch threads")->capture_default_str();

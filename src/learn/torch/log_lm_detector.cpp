@@ -1273,7 +1273,8 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
                {"first_loss", train_fig.first_loss},
                {"final_loss", train_fig.final_loss},
                {"train_seconds", train_fig.seconds},
-               {"stopped_by_time", train_fig.stopped_by_time}};
+               {"stopped_by_time", train_fig.stopped_by_time},
+               {"stopped_by_steps", train_fig.stopped_by_steps}};
   if (m.llm) m.figures["llm_endpoint"] = m.llm->endpoint();
 
   // Calibration: score the held-out normal windows and flag the requested fraction of them.

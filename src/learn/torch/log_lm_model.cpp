@@ -123,6 +123,7 @@ Status LogLmModelOptions::Validate() const {
   if (epochs < 1 || batch < 1 || stride < 1)
     return Status::Error("log_lm: epochs, batch and stride must be positive");
   if (!(learning_rate > 0)) return Status::Error("log_lm: learning_rate must be positive");
+  if (max_train_steps < 1) return Status::Error("log_lm: max_train_steps must be positive");
   return Status::Ok();
 }
 
@@ -230,14 +231,19 @@ Result<LogLmTrainFigures> LogLmModel::Train(const std::vector<std::vector<int>>&
   torch::optim::AdamW opt(m.net->parameters(),
                           torch::optim::AdamWOptions(m.o.learning_rate).weight_decay(0.01));
   const int64_t steps_per_epoch = (static_cast<int64_t>(seqs.size()) + m.o.batch - 1) / m.o.batch;
-  const int64_t total_steps = steps_per_epoch * m.o.epochs;
+  const int64_t total_steps = std::min(steps_per_epoch * m.o.epochs, m.o.max_train_steps);
   auto mask = CausalMask(T - 1);
   double ema = 0;
   try {
     m.net->train();
-    for (int epoch = 0; epoch < m.o.epochs && !fig.stopped_by_time; ++epoch) {
+    for (int epoch = 0; epoch < m.o.epochs && !fig.stopped_by_time && !fig.stopped_by_steps;
+         ++epoch) {
       std::shuffle(order.begin(), order.end(), rng);
       for (int64_t b = 0; b < steps_per_epoch; ++b) {
+        if (fig.steps == total_steps) {
+          fig.stopped_by_steps = true;
+          break;
+        }
         const size_t lo = static_cast<size_t>(b) * m.o.batch,
                      hi = std::min(order.size(), lo + m.o.batch);
         const int64_t B = static_cast<int64_t>(hi - lo);

@@ -25,7 +25,10 @@ struct LogLmModelOptions {
   int epochs = 8;
   int batch = 64;
   double learning_rate = 3e-3;
-  int stride = 3;                  // training sequences start every `stride` lines of a stream
+  int stride = 3;  // training sequences start every `stride` lines of a stream
+  // Big inputs: at most this many optimiser steps (epochs are cut short), so that the learning
+  // rate's decay ends where training does and the model does not depend on the machine's speed.
+  int64_t max_train_steps = 20000;
   double max_train_seconds = 420;  // training stops here even mid-epoch (bar: < 10 min end to end)
   int threads = 0;                 // libtorch intra-op threads; 0 = leave libtorch's default
   uint64_t seed = 7;
@@ -45,6 +48,7 @@ struct LogLmTrainFigures {
   double final_loss = 0;
   double seconds = 0;
   bool stopped_by_time = false;
+  bool stopped_by_steps = false;  // max_train_steps reached before the last epoch ended
 };
 
 // A line as the model reads it: a known line id (>= kFirstLine), kBos (stream start padding), or an

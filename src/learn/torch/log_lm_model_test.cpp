@@ -77,5 +77,31 @@ TEST(LogLmModel, LearnsARepeatingStreamAndGeneratesIt) {
   EXPECT_FALSE(LogLmModel::Load(dir.path() / "m.pt", o, tok->vocab_size(), pieces).ok());
 }
 
+TEST(LogLmModel, StepCapCutsEpochsShort) {
+  std::vector<std::vector<int>> pieces(6, std::vector<int>{3});
+  LogLmModelOptions o;
+  o.dim = 16;
+  o.heads = 2;
+  o.ff = 32;
+  o.layers = 1;
+  o.epochs = 4;
+  o.threads = 1;
+  o.stride = 1;
+  std::vector<int> stream;
+  for (int i = 0; i < 300; ++i) stream.push_back(2 + i % 4);
+  auto full = LogLmModel::Create(o, 8, pieces)->Train({stream});
+  ASSERT_TRUE(full.ok()) << full.message();
+  EXPECT_FALSE(full->stopped_by_steps);
+  ASSERT_GT(full->steps, 7);
+  o.max_train_steps = 7;
+  auto capped = LogLmModel::Create(o, 8, pieces)->Train({stream});
+  ASSERT_TRUE(capped.ok()) << capped.message();
+  EXPECT_EQ(capped->steps, 7);
+  EXPECT_TRUE(capped->stopped_by_steps);
+  EXPECT_FALSE(capped->stopped_by_time);
+  o.max_train_steps = 0;
+  EXPECT_FALSE(o.Validate().ok());
+}
+
 }  // namespace
 }  // namespace augur::learn
