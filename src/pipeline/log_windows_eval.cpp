@@ -171,47 +171,51 @@ struct Runner {
     };
     std::vector<TestSet> sets;
     for (const auto& p : logs) {
-      std::ifstream in(p);
-      std::string line;
-      std::vector<std::pair<bool, std::string>> all;
-      while (std::getline(in, line)) {
-        size_t sp = line.find(' ');
-        std::string label = sp == std::string::npos ? line : line.substr(0, sp);
-        all.emplace_back(label != "-",
-                         sp == std::string::npos ? std::string() : line.substr(sp + 1));
+      // Two passes, no copy of the whole file: the line count first, for the cut.
+      size_t total = 0;
+      {
+        std::ifstream count(p);
+        std::string line;
+        while (std::getline(count, line)) ++total;
       }
       std::string system = p.stem().string();
       if (auto u = system.find('_'); u != std::string::npos) system = system.substr(0, u);
-      const size_t cut = static_cast<size_t>(all.size() * opt.loghub_train_fraction);
+      const size_t cut = static_cast<size_t>(total * opt.loghub_train_fraction);
       const size_t w = static_cast<size_t>(opt.config.window);
-      // Training: the earlier part's normal windows only.
-      for (size_t i = 0; i + w <= cut; i += w) {
-        bool any = false;
-        for (size_t j = i; j < i + w; ++j) any |= all[j].first;
-        if (any) continue;
-        for (size_t j = i; j < i + w; ++j) {
-          LogRecord r;
-          r.time = static_cast<TimeNs>(j) * kNsPerSecond;
-          r.service = system;
-          r.body = all[j].second;
-          train.push_back(std::move(r));
-        }
-      }
       TestSet s;
       s.system = system;
-      for (size_t j = cut; j < all.size(); ++j) {
+      std::vector<LogRecord> window;  // training: the earlier part's normal windows only
+      bool window_alert = false;
+      size_t alerts = 0;
+      std::ifstream in(p);
+      std::string line;
+      for (size_t j = 0; j < total && std::getline(in, line); ++j) {
+        const size_t sp = line.find(' ');
+        const bool alert = (sp == std::string::npos ? line : line.substr(0, sp)) != "-";
+        alerts += alert;
         LogRecord r;
         r.time =
             static_cast<TimeNs>(j) * kNsPerSecond;  // the line number: windows map back to lines
         r.service = system;
-        r.body = all[j].second;
-        s.lines.push_back(std::move(r));
-        s.alert.push_back(all[j].first);
+        r.body = sp == std::string::npos ? std::string() : line.substr(sp + 1);
+        if (j >= cut) {
+          s.lines.push_back(std::move(r));
+          s.alert.push_back(alert);
+          continue;
+        }
+        if (j / w >= cut / w) continue;  // the training part's last, partial window
+        window.push_back(std::move(r));
+        window_alert |= alert;
+        if (window.size() == w) {
+          if (!window_alert)
+            for (auto& x : window) train.push_back(std::move(x));
+          window.clear();
+          window_alert = false;
+        }
       }
       res.description += fmt::format(
           "{}{}: {} lines, {} alert lines; trained on the normal windows of the first {:.0f} %",
-          res.description.empty() ? "" : "; ", system, all.size(),
-          std::count_if(all.begin(), all.end(), [](auto& x) { return x.first; }),
+          res.description.empty() ? "" : "; ", system, total, alerts,
           100 * opt.loghub_train_fraction);
       sets.push_back(std::move(s));
     }

@@ -33,19 +33,25 @@ TEST(LogLmTokenizer, BothKindsRoundTripThroughAFile) {
   EXPECT_FALSE(LogLmTokenizer::Load(dir.path() / "missing").ok());
 }
 
+// A one-layer model of width `dim`, one thread, a sequence at every line.
+LogLmModelOptions Tiny(int dim, int epochs) {
+  LogLmModelOptions o;
+  o.dim = dim;
+  o.heads = 2;
+  o.ff = 2 * dim;
+  o.layers = 1;
+  o.epochs = epochs;
+  o.threads = 1;
+  o.stride = 1;
+  return o;
+}
+
 TEST(LogLmModel, LearnsARepeatingStreamAndGeneratesIt) {
   auto tok = LogLmTokenizer::Train(LogLmTokenizer::Kind::kWord, kLines, {}, 64);
   ASSERT_TRUE(tok.ok());
   std::vector<std::vector<int>> pieces(2);
   for (auto& l : kLines) pieces.push_back(tok->Encode(l));
-  LogLmModelOptions o;
-  o.dim = 32;
-  o.heads = 2;
-  o.ff = 64;
-  o.layers = 1;
-  o.epochs = 30;
-  o.threads = 1;
-  o.stride = 1;
+  LogLmModelOptions o = Tiny(32, 30);
   auto m = LogLmModel::Create(o, tok->vocab_size(), pieces);
   ASSERT_TRUE(m.ok()) << m.message();
   std::vector<int> stream;
@@ -79,14 +85,7 @@ TEST(LogLmModel, LearnsARepeatingStreamAndGeneratesIt) {
 
 TEST(LogLmModel, StepCapCutsEpochsShort) {
   std::vector<std::vector<int>> pieces(6, std::vector<int>{3});
-  LogLmModelOptions o;
-  o.dim = 16;
-  o.heads = 2;
-  o.ff = 32;
-  o.layers = 1;
-  o.epochs = 4;
-  o.threads = 1;
-  o.stride = 1;
+  LogLmModelOptions o = Tiny(16, 4);
   std::vector<int> stream;
   for (int i = 0; i < 300; ++i) stream.push_back(2 + i % 4);
   auto full = LogLmModel::Create(o, 8, pieces)->Train({stream});
