@@ -162,15 +162,23 @@ void RegisterParse(CLI::App& app, Globals& g) {
     for (const auto& file : o->files) {
       normalize::HeaderParser header = fixed;
       if (o->header_pattern.empty() && !o->no_header) {
-        std::vector<std::string> sample;
-        ForEachLine(
-            file,
-            [&](std::string_view l) {
-              if (sample.size() < 1000) sample.emplace_back(l);
-            },
-            err, false);
-        header = normalize::HeaderParser::Detect(
-            std::vector<std::string_view>(sample.begin(), sample.end()));
+        // A plain text file's first 1,000 lines are read on their own; other formats' bodies
+        // come through ingest, which reads the whole file.
+        // (An unreadable file is reported by the mining pass below.)
+        if (HeadFormat(file) == "text") {
+          if (auto detected = normalize::HeaderParser::DetectFile(file))
+            header = std::move(*detected);
+        } else {
+          std::vector<std::string> sample;
+          ForEachLine(
+              file,
+              [&](std::string_view l) {
+                if (sample.size() < 1000) sample.emplace_back(l);
+              },
+              err, false);
+          header = normalize::HeaderParser::Detect(
+              std::vector<std::string_view>(sample.begin(), sample.end()));
+        }
         LogInfo("{}: header {}", file, header.Describe());
       }
       if (!ForEachLine(
