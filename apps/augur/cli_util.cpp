@@ -18,6 +18,13 @@ void AddReadFlags(CLI::App* cmd, ingest::ReadOptions& read) {
                   "Force the input format (default: detected from content)");
   cmd->add_flag("--strict", read.strict, "Stop at the first rejected record (exit code 1)");
   cmd->add_option("--service", read.service_override, "Service name for records that carry none");
+  AddMultilineFlag(cmd, read);
+}
+
+void AddMultilineFlag(CLI::App* cmd, ingest::ReadOptions& read) {
+  cmd->add_flag("--multiline", read.multiline,
+                "Plain text logs: a line without a time of its own continues the record before "
+                "it (stack traces), instead of being a record");
 }
 
 namespace {

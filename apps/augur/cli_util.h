@@ -16,6 +16,8 @@
 namespace augur::app {
 
 void AddReadFlags(CLI::App* cmd, ingest::ReadOptions& read);
+// --multiline alone (part of AddReadFlags).
+void AddMultilineFlag(CLI::App* cmd, ingest::ReadOptions& read);
 
 struct SelectionFlags {
   std::vector<std::string> only, skip, skip_stages;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_util.h"
 #include "commands.h"
 #include "core/time.h"
 #include "ingest/read.h"
@@ -137,9 +138,7 @@ void PrintHuman(const ingest::ReadReport& report, const Summary& s) {
 void RegisterInspect(CLI::App& app, Globals& g) {
   struct Opts {
     std::vector<std::string> paths;
-    std::string format;
-    std::string service;
-    bool strict = false;
+    ingest::ReadOptions read;
     bool json = false;
   };
   auto opts = std::make_shared<Opts>();
@@ -150,27 +149,26 @@ void RegisterInspect(CLI::App& app, Globals& g) {
       ->required();
   std::string formats;
   for (const auto& f : ingest::FormatNames()) formats += (formats.empty() ? "" : ", ") + f;
-  cmd->add_option("--format", opts->format, "Force a format instead of detecting it: " + formats)
+  cmd->add_option("--format", opts->read.format,
+                  "Force a format instead of detecting it: " + formats)
       ->check(CLI::IsMember(ingest::FormatNames()));
-  cmd->add_option("--service", opts->service,
+  cmd->add_option("--service", opts->read.service_override,
                   "Give every record this service (overrides the data)");
-  cmd->add_flag("--strict", opts->strict, "Stop at the first rejected record (exit code 1)");
+  cmd->add_flag("--strict", opts->read.strict, "Stop at the first rejected record (exit code 1)");
+  AddMultilineFlag(cmd, opts->read);
   cmd->add_flag("--json", opts->json, "Print one JSON object instead of the human summary");
   cmd->footer(
       "Example:\n  augur inspect ../shared/datasets/nezha-trainticket --json\n"
       "Exit codes: 0 ok, 1 rejected records under --strict, 2 usage error, 3 unreadable input.");
   cmd->callback([opts, &g] {
-    ingest::ReadOptions ro;
-    ro.format = opts->format;
-    ro.strict = opts->strict;
-    ro.service_override = opts->service;
+    const ingest::ReadOptions& ro = opts->read;
     Summary summary;
     ingest::ReadReport report;
     auto r = ingest::ReadPaths(
         opts->paths, ro, [&](Batch& b) { summary.Add(b); }, &report);
     int code = kExitOk;
     if (!r.ok()) {
-      code = opts->strict && report.rejected.count > 0 ? kExitRejected : kExitUnreadable;
+      code = ro.strict && report.rejected.count > 0 ? kExitRejected : kExitUnreadable;
       std::fprintf(stderr, "augur inspect: %s\n", r.message().c_str());
       if (code == kExitUnreadable) {
         g.exit_code = code;

@@ -16,10 +16,12 @@
 
 namespace augur::ingest {
 
-inline int FuzzReader(const uint8_t* data, size_t size, const char* format) {
+inline int FuzzReader(const uint8_t* data, size_t size, const char* format,
+                      bool multiline = false) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
   ReadOptions options;
   options.format = format;
+  options.multiline = multiline;
   options.batch_size = 64;
   uint64_t records = 0;
   auto r = ReadBuffer(input, "fuzz-input", options, [&](Batch& b) {

@@ -19,6 +19,9 @@ struct ReadOptions {
   bool strict = false;           // stop at the first rejected record
   size_t batch_size = 8192;      // records per batch handed to the callback
   std::string service_override;  // rule 1 of core/service.h: explicit service for every record
+  // Plain text logs: a line without a time of its own that follows a line with one continues that
+  // record (a stack trace) and joins its body after a newline. Off: one record per line.
+  bool multiline = false;
 };
 
 // Rejected records, counted by reason; the first few kept as "<file>:<line>: <reason>".

@@ -200,6 +200,41 @@ TEST(Text, DockerAndStructuredJsonLines) {
   EXPECT_EQ(*FindAttribute(b.logs[2].attributes, "stream"), "stderr");
 }
 
+TEST(Text, MultilineJoinsAStackTraceToItsRecord) {
+  testing::TempDir dir;
+  const std::string trace =
+      "2026-01-01 10:00:00,123 ERROR [main] OrderService - failed to place order 42\n"
+      "java.lang.IllegalStateException: out of stock\n"
+      "\tat com.example.Order.place(Order.java:10)  \n"
+      "\n"
+      "Caused by: java.io.IOException: closed\n"
+      "\t... 3 more\n"
+      "2026-01-01 10:00:01,000 INFO [main] OrderService - placed order 43\n"
+      R"({"level":"warn","msg":"slow","ts":1767261602})"
+      "\n"
+      "  an indented line after a JSON record\n";
+  testing::WriteFile(dir.path() / "orders.log", "untimed first line\n" + trace);
+  // Off (the default): one record per line.
+  EXPECT_EQ(MustRead({dir.path().string()}).logs.size(), 9u);
+  ReadOptions o;
+  o.multiline = true;
+  ReadReport report;
+  Batch b = MustRead({dir.path().string()}, &report, o);
+  ASSERT_EQ(b.logs.size(), 4u);
+  EXPECT_EQ(report.files.at(0).records, 4u);
+  EXPECT_EQ(b.logs[0].body, "untimed first line");  // nothing before it to continue
+  EXPECT_EQ(b.logs[1].severity, Severity::kError);
+  EXPECT_EQ(b.logs[1].body,
+            "ERROR [main] OrderService - failed to place order 42\n"
+            "java.lang.IllegalStateException: out of stock\n"
+            "\tat com.example.Order.place(Order.java:10)\n"
+            "Caused by: java.io.IOException: closed\n"
+            "\t... 3 more");
+  EXPECT_EQ(b.logs[2].body, "INFO [main] OrderService - placed order 43");
+  // A JSON record is never a continuation; with a time, it can be continued.
+  EXPECT_EQ(b.logs[3].body, "slow\n  an indented line after a JSON record");
+}
+
 // A syslog file written on 2 January holds December's lines of the year before.
 TEST(Text, SyslogLinesWithoutAYearAreNotInTheFuture) {
   testing::TempDir dir;

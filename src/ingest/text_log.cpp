@@ -1,4 +1,7 @@
-// Plain text logs: one record per line, streamed in large blocks. Blank lines are not records.
+// Plain text logs: one record per line, streamed in large blocks. Blank lines are not records. A
+// line without a time of its own that follows a record with a time continues that record (a stack
+// trace: the exception line, its indented frames, "Caused by:") and joins its body after a newline,
+// as Promtail's multiline stage does with a timestamp as the first line's mark.
 #include <sys/stat.h>
 
 #include <cstring>
@@ -36,6 +39,9 @@ void ParseLineOfFile(std::string_view line, const FileClock& clock, LogRecord* l
   if (before.time != log->time) log->time = before.time;  // a layout without a year
 }
 
+constexpr size_t kMaxJoinedLines = 1000;      // a longer trace starts a new record
+constexpr size_t kMaxJoinedBytes = 1u << 20;  // as does a body over 1 MiB
+
 }  // namespace
 
 void ReadTextLog(ByteSource& src, ReadContext& ctx) {
@@ -46,28 +52,58 @@ void ReadTextLog(ByteSource& src, ReadContext& ctx) {
   RecordReader reader(src, false, kMaxRecordBytes);
   std::string_view line;
   bool too_long;
+  // The last record stays uncommitted while continuation lines may still join it.
+  bool open = false;
+  size_t joined = 0;
+  auto close = [&] {
+    if (open) ctx.CommitLog();
+    open = false;
+  };
   while (reader.Next(&line, &too_long)) {
     if (too_long) {
+      close();
       if (!ctx.Reject(reader.line(), "line too long (over 64 MiB)")) return;
       continue;
     }
     size_t first = line.find_first_not_of(" \t");
     if (first == std::string_view::npos) continue;
     if (std::memchr(line.data(), '\0', line.size())) {
+      close();
       if (!ctx.Reject(reader.line(), "binary data (NUL byte)")) return;
       continue;
     }
     if (!simdjson::validate_utf8(line.data(), line.size())) {
+      close();
       if (!ctx.Reject(reader.line(), "invalid UTF-8")) return;
       continue;
     }
-    LogRecord& log = ctx.NewLog();
-    log.service = service;
-    log.instance = instance;
-    if (line[first] != '{' || !UnwrapJsonLog(line.substr(first), parser, &log))
-      ParseLineOfFile(line, clock, &log);
-    ctx.CommitLog();
+    LogRecord rec;
+    rec.service = service;
+    rec.instance = instance;
+    const bool json = line[first] == '{' && UnwrapJsonLog(line.substr(first), parser, &rec);
+    if (!json) ParseLineOfFile(line, clock, &rec);
+    if (open && !json && rec.time == 0 && joined < kMaxJoinedLines) {  // open: multiline only
+      LogRecord& last = ctx.batch().logs.back();
+      if (last.body.size() + line.size() < kMaxJoinedBytes) {
+        size_t e = line.size();
+        while (e > first && (line[e - 1] == ' ' || line[e - 1] == '\t' || line[e - 1] == '\r')) --e;
+        last.body += '\n';
+        last.body.append(line.substr(0, e));
+        ++joined;
+        continue;
+      }
+    }
+    close();
+    const bool timed = rec.time != 0;
+    ctx.NewLog() = std::move(rec);
+    if (timed && ctx.options().multiline) {
+      open = true;
+      joined = 0;
+    } else {
+      ctx.CommitLog();
+    }
   }
+  close();
 }
 
 }  // namespace augur::ingest
