@@ -1,7 +1,8 @@
-// Plain text logs: one record per line, streamed in large blocks. Blank lines are not records. A
-// line without a time of its own that follows a record with a time continues that record (a stack
-// trace: the exception line, its indented frames, "Caused by:") and joins its body after a newline,
-// as Promtail's multiline stage does with a timestamp as the first line's mark.
+// Plain text logs: one record per line, streamed in large blocks. Blank lines are not records. With
+// ReadOptions::multiline, a line without a time of its own that follows a record with a time
+// continues that record (a stack trace: the exception line, its indented frames, "Caused by:") and
+// joins its body after a newline, as Promtail's multiline stage does with a timestamp as the first
+// line's mark.
 #include <sys/stat.h>
 
 #include <cstring>

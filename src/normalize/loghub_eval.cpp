@@ -17,12 +17,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 // Whitespace runs collapsed and ends trimmed: LogHub's Content keeps inner spacing as written.
 std::string Squeeze(std::string_view s) {
   std::string out;
   bool sp = false;
   for (char c : s) {
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+    if (IsSpace(c)) {
       sp = !out.empty();
       continue;
     }
@@ -35,10 +39,6 @@ std::string Squeeze(std::string_view s) {
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() > suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
 // Whether `line` ends with `content` when whitespace runs count as one space and both ends are
