@@ -77,6 +77,7 @@ nlohmann::json ToJson(const ingest::ReadReport& report, const Summary& s) {
     nlohmann::json fj = {
         {"path", f.path}, {"format", f.format}, {"bytes", f.bytes}, {"records", f.records}};
     if (!f.note.empty()) fj["note"] = f.note;
+    if (f.continuation_lines > 0) fj["continuation_lines"] = f.continuation_lines;
     j["files"].push_back(fj);
   }
   j["counts"] = {{"spans", s.spans},

@@ -117,6 +117,12 @@ bool ReadSource(ByteSource& src, const std::string& path, const ReadOptions& opt
   if (!src.error().empty() && !ctx.stopped()) ctx.Reject(0, src.error());
   ctx.Flush();
   file.records = ctx.records();
+  file.continuation_lines = ctx.continuation_lines;
+  if (file.continuation_lines > 0 && !options.multiline)
+    LogInfo(
+        "{}: {} lines without a time of their own follow timed lines (stack traces?); "
+        "--multiline joins them to their records",
+        path, file.continuation_lines);
   report.files.push_back(std::move(file));
   if (ctx.stopped()) {
     report.error = ctx.stop_message();

@@ -39,7 +39,8 @@ struct FileReport {
   std::string format;
   uint64_t bytes = 0;
   uint64_t records = 0;
-  std::string note;  // why a file was skipped (not telemetry), else ""
+  std::string note;                 // why a file was skipped (not telemetry), else ""
+  uint64_t continuation_lines = 0;  // ReadContext::continuation_lines
 };
 
 struct ReadReport {

@@ -214,8 +214,10 @@ TEST(Text, MultilineJoinsAStackTraceToItsRecord) {
       "\n"
       "  an indented line after a JSON record\n";
   testing::WriteFile(dir.path() / "orders.log", "untimed first line\n" + trace);
-  // Off (the default): one record per line.
-  EXPECT_EQ(MustRead({dir.path().string()}).logs.size(), 9u);
+  // Off (the default): one record per line; the lines that would join are counted.
+  ReadReport plain;
+  EXPECT_EQ(MustRead({dir.path().string()}, &plain).logs.size(), 9u);
+  EXPECT_EQ(plain.files.at(0).continuation_lines, 5u);
   ReadOptions o;
   o.multiline = true;
   ReadReport report;

@@ -111,6 +111,9 @@ class ReadContext {
   // Set by a reader that found the file is not telemetry (e.g. a list of trace ids): reported, not
   // read.
   std::string skipped_as;
+  // Plain text: lines without a time of their own after a timed line (joined to it with
+  // ReadOptions::multiline, records of their own without).
+  uint64_t continuation_lines = 0;
 
  private:
   template <class V>

@@ -53,8 +53,9 @@ void ReadTextLog(ByteSource& src, ReadContext& ctx) {
   RecordReader reader(src, false, kMaxRecordBytes);
   std::string_view line;
   bool too_long;
-  // The last record stays uncommitted while continuation lines may still join it.
-  bool open = false;
+  // After a timed record, lines without a time continue it. With multiline, the last record stays
+  // uncommitted (open) while they may still join it.
+  bool continuable = false, open = false;
   size_t joined = 0;
   auto close = [&] {
     if (open) ctx.CommitLog();
@@ -83,7 +84,12 @@ void ReadTextLog(ByteSource& src, ReadContext& ctx) {
     rec.instance = instance;
     const bool json = line[first] == '{' && UnwrapJsonLog(line.substr(first), parser, &rec);
     if (!json) ParseLineOfFile(line, clock, &rec);
-    if (open && !json && rec.time == 0 && joined < kMaxJoinedLines) {  // open: multiline only
+    if (continuable && !json && rec.time == 0) {
+      ++ctx.continuation_lines;
+    } else {
+      continuable = rec.time != 0;
+    }
+    if (open && !json && rec.time == 0 && joined < kMaxJoinedLines) {
       LogRecord& last = ctx.batch().logs.back();
       if (last.body.size() + line.size() < kMaxJoinedBytes) {
         size_t e = line.size();
