@@ -14,14 +14,13 @@
 namespace augur::app {
 
 void AddReadFlags(CLI::App* cmd, ingest::ReadOptions& read) {
-  cmd->add_option("--format", read.format,
-                  "Force the input format (default: detected from content)");
+  std::string formats;
+  for (const auto& f : ingest::FormatNames()) formats += (formats.empty() ? "" : ", ") + f;
+  cmd->add_option("--format", read.format, "Force a format instead of detecting it: " + formats)
+      ->check(CLI::IsMember(ingest::FormatNames()));
   cmd->add_flag("--strict", read.strict, "Stop at the first rejected record (exit code 1)");
-  cmd->add_option("--service", read.service_override, "Service name for records that carry none");
-  AddMultilineFlag(cmd, read);
-}
-
-void AddMultilineFlag(CLI::App* cmd, ingest::ReadOptions& read) {
+  cmd->add_option("--service", read.service_override,
+                  "Give every record this service (overrides the data)");
   cmd->add_flag("--multiline", read.multiline,
                 "Plain text logs: a line without a time of its own continues the record before "
                 "it (stack traces), instead of being a record");

@@ -15,9 +15,8 @@
 
 namespace augur::app {
 
+// --format, --strict, --service and --multiline, the same on every command that reads input.
 void AddReadFlags(CLI::App* cmd, ingest::ReadOptions& read);
-// --multiline alone (part of AddReadFlags).
-void AddMultilineFlag(CLI::App* cmd, ingest::ReadOptions& read);
 
 struct SelectionFlags {
   std::vector<std::string> only, skip, skip_stages;

@@ -148,15 +148,7 @@ void RegisterInspect(CLI::App& app, Globals& g) {
                                  "services, time range and rejects");
   cmd->add_option("paths", opts->paths, "Files or folders (folders are walked in name order)")
       ->required();
-  std::string formats;
-  for (const auto& f : ingest::FormatNames()) formats += (formats.empty() ? "" : ", ") + f;
-  cmd->add_option("--format", opts->read.format,
-                  "Force a format instead of detecting it: " + formats)
-      ->check(CLI::IsMember(ingest::FormatNames()));
-  cmd->add_option("--service", opts->read.service_override,
-                  "Give every record this service (overrides the data)");
-  cmd->add_flag("--strict", opts->read.strict, "Stop at the first rejected record (exit code 1)");
-  AddMultilineFlag(cmd, opts->read);
+  AddReadFlags(cmd, opts->read);
   cmd->add_flag("--json", opts->json, "Print one JSON object instead of the human summary");
   cmd->footer(
       "Example:\n  augur inspect ../shared/datasets/nezha-trainticket --json\n"

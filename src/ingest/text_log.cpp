@@ -84,24 +84,22 @@ void ReadTextLog(ByteSource& src, ReadContext& ctx) {
     rec.instance = instance;
     const bool json = line[first] == '{' && UnwrapJsonLog(line.substr(first), parser, &rec);
     if (!json) ParseLineOfFile(line, clock, &rec);
-    if (continuable && !json && rec.time == 0) {
+    const bool timed = rec.time != 0;
+    const bool continues = continuable && !json && !timed;
+    if (continues)
       ++ctx.continuation_lines;
-    } else {
-      continuable = rec.time != 0;
-    }
-    if (open && !json && rec.time == 0 && joined < kMaxJoinedLines) {
+    else
+      continuable = timed;
+    if (continues && open && joined < kMaxJoinedLines) {
       LogRecord& last = ctx.batch().logs.back();
       if (last.body.size() + line.size() < kMaxJoinedBytes) {
-        size_t e = line.size();
-        while (e > first && (line[e - 1] == ' ' || line[e - 1] == '\t' || line[e - 1] == '\r')) --e;
         last.body += '\n';
-        last.body.append(line.substr(0, e));
+        last.body.append(line.substr(0, line.find_last_not_of(" \t\r") + 1));
         ++joined;
         continue;
       }
     }
     close();
-    const bool timed = rec.time != 0;
     ctx.NewLog() = std::move(rec);
     if (timed && ctx.options().multiline) {
       open = true;

@@ -143,21 +143,22 @@ Result<uint64_t> CountRecords(const fs::path& path, bool csv) {
 // The raw log's lines with a look-ahead, for lining them up with the truth's rows.
 class Lookahead {
  public:
-  explicit Lookahead(Stream& s) : s_(s) {}
+  explicit Lookahead(std::unique_ptr<Stream> s) : s_(std::move(s)) {}
   // The i-th line not yet taken (0: the next one); false past the end.
   bool Peek(size_t i, std::string_view* out) {
     while (ahead_.size() <= i) {
-      if (!s_.Next()) return false;
-      ahead_.emplace_back(s_.line());
+      if (!s_->Next()) return false;
+      ahead_.emplace_back(s_->line());
     }
     *out = ahead_[i];
     return true;
   }
   // Drops the first n lines not yet taken (call Peek(n - 1) first).
   void Drop(size_t n) { ahead_.erase(ahead_.begin(), ahead_.begin() + static_cast<long>(n)); }
+  const std::string& error() const { return s_->error(); }
 
  private:
-  Stream& s_;
+  std::unique_ptr<Stream> s_;
   std::deque<std::string> ahead_;
 };
 
@@ -208,23 +209,21 @@ Result<LoghubSystemResult> EvaluateLoghubSet(const LoghubSet& set,
   // trace, say), so a raw log may hold more lines than its truth has rows. Those surplus lines are
   // found by the truth's Content: each row takes the first line, at most the remaining surplus
   // ahead, that ends with its Content; the lines passed over are not scored.
-  std::unique_ptr<Stream> log;
+  std::unique_ptr<Lookahead> ahead;
   uint64_t surplus = 0;
   if (options.raw) {
     auto lines = CountRecords(set.log, false);
     if (!lines) return R::Error(lines.message());
-    auto truth_rows = CountRecords(truth, true);
+    auto truth_rows = CountRecords(truth, true);  // at least the header, read above
     if (!truth_rows) return R::Error(truth_rows.message());
-    if (*truth_rows == 0) return R::Error(truth.string() + ": empty file (no header)");
     if (*lines < *truth_rows - 1)
       return R::Error(set.log.string() + ": " + std::to_string(*lines) + " lines but " +
                       truth.string() + " has " + std::to_string(*truth_rows - 1) + " rows");
     surplus = *lines - (*truth_rows - 1);
     auto l = Stream::Open(set.log, false);
     if (!l) return R::Error(l.message());
-    log = std::move(*l);
+    ahead = std::make_unique<Lookahead>(std::move(*l));
   }
-  std::unique_ptr<Lookahead> ahead = log ? std::make_unique<Lookahead>(*log) : nullptr;
   constexpr size_t kMaxRun = 100000;        // longest run of dropped lines looked for
   constexpr size_t kMaxFailedLooks = 1000;  // then rows and lines are taken one to one
   size_t failed_looks = 0;
@@ -266,8 +265,8 @@ Result<LoghubSystemResult> EvaluateLoghubSet(const LoghubSet& set,
     std::string_view line = truth_content;
     if (options.raw) {
       if (!ahead->Peek(0, &line))
-        return R::Error(log->error().empty() ? set.log.string() + ": changed while read"
-                                             : log->error());
+        return R::Error(ahead->error().empty() ? set.log.string() + ": changed while read"
+                                               : ahead->error());
       if (surplus > r.lines_skipped && failed_looks < kMaxFailedLooks &&
           !EndsWithContent(line, truth_content)) {
         const size_t reach = std::min<uint64_t>(surplus - r.lines_skipped, kMaxRun);
