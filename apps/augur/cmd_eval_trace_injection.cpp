@@ -31,6 +31,7 @@ void RegisterEvalTraceInjection(CLI::App& eval, Globals& g) {
   struct Opts {
     std::string data;
     int epochs = 60, max_length = 128, threads = 2;
+    int min_steps = 1000;  // learn::TraceInjectionOptions's (its header needs libtorch)
     uint64_t seed = 1;
     bool json = false;
     std::string events_out, rt_rule = "auto";
@@ -39,6 +40,11 @@ void RegisterEvalTraceInjection(CLI::App& eval, Globals& g) {
   cmd->add_option("--data", o->data, "Folder (or file) of spans in any format augur reads")
       ->required();
   cmd->add_option("--epochs", o->epochs, "Most training epochs (early stopping on validation)")
+      ->capture_default_str();
+  cmd->add_option("--min-steps", o->min_steps,
+                  "Fewest optimizer steps, whatever --epochs and early stopping say (small "
+                  "inputs have few batches per epoch)")
+      ->check(CLI::Range(0, 10000000))
       ->capture_default_str();
   cmd->add_option("--max-length", o->max_length,
                   "Events per trace kept (longer traces are truncated)")
@@ -84,6 +90,7 @@ void RegisterEvalTraceInjection(CLI::App& eval, Globals& g) {
     }
     learn::TraceInjectionOptions opt;
     opt.model.max_epochs = o->epochs;
+    opt.model.min_steps = o->min_steps;
     opt.model.max_length = o->max_length;
     opt.model.threads = o->threads;
     opt.model.seed = o->seed;

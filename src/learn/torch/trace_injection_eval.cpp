@@ -277,6 +277,12 @@ Result<TraceInjectionResult> EvalTraceInjection(const std::vector<Span>& spans,
         "trace-injection: response-time rule {} bound at z {:.2f}, structural probability floor {} "
         "from validation",
         r.rt_rule, r.rt_z, r.min_probability);
+    const double fewest = std::min(o.structural_target_fpr, o.target_fpr);
+    if (fewest > 0 && static_cast<double>(val.size()) * fewest < 1)
+      LogWarn(
+          "trace-injection: {} validation traces cannot measure a {:g} % false-positive rate "
+          "(the bounds rest on the few most unusual of them); more traces give steadier bounds",
+          val.size(), 100 * fewest);
   }
 
   // Clean test traces: false positives.

@@ -37,7 +37,12 @@ struct TraceInjectionOptions {
   // Optional: every scored trace (train, validation, test; clean and slowed) as a JSON line, for
   // studying response-time rules without training again.
   std::string events_out;
-  TraceInjectionOptions() { model.threads = 2; }
+  TraceInjectionOptions() {
+    model.threads = 2;
+    // The whole shared Nezha day stops early after about 830 steps (52 epochs of 16 batches); a
+    // smaller input gets as many steps, not fewer epochs' worth.
+    model.min_steps = 1000;
+  }
 };
 
 struct InjectionBucket {

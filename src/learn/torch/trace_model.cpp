@@ -547,6 +547,8 @@ Status TraceModelConfig::Validate() const {
     return Status::Error("trace model: rt_confidence must be in (0, 1)");
   if (max_epochs < 1 || patience < 1 || batch < 1)
     return Status::Error("trace model: epochs, patience, batch must be >= 1");
+  if (min_steps < 0 || min_steps > 10000000)
+    return Status::Error("trace model: min_steps must be in 0..10000000");
   if (validation_fraction < 0 || validation_fraction >= 1)
     return Status::Error("trace model: validation_fraction must be in [0, 1)");
   return Status::Ok();
@@ -825,8 +827,13 @@ Result<TraceTrainReport> TraceModel::Train(const std::vector<TraceSequence>& tra
   };
   EpochLoopOptions loop;
   loop.what = "trace model";
-  loop.max_epochs = config.max_epochs;
+  // As in the next-key model: the epochs the minimum number of steps needs count in the total.
+  const int64_t steps_per_epoch = std::max<int64_t>(1, batches.size());
+  loop.max_epochs = std::max<int64_t>(config.max_epochs,
+                                      (config.min_steps + steps_per_epoch - 1) / steps_per_epoch);
   loop.patience = config.patience;
+  int64_t steps = 0;
+  loop.must_continue = [&] { return steps < config.min_steps; };
   auto done = RunEpochs(
       *m.net, loop,
       [&] {
@@ -838,6 +845,7 @@ Result<TraceTrainReport> TraceModel::Train(const std::vector<TraceSequence>& tra
           loss.backward();
           torch::nn::utils::clip_grad_norm_(m.net->parameters(), 5.0);
           opt.step();
+          ++steps;
           sum += loss.item<double>() * b.size();
         }
         return sum / tr.size();
@@ -897,6 +905,10 @@ std::vector<TraceScore> TraceModel::Score(const std::vector<TraceSequence>& trac
   std::vector<TraceScore> out(traces.size());
   if (!trained() || traces.empty()) return out;
   // Traces are independent: split them over libtorch's threads (the arithmetic is plain C++).
+  // When every training label kept its own id, "other" was never a target: a label that maps to it
+  // was never seen, and is unexpected whatever probability the model gives "other" (as seed 001
+  // treats unseen keys). Its rank is past every label and its probability 0, so no floor excuses it.
+  const bool other_unseen = m.labels.size() - 2 < static_cast<size_t>(m.config.max_labels);
   at::parallel_for(0, (int64_t)traces.size(), 1, [&](int64_t begin, int64_t end) {
     FastOut f;
     thread_local FastScratch scratch;
@@ -911,6 +923,10 @@ std::vector<TraceScore> TraceModel::Score(const std::vector<TraceSequence>& trac
         TraceEventScore& ev = s.events[j];
         ev.rank = f.rank[j];
         ev.probability = f.prob[j];
+        if (j < n && other_unseen && e.ids[j] == kOther) {
+          ev.rank = static_cast<int>(m.labels.size());
+          ev.probability = 0;
+        }
         ev.structural = ev.rank >= m.config.top_k && (m.config.min_probability <= 0 ||
                                                       ev.probability < m.config.min_probability);
         if (j < n) {
@@ -968,11 +984,19 @@ TraceCalibration TraceModel::Calibrate(const std::vector<TraceSequence>& clean,
   }
   if (structural_fpr > 0) {
     const int k = impl_->config.top_k;
-    for (double floor : {0.0, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001, 1e-4, 1e-5, 1e-6}) {
-      c.min_probability = floor;
+    constexpr double kFloors[] = {0.0, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001, 1e-4, 1e-5, 1e-6};
+    auto flagged_at = [&](double floor) {
       double flagged = 0;
       for (const auto& s : scores) flagged += StructuralAt(s, k, floor);
-      if (flagged / n <= structural_fpr) break;
+      return flagged;
+    };
+    // Traces flagged even at the lowest floor (a label never seen in training, which no floor
+    // excuses) do not count against the target: with a small validation set one such trace
+    // would otherwise push the floor to the bottom and leave only those labels detectable.
+    const double unavoidable = flagged_at(kFloors[std::size(kFloors) - 1]);
+    for (double floor : kFloors) {
+      c.min_probability = floor;
+      if ((flagged_at(floor) - unavoidable) / n <= structural_fpr) break;
     }
     SetMinProbability(c.min_probability);
   }

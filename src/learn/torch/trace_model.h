@@ -68,6 +68,9 @@ struct TraceModelConfig {
   // Training.
   int max_epochs = 60;
   int patience = 5;
+  // Optimizer steps trained at least, whatever max_epochs and patience say: a small input has few
+  // batches per epoch, and 60 epochs of 6 batches leave the model far from converged.
+  int min_steps = 0;
   int batch = 64;
   double learning_rate = 3e-3;
   double validation_fraction = 0.1;

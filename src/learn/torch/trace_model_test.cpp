@@ -87,6 +87,34 @@ TEST(TraceModel, FastScoringMatchesLibtorch) {
   }
 }
 
+// A small input has few batches per epoch: min_steps trains on past max_epochs.
+TEST(TraceModel, MinStepsTrainsPastMaxEpochs) {
+  TraceModel m;
+  auto c = Tiny();
+  c.max_epochs = 2;
+  c.patience = 1;
+  c.min_steps = 30;
+  c.validation_fraction = 0;
+  auto rep = m.Train(Traces(64, 3), c);  // 2 batches of 32 per epoch
+  ASSERT_TRUE(rep.ok()) << rep.message();
+  EXPECT_GE(rep->epochs, 15);
+  c.min_steps = -1;
+  EXPECT_FALSE(m.Train(Traces(64, 3), c).ok());
+}
+
+// A validation trace with a label never seen in training is flagged at every floor; it must not
+// drag the floor down to where only such labels are still structural anomalies.
+TEST(TraceModel, LabelsNeverSeenDoNotPushTheProbabilityFloorDown) {
+  TraceModel m;
+  ASSERT_TRUE(m.Train(Traces(200, 1), Tiny()).ok());
+  auto val = Traces(40, 4);
+  val.push_back({{"gw", 1000}, {"audit", 50}, {"db", 100}});
+  auto cal = m.Calibrate(val, 0.01, 0);
+  EXPECT_EQ(cal.min_probability, 0.0);
+  EXPECT_NEAR(cal.fpr_structural, 1.0 / 41, 1e-9);
+  EXPECT_TRUE(m.Score(TraceSequence{{"gw", 1000}, {"pay", 300}, {"db", 100}}).structural);
+}
+
 TEST(TraceModel, SaveLoadRoundTrip) {
   augur::testing::TempDir dir;
   TraceModel m;
