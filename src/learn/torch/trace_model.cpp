@@ -907,7 +907,8 @@ std::vector<TraceScore> TraceModel::Score(const std::vector<TraceSequence>& trac
   // Traces are independent: split them over libtorch's threads (the arithmetic is plain C++).
   // When every training label kept its own id, "other" was never a target: a label that maps to it
   // was never seen, and is unexpected whatever probability the model gives "other" (as seed 001
-  // treats unseen keys). Its rank is past every label and its probability 0, so no floor excuses it.
+  // treats unseen keys). Its rank is past every label and its probability 0, so no floor excuses
+  // it.
   const bool other_unseen = m.labels.size() - 2 < static_cast<size_t>(m.config.max_labels);
   at::parallel_for(0, (int64_t)traces.size(), 1, [&](int64_t begin, int64_t end) {
     FastOut f;
@@ -984,7 +985,8 @@ TraceCalibration TraceModel::Calibrate(const std::vector<TraceSequence>& clean,
   }
   if (structural_fpr > 0) {
     const int k = impl_->config.top_k;
-    constexpr double kFloors[] = {0.0, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001, 1e-4, 1e-5, 1e-6};
+    constexpr double kFloors[] = {0.0,   0.1,   0.05, 0.02, 0.01, 0.005,
+                                  0.002, 0.001, 1e-4, 1e-5, 1e-6};
     auto flagged_at = [&](double floor) {
       double flagged = 0;
       for (const auto& s : scores) flagged += StructuralAt(s, k, floor);
