@@ -22,12 +22,13 @@ void RegisterEvalTraceInjection(CLI::App& eval, Globals& g) {
       "Examples:\n  augur eval trace-injection --data ../shared/datasets/nezha-trainticket --json\n"
       "  augur eval trace-injection --data ../shared/datasets/nezha-trainticket --rt-rule "
       "likelihood\n"
-      "Spans are read from the folder (for Nezha: every trace/*.csv); traces within 5 minutes "
-      "after a\n"
-      "fault of a Nezha fault list are left out. Traces are split by time: 60 % train, 10 % "
-      "validation\n"
-      "(rule calibration), 30 % test (each injected once with a wrong label, once with a slow "
-      "response).");
+      "Spans are read from the folder (for Nezha: every trace/*.csv). Traces that start within 5 "
+      "minutes\n"
+      "after a fault of a Nezha fault list, or inside a fault of a simulator run's labels.json "
+      "(until its\n"
+      "recovery), are left out. Traces are split by time: 60 % train, 10 % validation (rule "
+      "calibration),\n"
+      "30 % test (each injected once with a wrong label, once with a slow response).");
   struct Opts {
     std::string data;
     int epochs = 60, max_length = 128, threads = 2;
@@ -104,7 +105,7 @@ void RegisterEvalTraceInjection(CLI::App& eval, Globals& g) {
           {learn::RtSpreadFromName(base).value_or(learn::RtSpread::kRobust), !one_sided}};
     }
     if (fs::is_directory(o->data, ec))
-      opt.exclude = learn::NezhaFaultWindows(o->data, 300 * kNsPerSecond);
+      opt.exclude = learn::FaultWindows(o->data, 300 * kNsPerSecond);
     auto r = learn::EvalTraceInjection(spans, opt);
     if (!r) {
       std::fprintf(stderr, "augur: %s\n", r.message().c_str());

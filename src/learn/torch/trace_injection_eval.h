@@ -94,7 +94,9 @@ struct TraceInjectionResult {
 Result<TraceInjectionResult> EvalTraceInjection(const std::vector<Span>& spans,
                                                 const TraceInjectionOptions& options);
 
-// Nezha's fault list (rca_data/*/*fault_list.json under `dir`): [inject_time, inject_time + after).
-std::vector<std::pair<TimeNs, TimeNs>> NezhaFaultWindows(const std::string& dir, TimeNs after);
+// The faults recorded under `dir`, whose traces are not known to be clean: Nezha's fault lists
+// (rca_data/*/*fault_list.json) as [inject_time, inject_time + after), the simulator's labels.json
+// as [start, recovered).
+std::vector<std::pair<TimeNs, TimeNs>> FaultWindows(const std::string& dir, TimeNs after);
 
 }  // namespace augur::learn
