@@ -5,11 +5,21 @@
 namespace augur {
 namespace {
 
+// Digit values, -1 for bytes that are not hex digits: one load per digit (ids are read per span).
+struct HexTable {
+  int8_t v[256];
+  constexpr HexTable() : v() {
+    for (int c = 0; c < 256; ++c)
+      v[c] = c >= '0' && c <= '9'   ? static_cast<int8_t>(c - '0')
+             : c >= 'a' && c <= 'f' ? static_cast<int8_t>(c - 'a' + 10)
+             : c >= 'A' && c <= 'F' ? static_cast<int8_t>(c - 'A' + 10)
+                                    : int8_t{-1};
+  }
+};
+constexpr HexTable kHex;
+
 int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
+  return kHex.v[static_cast<unsigned char>(c)];
 }
 
 constexpr char kHexDigits[] = "0123456789abcdef";

@@ -48,12 +48,6 @@ bool DecodeBase64(std::string_view s, uint8_t* out, size_t n) {
   return o == n;
 }
 
-bool IsHex(std::string_view s) {
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return false;
-  return true;
-}
-
 }  // namespace
 
 uint64_t U64(od::value v, std::string_view field) {
@@ -140,9 +134,7 @@ bool ParseTraceId(std::string_view text, TraceId* id) {
     *id = TraceId{};
     return true;
   }
-  if (text.size() <= 32 && IsHex(text)) {
-    auto r = TraceId::FromHex(text);
-    if (!r) return false;
+  if (auto r = TraceId::FromHex(text)) {  // at most 32 hex digits
     *id = *r;
     return true;
   }
@@ -159,9 +151,7 @@ bool ParseSpanId(std::string_view text, SpanId* id) {
     *id = SpanId{};
     return true;
   }
-  if (text.size() <= 16 && IsHex(text)) {
-    auto r = SpanId::FromHex(text);
-    if (!r) return false;
+  if (auto r = SpanId::FromHex(text)) {  // at most 16 hex digits
     *id = *r;
     return true;
   }

@@ -118,6 +118,56 @@ TEST(Otlp, JsonLinesLogsMetricsAndABrokenLine) {
       << report.rejected.first[0];
 }
 
+// JSON lines are walked by On-Demand in one pass; a stream that is not JSON lines goes through the
+// splitter. On valid documents both must cut the same units and give the same records and rejects.
+TEST(Otlp, JsonLinesWalkMatchesTheSplitter) {
+  const std::string span =
+      R"({"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","name":"GET /a",)"
+      R"("startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000500000000"})";
+  const std::string rs = R"({"resource":{"attributes":[{"key":"service.name","value":)"
+                         R"({"stringValue":"cart"}}]},"scopeSpans":[{"spans":[)" +
+                         span + "," + span + "]}]}";
+  const std::string rl = R"({"scopeLogs":[{"logRecords":[{"timeUnixNano":"1700000000000000000",)"
+                         R"("body":{"stringValue":"hello"}}]}]})";
+  const std::vector<std::string> docs = {
+      R"({"resourceSpans":[)" + rs + "," + rs + "]}",
+      R"({"resourceSpans":[)" + rs + R"(],"resourceLogs":[)" + rl + "]}",
+      R"({"resourceSpans":[)" + rs + R"(]} {"resourceLogs":[)" + rl + "]}",  // two on a line
+      R"({"other":[1,2]})",                                                  // no known member
+      R"({"resourceSpans":{"not":"an array"}})",
+      R"({"resourceSpans":[{"scopeSpans":7}, )" + rs + "]}",  // a wrong type, then a good unit
+      R"({"resourceSpans":[]})",
+      R"( {"x":{"resourceSpans":[1]}, "resourceSpans" : [ )" + rs + " ] } ",
+  };
+  testing::TempDir dir;
+  std::string lines, stream = "{\n";
+  for (const auto& d : docs) lines += d + "\n";
+  stream += lines.substr(1);  // the first line no longer holds a whole value: not JSON lines
+  testing::WriteFile(dir.path() / "lines.json", lines);
+  testing::WriteFile(dir.path() / "stream.json", stream);
+  ReadReport lr, sr;
+  ReadOptions o;
+  o.format = "otlp-json";
+  Batch a = MustRead({(dir.path() / "lines.json").string()}, &lr, o);
+  Batch b = MustRead({(dir.path() / "stream.json").string()}, &sr, o);
+  EXPECT_EQ(a.spans.size(), 12u);
+  EXPECT_EQ(a.spans.size(), b.spans.size());
+  EXPECT_EQ(a.logs.size(), 2u);
+  EXPECT_EQ(a.logs.size(), b.logs.size());
+  for (size_t i = 0; i < std::min(a.spans.size(), b.spans.size()); ++i) {
+    EXPECT_EQ(a.spans[i].service, b.spans[i].service);
+    EXPECT_EQ(a.spans[i].start, b.spans[i].start);
+  }
+  EXPECT_EQ(lr.rejected.count, 3u);
+  EXPECT_EQ(lr.rejected.reasons, sr.rejected.reasons);
+  // A scalar element: the splitter made it a document of its own, which simdjson refuses, and the
+  // line stopped there; walked, it is a wrong type and the units after it are kept.
+  testing::WriteFile(dir.path() / "scalar.json", R"({"resourceSpans":[5, )" + rs + "]}\n");
+  ReadReport cr;
+  EXPECT_EQ(MustRead({(dir.path() / "scalar.json").string()}, &cr, o).spans.size(), 2u);
+  EXPECT_EQ(cr.rejected.reasons["wrong type: resourceSpans (expected objects)"], 1u);
+}
+
 TEST(Otlp, GzipIsTransparent) {
   testing::TempDir dir;
   std::ifstream in(TestData("otlp_traces.json"));
