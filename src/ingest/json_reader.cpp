@@ -67,6 +67,7 @@ void ReadJsonUnits(ByteSource& src, ReadContext& ctx, const JsonSplitOptions& op
       return SplitJsonBuffer(line.data(), line.size(), lineno, options, on_unit, on_error);
     }
     bool matched = false;
+    const char* rest = nullptr;  // another document after the object, left to the splitter
     try {
       for (auto f : obj) {
         od::field field = std::move(f);
@@ -82,31 +83,23 @@ void ReadJsonUnits(ByteSource& src, ReadContext& ctx, const JsonSplitOptions& op
           if (!handle(JsonUnit{*key, line, lineno}, ev)) return false;
         }
       }
-      const char* at = nullptr;
-      if (!doc.current_location().get(at)) {  // another document follows: the splitter reads it
-        size_t off = static_cast<size_t>(at - line.data());
-        if (!matched && !options.unmatched_whole) {
-          std::string reason = "JSON document without any of the members";
-          for (const auto& k : options.keys) reason += " " + k;
-          if (!fail(lineno, reason)) return false;
-        } else if (!matched) {
-          return SplitJsonBuffer(line.data(), line.size(), lineno, options, on_unit, on_error);
-        }
-        return SplitJsonBuffer(at, line.size() - off, lineno, options, on_unit, on_error);
-      }
+      if (doc.current_location().get(rest)) rest = nullptr;  // at the end
     } catch (const simdjson::simdjson_error& e) {
       return fail(lineno, malformed(e.error()));
     }
-    if (matched) return true;
-    if (!options.unmatched_whole) {
-      std::string reason = "JSON document without any of the members";
-      for (const auto& k : options.keys) reason += " " + k;
-      return fail(lineno, reason);
+    auto split_from = [&](const char* p) {
+      return SplitJsonBuffer(p, static_cast<size_t>(line.data() + line.size() - p), lineno, options,
+                             on_unit, on_error);
+    };
+    if (!matched && options.unmatched_whole) {
+      if (rest) return split_from(line.data());  // nothing read yet: the splitter cuts both
+      doc.rewind();
+      od::value v;
+      if (auto err = doc.get_value().get(v)) return fail(lineno, malformed(err));
+      return handle(JsonUnit{"", line, lineno}, v);
     }
-    doc.rewind();
-    od::value v;
-    if (auto err = doc.get_value().get(v)) return fail(lineno, malformed(err));
-    return handle(JsonUnit{"", line, lineno}, v);
+    if (!matched && !fail(lineno, NoMemberReason(options))) return false;
+    return rest ? split_from(rest) : true;
   };
 
   std::string_view head = src.Peek(64 << 10);

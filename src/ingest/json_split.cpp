@@ -237,9 +237,7 @@ bool Scanner::Scan(const char* data, size_t end) {
               continue;
             }
           } else if (top_type_ == '{' && !WholeDocs() && !matched_key_) {
-            std::string reason = "JSON document without any of the members";
-            for (const auto& k : o_.keys) reason += " " + k;
-            if (!on_error_(doc_line_, reason)) return false;
+            if (!on_error_(doc_line_, NoMemberReason(o_))) return false;
           }
           top_type_ = 0;
         }
@@ -276,6 +274,12 @@ bool Scanner::Finish() {
 }
 
 }  // namespace
+
+std::string NoMemberReason(const JsonSplitOptions& options) {
+  std::string reason = "JSON document without any of the members";
+  for (const auto& k : options.keys) reason += " " + k;
+  return reason;
+}
 
 bool SplitJsonBuffer(const char* data, size_t size, uint64_t first_line,
                      const JsonSplitOptions& options, const JsonUnitFn& on_unit,

@@ -33,6 +33,9 @@ using JsonUnitFn = std::function<bool(std::string_view key, std::string_view uni
 // Structural problems (unit too long, unexpected end, stray bytes). Return false to stop.
 using JsonErrorFn = std::function<bool(uint64_t line, std::string_view reason)>;
 
+// The error for a top-level object with none of `options.keys` (and no `unmatched_whole`).
+std::string NoMemberReason(const JsonSplitOptions& options);
+
 // Reads the whole source. Returns false when a callback asked to stop.
 bool SplitJson(ByteSource& src, const JsonSplitOptions& options, const JsonUnitFn& on_unit,
                const JsonErrorFn& on_error);
