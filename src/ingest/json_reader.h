@@ -1,5 +1,5 @@
-// The common driver of the JSON readers: split the input into units (json_split.h), parse each with
-// simdjson On-Demand, turn parse errors into rejects with file and line.
+// The common driver of the JSON readers: find the units of the input (json_split.h's units), parse
+// them with simdjson On-Demand, turn parse errors into rejects with file and line.
 #pragma once
 
 #include <simdjson.h>
@@ -26,7 +26,8 @@ struct JsonUnit {
 using JsonUnitHandler = std::function<void(const JsonUnit& unit, simdjson::ondemand::value value)>;
 
 // JSON-lines input (the first line is a complete value) is read line by line so that one broken
-// line cannot spoil the next; anything else is scanned as a stream of documents.
+// line cannot spoil the next, each object line walked by On-Demand in one pass; anything else is
+// cut into units by the splitter (json_split.h) as a stream of documents.
 void ReadJsonUnits(ByteSource& src, ReadContext& ctx, const JsonSplitOptions& options,
                    const JsonUnitHandler& handler);
 
