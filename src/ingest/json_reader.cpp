@@ -73,7 +73,10 @@ void ReadJsonUnits(ByteSource& src, ReadContext& ctx, const JsonSplitOptions& op
         od::field field = std::move(f);
         const std::string* key = nullptr;
         for (const auto& k : options.keys)
-          if (field.key() == k) key = &k;
+          if (field.key() == k) {
+            key = &k;
+            break;
+          }
         if (!key) continue;
         od::value v = field.value();
         if (v.type() != od::json_type::array) continue;  // the splitter splits arrays only

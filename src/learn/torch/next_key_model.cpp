@@ -219,16 +219,12 @@ Result<NextKeyTrainReport> NextKeyModel::Train(
   m.net = Net((int)m.keys.size(), config.embed, config.hidden, config.layers);
   torch::optim::Adam opt(m.net->parameters(), torch::optim::AdamOptions(config.learning_rate));
   const int64_t n = tr.x.size(0);
-  int64_t steps = 0;
   EpochLoopOptions loop;
   loop.what = "next-key model";
-  // The minimum number of steps may need more epochs than max_epochs: count them in the total, so
-  // that progress and its time estimate stay true.
-  const int64_t steps_per_epoch = (n + config.batch - 1) / config.batch;
-  loop.max_epochs = std::max<int64_t>(config.max_epochs,
-                                      (config.min_steps + steps_per_epoch - 1) / steps_per_epoch);
+  loop.max_epochs = config.max_epochs;
   loop.patience = config.patience;
-  loop.must_continue = [&] { return steps < config.min_steps; };
+  loop.min_steps = config.min_steps;
+  loop.steps_per_epoch = (n + config.batch - 1) / config.batch;
   auto done = RunEpochs(
       *m.net, loop,
       [&] {
@@ -244,7 +240,6 @@ Result<NextKeyTrainReport> NextKeyModel::Train(
           opt.zero_grad();
           loss.backward();
           opt.step();
-          ++steps;
           sum += (l.detach() * w).sum().item<double>();
           wsum += w.sum().item<double>();
         }

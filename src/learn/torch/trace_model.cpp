@@ -827,13 +827,10 @@ Result<TraceTrainReport> TraceModel::Train(const std::vector<TraceSequence>& tra
   };
   EpochLoopOptions loop;
   loop.what = "trace model";
-  // As in the next-key model: the epochs the minimum number of steps needs count in the total.
-  const int64_t steps_per_epoch = std::max<int64_t>(1, batches.size());
-  loop.max_epochs = std::max<int64_t>(config.max_epochs,
-                                      (config.min_steps + steps_per_epoch - 1) / steps_per_epoch);
+  loop.max_epochs = config.max_epochs;
   loop.patience = config.patience;
-  int64_t steps = 0;
-  loop.must_continue = [&] { return steps < config.min_steps; };
+  loop.min_steps = config.min_steps;
+  loop.steps_per_epoch = static_cast<int64_t>(batches.size());
   auto done = RunEpochs(
       *m.net, loop,
       [&] {
@@ -845,7 +842,6 @@ Result<TraceTrainReport> TraceModel::Train(const std::vector<TraceSequence>& tra
           loss.backward();
           torch::nn::utils::clip_grad_norm_(m.net->parameters(), 5.0);
           opt.step();
-          ++steps;
           sum += loss.item<double>() * b.size();
         }
         return sum / tr.size();

@@ -1,6 +1,7 @@
 // The shared LSTM epoch loop (learn/torch/train_loop.h).
 #include "learn/torch/train_loop.h"
 
+#include <algorithm>
 #include <limits>
 #include <sstream>
 
@@ -18,26 +19,28 @@ EpochLoopResult RunEpochs(torch::nn::Module& net, const EpochLoopOptions& o,
     net.save(a);
     a.save_to(into);
   };
-  auto must_continue = [&o] { return o.must_continue && o.must_continue(); };
+  const int64_t per_epoch = std::max<int64_t>(1, o.steps_per_epoch);
+  const int64_t min_epochs = (std::max<int64_t>(0, o.min_steps) + per_epoch - 1) / per_epoch;
+  const int64_t max_epochs = std::max<int64_t>(o.max_epochs, min_epochs);
   EpochLoopResult r;
   r.validation_loss = std::numeric_limits<double>::infinity();
   std::stringstream best_state;
   keep(best_state);  // a loss that never improves (NaN) leaves the initial weights
   const std::string progress = "training " + o.what;
   int bad = 0;
-  for (int epoch = 1; epoch <= o.max_epochs || must_continue(); ++epoch) {
+  for (int epoch = 1; epoch <= max_epochs; ++epoch) {
     net.train();
     r.train_loss = train_epoch();
     net.eval();
     r.epochs = epoch;
     double vloss = validation_loss(r.train_loss);
     LogInfo("{}: epoch {} loss {:.4f} validation {:.4f}", o.what, epoch, r.train_loss, vloss);
-    Progress::Update(progress, epoch, o.max_epochs, "epochs");
+    Progress::Update(progress, epoch, static_cast<double>(max_epochs), "epochs");
     if (vloss < r.validation_loss - 1e-4) {
       r.validation_loss = vloss;
       bad = 0;
       keep(best_state);
-    } else if (++bad >= o.patience && !must_continue()) {
+    } else if (++bad >= o.patience && epoch >= min_epochs) {
       LogInfo("{}: validation loss flat for {} epochs, stopping early", o.what, bad);
       break;
     }

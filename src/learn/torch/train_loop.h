@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -17,9 +18,11 @@ struct EpochLoopOptions {
   std::string what;  // "trace model": names the model in the log and the progress line
   int max_epochs = 60;
   int patience = 5;  // epochs without a validation improvement before stopping
-  // While it returns true, training goes on past max_epochs and does not stop early (the next-key
-  // model's minimum number of optimizer steps). Empty: no such condition.
-  std::function<bool()> must_continue;
+  // A minimum number of optimizer steps (`steps_per_epoch` in each epoch): training goes on past
+  // max_epochs, and does not stop early, until it has taken them. The epochs they need count in
+  // the progress total, so that progress and its time estimate stay true.
+  int64_t min_steps = 0;
+  int64_t steps_per_epoch = 1;
 };
 
 struct EpochLoopResult {
