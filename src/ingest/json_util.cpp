@@ -115,6 +115,15 @@ double Dbl(od::value v, std::string_view field) {
 }
 
 std::string_view Str(od::value v, std::string_view field) {
+  // A string without escapes is its own text in the input: no copy through simdjson's buffer.
+  std::string_view tok = v.raw_json_token();
+  if (tok.size() >= 2 && tok[0] == '"') {
+    size_t close = tok.rfind('"');
+    simdjson::ondemand::raw_json_string raw;
+    if (close > 0 && !std::memchr(tok.data() + 1, '\\', close - 1) &&
+        !v.get_raw_json_string().get(raw))
+      return tok.substr(1, close - 1);
+  }
   std::string_view s;
   auto err = v.get_string().get(s);
   if (err == simdjson::INCORRECT_TYPE) Fail(field, "(expected a string)");
@@ -345,6 +354,7 @@ void AppendAnyValue(od::value v, std::string* out) {
 void ReadKeyValues(od::value v, Attributes* attrs) {
   od::array arr;
   if (v.get_array().get(arr)) Fail("attributes", "(expected an array)");
+  ReserveAttributes(arr, attrs);
   for (auto e : arr) {
     od::object kv;
     if (e.get_object().get(kv)) Fail("attributes", "(expected key/value objects)");

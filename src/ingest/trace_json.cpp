@@ -107,7 +107,9 @@ void ReadZipkinSpan(od::object obj, Span* s) {
     } else if (key == "remoteEndpoint") {
       ReadEndpoint(field.value(), &remote_service, &remote_addr);
     } else if (key == "tags") {
-      for (auto t : Obj(field.value(), "tags")) {
+      od::object tags = Obj(field.value(), "tags");
+      json::ReserveAttributes(tags, &s->attributes);
+      for (auto t : tags) {
         od::field tf = std::move(t);
         Attribute& a = s->attributes.emplace_back();
         a.key = tf.unescaped_key().value();
@@ -150,7 +152,9 @@ struct JaegerProcess {
 };
 
 void ReadJaegerTags(od::value v, Attributes* attrs, std::string_view field) {
-  for (auto e : Arr(v, field)) {
+  od::array arr = Arr(v, field);
+  json::ReserveAttributes(arr, attrs);
+  for (auto e : arr) {
     Attribute a;
     for (auto tf : Obj(e.value(), field)) {
       od::field t = std::move(tf);
