@@ -116,6 +116,8 @@ double Dbl(od::value v, std::string_view field) {
 
 std::string_view Str(od::value v, std::string_view field) {
   // A string without escapes is its own text in the input: no copy through simdjson's buffer.
+  // The token runs to the next structural character, and every quote that opens a string is one,
+  // so its last quote closes this string: the string is what lies between, if no backslash does.
   std::string_view tok = v.raw_json_token();
   if (tok.size() >= 2 && tok[0] == '"') {
     size_t close = tok.rfind('"');

@@ -120,6 +120,33 @@ TEST(Otlp, JsonLinesLogsMetricsAndABrokenLine) {
 
 // JSON lines are walked by On-Demand in one pass; a stream that is not JSON lines goes through the
 // splitter. On valid documents both must cut the same units and give the same records and rejects.
+// Strings without escapes are read in place, strings with them through simdjson's unescaping: both
+// must give the same text, whatever whitespace follows the closing quote.
+TEST(Otlp, StringsWithAndWithoutEscapes) {
+  const std::string doc =
+      R"({"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":)"
+      R"({"stringValue":"cart" }}]},"scopeSpans":[{"spans":[{"traceId" :  "0102030405060708090a0b0c0d0e0f10")"
+      R"(,"spanId":"0102030405060708","name":"GET \"a\" \\ b\u00e9\n","attributes":[)"
+      R"({"key":"plain","value":{"stringValue":"x y"}},{"key":"empty","value":{"stringValue":""}},)"
+      R"({"key":"tab\tkey","value":{"stringValue":"\/path"}}],)"
+      R"("startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000500000000"}]}]}]})";
+  testing::TempDir dir;
+  testing::WriteFile(dir.path() / "t.json", doc + "\n");
+  ReadReport r;
+  ReadOptions o;
+  o.format = "otlp-json";
+  Batch b = MustRead({(dir.path() / "t.json").string()}, &r, o);
+  ASSERT_EQ(b.spans.size(), 1u);
+  const Span& s = b.spans[0];
+  EXPECT_EQ(s.service, "cart");
+  EXPECT_EQ(s.name, "GET \"a\" \\ b\xc3\xa9\n");
+  ASSERT_EQ(s.attributes.size(), 3u);
+  EXPECT_EQ(s.attributes[0].value, "x y");
+  EXPECT_EQ(s.attributes[1].value, "");
+  EXPECT_EQ(s.attributes[2].key, "tab\tkey");
+  EXPECT_EQ(s.attributes[2].value, "/path");
+}
+
 TEST(Otlp, JsonLinesWalkMatchesTheSplitter) {
   const std::string span =
       R"({"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","name":"GET /a",)"
