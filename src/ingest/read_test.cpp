@@ -118,14 +118,13 @@ TEST(Otlp, JsonLinesLogsMetricsAndABrokenLine) {
       << report.rejected.first[0];
 }
 
-// JSON lines are walked by On-Demand in one pass; a stream that is not JSON lines goes through the
-// splitter. On valid documents both must cut the same units and give the same records and rejects.
 // Strings without escapes are read in place, strings with them through simdjson's unescaping: both
 // must give the same text, whatever whitespace follows the closing quote.
 TEST(Otlp, StringsWithAndWithoutEscapes) {
   const std::string doc =
       R"({"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":)"
-      R"({"stringValue":"cart" }}]},"scopeSpans":[{"spans":[{"traceId" :  "0102030405060708090a0b0c0d0e0f10")"
+      R"({"stringValue":"cart" }}]},"scopeSpans":[{"spans":[)"
+      R"({"traceId" :  "0102030405060708090a0b0c0d0e0f10")"
       R"(,"spanId":"0102030405060708","name":"GET \"a\" \\ b\u00e9\n","attributes":[)"
       R"({"key":"plain","value":{"stringValue":"x y"}},{"key":"empty","value":{"stringValue":""}},)"
       R"({"key":"tab\tkey","value":{"stringValue":"\/path"}}],)"
@@ -147,6 +146,8 @@ TEST(Otlp, StringsWithAndWithoutEscapes) {
   EXPECT_EQ(s.attributes[2].value, "/path");
 }
 
+// JSON lines are walked by On-Demand in one pass; a stream that is not JSON lines goes through the
+// splitter. On valid documents both must cut the same units and give the same records and rejects.
 TEST(Otlp, JsonLinesWalkMatchesTheSplitter) {
   const std::string span =
       R"({"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","name":"GET /a",)"
