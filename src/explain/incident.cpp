@@ -73,9 +73,16 @@ TimeNs OnsetOf(const Incident& inc, TimeNs bin) {
 }
 
 void Explain(Incident& inc) {
-  if (inc.onset == 0) inc.onset = OnsetOf(inc, 60LL * 1'000'000'000);
-  std::string when = FormatIsoTime(inc.start);
-  double minutes = static_cast<double>(inc.end - inc.start) / 60e9;
+  constexpr TimeNs kSecond = 1'000'000'000, kMinute = 60 * kSecond;
+  if (inc.onset == 0) inc.onset = OnsetOf(inc, kMinute);
+  // The headline gives the time the incident took hold, to the second; isolated alarms that the
+  // grouping gap chained to it before then are named after it, not taken as its start.
+  auto seconds = [&](TimeNs t) { return FormatIsoTime(t - t % kSecond); };
+  const bool early = inc.onset - inc.start >= kMinute;
+  const TimeNs from = early ? inc.onset : inc.start;
+  std::string when = seconds(from);
+  if (early) when += " (isolated alarms from " + seconds(inc.start) + ")";
+  double minutes = static_cast<double>(inc.end - from) / 60e9;
   std::map<std::string, int> modalities;
   for (const auto& a : inc.anomalies) modalities[std::string(detect::ModalityName(a.modality))]++;
   std::string signals;
@@ -103,16 +110,15 @@ void Explain(Incident& inc) {
   const detect::Anomaly* first = &inc.anomalies.front();
   std::string n =
       fmt::format("Starting {} UTC, augur saw {} anomalous windows across {} service(s) ({}). ",
-                  when, inc.anomalies.size(), inc.services.size(), signals);
+                  seconds(inc.start), inc.anomalies.size(), inc.services.size(), signals);
   n += fmt::format("The first sign was in {}: {}. ",
                    first->service.empty() ? "an unknown service" : first->service, first->summary);
   // Isolated early alarms that the grouping gap chained to the incident: say where it took hold.
-  constexpr TimeNs kMinute = 60LL * 1'000'000'000;
-  if (const TimeNs onset = inc.onset; onset - inc.start >= kMinute)
+  if (early)
     n += fmt::format("It took hold at {} UTC; the {} window(s) before were isolated alarms. ",
-                     FormatIsoTime(onset),
+                     seconds(inc.onset),
                      std::count_if(inc.anomalies.begin(), inc.anomalies.end(),
-                                   [&](const detect::Anomaly& a) { return a.start < onset; }));
+                                   [&](const detect::Anomaly& a) { return a.start < inc.onset; }));
   n += fmt::format("{} is the most probable origin with probability {:.0f} %", top.service,
                    100 * top.probability);
   if (inc.ranking.size() > 1)

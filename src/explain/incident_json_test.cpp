@@ -133,6 +133,18 @@ TEST(Grouping, OnsetSkipsStrayEarlyAnomalies) {
                                "were isolated alarms."),
             std::string::npos)
       << inc.narrative;
+  // So does the headline, to the second, and it counts the minutes from there.
+  EXPECT_EQ(inc.summary.rfind("1970-01-01T00:04:05Z (isolated alarms from 1970-01-01T00:00:05Z): "
+                              "shipping is the likely origin",
+                              0),
+            0u)
+      << inc.summary;
+  EXPECT_NE(inc.summary.find("over 2.6 min"), std::string::npos) << inc.summary;
+  // An incident that takes hold at once keeps its start, without the fraction of a second.
+  inc.start += 123'456'789;
+  inc.onset = inc.start + 30'000'000'000;
+  Explain(inc);
+  EXPECT_EQ(inc.summary.rfind("1970-01-01T00:00:05Z: shipping", 0), 0u) << inc.summary;
 }
 
 TEST(OutageLevel, SeedColours) {
