@@ -71,16 +71,23 @@ void InstallConsoleSinks(bool quiet) {
     double secs = std::chrono::duration<double>(now - st.started).count();
     std::string eta, of;
     if (total > 0 && done > 0) eta = fmt::format(" ETA {:.0f} s", secs * (total - done) / done);
-    if (total > 0) of = fmt::format("/{:.0f}", total);
+    // Bytes read in MB, other units as counts.
+    const bool bytes = unit == "B";
+    auto amount = [&](double x) {
+      return bytes ? fmt::format("{:.1f}", x / 1e6) : fmt::format("{:.0f}", x);
+    };
+    if (bytes) unit = "MB";
+    if (total > 0) of = "/" + amount(total);
+    const std::string now_done = amount(done);
     if (tty) {
       int width = 30;
       int filled = total > 0 ? (int)(width * std::min(1.0, done / total)) : 0;
       std::string bar(filled, '#');
       bar.resize(width, total > 0 ? '.' : ' ');
-      std::fprintf(stderr, "\r\033[K%s [%s] %.0f%s %.*s%s", st.stage.c_str(), bar.c_str(), done,
-                   of.c_str(), (int)unit.size(), unit.data(), eta.c_str());
+      std::fprintf(stderr, "\r\033[K%s [%s] %s%s %.*s%s", st.stage.c_str(), bar.c_str(),
+                   now_done.c_str(), of.c_str(), (int)unit.size(), unit.data(), eta.c_str());
     } else {
-      std::fprintf(stderr, "%s: %.0f%s %.*s%s\n", st.stage.c_str(), done, of.c_str(),
+      std::fprintf(stderr, "%s: %s%s %.*s%s\n", st.stage.c_str(), now_done.c_str(), of.c_str(),
                    (int)unit.size(), unit.data(), eta.c_str());
     }
     std::fflush(stderr);

@@ -309,8 +309,7 @@ std::vector<KeyScore> NextKeyModel::ScoreWindows(const std::vector<int>& context
       s.unseen = targets[i] == kUnknown;
       s.probability = s.unseen ? 0.f : pa[u - b][0];
       s.rank = s.unseen ? (int)m.keys.size() : (int)ra[u - b];
-      s.unexpected = s.unseen || (m.config.top_k > 0 ? s.rank >= m.config.top_k
-                                                     : s.probability < m.config.threshold);
+      s.unexpected = UnexpectedUnder(s, m.config.top_k, m.config.threshold);
     }
   }
   for (size_t i = 0; i < out.size(); ++i)

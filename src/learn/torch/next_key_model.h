@@ -62,6 +62,12 @@ struct KeyScore {
   bool unexpected = false;
 };
 
+// The detection rule of NextKeyConfig: unseen, or outside the top-k (top_k > 0), else below the
+// probability threshold.
+inline bool UnexpectedUnder(const KeyScore& s, int top_k, double threshold) {
+  return s.unseen || (top_k > 0 ? s.rank >= top_k : s.probability < threshold);
+}
+
 class NextKeyModel {
  public:
   // Reserved ids: padding before the first key, end of sequence, unseen key.

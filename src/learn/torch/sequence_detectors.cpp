@@ -118,34 +118,67 @@ Status NextKeyDetector::FinishLearning(ModelBundle& bundle) {
   std::vector<std::vector<int>> encoded;
   for (const auto& c : chunks) encoded.push_back(model_.Encode(c));
   auto scores = model_.ScoreSequences(encoded);
-  std::map<std::pair<size_t, TimeNs>, std::pair<int, int>>
-      per_interval;  // (chunk, interval) → keys, unexpected
-  for (size_t c = 0; c < chunks.size(); ++c)
-    for (size_t i = 0; i < chunks[c].size(); ++i) {
-      auto& v = per_interval[{c, times[c][i] / config_.interval}];
-      v.first++;
-      v.second += scores[c][i].unexpected;
-    }
-  double s1 = 0, s2 = 0, n = 0;
-  for (const auto& [k, v] : per_interval)
-    if (v.first >= config_.min_keys) {
-      double r = (double)v.second / v.first;
-      s1 += r, s2 += r * r, n += 1;
-    }
-  double mean = n ? s1 / n : 0, sd = n ? std::sqrt(std::max(0.0, s2 / n - mean * mean)) : 0;
-  threshold_ = std::max(config_.min_rate, mean + config_.sigmas * sd);
-  if (threshold_ >= 1)  // no interval could ever pass it: a model that never alarms is none
+  struct Rates {
+    double mean = 0, sd = 0;
+  };
+  auto rates_under = [&](int top_k, double threshold) {
+    std::map<std::pair<size_t, TimeNs>, std::pair<int, int>>
+        per_interval;  // (chunk, interval) → keys, unexpected
+    for (size_t c = 0; c < chunks.size(); ++c)
+      for (size_t i = 0; i < chunks[c].size(); ++i) {
+        auto& v = per_interval[{c, times[c][i] / config_.interval}];
+        v.first++;
+        v.second += UnexpectedUnder(scores[c][i], top_k, threshold);
+      }
+    double s1 = 0, s2 = 0, n = 0;
+    for (const auto& [key, v] : per_interval)
+      if (v.first >= config_.min_keys) {
+        double r = (double)v.second / v.first;
+        s1 += r, s2 += r * r, n += 1;
+      }
+    Rates out;
+    out.mean = n ? s1 / n : 0;
+    out.sd = n ? std::sqrt(std::max(0.0, s2 / n - out.mean * out.mean)) : 0;
+    return out;
+  };
+  // The configured rule first. Where it leaves no room for an alarm (streams that interleave many
+  // requests make the next key too uncertain for a probability threshold), DeepLog's top-k rule
+  // with the smallest k that does: a model that never alarms is none.
+  auto describe = [&](int k, const Rates& rates) {
+    return fmt::format(
+        "{} ({:.0f} % ± {:.0f} % unexpected keys)",
+        k > 0 ? fmt::format("top-{}", k) : fmt::format("p < {}", config_.model.threshold),
+        100 * rates.mean, 100 * rates.sd);
+  };
+  int top_k = config_.model.top_k;
+  Rates r = rates_under(top_k, config_.model.threshold);
+  threshold_ = std::max(config_.min_rate, r.mean + config_.sigmas * r.sd);
+  std::string failed;
+  for (int k : config_.fallback_top_k) {
+    if (threshold_ < 1) break;
+    if (top_k > 0 && k <= top_k) continue;
+    failed += (failed.empty() ? "" : ", ") + describe(top_k, r);
+    top_k = k;
+    r = rates_under(k, 0);
+    threshold_ = std::max(config_.min_rate, r.mean + config_.sigmas * r.sd);
+  }
+  if (threshold_ >= 1)
     return Status::Error(fmt::format(
-        "next_key: the normal data is too unpredictable for it: its intervals hold {:.0f} % "
-        "unexpected keys on average (sd {:.0f} %), so its alarm rate would be {:.2f}, above 1",
-        100 * mean, 100 * sd, threshold_));
+        "next_key: the normal data is too unpredictable for it: on average its intervals hold "
+        "{}{}{}, so no alarm rate is left below 1",
+        failed, failed.empty() ? "" : ", ", describe(top_k, r)));
+  if (top_k != config_.model.top_k) {
+    model_.SetRule(top_k, config_.model.threshold);
+    LogInfo("next_key: no alarm margin under {}; {} leaves one", failed, describe(top_k, r));
+  }
   if (Status s = model_.Save(bundle, kNextKeyModel, *rep); !s) return s;
   if (Status s = miner_->Save(bundle.File("next_key_templates.txt")); !s) return s;
   auto& entry = bundle.manifest()["models"][kNextKeyModel];
   entry["files"].push_back("next_key_templates.txt");
   entry["figures"]["alarm_rate"] = threshold_;
   entry["figures"]["interval_ns"] = config_.interval;
-  entry["figures"]["training_interval_rate_mean"] = mean;
+  entry["figures"]["training_interval_rate_mean"] = r.mean;
+  entry["figures"]["top_k"] = top_k;
   LogInfo(
       "next_key: trained on {} keys in {} streams; alarm above {:.3f} unexpected keys per interval",
       learned_keys_, learn_streams_.size(), threshold_);

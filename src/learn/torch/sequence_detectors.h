@@ -25,6 +25,9 @@ struct NextKeyDetectorConfig {
   double sigmas = 4;                // ...and at least the training mean + sigmas deviations
   size_t max_train_keys = 500'000;
   size_t chunk = 256;  // training streams are cut into chunks of this many keys
+  // When the model's rule (a probability threshold) leaves no alarm margin on the normal data, the
+  // first of these top-k rules that does (docs/seq.md, "next_key detector").
+  std::vector<int> fallback_top_k = {3, 5, 9};
   NextKeyDetectorConfig() {
     model.end_token = false;  // streams have no end
     model.top_k = 0;

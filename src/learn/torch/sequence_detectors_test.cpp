@@ -65,6 +65,57 @@ TEST(NextKeyDetector, FlagsBrokenOrderNotNormal) {
   EXPECT_FALSE(broken.front().evidence.empty());
 }
 
+// Three kinds of request logged in random order: no line makes any next line likelier than 1/3,
+// so a probability threshold of 0.5 finds most keys unexpected and leaves no alarm margin. The
+// detector falls back to the top-3 rule, under which the normal stream is quiet and lines never
+// seen in training still raise the rate.
+Batch Interleaved(TimeNs start, int lines, uint64_t seed, bool errors) {
+  static const char* kinds[] = {"connection opened from 10.0.0.7", "request GET /cart/42 accepted",
+                                "cart 42 loaded in 12 ms"};
+  std::mt19937_64 rng(seed);
+  Batch b;
+  for (int i = 0; i < lines; ++i) {
+    LogRecord r;
+    r.time = start + (TimeNs)i * 20'000'000;
+    r.service = "cart";
+    r.body = errors && i % 2 ? "ERROR database timeout after 3000 ms, giving up" : kinds[rng() % 3];
+    b.logs.push_back(r);
+  }
+  return b;
+}
+
+TEST(NextKeyDetector, FallsBackToTopKWhereNoNextLineIsLikely) {
+  augur::testing::TempDir dir;
+  auto bundle = ModelBundle::Create(dir.path());
+  ASSERT_TRUE(bundle.ok());
+  {  // without the fallback the detector declines, saying why
+    NextKeyDetectorConfig c = Tiny();
+    c.fallback_top_k.clear();
+    NextKeyDetector d(c);
+    d.Learn(Interleaved(0, 3000, 1, false));
+    Status s = d.FinishLearning(*bundle);
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.message().find("too unpredictable"), std::string::npos) << s.message();
+  }
+  {
+    NextKeyDetector d(Tiny());
+    d.Learn(Interleaved(0, 3000, 1, false));
+    ASSERT_TRUE(d.FinishLearning(*bundle).ok());
+    const auto& figures = bundle->manifest()["models"]["next_key"]["figures"];
+    EXPECT_EQ(figures["top_k"], 3) << figures.dump();
+    ASSERT_TRUE(bundle->Save().ok());
+  }
+  NextKeyDetector d(Tiny());
+  ASSERT_TRUE(d.Load(*ModelBundle::Open(dir.path())).ok());
+  std::vector<detect::Anomaly> normal, errors;
+  d.Score(Interleaved(100 * kNsPerSecond, 500, 2, false), normal);
+  d.Flush(normal);
+  EXPECT_TRUE(normal.empty()) << normal.front().summary;
+  d.Score(Interleaved(200 * kNsPerSecond, 500, 3, true), errors);
+  d.Flush(errors);
+  EXPECT_FALSE(errors.empty());
+}
+
 TEST(NextKeyDetector, LoadFailsWithoutModel) {
   augur::testing::TempDir dir;
   auto bundle = ModelBundle::Create(dir.path());
