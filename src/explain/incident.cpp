@@ -109,13 +109,13 @@ void Explain(Incident& inc) {
   // The narrative: what happened first, where it spread, and why augur blames the top service.
   const detect::Anomaly* first = &inc.anomalies.front();
   std::string n =
-      fmt::format("Starting {} UTC, augur saw {} anomalous windows across {} service(s) ({}). ",
+      fmt::format("Starting {}, augur saw {} anomalous windows across {} service(s) ({}). ",
                   seconds(inc.start), inc.anomalies.size(), inc.services.size(), signals);
   n += fmt::format("The first sign was in {}: {}. ",
                    first->service.empty() ? "an unknown service" : first->service, first->summary);
   // Isolated early alarms that the grouping gap chained to the incident: say where it took hold.
   if (early)
-    n += fmt::format("It took hold at {} UTC; the {} window(s) before were isolated alarms. ",
+    n += fmt::format("It took hold at {}; the {} window(s) before were isolated alarms. ",
                      seconds(inc.onset),
                      std::count_if(inc.anomalies.begin(), inc.anomalies.end(),
                                    [&](const detect::Anomaly& a) { return a.start < inc.onset; }));

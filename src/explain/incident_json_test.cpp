@@ -129,7 +129,7 @@ TEST(Grouping, OnsetSkipsStrayEarlyAnomalies) {
   // The narrative says where it took hold.
   inc.ranking.push_back({"shipping", 0.9, "red", {}, 0.95});
   Explain(inc);
-  EXPECT_NE(inc.narrative.find("It took hold at 1970-01-01T00:04:05Z UTC; the 2 window(s) before "
+  EXPECT_NE(inc.narrative.find("It took hold at 1970-01-01T00:04:05Z; the 2 window(s) before "
                                "were isolated alarms."),
             std::string::npos)
       << inc.narrative;

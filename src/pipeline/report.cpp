@@ -138,17 +138,31 @@ std::string TimelineSvg(const explain::Incident& inc, const Recorder& rec) {
       "<svg class=\"timeline\" id=\"timeline-{}\" viewBox=\"0 0 {} {}\" width=\"100%\" "
       "role=\"img\" "
       "aria-label=\"anomaly scores per service and modality over time\">",
-      inc.id, left + width + 10, h);
+      inc.id, left + width + 30, h);
   auto x_of = [&](TimeNs t) {
     return left + width * static_cast<double>(t - from) / static_cast<double>(to - from);
   };
-  for (int i = 0; i <= 4; ++i) {
-    TimeNs t = from + (to - from) * i / 4;
+  // Ticks at round times: the shortest step that gives at most six of them.
+  constexpr TimeNs kS = kNsPerSecond, kM = 60 * kS;
+  TimeNs step = 24 * 60 * kM;
+  for (TimeNs s : {kS, 2 * kS, 5 * kS, 10 * kS, 15 * kS, 30 * kS, kM, 2 * kM, 5 * kM, 10 * kM,
+                   15 * kM, 30 * kM, 60 * kM, 120 * kM, 360 * kM, 720 * kM})
+    if ((to - from) / s <= 6) {
+      step = s;
+      break;
+    }
+  for (TimeNs t = (from + step - 1) / step * step; t <= to; t += step)
     svg += fmt::format(
         "<text x=\"{:.1f}\" y=\"14\" font-size=\"10\" text-anchor=\"middle\">{}</text>"
         "<line x1=\"{:.1f}\" y1=\"18\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#eee\"/>",
         x_of(t), Clock(t), x_of(t), x_of(t), h - 20);
-  }
+  // Where the incident took hold (explain::OnsetOf), when isolated alarms came before.
+  if (inc.onset > inc.start && inc.onset >= from && inc.onset <= to)
+    svg += fmt::format(
+        "<line class=\"onset\" x1=\"{0:.1f}\" y1=\"18\" x2=\"{0:.1f}\" y2=\"{1:.1f}\" "
+        "stroke=\"#555\" stroke-dasharray=\"4 3\"><title>took hold at {2}</title></line>"
+        "<text x=\"{3:.1f}\" y=\"{4:.1f}\" font-size=\"10\" fill=\"#555\">onset</text>",
+        x_of(inc.onset), h - 20, Clock(inc.onset), x_of(inc.onset) + 3, h - 8);
   double y = top;
   for (const auto& [name, list] : rows) {
     svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" font-size=\"11\" text-anchor=\"end\">{}</text>",
@@ -362,7 +376,7 @@ figure{margin:0}figcaption{font-size:12px;color:#555}.muted{color:#777}.evidence
       Esc(fmt::format("{}", fmt::join(in.inputs, ", "))), Esc(in.model), in.read.files.size(),
       in.recorder.spans(), in.recorder.logs(), in.recorder.metric_points());
   if (in.recorder.first() <= in.recorder.last())
-    h += fmt::format(" · {} – {} UTC", FormatIsoTime(in.recorder.first()),
+    h += fmt::format(" · {} – {}", FormatIsoTime(in.recorder.first()),
                      FormatIsoTime(in.recorder.last()));
   if (in.read.rejected.count) h += fmt::format(" · {} rejected records", in.read.rejected.count);
   h += "</p>";
