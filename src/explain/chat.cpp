@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <map>
 
 #include <fmt/format.h>
@@ -36,6 +37,14 @@ const nlohmann::json& Ranking(const nlohmann::json& inc) {
 
 std::string Percent(double p) {
   return fmt::format("{:.0f} %", 100 * p);
+}
+
+// An ISO time field to the second ("2024-11-18T21:20:05.394227111Z" → "2024-11-18T21:20:05Z").
+std::string Time(const nlohmann::json& j, const char* key) {
+  std::string t = Str(j, key);
+  size_t dot = t.find('.'), z = t.rfind('Z');
+  if (dot != std::string::npos && z != std::string::npos && z > dot) t.erase(dot, z - dot);
+  return t;
 }
 
 std::string Origin(const nlohmann::json& inc) {
@@ -98,19 +107,19 @@ std::string Type(const nlohmann::json& inc) {
 }
 
 std::string When(const nlohmann::json& inc) {
-  const std::string start = Str(inc, "start"), end = Str(inc, "end");
+  const std::string start = Time(inc, "start"), end = Time(inc, "end");
   const double s = Num(inc, "start_ns"), e = Num(inc, "end_ns");
   std::string out = fmt::format("It started at {} and lasted until {}", start.empty() ? "?" : start,
                                 end.empty() ? "?" : end);
   if (s >= 0 && e >= s) out += fmt::format(" ({:.1f} min)", (e - s) / 60e9);
   out += ".";
   if (const double o = Num(inc, "onset_ns"); s >= 0 && o - s >= 60e9)
-    out += fmt::format(" It took hold at {}; the alarms before were isolated.", Str(inc, "onset"));
+    out += fmt::format(" It took hold at {}; the alarms before were isolated.", Time(inc, "onset"));
   if (auto as = inc.find("anomalies"); as != inc.end() && as->is_array() && !as->empty()) {
     auto first = std::min_element(as->begin(), as->end(), [](const auto& a, const auto& b) {
       return Num(a, "start_ns", 0) < Num(b, "start_ns", 0);
     });
-    out += fmt::format(" The first sign: {} ({}).", Str(*first, "summary"), Str(*first, "start"));
+    out += fmt::format(" The first sign: {} ({}).", Str(*first, "summary"), Time(*first, "start"));
   }
   return out;
 }
@@ -184,6 +193,72 @@ std::string Action(const nlohmann::json& inc) {
          steps;
 }
 
+// One named service: where it ranks, how likely it is failing, and what the detectors saw of it.
+std::string About(const nlohmann::json& inc, const std::string& service) {
+  const auto& r = Ranking(inc);
+  std::string out;
+  for (size_t i = 0; i < r.size(); ++i)
+    if (Str(r[i], "service") == service) {
+      out = fmt::format("{} ranks {} of {} as the origin (P(origin) {})", service, i + 1, r.size(),
+                        Percent(Num(r[i], "probability", 0)));
+      if (double o = Num(r[i], "outage_probability"); o >= 0)
+        out +=
+            fmt::format("; its probability of outage is {} ({})", Percent(o), Str(r[i], "level"));
+      out += ".";
+      break;
+    }
+  std::vector<std::pair<double, std::string>> own;
+  std::map<std::string, int> modalities;
+  if (auto as = inc.find("anomalies"); as != inc.end() && as->is_array())
+    for (const auto& a : *as)
+      if (Str(a, "service") == service) {
+        own.push_back({Strength(a), Str(a, "summary")});
+        ++modalities[Str(a, "modality")];
+      }
+  if (own.empty()) return out + (out.empty() ? "" : " ") + service + " raised no anomaly here.";
+  std::string parts;
+  for (const auto& [m, c] : modalities)
+    parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", c, m.empty() ? "other" : m);
+  std::stable_sort(own.begin(), own.end(), [](auto& a, auto& b) { return a.first > b.first; });
+  out += fmt::format("{}{} anomal{} ({}); the strongest:", out.empty() ? "" : " ", own.size(),
+                     own.size() == 1 ? "y" : "ies", parts);
+  std::vector<std::string> shown;
+  for (const auto& o : own)
+    if (shown.size() < 3 && std::find(shown.begin(), shown.end(), o.second) == shown.end()) {
+      shown.push_back(o.second);
+      out += "\n- " + o.second;
+    }
+  return out;
+}
+
+// The service a question names, as a whole word ("is carts-db ok"; not "user" in "users"): the
+// longest of the incident's services found, or "".
+std::string NamedService(const nlohmann::json& inc, std::string_view question) {
+  const std::string q = AsciiLower(question);
+  auto word_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  };
+  std::string best;
+  auto consider = [&](const std::string& name) {
+    const std::string n = AsciiLower(name);
+    if (n.empty() || n.size() <= best.size()) return;
+    for (size_t at = q.find(n); at != std::string::npos; at = q.find(n, at + 1)) {
+      size_t end = at + n.size();
+      // A sentence's full stop after the name is not part of it.
+      bool after_ok = end == q.size() || !word_char(q[end]) ||
+                      (q[end] == '.' && (end + 1 == q.size() || !word_char(q[end + 1])));
+      if ((at == 0 || !word_char(q[at - 1])) && after_ok) {
+        best = name;
+        return;
+      }
+    }
+  };
+  for (const auto& r : Ranking(inc)) consider(Str(r, "service"));
+  if (auto as = inc.find("anomalies"); as != inc.end() && as->is_array())
+    for (const auto& a : *as) consider(Str(a, "service"));
+  return best;
+}
+
 // The intents, most specific first: "why is it slow" asks why, "what should I do about the
 // memory" asks for action.
 struct Intent {
@@ -228,7 +303,14 @@ const Intent* IntentOf(std::string_view question) {
 }  // namespace
 
 ChatAnswer AnswerQuestion(const nlohmann::json& incident, std::string_view question) {
-  if (const Intent* intent = IntentOf(question)) return {intent->name, intent->answer(incident)};
+  const Intent* intent = IntentOf(question);
+  // A question about a service other than the most probable origin gets that service's record;
+  // one about the origin, or about none, the intent's answer.
+  const std::string named = NamedService(incident, question);
+  const auto& r = Ranking(incident);
+  if (!named.empty() && (!intent || r.empty() || Str(r[0], "service") != named))
+    return {"service", About(incident, named)};
+  if (intent) return {intent->name, intent->answer(incident)};
   return {"overview", Str(incident, "summary") +
                           "\nAsk which service, why, what kind of fault, when, what else is "
                           "affected, how sure, or what to do."};

@@ -13,8 +13,9 @@
 namespace augur::explain {
 
 struct ChatAnswer {
-  // What the question was taken to ask: origin, why, type, when, impact, confidence, action, or
-  // overview (not recognised: the summary and the questions it can answer).
+  // What the question was taken to ask: origin, why, type, when, impact, confidence, action,
+  // service (about one service it names, other than the most probable origin), or overview (not
+  // recognised: the summary and the questions it can answer).
   std::string intent;
   std::string text;
 };

@@ -61,6 +61,29 @@ TEST(Chat, AnswersFromTheRecord) {
   EXPECT_TRUE(Has(a.text, "paths to shipping")) << a.text;
 }
 
+TEST(Chat, AnswersAboutANamedService) {
+  const auto inc = Golden();
+  auto a = AnswerQuestion(inc, "Is orders OK?");
+  EXPECT_EQ(a.intent, "service");
+  EXPECT_TRUE(Has(a.text, "orders ranks 2 of 2 as the origin (P(origin) 18 %)")) << a.text;
+  EXPECT_TRUE(Has(a.text, "1 anomaly (1 trace)")) << a.text;
+  EXPECT_TRUE(Has(a.text, "- shipping latency_p99_ms 412")) << a.text;
+  // About the most probable origin, the intent's answer; a name inside a longer word is no name.
+  EXPECT_EQ(AnswerQuestion(inc, "why shipping?").intent, "why");
+  EXPECT_EQ(AnswerQuestion(inc, "what about ordersdb").intent, "overview");
+  EXPECT_EQ(AnswerQuestion(inc, "and orders.").intent, "service");
+  // A ranked service without anomalies says so.
+  auto quiet = inc;
+  quiet["ranking"].push_back({{"service", "payment"}, {"probability", 0.01}});
+  a = AnswerQuestion(quiet, "what about payment");
+  EXPECT_TRUE(Has(a.text, "payment ranks 3 of 3")) << a.text;
+  EXPECT_TRUE(Has(a.text, "payment raised no anomaly here.")) << a.text;
+  // Times to the second.
+  auto fine = inc;
+  fine["start"] = "2023-01-29T08:43:04.394227111Z";
+  EXPECT_TRUE(Has(AnswerQuestion(fine, "when?").text, "started at 2023-01-29T08:43:04Z and"));
+}
+
 TEST(Chat, NeverInventsWhatTheRecordLacks) {
   nlohmann::json bare = {{"id", "inc-9"}, {"summary", "something happened"}};
   EXPECT_EQ(AnswerQuestion(bare, "which service").text,
