@@ -18,6 +18,7 @@
 #include "learn/model_bundle.h"
 #include "localize/localizer.h"
 #include "localize/redis_sink.h"
+#include "normalize/counter_rates.h"
 
 namespace augur::app {
 
@@ -95,6 +96,7 @@ void RegisterLocalize(CLI::App& app, Globals& g) {
         return fail(kExitUnreadable,
                     "no telemetry record in the --normal paths (`augur inspect` "
                     "shows what it finds)");
+      normalize::CounterRates().Apply(*normal);
       loc.Learn(*normal);
       loc.FinishLearning();
     }
@@ -104,6 +106,7 @@ void RegisterLocalize(CLI::App& app, Globals& g) {
     ingest::ReadReport report;
     auto window = ingest::ReadAll(o->input, ropt, &report);
     if (!window) return fail(kExitUnreadable, window.message());
+    normalize::CounterRates().Apply(*window);
     const TimeNs latest = LatestTime(*window);
     TimeNs at = latest;
     if (!o->at.empty()) {

@@ -56,8 +56,10 @@ void DeviationDetector::CloseWindows(bool all, std::vector<Anomaly>* out) {
     const std::string service = ServiceOfKey(key);
     if (learning_) {
       for (auto& [feature, values] : state)
-        if (values.size() >= config_.min_observations)
+        if (values.size() >= config_.min_observations) {
+          counts_[{service, feature}].push_back(values.size());
           history_[{service, feature}].push_back(Reduce(feature, values));
+        }
     } else if (out) {
       ScoreWindow(service, start, state, *out);
     }
@@ -71,13 +73,17 @@ Status DeviationDetector::FinishLearning(learn::ModelBundle& bundle) {
     if (figures.size() < config_.min_normal_windows) continue;
     auto b = normalize::RobustBaseline::Fit(figures);
     baselines_[key] = b;
+    std::vector<size_t>& counts = counts_[key];
+    std::nth_element(counts.begin(), counts.begin() + counts.size() / 2, counts.end());
+    typical_count_[key] = counts[counts.size() / 2];
     j.push_back({{"service", key.first},
                  {"feature", key.second},
                  {"median", b.median},
                  {"mad", b.mad},
                  {"min", b.min},
                  {"max", b.max},
-                 {"windows", b.n}});
+                 {"windows", b.n},
+                 {"observations", typical_count_[key]}});
   }
   if (baselines_.empty()) {
     if (history_.empty()) return Status::Ok();  // no data of this kind: the pipeline says so
@@ -100,6 +106,7 @@ Status DeviationDetector::FinishLearning(learn::ModelBundle& bundle) {
   bundle.AddModel(std::string(name()), "robust_baseline", {file},
                   {{"baselines", baselines_.size()}, {"late_records", windows_.late()}});
   history_.clear();
+  counts_.clear();
   return Status::Ok();
 }
 
@@ -117,6 +124,7 @@ Status DeviationDetector::Load(const learn::ModelBundle& bundle) {
     config_.z_threshold = j.value("z_threshold", config_.z_threshold);
     windows_ = normalize::KeyedWindows<WindowState>(config_.window);
     baselines_.clear();
+    typical_count_.clear();
     for (const auto& b : j.at("baselines")) {
       normalize::RobustBaseline rb;
       rb.median = b.at("median");
@@ -124,7 +132,9 @@ Status DeviationDetector::Load(const learn::ModelBundle& bundle) {
       rb.min = b.at("min");
       rb.max = b.at("max");
       rb.n = b.at("windows");
-      baselines_[{b.at("service"), b.at("feature")}] = rb;
+      const Key key{b.at("service"), b.at("feature")};
+      baselines_[key] = rb;
+      typical_count_[key] = b.value("observations", size_t{0});  // absent in older bundles
     }
   } catch (const std::exception& e) {
     return Status::Error(path + ": corrupt baseline file: " + e.what());
@@ -155,6 +165,9 @@ void DeviationDetector::ScoreWindow(const std::string& service_name, TimeNs star
     if (values.size() < config_.min_observations) continue;
     auto b = baselines_.find({service_name, feature});
     if (b == baselines_.end()) continue;
+    if (auto t = typical_count_.find(b->first);
+        t != typical_count_.end() && 2 * values.size() < t->second)
+      continue;
     double v = Reduce(feature, values);
     double z = b->second.Z(v, AbsFloor(feature));
     double strength = OnlyHigh(feature) ? z : std::fabs(z);

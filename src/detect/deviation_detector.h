@@ -75,7 +75,11 @@ class DeviationDetector : public Detector {
   normalize::KeyedWindows<WindowState> windows_;  // per service and instance (WindowKey)
   bool learning_ = true;
   std::unordered_map<Key, std::vector<double>, KeyHash> history_;  // normal window figures
+  std::unordered_map<Key, std::vector<size_t>, KeyHash> counts_;   // their raw values per window
   std::unordered_map<Key, normalize::RobustBaseline, KeyHash> baselines_;
+  // Median raw values per normal window. A window holding fewer than half as many (the partial
+  // window at a run's end, a scrape gap) is not judged: one noisy sample is no window's mean.
+  std::unordered_map<Key, size_t, KeyHash> typical_count_;
 };
 
 // Per-pod/service metrics (CPU, memory, latency, error rate, ...) against their normal range.

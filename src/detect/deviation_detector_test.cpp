@@ -61,6 +61,22 @@ TEST(MetricDeviation, FlagsOnlyTheServiceThatMoved) {
 
 // Input out of time order (files named 00_00 before 23_58): what comes after its window was
 // scored is counted, not lost without a word.
+// Normal windows held 60 per-second samples each; a run that ends a second into a window leaves it
+// one sample, which is no window's mean and is not judged, however far it lies.
+TEST(MetricDeviation, APartialWindowIsNotJudged) {
+  testing::TempDir dir;
+  MetricDeviationDetector det;
+  ASSERT_NO_FATAL_FAILURE(TrainAndLoad(dir, det));
+  std::vector<Anomaly> out;
+  det.Score(MetricSeconds(1020, 1200, 100, 200, 2), out);
+  det.Score(MetricSeconds(1200, 1201, 400, 200, 3), out);  // one sample of a's CPU at 400
+  det.Flush(out);
+  EXPECT_TRUE(out.empty()) << out.front().summary;
+  det.Score(MetricSeconds(1201, 1260, 400, 200, 4), out);  // the rest of the window at 400
+  det.Flush(out);
+  EXPECT_FALSE(out.empty());
+}
+
 TEST(MetricDeviation, CountsRecordsThatCameAfterTheirWindow) {
   testing::TempDir dir;
   MetricDeviationDetector det;

@@ -364,7 +364,7 @@ void ReadDataPoint(od::object obj, MetricKind kind, MetricPoint* p) {
 
 void ReadMetric(od::object obj, const JsonUnit& unit, ReadContext& ctx) {
   std::string name;
-  bool monotonic = false;
+  bool monotonic = false, delta = false;
   size_t start = ctx.batch().metrics.size();
   for (auto f : obj) {
     od::field field = std::move(f);
@@ -394,6 +394,12 @@ void ReadMetric(od::object obj, const JsonUnit& unit, ReadContext& ctx) {
       auto dkey = dfield.key();
       if (dkey == "isMonotonic") {
         monotonic = json::Bool(dfield.value(), "isMonotonic");
+      } else if (dkey == "aggregationTemporality") {
+        // 1 (AGGREGATION_TEMPORALITY_DELTA): each point counts its own interval only.
+        od::value t = dfield.value();
+        delta = t.type() == od::json_type::string
+                    ? json::Str(t, "aggregationTemporality").find("DELTA") != std::string::npos
+                    : json::I64(t, "aggregationTemporality") == 1;
       } else if (dkey == "dataPoints") {
         od::array points;
         if (dfield.value().get_array().get(points))
@@ -427,7 +433,7 @@ void ReadMetric(od::object obj, const JsonUnit& unit, ReadContext& ctx) {
   }
   for (size_t i = start; i < metrics.size(); ++i) {
     metrics[i].name = name;
-    metrics[i].monotonic = monotonic && metrics[i].kind == MetricKind::kSum;
+    metrics[i].monotonic = monotonic && !delta && metrics[i].kind == MetricKind::kSum;
   }
 }
 

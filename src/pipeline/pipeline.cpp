@@ -13,6 +13,7 @@
 #include "explain/incident_json.h"
 #include "learn/model_bundle.h"
 #include "localize/localizer.h"
+#include "normalize/counter_rates.h"
 #include "pipeline/detectors.h"
 #include "pipeline/recorder.h"
 #include "pipeline/report.h"
@@ -152,13 +153,15 @@ Result<TrainSummary> Train(const TrainOptions& o, ingest::ReadReport* read) {
   const bool localize = !o.disabled_stages.count("learn:localize");
   localize::Localizer localizer;
   Recorder rec;
+  normalize::CounterRates rates;
 
   // ingest → normalize → learn: every batch goes to every detector (and the localizer) as it is
-  // read.
+  // read, its counters turned into rates.
   Status st = run.Run("ingest", [&] {
     auto report = ingest::ReadPaths(
         o.inputs, o.read,
         [&](Batch& b) {
+          rates.Apply(b);
           rec.Add(b);
           for (auto& d : detectors) Timed(d, [&](detect::Detector& det) { det.Learn(b); });
           if (localize) localizer.Learn(b);
@@ -255,6 +258,7 @@ Result<DetectSummary> Detect(const DetectOptions& o, ingest::ReadReport* read) {
   }
 
   Recorder rec;
+  normalize::CounterRates rates;
   std::vector<detect::Anomaly> anomalies;
 
   // ingest → normalize → detect: windows are scored as they close.
@@ -262,6 +266,7 @@ Result<DetectSummary> Detect(const DetectOptions& o, ingest::ReadReport* read) {
     auto report = ingest::ReadPaths(
         o.inputs, o.read,
         [&](Batch& b) {
+          rates.Apply(b);
           rec.Add(b);
           for (auto& d : detectors)
             Timed(d, [&](detect::Detector& det) { det.Score(b, anomalies); });
@@ -318,7 +323,9 @@ Result<DetectSummary> Detect(const DetectOptions& o, ingest::ReadReport* read) {
       return &windows[i * slices + k];
     };
     if (!incidents.empty()) {
+      normalize::CounterRates again_rates;
       auto again = ingest::ReadPaths(o.inputs, o.read, [&](Batch& b) {
+        again_rates.Apply(b);
         for (auto& x : b.spans)
           if (Batch* w = slot(x.start)) w->spans.push_back(std::move(x));
         for (auto& x : b.logs)

@@ -5,6 +5,7 @@
 
 #include "core/log.h"
 #include "core/time.h"
+#include "normalize/counter_rates.h"
 #include "sim/simulator.h"
 
 namespace augur::pipeline {
@@ -43,7 +44,12 @@ Result<localize::NezhaEvalResult> EvalSimLocalization(const SimLocalizeOptions& 
     auto s = sim::Simulator::Create(normal);
     if (!s) return Out::Error(s.message());
     LogInfo("eval sim: learning from {:g} minutes of normal traffic", o.normal_minutes);
-    if (Status st = (*s)->Run([&](Batch& b) { loc.Learn(b); }); !st)
+    normalize::CounterRates rates;
+    if (Status st = (*s)->Run([&](Batch& b) {
+          rates.Apply(b);
+          loc.Learn(b);
+        });
+        !st)
       return Out::Error(st.message());
     loc.FinishLearning();
   }
@@ -62,7 +68,9 @@ Result<localize::NezhaEvalResult> EvalSimLocalization(const SimLocalizeOptions& 
     if (!s) return Out::Error(names[i] + ": " + s.message());
     // The window is known only from the labels, complete after the run: keep the run's records.
     Batch all;
+    normalize::CounterRates rates;
     Status st = (*s)->Run([&](Batch& b) {
+      rates.Apply(b);
       std::move(b.spans.begin(), b.spans.end(), std::back_inserter(all.spans));
       std::move(b.logs.begin(), b.logs.end(), std::back_inserter(all.logs));
       std::move(b.metrics.begin(), b.metrics.end(), std::back_inserter(all.metrics));
