@@ -1,7 +1,5 @@
 #include "normalize/counter_rates.h"
 
-#include <algorithm>
-
 namespace augur::normalize {
 
 void CounterRates::Apply(Batch& batch) {

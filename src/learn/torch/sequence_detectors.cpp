@@ -141,15 +141,15 @@ Status NextKeyDetector::FinishLearning(ModelBundle& bundle) {
     out.sd = n ? std::sqrt(std::max(0.0, s2 / n - out.mean * out.mean)) : 0;
     return out;
   };
-  // The configured rule first. Where it leaves no room for an alarm (streams that interleave many
-  // requests make the next key too uncertain for a probability threshold), DeepLog's top-k rule
-  // with the smallest k that does: a model that never alarms is none.
   auto describe = [&](int k, const Rates& rates) {
     return fmt::format(
         "{} ({:.0f} % ± {:.0f} % unexpected keys)",
         k > 0 ? fmt::format("top-{}", k) : fmt::format("p < {}", config_.model.threshold),
         100 * rates.mean, 100 * rates.sd);
   };
+  // The configured rule first. Where it leaves no room for an alarm (streams that interleave many
+  // requests make the next key too uncertain for a probability threshold), DeepLog's top-k rule
+  // with the smallest k that does: a model that never alarms is none.
   int top_k = config_.model.top_k;
   Rates r = rates_under(top_k, config_.model.threshold);
   threshold_ = std::max(config_.min_rate, r.mean + config_.sigmas * r.sd);
