@@ -97,9 +97,10 @@ struct MetricPoint {
   uint64_t count = 0;
   std::vector<double> bounds;         // histogram explicit bounds, or summary quantiles
   std::vector<double> bucket_counts;  // histogram counts (exp. histogram: positive then negative)
-  // A cumulative counter: it only grows from its process's start (OTLP monotonic sums of cumulative
-  // temporality, Prometheus counters and histogram counts). normalize::CounterRates turns such
-  // points into per-second rates before anything learns from them.
+  // Cumulative: it only grows from its process's start (OTLP monotonic sums, histograms and
+  // summaries of cumulative temporality, Prometheus counters and histogram counts).
+  // normalize::CounterRates turns counters into per-second rates, and distributions into those of
+  // the observations since the point before, before anything learns from them.
   bool monotonic = false;
 };
 

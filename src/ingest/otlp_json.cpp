@@ -433,7 +433,9 @@ void ReadMetric(od::object obj, const JsonUnit& unit, ReadContext& ctx) {
   }
   for (size_t i = start; i < metrics.size(); ++i) {
     metrics[i].name = name;
-    metrics[i].monotonic = monotonic && !delta && metrics[i].kind == MetricKind::kSum;
+    // Cumulative: counters, and distributions that accumulate from the start (summaries always).
+    const MetricKind k = metrics[i].kind;
+    metrics[i].monotonic = !delta && (k == MetricKind::kSum ? monotonic : k != MetricKind::kGauge);
   }
 }
 

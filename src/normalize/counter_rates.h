@@ -6,6 +6,7 @@
 
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "core/event.h"
 
@@ -13,21 +14,26 @@ namespace augur::normalize {
 
 class CounterRates {
  public:
-  // Rewrites the batch's cumulative points (MetricPoint::monotonic) in place as gauges named
-  // "rate(<name>)", in units per second, between each point and the one before it of the same
-  // series (service, instance, name, labels). A series' first point, and a point not later than the
-  // one before it, give no rate and are dropped. A counter that went down was reset (its process
-  // restarted): its rate counts from zero. Other points pass untouched. Series persist across
-  // calls.
+  // Rewrites the batch's cumulative points (MetricPoint::monotonic) in place, each against the one
+  // before it of the same series (service, instance, name, labels):
+  //  - a counter becomes a gauge named "rate(<name>)", in units per second;
+  //  - a cumulative histogram or summary becomes the distribution of the observations made since
+  //    (count, sum and buckets by difference; quantiles as reported), so that its mean is the
+  //    interval's and not the process's lifetime's; a point without new observations is dropped.
+  // A series' first point, and a point not later than the one before it, are dropped. A counter
+  // that went down was reset (its process restarted) and counts from zero. Other points pass
+  // untouched. Series persist across calls.
   void Apply(Batch& batch);
 
-  // Points dropped so far as first of their series or out of order.
+  // Points dropped so far: first of their series, out of order, or without new observations.
   uint64_t dropped() const { return dropped_; }
 
  private:
   struct Last {
     TimeNs time = 0;
-    double value = 0;
+    double value = 0;  // a counter's value, a distribution's sum
+    uint64_t count = 0;
+    std::vector<double> buckets;
   };
   std::unordered_map<std::string, Last> last_;
   uint64_t dropped_ = 0;

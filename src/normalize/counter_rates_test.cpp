@@ -66,5 +66,30 @@ TEST(CounterRates, LabelsMakeSeriesOfTheirOwn) {
   EXPECT_DOUBLE_EQ(b.metrics[1].value, 0.2);
 }
 
+// A cumulative histogram's mean is its process's lifetime mean; the interval's is what moves.
+TEST(CounterRates, CumulativeHistogramsBecomeTheIntervalsDistribution) {
+  auto hist = [](TimeNs seconds, double sum, uint64_t count, std::vector<double> buckets) {
+    MetricPoint h = Point("latency", seconds, sum, true);
+    h.kind = MetricKind::kHistogram;
+    h.count = count;
+    h.bucket_counts = std::move(buckets);
+    return h;
+  };
+  CounterRates rates;
+  Batch b;
+  b.metrics = {hist(0, 100, 10, {5, 5}), hist(60, 400, 20, {6, 14}), hist(120, 400, 20, {6, 14}),
+               hist(180, 50, 2, {0, 2})};
+  rates.Apply(b);
+  ASSERT_EQ(b.metrics.size(), 2u);  // the first point, and the one without new observations, go
+  EXPECT_EQ(b.metrics[0].name, "latency");
+  EXPECT_EQ(b.metrics[0].kind, MetricKind::kHistogram);
+  EXPECT_EQ(b.metrics[0].count, 10u);
+  EXPECT_DOUBLE_EQ(b.metrics[0].value, 300);  // mean 30 in this minute, 20 over the lifetime
+  EXPECT_EQ(b.metrics[0].bucket_counts, (std::vector<double>{1, 9}));
+  EXPECT_FALSE(b.metrics[0].monotonic);
+  EXPECT_EQ(b.metrics[1].count, 2u);  // reset: all it holds is new
+  EXPECT_DOUBLE_EQ(b.metrics[1].value, 50);
+}
+
 }  // namespace
 }  // namespace augur::normalize
