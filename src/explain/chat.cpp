@@ -47,6 +47,31 @@ std::string Time(const nlohmann::json& j, const char* key) {
   return t;
 }
 
+// The anomalies the detectors raised about one service: how many, how many per modality, and the
+// strongest distinct summaries (a detector repeats itself window after window).
+struct Raised {
+  size_t count = 0;
+  std::map<std::string, int> modalities;
+  std::vector<std::string> strongest;
+};
+Raised RaisedAbout(const nlohmann::json& inc, const std::string& service, size_t shown = 3) {
+  Raised out;
+  std::vector<std::pair<double, std::string>> own;
+  if (auto as = inc.find("anomalies"); as != inc.end() && as->is_array())
+    for (const auto& a : *as)
+      if (Str(a, "service") == service) {
+        own.push_back({Strength(a), Str(a, "summary")});
+        ++out.modalities[Str(a, "modality")];
+      }
+  out.count = own.size();
+  std::stable_sort(own.begin(), own.end(), [](auto& a, auto& b) { return a.first > b.first; });
+  for (auto& o : own)
+    if (out.strongest.size() < shown &&
+        std::find(out.strongest.begin(), out.strongest.end(), o.second) == out.strongest.end())
+      out.strongest.push_back(std::move(o.second));
+  return out;
+}
+
 std::string Origin(const nlohmann::json& inc) {
   const auto& r = Ranking(inc);
   if (r.empty()) return "No service was ranked for this incident (there was no localization).";
@@ -74,23 +99,10 @@ std::string Why(const nlohmann::json& inc) {
         ++n;
       }
   if (n == 0) out += " none of its own; it ranks first through its callers' symptoms.";
-  // The anomalies the detectors raised about it, strongest first.
-  std::vector<std::pair<double, std::string>> own;
-  if (auto as = inc.find("anomalies"); as != inc.end() && as->is_array())
-    for (const auto& a : *as)
-      if (Str(a, "service") == Str(r[0], "service"))
-        own.push_back({Strength(a), Str(a, "summary")});
-  std::stable_sort(own.begin(), own.end(), [](auto& a, auto& b) { return a.first > b.first; });
-  // One line per distinct summary (a detector repeats itself window after window).
-  std::vector<std::pair<double, std::string>> distinct;
-  for (auto& o : own)
-    if (std::none_of(distinct.begin(), distinct.end(),
-                     [&](const auto& d) { return d.second == o.second; }))
-      distinct.push_back(std::move(o));
-  if (!own.empty()) {
-    out += fmt::format("\nDetectors raised {} anomal{} about it; the strongest:", own.size(),
-                       own.size() == 1 ? "y" : "ies");
-    for (size_t i = 0; i < distinct.size() && i < 3; ++i) out += "\n- " + distinct[i].second;
+  if (const Raised raised = RaisedAbout(inc, Str(r[0], "service")); raised.count > 0) {
+    out += fmt::format("\nDetectors raised {} anomal{} about it; the strongest:", raised.count,
+                       raised.count == 1 ? "y" : "ies");
+    for (const auto& line : raised.strongest) out += "\n- " + line;
   }
   return out;
 }
@@ -207,27 +219,15 @@ std::string About(const nlohmann::json& inc, const std::string& service) {
       out += ".";
       break;
     }
-  std::vector<std::pair<double, std::string>> own;
-  std::map<std::string, int> modalities;
-  if (auto as = inc.find("anomalies"); as != inc.end() && as->is_array())
-    for (const auto& a : *as)
-      if (Str(a, "service") == service) {
-        own.push_back({Strength(a), Str(a, "summary")});
-        ++modalities[Str(a, "modality")];
-      }
-  if (own.empty()) return out + (out.empty() ? "" : " ") + service + " raised no anomaly here.";
+  const Raised raised = RaisedAbout(inc, service);
+  if (raised.count == 0)
+    return out + (out.empty() ? "" : " ") + service + " raised no anomaly here.";
   std::string parts;
-  for (const auto& [m, c] : modalities)
+  for (const auto& [m, c] : raised.modalities)
     parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", c, m.empty() ? "other" : m);
-  std::stable_sort(own.begin(), own.end(), [](auto& a, auto& b) { return a.first > b.first; });
-  out += fmt::format("{}{} anomal{} ({}); the strongest:", out.empty() ? "" : " ", own.size(),
-                     own.size() == 1 ? "y" : "ies", parts);
-  std::vector<std::string> shown;
-  for (const auto& o : own)
-    if (shown.size() < 3 && std::find(shown.begin(), shown.end(), o.second) == shown.end()) {
-      shown.push_back(o.second);
-      out += "\n- " + o.second;
-    }
+  out += fmt::format("{}{} anomal{} ({}); the strongest:", out.empty() ? "" : " ", raised.count,
+                     raised.count == 1 ? "y" : "ies", parts);
+  for (const auto& line : raised.strongest) out += "\n- " + line;
   return out;
 }
 
