@@ -57,8 +57,9 @@ void DeviationDetector::CloseWindows(bool all, std::vector<Anomaly>* out) {
     if (learning_) {
       for (auto& [feature, values] : state)
         if (values.size() >= config_.min_observations) {
-          counts_[{service, feature}].push_back(values.size());
-          history_[{service, feature}].push_back(Reduce(feature, values));
+          NormalWindows& h = history_[{service, feature}];
+          h.counts.push_back(values.size());
+          h.figures.push_back(Reduce(feature, values));
         }
     } else if (out) {
       ScoreWindow(service, start, state, *out);
@@ -69,11 +70,12 @@ void DeviationDetector::CloseWindows(bool all, std::vector<Anomaly>* out) {
 Status DeviationDetector::FinishLearning(learn::ModelBundle& bundle) {
   CloseWindows(true, nullptr);
   nlohmann::json j = nlohmann::json::array();
-  for (auto& [key, figures] : history_) {
+  for (auto& [key, normal] : history_) {
+    const std::vector<double>& figures = normal.figures;
     if (figures.size() < config_.min_normal_windows) continue;
     auto b = normalize::RobustBaseline::Fit(figures);
     baselines_[key] = b;
-    std::vector<size_t>& counts = counts_[key];
+    std::vector<size_t>& counts = normal.counts;
     std::nth_element(counts.begin(), counts.begin() + counts.size() / 2, counts.end());
     typical_count_[key] = counts[counts.size() / 2];
     j.push_back({{"service", key.first},
@@ -88,7 +90,7 @@ Status DeviationDetector::FinishLearning(learn::ModelBundle& bundle) {
   if (baselines_.empty()) {
     if (history_.empty()) return Status::Ok();  // no data of this kind: the pipeline says so
     size_t most = 0;
-    for (const auto& [key, figures] : history_) most = std::max(most, figures.size());
+    for (const auto& [key, normal] : history_) most = std::max(most, normal.figures.size());
     return Status::Error(std::string(name()) + ": too little normal data: at most " +
                          std::to_string(most) + " window(s) of " +
                          std::to_string(config_.window.size / 1'000'000'000) +
@@ -106,7 +108,6 @@ Status DeviationDetector::FinishLearning(learn::ModelBundle& bundle) {
   bundle.AddModel(std::string(name()), "robust_baseline", {file},
                   {{"baselines", baselines_.size()}, {"late_records", windows_.late()}});
   history_.clear();
-  counts_.clear();
   return Status::Ok();
 }
 

@@ -74,8 +74,11 @@ class DeviationDetector : public Detector {
   DeviationConfig config_;
   normalize::KeyedWindows<WindowState> windows_;  // per service and instance (WindowKey)
   bool learning_ = true;
-  std::unordered_map<Key, std::vector<double>, KeyHash> history_;  // normal window figures
-  std::unordered_map<Key, std::vector<size_t>, KeyHash> counts_;   // their raw values per window
+  struct NormalWindows {
+    std::vector<double> figures;  // each window's figure
+    std::vector<size_t> counts;   // and how many raw values it held
+  };
+  std::unordered_map<Key, NormalWindows, KeyHash> history_;
   std::unordered_map<Key, normalize::RobustBaseline, KeyHash> baselines_;
   // Median raw values per normal window. A window holding fewer than half as many (the partial
   // window at a run's end, a scrape gap) is not judged: one noisy sample is no window's mean.

@@ -58,14 +58,17 @@ void ReadJsonUnits(ByteSource& src, ReadContext& ctx, const JsonSplitOptions& op
   // `unmatched_whole` says so. A line simdjson's index refuses, or that is no object, goes to the
   // splitter untouched; after an error inside the walk the line stops, as it does there.
   auto walk_line = [&](std::string_view line, uint64_t lineno) {
+    auto split_from = [&](const char* p) {  // the rest of the line, from p, to the splitter
+      return SplitJsonBuffer(p, static_cast<size_t>(line.data() + line.size() - p), lineno, options,
+                             on_unit, on_error);
+    };
     od::document doc;
-    if (parser.iterate(line.data(), line.size(), line.size() + simdjson::SIMDJSON_PADDING).get(doc))
-      return SplitJsonBuffer(line.data(), line.size(), lineno, options, on_unit, on_error);
     od::json_type type;
     od::object obj;
-    if (doc.type().get(type) || type != od::json_type::object || doc.get_object().get(obj)) {
-      return SplitJsonBuffer(line.data(), line.size(), lineno, options, on_unit, on_error);
-    }
+    if (parser.iterate(line.data(), line.size(), line.size() + simdjson::SIMDJSON_PADDING)
+            .get(doc) ||
+        doc.type().get(type) || type != od::json_type::object || doc.get_object().get(obj))
+      return split_from(line.data());
     bool matched = false;
     const char* rest = nullptr;  // another document after the object, left to the splitter
     try {
@@ -90,10 +93,6 @@ void ReadJsonUnits(ByteSource& src, ReadContext& ctx, const JsonSplitOptions& op
     } catch (const simdjson::simdjson_error& e) {
       return fail(lineno, malformed(e.error()));
     }
-    auto split_from = [&](const char* p) {
-      return SplitJsonBuffer(p, static_cast<size_t>(line.data() + line.size() - p), lineno, options,
-                             on_unit, on_error);
-    };
     if (!matched && options.unmatched_whole) {
       if (rest) return split_from(line.data());  // nothing read yet: the splitter cuts both
       doc.rewind();
