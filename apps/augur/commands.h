@@ -22,6 +22,7 @@ constexpr int kExitUnreadable = 3;
 void RegisterInspect(CLI::App& app, Globals& g);
 void RegisterTrain(CLI::App& app, Globals& g);
 void RegisterDetect(CLI::App& app, Globals& g);
+void RegisterServe(CLI::App& app, Globals& g);
 void RegisterIncidents(CLI::App& app, Globals& g);
 void RegisterDemo(CLI::App& app, Globals& g);
 void RegisterVersion(CLI::App& app, Globals& g);

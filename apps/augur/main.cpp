@@ -13,10 +13,10 @@ using Register = void (*)(CLI::App&, augur::app::Globals&);
 
 // Every subcommand, in the order `augur --help` lists them (pipeline order, then tools).
 constexpr Register kCommands[] = {
-    augur::app::RegisterDemo,     augur::app::RegisterSimulate, augur::app::RegisterInspect,
-    augur::app::RegisterParse,    augur::app::RegisterTrain,    augur::app::RegisterDetect,
-    augur::app::RegisterLocalize, augur::app::RegisterCompare,  augur::app::RegisterIncidents,
-    augur::app::RegisterEval,     augur::app::RegisterVersion,
+    augur::app::RegisterDemo,      augur::app::RegisterSimulate, augur::app::RegisterInspect,
+    augur::app::RegisterParse,     augur::app::RegisterTrain,    augur::app::RegisterDetect,
+    augur::app::RegisterServe,     augur::app::RegisterLocalize, augur::app::RegisterCompare,
+    augur::app::RegisterIncidents, augur::app::RegisterEval,     augur::app::RegisterVersion,
 };
 
 }  // namespace

@@ -1,0 +1,89 @@
+// `augur serve`: receive telemetry over HTTP (OTLP/HTTP JSON, Loki push, Zipkin), detect incidents
+// in it every minute against a model bundle, and serve them as JSON and as the report.
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+#include <thread>
+
+#include "cli_util.h"
+#include "commands.h"
+#include "serve/server.h"
+
+namespace augur::app {
+
+void RegisterServe(CLI::App& app, Globals& g) {
+  auto* cmd = app.add_subcommand(
+      "serve", "Receive telemetry over HTTP (OTLP, Loki, Zipkin), detect incidents as it arrives");
+  auto o = std::make_shared<serve::ServerOptions>();
+  auto sel = std::make_shared<SelectionFlags>();
+  cmd->add_option("-m,--model", o->model_dir, "Model bundle written by `augur train`")->required();
+  cmd->add_option("-s,--state", o->state_dir,
+                  "Folder for the spooled telemetry, the latest run's reports and augur.db")
+      ->required();
+  cmd->add_option("--db", o->db, "SQLite database for finished incidents (default STATE/augur.db)");
+  cmd->add_option("--host", o->host, "Address to listen on")->capture_default_str();
+  cmd->add_option("-p,--port", o->port, "Port to listen on (0: any free port)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--every", o->every_seconds,
+                  "Seconds between detection runs when new telemetry arrived (0: only on POST "
+                  "/api/detect)")
+      ->capture_default_str()
+      ->check(NonNegative());
+  cmd->add_option("--lookback", o->lookback_seconds,
+                  "Seconds of received telemetry each detection run examines")
+      ->capture_default_str()
+      ->check(Positive());
+  AddSelectionFlags(cmd, *sel, pipeline::DetectStages());
+  AddLlmFlags(cmd, o->detectors.settings.log_lm_llm);
+  cmd->footer(
+      "Endpoints (GET / lists them): POST /v1/traces, /v1/logs, /v1/metrics (OTLP/HTTP JSON), "
+      "/loki/api/v1/push, /api/v2/spans, /api/ingest; POST /api/detect; GET /api/incidents, "
+      "/api/incidents/ID, /api/status, /report, /metrics, /healthz.\n\n"
+      "Example:\n  augur train --input normal/ --model model/\n"
+      "  augur serve --model model/ --state state/ --port 4318\n"
+      "  curl -s localhost:4318/api/incidents\n"
+      "Exit codes: 0 stopped by SIGINT/SIGTERM, 2 usage error, 3 model unreadable or port "
+      "unavailable.");
+  cmd->callback([o, sel, &g] {
+    sel->Apply(o->detectors, o->disabled_stages);
+    ApplyLlmEnvironment(o->detectors.settings.log_lm_llm);
+    // Signals go to one thread that stops the server; the others never see them.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    signal(SIGPIPE, SIG_IGN);  // a client that hangs up mid-answer is not a reason to exit
+    auto server = serve::Server::Create(*o);
+    if (!server) {
+      std::fprintf(stderr, "augur serve: %s\n", server.message().c_str());
+      g.exit_code = kExitUnreadable;
+      return;
+    }
+    serve::Server& s = **server;
+    std::atomic<bool> done{false};
+    std::thread stopper([&s, &done, stop_signals] {
+      int sig = 0;
+      sigwait(&stop_signals, &sig);
+      if (done) return;
+      std::fprintf(stderr, "augur serve: stopping (%s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+      s.Stop();
+    });
+    if (!g.quiet)
+      std::fprintf(stderr,
+                   "augur serve: listening on http://%s:%d (OTLP/HTTP JSON, Loki push, Zipkin); "
+                   "detection every %g s over the last %g s; state in %s\n",
+                   o->host.c_str(), s.port(), o->every_seconds, o->lookback_seconds,
+                   o->state_dir.c_str());
+    s.Run();
+    done = true;
+    pthread_kill(stopper.native_handle(), SIGTERM);  // wakes the stopper if no signal came
+    stopper.join();
+    g.exit_code = kExitOk;
+  });
+}
+
+}  // namespace augur::app

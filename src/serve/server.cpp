@@ -1,0 +1,535 @@
+#include "serve/server.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <httplib.h>
+
+#include "core/time.h"
+#include "explain/incident_json.h"
+#include "ingest/otlp_json_writer.h"
+#include "ingest/read.h"
+#include "learn/model_bundle.h"
+#include "store/store.h"
+
+namespace augur::serve {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::system_clock;
+
+Status ServerOptions::Validate() const {
+  if (port < 0 || port > 65535) return Status::Error(fmt::format("port {} is out of range", port));
+  if (model_dir.empty()) return Status::Error("no model bundle given");
+  if (state_dir.empty()) return Status::Error("no state folder given");
+  if (every_seconds < 0) return Status::Error("the detection period must not be negative");
+  if (lookback_seconds <= 0) return Status::Error("the lookback must be greater than 0");
+  if (max_body_bytes == 0) return Status::Error("the largest body must be greater than 0");
+  return Status::Ok();
+}
+
+struct Server::Http {
+  httplib::Server server;
+};
+
+namespace {
+
+constexpr char kJson[] = "application/json";
+
+void SendJson(httplib::Response& res, int status, const nlohmann::json& j) {
+  res.status = status;
+  res.set_content(j.dump(), kJson);
+}
+
+void SendError(httplib::Response& res, int status, const std::string& message) {
+  SendJson(res, status, {{"error", message}});
+}
+
+// The newest time a record carries (a span's end), 0 for none.
+TimeNs NewestTime(const Batch& b) {
+  TimeNs t = 0;
+  for (const auto& x : b.spans) t = std::max(t, x.end);
+  for (const auto& x : b.logs) t = std::max(t, x.time);
+  for (const auto& x : b.metrics) t = std::max(t, x.time);
+  for (const auto& x : b.trace_events) t = std::max(t, x.time + x.duration);
+  return t;
+}
+
+bool IsProtobuf(const httplib::Request& req) {
+  return req.get_header_value("Content-Type").find("protobuf") != std::string::npos;
+}
+
+// "segment-000012": spool folders sort in arrival order.
+std::string SegmentName(uint64_t n) { return fmt::format("segment-{:06d}", n); }
+
+}  // namespace
+
+Server::Server(ServerOptions options) : options_(std::move(options)), http_(new Http) {}
+
+Server::~Server() {
+  Stop();
+  std::lock_guard lock(spool_mutex_);
+  CloseSegmentLocked();
+}
+
+Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
+  if (Status st = options.Validate(); !st) return st;
+  if (auto bundle = learn::ModelBundle::Open(options.model_dir); !bundle) return bundle.status();
+  std::unique_ptr<Server> s(new Server(std::move(options)));
+  const ServerOptions& o = s->options_;
+
+  // The spool a previous run left is telemetry received and not yet examined: keep it.
+  std::error_code ec;
+  fs::create_directories(o.state_dir / "spool", ec);
+  if (ec)
+    return Status::Error((o.state_dir / "spool").string() + ": cannot create: " + ec.message());
+  std::vector<fs::path> left;
+  for (const auto& e : fs::directory_iterator(o.state_dir / "spool", ec))
+    if (e.is_directory() && e.path().filename().string().starts_with("segment-"))
+      left.push_back(e.path());
+  std::sort(left.begin(), left.end());
+  for (const auto& dir : left) {
+    auto written = fs::last_write_time(dir, ec);
+    auto closed = ec ? Clock::now()
+                     : std::chrono::time_point_cast<Clock::duration>(
+                           std::chrono::file_clock::to_sys(written));
+    s->closed_.push_back({dir, closed});
+    uint64_t n = std::strtoull(dir.filename().string().c_str() + 8, nullptr, 10);
+    s->next_segment_ = std::max(s->next_segment_, n + 1);
+  }
+  s->fresh_ = !s->closed_.empty();
+
+  auto store = store::Store::Open(o.db.empty() ? o.state_dir / "augur.db" : o.db);
+  if (!store) return store.status();
+  s->store_ = std::move(*store);
+  auto rows = s->store_->ListIncidents(100000);
+  if (!rows) return rows.status();
+  for (const auto& r : *rows) s->stored_.push_back({r.start, {r.end, r.id}});
+
+  s->http_->server.set_payload_max_length(o.max_body_bytes);
+  s->http_->server.set_tcp_nodelay(true);
+  // httplib's default adds SO_REUSEPORT, which lets a second server take the same port silently.
+  s->http_->server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  Server* self = s.get();
+  auto& srv = s->http_->server;
+
+  // Receivers. Each answers in its protocol's own terms.
+  auto otlp = [self](const char* signal, const char* rejected_key) {
+    return [self, signal, rejected_key](const httplib::Request& req, httplib::Response& res) {
+      if (IsProtobuf(req))
+        return SendJson(res, 415,
+                        {{"code", 3},
+                         {"message",
+                          "augur receives OTLP/HTTP as JSON: set the exporter's encoding to json "
+                          "(Content-Type: application/json)"}});
+      auto r = self->Ingest(req.body, "otlp-json", std::string("POST /v1/") + signal);
+      if (r.http_status != 200) return SendJson(res, 400, {{"code", 3}, {"message", r.message}});
+      nlohmann::json body = nlohmann::json::object();
+      if (r.rejected)
+        body["partialSuccess"] = {{rejected_key, std::to_string(r.rejected)},
+                                  {"errorMessage", r.message}};
+      SendJson(res, 200, body);
+    };
+  };
+  srv.Post("/v1/traces", otlp("traces", "rejectedSpans"));
+  srv.Post("/v1/logs", otlp("logs", "rejectedLogRecords"));
+  srv.Post("/v1/metrics", otlp("metrics", "rejectedDataPoints"));
+  srv.Post("/loki/api/v1/push", [self](const httplib::Request& req, httplib::Response& res) {
+    if (IsProtobuf(req))
+      return SendError(res, 415,
+                       "augur receives Loki pushes as JSON (Content-Type: application/json); "
+                       "snappy-compressed protobuf is not read");
+    auto r = self->Ingest(req.body, "loki-json", "POST /loki/api/v1/push");
+    if (r.http_status != 200) return SendError(res, r.http_status, r.message);
+    res.status = 204;  // Loki answers a push with no content
+  });
+  srv.Post("/api/v2/spans", [self](const httplib::Request& req, httplib::Response& res) {
+    if (IsProtobuf(req))
+      return SendError(res, 415, "augur receives Zipkin spans as JSON (application/json)");
+    auto r = self->Ingest(req.body, "zipkin-json", "POST /api/v2/spans");
+    if (r.http_status != 200) return SendError(res, r.http_status, r.message);
+    res.status = 202;  // as Zipkin's collector
+  });
+  srv.Post("/api/ingest", [self](const httplib::Request& req, httplib::Response& res) {
+    std::string format = req.get_param_value("format");
+    if (!format.empty()) {
+      auto names = ingest::FormatNames();
+      if (std::find(names.begin(), names.end(), format) == names.end())
+        return SendError(res, 400,
+                         fmt::format("unknown format '{}'; known: {}", format,
+                                     fmt::join(names, ", ")));
+    }
+    auto r = self->Ingest(req.body, format, "POST /api/ingest");
+    SendJson(res, r.http_status,
+             {{"accepted", r.accepted}, {"rejected", r.rejected}, {"message", r.message}});
+  });
+
+  // The API.
+  srv.Post("/api/detect", [self](const httplib::Request&, httplib::Response& res) {
+    auto r = self->DetectNow();
+    if (!r) return SendError(res, 409, r.message());
+    SendJson(res, 200, *r);
+  });
+  srv.Get("/api/incidents", [self](const httplib::Request&, httplib::Response& res) {
+    SendJson(res, 200, self->LatestRun());
+  });
+  srv.Get(R"(/api/incidents/(\d+))", [self](const httplib::Request& req, httplib::Response& res) {
+    int64_t id = std::strtoll(req.matches[1].str().c_str(), nullptr, 10);
+    std::lock_guard lock(self->state_mutex_);
+    auto inc = self->store_->GetIncident(id);
+    if (!inc) return SendError(res, 500, inc.message());
+    if (!*inc) return SendError(res, 404, fmt::format("no stored incident {}", id));
+    SendJson(res, 200, **inc);
+  });
+  srv.Get("/api/status", [self](const httplib::Request&, httplib::Response& res) {
+    SendJson(res, 200, self->StatusJson());
+  });
+  srv.Get("/report", [self](const httplib::Request&, httplib::Response& res) {
+    std::ifstream in(self->options_.state_dir / "latest" / "report.html", std::ios::binary);
+    if (!in) return SendError(res, 404, "no report yet: no detection run has finished");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    res.set_content(ss.str(), "text/html; charset=utf-8");
+  });
+  srv.Get("/metrics", [self](const httplib::Request&, httplib::Response& res) {
+    res.set_content(self->MetricsText(), "text/plain; version=0.0.4");
+  });
+  srv.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok\n", "text/plain");
+  });
+  srv.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(
+        "augur serve\n\n"
+        "Receivers:\n"
+        "  POST /v1/traces, /v1/logs, /v1/metrics   OTLP/HTTP, JSON encoding\n"
+        "  POST /loki/api/v1/push                   Loki push, JSON\n"
+        "  POST /api/v2/spans                       Zipkin v2 spans, JSON\n"
+        "  POST /api/ingest[?format=NAME]           any format `augur inspect` reads\n"
+        "API:\n"
+        "  POST /api/detect                         run detection now\n"
+        "  GET  /api/incidents                      the latest run's incidents\n"
+        "  GET  /api/incidents/ID                   a stored incident\n"
+        "  GET  /api/status                         counters, segments, last run\n"
+        "  GET  /report                             the latest run's report\n"
+        "  GET  /metrics                            Prometheus metrics\n"
+        "  GET  /healthz\n",
+        "text/plain");
+  });
+  srv.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (res.status == 404 && res.body.empty())
+      SendError(res, 404, "no such endpoint: " + req.method + " " + req.path + " (GET / lists them)");
+    else if (res.status == 413)
+      SendError(res, 413, "the body is larger than the server's limit");
+  });
+  srv.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "internal error";
+        try {
+          std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        SendError(res, 500, what);
+      });
+
+  s->port_ = o.port == 0 ? srv.bind_to_any_port(o.host) : (srv.bind_to_port(o.host, o.port) ? o.port : -1);
+  if (s->port_ <= 0)
+    return Status::Error(fmt::format("cannot listen on {}:{} (in use, or not an address here)",
+                                     o.host, o.port));
+  return s;
+}
+
+void Server::Run() {
+  {
+    std::lock_guard lock(run_mutex_);
+    if (stopping_) return;
+    run_started_ = true;
+  }
+  std::thread detector([this] { DetectLoop(); });
+  http_->server.listen_after_bind();
+  run_returned_ = true;
+  Stop();
+  detector.join();
+}
+
+void Server::Stop() {
+  bool started;
+  {
+    std::lock_guard lock(run_mutex_);
+    stopping_ = true;
+    started = run_started_;
+  }
+  wake_.notify_all();
+  if (!started) return;
+  // httplib's stop() does nothing until its accept loop runs: a Stop() right after Run() began
+  // waits for it.
+  while (!http_->server.is_running() && !run_returned_)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  http_->server.stop();
+}
+
+void Server::DetectLoop() {
+  if (options_.every_seconds <= 0) return;
+  const auto period = std::chrono::duration<double>(options_.every_seconds);
+  while (!stopping_) {
+    {
+      std::unique_lock lock(wake_mutex_);
+      wake_.wait_for(lock, period, [this] { return stopping_.load(); });
+    }
+    if (stopping_) break;
+    bool fresh;
+    {
+      std::lock_guard lock(spool_mutex_);
+      fresh = fresh_;
+    }
+    if (!fresh) continue;
+    auto r = DetectNow();
+    if (!r)
+      std::fprintf(stderr, "augur serve: detection failed: %s\n", r.message().c_str());
+  }
+}
+
+Status Server::OpenSegmentLocked() {
+  open_dir_ = options_.state_dir / "spool" / SegmentName(next_segment_++);
+  auto w = ingest::OtlpJsonWriter::Open(open_dir_.string());
+  if (!w) return w.status();
+  writer_ = std::move(*w);
+  return Status::Ok();
+}
+
+void Server::CloseSegmentLocked() {
+  if (!writer_) return;
+  if (Status st = writer_->Close(); !st)
+    std::fprintf(stderr, "augur serve: %s: %s\n", open_dir_.c_str(), st.message().c_str());
+  writer_.reset();
+  closed_.push_back({open_dir_, Clock::now()});
+}
+
+IngestResult Server::Ingest(std::string_view body, const std::string& format,
+                            const std::string& source) {
+  IngestResult out;
+  ingest::ReadOptions read;
+  read.format = format;
+  Status write_error;
+  uint64_t spans = 0, logs = 0, metrics = 0, events = 0;
+  auto report = ingest::ReadBuffer(body, source, read, [&](Batch& b) {
+    std::lock_guard lock(spool_mutex_);
+    if (!write_error) return;
+    if (!writer_)
+      if (Status st = OpenSegmentLocked(); !st) {
+        write_error = st;
+        return;
+      }
+    if (Status st = writer_->Write(b); !st) {
+      write_error = st;
+      return;
+    }
+    spans += b.spans.size();
+    logs += b.logs.size();
+    metrics += b.metrics.size();
+    events += b.trace_events.size();
+    newest_record_ = std::max(newest_record_, NewestTime(b));
+    fresh_ = true;
+  });
+  out.accepted = spans + logs + metrics + events;
+  if (report) {
+    out.rejected = report->rejected.count;
+    for (size_t i = 0; i < report->rejected.first.size() && i < 3; ++i)
+      out.message += (i ? "; " : "") + report->rejected.first[i];
+    if (out.accepted == 0 && out.message.empty() && !report->files.empty())
+      out.message = report->files.front().note;
+  } else {
+    out.message = report.message();
+  }
+  if (!write_error) {
+    out.http_status = 500;
+    out.message = "cannot spool what was received: " + write_error.message();
+  } else if (out.accepted == 0 && (!report || out.rejected || !out.message.empty())) {
+    out.http_status = 400;
+    if (out.message.empty()) out.message = source + ": no telemetry in the body";
+  }
+  std::lock_guard lock(spool_mutex_);
+  ++requests_;
+  if (out.http_status != 200) ++bad_requests_;
+  spans_ += spans;
+  logs_ += logs;
+  metric_points_ += metrics;
+  trace_events_ += events;
+  rejected_ += out.rejected;
+  bytes_ += body.size();
+  return out;
+}
+
+Result<nlohmann::json> Server::DetectNow() {
+  std::lock_guard detect_lock(detect_mutex_);
+  const auto started = std::chrono::steady_clock::now();
+  const auto now = Clock::now();
+  std::vector<std::string> inputs;
+  TimeNs newest;
+  {
+    std::lock_guard lock(spool_mutex_);
+    CloseSegmentLocked();
+    fresh_ = false;
+    newest = newest_record_;
+    const auto horizon =
+        now - std::chrono::duration_cast<Clock::duration>(
+                  std::chrono::duration<double>(options_.lookback_seconds));
+    std::erase_if(closed_, [&](const Segment& s) {
+      if (s.closed >= horizon) return false;
+      std::error_code ec;
+      fs::remove_all(s.dir, ec);
+      return true;
+    });
+    for (const auto& s : closed_) inputs.push_back(s.dir.string());
+  }
+  auto fail = [&](const std::string& message) -> Result<nlohmann::json> {
+    std::lock_guard lock(state_mutex_);
+    ++failed_runs_;
+    last_error_ = message;
+    return Status::Error(message);
+  };
+  if (inputs.empty())
+    return fail(fmt::format("no telemetry received in the last {:g} s", options_.lookback_seconds));
+
+  pipeline::DetectOptions o;
+  o.inputs = inputs;
+  o.model_dir = options_.model_dir;
+  o.out_dir = options_.state_dir / "latest";
+  o.detectors = options_.detectors;
+  o.disabled_stages = options_.disabled_stages;
+  o.disabled_stages.insert("store");  // finished incidents are stored below, once
+  auto r = pipeline::Detect(o);
+  if (!r) return fail(r.message());
+
+  // An incident is finished when no anomaly can join it any more: the newest record received lies
+  // more than the grouping gap after its end.
+  std::lock_guard lock(state_mutex_);
+  auto stored_id = [&](const explain::Incident& inc) -> int64_t {
+    for (const auto& [start, end_id] : stored_)
+      if (start < inc.end && inc.start < end_id.first) return end_id.second;
+    return 0;
+  };
+  std::vector<explain::Incident> finished;
+  for (const auto& inc : r->incidents)
+    if (inc.end + o.grouping.gap <= newest && !stored_id(inc)) finished.push_back(inc);
+  if (!finished.empty()) {
+    auto run_id = store_->BeginRun("serve", {{"inputs", inputs}, {"model", o.model_dir.string()}});
+    if (!run_id) return fail(run_id.message());
+    auto ids = store_->SaveIncidents(*run_id, finished);
+    if (!ids) return fail(ids.message());
+    if (Status st = store_->FinishRun(*run_id, "ok", {{"incidents", finished.size()}}); !st)
+      return fail(st.message());
+    for (size_t i = 0; i < finished.size(); ++i)
+      stored_.push_back({finished[i].start, {finished[i].end, (*ids)[i]}});
+    stored_incidents_ += finished.size();
+  }
+
+  uint64_t records = 0;
+  for (const auto& f : r->read.files) records += f.records;
+  nlohmann::json run = {{"time", FormatIsoTime(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                   now.time_since_epoch())
+                                                   .count())},
+                        {"segments", inputs.size()},
+                        {"records", records},
+                        {"rejected", r->read.rejected.count},
+                        {"anomalies", r->anomalies},
+                        {"detectors", r->detectors},
+                        {"newest_record", newest ? FormatIsoTime(newest) : ""},
+                        {"report", "/report"},
+                        {"incidents", nlohmann::json::array()}};
+  for (const auto& inc : r->incidents) {
+    auto j = explain::IncidentToJson(inc);
+    j.erase("anomalies");
+    j["open"] = inc.end + o.grouping.gap > newest;
+    int64_t id = stored_id(inc);
+    j["store_id"] = id ? nlohmann::json(id) : nlohmann::json(nullptr);
+    run["incidents"].push_back(std::move(j));
+  }
+  latest_ = run;
+  ++runs_;
+  last_error_.clear();
+  last_run_seconds_ =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (!r->incidents.empty()) {
+    const auto& top = r->incidents.back();
+    std::fprintf(stderr, "augur serve: %zu record(s) in %zu segment(s): %zu incident(s); latest: %s\n",
+                 (size_t)records, inputs.size(), r->incidents.size(), top.summary.c_str());
+  }
+  return run;
+}
+
+nlohmann::json Server::LatestRun() const {
+  std::lock_guard lock(state_mutex_);
+  if (latest_.is_null())
+    return {{"incidents", nlohmann::json::array()},
+            {"note", "no detection run has finished yet (POST /api/detect runs one)"}};
+  return latest_;
+}
+
+nlohmann::json Server::StatusJson() const {
+  nlohmann::json j;
+  {
+    std::lock_guard lock(spool_mutex_);
+    j["received"] = {{"requests", requests_},  {"bad_requests", bad_requests_},
+                     {"spans", spans_},        {"logs", logs_},
+                     {"metric_points", metric_points_}, {"trace_events", trace_events_},
+                     {"rejected", rejected_},  {"bytes", bytes_}};
+    j["spool"] = {{"closed_segments", closed_.size()},
+                  {"open_segment", writer_ ? open_dir_.string() : ""},
+                  {"newest_record", newest_record_ ? FormatIsoTime(newest_record_) : ""}};
+  }
+  std::lock_guard lock(state_mutex_);
+  j["model"] = options_.model_dir.string();
+  j["detection"] = {{"every_seconds", options_.every_seconds},
+                    {"lookback_seconds", options_.lookback_seconds},
+                    {"runs", runs_},
+                    {"failed_runs", failed_runs_},
+                    {"last_error", last_error_},
+                    {"last_run_seconds", last_run_seconds_},
+                    {"stored_incidents", stored_incidents_}};
+  return j;
+}
+
+std::string Server::MetricsText() const {
+  std::string out;
+  auto add = [&out](const char* name, const char* help, const char* type, uint64_t v,
+                    const char* labels = "") {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{}{} {}\n", name, help, name, type, name,
+                       labels, v);
+  };
+  {
+    std::lock_guard lock(spool_mutex_);
+    out += "# HELP augur_received_records_total Records accepted by the receivers.\n"
+           "# TYPE augur_received_records_total counter\n";
+    out += fmt::format("augur_received_records_total{{signal=\"spans\"}} {}\n", spans_);
+    out += fmt::format("augur_received_records_total{{signal=\"logs\"}} {}\n", logs_);
+    out += fmt::format("augur_received_records_total{{signal=\"metric_points\"}} {}\n",
+                       metric_points_);
+    out += fmt::format("augur_received_records_total{{signal=\"trace_events\"}} {}\n",
+                       trace_events_);
+    add("augur_rejected_records_total", "Records rejected as malformed.", "counter", rejected_);
+    add("augur_requests_total", "Requests to the receivers.", "counter", requests_);
+    add("augur_bad_requests_total", "Receiver requests answered with an error.", "counter",
+        bad_requests_);
+    add("augur_received_bytes_total", "Body bytes received.", "counter", bytes_);
+  }
+  std::lock_guard lock(state_mutex_);
+  add("augur_detection_runs_total", "Detection runs that finished.", "counter", runs_);
+  add("augur_detection_failures_total", "Detection runs that failed.", "counter", failed_runs_);
+  add("augur_stored_incidents_total", "Finished incidents written to the store.", "counter",
+      stored_incidents_);
+  size_t open = 0;
+  if (!latest_.is_null())
+    for (const auto& i : latest_["incidents"]) open += i["open"].get<bool>();
+  add("augur_open_incidents", "Incidents of the latest run still open.", "gauge", open);
+  return out;
+}
+
+}  // namespace augur::serve

@@ -1,0 +1,132 @@
+// The HTTP layer over the engine: receivers for the telemetry that collectors already send
+// (OTLP/HTTP JSON, Loki push, Zipkin v2 spans, and any format `augur inspect` reads), a JSON API
+// over the incidents, the latest report, and the server's own metrics.
+//
+// Streaming as replay: what arrives is parsed (bad records are rejected with their reason, good
+// ones around them kept) and spooled to disk as OTLP/JSON segments, so nothing received is lost
+// across a restart. A detection run closes the open segment and replays the segments of the last
+// `lookback_seconds` through pipeline::Detect, exactly as `augur detect` replays files. An incident
+// whose last anomaly lies more than the grouping gap before the newest record received is
+// finished: it is written to the SQLite store once; open ones are served from the latest run.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/result.h"
+#include "pipeline/pipeline.h"
+
+namespace augur::ingest {
+class OtlpJsonWriter;
+}
+namespace augur::store {
+class Store;
+}
+
+namespace augur::serve {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 4318;  // OTLP/HTTP's port; 0 picks any free one
+  std::filesystem::path model_dir;  // bundle written by `augur train`
+  std::filesystem::path state_dir;  // spool/, latest/ (the latest run's reports), augur.db
+  std::filesystem::path db;         // default state_dir/augur.db
+  pipeline::DetectorSelection detectors;
+  std::set<std::string> disabled_stages;  // as `augur detect --skip-stage`
+  double every_seconds = 60;    // detection period when new telemetry arrived; 0: only on request
+  double lookback_seconds = 900;  // received telemetry each detection run examines
+  size_t max_body_bytes = 64u << 20;
+
+  Status Validate() const;
+};
+
+// What one request body gave.
+struct IngestResult {
+  int http_status = 200;  // 200 when any record was accepted or the body held none
+  uint64_t accepted = 0;
+  uint64_t rejected = 0;
+  std::string message;  // the first rejects ("<source>:<line>: <reason>"), or why nothing was read
+};
+
+class Server {
+ public:
+  // Checks the model bundle, recovers the spool a previous run left, opens the store and binds the
+  // port.
+  static Result<std::unique_ptr<Server>> Create(ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  int port() const { return port_; }
+  // Serves until Stop(), running detection every `every_seconds` when new telemetry arrived.
+  void Run();
+  // Thread-safe; Run() returns after the request in flight and the detection run in flight end.
+  void Stop();
+
+  // What the HTTP handlers call. `format` is a reader name ("" detects it from the content);
+  // `source` names the body in reject messages.
+  IngestResult Ingest(std::string_view body, const std::string& format, const std::string& source);
+  // Runs detection now over the spooled telemetry; the run as GET /api/incidents serves it.
+  Result<nlohmann::json> DetectNow();
+  nlohmann::json StatusJson() const;
+  std::string MetricsText() const;  // Prometheus text exposition of the counters
+  nlohmann::json LatestRun() const;
+
+  struct Http;  // the routes (server.cpp)
+
+ private:
+  struct Segment {
+    std::filesystem::path dir;
+    std::chrono::system_clock::time_point closed;
+  };
+
+  explicit Server(ServerOptions options);
+  Status OpenSegmentLocked();
+  void CloseSegmentLocked();
+  void DetectLoop();
+
+  ServerOptions options_;
+  std::unique_ptr<Http> http_;
+  int port_ = 0;
+
+  // Spool: guarded by spool_mutex_.
+  mutable std::mutex spool_mutex_;
+  std::unique_ptr<ingest::OtlpJsonWriter> writer_;
+  std::filesystem::path open_dir_;
+  std::vector<Segment> closed_;
+  uint64_t next_segment_ = 1;
+  TimeNs newest_record_ = 0;
+  bool fresh_ = false;  // telemetry arrived since the last detection run
+  uint64_t requests_ = 0, bad_requests_ = 0, spans_ = 0, logs_ = 0, metric_points_ = 0,
+           trace_events_ = 0, rejected_ = 0, bytes_ = 0;
+
+  // Detection: one run at a time (detect_mutex_); its result under state_mutex_.
+  std::mutex detect_mutex_;
+  mutable std::mutex state_mutex_;
+  std::unique_ptr<store::Store> store_;
+  std::vector<std::pair<TimeNs, std::pair<TimeNs, int64_t>>> stored_;  // start → (end, store id)
+  nlohmann::json latest_;
+  uint64_t runs_ = 0, failed_runs_ = 0, stored_incidents_ = 0;
+  std::string last_error_;
+  double last_run_seconds_ = 0;
+
+  std::mutex run_mutex_;  // orders Run()'s start against Stop()
+  bool run_started_ = false;
+  std::atomic<bool> run_returned_{false};
+  std::atomic<bool> stopping_{false};
+  std::mutex wake_mutex_;
+  std::condition_variable wake_;
+};
+
+}  // namespace augur::serve

@@ -1,0 +1,238 @@
+// The receivers and the API over real HTTP on 127.0.0.1, with an empty model bundle: what a
+// collector sees when it sends good, damaged and unsupported bodies, and what survives a restart.
+#include "serve/server.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <fstream>
+#include <thread>
+
+#include "sim/simulator.h"
+#include "testing/testing.h"
+
+namespace augur::serve {
+namespace {
+
+constexpr char kOtlpSpans[] = R"({"resourceSpans":[{"resource":{"attributes":[{"key":"service.name",
+  "value":{"stringValue":"cart"}}]},"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c",
+  "spanId":"eee19b7ec3c1b174","name":"GET /cart","kind":2,"startTimeUnixNano":"1731960000000000000",
+  "endTimeUnixNano":"1731960000050000000"}]}]}]})";
+
+// A small model of the simulator's normal behaviour (the detectors that need no libtorch).
+void Train(const std::filesystem::path& dir) {
+  sim::SimConfig normal;
+  normal.minutes = 10;
+  auto written = sim::WriteSimulation(normal, (dir / "normal").string());
+  ASSERT_TRUE(written.ok()) << written.message();
+  pipeline::TrainOptions t;
+  t.inputs = {(dir / "normal").string()};
+  t.model_dir = dir / "model";
+  t.detectors.only = {"metric_deviation", "span_deviation", "log_pattern"};
+  auto trained = pipeline::Train(t);
+  ASSERT_TRUE(trained.ok()) << trained.message();
+}
+
+// A running server on a free port; stopped and joined on destruction.
+class Running {
+ public:
+  explicit Running(const std::filesystem::path& dir, double every = 0) {
+    if (!std::filesystem::exists(dir / "model")) Train(dir);
+    ServerOptions o;
+    o.port = 0;
+    o.model_dir = dir / "model";
+    o.state_dir = dir / "state";
+    o.every_seconds = every;
+    auto s = Server::Create(o);
+    EXPECT_TRUE(s.ok()) << s.message();
+    server = std::move(*s);
+    thread = std::thread([this] { server->Run(); });
+    client = std::make_unique<httplib::Client>("127.0.0.1", server->port());
+  }
+  ~Running() {
+    server->Stop();
+    thread.join();
+  }
+  std::unique_ptr<Server> server;
+  std::thread thread;
+  std::unique_ptr<httplib::Client> client;
+};
+
+TEST(Server, OtlpReceiverAcceptsJsonAndSaysWhatItRejected) {
+  testing::TempDir dir;
+  Running r(dir.path());
+  auto res = r.client->Post("/v1/traces", kOtlpSpans, "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, "{}");
+
+  // One good span and one without a trace id: partial success, naming the reason.
+  std::string mixed = std::string(kOtlpSpans);
+  mixed.replace(mixed.find("\"spans\":[") + 9, 0,
+                R"({"spanId":"eee19b7ec3c1b175","name":"x","startTimeUnixNano":"1","endTimeUnixNano":"2"},)");
+  res = r.client->Post("/v1/traces", mixed, "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  auto j = nlohmann::json::parse(res->body);
+  EXPECT_EQ(j["partialSuccess"]["rejectedSpans"], "1") << res->body;
+  EXPECT_NE(j["partialSuccess"]["errorMessage"].get<std::string>().find("POST /v1/traces:"),
+            std::string::npos)
+      << res->body;
+
+  // Not JSON at all: 400 with the reader's reason; protobuf: 415 saying what to send.
+  res = r.client->Post("/v1/logs", "\x0a\x03\x01\x02", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400) << res->body;
+  EXPECT_FALSE(nlohmann::json::parse(res->body)["message"].get<std::string>().empty());
+  res = r.client->Post("/v1/metrics", "\x0a\x03", "application/x-protobuf");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 415);
+  EXPECT_NE(res->body.find("encoding to json"), std::string::npos) << res->body;
+
+  auto st = nlohmann::json::parse(r.client->Get("/api/status")->body);
+  EXPECT_EQ(st["received"]["spans"], 2);
+  EXPECT_EQ(st["received"]["rejected"], 2);  // the span and the body that was not JSON
+  EXPECT_EQ(st["received"]["requests"], 3);  // the protobuf body was never read
+  EXPECT_EQ(st["received"]["bad_requests"], 1);
+  std::string metrics = r.client->Get("/metrics")->body;
+  EXPECT_NE(metrics.find("augur_received_records_total{signal=\"spans\"} 2"), std::string::npos)
+      << metrics;
+}
+
+TEST(Server, LokiZipkinAndAnyFormat) {
+  testing::TempDir dir;
+  Running r(dir.path());
+  auto res = r.client->Post(
+      "/loki/api/v1/push",
+      R"({"streams":[{"stream":{"app":"cart"},"values":[["1731960000000000000","GET /cart 200 3ms"]]}]})",
+      "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 204) << res->body;
+  res = r.client->Post(
+      "/api/v2/spans",
+      R"([{"traceId":"5b8efff798038103","id":"eee19b7ec3c1b174","name":"get","timestamp":1731960000000000,"duration":5000,"localEndpoint":{"serviceName":"cart"}}])",
+      "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 202) << res->body;
+  res = r.client->Post("/api/ingest", "2024-11-18T20:00:00Z ERROR cart: connection refused\n",
+                       "text/plain");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(nlohmann::json::parse(res->body)["accepted"], 1);
+  res = r.client->Post("/api/ingest?format=yaml", "a: 1", "text/plain");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_NE(res->body.find("unknown format 'yaml'"), std::string::npos) << res->body;
+
+  auto st = nlohmann::json::parse(r.client->Get("/api/status")->body);
+  EXPECT_EQ(st["received"]["logs"], 2);
+  EXPECT_EQ(st["received"]["spans"], 1);
+  res = r.client->Get("/api/nothing");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  EXPECT_NE(res->body.find("no such endpoint: GET /api/nothing"), std::string::npos) << res->body;
+}
+
+TEST(Server, DetectionRunsOverTheSpoolAndTheSpoolSurvivesARestart) {
+  testing::TempDir dir;
+  {
+    Running r(dir.path());
+    auto res = r.client->Post("/api/detect", "", "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 409);
+    EXPECT_NE(res->body.find("no telemetry received"), std::string::npos) << res->body;
+    ASSERT_EQ(r.client->Post("/v1/traces", kOtlpSpans, "application/json")->status, 200);
+  }
+  // A new server on the same state folder finds the segment the first one left.
+  Running r(dir.path());
+  auto st = nlohmann::json::parse(r.client->Get("/api/status")->body);
+  EXPECT_EQ(st["spool"]["closed_segments"], 1);
+  auto res = r.client->Post("/api/detect", "", "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  auto run = nlohmann::json::parse(res->body);
+  EXPECT_EQ(run["records"], 1);
+  EXPECT_EQ(run["segments"], 1);
+  EXPECT_TRUE(run["incidents"].empty());
+  EXPECT_EQ(nlohmann::json::parse(r.client->Get("/api/incidents")->body), run);
+  EXPECT_EQ(r.client->Get("/report")->status, 200);
+  EXPECT_EQ(r.client->Get("/api/incidents/7")->status, 404);
+}
+
+// The whole loop through the receivers: a collector posts a chaos scenario's OTLP export
+// requests, detection runs, and the incident names the injected service first; finished, it is
+// stored once, however often detection runs again.
+TEST(Server, NamesTheInjectedServiceFromWhatWasPosted) {
+  testing::TempDir dir;
+  Running r(dir.path());
+  sim::SimConfig cfg;
+  cfg.scenario = "shipping_network_delay";
+  cfg.minutes = 9;
+  cfg.seed = 2;
+  ASSERT_TRUE(sim::WriteSimulation(cfg, (dir.path() / "scenario").string()).ok());
+  for (const char* signal : {"traces", "logs", "metrics"}) {
+    std::ifstream in(dir.path() / "scenario" / (std::string(signal) + ".jsonl"));
+    std::string line;
+    int posted = 0;
+    while (std::getline(in, line)) {
+      auto res = r.client->Post(std::string("/v1/") + signal, line, "application/json");
+      ASSERT_TRUE(res);
+      ASSERT_EQ(res->status, 200) << res->body;
+      ASSERT_EQ(res->body, "{}");
+      ++posted;
+    }
+    EXPECT_GT(posted, 10) << signal;
+  }
+  auto res = r.client->Post("/api/detect", "", "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  auto run = nlohmann::json::parse(res->body);
+  ASSERT_FALSE(run["incidents"].empty()) << res->body;
+  const nlohmann::json* hit = nullptr;
+  for (const auto& inc : run["incidents"])
+    if (inc["ranking"][0]["service"] == "shipping") hit = &inc;
+  ASSERT_NE(hit, nullptr) << run.dump(1);
+  // The scenario ends with three minutes of recovery: the incident is finished and stored.
+  EXPECT_FALSE((*hit)["open"].get<bool>());
+  ASSERT_TRUE((*hit)["store_id"].is_number()) << hit->dump(1);
+  const int64_t id = (*hit)["store_id"];
+  auto stored = r.client->Get("/api/incidents/" + std::to_string(id));
+  ASSERT_TRUE(stored);
+  ASSERT_EQ(stored->status, 200);
+  EXPECT_EQ(nlohmann::json::parse(stored->body)["ranking"][0]["service"], "shipping");
+  auto report = r.client->Get("/report");
+  ASSERT_TRUE(report);
+  EXPECT_NE(report->body.find("shipping"), std::string::npos);
+
+  // Detection again over the same spool: the same incident, not stored a second time.
+  auto before = nlohmann::json::parse(r.client->Get("/api/status")->body);
+  res = r.client->Post("/api/detect", "", "application/json");
+  ASSERT_EQ(res->status, 200) << res->body;
+  auto st = nlohmann::json::parse(r.client->Get("/api/status")->body);
+  EXPECT_EQ(st["detection"]["runs"], 2);
+  EXPECT_GE(before["detection"]["stored_incidents"], 1);
+  EXPECT_EQ(st["detection"]["stored_incidents"], before["detection"]["stored_incidents"]);
+  for (const auto& inc : nlohmann::json::parse(res->body)["incidents"])
+    if (inc["ranking"][0]["service"] == "shipping") EXPECT_EQ(inc["store_id"], id);
+}
+
+TEST(Server, RefusesAMissingModelAndABusyPort) {
+  testing::TempDir dir;
+  ServerOptions o;
+  o.port = 0;
+  o.model_dir = dir.path() / "nope";
+  o.state_dir = dir.path() / "state";
+  auto s = Server::Create(o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("nope"), std::string::npos) << s.message();
+
+  Running r(dir.path());
+  o.model_dir = dir.path() / "model";
+  o.port = r.server->port();
+  s = Server::Create(o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("cannot listen"), std::string::npos) << s.message();
+}
+
+}  // namespace
+}  // namespace augur::serve
