@@ -50,8 +50,8 @@ int main(int argc, char** argv) {
     }
   }
 
-  auto state = std::filesystem::temp_directory_path() /
-               ("augur-bench-serve-" + std::to_string(::getpid()));
+  auto state =
+      std::filesystem::temp_directory_path() / ("augur-bench-serve-" + std::to_string(::getpid()));
   augur::serve::ServerOptions o;
   o.port = 0;
   o.model_dir = argv[1];
@@ -85,10 +85,11 @@ int main(int argc, char** argv) {
   uint64_t records = 0;
   for (const char* k : {"spans", "logs", "metric_points"})
     records += status["received"][k].get<uint64_t>();
-  std::printf("received %zu requests, %.1f MB, %llu records with %d client(s) in %.2f s: "
-              "%.0f requests/s, %.1f MB/s, %.0f records/s; %d failed\n",
-              requests.size(), bytes / 1e6, (unsigned long long)records, clients, post_s,
-              requests.size() / post_s, bytes / 1e6 / post_s, records / post_s, failures.load());
+  std::printf(
+      "received %zu requests, %.1f MB, %llu records with %d client(s) in %.2f s: "
+      "%.0f requests/s, %.1f MB/s, %.0f records/s; %d failed\n",
+      requests.size(), bytes / 1e6, (unsigned long long)records, clients, post_s,
+      requests.size() / post_s, bytes / 1e6 / post_s, records / post_s, failures.load());
 
   start = std::chrono::steady_clock::now();
   auto run = (*server)->DetectNow();
@@ -99,8 +100,7 @@ int main(int argc, char** argv) {
     std::printf("detection over the spool: %.2f s, %zu incident(s)", detect_s,
                 (*run)["incidents"].size());
     if (!(*run)["incidents"].empty())
-      std::printf("; first: %s",
-                  (*run)["incidents"][0]["summary"].get<std::string>().c_str());
+      std::printf("; first: %s", (*run)["incidents"][0]["summary"].get<std::string>().c_str());
     std::printf("\n");
   }
   (*server)->Stop();

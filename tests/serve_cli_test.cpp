@@ -38,20 +38,20 @@ TEST(Serve, DetectsWhatCollectorsSendAndStopsOnSigterm) {
   augur::testing::TempDir dir;
   const std::string d = dir.path().string(), augur = AUGUR_BINARY;
   int rc = -1;
-  std::string out = Shell(augur + " -q simulate --minutes 10 --out " + d + "/normal 2>&1 && " +
-                              augur + " -q train --input " + d + "/normal --model " + d +
-                              "/model --detectors metric_deviation span_deviation 2>&1 && " +
-                              augur +
-                              " -q simulate --scenario shipping_network_delay --minutes 9 "
-                              "--seed 2 --out " +
-                              d + "/scenario 2>&1",
-                          &rc);
+  std::string out =
+      Shell(augur + " -q simulate --minutes 10 --out " + d + "/normal 2>&1 && " + augur +
+                " -q train --input " + d + "/normal --model " + d +
+                "/model --detectors metric_deviation span_deviation 2>&1 && " + augur +
+                " -q simulate --scenario shipping_network_delay --minutes 9 "
+                "--seed 2 --out " +
+                d + "/scenario 2>&1",
+            &rc);
   ASSERT_EQ(rc, 0) << out;
 
   const auto err = dir.path() / "serve.err";
   Shell("(" + augur + " serve --model " + d + "/model --state " + d +
-                          "/state --port 0 --every 1 2> " + err.string() + "; echo \"exit $?\" >> " +
-                          err.string() + ") > /dev/null 2>&1 &");
+        "/state --port 0 --every 1 2> " + err.string() + "; echo \"exit $?\" >> " + err.string() +
+        ") > /dev/null 2>&1 &");
   int port = 0;
   ASSERT_TRUE(WaitFor(20, [&] {
     auto s = Slurp(err);
@@ -72,18 +72,21 @@ TEST(Serve, DetectsWhatCollectorsSendAndStopsOnSigterm) {
   }
   // No request asks for detection: the server's own loop runs it.
   nlohmann::json run;
-  EXPECT_TRUE(WaitFor(60, [&] {
-    auto res = cli.Get("/api/incidents");
-    if (!res || res->status != 200) return false;
-    run = nlohmann::json::parse(res->body);
-    for (const auto& inc : run["incidents"])
-      if (inc["ranking"][0]["service"] == "shipping" && inc["store_id"].is_number()) return true;
-    return false;
-  })) << run.dump(1) << Slurp(err);
+  EXPECT_TRUE(WaitFor(60,
+                      [&] {
+                        auto res = cli.Get("/api/incidents");
+                        if (!res || res->status != 200) return false;
+                        run = nlohmann::json::parse(res->body);
+                        for (const auto& inc : run["incidents"])
+                          if (inc["ranking"][0]["service"] == "shipping" &&
+                              inc["store_id"].is_number())
+                            return true;
+                        return false;
+                      }))
+      << run.dump(1) << Slurp(err);
 
   // The finished incident is in the store that `augur incidents` reads.
-  std::string listed =
-      Shell(augur + " incidents --db " + d + "/state/augur.db list --json", &rc);
+  std::string listed = Shell(augur + " incidents --db " + d + "/state/augur.db list --json", &rc);
   ASSERT_EQ(rc, 0) << listed;
   EXPECT_NE(listed.find("\"root_cause\": \"shipping\""), std::string::npos) << listed;
 

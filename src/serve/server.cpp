@@ -63,7 +63,9 @@ bool IsProtobuf(const httplib::Request& req) {
 }
 
 // "segment-000012": spool folders sort in arrival order.
-std::string SegmentName(uint64_t n) { return fmt::format("segment-{:06d}", n); }
+std::string SegmentName(uint64_t n) {
+  return fmt::format("segment-{:06d}", n);
+}
 
 }  // namespace
 
@@ -161,9 +163,9 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
     if (!format.empty()) {
       auto names = ingest::FormatNames();
       if (std::find(names.begin(), names.end(), format) == names.end())
-        return SendError(res, 400,
-                         fmt::format("unknown format '{}'; known: {}", format,
-                                     fmt::join(names, ", ")));
+        return SendError(
+            res, 400,
+            fmt::format("unknown format '{}'; known: {}", format, fmt::join(names, ", ")));
     }
     auto r = self->Ingest(req.body, format, "POST /api/ingest");
     SendJson(res, r.http_status,
@@ -223,7 +225,8 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
   });
   srv.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (res.status == 404 && res.body.empty())
-      SendError(res, 404, "no such endpoint: " + req.method + " " + req.path + " (GET / lists them)");
+      SendError(res, 404,
+                "no such endpoint: " + req.method + " " + req.path + " (GET / lists them)");
     else if (res.status == 413)
       SendError(res, 413, "the body is larger than the server's limit");
   });
@@ -239,10 +242,11 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
         SendError(res, 500, what);
       });
 
-  s->port_ = o.port == 0 ? srv.bind_to_any_port(o.host) : (srv.bind_to_port(o.host, o.port) ? o.port : -1);
+  s->port_ =
+      o.port == 0 ? srv.bind_to_any_port(o.host) : (srv.bind_to_port(o.host, o.port) ? o.port : -1);
   if (s->port_ <= 0)
-    return Status::Error(fmt::format("cannot listen on {}:{} (in use, or not an address here)",
-                                     o.host, o.port));
+    return Status::Error(
+        fmt::format("cannot listen on {}:{} (in use, or not an address here)", o.host, o.port));
   return s;
 }
 
@@ -291,8 +295,7 @@ void Server::DetectLoop() {
     }
     if (!fresh) continue;
     auto r = DetectNow();
-    if (!r)
-      std::fprintf(stderr, "augur serve: detection failed: %s\n", r.message().c_str());
+    if (!r) std::fprintf(stderr, "augur serve: detection failed: %s\n", r.message().c_str());
   }
 }
 
@@ -378,9 +381,8 @@ Result<nlohmann::json> Server::DetectNow() {
     CloseSegmentLocked();
     fresh_ = false;
     newest = newest_record_;
-    const auto horizon =
-        now - std::chrono::duration_cast<Clock::duration>(
-                  std::chrono::duration<double>(options_.lookback_seconds));
+    const auto horizon = now - std::chrono::duration_cast<Clock::duration>(
+                                   std::chrono::duration<double>(options_.lookback_seconds));
     std::erase_if(closed_, [&](const Segment& s) {
       if (s.closed >= horizon) return false;
       std::error_code ec;
@@ -433,17 +435,18 @@ Result<nlohmann::json> Server::DetectNow() {
 
   uint64_t records = 0;
   for (const auto& f : r->read.files) records += f.records;
-  nlohmann::json run = {{"time", FormatIsoTime(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                   now.time_since_epoch())
-                                                   .count())},
-                        {"segments", inputs.size()},
-                        {"records", records},
-                        {"rejected", r->read.rejected.count},
-                        {"anomalies", r->anomalies},
-                        {"detectors", r->detectors},
-                        {"newest_record", newest ? FormatIsoTime(newest) : ""},
-                        {"report", "/report"},
-                        {"incidents", nlohmann::json::array()}};
+  nlohmann::json run = {
+      {"time",
+       FormatIsoTime(
+           std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count())},
+      {"segments", inputs.size()},
+      {"records", records},
+      {"rejected", r->read.rejected.count},
+      {"anomalies", r->anomalies},
+      {"detectors", r->detectors},
+      {"newest_record", newest ? FormatIsoTime(newest) : ""},
+      {"report", "/report"},
+      {"incidents", nlohmann::json::array()}};
   for (const auto& inc : r->incidents) {
     auto j = explain::IncidentToJson(inc);
     j.erase("anomalies");
@@ -459,7 +462,8 @@ Result<nlohmann::json> Server::DetectNow() {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!r->incidents.empty()) {
     const auto& top = r->incidents.back();
-    std::fprintf(stderr, "augur serve: %zu record(s) in %zu segment(s): %zu incident(s); latest: %s\n",
+    std::fprintf(stderr,
+                 "augur serve: %zu record(s) in %zu segment(s): %zu incident(s); latest: %s\n",
                  (size_t)records, inputs.size(), r->incidents.size(), top.summary.c_str());
   }
   return run;
@@ -477,10 +481,14 @@ nlohmann::json Server::StatusJson() const {
   nlohmann::json j;
   {
     std::lock_guard lock(spool_mutex_);
-    j["received"] = {{"requests", requests_},  {"bad_requests", bad_requests_},
-                     {"spans", spans_},        {"logs", logs_},
-                     {"metric_points", metric_points_}, {"trace_events", trace_events_},
-                     {"rejected", rejected_},  {"bytes", bytes_}};
+    j["received"] = {{"requests", requests_},
+                     {"bad_requests", bad_requests_},
+                     {"spans", spans_},
+                     {"logs", logs_},
+                     {"metric_points", metric_points_},
+                     {"trace_events", trace_events_},
+                     {"rejected", rejected_},
+                     {"bytes", bytes_}};
     j["spool"] = {{"closed_segments", closed_.size()},
                   {"open_segment", writer_ ? open_dir_.string() : ""},
                   {"newest_record", newest_record_ ? FormatIsoTime(newest_record_) : ""}};
@@ -506,14 +514,15 @@ std::string Server::MetricsText() const {
   };
   {
     std::lock_guard lock(spool_mutex_);
-    out += "# HELP augur_received_records_total Records accepted by the receivers.\n"
-           "# TYPE augur_received_records_total counter\n";
+    out +=
+        "# HELP augur_received_records_total Records accepted by the receivers.\n"
+        "# TYPE augur_received_records_total counter\n";
     out += fmt::format("augur_received_records_total{{signal=\"spans\"}} {}\n", spans_);
     out += fmt::format("augur_received_records_total{{signal=\"logs\"}} {}\n", logs_);
     out += fmt::format("augur_received_records_total{{signal=\"metric_points\"}} {}\n",
                        metric_points_);
-    out += fmt::format("augur_received_records_total{{signal=\"trace_events\"}} {}\n",
-                       trace_events_);
+    out +=
+        fmt::format("augur_received_records_total{{signal=\"trace_events\"}} {}\n", trace_events_);
     add("augur_rejected_records_total", "Records rejected as malformed.", "counter", rejected_);
     add("augur_requests_total", "Requests to the receivers.", "counter", requests_);
     add("augur_bad_requests_total", "Receiver requests answered with an error.", "counter",

@@ -38,13 +38,13 @@ namespace augur::serve {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  int port = 4318;  // OTLP/HTTP's port; 0 picks any free one
+  int port = 4318;                  // OTLP/HTTP's port; 0 picks any free one
   std::filesystem::path model_dir;  // bundle written by `augur train`
   std::filesystem::path state_dir;  // spool/, latest/ (the latest run's reports), augur.db
   std::filesystem::path db;         // default state_dir/augur.db
   pipeline::DetectorSelection detectors;
   std::set<std::string> disabled_stages;  // as `augur detect --skip-stage`
-  double every_seconds = 60;    // detection period when new telemetry arrived; 0: only on request
+  double every_seconds = 60;      // detection period when new telemetry arrived; 0: only on request
   double lookback_seconds = 900;  // received telemetry each detection run examines
   size_t max_body_bytes = 64u << 20;
 

@@ -68,8 +68,9 @@ TEST(Server, OtlpReceiverAcceptsJsonAndSaysWhatItRejected) {
 
   // One good span and one without a trace id: partial success, naming the reason.
   std::string mixed = std::string(kOtlpSpans);
-  mixed.replace(mixed.find("\"spans\":[") + 9, 0,
-                R"({"spanId":"eee19b7ec3c1b175","name":"x","startTimeUnixNano":"1","endTimeUnixNano":"2"},)");
+  mixed.replace(
+      mixed.find("\"spans\":[") + 9, 0,
+      R"({"spanId":"eee19b7ec3c1b175","name":"x","startTimeUnixNano":"1","endTimeUnixNano":"2"},)");
   res = r.client->Post("/v1/traces", mixed, "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200) << res->body;
