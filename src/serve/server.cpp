@@ -192,13 +192,25 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
   srv.Get("/api/status", [self](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, self->StatusJson());
   });
-  srv.Get("/report", [self](const httplib::Request&, httplib::Response& res) {
-    std::ifstream in(self->options_.state_dir / "latest" / "report.html", std::ios::binary);
-    if (!in) return SendError(res, 404, "no report yet: no detection run has finished");
+  // The latest run's outputs: /report, and each file by name (incident.json, trace.json for
+  // Perfetto, nodegraph.json for Grafana's node graph panel, the CSVs).
+  auto latest_file = [self](const std::string& name, httplib::Response& res) {
+    std::ifstream in(self->options_.state_dir / "latest" / name, std::ios::binary);
+    if (!in) return SendError(res, 404, name + ": none yet: no detection run has finished");
     std::stringstream ss;
     ss << in.rdbuf();
-    res.set_content(ss.str(), "text/html; charset=utf-8");
+    const std::string ext = fs::path(name).extension().string();
+    res.set_content(ss.str(), ext == ".html"  ? "text/html; charset=utf-8"
+                              : ext == ".csv" ? "text/csv"
+                                              : kJson);
+  };
+  srv.Get("/report", [latest_file](const httplib::Request&, httplib::Response& res) {
+    latest_file("report.html", res);
   });
+  srv.Get(R"(/latest/([a-z_]+\.(json|html|csv)))",
+          [latest_file](const httplib::Request& req, httplib::Response& res) {
+            latest_file(req.matches[1].str(), res);
+          });
   srv.Get("/metrics", [self](const httplib::Request&, httplib::Response& res) {
     res.set_content(self->MetricsText(), "text/plain; version=0.0.4");
   });
@@ -219,6 +231,8 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
         "  GET  /api/incidents/ID                   a stored incident\n"
         "  GET  /api/status                         counters, segments, last run\n"
         "  GET  /report                             the latest run's report\n"
+        "  GET  /latest/FILE                        its incident.json, trace.json, nodegraph.json, "
+        "CSVs\n"
         "  GET  /metrics                            Prometheus metrics\n"
         "  GET  /healthz\n",
         "text/plain");

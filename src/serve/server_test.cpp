@@ -204,6 +204,11 @@ TEST(Server, NamesTheInjectedServiceFromWhatWasPosted) {
   auto report = r.client->Get("/report");
   ASSERT_TRUE(report);
   EXPECT_NE(report->body.find("shipping"), std::string::npos);
+  auto graph = r.client->Get("/latest/nodegraph.json");
+  ASSERT_TRUE(graph);
+  EXPECT_EQ(graph->status, 200);
+  EXPECT_NO_THROW((void)nlohmann::json::parse(graph->body));
+  EXPECT_EQ(r.client->Get("/latest/..%2Faugur.db")->status, 404);
 
   // Detection again over the same spool: the same incident, not stored a second time.
   auto before = nlohmann::json::parse(r.client->Get("/api/status")->body);
