@@ -1,4 +1,4 @@
-// `augur serve`: receive telemetry over HTTP (OTLP/HTTP JSON, Loki push, Zipkin), detect incidents
+// `augur serve`: receive telemetry over HTTP (OTLP/HTTP, Loki push, Zipkin), detect incidents
 // in it every minute against a model bundle, and serve them as JSON and as the report.
 #include <pthread.h>
 #include <signal.h>
@@ -39,7 +39,8 @@ void RegisterServe(CLI::App& app, Globals& g) {
   AddSelectionFlags(cmd, *sel, pipeline::DetectStages());
   AddLlmFlags(cmd, o->detectors.settings.log_lm_llm);
   cmd->footer(
-      "Endpoints (GET / lists them): POST /v1/traces, /v1/logs, /v1/metrics (OTLP/HTTP JSON), "
+      "Endpoints (GET / lists them): POST /v1/traces, /v1/logs, /v1/metrics (OTLP/HTTP, protobuf "
+      "or JSON), "
       "/loki/api/v1/push, /api/v2/spans, /api/ingest; POST /api/detect; GET /api/incidents, "
       "/api/incidents/ID, /api/status, /report, /metrics, /healthz.\n\n"
       "Example:\n  augur train --input normal/ --model model/\n"
@@ -74,7 +75,7 @@ void RegisterServe(CLI::App& app, Globals& g) {
     });
     if (!g.quiet)
       std::fprintf(stderr,
-                   "augur serve: listening on http://%s:%d (OTLP/HTTP JSON, Loki push, Zipkin); "
+                   "augur serve: listening on http://%s:%d (OTLP/HTTP, Loki push, Zipkin); "
                    "detection every %g s over the last %g s; state in %s\n",
                    o->host.c_str(), s.port(), o->every_seconds, o->lookback_seconds,
                    o->state_dir.c_str());

@@ -194,6 +194,12 @@ std::string DetectFormat(std::string_view head, const std::string& path) {
 const std::vector<FormatInfo>& Formats() {
   static const std::vector<FormatInfo> kFormats = {
       {"otlp-json", "OTLP/JSON traces, logs and metrics", ReadOtlpJson},
+      {"otlp-proto-traces", "OTLP/protobuf ExportTraceServiceRequest (forced only)",
+       ReadOtlpProtoTraces},
+      {"otlp-proto-logs", "OTLP/protobuf ExportLogsServiceRequest (forced only)",
+       ReadOtlpProtoLogs},
+      {"otlp-proto-metrics", "OTLP/protobuf ExportMetricsServiceRequest (forced only)",
+       ReadOtlpProtoMetrics},
       {"zipkin-json", "Zipkin v2 JSON spans", ReadZipkinJson},
       {"jaeger-json", "Jaeger JSON ({\"data\": [...]} or one trace)", ReadJaegerJson},
       {"loki-json", "Loki push JSON", ReadLokiJson},

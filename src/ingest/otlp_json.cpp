@@ -1,10 +1,8 @@
 // OTLP/JSON: ExportTraceServiceRequest, ExportLogsServiceRequest and ExportMetricsServiceRequest
 // documents (one per file, concatenated, or one per line as the collector's file exporter writes).
 // Each element of resourceSpans / resourceLogs / resourceMetrics is parsed on its own.
-#include <cmath>
-
-#include "core/service.h"
 #include "ingest/json_reader.h"
+#include "ingest/otlp_common.h"
 
 namespace augur::ingest {
 namespace {
@@ -12,39 +10,14 @@ namespace {
 namespace od = simdjson::ondemand;
 using json::FieldError;
 
-struct ResourceInfo {
-  std::string service;
-  std::string instance;
-};
-
-void ReadResource(od::value v, ResourceInfo* info) {
+void ReadResource(od::value v, OtlpResource* info) {
   Attributes attrs;
   od::object obj = v.get_object();
   for (auto f : obj) {
     od::field field = std::move(f);
     if (field.key() == "attributes") json::ReadKeyValues(field.value(), &attrs);
   }
-  std::string pod;
-  for (auto& a : attrs) {
-    if (a.key == "service.name")
-      info->service = a.value;
-    else if (a.key == "service.instance.id")
-      info->instance = a.value;
-    else if (a.key == "k8s.pod.name")
-      pod = a.value;
-  }
-  if (info->instance.empty()) {
-    if (!pod.empty())
-      info->instance = pod;
-    else if (auto* h = FindAttribute(attrs, "host.name"))
-      info->instance = *h;
-  }
-  if (info->service.empty()) {
-    if (auto* d = FindAttribute(attrs, "k8s.deployment.name"))
-      info->service = *d;
-    else if (!pod.empty())
-      info->service = ServiceFromPod(pod);
-  }
+  *info = ResourceFromAttributes(attrs);
 }
 
 SpanKind KindFrom(od::value v) {
@@ -273,12 +246,7 @@ void ReadCounts(od::value v, std::vector<double>* out, std::string_view field) {
   for (auto e : arr) out->push_back(static_cast<double>(json::U64(e.value(), field)));
 }
 
-struct Buckets {
-  int64_t offset = 0;
-  std::vector<double> counts;
-};
-
-void ReadExpBuckets(od::value v, Buckets* b) {
+void ReadExpBuckets(od::value v, OtlpBuckets* b) {
   od::object obj;
   if (v.get_object().get(obj)) throw FieldError{"wrong type: buckets (expected an object)"};
   for (auto f : obj) {
@@ -292,7 +260,7 @@ void ReadExpBuckets(od::value v, Buckets* b) {
 
 void ReadDataPoint(od::object obj, MetricKind kind, MetricPoint* p) {
   int64_t scale = 0;
-  Buckets pos, neg;
+  OtlpBuckets pos, neg;
   bool has_value = kind != MetricKind::kGauge && kind != MetricKind::kSum;
   for (auto f : obj) {
     od::field field = std::move(f);
@@ -343,23 +311,8 @@ void ReadDataPoint(od::object obj, MetricKind kind, MetricPoint* p) {
     }
   }
   if (!has_value) throw FieldError{"missing field: asDouble or asInt"};
-  if (kind == MetricKind::kExponentialHistogram) {
-    // Bucket i of the positive range covers (base^(offset+i), base^(offset+i+1)], base =
-    // 2^(2^-scale); bounds hold each bucket's upper bound (negative range: its lower bound,
-    // negated).
-    if (scale < -10 || scale > 20) throw FieldError{"invalid value: scale"};
-    double base = std::exp2(std::exp2(-static_cast<double>(scale)));
-    for (size_t i = 0; i < pos.counts.size(); ++i) {
-      p->bounds.push_back(
-          std::pow(base, static_cast<double>(pos.offset + static_cast<int64_t>(i) + 1)));
-      p->bucket_counts.push_back(pos.counts[i]);
-    }
-    for (size_t i = 0; i < neg.counts.size(); ++i) {
-      p->bounds.push_back(
-          -std::pow(base, static_cast<double>(neg.offset + static_cast<int64_t>(i) + 1)));
-      p->bucket_counts.push_back(neg.counts[i]);
-    }
-  }
+  if (kind == MetricKind::kExponentialHistogram && !SetExponentialBuckets(scale, pos, neg, p))
+    throw FieldError{"invalid value: scale"};
 }
 
 void ReadMetric(od::object obj, const JsonUnit& unit, ReadContext& ctx) {
@@ -433,9 +386,7 @@ void ReadMetric(od::object obj, const JsonUnit& unit, ReadContext& ctx) {
   }
   for (size_t i = start; i < metrics.size(); ++i) {
     metrics[i].name = name;
-    // Cumulative: counters, and distributions that accumulate from the start (summaries always).
-    const MetricKind k = metrics[i].kind;
-    metrics[i].monotonic = !delta && (k == MetricKind::kSum ? monotonic : k != MetricKind::kGauge);
+    metrics[i].monotonic = OtlpCumulative(metrics[i].kind, monotonic, delta);
   }
 }
 
@@ -457,28 +408,14 @@ struct MetricFn {
   bool stopped() const { return ctx.stopped(); }
 };
 
-void FixUp(ReadContext& ctx, size_t logs0, size_t spans0, size_t metrics0, const ResourceInfo& r) {
-  Batch& b = ctx.batch();
-  auto fill = [&](auto& vec, size_t from) {
-    for (size_t i = from; i < vec.size(); ++i) {
-      if (vec[i].service.empty()) vec[i].service = r.service;
-      if (vec[i].instance.empty()) vec[i].instance = r.instance;
-    }
-  };
-  fill(b.logs, logs0);
-  fill(b.spans, spans0);
-  fill(b.metrics, metrics0);
-}
-
 void ReadResourceUnit(const JsonUnit& unit, od::value value, ReadContext& ctx) {
   od::object obj;
   if (value.get_object().get(obj)) {
     ctx.Reject(unit.line, "wrong type: " + std::string(unit.key) + " (expected objects)");
     return;
   }
-  Batch& b = ctx.batch();
-  size_t logs0 = b.logs.size(), spans0 = b.spans.size(), metrics0 = b.metrics.size();
-  ResourceInfo res;
+  const OtlpMarks marks = MarkBatch(ctx);
+  OtlpResource res;
   ctx.Hold();
   try {
     for (auto f : obj) {
@@ -499,11 +436,11 @@ void ReadResourceUnit(const JsonUnit& unit, od::value value, ReadContext& ctx) {
     ctx.Reject(unit.line, e.reason);
   } catch (...) {
     ctx.DropPending();  // before anything can hand the batch over
-    FixUp(ctx, logs0, spans0, metrics0, res);
+    ApplyResource(ctx, marks, res);
     ctx.Release();
     throw;
   }
-  FixUp(ctx, logs0, spans0, metrics0, res);
+  ApplyResource(ctx, marks, res);
   ctx.Release();
 }
 

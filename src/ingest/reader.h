@@ -163,6 +163,9 @@ std::string DetectFormat(std::string_view head, const std::string& path);
 
 // Readers (one .cpp each).
 void ReadOtlpJson(ByteSource& src, ReadContext& ctx);
+void ReadOtlpProtoTraces(ByteSource& src, ReadContext& ctx);
+void ReadOtlpProtoLogs(ByteSource& src, ReadContext& ctx);
+void ReadOtlpProtoMetrics(ByteSource& src, ReadContext& ctx);
 void ReadTextLog(ByteSource& src, ReadContext& ctx);
 void ReadNezhaTrace(ByteSource& src, ReadContext& ctx);
 void ReadNezhaLog(ByteSource& src, ReadContext& ctx);

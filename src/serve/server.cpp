@@ -62,6 +62,34 @@ bool IsProtobuf(const httplib::Request& req) {
   return req.get_header_value("Content-Type").find("protobuf") != std::string::npos;
 }
 
+// Protobuf answers of OTLP/HTTP: Export*ServiceResponse { Export*PartialSuccess partial_success =
+// 1 { int64 rejected_* = 1; string error_message = 2; } } and google.rpc.Status { int32 code = 1;
+// string message = 2; }.
+void AppendVarint(uint64_t v, std::string* out) {
+  for (; v >= 0x80; v >>= 7) out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+  out->push_back(static_cast<char>(v));
+}
+void AppendLen(int field, std::string_view bytes, std::string* out) {
+  AppendVarint(static_cast<uint64_t>(field) << 3 | 2, out);
+  AppendVarint(bytes.size(), out);
+  out->append(bytes);
+}
+std::string ProtoPartialSuccess(uint64_t rejected, const std::string& message) {
+  std::string inner, out;
+  AppendVarint(1 << 3, &inner);
+  AppendVarint(rejected, &inner);
+  AppendLen(2, message, &inner);
+  AppendLen(1, inner, &out);
+  return out;
+}
+std::string ProtoStatus(int code, const std::string& message) {
+  std::string out;
+  AppendVarint(1 << 3, &out);
+  AppendVarint(static_cast<uint64_t>(code), &out);
+  AppendLen(2, message, &out);
+  return out;
+}
+
 // "segment-000012": spool folders sort in arrival order.
 std::string SegmentName(uint64_t n) {
   return fmt::format("segment-{:06d}", n);
@@ -121,16 +149,21 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
   Server* self = s.get();
   auto& srv = s->http_->server;
 
-  // Receivers. Each answers in its protocol's own terms.
+  // Receivers. Each answers in its protocol's own terms; OTLP in the request's encoding.
   auto otlp = [self](const char* signal, const char* rejected_key) {
     return [self, signal, rejected_key](const httplib::Request& req, httplib::Response& res) {
-      if (IsProtobuf(req))
-        return SendJson(res, 415,
-                        {{"code", 3},
-                         {"message",
-                          "augur receives OTLP/HTTP as JSON: set the exporter's encoding to json "
-                          "(Content-Type: application/json)"}});
-      auto r = self->Ingest(req.body, "otlp-json", std::string("POST /v1/") + signal);
+      const bool proto = IsProtobuf(req);
+      auto r = self->Ingest(
+          req.body, std::string(proto ? "otlp-proto-" : "otlp-json") + (proto ? signal : ""),
+          std::string("POST /v1/") + signal);
+      if (proto) {
+        res.status = r.http_status == 200 ? 200 : 400;
+        res.set_content(r.http_status != 200 ? ProtoStatus(3, r.message)
+                        : r.rejected         ? ProtoPartialSuccess(r.rejected, r.message)
+                                             : std::string(),
+                        "application/x-protobuf");
+        return;
+      }
       if (r.http_status != 200) return SendJson(res, 400, {{"code", 3}, {"message", r.message}});
       nlohmann::json body = nlohmann::json::object();
       if (r.rejected)
@@ -221,7 +254,7 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
     res.set_content(
         "augur serve\n\n"
         "Receivers:\n"
-        "  POST /v1/traces, /v1/logs, /v1/metrics   OTLP/HTTP, JSON encoding\n"
+        "  POST /v1/traces, /v1/logs, /v1/metrics   OTLP/HTTP, protobuf or JSON\n"
         "  POST /loki/api/v1/push                   Loki push, JSON\n"
         "  POST /api/v2/spans                       Zipkin v2 spans, JSON\n"
         "  POST /api/ingest[?format=NAME]           any format `augur inspect` reads\n"
