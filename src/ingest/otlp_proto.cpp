@@ -104,8 +104,7 @@ class Message {
   }
   // Reads the field's value as `want` (skipping fields of another wire type would hide damage).
   void Expect(int want, const char* name) {
-    if (type_ != want)
-      throw ProtoError{std::string("wrong wire type: ") + what_ + "." + name};
+    if (type_ != want) throw ProtoError{std::string("wrong wire type: ") + what_ + "." + name};
   }
   [[noreturn]] void Fail(const std::string& why) const {
     throw ProtoError{std::string(what_) + ": " + why};
@@ -444,7 +443,9 @@ double AsDouble(uint64_t bits) {
   return d;
 }
 
-int64_t ZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+int64_t ZigZag(uint64_t v) {
+  return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+}
 
 // ExponentialHistogramDataPoint.Buckets { sint32 offset = 1; repeated uint64 bucket_counts = 2; }
 OtlpBuckets ReadExpBuckets(std::string_view bytes) {
@@ -603,8 +604,7 @@ void ReadMetric(std::string_view bytes, const std::string& source, ReadContext& 
 enum class Signal { kTraces, kLogs, kMetrics };
 
 // One record of the scope; a bad one is rejected, its neighbours kept.
-void ReadRecord(Signal signal, std::string_view bytes, const std::string& where,
-                ReadContext& ctx) {
+void ReadRecord(Signal signal, std::string_view bytes, const std::string& where, ReadContext& ctx) {
   switch (signal) {
     case Signal::kTraces: {
       Span& span = ctx.NewSpan();
@@ -646,8 +646,8 @@ void ReadRequest(ByteSource& src, ReadContext& ctx, Signal signal) {
   char buf[1 << 16];
   for (size_t n; (n = src.Read(buf, sizeof buf)) > 0;) {
     if (body.size() + n > kMaxRecordBytes) {
-      ctx.Reject(0, "OTLP/protobuf request larger than " +
-                        std::to_string(kMaxRecordBytes >> 20) + " MiB: not read");
+      ctx.Reject(0, "OTLP/protobuf request larger than " + std::to_string(kMaxRecordBytes >> 20) +
+                        " MiB: not read");
       return;
     }
     body.append(buf, n);
@@ -718,7 +718,9 @@ void ReadRequest(ByteSource& src, ReadContext& ctx, Signal signal) {
 void ReadOtlpProtoTraces(ByteSource& src, ReadContext& ctx) {
   ReadRequest(src, ctx, Signal::kTraces);
 }
-void ReadOtlpProtoLogs(ByteSource& src, ReadContext& ctx) { ReadRequest(src, ctx, Signal::kLogs); }
+void ReadOtlpProtoLogs(ByteSource& src, ReadContext& ctx) {
+  ReadRequest(src, ctx, Signal::kLogs);
+}
 void ReadOtlpProtoMetrics(ByteSource& src, ReadContext& ctx) {
   ReadRequest(src, ctx, Signal::kMetrics);
 }

@@ -147,7 +147,8 @@ TEST(OtlpProto, DamageIsRejectedAndGoodRecordsKept) {
   const std::string good = Slurp("traces.pb");
   // Cut short: what was read in full before the cut stays; the rest is one reject with a reason.
   ReadReport report;
-  Batch cut = Read(std::string_view(good).substr(0, good.size() - 20), "otlp-proto-traces", &report);
+  Batch cut =
+      Read(std::string_view(good).substr(0, good.size() - 20), "otlp-proto-traces", &report);
   EXPECT_GE(report.rejected.count, 1u);
   ASSERT_FALSE(report.rejected.first.empty());
   EXPECT_NE(report.rejected.first.back().find("truncated"), std::string::npos)
@@ -165,7 +166,8 @@ TEST(OtlpProto, DamageIsRejectedAndGoodRecordsKept) {
   // Every single-byte change and every truncation of each fixture reads without crashing.
   for (const char* f : {"traces.pb", "logs.pb", "metrics.pb"}) {
     const std::string body = Slurp(f);
-    const std::string format = std::string("otlp-proto-") + std::string(f).substr(0, std::string(f).find('.'));
+    const std::string format =
+        std::string("otlp-proto-") + std::string(f).substr(0, std::string(f).find('.'));
     for (size_t i = 0; i < body.size(); ++i) {
       std::string b = body;
       b[i] = static_cast<char>(b[i] ^ 0x5a);
