@@ -9,13 +9,13 @@ build=(
   build-essential cmake pkg-config git
   libtorch-dev libopenblas0-openmp
   libsimdjson-dev nlohmann-json3-dev libcli11-dev libfmt-dev
-  libcpp-httplib-dev libsqlite3-dev zlib1g-dev
+  libcpp-httplib-dev libsqlite3-dev zlib1g-dev libsnappy-dev
   libsentencepiece-dev libhiredis-dev libbabeltrace2-dev babeltrace2
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 test_only=(
   clang-14 libclang-rt-14-dev clang-format
-  redis-server lttng-tools liblttng-ust-dev
+  redis-server lttng-tools liblttng-ust-dev prometheus
   chromium
   python3-numpy
 )

@@ -14,8 +14,9 @@
 namespace augur::app {
 
 void RegisterServe(CLI::App& app, Globals& g) {
-  auto* cmd = app.add_subcommand(
-      "serve", "Receive telemetry over HTTP (OTLP, Loki, Zipkin), detect incidents as it arrives");
+  auto* cmd = app.add_subcommand("serve",
+                                 "Receive telemetry over HTTP (OTLP, Loki, Zipkin, remote write), "
+                                 "detect incidents as it arrives");
   auto o = std::make_shared<serve::ServerOptions>();
   auto sel = std::make_shared<SelectionFlags>();
   cmd->add_option("-m,--model", o->model_dir, "Model bundle written by `augur train`")->required();

@@ -7,6 +7,7 @@
 
 #include "core/service.h"
 #include "core/time.h"
+#include "ingest/prometheus_series.h"
 #include "ingest/reader.h"
 #include "ingest/record_reader.h"
 #include "ingest/text_time.h"
@@ -78,16 +79,28 @@ bool ParseLabels(std::string_view s, size_t* pos, Attributes* labels) {
   }
 }
 
-MetricKind KindOfType(std::string_view type, bool* monotonic) {
-  *monotonic = false;
-  if (type == "counter") {
-    *monotonic = true;
-    return MetricKind::kSum;
-  }
-  return MetricKind::kGauge;
+}  // namespace
+
+void ResolvePrometheusService(MetricPoint* p) {
+  const std::string* svc = FindAttribute(p->labels, "service");
+  if (!svc) svc = FindAttribute(p->labels, "job");
+  const std::string* pod = FindAttribute(p->labels, "pod");
+  if (svc)
+    p->service = *svc;
+  else if (pod)
+    p->service = ServiceFromPod(*pod);
+  if (pod)
+    p->instance = *pod;
+  else if (const std::string* inst = FindAttribute(p->labels, "instance"))
+    p->instance = *inst;
 }
 
-}  // namespace
+void ApplyPrometheusType(std::string_view type, MetricPoint* p) {
+  p->kind = type == "counter" ? MetricKind::kSum : MetricKind::kGauge;
+  p->monotonic = type == "counter";
+  if (type == "histogram" || type == "summary")  // one sample of the family, not a whole histogram
+    p->monotonic = p->name.ends_with("_count") || p->name.ends_with("_bucket");
+}
 
 void ReadPrometheus(ByteSource& src, ReadContext& ctx) {
   RecordReader reader(src, false, kMaxRecordBytes);
@@ -157,24 +170,8 @@ void ReadPrometheus(ByteSource& src, ReadContext& ctx) {
       if (family.size() > suffix.size() && family.substr(family.size() - suffix.size()) == suffix)
         it = types.find(std::string(family.substr(0, family.size() - suffix.size())));
     }
-    if (it != types.end()) p.kind = KindOfType(it->second, &p.monotonic);
-    if (it != types.end() && (it->second == "histogram" || it->second == "summary")) {
-      p.kind = MetricKind::kGauge;  // one sample of the family, not a whole histogram
-      p.monotonic = p.name.size() > 6 && (p.name.rfind("_count") == p.name.size() - 6 ||
-                                          p.name.rfind("_bucket") == p.name.size() - 7);
-    }
-    // Rule 2: labels service, then job; rule 3: pod.
-    const std::string* svc = FindAttribute(p.labels, "service");
-    if (!svc) svc = FindAttribute(p.labels, "job");
-    const std::string* pod = FindAttribute(p.labels, "pod");
-    if (svc)
-      p.service = *svc;
-    else if (pod)
-      p.service = ServiceFromPod(*pod);
-    if (pod)
-      p.instance = *pod;
-    else if (const std::string* inst = FindAttribute(p.labels, "instance"))
-      p.instance = *inst;
+    if (it != types.end()) ApplyPrometheusType(it->second, &p);
+    ResolvePrometheusService(&p);
     ctx.CommitMetric();
   }
 }

@@ -176,6 +176,7 @@ void ReadJaegerJson(ByteSource& src, ReadContext& ctx);
 void ReadLokiJson(ByteSource& src, ReadContext& ctx);
 void ReadChromeTrace(ByteSource& src, ReadContext& ctx);
 void ReadPrometheus(ByteSource& src, ReadContext& ctx);
+void ReadPrometheusRemoteWrite(ByteSource& src, ReadContext& ctx);
 void ReadWideCsv(ByteSource& src, ReadContext& ctx);
 
 }  // namespace augur::ingest

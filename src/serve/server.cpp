@@ -191,6 +191,20 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
     if (r.http_status != 200) return SendError(res, r.http_status, r.message);
     res.status = 202;  // as Zipkin's collector
   });
+  // Prometheus remote write (Prometheus, Grafana Alloy, the collector's exporter): /api/v1/write
+  // as Prometheus's own receiver, /api/v1/push as Mimir's. 204 as they answer; a 4xx is not
+  // retried by the sender, so only a body that held nothing good gets one.
+  auto remote_write = [self](const httplib::Request& req, httplib::Response& res) {
+    auto r = self->Ingest(req.body, "prometheus-remote-write", "POST " + req.path);
+    if (r.http_status != 200) {
+      res.status = r.http_status;
+      res.set_content(r.message + "\n", "text/plain");
+      return;
+    }
+    res.status = 204;
+  };
+  srv.Post("/api/v1/write", remote_write);
+  srv.Post("/api/v1/push", remote_write);
   srv.Post("/api/ingest", [self](const httplib::Request& req, httplib::Response& res) {
     std::string format = req.get_param_value("format");
     if (!format.empty()) {
@@ -257,6 +271,7 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
         "  POST /v1/traces, /v1/logs, /v1/metrics   OTLP/HTTP, protobuf or JSON\n"
         "  POST /loki/api/v1/push                   Loki push, JSON\n"
         "  POST /api/v2/spans                       Zipkin v2 spans, JSON\n"
+        "  POST /api/v1/write, /api/v1/push         Prometheus remote write\n"
         "  POST /api/ingest[?format=NAME]           any format `augur inspect` reads\n"
         "API:\n"
         "  POST /api/detect                         run detection now\n"

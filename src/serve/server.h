@@ -1,6 +1,7 @@
 // The HTTP layer over the engine: receivers for the telemetry that collectors already send
-// (OTLP/HTTP protobuf or JSON, Loki push, Zipkin v2 spans, and any format `augur inspect` reads), a
-// JSON API over the incidents, the latest report, and the server's own metrics.
+// (OTLP/HTTP protobuf or JSON, Loki push, Zipkin v2 spans, Prometheus remote write, and any format
+// `augur inspect` reads), a JSON API over the incidents, the latest report, and the server's own
+// metrics.
 //
 // Streaming as replay: what arrives is parsed (bad records are rejected with their reason, good
 // ones around them kept) and spooled to disk as OTLP/JSON segments, so nothing received is lost

@@ -1,0 +1,106 @@
+// A real Prometheus (Debian's `prometheus`) scrapes itself every second and remote-writes what it
+// scrapes to `augur serve`'s receiver; the points arrive named, typed and attributed to the job.
+// Skipped, saying why, where no prometheus binary is installed.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "ingest/read.h"
+#include "learn/model_bundle.h"
+#include "serve/server.h"
+#include "testing/testing.h"
+
+namespace augur::serve {
+namespace {
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t n = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+TEST(PrometheusRemoteWrite, ARealPrometheusSendsItsScrapes) {
+  int rc = -1;
+  std::string which = testing::Shell("command -v prometheus", &rc);
+  if (rc != 0)
+    GTEST_SKIP() << "prometheus is not installed (Debian package prometheus; "
+                    "scripts/install-deps.sh --test installs it)";
+  testing::TempDir dir;
+  auto bundle = learn::ModelBundle::Create(dir.path() / "model");
+  ASSERT_TRUE(bundle.ok());
+  ASSERT_TRUE(bundle->Save().ok());
+  ServerOptions o;
+  o.port = 0;
+  o.model_dir = dir.path() / "model";
+  o.state_dir = dir.path() / "state";
+  o.every_seconds = 0;
+  auto server = Server::Create(o);
+  ASSERT_TRUE(server.ok()) << server.message();
+  std::thread serving([&] { (*server)->Run(); });
+
+  const int prom_port = FreePort();
+  {
+    std::ofstream cfg(dir.path() / "prometheus.yml");
+    cfg << "global:\n  scrape_interval: 1s\n"
+        << "scrape_configs:\n  - job_name: prometheus\n    static_configs:\n"
+        << "      - targets: ['127.0.0.1:" << prom_port << "']\n"
+        << "remote_write:\n  - url: http://127.0.0.1:" << (*server)->port() << "/api/v1/write\n"
+        << "    queue_config:\n      batch_send_deadline: 1s\n"
+        << "    metadata_config:\n      send_interval: 1s\n";
+  }
+  const std::string pid =
+      testing::Shell("prometheus --config.file=" + (dir.path() / "prometheus.yml").string() +
+                     " --storage.tsdb.path=" + (dir.path() / "data").string() +
+                     " --web.listen-address=127.0.0.1:" + std::to_string(prom_port) + " > " +
+                     (dir.path() / "prometheus.log").string() + " 2>&1 & echo $!");
+
+  bool arrived = false;
+  for (int i = 0; i < 300 && !arrived; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto st = (*server)->StatusJson();
+    arrived = st["received"]["metric_points"].get<uint64_t>() > 100;
+  }
+  testing::Shell("kill -TERM " + pid + " 2>/dev/null; sleep 0.5; true");
+  auto st = (*server)->StatusJson();
+  (*server)->Stop();
+  serving.join();
+  server->reset();  // closes the spool segment
+  ASSERT_TRUE(arrived) << st.dump(1) << "\n"
+                       << testing::Shell("tail -20 " + (dir.path() / "prometheus.log").string());
+  EXPECT_EQ(st["received"]["rejected"], 0) << st.dump(1);
+  EXPECT_EQ(st["received"]["bad_requests"], 0) << st.dump(1);
+
+  // What was spooled: Prometheus's own series, attributed to the job it was scraped as.
+  auto all = ingest::ReadAll({(dir.path() / "state" / "spool").string()});
+  ASSERT_TRUE(all.ok()) << all.message();
+  bool up = false, counter = false;
+  for (const auto& p : all->metrics) {
+    if (p.name == "up") {
+      up = true;
+      EXPECT_EQ(p.service, "prometheus");
+      EXPECT_EQ(p.instance, "127.0.0.1:" + std::to_string(prom_port));
+      EXPECT_EQ(p.value, 1);
+    }
+    if (p.name.ends_with("_total")) {  // counters, by the naming convention or the metadata
+      counter = true;
+      EXPECT_TRUE(p.monotonic) << p.name;
+    }
+  }
+  EXPECT_TRUE(up);
+  EXPECT_TRUE(counter);
+}
+
+}  // namespace
+}  // namespace augur::serve
