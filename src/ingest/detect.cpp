@@ -203,6 +203,7 @@ const std::vector<FormatInfo>& Formats() {
       {"zipkin-json", "Zipkin v2 JSON spans", ReadZipkinJson},
       {"jaeger-json", "Jaeger JSON ({\"data\": [...]} or one trace)", ReadJaegerJson},
       {"loki-json", "Loki push JSON", ReadLokiJson},
+      {"loki-proto", "Loki push protobuf (snappy PushRequest; forced only)", ReadLokiProto},
       {"chrome-trace", "Chrome Trace Event JSON", ReadChromeTrace},
       {"prometheus", "Prometheus text exposition", ReadPrometheus},
       {"prometheus-remote-write",

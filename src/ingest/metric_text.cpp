@@ -38,8 +38,9 @@ bool NameChar(char c, bool first) {
          (!first && c >= '0' && c <= '9');
 }
 
-// Parses `{a="x",b="y"}` starting at s[*pos] == '{'. False on malformed labels.
-bool ParseLabels(std::string_view s, size_t* pos, Attributes* labels) {
+}  // namespace
+
+bool ParsePrometheusLabels(std::string_view s, size_t* pos, Attributes* labels) {
   size_t i = *pos + 1;
   for (;;) {
     while (i < s.size() && (s[i] == ' ' || s[i] == ',')) ++i;
@@ -78,8 +79,6 @@ bool ParseLabels(std::string_view s, size_t* pos, Attributes* labels) {
     }
   }
 }
-
-}  // namespace
 
 void ResolvePrometheusService(MetricPoint* p) {
   const std::string* svc = FindAttribute(p->labels, "service");
@@ -132,7 +131,7 @@ void ReadPrometheus(ByteSource& src, ReadContext& ctx) {
     }
     MetricPoint& p = ctx.NewMetric();
     p.name.assign(line.substr(0, i));
-    if (i < line.size() && line[i] == '{' && !ParseLabels(line, &i, &p.labels)) {
+    if (i < line.size() && line[i] == '{' && !ParsePrometheusLabels(line, &i, &p.labels)) {
       ctx.DropMetric();
       if (!ctx.Reject(reader.line(), "malformed sample: bad labels")) return;
       continue;

@@ -8,6 +8,10 @@
 
 namespace augur::ingest {
 
+// Parses `{a="x", b="y"}` (escapes \", \\, \n) from s[*pos] == '{', appending to `labels`; *pos
+// ends after the '}'. False on malformed labels. Loki's stream selectors are written the same way.
+bool ParsePrometheusLabels(std::string_view s, size_t* pos, Attributes* labels);
+
 // The service: rule 2 of core/service.h (label `service`, then `job`), else rule 3 (`pod`); the
 // instance: `pod`, else `instance`.
 void ResolvePrometheusService(MetricPoint* p);

@@ -174,6 +174,11 @@ void ReadTraceIdList(ByteSource& src, ReadContext& ctx);
 void ReadZipkinJson(ByteSource& src, ReadContext& ctx);
 void ReadJaegerJson(ByteSource& src, ReadContext& ctx);
 void ReadLokiJson(ByteSource& src, ReadContext& ctx);
+void ReadLokiProto(ByteSource& src, ReadContext& ctx);
+// A Loki stream's labels applied to its entries batch.logs[first...]: service (label service, else
+// service_name, app, job, container, else the pod's), instance (pod, else instance), severity from
+// level or detected_level, and the labels as the entries' first attributes.
+void ApplyLokiStream(const Attributes& labels, size_t first, Batch& batch);
 void ReadChromeTrace(ByteSource& src, ReadContext& ctx);
 void ReadPrometheus(ByteSource& src, ReadContext& ctx);
 void ReadPrometheusRemoteWrite(ByteSource& src, ReadContext& ctx);

@@ -309,6 +309,40 @@ void ReadJaegerTrace(const JsonUnit& unit, od::value value, ReadContext& ctx) {
 
 // ---- Loki ----
 
+}  // namespace
+
+void ApplyLokiStream(const Attributes& labels, size_t first, Batch& b) {
+  std::string service, instance, pod, level;
+  for (const auto& l : labels) {
+    if (l.key == "service") service = l.value;  // rule 1: an explicit label wins
+  }
+  for (const char* k : {"service_name", "app", "job", "container"}) {
+    if (!service.empty()) break;
+    if (const std::string* v = FindAttribute(labels, k)) service = *v;
+  }
+  if (const std::string* p = FindAttribute(labels, "pod")) pod = *p;
+  if (service.empty() && !pod.empty()) service = ServiceFromPod(pod);
+  instance = !pod.empty()                        ? pod
+             : FindAttribute(labels, "instance") ? *FindAttribute(labels, "instance")
+                                                 : "";
+  if (const std::string* l = FindAttribute(labels, "level"))
+    level = *l;
+  else if (const std::string* d = FindAttribute(labels, "detected_level"))
+    level = *d;
+  for (size_t i = first; i < b.logs.size(); ++i) {
+    LogRecord& log = b.logs[i];
+    if (log.service.empty()) log.service = service;
+    log.instance = instance;
+    if (!level.empty()) {
+      log.severity_text = level;
+      log.severity = SeverityFromText(level);
+    }
+    log.attributes.insert(log.attributes.begin(), labels.begin(), labels.end());
+  }
+}
+
+namespace {
+
 void ReadLokiStream(const JsonUnit& unit, od::value value, ReadContext& ctx) {
   Batch& b = ctx.batch();
   size_t first = b.logs.size();
@@ -318,35 +352,7 @@ void ReadLokiStream(const JsonUnit& unit, od::value value, ReadContext& ctx) {
     ReadContext& ctx;
     ~Release() { ctx.Release(); }
   } release{ctx};
-  auto finish = [&] {
-    std::string service, instance, pod, level;
-    for (const auto& l : labels) {
-      if (l.key == "service") service = l.value;  // rule 1: an explicit label wins
-    }
-    for (const char* k : {"service_name", "app", "job", "container"}) {
-      if (!service.empty()) break;
-      if (const std::string* v = FindAttribute(labels, k)) service = *v;
-    }
-    if (const std::string* p = FindAttribute(labels, "pod")) pod = *p;
-    if (service.empty() && !pod.empty()) service = ServiceFromPod(pod);
-    instance = !pod.empty()                        ? pod
-               : FindAttribute(labels, "instance") ? *FindAttribute(labels, "instance")
-                                                   : "";
-    if (const std::string* l = FindAttribute(labels, "level"))
-      level = *l;
-    else if (const std::string* d = FindAttribute(labels, "detected_level"))
-      level = *d;
-    for (size_t i = first; i < b.logs.size(); ++i) {
-      LogRecord& log = b.logs[i];
-      if (log.service.empty()) log.service = service;
-      log.instance = instance;
-      if (!level.empty()) {
-        log.severity_text = level;
-        log.severity = SeverityFromText(level);
-      }
-      log.attributes.insert(log.attributes.begin(), labels.begin(), labels.end());
-    }
-  };
+  auto finish = [&] { ApplyLokiStream(labels, first, b); };
   try {
     for (auto f : Obj(value, "streams")) {
       od::field field = std::move(f);

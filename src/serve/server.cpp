@@ -176,11 +176,8 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
   srv.Post("/v1/logs", otlp("logs", "rejectedLogRecords"));
   srv.Post("/v1/metrics", otlp("metrics", "rejectedDataPoints"));
   srv.Post("/loki/api/v1/push", [self](const httplib::Request& req, httplib::Response& res) {
-    if (IsProtobuf(req))
-      return SendError(res, 415,
-                       "augur receives Loki pushes as JSON (Content-Type: application/json); "
-                       "snappy-compressed protobuf is not read");
-    auto r = self->Ingest(req.body, "loki-json", "POST /loki/api/v1/push");
+    auto r = self->Ingest(req.body, IsProtobuf(req) ? "loki-proto" : "loki-json",
+                          "POST /loki/api/v1/push");
     if (r.http_status != 200) return SendError(res, r.http_status, r.message);
     res.status = 204;  // Loki answers a push with no content
   });
@@ -269,7 +266,7 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
         "augur serve\n\n"
         "Receivers:\n"
         "  POST /v1/traces, /v1/logs, /v1/metrics   OTLP/HTTP, protobuf or JSON\n"
-        "  POST /loki/api/v1/push                   Loki push, JSON\n"
+        "  POST /loki/api/v1/push                   Loki push, protobuf or JSON\n"
         "  POST /api/v2/spans                       Zipkin v2 spans, JSON\n"
         "  POST /api/v1/write, /api/v1/push         Prometheus remote write\n"
         "  POST /api/ingest[?format=NAME]           any format `augur inspect` reads\n"

@@ -131,6 +131,15 @@ TEST(Server, LokiZipkinAndAnyFormat) {
       "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 204) << res->body;
+  {  // Promtail's and Alloy's default: snappy protobuf (the reader's fixture, 3 entries)
+    std::ifstream in(std::filesystem::path(__FILE__).parent_path().parent_path() /
+                         "ingest/testdata/loki_proto/push.pb.snappy",
+                     std::ios::binary);
+    std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    res = r.client->Post("/loki/api/v1/push", body, "application/x-protobuf");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 204) << res->body;
+  }
   res = r.client->Post(
       "/api/v2/spans",
       R"([{"traceId":"5b8efff798038103","id":"eee19b7ec3c1b174","name":"get","timestamp":1731960000000000,"duration":5000,"localEndpoint":{"serviceName":"cart"}}])",
@@ -148,7 +157,7 @@ TEST(Server, LokiZipkinAndAnyFormat) {
   EXPECT_NE(res->body.find("unknown format 'yaml'"), std::string::npos) << res->body;
 
   auto st = nlohmann::json::parse(r.client->Get("/api/status")->body);
-  EXPECT_EQ(st["received"]["logs"], 2);
+  EXPECT_EQ(st["received"]["logs"], 5);
   EXPECT_EQ(st["received"]["spans"], 1);
   res = r.client->Get("/api/nothing");
   ASSERT_TRUE(res);

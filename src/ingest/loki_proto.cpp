@@ -1,0 +1,148 @@
+// Loki push in protobuf, snappy-compressed: what Promtail, Grafana Alloy and most Loki clients
+// send by default (Content-Type: application/x-protobuf). Decoded from the wire format of
+// logproto.PushRequest:
+//   PushRequest { repeated StreamAdapter streams = 1; }
+//   StreamAdapter { string labels = 1; repeated EntryAdapter entries = 2; }   (labels: {a="b",
+//   ...}) EntryAdapter { Timestamp timestamp = 1; string line = 2; repeated LabelPairAdapter
+//                  structuredMetadata = 3; }
+//   Timestamp { int64 seconds = 1; int32 nanos = 2; }   LabelPairAdapter { name = 1; value = 2; }
+// Each entry becomes a LogRecord exactly as in Loki's JSON push (ApplyLokiStream).
+#include <snappy.h>
+
+#include "core/time.h"
+#include "ingest/log_line.h"
+#include "ingest/prometheus_series.h"
+#include "ingest/protobuf_wire.h"
+#include "ingest/reader.h"
+
+namespace augur::ingest {
+namespace {
+
+using namespace protobuf;
+
+void ReadEntry(std::string_view bytes, LogRecord* log) {
+  Message m(bytes, "EntryAdapter");
+  int64_t seconds = 0, nanos = 0;
+  while (m.Next()) {
+    if (m.field() == 1) {
+      Message ts(LenField(m, "timestamp"), "Timestamp");
+      while (ts.Next()) {
+        if (ts.field() == 1)
+          seconds = static_cast<int64_t>(VarintField(ts, "seconds"));
+        else if (ts.field() == 2)
+          nanos = static_cast<int32_t>(VarintField(ts, "nanos"));
+        else
+          ts.Skip();
+      }
+    } else if (m.field() == 2) {
+      log->body = LenField(m, "line");
+    } else if (m.field() == 3) {
+      Message l(LenField(m, "structuredMetadata"), "LabelPairAdapter");
+      Attribute& a = log->attributes.emplace_back();
+      while (l.Next()) {
+        if (l.field() == 1)
+          a.key = LenField(l, "name");
+        else if (l.field() == 2)
+          a.value = LenField(l, "value");
+        else
+          l.Skip();
+      }
+    } else {
+      m.Skip();
+    }
+  }
+  if (nanos < 0 || nanos >= kNsPerSecond || !ScaleTime(seconds, kNsPerSecond, &log->time, nanos))
+    throw ProtoError{"invalid value: timestamp"};
+  SeverityFromBody(log);
+}
+
+void ReadStream(std::string_view bytes, const std::string& where, ReadContext& ctx) {
+  Attributes labels;
+  std::vector<std::string_view> entries;
+  bool labels_ok = true;
+  {
+    Message m(bytes, "StreamAdapter");
+    while (m.Next()) {
+      if (m.field() == 1) {
+        std::string_view text = LenField(m, "labels");
+        size_t pos = text.find('{');
+        labels_ok = pos != std::string_view::npos && ParsePrometheusLabels(text, &pos, &labels);
+      } else if (m.field() == 2) {
+        entries.push_back(LenField(m, "entries"));
+      } else {
+        m.Skip();
+      }
+    }
+  }
+  if (!labels_ok) {
+    labels.clear();  // the entries are kept, without a service
+    if (!ctx.Reject(0, "malformed stream labels (expected {name=\"value\", ...}); entries kept",
+                    where))
+      return;
+  }
+  const size_t first = ctx.batch().logs.size();
+  ctx.Hold();
+  uint64_t index = 0;
+  for (std::string_view e : entries) {
+    LogRecord& log = ctx.NewLog();
+    try {
+      ReadEntry(e, &log);
+      ctx.CommitLog();
+    } catch (const ProtoError& err) {
+      ctx.DropLog();
+      if (!ctx.Reject(0, err.reason, where + ", entry " + std::to_string(index))) break;
+    }
+    ++index;
+  }
+  ApplyLokiStream(labels, first, ctx.batch());
+  ctx.Release();
+}
+
+}  // namespace
+
+void ReadLokiProto(ByteSource& src, ReadContext& ctx) {
+  std::string raw;
+  char buf[1 << 16];
+  for (size_t n; (n = src.Read(buf, sizeof buf)) > 0;) {
+    if (raw.size() + n > kMaxRecordBytes) {
+      ctx.Reject(
+          0, "Loki push larger than " + std::to_string(kMaxRecordBytes >> 20) + " MiB: not read");
+      return;
+    }
+    raw.append(buf, n);
+  }
+  std::string body;
+  size_t length = 0;
+  if (snappy::GetUncompressedLength(raw.data(), raw.size(), &length) &&
+      snappy::IsValidCompressedBuffer(raw.data(), raw.size())) {
+    if (length > kMaxRecordBytes) {
+      ctx.Reject(0, "Loki push larger than " + std::to_string(kMaxRecordBytes >> 20) +
+                        " MiB once uncompressed: not read");
+      return;
+    }
+    snappy::Uncompress(raw.data(), raw.size(), &body);
+  } else {
+    body.swap(raw);
+  }
+  try {
+    Message request(body, "PushRequest");
+    uint64_t index = 0;
+    while (request.Next() && !ctx.stopped()) {
+      if (request.field() != 1) {
+        request.Skip();
+        continue;
+      }
+      const std::string where = "stream " + std::to_string(index++);
+      std::string_view stream = LenField(request, "streams");
+      try {
+        ReadStream(stream, where, ctx);
+      } catch (const ProtoError& e) {
+        if (!ctx.Reject(0, e.reason, where)) return;
+      }
+    }
+  } catch (const ProtoError& e) {
+    ctx.Reject(0, e.reason);
+  }
+}
+
+}  // namespace augur::ingest
