@@ -54,7 +54,6 @@ TimeNs NewestTime(const Batch& b) {
   for (const auto& x : b.spans) t = std::max(t, x.end);
   for (const auto& x : b.logs) t = std::max(t, x.time);
   for (const auto& x : b.metrics) t = std::max(t, x.time);
-  for (const auto& x : b.trace_events) t = std::max(t, x.time + x.duration);
   return t;
 }
 
@@ -396,15 +395,20 @@ IngestResult Server::Ingest(std::string_view body, const std::string& format,
     spans += b.spans.size();
     logs += b.logs.size();
     metrics += b.metrics.size();
-    events += b.trace_events.size();
+    events += b.trace_events.size();  // the spool holds no trace events: not kept
     newest_record_ = std::max(newest_record_, NewestTime(b));
     fresh_ = true;
   });
-  out.accepted = spans + logs + metrics + events;
+  out.accepted = spans + logs + metrics;
+  if (events)
+    out.message = fmt::format(
+        "{}: {} trace event(s) not kept: augur serve keeps spans, logs and metric points (run "
+        "`augur detect` on a trace file)",
+        source, events);
   if (report) {
-    out.rejected = report->rejected.count;
+    out.rejected = report->rejected.count + events;
     for (size_t i = 0; i < report->rejected.first.size() && i < 3; ++i)
-      out.message += (i ? "; " : "") + report->rejected.first[i];
+      out.message += (out.message.empty() ? "" : "; ") + report->rejected.first[i];
     if (out.accepted == 0 && out.message.empty() && !report->files.empty())
       out.message = report->files.front().note;
   } else {
@@ -423,7 +427,6 @@ IngestResult Server::Ingest(std::string_view body, const std::string& format,
   spans_ += spans;
   logs_ += logs;
   metric_points_ += metrics;
-  trace_events_ += events;
   rejected_ += out.rejected;
   bytes_ += body.size();
   return out;
@@ -540,14 +543,10 @@ nlohmann::json Server::StatusJson() const {
   nlohmann::json j;
   {
     std::lock_guard lock(spool_mutex_);
-    j["received"] = {{"requests", requests_},
-                     {"bad_requests", bad_requests_},
-                     {"spans", spans_},
-                     {"logs", logs_},
-                     {"metric_points", metric_points_},
-                     {"trace_events", trace_events_},
-                     {"rejected", rejected_},
-                     {"bytes", bytes_}};
+    j["received"] = {
+        {"requests", requests_}, {"bad_requests", bad_requests_},   {"spans", spans_},
+        {"logs", logs_},         {"metric_points", metric_points_}, {"rejected", rejected_},
+        {"bytes", bytes_}};
     j["spool"] = {{"closed_segments", closed_.size()},
                   {"open_segment", writer_ ? open_dir_.string() : ""},
                   {"newest_record", newest_record_ ? FormatIsoTime(newest_record_) : ""}};
@@ -580,9 +579,8 @@ std::string Server::MetricsText() const {
     out += fmt::format("augur_received_records_total{{signal=\"logs\"}} {}\n", logs_);
     out += fmt::format("augur_received_records_total{{signal=\"metric_points\"}} {}\n",
                        metric_points_);
-    out +=
-        fmt::format("augur_received_records_total{{signal=\"trace_events\"}} {}\n", trace_events_);
-    add("augur_rejected_records_total", "Records rejected as malformed.", "counter", rejected_);
+    add("augur_rejected_records_total", "Records rejected (malformed, or trace events not kept).",
+        "counter", rejected_);
     add("augur_requests_total", "Requests to the receivers.", "counter", requests_);
     add("augur_bad_requests_total", "Receiver requests answered with an error.", "counter",
         bad_requests_);

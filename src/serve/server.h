@@ -110,7 +110,7 @@ class Server {
   TimeNs newest_record_ = 0;
   bool fresh_ = false;  // telemetry arrived since the last detection run
   uint64_t requests_ = 0, bad_requests_ = 0, spans_ = 0, logs_ = 0, metric_points_ = 0,
-           trace_events_ = 0, rejected_ = 0, bytes_ = 0;
+           rejected_ = 0, bytes_ = 0;
 
   // Detection: one run at a time (detect_mutex_); its result under state_mutex_.
   std::mutex detect_mutex_;

@@ -151,6 +151,13 @@ TEST(Server, LokiZipkinAndAnyFormat) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200) << res->body;
   EXPECT_EQ(nlohmann::json::parse(res->body)["accepted"], 1);
+  // Trace events are not spooled: said, and counted as rejected.
+  res = r.client->Post(
+      "/api/ingest", R"({"traceEvents":[{"name":"read","ph":"X","ts":1,"dur":2,"pid":1,"tid":1}]})",
+      "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400) << res->body;
+  EXPECT_NE(res->body.find("not kept"), std::string::npos) << res->body;
   res = r.client->Post("/api/ingest?format=yaml", "a: 1", "text/plain");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400);
