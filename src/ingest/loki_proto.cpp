@@ -7,13 +7,12 @@
 //                  structuredMetadata = 3; }
 //   Timestamp { int64 seconds = 1; int32 nanos = 2; }   LabelPairAdapter { name = 1; value = 2; }
 // Each entry becomes a LogRecord exactly as in Loki's JSON push (ApplyLokiStream).
-#include <snappy.h>
-
 #include "core/time.h"
 #include "ingest/log_line.h"
 #include "ingest/prometheus_series.h"
 #include "ingest/protobuf_wire.h"
 #include "ingest/reader.h"
+#include "ingest/request_body.h"
 
 namespace augur::ingest {
 namespace {
@@ -101,29 +100,8 @@ void ReadStream(std::string_view bytes, const std::string& where, ReadContext& c
 }  // namespace
 
 void ReadLokiProto(ByteSource& src, ReadContext& ctx) {
-  std::string raw;
-  char buf[1 << 16];
-  for (size_t n; (n = src.Read(buf, sizeof buf)) > 0;) {
-    if (raw.size() + n > kMaxRecordBytes) {
-      ctx.Reject(
-          0, "Loki push larger than " + std::to_string(kMaxRecordBytes >> 20) + " MiB: not read");
-      return;
-    }
-    raw.append(buf, n);
-  }
   std::string body;
-  size_t length = 0;
-  if (snappy::GetUncompressedLength(raw.data(), raw.size(), &length) &&
-      snappy::IsValidCompressedBuffer(raw.data(), raw.size())) {
-    if (length > kMaxRecordBytes) {
-      ctx.Reject(0, "Loki push larger than " + std::to_string(kMaxRecordBytes >> 20) +
-                        " MiB once uncompressed: not read");
-      return;
-    }
-    snappy::Uncompress(raw.data(), raw.size(), &body);
-  } else {
-    body.swap(raw);
-  }
+  if (!ReadRequestBody(src, ctx, "Loki push", true, &body)) return;
   try {
     Message request(body, "PushRequest");
     uint64_t index = 0;

@@ -15,6 +15,7 @@
 #include "ingest/otlp_common.h"
 #include "ingest/protobuf_wire.h"
 #include "ingest/reader.h"
+#include "ingest/request_body.h"
 
 namespace augur::ingest {
 namespace {
@@ -528,15 +529,7 @@ void ReadRecord(Signal signal, std::string_view bytes, const std::string& where,
 void ReadRequest(ByteSource& src, ReadContext& ctx, Signal signal) {
   static const char* kRecord[] = {"span", "log record", "metric"};
   std::string body;
-  char buf[1 << 16];
-  for (size_t n; (n = src.Read(buf, sizeof buf)) > 0;) {
-    if (body.size() + n > kMaxRecordBytes) {
-      ctx.Reject(0, "OTLP/protobuf request larger than " + std::to_string(kMaxRecordBytes >> 20) +
-                        " MiB: not read");
-      return;
-    }
-    body.append(buf, n);
-  }
+  if (!ReadRequestBody(src, ctx, "OTLP/protobuf request", false, &body)) return;
   uint64_t resource_index = 0;
   try {
     Message request(body, "request");

@@ -10,8 +10,6 @@
 // it has the family (Prometheus sends metadata in requests of their own, so mostly by suffix:
 // `_total` is a counter, `_bucket` and `_count` cumulative). Staleness markers (the NaN Prometheus
 // writes when a series ends) carry no value and are skipped. Native histograms are not read.
-#include <snappy.h>
-
 #include <cmath>
 #include <cstring>
 #include <unordered_map>
@@ -20,6 +18,7 @@
 #include "ingest/prometheus_series.h"
 #include "ingest/protobuf_wire.h"
 #include "ingest/reader.h"
+#include "ingest/request_body.h"
 
 namespace augur::ingest {
 namespace {
@@ -133,31 +132,8 @@ void ReadSeries(std::string_view bytes, const std::string& where,
 }  // namespace
 
 void ReadPrometheusRemoteWrite(ByteSource& src, ReadContext& ctx) {
-  std::string raw;
-  char buf[1 << 16];
-  for (size_t n; (n = src.Read(buf, sizeof buf)) > 0;) {
-    if (raw.size() + n > kMaxRecordBytes) {
-      ctx.Reject(0, "remote write request larger than " + std::to_string(kMaxRecordBytes >> 20) +
-                        " MiB: not read");
-      return;
-    }
-    raw.append(buf, n);
-  }
-  // Snappy's block format, as the protocol prescribes; an uncompressed body is read as it is.
   std::string body;
-  size_t length = 0;
-  if (snappy::GetUncompressedLength(raw.data(), raw.size(), &length) &&
-      snappy::IsValidCompressedBuffer(raw.data(), raw.size())) {
-    if (length > kMaxRecordBytes) {
-      ctx.Reject(0, "remote write request larger than " + std::to_string(kMaxRecordBytes >> 20) +
-                        " MiB once uncompressed: not read");
-      return;
-    }
-    snappy::Uncompress(raw.data(), raw.size(), &body);
-  } else {
-    body.swap(raw);
-  }
-
+  if (!ReadRequestBody(src, ctx, "remote write request", true, &body)) return;
   // Metadata first, wherever it sits in the request; damage is reported by the pass over the
   // series.
   std::unordered_map<std::string, std::string_view> types;
