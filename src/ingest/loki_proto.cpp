@@ -102,25 +102,10 @@ void ReadStream(std::string_view bytes, const std::string& where, ReadContext& c
 void ReadLokiProto(ByteSource& src, ReadContext& ctx) {
   std::string body;
   if (!ReadRequestBody(src, ctx, "Loki push", true, &body)) return;
-  try {
-    Message request(body, "PushRequest");
-    uint64_t index = 0;
-    while (request.Next() && !ctx.stopped()) {
-      if (request.field() != 1) {
-        request.Skip();
-        continue;
-      }
-      const std::string where = "stream " + std::to_string(index++);
-      std::string_view stream = LenField(request, "streams");
-      try {
-        ReadStream(stream, where, ctx);
-      } catch (const ProtoError& e) {
-        if (!ctx.Reject(0, e.reason, where)) return;
-      }
-    }
-  } catch (const ProtoError& e) {
-    ctx.Reject(0, e.reason);
-  }
+  ForEachElement(body, "PushRequest", 1, "stream", ctx,
+                 [&ctx](std::string_view stream, const std::string& where) {
+                   ReadStream(stream, where, ctx);
+                 });
 }
 
 }  // namespace augur::ingest

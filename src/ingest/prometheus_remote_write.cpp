@@ -159,26 +159,10 @@ void ReadPrometheusRemoteWrite(ByteSource& src, ReadContext& ctx) {
     }
   } catch (const ProtoError&) {
   }
-  try {
-    Message request(body, "WriteRequest");
-    uint64_t index = 0;
-    while (request.Next() && !ctx.stopped()) {
-      if (request.field() != 1) {
-        request.Skip();
-        continue;
-      }
-      const std::string where = "series " + std::to_string(index++);
-      std::string_view series = LenField(request, "timeseries");
-      try {
-        ReadSeries(series, where, types, ctx);
-      } catch (const ProtoError& e) {
-        ctx.DropPending();
-        if (!ctx.Reject(0, e.reason, where)) return;
-      }
-    }
-  } catch (const ProtoError& e) {
-    ctx.Reject(0, e.reason);
-  }
+  ForEachElement(body, "WriteRequest", 1, "series", ctx,
+                 [&](std::string_view series, const std::string& where) {
+                   ReadSeries(series, where, types, ctx);
+                 });
 }
 
 }  // namespace augur::ingest

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "ingest/protobuf_wire.h"
 #include "ingest/reader.h"
 
 namespace augur::ingest {
@@ -13,5 +14,33 @@ namespace augur::ingest {
 // counted, when the body or its uncompressed form is larger than kMaxRecordBytes; `what` names it.
 bool ReadRequestBody(ByteSource& src, ReadContext& ctx, const char* what, bool snappy,
                      std::string* body);
+
+// Calls read(bytes, where) for each field `field` of the message `body`, where = "<element> <i>".
+// A protobuf::ProtoError thrown by `read` rejects that element alone; damage in the message itself
+// rejects what is left of it.
+template <class Fn>
+void ForEachElement(std::string_view body, const char* message, uint32_t field, const char* element,
+                    ReadContext& ctx, Fn&& read) {
+  try {
+    protobuf::Message m(body, message);
+    uint64_t index = 0;
+    while (m.Next() && !ctx.stopped()) {
+      if (m.field() != field) {
+        m.Skip();
+        continue;
+      }
+      const std::string where = std::string(element) + " " + std::to_string(index++);
+      std::string_view bytes = protobuf::LenField(m, element);
+      try {
+        read(bytes, where);
+      } catch (const protobuf::ProtoError& e) {
+        ctx.DropPending();
+        if (!ctx.Reject(0, e.reason, where)) return;
+      }
+    }
+  } catch (const protobuf::ProtoError& e) {
+    ctx.Reject(0, e.reason);
+  }
+}
 
 }  // namespace augur::ingest

@@ -18,23 +18,9 @@
 namespace augur::localize {
 namespace {
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  int port = ntohs(a.sin_port);
-  close(fd);
-  return port;
-}
-
 class RedisServer {
  public:
-  explicit RedisServer(const std::string& dir) : port_(FreePort()) {
+  explicit RedisServer(const std::string& dir) : port_(testing::FreePort()) {
     pid_ = fork();
     if (pid_ == 0) {
       std::string port = std::to_string(port_);
@@ -137,7 +123,7 @@ TEST(RedisSink, WritesHashAndPublishes) {
 
 TEST(RedisSink, UnreachableServerIsAClearError) {
   RedisTarget t;
-  t.port = FreePort();
+  t.port = testing::FreePort();
   Status s = WriteToRedis(t, Sample(), "run-2");
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("cannot connect"), std::string::npos) << s.message();

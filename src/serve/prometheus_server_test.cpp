@@ -1,11 +1,7 @@
 // A real Prometheus (Debian's `prometheus`) scrapes itself every second and remote-writes what it
 // scrapes to `augur serve`'s receiver; the points arrive named, typed and attributed to the job.
 // Skipped, saying why, where no prometheus binary is installed.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -18,18 +14,6 @@
 
 namespace augur::serve {
 namespace {
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t n = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
-  close(fd);
-  return ntohs(a.sin_port);
-}
 
 TEST(PrometheusRemoteWrite, ARealPrometheusSendsItsScrapes) {
   int rc = -1;
@@ -50,7 +34,7 @@ TEST(PrometheusRemoteWrite, ARealPrometheusSendsItsScrapes) {
   ASSERT_TRUE(server.ok()) << server.message();
   std::thread serving([&] { (*server)->Run(); });
 
-  const int prom_port = FreePort();
+  const int prom_port = testing::FreePort();
   {
     std::ofstream cfg(dir.path() / "prometheus.yml");
     cfg << "global:\n  scrape_interval: 1s\n"

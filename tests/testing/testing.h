@@ -32,6 +32,10 @@ class TempDir {
 // Writes `data` to `path` (binary), creating its folders.
 void WriteFile(const std::filesystem::path& path, std::string_view data);
 
+// A TCP port on 127.0.0.1 that was free a moment ago (0 when none could be had), for a server a
+// test starts.
+int FreePort();
+
 // Runs a shell command and returns its standard output; `exit_code` (optional) receives its exit
 // status (-1 when it could not start or did not exit normally).
 std::string Shell(const std::string& command, int* exit_code = nullptr);

@@ -37,21 +37,6 @@ fs::path LlamaServer() {
   return Cache() / "llama.cpp" / "build" / "bin" / "llama-server";
 }
 
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof a;
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  ::close(fd);
-  return port;
-}
-
 // llama-server as a child process, stopped when this goes out of scope.
 class LlamaProcess {
  public:
@@ -113,7 +98,7 @@ TEST(LogLmLlamaServer, GeneratesEveryWindowThroughLlamaCpp) {
                                     &rc);
   ASSERT_EQ(rc, 0) << made;
 
-  const int port = FreePort();
+  const int port = testing::FreePort();
   ASSERT_GT(port, 0);
   const fs::path log = dir.path() / "llama-server.log";
   LlamaProcess server(bin, model, port, log);
