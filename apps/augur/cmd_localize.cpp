@@ -22,17 +22,7 @@
 
 namespace augur::app {
 
-namespace {
-
-TimeNs LatestTime(const Batch& b) {
-  TimeNs t = 0;
-  for (const auto& s : b.spans) t = std::max(t, s.start);
-  for (const auto& l : b.logs) t = std::max(t, l.time);
-  for (const auto& m : b.metrics) t = std::max(t, m.time);
-  return t;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 void RegisterLocalize(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand(
@@ -107,7 +97,7 @@ void RegisterLocalize(CLI::App& app, Globals& g) {
     auto window = ingest::ReadAll(o->input, ropt, &report);
     if (!window) return fail(kExitUnreadable, window.message());
     normalize::CounterRates().Apply(*window);
-    const TimeNs latest = LatestTime(*window);
+    const TimeNs latest = window->LatestTime();
     TimeNs at = latest;
     if (!o->at.empty()) {
       auto t = ParseIsoTime(o->at);

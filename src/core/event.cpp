@@ -89,6 +89,14 @@ std::string_view MetricKindName(MetricKind k) {
   return "gauge";
 }
 
+TimeNs Batch::LatestTime() const {
+  TimeNs t = 0;
+  for (const auto& s : spans) t = std::max(t, s.start);
+  for (const auto& l : logs) t = std::max(t, l.time);
+  for (const auto& m : metrics) t = std::max(t, m.time);
+  return t;
+}
+
 void Batch::KeepWindow(TimeNs lo, TimeNs hi) {
   auto out = [&](TimeNs t) { return t != 0 && (t < lo || t >= hi); };
   std::erase_if(spans, [&](const Span& s) { return out(s.start); });

@@ -135,6 +135,8 @@ struct Batch {
   // Keeps only the records whose time (a span's start) lies in [lo, hi); records without a time
   // (0) are kept.
   void KeepWindow(TimeNs lo, TimeNs hi);
+  // The latest time a log, span (its start) or metric point carries; 0 when none carries one.
+  TimeNs LatestTime() const;
 };
 
 }  // namespace augur

@@ -36,16 +36,8 @@ void ReadEntry(std::string_view bytes, LogRecord* log) {
     } else if (m.field() == 2) {
       log->body = LenField(m, "line");
     } else if (m.field() == 3) {
-      Message l(LenField(m, "structuredMetadata"), "LabelPairAdapter");
-      Attribute& a = log->attributes.emplace_back();
-      while (l.Next()) {
-        if (l.field() == 1)
-          a.key = LenField(l, "name");
-        else if (l.field() == 2)
-          a.value = LenField(l, "value");
-        else
-          l.Skip();
-      }
+      log->attributes.push_back(
+          ReadNameValue(LenField(m, "structuredMetadata"), "LabelPairAdapter"));
     } else {
       m.Skip();
     }

@@ -66,16 +66,7 @@ void ReadSeries(std::string_view bytes, const std::string& where,
     Message m(bytes, "TimeSeries");
     while (m.Next()) {
       if (m.field() == 1) {
-        Message l(LenField(m, "labels"), "Label");
-        Attribute a;
-        while (l.Next()) {
-          if (l.field() == 1)
-            a.key = LenField(l, "name");
-          else if (l.field() == 2)
-            a.value = LenField(l, "value");
-          else
-            l.Skip();
-        }
+        Attribute a = ReadNameValue(LenField(m, "labels"), "Label");
         if (a.key == "__name__")
           name = std::move(a.value);
         else

@@ -15,6 +15,21 @@ namespace augur::ingest {
 bool ReadRequestBody(ByteSource& src, ReadContext& ctx, const char* what, bool snappy,
                      std::string* body);
 
+// A { string name = 1; string value = 2; } message (Prometheus's Label, Loki's LabelPairAdapter).
+inline Attribute ReadNameValue(std::string_view bytes, const char* message) {
+  protobuf::Message m(bytes, message);
+  Attribute a;
+  while (m.Next()) {
+    if (m.field() == 1)
+      a.key = protobuf::LenField(m, "name");
+    else if (m.field() == 2)
+      a.value = protobuf::LenField(m, "value");
+    else
+      m.Skip();
+  }
+  return a;
+}
+
 // Calls read(bytes, where) for each field `field` of the message `body`, where = "<element> <i>".
 // A protobuf::ProtoError thrown by `read` rejects that element alone; damage in the message itself
 // rejects what is left of it.

@@ -48,15 +48,6 @@ void SendError(httplib::Response& res, int status, const std::string& message) {
   SendJson(res, status, {{"error", message}});
 }
 
-// The newest time a record carries (a span's end), 0 for none.
-TimeNs NewestTime(const Batch& b) {
-  TimeNs t = 0;
-  for (const auto& x : b.spans) t = std::max(t, x.end);
-  for (const auto& x : b.logs) t = std::max(t, x.time);
-  for (const auto& x : b.metrics) t = std::max(t, x.time);
-  return t;
-}
-
 bool IsProtobuf(const httplib::Request& req) {
   return req.get_header_value("Content-Type").find("protobuf") != std::string::npos;
 }
@@ -396,7 +387,7 @@ IngestResult Server::Ingest(std::string_view body, const std::string& format,
     logs += b.logs.size();
     metrics += b.metrics.size();
     events += b.trace_events.size();  // the spool holds no trace events: not kept
-    newest_record_ = std::max(newest_record_, NewestTime(b));
+    newest_record_ = std::max(newest_record_, b.LatestTime());
     fresh_ = true;
   });
   out.accepted = spans + logs + metrics;
