@@ -62,6 +62,7 @@ TEST(Serve, DetectsWhatCollectorsSendAndStopsOnSigterm) {
   })) << Slurp(err);
 
   httplib::Client cli("127.0.0.1", port);
+  cli.set_read_timeout(120, 0);
   for (const char* signal : {"traces", "logs", "metrics"}) {
     std::ifstream in(dir.path() / "scenario" / (std::string(signal) + ".jsonl"));
     for (std::string line; std::getline(in, line);) {

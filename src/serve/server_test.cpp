@@ -49,6 +49,7 @@ class Running {
     server = std::move(*s);
     thread = std::thread([this] { server->Run(); });
     client = std::make_unique<httplib::Client>("127.0.0.1", server->port());
+    client->set_read_timeout(120, 0);  // a detection run answers when it is done
   }
   ~Running() {
     server->Stop();
