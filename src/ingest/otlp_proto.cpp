@@ -5,8 +5,9 @@
 // (otlp_common.h): the same resource rule, the same AnyValue text, the same metric kinds. Which
 // request a body holds cannot be told from its bytes, so each signal is a format of its own.
 //
-// A record whose bytes are truncated or of the wrong wire type is rejected with its field path;
-// the records around it are kept. A truncated resource or scope rejects what is left of it.
+// A record of the wrong wire type or with a bad id is rejected, named by its place ("resource 0,
+// span 3"); the records around it are kept. A body cut short keeps the records wholly before the
+// cut and rejects the one it cuts.
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -327,12 +328,6 @@ void ReadRepeated64(Message& m, const char* name, Fn&& add) {
   }
 }
 
-double AsDouble(uint64_t bits) {
-  double d;
-  std::memcpy(&d, &bits, 8);
-  return d;
-}
-
 // ExponentialHistogramDataPoint.Buckets { sint32 offset = 1; repeated uint64 bucket_counts = 2; }
 OtlpBuckets ReadExpBuckets(std::string_view bytes) {
   Message m(bytes, "Buckets");
@@ -392,7 +387,8 @@ void ReadDataPoint(std::string_view bytes, MetricKind kind, MetricPoint* p) {
       ReadRepeated64(m, "bucket_counts",
                      [p](uint64_t v) { p->bucket_counts.push_back(static_cast<double>(v)); });
     } else if (kind == MetricKind::kHistogram && f == 7) {
-      ReadRepeated64(m, "explicit_bounds", [p](uint64_t v) { p->bounds.push_back(AsDouble(v)); });
+      ReadRepeated64(m, "explicit_bounds",
+                     [p](uint64_t v) { p->bounds.push_back(BitsToDouble(v)); });
     } else if (kind == MetricKind::kExponentialHistogram && f == 6) {
       scale = ZigZag(VarintField(m, "scale"));
     } else if (kind == MetricKind::kExponentialHistogram && (f == 8 || f == 9)) {

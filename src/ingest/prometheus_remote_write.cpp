@@ -103,7 +103,7 @@ void ReadSeries(std::string_view bytes, const std::string& where,
       continue;
     }
     if (bits == kStaleNaN) continue;
-    std::memcpy(&value, &bits, 8);
+    value = BitsToDouble(bits);
     TimeNs t;
     if (!ScaleTime(ms, kNsPerMs, &t)) {
       if (!ctx.Reject(0, "bad timestamp", where + " " + name)) return;

@@ -10,6 +10,13 @@
 
 namespace augur::ingest::protobuf {
 
+// A fixed64 field's bits as the double they encode.
+inline double BitsToDouble(uint64_t bits) {
+  double d;
+  std::memcpy(&d, &bits, 8);
+  return d;
+}
+
 struct ProtoError {
   std::string reason;
 };
@@ -52,12 +59,7 @@ class Message {
     p_ += 8;
     return v;
   }
-  double Double() {
-    uint64_t bits = Fixed64();
-    double d;
-    std::memcpy(&d, &bits, 8);
-    return d;
-  }
+  double Double() { return BitsToDouble(Fixed64()); }
   std::string_view Bytes() {
     uint64_t n = Varint();
     if (n > static_cast<uint64_t>(end_ - p_)) Fail("length beyond the message");
