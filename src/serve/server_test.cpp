@@ -82,7 +82,7 @@ TEST(Server, OtlpReceiverAcceptsJsonAndSaysWhatItRejected) {
             std::string::npos)
       << res->body;
 
-  // Not JSON at all: 400 with the reader's reason; protobuf: 415 saying what to send.
+  // Not JSON at all: 400 with the reader's reason.
   res = r.client->Post("/v1/logs", "\x0a\x03\x01\x02", "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400) << res->body;
