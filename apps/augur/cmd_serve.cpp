@@ -41,9 +41,10 @@ void RegisterServe(CLI::App& app, Globals& g) {
   AddLlmFlags(cmd, o->detectors.settings.log_lm_llm);
   cmd->footer(
       "Endpoints (GET / lists them): POST /v1/traces, /v1/logs, /v1/metrics (OTLP/HTTP, protobuf "
-      "or JSON), "
-      "/loki/api/v1/push, /api/v2/spans, /api/ingest; POST /api/detect; GET /api/incidents, "
-      "/api/incidents/ID, /api/status, /report, /metrics, /healthz.\n\n"
+      "or JSON), /loki/api/v1/push (protobuf or JSON), /api/v2/spans (Zipkin), /api/v1/write "
+      "(Prometheus remote write), /api/ingest (any format); POST /api/detect; GET "
+      "/api/incidents, /api/incidents/ID, /api/status, /report, /latest/FILE, /metrics, "
+      "/healthz.\n\n"
       "Example:\n  augur train --input normal/ --model model/\n"
       "  augur serve --model model/ --state state/ --port 4318\n"
       "  curl -s localhost:4318/api/incidents\n"
@@ -75,11 +76,11 @@ void RegisterServe(CLI::App& app, Globals& g) {
       s.Stop();
     });
     if (!g.quiet)
-      std::fprintf(stderr,
-                   "augur serve: listening on http://%s:%d (OTLP/HTTP, Loki push, Zipkin); "
-                   "detection every %g s over the last %g s; state in %s\n",
-                   o->host.c_str(), s.port(), o->every_seconds, o->lookback_seconds,
-                   o->state_dir.c_str());
+      std::fprintf(
+          stderr,
+          "augur serve: listening on http://%s:%d (OTLP/HTTP, Loki, Zipkin, remote write); "
+          "detection every %g s over the last %g s; state in %s\n",
+          o->host.c_str(), s.port(), o->every_seconds, o->lookback_seconds, o->state_dir.c_str());
     s.Run();
     done = true;
     pthread_kill(stopper.native_handle(), SIGTERM);  // wakes the stopper if no signal came
