@@ -6,49 +6,41 @@
 #include <cmath>
 #include <cstring>
 
+#include "ingest/protobuf_wire.h"
 #include "ingest/read.h"
 
 namespace augur::ingest {
 namespace {
 
-// A minimal protobuf writer for the test's requests.
-void Varint(uint64_t v, std::string* out) {
-  for (; v >= 0x80; v >>= 7) out->push_back(static_cast<char>((v & 0x7f) | 0x80));
-  out->push_back(static_cast<char>(v));
-}
-void Len(int field, const std::string& bytes, std::string* out) {
-  Varint(static_cast<uint64_t>(field) << 3 | 2, out);
-  Varint(bytes.size(), out);
-  *out += bytes;
-}
+using protobuf::AppendFixed64Field;
+using protobuf::AppendLenField;
+using protobuf::AppendVarintField;
+
 std::string Label(const std::string& name, const std::string& value) {
   std::string l;
-  Len(1, name, &l);
-  Len(2, value, &l);
+  AppendLenField(1, name, &l);
+  AppendLenField(2, value, &l);
   return l;
 }
 std::string Sample(double value, int64_t ms) {
   std::string s;
   uint64_t bits;
   std::memcpy(&bits, &value, 8);
-  s.push_back(static_cast<char>(1 << 3 | 1));
-  s.append(reinterpret_cast<const char*>(&bits), 8);
-  Varint(2 << 3, &s);
-  Varint(static_cast<uint64_t>(ms), &s);
+  AppendFixed64Field(1, bits, &s);
+  AppendVarintField(2, static_cast<uint64_t>(ms), &s);
   return s;
 }
 std::string Series(const std::vector<std::pair<std::string, std::string>>& labels,
                    const std::vector<std::string>& samples) {
   std::string ts;
-  for (const auto& [k, v] : labels) Len(1, Label(k, v), &ts);
-  for (const auto& s : samples) Len(2, s, &ts);
+  for (const auto& [k, v] : labels) AppendLenField(1, Label(k, v), &ts);
+  for (const auto& s : samples) AppendLenField(2, s, &ts);
   return ts;
 }
 std::string Metadata(int type, const std::string& family) {
   std::string md;
-  Varint(1 << 3, &md);
-  Varint(static_cast<uint64_t>(type), &md);
-  Len(2, family, &md);
+  AppendVarintField(1, static_cast<uint64_t>(type), &md);
+  AppendLenField(2, family, &md);
   return md;
 }
 
@@ -68,14 +60,16 @@ constexpr int64_t kT = 1731960000000;  // ms
 
 TEST(RemoteWrite, SamplesBecomePointsTypedByMetadataOrSuffix) {
   std::string req;
-  Len(1,
+  AppendLenField(
+      1,
       Series({{"__name__", "http_requests_total"}, {"job", "cart"}, {"instance", "cart-1:8080"}},
              {Sample(10, kT), Sample(12, kT + 15000)}),
       &req);
-  Len(1, Series({{"__name__", "queue_depth"}, {"pod", "orders-7d9f8b6c5-x2x4z"}}, {Sample(3, kT)}),
+  AppendLenField(
+      1, Series({{"__name__", "queue_depth"}, {"pod", "orders-7d9f8b6c5-x2x4z"}}, {Sample(3, kT)}),
       &req);
-  Len(1, Series({{"__name__", "jobs_done"}, {"job", "worker"}}, {Sample(5, kT)}), &req);
-  Len(3, Metadata(1, "jobs_done"), &req);  // COUNTER, though its name does not say so
+  AppendLenField(1, Series({{"__name__", "jobs_done"}, {"job", "worker"}}, {Sample(5, kT)}), &req);
+  AppendLenField(3, Metadata(1, "jobs_done"), &req);  // COUNTER, though its name does not say so
   std::string body;
   snappy::Compress(req.data(), req.size(), &body);
 
@@ -103,10 +97,11 @@ TEST(RemoteWrite, StaleMarkersSkippedDamageRejectedGoodSeriesKept) {
   double stale;
   std::memcpy(&stale, &stale_bits, 8);
   std::string req;
-  Len(1, Series({{"__name__", "up"}, {"job", "a"}}, {Sample(1, kT), Sample(stale, kT + 1)}), &req);
-  Len(1, Series({{"job", "b"}}, {Sample(1, kT)}), &req);    // no __name__
-  Len(1, std::string("\x0a\x09\x0a\x08__name", 10), &req);  // a label cut short
-  Len(1, Series({{"__name__", "up"}, {"job", "c"}}, {Sample(0, kT)}), &req);
+  AppendLenField(
+      1, Series({{"__name__", "up"}, {"job", "a"}}, {Sample(1, kT), Sample(stale, kT + 1)}), &req);
+  AppendLenField(1, Series({{"job", "b"}}, {Sample(1, kT)}), &req);    // no __name__
+  AppendLenField(1, std::string("\x0a\x09\x0a\x08__name", 10), &req);  // a label cut short
+  AppendLenField(1, Series({{"__name__", "up"}, {"job", "c"}}, {Sample(0, kT)}), &req);
 
   ReadReport report;
   Batch b = Read(req, &report);  // uncompressed: read as it is

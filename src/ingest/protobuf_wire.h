@@ -1,6 +1,7 @@
 // The protobuf wire format, read without generated code: a message is walked field by field, each
 // length checked against the bytes left, so a damaged body fails with a reason instead of reading
-// past its end. Used by the OTLP/protobuf and Prometheus remote-write readers.
+// past its end. Used by the OTLP/protobuf, Loki and Prometheus remote-write readers; the few
+// writing helpers below serve the protobuf answers of `augur serve`.
 #pragma once
 
 #include <cstdint>
@@ -124,6 +125,25 @@ inline uint64_t VarintField(Message& m, const char* name) {
 inline uint64_t Fixed64Field(Message& m, const char* name) {
   m.Expect(kFixed64, name);
   return m.Fixed64();
+}
+
+// Writing, for the few answers augur sends in protobuf (OTLP/HTTP's) and for tests' requests.
+inline void AppendVarint(uint64_t v, std::string* out) {
+  for (; v >= 0x80; v >>= 7) out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+  out->push_back(static_cast<char>(v));
+}
+inline void AppendVarintField(uint32_t field, uint64_t v, std::string* out) {
+  AppendVarint(static_cast<uint64_t>(field) << 3 | kVarint, out);
+  AppendVarint(v, out);
+}
+inline void AppendFixed64Field(uint32_t field, uint64_t v, std::string* out) {
+  AppendVarint(static_cast<uint64_t>(field) << 3 | kFixed64, out);
+  out->append(reinterpret_cast<const char*>(&v), 8);  // little-endian, as x86 and ARM are
+}
+inline void AppendLenField(uint32_t field, std::string_view bytes, std::string* out) {
+  AppendVarint(static_cast<uint64_t>(field) << 3 | kLen, out);
+  AppendVarint(bytes.size(), out);
+  out->append(bytes);
 }
 
 // sint32/sint64 (zigzag) as signed.

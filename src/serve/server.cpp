@@ -12,6 +12,7 @@
 #include "core/time.h"
 #include "explain/incident_json.h"
 #include "ingest/otlp_json_writer.h"
+#include "ingest/protobuf_wire.h"
 #include "ingest/read.h"
 #include "learn/model_bundle.h"
 #include "store/store.h"
@@ -55,28 +56,17 @@ bool IsProtobuf(const httplib::Request& req) {
 // Protobuf answers of OTLP/HTTP: Export*ServiceResponse { Export*PartialSuccess partial_success =
 // 1 { int64 rejected_* = 1; string error_message = 2; } } and google.rpc.Status { int32 code = 1;
 // string message = 2; }.
-void AppendVarint(uint64_t v, std::string* out) {
-  for (; v >= 0x80; v >>= 7) out->push_back(static_cast<char>((v & 0x7f) | 0x80));
-  out->push_back(static_cast<char>(v));
-}
-void AppendLen(int field, std::string_view bytes, std::string* out) {
-  AppendVarint(static_cast<uint64_t>(field) << 3 | 2, out);
-  AppendVarint(bytes.size(), out);
-  out->append(bytes);
-}
 std::string ProtoPartialSuccess(uint64_t rejected, const std::string& message) {
   std::string inner, out;
-  AppendVarint(1 << 3, &inner);
-  AppendVarint(rejected, &inner);
-  AppendLen(2, message, &inner);
-  AppendLen(1, inner, &out);
+  ingest::protobuf::AppendVarintField(1, rejected, &inner);
+  ingest::protobuf::AppendLenField(2, message, &inner);
+  ingest::protobuf::AppendLenField(1, inner, &out);
   return out;
 }
 std::string ProtoStatus(int code, const std::string& message) {
   std::string out;
-  AppendVarint(1 << 3, &out);
-  AppendVarint(static_cast<uint64_t>(code), &out);
-  AppendLen(2, message, &out);
+  ingest::protobuf::AppendVarintField(1, static_cast<uint64_t>(code), &out);
+  ingest::protobuf::AppendLenField(2, message, &out);
   return out;
 }
 
@@ -127,7 +117,7 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
   s->store_ = std::move(*store);
   auto rows = s->store_->ListIncidents(100000);
   if (!rows) return rows.status();
-  for (const auto& r : *rows) s->stored_.push_back({r.start, {r.end, r.id}});
+  for (const auto& r : *rows) s->stored_.push_back({r.start, r.end, r.id});
 
   s->http_->server.set_payload_max_length(o.max_body_bytes);
   s->http_->server.set_tcp_nodelay(true);
@@ -143,9 +133,8 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
   auto otlp = [self](const char* signal, const char* rejected_key) {
     return [self, signal, rejected_key](const httplib::Request& req, httplib::Response& res) {
       const bool proto = IsProtobuf(req);
-      auto r = self->Ingest(
-          req.body, std::string(proto ? "otlp-proto-" : "otlp-json") + (proto ? signal : ""),
-          std::string("POST /v1/") + signal);
+      auto r = self->Ingest(req.body, proto ? "otlp-proto-" + std::string(signal) : "otlp-json",
+                            std::string("POST /v1/") + signal);
       if (proto) {
         res.status = r.http_status == 200 ? 200 : 400;
         res.set_content(r.http_status != 200 ? ProtoStatus(3, r.message)
@@ -369,18 +358,18 @@ IngestResult Server::Ingest(std::string_view body, const std::string& format,
   IngestResult out;
   ingest::ReadOptions read;
   read.format = format;
-  Status write_error;
+  Status spooled;  // an error once a batch could not be spooled
   uint64_t spans = 0, logs = 0, metrics = 0, events = 0;
   auto report = ingest::ReadBuffer(body, source, read, [&](Batch& b) {
     std::lock_guard lock(spool_mutex_);
-    if (!write_error) return;
+    if (!spooled.ok()) return;
     if (!writer_)
       if (Status st = OpenSegmentLocked(); !st) {
-        write_error = st;
+        spooled = st;
         return;
       }
     if (Status st = writer_->Write(b); !st) {
-      write_error = st;
+      spooled = st;
       return;
     }
     spans += b.spans.size();
@@ -405,9 +394,9 @@ IngestResult Server::Ingest(std::string_view body, const std::string& format,
   } else {
     out.message = report.message();
   }
-  if (!write_error) {
+  if (!spooled.ok()) {
     out.http_status = 500;
-    out.message = "cannot spool what was received: " + write_error.message();
+    out.message = "cannot spool what was received: " + spooled.message();
   } else if (out.accepted == 0 && (!report || out.rejected || !out.message.empty())) {
     out.http_status = 400;
     if (out.message.empty()) out.message = source + ": no telemetry in the body";
@@ -467,8 +456,8 @@ Result<nlohmann::json> Server::DetectNow() {
   // more than the grouping gap after its end.
   std::lock_guard lock(state_mutex_);
   auto stored_id = [&](const explain::Incident& inc) -> int64_t {
-    for (const auto& [start, end_id] : stored_)
-      if (start < inc.end && inc.start < end_id.first) return end_id.second;
+    for (const auto& st : stored_)
+      if (st.start < inc.end && inc.start < st.end) return st.id;
     return 0;
   };
   std::vector<explain::Incident> finished;
@@ -482,7 +471,7 @@ Result<nlohmann::json> Server::DetectNow() {
     if (Status st = store_->FinishRun(*run_id, "ok", {{"incidents", finished.size()}}); !st)
       return fail(st.message());
     for (size_t i = 0; i < finished.size(); ++i)
-      stored_.push_back({finished[i].start, {finished[i].end, (*ids)[i]}});
+      stored_.push_back({finished[i].start, finished[i].end, (*ids)[i]});
     stored_incidents_ += finished.size();
   }
 

@@ -116,7 +116,11 @@ class Server {
   std::mutex detect_mutex_;
   mutable std::mutex state_mutex_;
   std::unique_ptr<store::Store> store_;
-  std::vector<std::pair<TimeNs, std::pair<TimeNs, int64_t>>> stored_;  // start → (end, store id)
+  struct Stored {
+    TimeNs start, end;
+    int64_t id;  // in the store
+  };
+  std::vector<Stored> stored_;
   nlohmann::json latest_;
   uint64_t runs_ = 0, failed_runs_ = 0, stored_incidents_ = 0;
   std::string last_error_;
