@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
       std::filesystem::temp_directory_path() / ("augur-bench-serve-" + std::to_string(::getpid()));
   augur::serve::ServerOptions o;
   o.port = 0;
+  o.grpc_port = -1;
   o.model_dir = argv[1];
   o.state_dir = state;
   o.every_seconds = 0;

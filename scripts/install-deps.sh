@@ -9,7 +9,7 @@ build=(
   build-essential cmake pkg-config git
   libtorch-dev libopenblas0-openmp
   libsimdjson-dev nlohmann-json3-dev libcli11-dev libfmt-dev
-  libcpp-httplib-dev libsqlite3-dev zlib1g-dev libsnappy-dev
+  libcpp-httplib-dev libgrpc++-dev libsqlite3-dev zlib1g-dev libsnappy-dev
   libsentencepiece-dev libhiredis-dev libbabeltrace2-dev babeltrace2
   libgtest-dev libgmock-dev libbenchmark-dev
 )

@@ -50,8 +50,8 @@ TEST(Serve, DetectsWhatCollectorsSendAndStopsOnSigterm) {
 
   const auto err = dir.path() / "serve.err";
   Shell("(" + augur + " serve --model " + d + "/model --state " + d +
-        "/state --port 0 --every 1 2> " + err.string() + "; echo \"exit $?\" >> " + err.string() +
-        ") > /dev/null 2>&1 &");
+        "/state --port 0 --grpc-port 0 --every 1 2> " + err.string() + "; echo \"exit $?\" >> " +
+        err.string() + ") > /dev/null 2>&1 &");
   int port = 0;
   ASSERT_TRUE(WaitFor(20, [&] {
     auto s = Slurp(err);

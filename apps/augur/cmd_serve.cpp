@@ -1,11 +1,14 @@
-// `augur serve`: receive telemetry over HTTP (OTLP/HTTP, Loki push, Zipkin), detect incidents
-// in it every minute against a model bundle, and serve them as JSON and as the report.
+// `augur serve`: receive telemetry over HTTP (OTLP/HTTP, Loki push, Zipkin, remote write) and
+// OTLP/gRPC, detect incidents in it every minute against a model bundle, and serve them as JSON
+// and as the report.
 #include <pthread.h>
 #include <signal.h>
 
 #include <atomic>
 #include <cstdio>
 #include <thread>
+
+#include <fmt/format.h>
 
 #include "cli_util.h"
 #include "commands.h"
@@ -15,8 +18,8 @@ namespace augur::app {
 
 void RegisterServe(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand("serve",
-                                 "Receive telemetry over HTTP (OTLP, Loki, Zipkin, remote write), "
-                                 "detect incidents as it arrives");
+                                 "Receive telemetry (OTLP/HTTP, OTLP/gRPC, Loki, Zipkin, remote "
+                                 "write), detect incidents as it arrives");
   auto o = std::make_shared<serve::ServerOptions>();
   auto sel = std::make_shared<SelectionFlags>();
   cmd->add_option("-m,--model", o->model_dir, "Model bundle written by `augur train`")->required();
@@ -25,9 +28,13 @@ void RegisterServe(CLI::App& app, Globals& g) {
       ->required();
   cmd->add_option("--db", o->db, "SQLite database for finished incidents (default STATE/augur.db)");
   cmd->add_option("--host", o->host, "Address to listen on")->capture_default_str();
-  cmd->add_option("-p,--port", o->port, "Port to listen on (0: any free port)")
+  cmd->add_option("-p,--port", o->port, "HTTP port to listen on (0: any free port)")
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
+  cmd->add_option("--grpc-port", o->grpc_port,
+                  "OTLP/gRPC port to listen on (0: any free port, -1: no gRPC)")
+      ->capture_default_str()
+      ->check(CLI::Range(-1, 65535));
   cmd->add_option("--every", o->every_seconds,
                   "Seconds between detection runs when new telemetry arrived (0: only on POST "
                   "/api/detect)")
@@ -44,9 +51,10 @@ void RegisterServe(CLI::App& app, Globals& g) {
       "or JSON), /loki/api/v1/push (protobuf or JSON), /api/v2/spans (Zipkin), /api/v1/write "
       "(Prometheus remote write), /api/ingest (any format); POST /api/detect; GET "
       "/api/incidents, /api/incidents/ID, /api/status, /report, /latest/FILE, /metrics, "
-      "/healthz.\n\n"
+      "/healthz. On --grpc-port: OTLP/gRPC's TraceService, LogsService and MetricsService "
+      "Export.\n\n"
       "Example:\n  augur train --input normal/ --model model/\n"
-      "  augur serve --model model/ --state state/ --port 4318\n"
+      "  augur serve --model model/ --state state/ --port 4318 --grpc-port 4317\n"
       "  curl -s localhost:4318/api/incidents\n"
       "Exit codes: 0 stopped by SIGINT/SIGTERM, 2 usage error, 3 model unreadable or port "
       "unavailable.");
@@ -75,12 +83,15 @@ void RegisterServe(CLI::App& app, Globals& g) {
       std::fprintf(stderr, "augur serve: stopping (%s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
       s.Stop();
     });
-    if (!g.quiet)
-      std::fprintf(
-          stderr,
-          "augur serve: listening on http://%s:%d (OTLP/HTTP, Loki, Zipkin, remote write); "
-          "detection every %g s over the last %g s; state in %s\n",
-          o->host.c_str(), s.port(), o->every_seconds, o->lookback_seconds, o->state_dir.c_str());
+    if (!g.quiet) {
+      std::string grpc =
+          s.grpc_port() < 0 ? std::string() : fmt::format(", OTLP/gRPC on port {}", s.grpc_port());
+      std::fprintf(stderr,
+                   "augur serve: listening on http://%s:%d (OTLP/HTTP, Loki, Zipkin, remote "
+                   "write)%s; detection every %g s over the last %g s; state in %s\n",
+                   o->host.c_str(), s.port(), grpc.c_str(), o->every_seconds, o->lookback_seconds,
+                   o->state_dir.c_str());
+    }
     s.Run();
     done = true;
     pthread_kill(stopper.native_handle(), SIGTERM);  // wakes the stopper if no signal came

@@ -231,6 +231,7 @@ Result<TrainSummary> Train(const TrainOptions& o, ingest::ReadReport* read) {
 Result<DetectSummary> Detect(const DetectOptions& o, ingest::ReadReport* read) {
   DetectSummary summary;
   StageRunner run(o.disabled_stages);
+  const auto load_start = Clock::now();
   auto bundle = learn::ModelBundle::Open(o.model_dir);
   if (!bundle) return bundle.status();
 
@@ -256,6 +257,8 @@ Result<DetectSummary> Detect(const DetectOptions& o, ingest::ReadReport* read) {
       summary.skipped.push_back(
           {"localize", ls.message() + " (ranking by anomaly strength instead)"});
   }
+  run.Add({"load", std::chrono::duration<double>(Clock::now() - load_start).count(), true,
+           std::to_string(detectors.size() + have_localizer) + " models"});
 
   Recorder rec;
   normalize::CounterRates rates;

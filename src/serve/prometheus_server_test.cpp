@@ -27,6 +27,7 @@ TEST(PrometheusRemoteWrite, ARealPrometheusSendsItsScrapes) {
   ASSERT_TRUE(bundle->Save().ok());
   ServerOptions o;
   o.port = 0;
+  o.grpc_port = -1;
   o.model_dir = dir.path() / "model";
   o.state_dir = dir.path() / "state";
   o.every_seconds = 0;

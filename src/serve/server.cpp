@@ -12,9 +12,10 @@
 #include "core/time.h"
 #include "explain/incident_json.h"
 #include "ingest/otlp_json_writer.h"
-#include "ingest/protobuf_wire.h"
 #include "ingest/read.h"
 #include "learn/model_bundle.h"
+#include "serve/grpc_receiver.h"
+#include "serve/otlp_answer.h"
 #include "store/store.h"
 
 namespace augur::serve {
@@ -24,6 +25,10 @@ using Clock = std::chrono::system_clock;
 
 Status ServerOptions::Validate() const {
   if (port < 0 || port > 65535) return Status::Error(fmt::format("port {} is out of range", port));
+  if (grpc_port < -1 || grpc_port > 65535)
+    return Status::Error(fmt::format("gRPC port {} is out of range", grpc_port));
+  if (grpc_port > 0 && grpc_port == port)
+    return Status::Error(fmt::format("OTLP/HTTP and OTLP/gRPC cannot share port {}", port));
   if (model_dir.empty()) return Status::Error("no model bundle given");
   if (state_dir.empty()) return Status::Error("no state folder given");
   if (every_seconds < 0) return Status::Error("the detection period must not be negative");
@@ -51,23 +56,6 @@ void SendError(httplib::Response& res, int status, const std::string& message) {
 
 bool IsProtobuf(const httplib::Request& req) {
   return req.get_header_value("Content-Type").find("protobuf") != std::string::npos;
-}
-
-// Protobuf answers of OTLP/HTTP: Export*ServiceResponse { Export*PartialSuccess partial_success =
-// 1 { int64 rejected_* = 1; string error_message = 2; } } and google.rpc.Status { int32 code = 1;
-// string message = 2; }.
-std::string ProtoPartialSuccess(uint64_t rejected, const std::string& message) {
-  std::string inner, out;
-  ingest::protobuf::AppendVarintField(1, rejected, &inner);
-  ingest::protobuf::AppendLenField(2, message, &inner);
-  ingest::protobuf::AppendLenField(1, inner, &out);
-  return out;
-}
-std::string ProtoStatus(int code, const std::string& message) {
-  std::string out;
-  ingest::protobuf::AppendVarintField(1, static_cast<uint64_t>(code), &out);
-  ingest::protobuf::AppendLenField(2, message, &out);
-  return out;
 }
 
 // "segment-000012": spool folders sort in arrival order.
@@ -135,15 +123,17 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
       const bool proto = IsProtobuf(req);
       auto r = self->Ingest(req.body, proto ? "otlp-proto-" + std::string(signal) : "otlp-json",
                             std::string("POST /v1/") + signal);
-      if (proto) {
-        res.status = r.http_status == 200 ? 200 : 400;
-        res.set_content(r.http_status != 200 ? ProtoStatus(3, r.message)
-                        : r.rejected         ? ProtoPartialSuccess(r.rejected, r.message)
-                                             : std::string(),
-                        "application/x-protobuf");
-        return;
-      }
-      if (r.http_status != 200) return SendJson(res, 400, {{"code", 3}, {"message", r.message}});
+      // Not spooled: 503, which the sender retries (gRPC code UNAVAILABLE); else a 400 for a body
+      // with nothing good in it (INVALID_ARGUMENT), which it does not.
+      const bool retry = r.http_status >= 500;
+      const int code = retry ? 14 : 3;
+      res.status = r.http_status == 200 ? 200 : retry ? 503 : 400;
+      if (proto)
+        return res.set_content(r.http_status != 200 ? RpcStatus(code, r.message)
+                                                    : OtlpExportResponse(r.rejected, r.message),
+                               "application/x-protobuf");
+      if (r.http_status != 200)
+        return SendJson(res, res.status, {{"code", code}, {"message", r.message}});
       nlohmann::json body = nlohmann::json::object();
       if (r.rejected)
         body["partialSuccess"] = {{rejected_key, std::to_string(r.rejected)},
@@ -285,6 +275,15 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
   if (s->port_ <= 0)
     return Status::Error(
         fmt::format("cannot listen on {}:{} (in use, or not an address here)", o.host, o.port));
+  if (o.grpc_port >= 0) {
+    auto grpc = GrpcReceiver::Start(
+        o.host, o.grpc_port, o.max_body_bytes,
+        [self](std::string_view body, const std::string& format, const std::string& source) {
+          return self->Ingest(body, format, source);
+        });
+    if (!grpc) return grpc.status();
+    s->grpc_ = std::move(*grpc);
+  }
   return s;
 }
 
@@ -301,6 +300,10 @@ void Server::Run() {
   detector.join();
 }
 
+int Server::grpc_port() const {
+  return grpc_ ? grpc_->port() : -1;
+}
+
 void Server::Stop() {
   bool started;
   {
@@ -309,6 +312,7 @@ void Server::Stop() {
     started = run_started_;
   }
   wake_.notify_all();
+  if (grpc_) grpc_->Shutdown();
   if (!started) return;
   // httplib's stop() does nothing until its accept loop runs: a Stop() right after Run() began
   // waits for it.

@@ -1,7 +1,7 @@
 // The HTTP layer over the engine: receivers for the telemetry that collectors already send
-// (OTLP/HTTP protobuf or JSON, Loki push, Zipkin v2 spans, Prometheus remote write, and any format
-// `augur inspect` reads), a JSON API over the incidents, the latest report, and the server's own
-// metrics.
+// (OTLP/HTTP protobuf or JSON, OTLP/gRPC on a second port, Loki push, Zipkin v2 spans, Prometheus
+// remote write, and any format `augur inspect` reads), a JSON API over the incidents, the latest
+// report, and the server's own metrics.
 //
 // Streaming as replay: what arrives is parsed (bad records are rejected with their reason, good
 // ones around them kept) and spooled to disk as OTLP/JSON segments, so nothing received is lost
@@ -37,9 +37,12 @@ class Store;
 
 namespace augur::serve {
 
+class GrpcReceiver;
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 4318;                  // OTLP/HTTP's port; 0 picks any free one
+  int grpc_port = 4317;             // OTLP/gRPC's port; 0 picks any free one, -1: no gRPC
   std::filesystem::path model_dir;  // bundle written by `augur train`
   std::filesystem::path state_dir;  // spool/, latest/ (the latest run's reports), augur.db
   std::filesystem::path db;         // default state_dir/augur.db
@@ -70,6 +73,7 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   int port() const { return port_; }
+  int grpc_port() const;  // -1 when there is no gRPC receiver
   // Serves until Stop(), running detection every `every_seconds` when new telemetry arrived.
   void Run();
   // Thread-safe; Run() returns after the request in flight and the detection run in flight end.
@@ -100,6 +104,7 @@ class Server {
   ServerOptions options_;
   std::unique_ptr<Http> http_;
   int port_ = 0;
+  std::unique_ptr<GrpcReceiver> grpc_;
 
   // Spool: guarded by spool_mutex_.
   mutable std::mutex spool_mutex_;

@@ -2,13 +2,18 @@
 // collector sees when it sends good, damaged and unsupported bodies, and what survives a restart.
 #include "serve/server.h"
 
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <condition_variable>
 #include <fstream>
 #include <iterator>
+#include <mutex>
 #include <thread>
 
+#include "ingest/protobuf_wire.h"
 #include "sim/simulator.h"
 #include "testing/testing.h"
 
@@ -19,6 +24,14 @@ constexpr char kOtlpSpans[] = R"({"resourceSpans":[{"resource":{"attributes":[{"
   "value":{"stringValue":"cart"}}]},"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c",
   "spanId":"eee19b7ec3c1b174","name":"GET /cart","kind":2,"startTimeUnixNano":"1731960000000000000",
   "endTimeUnixNano":"1731960000050000000"}]}]}]})";
+
+// A file of the readers' test data (src/ingest/testdata/NAME).
+std::string IngestTestdata(const std::string& name) {
+  std::ifstream in(
+      std::filesystem::path(__FILE__).parent_path().parent_path() / "ingest/testdata" / name,
+      std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
 
 // A small model of the simulator's normal behaviour (the detectors that need no libtorch).
 void Train(const std::filesystem::path& dir) {
@@ -41,6 +54,7 @@ class Running {
     if (!std::filesystem::exists(dir / "model")) Train(dir);
     ServerOptions o;
     o.port = 0;
+    o.grpc_port = 0;
     o.model_dir = dir / "model";
     o.state_dir = dir / "state";
     o.every_seconds = every;
@@ -102,10 +116,7 @@ TEST(Server, OtlpReceiverAcceptsJsonAndSaysWhatItRejected) {
 TEST(Server, OtlpReceiverReadsProtobuf) {
   testing::TempDir dir;
   Running r(dir.path());
-  std::ifstream in(std::filesystem::path(__FILE__).parent_path().parent_path() /
-                       "ingest/testdata/otlp_proto/traces.pb",
-                   std::ios::binary);
-  std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string body = IngestTestdata("otlp_proto/traces.pb");
   ASSERT_FALSE(body.empty());
   auto res = r.client->Post("/v1/traces", body, "application/x-protobuf");
   ASSERT_TRUE(res);
@@ -123,6 +134,96 @@ TEST(Server, OtlpReceiverReadsProtobuf) {
   EXPECT_EQ(st["received"]["spans"], 2);
 }
 
+// One OTLP/gRPC Export call through gRPC's generic client: the raw request bytes, as an SDK sends
+// them. Returns the call's status; `response` receives the answer's bytes.
+grpc::Status GrpcExport(int port, const std::string& method, const std::string& request,
+                        std::string* response, bool gzip = false) {
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  if (gzip) ctx.set_compression_algorithm(GRPC_COMPRESS_GZIP);
+  grpc::Slice slice(request);
+  grpc::ByteBuffer req(&slice, 1), res;
+  std::mutex m;
+  std::condition_variable cv;
+  bool done = false;
+  grpc::Status status;
+  stub.UnaryCall(&ctx, method, grpc::StubOptions(), &req, &res, [&](grpc::Status s) {
+    std::lock_guard lock(m);
+    status = std::move(s);
+    done = true;
+    cv.notify_one();
+  });
+  std::unique_lock lock(m);
+  cv.wait(lock, [&] { return done; });
+  response->clear();
+  std::vector<grpc::Slice> slices;
+  if (status.ok() && res.Dump(&slices).ok())
+    for (const auto& s : slices)
+      response->append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return status;
+}
+
+constexpr char kTraceExport[] = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+
+// OTLP/gRPC, the collector's default exporter: the OpenTelemetry JS SDK's three requests (the
+// reader's fixtures), one of them gzip-compressed; a request with a bad span gets a partial
+// success naming it; a damaged one INVALID_ARGUMENT; another method UNIMPLEMENTED.
+TEST(Server, OtlpGrpcReceiverTakesTheSdksRequests) {
+  testing::TempDir dir;
+  Running r(dir.path());
+  const int port = r.server->grpc_port();
+  ASSERT_GT(port, 0);
+  std::string answer;
+  grpc::Status st = GrpcExport(port, kTraceExport, IngestTestdata("otlp_proto/traces.pb"), &answer);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(answer, "");  // an empty ExportTraceServiceResponse: nothing rejected
+  st = GrpcExport(port, "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+                  IngestTestdata("otlp_proto/logs.pb"), &answer, /*gzip=*/true);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  st = GrpcExport(port, "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+                  IngestTestdata("otlp_proto/metrics.pb"), &answer);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+
+  // resource_spans { scope_spans { a good span; a span without a trace id } }
+  namespace pb = ingest::protobuf;
+  auto span = [](bool with_trace_id) {
+    std::string s;
+    if (with_trace_id) pb::AppendLenField(1, std::string(16, '\x5b'), &s);
+    pb::AppendLenField(2, std::string(8, '\xee'), &s);
+    pb::AppendLenField(5, "GET /cart", &s);
+    pb::AppendFixed64Field(7, 1731960000000000000ULL, &s);
+    pb::AppendFixed64Field(8, 1731960000050000000ULL, &s);
+    return s;
+  };
+  std::string scope, resource, request;
+  pb::AppendLenField(2, span(true), &scope);
+  pb::AppendLenField(2, span(false), &scope);
+  pb::AppendLenField(2, scope, &resource);
+  pb::AppendLenField(1, resource, &request);
+  st = GrpcExport(port, kTraceExport, request, &answer);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  // partial_success (1) { rejected_spans (1) = 1; error_message (2) naming the reason }
+  EXPECT_EQ(answer.substr(2, 2), std::string("\x08\x01", 2)) << answer;
+  EXPECT_NE(answer.find("missing field: trace_id"), std::string::npos) << answer;
+
+  st = GrpcExport(port, kTraceExport, "\x0a\x05\x12\x03", &answer);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("truncated"), std::string::npos) << st.error_message();
+  st = GrpcExport(port, "/jaeger.api_v2.CollectorService/PostSpans", request, &answer);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_NE(st.error_message().find("TraceService"), std::string::npos) << st.error_message();
+
+  auto status = nlohmann::json::parse(r.client->Get("/api/status")->body);
+  EXPECT_EQ(status["received"]["spans"], 3);
+  EXPECT_EQ(status["received"]["logs"], 2);
+  EXPECT_EQ(status["received"]["metric_points"], 5);
+  EXPECT_EQ(status["received"]["requests"], 5);
+  EXPECT_EQ(status["received"]["bad_requests"], 1);
+}
+
 TEST(Server, LokiZipkinAndAnyFormat) {
   testing::TempDir dir;
   Running r(dir.path());
@@ -132,15 +233,11 @@ TEST(Server, LokiZipkinAndAnyFormat) {
       "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 204) << res->body;
-  {  // Promtail's and Alloy's default: snappy protobuf (the reader's fixture, 3 entries)
-    std::ifstream in(std::filesystem::path(__FILE__).parent_path().parent_path() /
-                         "ingest/testdata/loki_proto/push.pb.snappy",
-                     std::ios::binary);
-    std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    res = r.client->Post("/loki/api/v1/push", body, "application/x-protobuf");
-    ASSERT_TRUE(res);
-    EXPECT_EQ(res->status, 204) << res->body;
-  }
+  // Promtail's and Alloy's default: snappy protobuf (the reader's fixture, 3 entries).
+  res = r.client->Post("/loki/api/v1/push", IngestTestdata("loki_proto/push.pb.snappy"),
+                       "application/x-protobuf");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 204) << res->body;
   res = r.client->Post(
       "/api/v2/spans",
       R"([{"traceId":"5b8efff798038103","id":"eee19b7ec3c1b174","name":"get","timestamp":1731960000000000,"duration":5000,"localEndpoint":{"serviceName":"cart"}}])",
@@ -279,6 +376,12 @@ TEST(Server, RefusesAMissingModelAndABusyPort) {
   s = Server::Create(o);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("cannot listen"), std::string::npos) << s.message();
+  // The gRPC port too: gRPC's default SO_REUSEPORT would let both servers share it.
+  o.port = 0;
+  o.grpc_port = r.server->grpc_port();
+  s = Server::Create(o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("cannot listen for OTLP/gRPC"), std::string::npos) << s.message();
 }
 
 }  // namespace
