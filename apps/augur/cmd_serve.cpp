@@ -44,6 +44,11 @@ void RegisterServe(CLI::App& app, Globals& g) {
                   "Seconds of received telemetry each detection run examines")
       ->capture_default_str()
       ->check(Positive());
+  auto spool_mb = std::make_shared<double>(4096);
+  cmd->add_option("--max-spool-mb", *spool_mb,
+                  "Largest spool on disk; over it the oldest telemetry goes first")
+      ->capture_default_str()
+      ->check(Positive());
   AddSelectionFlags(cmd, *sel, pipeline::DetectStages());
   AddLlmFlags(cmd, o->detectors.settings.log_lm_llm);
   cmd->footer(
@@ -58,8 +63,9 @@ void RegisterServe(CLI::App& app, Globals& g) {
       "  curl -s localhost:4318/api/incidents\n"
       "Exit codes: 0 stopped by SIGINT/SIGTERM, 2 usage error, 3 model unreadable or port "
       "unavailable.");
-  cmd->callback([o, sel, &g] {
+  cmd->callback([o, sel, spool_mb, &g] {
     sel->Apply(o->detectors, o->disabled_stages);
+    o->max_spool_bytes = static_cast<uint64_t>(*spool_mb * 1024 * 1024);
     ApplyLlmEnvironment(o->detectors.settings.log_lm_llm);
     // Signals go to one thread that stops the server; the others never see them.
     sigset_t stop_signals;

@@ -34,6 +34,7 @@ Status ServerOptions::Validate() const {
   if (every_seconds < 0) return Status::Error("the detection period must not be negative");
   if (lookback_seconds <= 0) return Status::Error("the lookback must be greater than 0");
   if (max_body_bytes == 0) return Status::Error("the largest body must be greater than 0");
+  if (max_spool_bytes == 0) return Status::Error("the largest spool must be greater than 0");
   return Status::Ok();
 }
 
@@ -94,7 +95,11 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
     auto closed = ec ? Clock::now()
                      : std::chrono::time_point_cast<Clock::duration>(
                            std::chrono::file_clock::to_sys(written));
-    s->closed_.push_back({dir, closed});
+    uint64_t bytes = 0;
+    for (const auto& f : fs::directory_iterator(dir, ec))
+      if (f.is_regular_file(ec)) bytes += f.file_size(ec);
+    s->closed_.push_back({dir, closed, bytes});
+    s->closed_bytes_ += bytes;
     uint64_t n = std::strtoull(dir.filename().string().c_str() + 8, nullptr, 10);
     s->next_segment_ = std::max(s->next_segment_, n + 1);
   }
@@ -251,6 +256,10 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
         "  GET  /healthz\n",
         "text/plain");
   });
+  // A full spool (IngestResult 503): senders back off and retry.
+  srv.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.status == 503) res.set_header("Retry-After", "10");
+  });
   srv.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (res.status == 404 && res.body.empty())
       SendError(res, 404,
@@ -353,13 +362,54 @@ void Server::CloseSegmentLocked() {
   if (!writer_) return;
   if (Status st = writer_->Close(); !st)
     std::fprintf(stderr, "augur serve: %s: %s\n", open_dir_.c_str(), st.message().c_str());
+  closed_.push_back({open_dir_, Clock::now(), writer_->bytes_written()});
+  closed_bytes_ += closed_.back().bytes;
   writer_.reset();
-  closed_.push_back({open_dir_, Clock::now()});
+}
+
+uint64_t Server::SpoolBytesLocked() const {
+  return closed_bytes_ + (writer_ ? writer_->bytes_written() : 0);
+}
+
+void Server::PruneSpoolLocked(uint64_t keep) {
+  const auto horizon = Clock::now() - std::chrono::duration_cast<Clock::duration>(
+                                          std::chrono::duration<double>(options_.lookback_seconds));
+  std::erase_if(closed_, [&](const Segment& s) {  // oldest first
+    const bool old = s.closed < horizon;
+    if (!old && SpoolBytesLocked() <= keep) return false;
+    if (std::find(reading_.begin(), reading_.end(), s.dir) != reading_.end()) return false;
+    std::error_code ec;
+    fs::remove_all(s.dir, ec);
+    closed_bytes_ -= s.bytes;
+    if (!old) {
+      ++dropped_segments_;
+      dropped_bytes_ += s.bytes;
+    }
+    return true;
+  });
 }
 
 IngestResult Server::Ingest(std::string_view body, const std::string& format,
                             const std::string& source) {
   IngestResult out;
+  {
+    // Room for the body (its spooled JSON is of its size or a few times it): old segments go.
+    std::lock_guard lock(spool_mutex_);
+    const uint64_t cap = options_.max_spool_bytes;
+    if (SpoolBytesLocked() + body.size() > cap)
+      PruneSpoolLocked(cap > body.size() ? cap - body.size() : 0);
+    if (SpoolBytesLocked() + body.size() > cap) {
+      ++requests_;
+      ++bad_requests_;
+      bytes_ += body.size();
+      out.http_status = 503;
+      out.message = fmt::format(
+          "{}: the spool is full ({:.1f} MB of {:.1f} MB, the rest read by a detection run); "
+          "retry later",
+          source, SpoolBytesLocked() / 1e6, cap / 1e6);
+      return out;
+    }
+  }
   ingest::ReadOptions read;
   read.format = format;
   Status spooled;  // an error once a batch could not be spooled
@@ -376,6 +426,8 @@ IngestResult Server::Ingest(std::string_view body, const std::string& format,
       spooled = st;
       return;
     }
+    // Segments of at most an eighth of the cap, so that the oldest can go when it is reached.
+    if (writer_->bytes_written() > options_.max_spool_bytes / 8) CloseSegmentLocked();
     spans += b.spans.size();
     logs += b.logs.size();
     metrics += b.metrics.size();
@@ -427,16 +479,19 @@ Result<nlohmann::json> Server::DetectNow() {
     CloseSegmentLocked();
     fresh_ = false;
     newest = newest_record_;
-    const auto horizon = now - std::chrono::duration_cast<Clock::duration>(
-                                   std::chrono::duration<double>(options_.lookback_seconds));
-    std::erase_if(closed_, [&](const Segment& s) {
-      if (s.closed >= horizon) return false;
-      std::error_code ec;
-      fs::remove_all(s.dir, ec);
-      return true;
-    });
-    for (const auto& s : closed_) inputs.push_back(s.dir.string());
+    PruneSpoolLocked(options_.max_spool_bytes);
+    for (const auto& s : closed_) {
+      inputs.push_back(s.dir.string());
+      reading_.push_back(s.dir);
+    }
   }
+  struct Release {  // the segments may be pruned again once the run is over
+    Server* s;
+    ~Release() {
+      std::lock_guard lock(s->spool_mutex_);
+      s->reading_.clear();
+    }
+  } release{this};
   auto fail = [&](const std::string& message) -> Result<nlohmann::json> {
     std::lock_guard lock(state_mutex_);
     ++failed_runs_;
@@ -533,7 +588,11 @@ nlohmann::json Server::StatusJson() const {
         {"bytes", bytes_}};
     j["spool"] = {{"closed_segments", closed_.size()},
                   {"open_segment", writer_ ? open_dir_.string() : ""},
-                  {"newest_record", newest_record_ ? FormatIsoTime(newest_record_) : ""}};
+                  {"newest_record", newest_record_ ? FormatIsoTime(newest_record_) : ""},
+                  {"bytes", SpoolBytesLocked()},
+                  {"max_bytes", options_.max_spool_bytes},
+                  {"dropped_segments", dropped_segments_},
+                  {"dropped_bytes", dropped_bytes_}};
   }
   std::lock_guard lock(state_mutex_);
   j["model"] = options_.model_dir.string();
@@ -569,6 +628,10 @@ std::string Server::MetricsText() const {
     add("augur_bad_requests_total", "Receiver requests answered with an error.", "counter",
         bad_requests_);
     add("augur_received_bytes_total", "Body bytes received.", "counter", bytes_);
+    add("augur_spool_bytes", "Bytes in the spool.", "gauge", SpoolBytesLocked());
+    add("augur_spool_dropped_bytes_total",
+        "Spooled bytes deleted before the lookback ended, to keep the spool under its cap.",
+        "counter", dropped_bytes_);
   }
   std::lock_guard lock(state_mutex_);
   add("augur_detection_runs_total", "Detection runs that finished.", "counter", runs_);

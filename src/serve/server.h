@@ -51,13 +51,17 @@ struct ServerOptions {
   double every_seconds = 60;      // detection period when new telemetry arrived; 0: only on request
   double lookback_seconds = 900;  // received telemetry each detection run examines
   size_t max_body_bytes = 64u << 20;
+  // The spool's largest size on disk. Over it, the oldest segments go first (those a running
+  // detection is not reading); a body that still does not fit is refused with 503 / UNAVAILABLE
+  // and a Retry-After, which senders retry.
+  uint64_t max_spool_bytes = 4ull << 30;
 
   Status Validate() const;
 };
 
 // What one request body gave.
 struct IngestResult {
-  int http_status = 200;  // 200 when any record was accepted or the body held none
+  int http_status = 200;  // 200 when any record was accepted or the body held none; 503: retry
   uint64_t accepted = 0;
   uint64_t rejected = 0;
   std::string message;  // the first rejects ("<source>:<line>: <reason>"), or why nothing was read
@@ -94,11 +98,16 @@ class Server {
   struct Segment {
     std::filesystem::path dir;
     std::chrono::system_clock::time_point closed;
+    uint64_t bytes = 0;
   };
 
   explicit Server(ServerOptions options);
   Status OpenSegmentLocked();
   void CloseSegmentLocked();
+  uint64_t SpoolBytesLocked() const;
+  // Deletes the segments closed before the lookback horizon, then, while the spool holds more
+  // than `keep` bytes, the oldest ones that no detection run is reading.
+  void PruneSpoolLocked(uint64_t keep);
   void DetectLoop();
 
   ServerOptions options_;
@@ -111,6 +120,9 @@ class Server {
   std::unique_ptr<ingest::OtlpJsonWriter> writer_;
   std::filesystem::path open_dir_;
   std::vector<Segment> closed_;
+  uint64_t closed_bytes_ = 0;                          // of closed_
+  std::vector<std::filesystem::path> reading_;         // segments the running detection reads
+  uint64_t dropped_segments_ = 0, dropped_bytes_ = 0;  // pruned over the cap, inside the lookback
   uint64_t next_segment_ = 1;
   TimeNs newest_record_ = 0;
   bool fresh_ = false;  // telemetry arrived since the last detection run

@@ -9,6 +9,7 @@
 
 #include <condition_variable>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <mutex>
 #include <thread>
@@ -50,7 +51,8 @@ void Train(const std::filesystem::path& dir) {
 // A running server on a free port; stopped and joined on destruction.
 class Running {
  public:
-  explicit Running(const std::filesystem::path& dir, double every = 0) {
+  explicit Running(const std::filesystem::path& dir, double every = 0,
+                   const std::function<void(ServerOptions&)>& tweak = {}) {
     if (!std::filesystem::exists(dir / "model")) Train(dir);
     ServerOptions o;
     o.port = 0;
@@ -58,6 +60,7 @@ class Running {
     o.model_dir = dir / "model";
     o.state_dir = dir / "state";
     o.every_seconds = every;
+    if (tweak) tweak(o);
     auto s = Server::Create(o);
     EXPECT_TRUE(s.ok()) << s.message();
     server = std::move(*s);
@@ -268,6 +271,43 @@ TEST(Server, LokiZipkinAndAnyFormat) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 404);
   EXPECT_NE(res->body.find("no such endpoint: GET /api/nothing"), std::string::npos) << res->body;
+}
+
+// A spool capped at 20 kB: the oldest segments go to make room, every request is taken; a body
+// that cannot fit gets 503 with Retry-After (UNAVAILABLE over gRPC), which senders retry.
+TEST(Server, TheSpoolStaysUnderItsCap) {
+  testing::TempDir dir;
+  Running r(dir.path(), 0, [](ServerOptions& o) { o.max_spool_bytes = 20000; });
+  for (int i = 0; i < 200; ++i) {
+    auto res = r.client->Post("/v1/traces", kOtlpSpans, "application/json");
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << i << ": " << res->body;
+  }
+  auto st = nlohmann::json::parse(r.client->Get("/api/status")->body);
+  EXPECT_EQ(st["received"]["spans"], 200);
+  EXPECT_LE(st["spool"]["bytes"].get<uint64_t>(), 20000u) << st.dump(1);
+  EXPECT_GT(st["spool"]["dropped_segments"].get<uint64_t>(), 0u) << st.dump(1);
+  EXPECT_GT(st["spool"]["dropped_bytes"].get<uint64_t>(), 40000u) << st.dump(1);
+  std::string metrics = r.client->Get("/metrics")->body;
+  EXPECT_NE(metrics.find("augur_spool_dropped_bytes_total "), std::string::npos) << metrics;
+
+  // Detection examines what the spool kept: fewer spans than were sent, none lost in the middle.
+  auto res = r.client->Post("/api/detect", "", "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  const auto kept = nlohmann::json::parse(res->body)["records"].get<uint64_t>();
+  EXPECT_GT(kept, 10u);
+  EXPECT_LT(kept, 200u);
+
+  const std::string huge(30000, ' ');
+  res = r.client->Post("/v1/traces", huge, "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503) << res->body;
+  EXPECT_EQ(res->get_header_value("Retry-After"), "10");
+  EXPECT_NE(res->body.find("the spool is full"), std::string::npos) << res->body;
+  std::string answer;
+  grpc::Status gs = GrpcExport(r.server->grpc_port(), kTraceExport, huge, &answer);
+  EXPECT_EQ(gs.error_code(), grpc::StatusCode::UNAVAILABLE) << gs.error_message();
 }
 
 TEST(Server, DetectionRunsOverTheSpoolAndTheSpoolSurvivesARestart) {
