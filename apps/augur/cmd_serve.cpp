@@ -44,6 +44,13 @@ void RegisterServe(CLI::App& app, Globals& g) {
                   "Seconds of received telemetry each detection run examines")
       ->capture_default_str()
       ->check(Positive());
+  auto* cert = cmd->add_option("--tls-cert", o->tls_cert,
+                               "PEM certificate (chain): HTTPS and gRPC over TLS on both ports")
+                   ->check(CLI::ExistingFile);
+  auto* key = cmd->add_option("--tls-key", o->tls_key, "PEM private key of --tls-cert")
+                  ->check(CLI::ExistingFile);
+  cert->needs(key);
+  key->needs(cert);
   auto spool_mb = std::make_shared<double>(4096);
   cmd->add_option("--max-spool-mb", *spool_mb,
                   "Largest spool on disk; over it the oldest telemetry goes first")
@@ -90,13 +97,14 @@ void RegisterServe(CLI::App& app, Globals& g) {
       s.Stop();
     });
     if (!g.quiet) {
-      std::string grpc =
-          s.grpc_port() < 0 ? std::string() : fmt::format(", OTLP/gRPC on port {}", s.grpc_port());
+      std::string grpc = s.grpc_port() < 0 ? std::string()
+                                           : fmt::format(", OTLP/gRPC{} on port {}",
+                                                         s.tls() ? " over TLS" : "", s.grpc_port());
       std::fprintf(stderr,
-                   "augur serve: listening on http://%s:%d (OTLP/HTTP, Loki, Zipkin, remote "
+                   "augur serve: listening on %s://%s:%d (OTLP/HTTP, Loki, Zipkin, remote "
                    "write)%s; detection every %g s over the last %g s; state in %s\n",
-                   o->host.c_str(), s.port(), grpc.c_str(), o->every_seconds, o->lookback_seconds,
-                   o->state_dir.c_str());
+                   s.tls() ? "https" : "http", o->host.c_str(), s.port(), grpc.c_str(),
+                   o->every_seconds, o->lookback_seconds, o->state_dir.c_str());
     }
     s.Run();
     done = true;

@@ -102,6 +102,8 @@ GrpcReceiver::~GrpcReceiver() {
 
 Result<std::unique_ptr<GrpcReceiver>> GrpcReceiver::Start(const std::string& host, int port,
                                                           size_t max_message_bytes,
+                                                          const std::string& cert_pem,
+                                                          const std::string& key_pem,
                                                           IngestFn ingest) {
   auto impl = std::make_unique<Impl>();
   impl->service = std::make_unique<ExportService>(std::move(ingest));
@@ -110,7 +112,13 @@ Result<std::unique_ptr<GrpcReceiver>> GrpcReceiver::Start(const std::string& hos
                                   : fmt::format("{}:{}", host, port);
   int bound = 0;
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &bound);
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (!cert_pem.empty()) {
+    grpc::SslServerCredentialsOptions tls;
+    tls.pem_key_cert_pairs.push_back({key_pem, cert_pem});
+    credentials = grpc::SslServerCredentials(tls);
+  }
+  builder.AddListeningPort(address, credentials, &bound);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(std::min<size_t>(max_message_bytes, std::numeric_limits<int>::max())));

@@ -25,10 +25,13 @@ class GrpcReceiver {
   using IngestFn =
       std::function<IngestResult(std::string_view, const std::string&, const std::string&)>;
 
-  // Binds HOST:PORT (0 picks a free port) and starts serving. Refuses a port already in use
-  // (gRPC's default SO_REUSEPORT would share it silently with another server).
+  // Binds HOST:PORT (0 picks a free port) and starts serving, over TLS when given a certificate
+  // and its key (PEM text), else in plain text. Refuses a port already in use (gRPC's default
+  // SO_REUSEPORT would share it silently with another server).
   static Result<std::unique_ptr<GrpcReceiver>> Start(const std::string& host, int port,
-                                                     size_t max_message_bytes, IngestFn ingest);
+                                                     size_t max_message_bytes,
+                                                     const std::string& cert_pem,
+                                                     const std::string& key_pem, IngestFn ingest);
   ~GrpcReceiver();  // Shutdown()
   GrpcReceiver(const GrpcReceiver&) = delete;
   GrpcReceiver& operator=(const GrpcReceiver&) = delete;

@@ -35,11 +35,13 @@ Status ServerOptions::Validate() const {
   if (lookback_seconds <= 0) return Status::Error("the lookback must be greater than 0");
   if (max_body_bytes == 0) return Status::Error("the largest body must be greater than 0");
   if (max_spool_bytes == 0) return Status::Error("the largest spool must be greater than 0");
+  if (tls_cert.empty() != tls_key.empty())
+    return Status::Error("TLS needs both a certificate and its key");
   return Status::Ok();
 }
 
 struct Server::Http {
-  httplib::Server server;
+  std::unique_ptr<httplib::Server> server;  // an httplib::SSLServer with TLS
 };
 
 namespace {
@@ -112,15 +114,35 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
   if (!rows) return rows.status();
   for (const auto& r : *rows) s->stored_.push_back({r.start, r.end, r.id});
 
-  s->http_->server.set_payload_max_length(o.max_body_bytes);
-  s->http_->server.set_tcp_nodelay(true);
+  std::string cert_pem, key_pem;
+  if (!o.tls_cert.empty()) {
+    for (const auto& [path, pem] :
+         {std::pair{&o.tls_cert, &cert_pem}, std::pair{&o.tls_key, &key_pem}}) {
+      std::ifstream in(*path);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      *pem = ss.str();
+      if (!in || pem->find("-----BEGIN") == std::string::npos)
+        return Status::Error(path->string() + ": cannot read a PEM file here");
+    }
+    auto tls = std::make_unique<httplib::SSLServer>(o.tls_cert.c_str(), o.tls_key.c_str());
+    if (!tls->is_valid())
+      return Status::Error(o.tls_cert.string() + ", " + o.tls_key.string() +
+                           ": not a certificate and its private key (TLS refused them)");
+    s->http_->server = std::move(tls);
+  } else {
+    s->http_->server = std::make_unique<httplib::Server>();
+  }
+
+  s->http_->server->set_payload_max_length(o.max_body_bytes);
+  s->http_->server->set_tcp_nodelay(true);
   // httplib's default adds SO_REUSEPORT, which lets a second server take the same port silently.
-  s->http_->server.set_socket_options([](socket_t sock) {
+  s->http_->server->set_socket_options([](socket_t sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });
   Server* self = s.get();
-  auto& srv = s->http_->server;
+  auto& srv = *s->http_->server;
 
   // Receivers. Each answers in its protocol's own terms; OTLP in the request's encoding.
   auto otlp = [self](const char* signal, const char* rejected_key) {
@@ -286,7 +308,7 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
         fmt::format("cannot listen on {}:{} (in use, or not an address here)", o.host, o.port));
   if (o.grpc_port >= 0) {
     auto grpc = GrpcReceiver::Start(
-        o.host, o.grpc_port, o.max_body_bytes,
+        o.host, o.grpc_port, o.max_body_bytes, cert_pem, key_pem,
         [self](std::string_view body, const std::string& format, const std::string& source) {
           return self->Ingest(body, format, source);
         });
@@ -303,7 +325,7 @@ void Server::Run() {
     run_started_ = true;
   }
   std::thread detector([this] { DetectLoop(); });
-  http_->server.listen_after_bind();
+  http_->server->listen_after_bind();
   run_returned_ = true;
   Stop();
   detector.join();
@@ -325,9 +347,9 @@ void Server::Stop() {
   if (!started) return;
   // httplib's stop() does nothing until its accept loop runs: a Stop() right after Run() began
   // waits for it.
-  while (!http_->server.is_running() && !run_returned_)
+  while (!http_->server->is_running() && !run_returned_)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  http_->server.stop();
+  http_->server->stop();
 }
 
 void Server::DetectLoop() {

@@ -41,8 +41,10 @@ class GrpcReceiver;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  int port = 4318;                  // OTLP/HTTP's port; 0 picks any free one
-  int grpc_port = 4317;             // OTLP/gRPC's port; 0 picks any free one, -1: no gRPC
+  int port = 4318;       // OTLP/HTTP's port; 0 picks any free one
+  int grpc_port = 4317;  // OTLP/gRPC's port; 0 picks any free one, -1: no gRPC
+  // TLS on both ports when both are given (PEM files): HTTPS and gRPC over TLS.
+  std::filesystem::path tls_cert, tls_key;
   std::filesystem::path model_dir;  // bundle written by `augur train`
   std::filesystem::path state_dir;  // spool/, latest/ (the latest run's reports), augur.db
   std::filesystem::path db;         // default state_dir/augur.db
@@ -77,6 +79,7 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   int port() const { return port_; }
+  bool tls() const { return !options_.tls_cert.empty(); }
   int grpc_port() const;  // -1 when there is no gRPC receiver
   // Serves until Stop(), running detection every `every_seconds` when new telemetry arrived.
   void Run();

@@ -140,9 +140,11 @@ TEST(Server, OtlpReceiverReadsProtobuf) {
 // One OTLP/gRPC Export call through gRPC's generic client: the raw request bytes, as an SDK sends
 // them. Returns the call's status; `response` receives the answer's bytes.
 grpc::Status GrpcExport(int port, const std::string& method, const std::string& request,
-                        std::string* response, bool gzip = false) {
+                        std::string* response, bool gzip = false,
+                        std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr) {
   auto channel =
-      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                          credentials ? credentials : grpc::InsecureChannelCredentials());
   grpc::GenericStub stub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
@@ -308,6 +310,60 @@ TEST(Server, TheSpoolStaysUnderItsCap) {
   std::string answer;
   grpc::Status gs = GrpcExport(r.server->grpc_port(), kTraceExport, huge, &answer);
   EXPECT_EQ(gs.error_code(), grpc::StatusCode::UNAVAILABLE) << gs.error_message();
+}
+
+// --tls-cert/--tls-key: HTTPS and gRPC over TLS with a certificate made here by openssl; clients
+// that verify it against that certificate get through, plain-text ones do not.
+TEST(Server, ServesOverTls) {
+  testing::TempDir dir;
+  const auto cert = dir.path() / "cert.pem", key = dir.path() / "key.pem";
+  int rc = -1;
+  std::string out = testing::Shell(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -addext "
+      "subjectAltName=IP:127.0.0.1,DNS:localhost -keyout " +
+          key.string() + " -out " + cert.string() + " 2>&1",
+      &rc);
+  if (rc != 0) GTEST_SKIP() << "openssl could not make a certificate: " << out;
+  Running r(dir.path(), 0, [&](ServerOptions& o) {
+    o.tls_cert = cert;
+    o.tls_key = key;
+  });
+  ASSERT_TRUE(r.server->tls());
+
+  httplib::SSLClient https("127.0.0.1", r.server->port());
+  https.set_ca_cert_path(cert.c_str());
+  https.enable_server_certificate_verification(true);
+  auto res = https.Post("/v1/traces", kOtlpSpans, "application/json");
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 200) << res->body;
+  auto plain = r.client->Post("/v1/traces", kOtlpSpans, "application/json");
+  EXPECT_FALSE(plain && plain->status == 200);
+
+  grpc::SslCredentialsOptions trust;
+  trust.pem_root_certs = testing::Shell("cat " + cert.string());
+  std::string answer;
+  grpc::Status st =
+      GrpcExport(r.server->grpc_port(), kTraceExport, IngestTestdata("otlp_proto/traces.pb"),
+                 &answer, false, grpc::SslCredentials(trust));
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  st = GrpcExport(r.server->grpc_port(), kTraceExport, IngestTestdata("otlp_proto/traces.pb"),
+                  &answer);
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(r.server->StatusJson()["received"]["spans"], 3);
+
+  // A key that is not the certificate's: refused with both files named.
+  const auto other = dir.path() / "other.pem";
+  testing::Shell("openssl genrsa -out " + other.string() + " 2048 2>&1");
+  ServerOptions o;
+  o.port = 0;
+  o.grpc_port = 0;
+  o.model_dir = dir.path() / "model";
+  o.state_dir = dir.path() / "state2";
+  o.tls_cert = cert;
+  o.tls_key = other;
+  auto s = Server::Create(o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("other.pem"), std::string::npos) << s.message();
 }
 
 TEST(Server, DetectionRunsOverTheSpoolAndTheSpoolSurvivesARestart) {
