@@ -60,7 +60,8 @@ void RegisterServe(CLI::App& app, Globals& g) {
   AddLlmFlags(cmd, o->detectors.settings.log_lm_llm);
   cmd->footer(
       "Endpoints (GET / lists them): POST /v1/traces, /v1/logs, /v1/metrics (OTLP/HTTP, protobuf "
-      "or JSON), /loki/api/v1/push (protobuf or JSON), /api/v2/spans (Zipkin), /api/v1/write "
+      "or JSON), /loki/api/v1/push (protobuf or JSON), /api/v2/spans (Zipkin, protobuf or JSON), "
+      "/api/v1/write "
       "(Prometheus remote write), /api/ingest (any format); POST /api/detect; GET "
       "/api/incidents, /api/incidents/ID, /api/status, /report, /latest/FILE, /metrics, "
       "/healthz. On --grpc-port: OTLP/gRPC's TraceService, LogsService and MetricsService "

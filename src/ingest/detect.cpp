@@ -201,6 +201,7 @@ const std::vector<FormatInfo>& Formats() {
       {"otlp-proto-metrics", "OTLP/protobuf ExportMetricsServiceRequest (forced only)",
        ReadOtlpProtoMetrics},
       {"zipkin-json", "Zipkin v2 JSON spans", ReadZipkinJson},
+      {"zipkin-proto", "Zipkin v2 protobuf ListOfSpans (forced only)", ReadZipkinProto},
       {"jaeger-json", "Jaeger JSON ({\"data\": [...]} or one trace)", ReadJaegerJson},
       {"loki-json", "Loki push JSON", ReadLokiJson},
       {"loki-proto", "Loki push protobuf (snappy PushRequest; forced only)", ReadLokiProto},

@@ -172,6 +172,13 @@ void ReadNezhaLog(ByteSource& src, ReadContext& ctx);
 void ReadNezhaMetric(ByteSource& src, ReadContext& ctx);
 void ReadTraceIdList(ByteSource& src, ReadContext& ctx);
 void ReadZipkinJson(ByteSource& src, ReadContext& ctx);
+void ReadZipkinProto(ByteSource& src, ReadContext& ctx);
+// What both Zipkin encodings do once a span's fields are read (trace and span id checked): the
+// remote endpoint's service as peer.service, start and end from epoch microseconds, a shared
+// SERVER half given its own id under its CLIENT, HTTP fields and error tags. False when the
+// timestamp or duration is out of range.
+bool FinishZipkinSpan(int64_t timestamp_us, int64_t duration_us, bool shared,
+                      const std::string& remote_service, Span* s);
 void ReadJaegerJson(ByteSource& src, ReadContext& ctx);
 void ReadLokiJson(ByteSource& src, ReadContext& ctx);
 void ReadLokiProto(ByteSource& src, ReadContext& ctx);

@@ -134,15 +134,8 @@ void ReadZipkinSpan(od::object obj, Span* s) {
   }
   if (s->trace_id.empty()) throw FieldError{"missing field: traceId"};
   if (s->span_id.empty()) throw FieldError{"missing field: id"};
-  if (!remote_service.empty()) s->attributes.push_back({"peer.service", remote_service});
-  if (!ScaleTime(ts, 1000, &s->start) || !ScaleTime(dur, 1000, &s->end, s->start))
+  if (!FinishZipkinSpan(ts, dur, shared, remote_service, s))
     throw FieldError{"invalid value: timestamp or duration"};
-  if (shared && s->kind == SpanKind::kServer) {
-    s->parent_id = s->span_id;
-    s->span_id = DeriveSharedId(s->span_id);
-  }
-  json::FillHttpFields(s);
-  ApplyErrorTags(s);
 }
 
 // ---- Jaeger ----
@@ -505,6 +498,20 @@ void ReadChromeEvent(const JsonUnit& unit, od::value value, ReadContext& ctx, Ch
 }
 
 }  // namespace
+
+bool FinishZipkinSpan(int64_t timestamp_us, int64_t duration_us, bool shared,
+                      const std::string& remote_service, Span* s) {
+  if (!remote_service.empty()) s->attributes.push_back({"peer.service", remote_service});
+  if (!ScaleTime(timestamp_us, 1000, &s->start) || !ScaleTime(duration_us, 1000, &s->end, s->start))
+    return false;
+  if (shared && s->kind == SpanKind::kServer) {
+    s->parent_id = s->span_id;
+    s->span_id = DeriveSharedId(s->span_id);
+  }
+  json::FillHttpFields(s);
+  ApplyErrorTags(s);
+  return true;
+}
 
 void ReadZipkinJson(ByteSource& src, ReadContext& ctx) {
   JsonSplitOptions o;

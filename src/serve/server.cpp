@@ -178,9 +178,8 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
     res.status = 204;  // Loki answers a push with no content
   });
   srv.Post("/api/v2/spans", [self](const httplib::Request& req, httplib::Response& res) {
-    if (IsProtobuf(req))
-      return SendError(res, 415, "augur receives Zipkin spans as JSON (application/json)");
-    auto r = self->Ingest(req.body, "zipkin-json", "POST /api/v2/spans");
+    auto r = self->Ingest(req.body, IsProtobuf(req) ? "zipkin-proto" : "zipkin-json",
+                          "POST /api/v2/spans");
     if (r.http_status != 200) return SendError(res, r.http_status, r.message);
     res.status = 202;  // as Zipkin's collector
   });
@@ -263,7 +262,7 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
         "Receivers:\n"
         "  POST /v1/traces, /v1/logs, /v1/metrics   OTLP/HTTP, protobuf or JSON\n"
         "  POST /loki/api/v1/push                   Loki push, protobuf or JSON\n"
-        "  POST /api/v2/spans                       Zipkin v2 spans, JSON\n"
+        "  POST /api/v2/spans                       Zipkin v2 spans, protobuf or JSON\n"
         "  POST /api/v1/write, /api/v1/push         Prometheus remote write\n"
         "  POST /api/ingest[?format=NAME]           any format `augur inspect` reads\n"
         "API:\n"

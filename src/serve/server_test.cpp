@@ -249,6 +249,11 @@ TEST(Server, LokiZipkinAndAnyFormat) {
       "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 202) << res->body;
+  // Zipkin's protobuf ListOfSpans (the reader's fixture, 3 spans).
+  res = r.client->Post("/api/v2/spans", IngestTestdata("zipkin_proto/spans.pb"),
+                       "application/x-protobuf");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 202) << res->body;
   res = r.client->Post("/api/ingest", "2024-11-18T20:00:00Z ERROR cart: connection refused\n",
                        "text/plain");
   ASSERT_TRUE(res);
@@ -268,7 +273,7 @@ TEST(Server, LokiZipkinAndAnyFormat) {
 
   auto st = nlohmann::json::parse(r.client->Get("/api/status")->body);
   EXPECT_EQ(st["received"]["logs"], 5);
-  EXPECT_EQ(st["received"]["spans"], 1);
+  EXPECT_EQ(st["received"]["spans"], 4);
   res = r.client->Get("/api/nothing");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 404);
