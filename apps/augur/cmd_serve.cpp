@@ -22,7 +22,9 @@ void RegisterServe(CLI::App& app, Globals& g) {
                                  "write), detect incidents as it arrives");
   auto o = std::make_shared<serve::ServerOptions>();
   auto sel = std::make_shared<SelectionFlags>();
-  cmd->add_option("-m,--model", o->model_dir, "Model bundle written by `augur train`")->required();
+  cmd->add_option("-m,--model", o->model_dir,
+                  "Model bundle written by `augur train`; without one, record what arrives into "
+                  "STATE/spool to train on");
   cmd->add_option("-s,--state", o->state_dir,
                   "Folder for the spooled telemetry, the latest run's reports and augur.db")
       ->required();
@@ -66,7 +68,9 @@ void RegisterServe(CLI::App& app, Globals& g) {
       "/api/incidents, /api/incidents/ID, /api/status, /report, /latest/FILE, /metrics, "
       "/healthz. On --grpc-port: OTLP/gRPC's TraceService, LogsService and MetricsService "
       "Export.\n\n"
-      "Example:\n  augur train --input normal/ --model model/\n"
+      "Example:\n  augur serve --state normal/   # record a normal hour from the collectors, "
+      "then Ctrl-C\n"
+      "  augur train --input normal/spool --model model/\n"
       "  augur serve --model model/ --state state/ --port 4318 --grpc-port 4317\n"
       "  curl -s localhost:4318/api/incidents\n"
       "Exit codes: 0 stopped by SIGINT/SIGTERM, 2 usage error, 3 model unreadable or port "
@@ -101,11 +105,17 @@ void RegisterServe(CLI::App& app, Globals& g) {
       std::string grpc = s.grpc_port() < 0 ? std::string()
                                            : fmt::format(", OTLP/gRPC{} on port {}",
                                                          s.tls() ? " over TLS" : "", s.grpc_port());
+      std::string what =
+          o->recording()
+              ? fmt::format("recording into {} (no --model: no detection)",
+                            (o->state_dir / "spool").string())
+              : fmt::format("detection every {:g} s over the last {:g} s; state in {}",
+                            o->every_seconds, o->lookback_seconds, o->state_dir.string());
       std::fprintf(stderr,
                    "augur serve: listening on %s://%s:%d (OTLP/HTTP, Loki, Zipkin, remote "
-                   "write)%s; detection every %g s over the last %g s; state in %s\n",
+                   "write)%s; %s\n",
                    s.tls() ? "https" : "http", o->host.c_str(), s.port(), grpc.c_str(),
-                   o->every_seconds, o->lookback_seconds, o->state_dir.c_str());
+                   what.c_str());
     }
     s.Run();
     done = true;

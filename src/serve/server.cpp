@@ -29,7 +29,6 @@ Status ServerOptions::Validate() const {
     return Status::Error(fmt::format("gRPC port {} is out of range", grpc_port));
   if (grpc_port > 0 && grpc_port == port)
     return Status::Error(fmt::format("OTLP/HTTP and OTLP/gRPC cannot share port {}", port));
-  if (model_dir.empty()) return Status::Error("no model bundle given");
   if (state_dir.empty()) return Status::Error("no state folder given");
   if (every_seconds < 0) return Status::Error("the detection period must not be negative");
   if (lookback_seconds <= 0) return Status::Error("the lookback must be greater than 0");
@@ -78,7 +77,8 @@ Server::~Server() {
 
 Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
   if (Status st = options.Validate(); !st) return st;
-  if (auto bundle = learn::ModelBundle::Open(options.model_dir); !bundle) return bundle.status();
+  if (!options.recording())
+    if (auto bundle = learn::ModelBundle::Open(options.model_dir); !bundle) return bundle.status();
   std::unique_ptr<Server> s(new Server(std::move(options)));
   const ServerOptions& o = s->options_;
 
@@ -352,7 +352,7 @@ void Server::Stop() {
 }
 
 void Server::DetectLoop() {
-  if (options_.every_seconds <= 0) return;
+  if (options_.every_seconds <= 0 || options_.recording()) return;
   const auto period = std::chrono::duration<double>(options_.every_seconds);
   while (!stopping_) {
     {
@@ -393,6 +393,7 @@ uint64_t Server::SpoolBytesLocked() const {
 }
 
 void Server::PruneSpoolLocked(uint64_t keep) {
+  if (options_.recording()) return;  // a recording is kept whole
   const auto horizon = Clock::now() - std::chrono::duration_cast<Clock::duration>(
                                           std::chrono::duration<double>(options_.lookback_seconds));
   std::erase_if(closed_, [&](const Segment& s) {  // oldest first
@@ -424,10 +425,14 @@ IngestResult Server::Ingest(std::string_view body, const std::string& format,
       ++bad_requests_;
       bytes_ += body.size();
       out.http_status = 503;
-      out.message = fmt::format(
-          "{}: the spool is full ({:.1f} MB of {:.1f} MB, the rest read by a detection run); "
-          "retry later",
-          source, SpoolBytesLocked() / 1e6, cap / 1e6);
+      out.message =
+          options_.recording()
+              ? fmt::format("{}: the recording is full ({:.1f} MB of {:.1f} MB, --max-spool-mb)",
+                            source, SpoolBytesLocked() / 1e6, cap / 1e6)
+              : fmt::format(
+                    "{}: the spool is full ({:.1f} MB of {:.1f} MB, the rest read by a detection "
+                    "run); retry later",
+                    source, SpoolBytesLocked() / 1e6, cap / 1e6);
       return out;
     }
   }
@@ -490,6 +495,11 @@ IngestResult Server::Ingest(std::string_view body, const std::string& format,
 }
 
 Result<nlohmann::json> Server::DetectNow() {
+  if (options_.recording())
+    return Status::Error(
+        "recording only: started without a model bundle; train on the recording with `augur "
+        "train --input " +
+        (options_.state_dir / "spool").string() + " --model DIR`, then serve with --model DIR");
   std::lock_guard detect_lock(detect_mutex_);
   const auto started = std::chrono::steady_clock::now();
   const auto now = Clock::now();
@@ -616,6 +626,7 @@ nlohmann::json Server::StatusJson() const {
                   {"dropped_bytes", dropped_bytes_}};
   }
   std::lock_guard lock(state_mutex_);
+  j["mode"] = options_.recording() ? "record" : "detect";
   j["model"] = options_.model_dir.string();
   j["detection"] = {{"every_seconds", options_.every_seconds},
                     {"lookback_seconds", options_.lookback_seconds},

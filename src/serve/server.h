@@ -45,7 +45,9 @@ struct ServerOptions {
   int grpc_port = 4317;  // OTLP/gRPC's port; 0 picks any free one, -1: no gRPC
   // TLS on both ports when both are given (PEM files): HTTPS and gRPC over TLS.
   std::filesystem::path tls_cert, tls_key;
-  std::filesystem::path model_dir;  // bundle written by `augur train`
+  // Bundle written by `augur train`. Without one the server records: it spools what it receives
+  // and keeps all of it (no detection, nothing pruned), for `augur train --input STATE/spool`.
+  std::filesystem::path model_dir;
   std::filesystem::path state_dir;  // spool/, latest/ (the latest run's reports), augur.db
   std::filesystem::path db;         // default state_dir/augur.db
   pipeline::DetectorSelection detectors;
@@ -59,6 +61,7 @@ struct ServerOptions {
   uint64_t max_spool_bytes = 4ull << 30;
 
   Status Validate() const;
+  bool recording() const { return model_dir.empty(); }
 };
 
 // What one request body gave.

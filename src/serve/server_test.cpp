@@ -461,6 +461,60 @@ TEST(Server, NamesTheInjectedServiceFromWhatWasPosted) {
     }
 }
 
+// Without a model the server records: everything it receives stays in the spool (never pruned,
+// refused once full), detection is refused with what to do, and the recording trains a bundle.
+TEST(Server, RecordsWithoutAModelForTraining) {
+  testing::TempDir dir;
+  sim::SimConfig normal;
+  normal.minutes = 4;
+  ASSERT_TRUE(sim::WriteSimulation(normal, (dir.path() / "normal").string()).ok());
+  {
+    ServerOptions o;
+    o.port = 0;
+    o.grpc_port = -1;
+    o.state_dir = dir.path() / "rec";
+    o.lookback_seconds = 1;  // not a reason to delete anything of a recording
+    auto s = Server::Create(o);
+    ASSERT_TRUE(s.ok()) << s.message();
+    std::thread serving([&] { (*s)->Run(); });
+    httplib::Client cli("127.0.0.1", (*s)->port());
+    for (const char* signal : {"traces", "logs", "metrics"}) {
+      std::ifstream in(dir.path() / "normal" / (std::string(signal) + ".jsonl"));
+      for (std::string line; std::getline(in, line);)
+        ASSERT_EQ(cli.Post(std::string("/v1/") + signal, line, "application/json")->status, 200);
+    }
+    auto res = cli.Post("/api/detect", "", "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 409);
+    EXPECT_NE(res->body.find("augur train --input"), std::string::npos) << res->body;
+    auto st = nlohmann::json::parse(cli.Get("/api/status")->body);
+    EXPECT_EQ(st["mode"], "record");
+    (*s)->Stop();
+    serving.join();
+  }
+  pipeline::TrainOptions t;
+  t.inputs = {(dir.path() / "rec" / "spool").string()};
+  t.model_dir = dir.path() / "model";
+  t.detectors.only = {"metric_deviation", "span_deviation", "log_pattern"};
+  auto trained = pipeline::Train(t);
+  ASSERT_TRUE(trained.ok()) << trained.message();
+  EXPECT_GT(trained->read.files.size(), 0u);
+  EXPECT_EQ(trained->models.size(), 4u);  // the three detectors and the localizer
+
+  // A full recording refuses what does not fit instead of dropping the oldest.
+  ServerOptions o;
+  o.port = 0;
+  o.grpc_port = -1;
+  o.state_dir = dir.path() / "rec";
+  o.max_spool_bytes = 1000;
+  auto s = Server::Create(o);
+  ASSERT_TRUE(s.ok()) << s.message();
+  auto r = (*s)->Ingest(kOtlpSpans, "", "test");
+  EXPECT_EQ(r.http_status, 503);
+  EXPECT_NE(r.message.find("the recording is full"), std::string::npos) << r.message;
+  EXPECT_EQ((*s)->StatusJson()["spool"]["dropped_segments"], 0);
+}
+
 TEST(Server, RefusesAMissingModelAndABusyPort) {
   testing::TempDir dir;
   ServerOptions o;
