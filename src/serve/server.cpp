@@ -60,6 +60,42 @@ bool IsProtobuf(const httplib::Request& req) {
   return req.get_header_value("Content-Type").find("protobuf") != std::string::npos;
 }
 
+// Rewrites a closed segment with each signal's records in time order (stable: equal times keep
+// their arrival order). Concurrent senders interleave their requests, and the sequence detectors
+// read each stream in the order given; sorted, a stream reads the same however its requests
+// arrived. Returns the segment's new size.
+Result<uint64_t> SortSegment(const fs::path& dir) {
+  Batch all;
+  auto read = ingest::ReadPaths({dir.string()}, ingest::ReadOptions{}, [&](Batch& b) {
+    std::move(b.spans.begin(), b.spans.end(), std::back_inserter(all.spans));
+    std::move(b.logs.begin(), b.logs.end(), std::back_inserter(all.logs));
+    std::move(b.metrics.begin(), b.metrics.end(), std::back_inserter(all.metrics));
+  });
+  if (!read) return read.status();
+  std::stable_sort(all.spans.begin(), all.spans.end(),
+                   [](const Span& a, const Span& b) { return a.start < b.start; });
+  std::stable_sort(all.logs.begin(), all.logs.end(),
+                   [](const LogRecord& a, const LogRecord& b) { return a.time < b.time; });
+  std::stable_sort(all.metrics.begin(), all.metrics.end(),
+                   [](const MetricPoint& a, const MetricPoint& b) { return a.time < b.time; });
+  const fs::path tmp = dir.string() + ".sorting";
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  auto w = ingest::OtlpJsonWriter::Open(tmp.string());
+  if (!w) return w.status();
+  if (Status st = (*w)->Write(all); !st) return st;
+  if (Status st = (*w)->Close(); !st) return st;
+  const uint64_t bytes = (*w)->bytes_written();
+  // File by file, each rename atomic: whenever it stops, every record is in the segment once.
+  for (const auto& f : fs::directory_iterator(tmp, ec)) {
+    fs::rename(f.path(), dir / f.path().filename(), ec);
+    if (ec)
+      return Status::Error(dir.string() + ": cannot replace with its sorted copy: " + ec.message());
+  }
+  fs::remove_all(tmp, ec);
+  return bytes;
+}
+
 // "segment-000012": spool folders sort in arrival order.
 std::string SegmentName(uint64_t n) {
   return fmt::format("segment-{:06d}", n);
@@ -88,9 +124,14 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
   if (ec)
     return Status::Error((o.state_dir / "spool").string() + ": cannot create: " + ec.message());
   std::vector<fs::path> left;
-  for (const auto& e : fs::directory_iterator(o.state_dir / "spool", ec))
-    if (e.is_directory() && e.path().filename().string().starts_with("segment-"))
+  for (const auto& e : fs::directory_iterator(o.state_dir / "spool", ec)) {
+    const std::string name = e.path().filename().string();
+    if (!e.is_directory() || !name.starts_with("segment-")) continue;
+    if (name.find('.') != std::string::npos)  // a sorted copy left by an interrupted sort
+      fs::remove_all(e.path(), ec);
+    else
       left.push_back(e.path());
+  }
   std::sort(left.begin(), left.end());
   for (const auto& dir : left) {
     auto written = fs::last_write_time(dir, ec);
@@ -523,6 +564,29 @@ Result<nlohmann::json> Server::DetectNow() {
       s->reading_.clear();
     }
   } release{this};
+  // Segments not yet in time order are sorted once, outside the lock (no one else touches a
+  // segment being read).
+  for (const auto& dir : std::vector<fs::path>(inputs.begin(), inputs.end())) {
+    {
+      std::lock_guard lock(spool_mutex_);
+      auto it = std::find_if(closed_.begin(), closed_.end(),
+                             [&](const Segment& s) { return s.dir == dir; });
+      if (it == closed_.end() || it->sorted) continue;
+    }
+    auto bytes = SortSegment(dir);
+    std::lock_guard lock(spool_mutex_);
+    auto it = std::find_if(closed_.begin(), closed_.end(),
+                           [&](const Segment& s) { return s.dir == dir; });
+    if (!bytes) {
+      std::fprintf(stderr, "augur serve: %s: left in arrival order: %s\n", dir.c_str(),
+                   bytes.message().c_str());
+      it->sorted = true;  // not tried again
+      continue;
+    }
+    closed_bytes_ = closed_bytes_ - it->bytes + *bytes;
+    it->bytes = *bytes;
+    it->sorted = true;
+  }
   auto fail = [&](const std::string& message) -> Result<nlohmann::json> {
     std::lock_guard lock(state_mutex_);
     ++failed_runs_;

@@ -105,6 +105,7 @@ class Server {
     std::filesystem::path dir;
     std::chrono::system_clock::time_point closed;
     uint64_t bytes = 0;
+    bool sorted = false;  // rewritten in time order (SortSegment)
   };
 
   explicit Server(ServerOptions options);

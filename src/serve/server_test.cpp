@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "ingest/protobuf_wire.h"
+#include "ingest/read.h"
 #include "sim/simulator.h"
 #include "testing/testing.h"
 
@@ -369,6 +370,30 @@ TEST(Server, ServesOverTls) {
   auto s = Server::Create(o);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("other.pem"), std::string::npos) << s.message();
+}
+
+// Requests of one stream that arrive out of time order (concurrent senders) are replayed in time
+// order: a detection run sorts each segment once.
+TEST(Server, ReplaysEachStreamInTimeOrder) {
+  testing::TempDir dir;
+  Running r(dir.path());
+  auto log_request = [](const char* ns, const char* line) {
+    return std::string(R"({"resourceLogs":[{"resource":{"attributes":[{"key":"service.name",)") +
+           R"("value":{"stringValue":"cart"}}]},"scopeLogs":[{"logRecords":[{"timeUnixNano":")" +
+           ns + R"(","body":{"stringValue":")" + line + R"("}}]}]}]})";
+  };
+  for (const auto& [ns, line] :
+       {std::pair{"1731960000300000000", "third"}, std::pair{"1731960000100000000", "first"},
+        std::pair{"1731960000200000000", "second"}})
+    ASSERT_EQ(r.client->Post("/v1/logs", log_request(ns, line), "application/json")->status, 200);
+  ASSERT_EQ(r.client->Post("/api/detect", "", "application/json")->status, 200);
+  std::vector<std::string> bodies;
+  auto read = ingest::ReadPaths({(dir.path() / "state" / "spool").string()}, ingest::ReadOptions{},
+                                [&](Batch& b) {
+                                  for (const auto& l : b.logs) bodies.push_back(l.body);
+                                });
+  ASSERT_TRUE(read.ok()) << read.message();
+  EXPECT_EQ(bodies, (std::vector<std::string>{"first", "second", "third"}));
 }
 
 TEST(Server, DetectionRunsOverTheSpoolAndTheSpoolSurvivesARestart) {
