@@ -493,8 +493,10 @@ IngestResult Server::Ingest(std::string_view body, const std::string& format,
       spooled = st;
       return;
     }
-    // Segments of at most an eighth of the cap, so that the oldest can go when it is reached.
-    if (writer_->bytes_written() > options_.max_spool_bytes / 8) CloseSegmentLocked();
+    // Segments of at most an eighth of the cap, so that the oldest can go when it is reached, and
+    // of at most 64 MiB, which bounds the memory of sorting one.
+    if (writer_->bytes_written() > std::min<uint64_t>(options_.max_spool_bytes / 8, 64ull << 20))
+      CloseSegmentLocked();
     spans += b.spans.size();
     logs += b.logs.size();
     metrics += b.metrics.size();
