@@ -55,7 +55,8 @@ void RegisterServe(CLI::App& app, Globals& g) {
   key->needs(cert);
   auto spool_mb = std::make_shared<double>(4096);
   cmd->add_option("--max-spool-mb", *spool_mb,
-                  "Largest spool on disk; over it the oldest telemetry goes first")
+                  "Largest spool on disk; over it the oldest telemetry goes first (when recording, "
+                  "further bodies are refused)")
       ->capture_default_str()
       ->check(Positive());
   AddSelectionFlags(cmd, *sel, pipeline::DetectStages());

@@ -107,8 +107,11 @@ Server::Server(ServerOptions options) : options_(std::move(options)), http_(new 
 
 Server::~Server() {
   Stop();
-  std::lock_guard lock(spool_mutex_);
-  CloseSegmentLocked();
+  {
+    std::lock_guard lock(spool_mutex_);
+    CloseSegmentLocked();
+  }
+  if (options_.recording()) SortSegments();  // what arrived since the loop's last pass
 }
 
 Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
@@ -393,7 +396,7 @@ void Server::Stop() {
 }
 
 void Server::DetectLoop() {
-  if (options_.every_seconds <= 0 || options_.recording()) return;
+  if (options_.every_seconds <= 0) return;
   const auto period = std::chrono::duration<double>(options_.every_seconds);
   while (!stopping_) {
     {
@@ -405,8 +408,13 @@ void Server::DetectLoop() {
     {
       std::lock_guard lock(spool_mutex_);
       fresh = fresh_;
+      if (fresh && options_.recording()) {  // a recording is put in time order as it grows
+        CloseSegmentLocked();
+        fresh_ = false;
+      }
     }
-    if (!fresh) continue;
+    if (fresh && options_.recording()) SortSegments();
+    if (!fresh || options_.recording()) continue;
     auto r = DetectNow();
     if (!r) std::fprintf(stderr, "augur serve: detection failed: %s\n", r.message().c_str());
   }
@@ -427,6 +435,34 @@ void Server::CloseSegmentLocked() {
   closed_.push_back({open_dir_, Clock::now(), writer_->bytes_written()});
   closed_bytes_ += closed_.back().bytes;
   writer_.reset();
+}
+
+void Server::SortSegments() {
+  std::vector<fs::path> todo;
+  {
+    std::lock_guard lock(spool_mutex_);
+    for (const auto& s : closed_)
+      if (!s.sorted && (options_.recording() ||
+                        std::find(reading_.begin(), reading_.end(), s.dir) != reading_.end()))
+        todo.push_back(s.dir);
+  }
+  // Outside the lock: a segment being sorted is one a detection run is about to read (pruning
+  // leaves it alone), or one of a recording (never pruned).
+  for (const auto& dir : todo) {
+    auto bytes = SortSegment(dir);
+    std::lock_guard lock(spool_mutex_);
+    auto it = std::find_if(closed_.begin(), closed_.end(),
+                           [&](const Segment& s) { return s.dir == dir; });
+    if (it == closed_.end()) continue;
+    it->sorted = true;  // or not tried again
+    if (!bytes) {
+      std::fprintf(stderr, "augur serve: %s: left in arrival order: %s\n", dir.c_str(),
+                   bytes.message().c_str());
+      continue;
+    }
+    closed_bytes_ = closed_bytes_ - it->bytes + *bytes;
+    it->bytes = *bytes;
+  }
 }
 
 uint64_t Server::SpoolBytesLocked() const {
@@ -566,29 +602,7 @@ Result<nlohmann::json> Server::DetectNow() {
       s->reading_.clear();
     }
   } release{this};
-  // Segments not yet in time order are sorted once, outside the lock (no one else touches a
-  // segment being read).
-  for (const auto& dir : std::vector<fs::path>(inputs.begin(), inputs.end())) {
-    {
-      std::lock_guard lock(spool_mutex_);
-      auto it = std::find_if(closed_.begin(), closed_.end(),
-                             [&](const Segment& s) { return s.dir == dir; });
-      if (it == closed_.end() || it->sorted) continue;
-    }
-    auto bytes = SortSegment(dir);
-    std::lock_guard lock(spool_mutex_);
-    auto it = std::find_if(closed_.begin(), closed_.end(),
-                           [&](const Segment& s) { return s.dir == dir; });
-    if (!bytes) {
-      std::fprintf(stderr, "augur serve: %s: left in arrival order: %s\n", dir.c_str(),
-                   bytes.message().c_str());
-      it->sorted = true;  // not tried again
-      continue;
-    }
-    closed_bytes_ = closed_bytes_ - it->bytes + *bytes;
-    it->bytes = *bytes;
-    it->sorted = true;
-  }
+  SortSegments();
   auto fail = [&](const std::string& message) -> Result<nlohmann::json> {
     std::lock_guard lock(state_mutex_);
     ++failed_runs_;

@@ -46,7 +46,8 @@ struct ServerOptions {
   // TLS on both ports when both are given (PEM files): HTTPS and gRPC over TLS.
   std::filesystem::path tls_cert, tls_key;
   // Bundle written by `augur train`. Without one the server records: it spools what it receives
-  // and keeps all of it (no detection, nothing pruned), for `augur train --input STATE/spool`.
+  // and keeps all of it (no detection, nothing pruned), in time order (sorted every
+  // `every_seconds` and on exit), for `augur train --input STATE/spool`.
   std::filesystem::path model_dir;
   std::filesystem::path state_dir;  // spool/, latest/ (the latest run's reports), augur.db
   std::filesystem::path db;         // default state_dir/augur.db
@@ -112,6 +113,8 @@ class Server {
   Status OpenSegmentLocked();
   void CloseSegmentLocked();
   uint64_t SpoolBytesLocked() const;
+  // Rewrites the closed segments not yet sorted in time order (SortSegment in server.cpp).
+  void SortSegments();
   // Deletes the segments closed before the lookback horizon, then, while the spool holds more
   // than `keep` bytes, the oldest ones that no detection run is reading.
   void PruneSpoolLocked(uint64_t keep);

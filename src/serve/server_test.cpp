@@ -372,28 +372,42 @@ TEST(Server, ServesOverTls) {
   EXPECT_NE(s.message().find("other.pem"), std::string::npos) << s.message();
 }
 
-// Requests of one stream that arrive out of time order (concurrent senders) are replayed in time
-// order: a detection run sorts each segment once.
-TEST(Server, ReplaysEachStreamInTimeOrder) {
-  testing::TempDir dir;
-  Running r(dir.path());
-  auto log_request = [](const char* ns, const char* line) {
+// Three OTLP log requests of service cart, in the order third, first, second.
+void PostOutOfOrder(httplib::Client& client) {
+  auto request = [](const char* ns, const char* line) {
     return std::string(R"({"resourceLogs":[{"resource":{"attributes":[{"key":"service.name",)") +
            R"("value":{"stringValue":"cart"}}]},"scopeLogs":[{"logRecords":[{"timeUnixNano":")" +
            ns + R"(","body":{"stringValue":")" + line + R"("}}]}]}]})";
   };
   for (const auto& [ns, line] :
        {std::pair{"1731960000300000000", "third"}, std::pair{"1731960000100000000", "first"},
-        std::pair{"1731960000200000000", "second"}})
-    ASSERT_EQ(r.client->Post("/v1/logs", log_request(ns, line), "application/json")->status, 200);
+        std::pair{"1731960000200000000", "second"}}) {
+    auto res = client.Post("/v1/logs", request(ns, line), "application/json");
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200);
+  }
+}
+
+// The lines of service cart in a spool, in the order a replay reads them.
+std::vector<std::string> CartLines(const std::filesystem::path& spool) {
+  std::vector<std::string> lines;
+  auto read = ingest::ReadPaths({spool.string()}, ingest::ReadOptions{}, [&](Batch& b) {
+    for (const auto& l : b.logs)
+      if (l.service == "cart") lines.push_back(l.body);
+  });
+  EXPECT_TRUE(read.ok()) << read.message();
+  return lines;
+}
+
+// Requests of one stream that arrive out of time order (concurrent senders) are replayed in time
+// order: a detection run sorts each segment once.
+TEST(Server, ReplaysEachStreamInTimeOrder) {
+  testing::TempDir dir;
+  Running r(dir.path());
+  PostOutOfOrder(*r.client);
   ASSERT_EQ(r.client->Post("/api/detect", "", "application/json")->status, 200);
-  std::vector<std::string> bodies;
-  auto read = ingest::ReadPaths({(dir.path() / "state" / "spool").string()}, ingest::ReadOptions{},
-                                [&](Batch& b) {
-                                  for (const auto& l : b.logs) bodies.push_back(l.body);
-                                });
-  ASSERT_TRUE(read.ok()) << read.message();
-  EXPECT_EQ(bodies, (std::vector<std::string>{"first", "second", "third"}));
+  EXPECT_EQ(CartLines(dir.path() / "state" / "spool"),
+            (std::vector<std::string>{"first", "second", "third"}));
 }
 
 TEST(Server, DetectionRunsOverTheSpoolAndTheSpoolSurvivesARestart) {
@@ -503,6 +517,7 @@ TEST(Server, RecordsWithoutAModelForTraining) {
     ASSERT_TRUE(s.ok()) << s.message();
     std::thread serving([&] { (*s)->Run(); });
     httplib::Client cli("127.0.0.1", (*s)->port());
+    PostOutOfOrder(cli);
     for (const char* signal : {"traces", "logs", "metrics"}) {
       std::ifstream in(dir.path() / "normal" / (std::string(signal) + ".jsonl"));
       for (std::string line; std::getline(in, line);)
@@ -517,6 +532,9 @@ TEST(Server, RecordsWithoutAModelForTraining) {
     (*s)->Stop();
     serving.join();
   }
+  // Put in time order on exit.
+  EXPECT_EQ(CartLines(dir.path() / "rec" / "spool"),
+            (std::vector<std::string>{"first", "second", "third"}));
   pipeline::TrainOptions t;
   t.inputs = {(dir.path() / "rec" / "spool").string()};
   t.model_dir = dir.path() / "model";
