@@ -8,8 +8,8 @@
 #include "cli_util.h"
 #include "commands.h"
 #include "core/time.h"
-#include "explain/chat.h"
 #include "learn/llm_client.h"
+#include "pipeline/ask.h"
 #include "store/store.h"
 
 namespace augur::app {
@@ -158,36 +158,25 @@ void RegisterIncidents(CLI::App& app, Globals& g) {
     if (!inc) return;
     std::string question;
     for (const auto& w : ask_o->words) question += (question.empty() ? "" : " ") + w;
-    const explain::ChatAnswer builtin = explain::AnswerQuestion(*inc, question);
-    std::string answer = builtin.text, source = "augur";
-    if (!ask_o->llm.url.empty()) {
-      ApplyLlmEnvironment(ask_o->llm);
-      auto client = learn::LlmClient::Create(ask_o->llm);
-      if (!client) {
-        std::fprintf(stderr, "augur incidents ask: %s\n", client.message().c_str());
-        g.exit_code = kExitUsage;
-        return;
-      }
-      auto got = client->Complete({explain::ChatPrompt(*inc, question)});
-      if (got.front().ok) {
-        answer = got.front().text;
-        source = client->endpoint();
-      } else {
-        std::fprintf(stderr, "augur incidents ask: %s; the built-in answer follows\n",
-                     got.front().error.c_str());
-      }
+    ApplyLlmEnvironment(ask_o->llm);
+    auto a = pipeline::AskIncident(*inc, question, ask_o->llm);
+    if (!a) {
+      std::fprintf(stderr, "augur incidents ask: %s\n", a.message().c_str());
+      g.exit_code = kExitUsage;
+      return;
     }
+    if (!a->warning.empty()) std::fprintf(stderr, "augur incidents ask: %s\n", a->warning.c_str());
     if (g.json) {
       std::printf("%s\n", nlohmann::json({{"incident", ask_o->id},
                                           {"question", question},
-                                          {"intent", builtin.intent},
-                                          {"answer", answer},
-                                          {"source", source}})
+                                          {"intent", a->intent},
+                                          {"answer", a->text},
+                                          {"source", a->source}})
                               .dump(2)
                               .c_str());
       return;
     }
-    std::printf("%s\n", answer.c_str());
+    std::printf("%s\n", a->text.c_str());
   });
 }
 

@@ -14,6 +14,7 @@
 #include "ingest/otlp_json_writer.h"
 #include "ingest/read.h"
 #include "learn/model_bundle.h"
+#include "pipeline/ask.h"
 #include "serve/grpc_receiver.h"
 #include "serve/otlp_answer.h"
 #include "store/store.h"
@@ -272,6 +273,34 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
     if (!*inc) return SendError(res, 404, fmt::format("no stored incident {}", id));
     SendJson(res, 200, **inc);
   });
+  // Questions about a stored incident (seed 000's chatbot), answered as `augur incidents ask`
+  // answers them; by the --llm-url model when there is one.
+  srv.Get(R"(/api/incidents/(\d+)/ask)",
+          [self](const httplib::Request& req, httplib::Response& res) {
+            const std::string question = req.get_param_value("q");
+            if (question.empty())
+              return SendError(res, 400, "no question: ask with ?q=, e.g. ?q=why");
+            int64_t id = std::strtoll(req.matches[1].str().c_str(), nullptr, 10);
+            Result<std::optional<nlohmann::json>> inc = Status::Error("");
+            {
+              std::lock_guard lock(self->state_mutex_);
+              inc = self->store_->GetIncident(id);
+            }
+            if (!inc) return SendError(res, 500, inc.message());
+            if (!*inc) return SendError(res, 404, fmt::format("no stored incident {}", id));
+            learn::LlmClientOptions llm = self->options_.detectors.settings.log_lm_llm;
+            llm.max_tokens = 300;
+            llm.concurrency = 1;
+            auto a = pipeline::AskIncident(**inc, question, llm);
+            if (!a) return SendError(res, 500, a.message());
+            nlohmann::json j = {{"incident", id},
+                                {"question", question},
+                                {"intent", a->intent},
+                                {"answer", a->text},
+                                {"source", a->source}};
+            if (!a->warning.empty()) j["warning"] = a->warning;
+            SendJson(res, 200, j);
+          });
   srv.Get("/api/status", [self](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, self->StatusJson());
   });
@@ -313,6 +342,7 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
         "  POST /api/detect                         run detection now\n"
         "  GET  /api/incidents                      the latest run's incidents\n"
         "  GET  /api/incidents/ID                   a stored incident\n"
+        "  GET  /api/incidents/ID/ask?q=QUESTION    a question about it, answered\n"
         "  GET  /api/status                         counters, segments, last run\n"
         "  GET  /report                             the latest run's report\n"
         "  GET  /latest/FILE                        its incident.json, trace.json, nodegraph.json, "

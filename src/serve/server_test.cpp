@@ -477,6 +477,18 @@ TEST(Server, NamesTheInjectedServiceFromWhatWasPosted) {
   ASSERT_TRUE(stored);
   ASSERT_EQ(stored->status, 200);
   EXPECT_EQ(nlohmann::json::parse(stored->body)["ranking"][0]["service"], "shipping");
+  // The on-call's question, answered from the stored record.
+  auto asked = r.client->Get("/api/incidents/" + std::to_string(id) +
+                             "/ask?q=which%20service%20is%20failing");
+  ASSERT_TRUE(asked);
+  ASSERT_EQ(asked->status, 200) << asked->body;
+  auto answer = nlohmann::json::parse(asked->body);
+  EXPECT_EQ(answer["intent"], "origin");
+  EXPECT_EQ(answer["source"], "augur");
+  EXPECT_NE(answer["answer"].get<std::string>().find("shipping"), std::string::npos)
+      << answer.dump(1);
+  EXPECT_EQ(r.client->Get("/api/incidents/" + std::to_string(id) + "/ask")->status, 400);
+  EXPECT_EQ(r.client->Get("/api/incidents/999/ask?q=why")->status, 404);
   auto report = r.client->Get("/report");
   ASSERT_TRUE(report);
   EXPECT_NE(report->body.find("shipping"), std::string::npos);
