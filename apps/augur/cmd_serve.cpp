@@ -60,13 +60,14 @@ void RegisterServe(CLI::App& app, Globals& g) {
       ->capture_default_str()
       ->check(Positive());
   AddSelectionFlags(cmd, *sel, pipeline::DetectStages());
-  AddLlmFlags(cmd, o->detectors.settings.log_lm_llm);
+  AddLlmFlags(cmd, o->detectors.settings.log_lm_llm);  // also answers /api/incidents/ID/ask
   cmd->footer(
       "Endpoints (GET / lists them): POST /v1/traces, /v1/logs, /v1/metrics (OTLP/HTTP, protobuf "
       "or JSON), /loki/api/v1/push (protobuf or JSON), /api/v2/spans (Zipkin, protobuf or JSON), "
       "/api/v1/write "
       "(Prometheus remote write), /api/ingest (any format); POST /api/detect; GET "
-      "/api/incidents, /api/incidents/ID, /api/status, /report, /latest/FILE, /metrics, "
+      "/api/incidents, /api/incidents/ID, /api/incidents/ID/ask?q=, /api/status, /report, "
+      "/latest/FILE, /metrics, "
       "/healthz. On --grpc-port: OTLP/gRPC's TraceService, LogsService and MetricsService "
       "Export.\n\n"
       "Example:\n  augur serve --state normal/   # record a normal hour from the collectors, "
