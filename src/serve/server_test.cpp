@@ -506,7 +506,8 @@ TEST(Server, NamesTheInjectedServiceFromWhatWasPosted) {
   EXPECT_EQ(st["detection"]["runs"], 2);
   EXPECT_GE(before["detection"]["stored_incidents"], 1);
   EXPECT_EQ(st["detection"]["stored_incidents"], before["detection"]["stored_incidents"]);
-  for (const auto& inc : nlohmann::json::parse(res->body)["incidents"])
+  const auto again = nlohmann::json::parse(res->body);  // kept: the loop iterates into it
+  for (const auto& inc : again["incidents"])
     if (inc["ranking"][0]["service"] == "shipping") {
       EXPECT_EQ(inc["store_id"], id);
     }
