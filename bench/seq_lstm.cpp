@@ -13,6 +13,7 @@
 #include <set>
 #include <string>
 
+#include "learn/torch/compute_device.h"
 #include "learn/torch/hdfs_sessions_eval.h"
 #include "learn/torch/next_key_model.h"
 #include "learn/torch/trace_model.h"

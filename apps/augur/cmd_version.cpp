@@ -3,6 +3,9 @@
 
 #include "commands.h"
 #include "ingest/ctf.h"
+#ifdef AUGUR_HAVE_TORCH
+#include "learn/torch/compute_device.h"
+#endif
 
 namespace augur::app {
 
@@ -18,6 +21,10 @@ void RegisterVersion(CLI::App& app, Globals& g) {
     constexpr bool torch = false;
 #endif
     std::printf("libtorch models (next_key, trace_lstm, log_lm): %s\n", torch ? "yes" : "no");
+#ifdef AUGUR_HAVE_TORCH
+    std::printf("libtorch CUDA GPUs: %d; models compute on: %s\n", learn::CudaDeviceCount(),
+                learn::ComputeDeviceName().c_str());
+#endif
     std::printf("LTTng CTF traces (libbabeltrace2): %s\n", ingest::CtfSupported() ? "yes" : "no");
     g.exit_code = kExitOk;
   });

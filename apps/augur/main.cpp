@@ -6,6 +6,9 @@
 
 #include "commands.h"
 #include "ui.h"
+#ifdef AUGUR_HAVE_TORCH
+#include "learn/torch/compute_device.h"
+#endif
 
 namespace {
 
@@ -37,6 +40,18 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
   app.add_flag("-q,--quiet", g.quiet, "Print only results and errors");
+#ifdef AUGUR_HAVE_TORCH
+  std::string device = "auto";
+  app.add_option("--device", device,
+                 "Where the libtorch models train and score: auto (a CUDA GPU when this build's "
+                 "libtorch has one, else the CPU), cpu, cuda, cuda:N")
+      ->envname("AUGUR_DEVICE")
+      ->capture_default_str()
+      ->check([](const std::string& spec) {
+        auto st = augur::learn::SelectComputeDevice(spec);
+        return st ? std::string() : st.message();
+      });
+#endif
 #ifdef AUGUR_VERSION
   app.set_version_flag("--version",
                        "augur " AUGUR_VERSION " (`augur version` lists build options)");

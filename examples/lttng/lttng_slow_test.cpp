@@ -19,6 +19,7 @@
 
 #include "ingest/read.h"
 #include "learn/model_bundle.h"
+#include "learn/torch/compute_device.h"
 #include "learn/torch/event_analysis.h"
 #include "learn/torch/next_key_model.h"
 #include "learn/torch/sequence_detectors.h"

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "learn/torch/compute_device.h"
 #include "learn/torch/sequence_detectors.h"
 #include "testing/testing.h"
 

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "core/log.h"
+#include "learn/torch/compute_device.h"
 #include "learn/torch/torch_error.h"
 #include "learn/torch/train_loop.h"
 
@@ -102,12 +103,12 @@ void Flatten(const std::vector<const std::vector<int>*>& bags, torch::Tensor& fl
     if (b)
       for (int id : *b) f.push_back(id);
   }
-  flat = torch::tensor(f, torch::kLong);
-  offsets = torch::tensor(o, torch::kLong);
+  flat = torch::tensor(f, torch::kLong).to(TorchDevice());
+  offsets = torch::tensor(o, torch::kLong).to(TorchDevice());
 }
 
 torch::Tensor CausalMask(int64_t t) {
-  return torch::full({t, t}, -1e9f).triu(1);
+  return torch::full({t, t}, -1e9f, torch::TensorOptions().device(TorchDevice())).triu(1);
 }
 
 }  // namespace
@@ -151,7 +152,8 @@ struct LogLmModel::Impl {
     torch::NoGradGuard ng;
     net->eval();
     table = Table().contiguous();
-    table_cpu.assign(table.data_ptr<float>(), table.data_ptr<float>() + table.numel());
+    const auto host = table.cpu();
+    table_cpu.assign(host.data_ptr<float>(), host.data_ptr<float>() + host.numel());
   }
 };
 
@@ -187,6 +189,7 @@ Result<LogLmModel> LogLmModel::Create(const LogLmModelOptions& options, int subw
   impl->line_pieces = std::move(line_pieces);
   try {
     impl->net = Net(options, subword_vocab, static_cast<int>(impl->line_pieces.size()));
+    impl->net->to(TorchDevice());
     impl->RefreshTable();
   } catch (const std::exception& e) {
     return Result<LogLmModel>::Error(std::string("log_lm: cannot build model: ") + e.what());
@@ -233,6 +236,8 @@ Result<LogLmTrainFigures> LogLmModel::Train(const std::vector<std::vector<int>>&
   const int64_t steps_per_epoch = (static_cast<int64_t>(seqs.size()) + m.o.batch - 1) / m.o.batch;
   const int64_t total_steps = std::min(steps_per_epoch * m.o.epochs, m.o.max_train_steps);
   auto mask = CausalMask(T - 1);
+  const auto dev = TorchDevice();
+  LogInfo("log_lm: training on {}", ComputeDeviceName());
   double ema = 0;
   try {
     m.net->train();
@@ -262,13 +267,14 @@ Result<LogLmTrainFigures> LogLmModel::Train(const std::vector<std::vector<int>>&
           static_cast<torch::optim::AdamWOptions&>(g.options())
               .lr(m.o.learning_rate * (0.1 + 0.9 * 0.5 * (1 + std::cos(M_PI * frac))));
         auto table = m.Table();
-        auto x = table.index_select(0, torch::tensor(in, torch::kLong)).view({B, T - 1, m.o.dim}) +
+        auto x = table.index_select(0, torch::tensor(in, torch::kLong).to(dev))
+                     .view({B, T - 1, m.o.dim}) +
                  m.net->pos.slice(0, 0, T - 1);
         std::vector<torch::Tensor> kc, vc;
         auto h = m.net->Run(x, kc, vc, mask);
         auto logits = m.net->head(h).view({B * (T - 1), -1});
         auto loss = torch::nn::functional::cross_entropy(
-            logits, torch::tensor(tg, torch::kLong),
+            logits, torch::tensor(tg, torch::kLong).to(dev),
             torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
         opt.zero_grad();
         loss.backward();
@@ -308,7 +314,7 @@ Result<LogLmModel> LogLmModel::Load(const std::filesystem::path& file,
   if (!m) return m;
   try {
     torch::serialize::InputArchive ar;
-    ar.load_from(file.string());
+    ar.load_from(file.string(), torch::Device(torch::kCPU));  // wherever it was trained
     // load() takes whatever shapes the file has; a model saved with other options must be refused.
     std::vector<std::pair<std::string, std::vector<int64_t>>> shapes;
     for (const auto& p : m->impl_->net->named_parameters())
@@ -321,6 +327,7 @@ Result<LogLmModel> LogLmModel::Load(const std::filesystem::path& file,
             file.string() + ": log_lm model parameter " + name +
             " does not match the options in log_lm.json (different dim/layers/lines)");
     }
+    m->impl_->net->to(TorchDevice());
     m->impl_->RefreshTable();
   } catch (const std::exception& e) {
     return Result<LogLmModel>::Error(file.string() + ": cannot load log_lm model (" +
@@ -335,7 +342,7 @@ std::vector<float> LogLmModel::EncodePieces(
   torch::InferenceMode guard;
   torch::Tensor flat, offsets;
   Flatten(lines, flat, offsets);
-  auto v = impl_->net->Encode(flat, offsets).contiguous();
+  auto v = impl_->net->Encode(flat, offsets).contiguous().cpu();
   return std::vector<float>(v.data_ptr<float>(), v.data_ptr<float>() + v.numel());
 }
 
@@ -349,7 +356,7 @@ void LogLmModel::SetGroups(const std::vector<std::vector<int>>& allowed) {
     for (int id : allowed[g])
       if (id >= 0 && id < n) row[id] = 0.f;
   }
-  impl_->group_mask = mask;
+  impl_->group_mask = mask.to(TorchDevice());
 }
 
 std::vector<std::vector<int>> LogLmModel::Generate(
@@ -386,7 +393,8 @@ std::vector<std::vector<int>> LogLmModel::Generate(
     Flatten(unknown, flat, offsets);
     table = torch::cat({table, m.net->Encode(flat, offsets)}, 0);
   }
-  auto x = table.index_select(0, torch::tensor(idx, torch::kLong)).view({B, C, m.o.dim}) +
+  const auto dev = TorchDevice();
+  auto x = table.index_select(0, torch::tensor(idx, torch::kLong).to(dev)).view({B, C, m.o.dim}) +
            m.net->pos.slice(0, 0, C);
   std::vector<torch::Tensor> kc, vc;
   auto h = m.net->Run(x, kc, vc, CausalMask(C));
@@ -398,22 +406,24 @@ std::vector<std::vector<int>> LogLmModel::Generate(
     std::vector<int64_t> g(groups->size());
     for (size_t i = 0; i < g.size(); ++i)
       g[i] = (*groups)[i] < 0 || (*groups)[i] >= last ? last : (*groups)[i];
-    mask = m.group_mask.index_select(0, torch::tensor(g, torch::kLong));
+    mask = m.group_mask.index_select(0, torch::tensor(g, torch::kLong).to(dev));
   }
   for (int64_t b = 0; b < B; ++b) out[b].reserve(horizon);
   for (int j = 0; j < horizon; ++j) {
     auto logits = m.net->head(last);
     if (mask.defined()) logits = logits + mask;
     logits.slice(1, 0, kFirstLine).fill_(-1e9f);  // never generate padding or "some unknown line"
+    // The chosen line ids, on the device.
     torch::Tensor next;
     if (decode.sample) {
-      auto probs = torch::softmax(logits / std::max(1e-3, decode.temperature), -1);
-      next = torch::multinomial(probs, 1, false, gen).squeeze(1);
+      // Drawn on the CPU with the seeded generator: the same lines whatever the device.
+      auto probs = torch::softmax(logits / std::max(1e-3, decode.temperature), -1).cpu();
+      next = torch::multinomial(probs, 1, false, gen).squeeze(1).to(dev);
     } else {
       next = logits.argmax(1);
     }
-    next = next.contiguous();
-    const int64_t* p = next.data_ptr<int64_t>();
+    const auto host = next.contiguous().cpu();
+    const int64_t* p = host.data_ptr<int64_t>();
     for (int64_t b = 0; b < B; ++b) out[b].push_back(static_cast<int>(p[b]));
     if (j + 1 == horizon) break;
     auto step =

@@ -11,6 +11,7 @@
 #include <random>
 
 #include "core/log.h"
+#include "learn/torch/compute_device.h"
 #include "learn/torch/train_loop.h"
 
 namespace augur::learn {
@@ -84,22 +85,25 @@ WindowSet Dedupe(const std::vector<std::vector<int>>& seqs, int window, bool end
     ws.total += (size_t)c;
     ++i;
   }
+  const auto dev = TorchDevice();
+  ws.x = ws.x.to(dev);
+  ws.y = ws.y.to(dev);
+  ws.w = ws.w.to(dev);
   return ws;
 }
 
 double WeightedLoss(Net& net, const WindowSet& ws, int batch) {
   torch::NoGradGuard ng;
-  double sum = 0, wsum = 0;
+  auto sum = torch::zeros({}, ws.w.options().dtype(torch::kDouble));
   for (int64_t b = 0; b < ws.x.size(0); b += batch) {
     int64_t e = std::min<int64_t>(b + batch, ws.x.size(0));
     auto l = torch::nn::functional::cross_entropy(
         net->forward(ws.x.slice(0, b, e)), ws.y.slice(0, b, e),
         torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
-    auto w = ws.w.slice(0, b, e);
-    sum += (l * w).sum().item<double>();
-    wsum += w.sum().item<double>();
+    sum += (l * ws.w.slice(0, b, e)).sum();
   }
-  return wsum > 0 ? sum / wsum : 0;
+  const double wsum = ws.w.sum().item<double>();
+  return wsum > 0 ? sum.item<double>() / wsum : 0;
 }
 
 }  // namespace
@@ -128,10 +132,6 @@ Status NextKeyConfig::Validate() const {
   if (validation_fraction < 0 || validation_fraction >= 1)
     return Status::Error("next-key model: validation_fraction must be in [0, 1)");
   return Status::Ok();
-}
-
-void SetTorchThreads(int threads) {
-  if (threads > 0) torch::set_num_threads(threads);
 }
 
 NextKeyModel::NextKeyModel() : impl_(std::make_unique<Impl>()) {}
@@ -217,6 +217,8 @@ Result<NextKeyTrainReport> NextKeyModel::Train(
       rep.vocabulary);
 
   m.net = Net((int)m.keys.size(), config.embed, config.hidden, config.layers);
+  m.net->to(TorchDevice());
+  LogInfo("next-key model: training on {}", ComputeDeviceName());
   torch::optim::Adam opt(m.net->parameters(), torch::optim::AdamOptions(config.learning_rate));
   const int64_t n = tr.x.size(0);
   EpochLoopOptions loop;
@@ -228,8 +230,9 @@ Result<NextKeyTrainReport> NextKeyModel::Train(
   auto done = RunEpochs(
       *m.net, loop,
       [&] {
-        auto perm = torch::randperm(n, torch::kLong);
-        double sum = 0, wsum = 0;
+        // Losses add up on the device: a GPU is not made to wait for each batch's figure.
+        auto perm = torch::randperm(n, tr.x.options());
+        auto sum = torch::zeros({}, tr.w.options().dtype(torch::kDouble));
         for (int64_t b = 0; b < n; b += config.batch) {
           auto idx = perm.slice(0, b, std::min<int64_t>(b + config.batch, n));
           auto w = tr.w.index_select(0, idx);
@@ -240,10 +243,9 @@ Result<NextKeyTrainReport> NextKeyModel::Train(
           opt.zero_grad();
           loss.backward();
           opt.step();
-          sum += (l.detach() * w).sum().item<double>();
-          wsum += w.sum().item<double>();
+          sum += (l.detach() * w).sum();
         }
-        return sum / wsum;
+        return sum.item<double>() / tr.w.sum().item<double>();
       },
       [&](double train_loss) {
         return va.x.size(0) > 0 ? WeightedLoss(m.net, va, 4096) : train_loss;
@@ -298,9 +300,11 @@ std::vector<KeyScore> NextKeyModel::ScoreWindows(const std::vector<int>& context
       const int t = targets[unique[u]];
       yp[u - b] = t == kUnknown ? kPad : t;
     }
-    auto prob = torch::softmax(m.net->forward(x), 1);
-    auto py = prob.gather(1, y.unsqueeze(1));
-    auto rank = (prob > py).sum(1);
+    const auto dev = TorchDevice();
+    auto prob = torch::softmax(m.net->forward(x.to(dev)), 1);
+    auto py = prob.gather(1, y.to(dev).unsqueeze(1));
+    auto rank = (prob > py).sum(1).cpu();
+    py = py.cpu();
     auto pa = py.accessor<float, 2>();
     auto ra = rank.accessor<int64_t, 1>();
     for (int64_t u = b; u < e; ++u) {
@@ -344,7 +348,7 @@ std::vector<int> NextKeyModel::Top1(const std::vector<int>& contexts) const {
     auto x = torch::empty({e - b, window}, torch::kLong);
     int64_t* xp = x.data_ptr<int64_t>();
     for (int64_t i = 0; i < (e - b) * window; ++i) xp[i] = contexts[b * window + i];
-    auto best = impl_->net->forward(x).argmax(1);
+    auto best = impl_->net->forward(x.to(TorchDevice())).argmax(1).cpu();
     auto ba = best.accessor<int64_t, 1>();
     for (int64_t i = b; i < e; ++i) out[i] = (int)ba[i - b];
   }
@@ -360,7 +364,7 @@ std::vector<std::pair<int, float>> NextKeyModel::Predict(const std::vector<int>&
   auto x = torch::full({1, window}, (int64_t)kPad, torch::kLong);
   size_t have = std::min<size_t>(context.size(), window);
   for (size_t i = 0; i < have; ++i) x[0][window - have + i] = context[context.size() - have + i];
-  auto prob = torch::softmax(impl_->net->forward(x), 1)[0];
+  auto prob = torch::softmax(impl_->net->forward(x.to(TorchDevice())), 1)[0].cpu();
   auto top = prob.topk(std::min<int64_t>(k, prob.size(0)));
   auto v = std::get<0>(top).accessor<float, 1>();
   auto id = std::get<1>(top).accessor<int64_t, 1>();

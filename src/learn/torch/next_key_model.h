@@ -120,7 +120,4 @@ class NextKeyModel {
   std::unique_ptr<Impl> impl_;
 };
 
-// Sets libtorch's intra-op thread count for the process (the tests use 1).
-void SetTorchThreads(int threads);
-
 }  // namespace augur::learn

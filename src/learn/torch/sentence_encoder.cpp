@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "learn/torch/torch_device.h"
 #include "learn/torch/torch_error.h"
 
 namespace augur::learn {
@@ -41,10 +42,11 @@ struct SentenceEncoder::Impl {
       }
     try {
       torch::NoGradGuard no_grad;
-      auto out = module.forward({input, mask});
+      const auto dev = TorchDevice();
+      auto out = module.forward({input.to(dev), mask.to(dev)});
       if (!out.isTensor())
         return Result<torch::Tensor>::Error(path + ": forward did not return a tensor");
-      auto t = out.toTensor().to(torch::kFloat).contiguous();
+      auto t = out.toTensor().to(torch::kFloat).contiguous().cpu();
       if (t.dim() != 2 || t.size(0) != n)
         return Result<torch::Tensor>::Error(path + ": forward must return [batch, dim], returned " +
                                             std::to_string(t.dim()) + " dimensions");
@@ -69,7 +71,7 @@ Result<SentenceEncoder> SentenceEncoder::Load(const std::string& path, int threa
   torch::jit::ExtraFilesMap extra{{kEncoderMeta, ""}};
   try {
     if (threads > 0) at::set_num_threads(threads);
-    e.impl_->module = torch::jit::load(path, torch::kCPU, extra);
+    e.impl_->module = torch::jit::load(path, TorchDevice(), extra);
     e.impl_->module.eval();
   } catch (const std::exception& ex) {
     return R::Error(path + ": not a TorchScript module: " + TorchErrorText(ex));

@@ -17,6 +17,7 @@
 #include <unordered_set>
 
 #include "core/log.h"
+#include "learn/torch/compute_device.h"
 #include "learn/torch/train_loop.h"
 
 namespace augur::learn {
@@ -80,11 +81,11 @@ struct FastNet {
 
 // Row-major copy of a 2-D tensor, transposed ([out, in] → [in][out]).
 std::vector<float> Transposed(const torch::Tensor& w) {
-  auto t = w.detach().to(torch::kFloat).t().contiguous();
+  auto t = w.detach().to(torch::kFloat).t().contiguous().cpu();
   return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
 }
 std::vector<float> Flat(const torch::Tensor& w) {
-  auto t = w.detach().to(torch::kFloat).contiguous();
+  auto t = w.detach().to(torch::kFloat).contiguous().cpu();
   return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
 }
 
@@ -632,7 +633,8 @@ struct TraceModel::Impl {
       }
       for (int64_t j = 0; j < n + (e.truncated ? 0 : 1); ++j) ma[i][j] = 1;  // events and the end
     }
-    return {x, r, y, t, mask};
+    const auto dev = TorchDevice();
+    return {x.to(dev), r.to(dev), y.to(dev), t.to(dev), mask.to(dev)};
   }
   // Joint loss: cross-entropy over labels plus the squared error over the events' times (Huber
   // beyond one deviation, so that the few wild training times do not steer the fit).
@@ -812,18 +814,18 @@ Result<TraceTrainReport> TraceModel::Train(const std::vector<TraceSequence>& tra
   LogInfo("trace model: {} training traces, {} for validation, {} labels (top {} kept)", tr.size(),
           va.size(), counts.size(), rep.labels);
   m.net = TraceNet((int)L, config.embed, config.hidden);
+  m.net->to(TorchDevice());
+  LogInfo("trace model: training on {}", ComputeDeviceName());
   torch::optim::Adam opt(m.net->parameters(), torch::optim::AdamOptions(config.learning_rate));
   auto eval_loss = [&](const std::vector<const Encoded*>& set) {
     torch::NoGradGuard ng;
-    double sum = 0;
-    size_t n = 0;
+    auto sum = torch::zeros({}, torch::TensorOptions(torch::kDouble).device(TorchDevice()));
     for (size_t b = 0; b < set.size(); b += 256) {
       std::vector<const Encoded*> chunk(set.begin() + b,
                                         set.begin() + std::min(set.size(), b + 256));
-      sum += m.Loss(chunk).item<double>() * chunk.size();
-      n += chunk.size();
+      sum += m.Loss(chunk) * static_cast<double>(chunk.size());
     }
-    return n ? sum / n : 0.0;
+    return set.empty() ? 0.0 : sum.item<double>() / set.size();
   };
   EpochLoopOptions loop;
   loop.what = "trace model";
@@ -835,16 +837,17 @@ Result<TraceTrainReport> TraceModel::Train(const std::vector<TraceSequence>& tra
       *m.net, loop,
       [&] {
         std::shuffle(batches.begin(), batches.end(), rng);
-        double sum = 0;
+        // Losses add up on the device: a GPU is not made to wait for each batch's figure.
+        auto sum = torch::zeros({}, torch::TensorOptions(torch::kDouble).device(TorchDevice()));
         for (const auto& b : batches) {
           auto loss = m.Loss(b);
           opt.zero_grad();
           loss.backward();
           torch::nn::utils::clip_grad_norm_(m.net->parameters(), 5.0);
           opt.step();
-          sum += loss.item<double>() * b.size();
+          sum += loss.detach() * static_cast<double>(b.size());
         }
-        return sum / tr.size();
+        return sum.item<double>() / tr.size();
       },
       [&](double train_loss) { return va.empty() ? train_loss : eval_loss(vptr); });
   rep.epochs = done.epochs;
@@ -1021,7 +1024,7 @@ std::vector<std::pair<std::string, float>> TraceModel::PredictNext(const TraceSe
   Encoded e = m.Encode(prefix);
   auto [x, r, y, t, mask] = m.Batch({&e});
   auto [logits, rt] = m.net->forward(x, r, y);
-  auto prob = torch::softmax(logits[0][(int64_t)e.ids.size()], -1);
+  auto prob = torch::softmax(logits[0][(int64_t)e.ids.size()], -1).cpu();
   auto top = prob.topk(std::min<int64_t>(k, prob.size(0)));
   auto v = std::get<0>(top).accessor<float, 1>();
   auto id = std::get<1>(top).accessor<int64_t, 1>();

@@ -78,8 +78,9 @@ Status SaveWeights(const torch::nn::Module& net, const std::filesystem::path& fi
 Status LoadWeights(torch::nn::Module& net, const std::filesystem::path& file) {
   try {
     torch::serialize::InputArchive in;
-    in.load_from(file.string());
+    in.load_from(file.string(), torch::Device(torch::kCPU));
     net.load(in);
+    net.to(TorchDevice());
     net.eval();
   } catch (const std::exception& e) {
     return Status::Error(file.string() + ": cannot load weights: " + TorchErrorText(e));

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/result.h"
+#include "learn/torch/torch_device.h"
 
 namespace augur::learn {
 
@@ -39,6 +40,8 @@ EpochLoopResult RunEpochs(torch::nn::Module& net, const EpochLoopOptions& option
                           const std::function<double(double train_loss)>& validation_loss);
 
 // A module's weights to or from a libtorch archive file; errors name the file and the reason.
+// Loading reads the tensors onto the CPU, whatever device saved them, then moves the module to
+// TorchDevice(): a bundle trained on a GPU loads on a machine without one.
 Status SaveWeights(const torch::nn::Module& net, const std::filesystem::path& file);
 Status LoadWeights(torch::nn::Module& net, const std::filesystem::path& file);
 
