@@ -15,6 +15,7 @@
 
 #include "core/log.h"
 #include "learn/log_lm_text.h"
+#include "learn/torch/compute_device.h"
 #include "learn/torch/log_lm_tokenizer.h"
 #include "learn/torch/sentence_encoder.h"
 
@@ -1273,6 +1274,7 @@ Status LogLmDetector::FinishLearning(learn::ModelBundle& bundle) {
                {"first_loss", train_fig.first_loss},
                {"final_loss", train_fig.final_loss},
                {"train_seconds", train_fig.seconds},
+               {"train_device", learn::ComputeDeviceName()},
                {"stopped_by_time", train_fig.stopped_by_time},
                {"stopped_by_steps", train_fig.stopped_by_steps}};
   if (m.llm) m.figures["llm_endpoint"] = m.llm->endpoint();

@@ -392,6 +392,7 @@ Status NextKeyModel::Save(ModelBundle& bundle, const std::string& name,
                    {"train_loss", rep.train_loss},
                    {"validation_loss", rep.validation_loss},
                    {"train_seconds", rep.seconds},
+                   {"train_device", ComputeDeviceName()},
                    {"train_sequences", rep.train_sequences},
                    {"windows", rep.windows},
                    {"keys", rep.vocabulary}});

@@ -1093,6 +1093,7 @@ Status TraceModel::Save(ModelBundle& bundle, const std::string& name,
                    {"train_loss", rep.train_loss},
                    {"validation_loss", rep.validation_loss},
                    {"train_seconds", rep.seconds},
+                   {"train_device", ComputeDeviceName()},
                    {"train_traces", rep.train_traces},
                    {"labels", rep.labels}});
   return Status::Ok();
