@@ -167,13 +167,7 @@ void RegisterIncidents(CLI::App& app, Globals& g) {
     }
     if (!a->warning.empty()) std::fprintf(stderr, "augur incidents ask: %s\n", a->warning.c_str());
     if (g.json) {
-      std::printf("%s\n", nlohmann::json({{"incident", ask_o->id},
-                                          {"question", question},
-                                          {"intent", a->intent},
-                                          {"answer", a->text},
-                                          {"source", a->source}})
-                              .dump(2)
-                              .c_str());
+      std::printf("%s\n", pipeline::AnswerJson(ask_o->id, question, *a).dump(2).c_str());
       return;
     }
     std::printf("%s\n", a->text.c_str());

@@ -21,4 +21,12 @@ Result<Answer> AskIncident(const nlohmann::json& incident, const std::string& qu
   return a;
 }
 
+nlohmann::json AnswerJson(int64_t incident, const std::string& question, const Answer& answer) {
+  return {{"incident", incident},
+          {"question", question},
+          {"intent", answer.intent},
+          {"answer", answer.text},
+          {"source", answer.source}};
+}
+
 }  // namespace augur::pipeline

@@ -4,6 +4,7 @@
 // fallback when the model fails.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -23,5 +24,9 @@ struct Answer {
 // An error only for an endpoint that cannot be used at all (a malformed URL).
 Result<Answer> AskIncident(const nlohmann::json& incident, const std::string& question,
                            const learn::LlmClientOptions& llm);
+
+// {"incident", "question", "intent", "answer", "source"}: what `augur incidents ask --json` prints
+// and what `augur serve` answers (docs/cli.md).
+nlohmann::json AnswerJson(int64_t incident, const std::string& question, const Answer& answer);
 
 }  // namespace augur::pipeline

@@ -38,9 +38,9 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
     std::string body;
     if (grpc::Status st = Flatten(request_, &body); !st.ok()) return Finish(st);
     IngestResult r = ingest_(body, method_.format, std::string("gRPC ") + method_.method);
-    if (r.http_status >= 500) return Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, r.message));
     if (r.http_status != 200)
-      return Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, r.message));
+      return Finish(
+          grpc::Status(static_cast<grpc::StatusCode>(ExportErrorCode(r.http_status)), r.message));
     grpc::Slice slice(OtlpExportResponse(r.rejected, r.message));
     response_ = grpc::ByteBuffer(&slice, 1);
     StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);

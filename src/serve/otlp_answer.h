@@ -20,6 +20,14 @@ inline std::string OtlpExportResponse(uint64_t rejected, const std::string& mess
   return out;
 }
 
+// The google.rpc code of a failed Export, from the IngestResult's HTTP status: UNAVAILABLE (14),
+// which senders retry, when the body could not be spooled (5xx); else INVALID_ARGUMENT (3), for a
+// body with nothing good in it, which they do not.
+constexpr int kRpcInvalidArgument = 3, kRpcUnavailable = 14;
+inline int ExportErrorCode(int http_status) {
+  return http_status >= 500 ? kRpcUnavailable : kRpcInvalidArgument;
+}
+
 inline std::string RpcStatus(int code, const std::string& message) {
   std::string out;
   ingest::protobuf::AppendVarintField(1, static_cast<uint64_t>(code), &out);

@@ -97,6 +97,11 @@ Result<uint64_t> SortSegment(const fs::path& dir) {
   return bytes;
 }
 
+// The number in a path like /api/incidents/12 (its route's first match).
+int64_t PathNumber(const httplib::Request& req) {
+  return std::strtoll(req.matches[1].str().c_str(), nullptr, 10);
+}
+
 // "segment-000012": spool folders sort in arrival order.
 std::string SegmentName(uint64_t n) {
   return fmt::format("segment-{:06d}", n);
@@ -146,7 +151,6 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
     for (const auto& f : fs::directory_iterator(dir, ec))
       if (f.is_regular_file(ec)) bytes += f.file_size(ec);
     s->closed_.push_back({dir, closed, bytes});
-    s->closed_bytes_ += bytes;
     uint64_t n = std::strtoull(dir.filename().string().c_str() + 8, nullptr, 10);
     s->next_segment_ = std::max(s->next_segment_, n + 1);
   }
@@ -195,11 +199,9 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
       const bool proto = IsProtobuf(req);
       auto r = self->Ingest(req.body, proto ? "otlp-proto-" + std::string(signal) : "otlp-json",
                             std::string("POST /v1/") + signal);
-      // Not spooled: 503, which the sender retries (gRPC code UNAVAILABLE); else a 400 for a body
-      // with nothing good in it (INVALID_ARGUMENT), which it does not.
-      const bool retry = r.http_status >= 500;
-      const int code = retry ? 14 : 3;
-      res.status = r.http_status == 200 ? 200 : retry ? 503 : 400;
+      // Not spooled: 503, which the sender retries; else a 400, which it does not.
+      const int code = ExportErrorCode(r.http_status);
+      res.status = r.http_status == 200 ? 200 : code == kRpcUnavailable ? 503 : 400;
       if (proto)
         return res.set_content(r.http_status != 200 ? RpcStatus(code, r.message)
                                                     : OtlpExportResponse(r.rejected, r.message),
@@ -265,39 +267,37 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
   srv.Get("/api/incidents", [self](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, self->LatestRun());
   });
-  srv.Get(R"(/api/incidents/(\d+))", [self](const httplib::Request& req, httplib::Response& res) {
-    int64_t id = std::strtoll(req.matches[1].str().c_str(), nullptr, 10);
+  // The stored incident a path's number names; empty when an error was answered instead.
+  auto stored = [self](const httplib::Request& req,
+                       httplib::Response& res) -> std::optional<nlohmann::json> {
+    const int64_t id = PathNumber(req);
     std::lock_guard lock(self->state_mutex_);
     auto inc = self->store_->GetIncident(id);
-    if (!inc) return SendError(res, 500, inc.message());
-    if (!*inc) return SendError(res, 404, fmt::format("no stored incident {}", id));
-    SendJson(res, 200, **inc);
+    if (!inc) {
+      SendError(res, 500, inc.message());
+      return std::nullopt;
+    }
+    if (!*inc) SendError(res, 404, fmt::format("no stored incident {}", id));
+    return std::move(*inc);
+  };
+  srv.Get(R"(/api/incidents/(\d+))", [stored](const httplib::Request& req, httplib::Response& res) {
+    if (auto inc = stored(req, res)) SendJson(res, 200, *inc);
   });
   // Questions about a stored incident (seed 000's chatbot), answered as `augur incidents ask`
   // answers them; by the --llm-url model when there is one.
   srv.Get(R"(/api/incidents/(\d+)/ask)",
-          [self](const httplib::Request& req, httplib::Response& res) {
+          [self, stored](const httplib::Request& req, httplib::Response& res) {
             const std::string question = req.get_param_value("q");
             if (question.empty())
               return SendError(res, 400, "no question: ask with ?q=, e.g. ?q=why");
-            int64_t id = std::strtoll(req.matches[1].str().c_str(), nullptr, 10);
-            Result<std::optional<nlohmann::json>> inc = Status::Error("");
-            {
-              std::lock_guard lock(self->state_mutex_);
-              inc = self->store_->GetIncident(id);
-            }
-            if (!inc) return SendError(res, 500, inc.message());
-            if (!*inc) return SendError(res, 404, fmt::format("no stored incident {}", id));
+            auto inc = stored(req, res);
+            if (!inc) return;
             learn::LlmClientOptions llm = self->options_.detectors.settings.log_lm_llm;
             llm.max_tokens = 300;
             llm.concurrency = 1;
-            auto a = pipeline::AskIncident(**inc, question, llm);
+            auto a = pipeline::AskIncident(*inc, question, llm);
             if (!a) return SendError(res, 500, a.message());
-            nlohmann::json j = {{"incident", id},
-                                {"question", question},
-                                {"intent", a->intent},
-                                {"answer", a->text},
-                                {"source", a->source}};
+            nlohmann::json j = pipeline::AnswerJson(PathNumber(req), question, *a);
             if (!a->warning.empty()) j["warning"] = a->warning;
             SendJson(res, 200, j);
           });
@@ -463,7 +463,6 @@ void Server::CloseSegmentLocked() {
   if (Status st = writer_->Close(); !st)
     std::fprintf(stderr, "augur serve: %s: %s\n", open_dir_.c_str(), st.message().c_str());
   closed_.push_back({open_dir_, Clock::now(), writer_->bytes_written()});
-  closed_bytes_ += closed_.back().bytes;
   writer_.reset();
 }
 
@@ -490,26 +489,28 @@ void Server::SortSegments() {
                    bytes.message().c_str());
       continue;
     }
-    closed_bytes_ = closed_bytes_ - it->bytes + *bytes;
     it->bytes = *bytes;
   }
 }
 
 uint64_t Server::SpoolBytesLocked() const {
-  return closed_bytes_ + (writer_ ? writer_->bytes_written() : 0);
+  uint64_t bytes = writer_ ? writer_->bytes_written() : 0;
+  for (const auto& s : closed_) bytes += s.bytes;
+  return bytes;
 }
 
 void Server::PruneSpoolLocked(uint64_t keep) {
   if (options_.recording()) return;  // a recording is kept whole
   const auto horizon = Clock::now() - std::chrono::duration_cast<Clock::duration>(
                                           std::chrono::duration<double>(options_.lookback_seconds));
+  uint64_t bytes = SpoolBytesLocked();
   std::erase_if(closed_, [&](const Segment& s) {  // oldest first
     const bool old = s.closed < horizon;
-    if (!old && SpoolBytesLocked() <= keep) return false;
+    if (!old && bytes <= keep) return false;
     if (std::find(reading_.begin(), reading_.end(), s.dir) != reading_.end()) return false;
     std::error_code ec;
     fs::remove_all(s.dir, ec);
-    closed_bytes_ -= s.bytes;
+    bytes -= s.bytes;
     if (!old) {
       ++dropped_segments_;
       dropped_bytes_ += s.bytes;

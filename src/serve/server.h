@@ -130,7 +130,6 @@ class Server {
   std::unique_ptr<ingest::OtlpJsonWriter> writer_;
   std::filesystem::path open_dir_;
   std::vector<Segment> closed_;
-  uint64_t closed_bytes_ = 0;                          // of closed_
   std::vector<std::filesystem::path> reading_;         // segments the running detection reads
   uint64_t dropped_segments_ = 0, dropped_bytes_ = 0;  // pruned over the cap, inside the lookback
   uint64_t next_segment_ = 1;

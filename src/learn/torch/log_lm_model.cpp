@@ -181,7 +181,7 @@ Result<LogLmModel> LogLmModel::Create(const LogLmModelOptions& options, int subw
   if (line_pieces.size() < static_cast<size_t>(kFirstLine) + 1)
     return Result<LogLmModel>::Error(
         "log_lm: no known lines to model (training data has no log lines)");
-  if (options.threads > 0) torch::set_num_threads(options.threads);
+  SetTorchThreads(options.threads);
   torch::manual_seed(options.seed);
   auto impl = std::make_unique<Impl>();
   impl->o = options;

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "learn/torch/compute_device.h"
 #include "learn/torch/torch_device.h"
 #include "learn/torch/torch_error.h"
 
@@ -70,7 +71,7 @@ Result<SentenceEncoder> SentenceEncoder::Load(const std::string& path, int threa
   e.impl_->path = path;
   torch::jit::ExtraFilesMap extra{{kEncoderMeta, ""}};
   try {
-    if (threads > 0) at::set_num_threads(threads);
+    SetTorchThreads(threads);
     e.impl_->module = torch::jit::load(path, TorchDevice(), extra);
     e.impl_->module.eval();
   } catch (const std::exception& ex) {

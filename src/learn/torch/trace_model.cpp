@@ -744,7 +744,7 @@ Result<TraceTrainReport> TraceModel::Train(const std::vector<TraceSequence>& tra
   if (nonempty == 0)
     return Result<TraceTrainReport>::Error("trace model: no non-empty training traces");
   auto started = std::chrono::steady_clock::now();
-  if (config.threads > 0) torch::set_num_threads(config.threads);
+  SetTorchThreads(config.threads);
   torch::manual_seed(config.seed);
   std::mt19937_64 rng(config.seed);
   Impl& m = *impl_;
