@@ -190,15 +190,26 @@ void DeviationDetector::ScoreWindow(const std::string& service_name, TimeNs star
     a.detector = std::string(name());
     a.score = std::fabs(hits.front().z);
     a.threshold = config_.z_threshold;
-    a.summary =
-        fmt::format("{} {} {:.4g} (normal {:.4g}, z {:+.1f})", service, hits.front().feature,
-                    hits.front().value, hits.front().base->median, hits.front().z);
+    // A signal that never varied in normal data (an error rate always 0) has no spread to measure
+    // z by: its z (against the floor) ranks it but would read as a number in the hundred
+    // thousands, so the text says "normal always V" instead.
+    auto never_varied = [](const Hit& h) { return h.base->max == h.base->min; };
+    const Hit& top = hits.front();
+    a.summary = never_varied(top) ? fmt::format("{} {} {:.4g} (normal always {:.4g})", service,
+                                                top.feature, top.value, top.base->median)
+                                  : fmt::format("{} {} {:.4g} (normal {:.4g}, z {:+.1f})", service,
+                                                top.feature, top.value, top.base->median, top.z);
     if (hits.size() > 1)
       a.summary += fmt::format(" and {} more deviating signal(s)", hits.size() - 1);
-    for (size_t i = 0; i < hits.size() && i < 5; ++i)
-      a.evidence.push_back(fmt::format(
-          "{}: {:.4g} against normal {:.4g} [{:.4g}, {:.4g}], z {:+.1f}", hits[i].feature,
-          hits[i].value, hits[i].base->median, hits[i].base->min, hits[i].base->max, hits[i].z));
+    for (size_t i = 0; i < hits.size() && i < 5; ++i) {
+      const Hit& h = hits[i];
+      a.evidence.push_back(
+          never_varied(h)
+              ? fmt::format("{}: {:.4g} against normal always {:.4g}", h.feature, h.value,
+                            h.base->median)
+              : fmt::format("{}: {:.4g} against normal {:.4g} [{:.4g}, {:.4g}], z {:+.1f}",
+                            h.feature, h.value, h.base->median, h.base->min, h.base->max, h.z));
+    }
     out.push_back(std::move(a));
   }
 }

@@ -59,6 +59,49 @@ TEST(MetricDeviation, FlagsOnlyTheServiceThatMoved) {
   }
 }
 
+// A signal that never varied in normal data has no spread: the text says so instead of a z in
+// the hundred thousands; a signal that varied keeps its z.
+TEST(MetricDeviation, ASignalThatNeverVariedReadsAsAlwaysItsValue) {
+  auto seconds = [](int from, int to, double errors, uint64_t seed) {
+    Batch b = MetricSeconds(from, to, 100, 200, seed);
+    for (int s = from; s < to; ++s) {
+      MetricPoint m;
+      m.name = "error_rate";
+      m.service = "b";
+      m.time = s * kSec;
+      m.value = errors;
+      b.metrics.push_back(m);
+    }
+    return b;
+  };
+  testing::TempDir dir;
+  auto bundle = learn::ModelBundle::Create(dir.path());
+  ASSERT_TRUE(bundle);
+  MetricDeviationDetector train;
+  train.Learn(seconds(0, 600, 0, 1));
+  ASSERT_TRUE(train.FinishLearning(*bundle));
+  MetricDeviationDetector det;
+  ASSERT_TRUE(det.Load(*bundle));
+  std::vector<Anomaly> out;
+  det.Score(seconds(1000, 1120, 0.25, 2), out);
+  det.Score(MetricSeconds(1120, 1240, 400, 200, 3), out);
+  det.Flush(out);
+  bool never_varied = false, varied = false;
+  for (const auto& a : out) {
+    if (a.service == "b") {
+      never_varied = true;
+      EXPECT_EQ(a.summary, "b error_rate 0.25 (normal always 0)");
+      ASSERT_FALSE(a.evidence.empty());
+      EXPECT_EQ(a.evidence.front(), "error_rate: 0.25 against normal always 0");
+    } else {
+      varied = true;
+      EXPECT_NE(a.summary.find(", z +"), std::string::npos) << a.summary;
+    }
+  }
+  EXPECT_TRUE(never_varied);
+  EXPECT_TRUE(varied);
+}
+
 // Input out of time order (files named 00_00 before 23_58): what comes after its window was
 // scored is counted, not lost without a word.
 // Normal windows held 60 per-second samples each; a run that ends a second into a window leaves it

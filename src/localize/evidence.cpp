@@ -344,49 +344,15 @@ std::vector<std::string_view> StatementsIn(std::string_view text) {
   return all;
 }
 
-std::string LogKey(std::string_view body, size_t max_tokens) {
-  std::string out;
-  size_t tokens = 0;
-  size_t i = 0;
-  const size_t n = body.size();
-  while (i < n && tokens < max_tokens) {
-    while (i < n && std::isspace(static_cast<unsigned char>(body[i]))) ++i;
-    if (i >= n) break;
-    if (!out.empty()) out.push_back(' ');
-    size_t j = i;
-    while (j < n && !std::isspace(static_cast<unsigned char>(body[j]))) ++j;
-    std::string_view tok = body.substr(i, j - i);
-    // A code location (`OrderServiceImpl#361`) names the statement: kept whole.
-    if (!normalize::CodeLocationIn(tok).empty()) {
-      out += tok;
-      ++tokens;
-      i = j;
-      continue;
+std::string NewLineKey(const normalize::TemplateMiner& miner, std::string_view body,
+                       size_t max_tokens) {
+  std::string masked = miner.Mask(body);
+  for (size_t at = 0, tokens = 0; (at = masked.find(' ', at)) != std::string::npos; ++at)
+    if (++tokens >= max_tokens) {
+      masked.resize(at);
+      break;
     }
-    // Mask digits; a token that is mostly hex digits (ids, hashes) becomes <h>.
-    size_t hex = 0, digits = 0;
-    for (char c : tok) {
-      if (std::isxdigit(static_cast<unsigned char>(c))) ++hex;
-      if (std::isdigit(static_cast<unsigned char>(c))) ++digits;
-    }
-    if (tok.size() >= 8 && hex * 10 >= tok.size() * 9 && digits > 0) {
-      out += "<h>";
-    } else {
-      bool in_num = false;
-      for (char c : tok) {
-        if (std::isdigit(static_cast<unsigned char>(c))) {
-          if (!in_num) out += "<n>";
-          in_num = true;
-        } else {
-          in_num = false;
-          out.push_back(c);
-        }
-      }
-    }
-    ++tokens;
-    i = j;
-  }
-  return out;
+  return std::string(kNewLinePrefix) + masked;
 }
 
 bool IsErrorLog(const LogRecord& log) {
@@ -413,7 +379,7 @@ uint32_t NormalProfile::Intern(const std::string& name) {
 std::string NormalProfile::KeyOf(const normalize::TemplateMatch& m, std::string_view body) const {
   if (m.template_id != 0)
     if (auto info = miner_.Get(m.template_id)) return info->text;
-  return "(new) " + LogKey(body, 8);
+  return NewLineKey(miner_, body);
 }
 
 Status NormalProfile::LoadTemplates(const std::filesystem::path& path) {
@@ -1065,10 +1031,17 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(
     auto it = log_keys_.find(k);
     const uint64_t c = it == log_keys_.end() ? 0 : it->second;
     CountTest t = TestCount(c, en, x, ew, phi);
-    if (static_cast<double>(x) > t.expected)
+    if (static_cast<double>(x) > t.expected) {
+      // A line no template matches is keyed "(new) <masked line>" (NewLineKey).
+      std::string_view unseen = key;
+      const bool is_unseen = unseen.starts_with(kNewLinePrefix);
+      const std::string text =
+          is_unseen
+              ? fmt::format("never-seen error line \"{}\"", unseen.substr(kNewLinePrefix.size()))
+              : fmt::format("{} error template \"{}\"", c ? "surging" : "new", key);
       consider(svc, {"log", "error_template", key, "", static_cast<double>(x), t.expected, t.p_high,
-                     fmt::format("{} error template \"{}\" in {}: {} lines (expected {:.1f})",
-                                 c ? "surging" : "new", key, op, x, t.expected)});
+                     fmt::format("{} in {}: {} lines (expected {:.1f})", text, op, x, t.expected)});
+    }
   }
 
   // Values of categorical variables: lines whose variable took a word it never took in the sample

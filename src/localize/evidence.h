@@ -29,10 +29,12 @@
 
 namespace augur::localize {
 
-// A fallback log key for lines no learned template matches: the body with digits and hex runs
-// masked, the first `max_tokens` tokens kept. Lines are otherwise keyed by the template miner's
-// template.
-std::string LogKey(std::string_view body, size_t max_tokens = 12);
+// The log key of a line no learned template matches: "(new) " and the first `max_tokens` tokens of
+// the line as the miner masks it, so that never-seen lines differing only in values (times, ids,
+// hex addresses) share one key. Lines a template matches are keyed by the template's text.
+constexpr std::string_view kNewLinePrefix = "(new) ";
+std::string NewLineKey(const normalize::TemplateMiner& miner, std::string_view body,
+                       size_t max_tokens = 8);
 bool IsErrorLog(const LogRecord& log);
 // The code location in a template's text (normalize::IsCodeLocation), naming the log statement the
 // template's lines come from; empty when it has none.

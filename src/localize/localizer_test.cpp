@@ -792,13 +792,21 @@ TEST(Evidence, StatementOfATemplateIsItsCodeLocation) {
   EXPECT_TRUE(StatementsIn("no location here").empty());
 }
 
-TEST(Evidence, LogKeyMasksNumbersAndIds) {
-  EXPECT_EQ(LogKey("took 123 ms for id 5f2a9c0de1b2"), "took <n> ms for id <h>");
-  EXPECT_EQ(LogKey("a b c d e f g h i j", 3), "a b c");
-  EXPECT_EQ(LogKey(""), "");
-  // A code location names the log statement: kept whole.
-  EXPECT_EQ(LogKey("12:01 INFO o.s.OrderServiceImpl#361 took 5 ms"),
-            "<n>:<n> INFO o.s.OrderServiceImpl#361 took <n> ms");
+// Never-seen lines are keyed by the miner's masking: values (here a time, a connection and hex
+// addresses) do not split them, code locations stay, and the key keeps the first tokens.
+TEST(Evidence, NewLineKeyMasksValuesAndKeepsTheFirstTokens) {
+  normalize::TemplateMiner miner;
+  EXPECT_EQ(NewLineKey(miner, "took 123 ms for id 5f2a9c0de1b2"), "(new) took <*> ms for id <*>");
+  EXPECT_EQ(NewLineKey(miner, "a b c d e f g h i j", 3), "(new) a b c");
+  EXPECT_EQ(NewLineKey(miner, ""), "(new) ");
+  EXPECT_EQ(NewLineKey(miner, "12:01 INFO o.s.OrderServiceImpl#361 took 5 ms"),
+            "(new) <*> INFO o.s.OrderServiceImpl#361 took <*> ms");
+  EXPECT_EQ(NewLineKey(miner,
+                       "2024-11-18T21:25:00.430+0000 E STORAGE [conn106] WiredTiger error (5) "
+                       "[1731965100:430610][1:0x7f3c2af0c5], file:x.wt"),
+            NewLineKey(miner,
+                       "2024-11-18T21:25:00.680+0000 E STORAGE [conn17] WiredTiger error (5) "
+                       "[1731965100:680880][1:0x7f3c2a8ed4], file:y.wt"));
 }
 
 // One bad entry of a fault list costs that fault, not the whole day.

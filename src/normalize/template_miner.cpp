@@ -1481,6 +1481,17 @@ struct TemplateMiner::Impl {
     Params(c, s, line, out.params);
   }
 
+  std::string Mask(std::string_view line) const {
+    Scratch s;
+    Prepare(line, s);
+    std::string out;
+    for (const Pos& p : s.pos) {
+      if (!out.empty()) out.push_back(' ');
+      out.append(s.Text(p));
+    }
+    return out;
+  }
+
   TemplateMatch Match(std::string_view line) const {
     Scratch s;
     Prepare(line, s);
@@ -1520,6 +1531,9 @@ void TemplateMiner::Add(std::string_view line, TemplateMatch& out) {
 }
 TemplateMatch TemplateMiner::Match(std::string_view line) const {
   return impl_->Match(line);
+}
+std::string TemplateMiner::Mask(std::string_view line) const {
+  return impl_->Mask(line);
 }
 uint32_t TemplateMiner::Resolve(uint32_t id) const {
   return impl_->ResolveId(id);

@@ -117,6 +117,10 @@ class TemplateMiner {
   void Add(std::string_view line, TemplateMatch& out);
   // Lookup only (scoring): the template the line fits, without learning anything; id 0 if none.
   TemplateMatch Match(std::string_view line) const;
+  // The line masked as Add() masks it, without learning anything: the text a new template for it
+  // would start from, with each run of variables as one `<*>` ("took <*> ms"). Gives never-seen
+  // lines a readable key that does not split on their values.
+  std::string Mask(std::string_view line) const;
 
   // Follows the merge history: the live id an earlier id now belongs to (0 if it was evicted).
   uint32_t Resolve(uint32_t id) const;

@@ -44,6 +44,24 @@ TEST(TemplateMiner, MasksCommonVariableShapes) {
   EXPECT_EQ(Text(m, m.Add("slot u0 of r12 in node_1").template_id), "slot <*> of <*> in <*>");
 }
 
+// Mask() gives a line the text a new template would start from, and learns nothing: lines that
+// differ only in values (here a timestamp, a connection number and hex addresses) mask alike.
+TEST(TemplateMiner, MaskLearnsNothingAndIgnoresValues) {
+  TemplateMiner m;
+  const std::string a = m.Mask(
+      "2024-11-18T21:25:00.430+0000 E STORAGE  [conn106] WiredTiger error (5) "
+      "[1731965100:430610][1:0x7f3c2af0c5], file:collection-5--8127354412.wt");
+  const std::string b = m.Mask(
+      "2024-11-18T21:25:00.680+0000 E STORAGE  [conn17] WiredTiger error (5) "
+      "[1731965100:680880][1:0x7f3c2a8ed4], file:collection-3--8127354412.wt");
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a.find_first_of("0123456789"), std::string::npos) << a;
+  EXPECT_EQ(m.Mask("took 12 ms for 3 items"), "took <*> ms for <*> items");
+  EXPECT_EQ(m.Mask(""), "");
+  EXPECT_EQ(m.stats().lines, 0u);
+  EXPECT_TRUE(m.Templates().empty());
+}
+
 // An IPv6 address is one variable even where a group holds letters only (FEBB), which alone would
 // be a word; so is a date written inside the message, its names included.
 TEST(TemplateMiner, Ipv6AddressesAndDatesInMessagesAreOneVariable) {
