@@ -1,5 +1,5 @@
 // libFuzzer target: the header detector and the template miner on arbitrary bytes. Each input is
-// split into lines, mined, matched, saved and reloaded; nothing may crash or hang.
+// split into lines, mined, matched, masked, saved and reloaded; nothing may crash or hang.
 #include <unistd.h>
 
 #include <cstddef>
@@ -31,9 +31,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   TemplateMiner miner(cfg);
   for (auto l : lines) {
     auto h = header.Parse(l);
+    const std::string masked = miner.Mask(h.content);
     auto m = miner.Add(h.content);
     if (!miner.Get(m.template_id)) __builtin_trap();
     (void)miner.Match(l);
+    // Masking depends on the line alone: the same before and after the line is learned.
+    if (miner.Mask(h.content) != masked) __builtin_trap();
     (void)NormalizeTemplate(l);
   }
   // One scratch file per process, removed after each round trip: runs leave nothing in /tmp.
