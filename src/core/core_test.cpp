@@ -8,6 +8,7 @@
 #include "core/ids.h"
 #include "core/result.h"
 #include "core/service.h"
+#include "core/text.h"
 #include "core/time.h"
 #include "testing/testing.h"
 
@@ -82,6 +83,16 @@ TEST(Result, CarriesValueOrMessage) {
   Result<int> bad = Result<int>::Error("f.log:3: bad");
   EXPECT_FALSE(bad);
   EXPECT_EQ(bad.message(), "f.log:3: bad");
+}
+
+TEST(Text, CutUtf8StopsBetweenCharacters) {
+  EXPECT_EQ(CutUtf8("short", 10), "short");
+  EXPECT_EQ(CutUtf8("abcdef", 3), "abc…");
+  // "é" is two bytes and "：" three: a cut inside either backs off to before it.
+  EXPECT_EQ(CutUtf8("caf\u00e9s", 4), "caf…");
+  EXPECT_EQ(CutUtf8("a\uff1ab", 2), "a…");
+  EXPECT_EQ(CutUtf8("a\uff1ab", 3), "a…");
+  EXPECT_EQ(CutUtf8("a\uff1ab", 4), "a\uff1a…");
 }
 
 }  // namespace

@@ -14,4 +14,14 @@ inline std::string AsciiLower(std::string_view s) {
   return out;
 }
 
+// `s` cut to at most `max_bytes` bytes, at a UTF-8 character boundary, with "…" appended when
+// anything was cut. Cutting inside a character would leave invalid UTF-8, which JSON writers
+// refuse.
+inline std::string CutUtf8(std::string_view s, size_t max_bytes) {
+  if (s.size() <= max_bytes) return std::string(s);
+  size_t n = max_bytes;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;  // a continuation byte
+  return std::string(s.substr(0, n)) + "…";
+}
+
 }  // namespace augur

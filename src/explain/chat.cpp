@@ -322,8 +322,7 @@ std::string ChatPrompt(const nlohmann::json& incident, std::string_view question
   // evidence lines each, strings cut at 160 characters (summary and narrative at 1,200).
   auto cut = [](const nlohmann::json& v, size_t limit = 160) {
     if (!v.is_string()) return v;
-    const std::string t = v.get<std::string>();
-    return nlohmann::json(t.size() > limit ? t.substr(0, limit) + "…" : t);
+    return nlohmann::json(CutUtf8(v.get<std::string>(), limit));
   };
   auto first = [&](const nlohmann::json& arr, size_t n) {
     nlohmann::json out = nlohmann::json::array();

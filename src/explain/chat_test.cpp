@@ -113,5 +113,15 @@ TEST(Chat, PromptCarriesTheRecordAndTheQuestion) {
   EXPECT_EQ(record["ranking"][0]["service"], "shipping");
 }
 
+// Strings are cut at a character boundary: a cut inside "：" (three bytes, as TrainTicket writes
+// it) left invalid UTF-8, and writing the record threw.
+TEST(Chat, PromptCutsLongStringsBetweenCharacters) {
+  auto inc = Golden();
+  inc["anomalies"][0]["summary"] = std::string(159, 'x') + "：" + std::string(50, 'y');
+  std::string p;
+  ASSERT_NO_THROW(p = ChatPrompt(inc, "why?"));
+  EXPECT_NE(p.find(std::string(159, 'x') + "…"), std::string::npos) << p;
+}
+
 }  // namespace
 }  // namespace augur::explain

@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "core/text.h"
+
 namespace augur::localize {
 
 namespace {
@@ -344,15 +346,14 @@ std::vector<std::string_view> StatementsIn(std::string_view text) {
   return all;
 }
 
-std::string NewLineKey(const normalize::TemplateMiner& miner, std::string_view body,
-                       size_t max_tokens) {
-  std::string masked = miner.Mask(body);
+std::string NewLineKey(std::string_view masked_line, size_t max_tokens) {
+  std::string masked(masked_line);
   for (size_t at = 0, tokens = 0; (at = masked.find(' ', at)) != std::string::npos; ++at)
     if (++tokens >= max_tokens) {
       masked.resize(at);
       break;
     }
-  return std::string(kNewLinePrefix) + masked;
+  return "(new) " + masked;
 }
 
 bool IsErrorLog(const LogRecord& log) {
@@ -376,10 +377,14 @@ uint32_t NormalProfile::Intern(const std::string& name) {
   return it->second;
 }
 
-std::string NormalProfile::KeyOf(const normalize::TemplateMatch& m, std::string_view body) const {
+std::string NormalProfile::KeyOf(const normalize::TemplateMatch& m, std::string_view body,
+                                 std::string* masked) const {
   if (m.template_id != 0)
     if (auto info = miner_.Get(m.template_id)) return info->text;
-  return NewLineKey(miner_, body);
+  std::string line = miner_.Mask(body);
+  std::string key = NewLineKey(line);
+  if (masked) *masked = std::move(line);
+  return key;
 }
 
 Status NormalProfile::LoadTemplates(const std::filesystem::path& path) {
@@ -818,6 +823,8 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(
   // Logs: per (service, operation) template counts against the operation's traffic.
   std::map<std::tuple<std::string, std::string, std::string>, uint64_t> wkeys;
   std::map<std::string, bool> werror;
+  // Never-seen lines: key → the first such line, masked (shown whole; the key holds its head).
+  std::map<std::string, std::string> wnew_lines;
   // (service, template key) → variable index → (lines, value → count), for categorical variables.
   std::map<std::pair<std::string, std::string>, std::map<size_t, Values>> wvalues;
   struct WinSession {  // a span's lines in a service
@@ -831,7 +838,9 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(
   for (const LogRecord& l : w.logs) {
     if (l.service.empty()) continue;
     const normalize::TemplateMatch m = miner_.Match(l.body);
-    std::string key = KeyOf(m, l.body);
+    std::string masked;
+    std::string key = KeyOf(m, l.body, &masked);
+    if (!masked.empty()) wnew_lines.try_emplace(key, std::move(masked));
     if (auto it = values_.find({l.service, key}); it != values_.end())
       for (const auto& [i, normal] : it->second) {
         if (i >= m.params.size()) continue;
@@ -1033,11 +1042,10 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(
     CountTest t = TestCount(c, en, x, ew, phi);
     if (static_cast<double>(x) > t.expected) {
       // A line no template matches is keyed "(new) <masked line>" (NewLineKey).
-      std::string_view unseen = key;
-      const bool is_unseen = unseen.starts_with(kNewLinePrefix);
+      auto line = wnew_lines.find(key);
       const std::string text =
-          is_unseen
-              ? fmt::format("never-seen error line \"{}\"", unseen.substr(kNewLinePrefix.size()))
+          line != wnew_lines.end()
+              ? fmt::format("never-seen error lines like \"{}\"", CutUtf8(line->second, 200))
               : fmt::format("{} error template \"{}\"", c ? "surging" : "new", key);
       consider(svc, {"log", "error_template", key, "", static_cast<double>(x), t.expected, t.p_high,
                      fmt::format("{} in {}: {} lines (expected {:.1f})", text, op, x, t.expected)});

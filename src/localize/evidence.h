@@ -30,11 +30,10 @@
 namespace augur::localize {
 
 // The log key of a line no learned template matches: "(new) " and the first `max_tokens` tokens of
-// the line as the miner masks it, so that never-seen lines differing only in values (times, ids,
-// hex addresses) share one key. Lines a template matches are keyed by the template's text.
-constexpr std::string_view kNewLinePrefix = "(new) ";
-std::string NewLineKey(const normalize::TemplateMiner& miner, std::string_view body,
-                       size_t max_tokens = 8);
+// the line as the miner masks it (TemplateMiner::Mask), so that never-seen lines differing only in
+// values (times, ids, hex addresses) share one key. Lines a template matches are keyed by the
+// template's text.
+std::string NewLineKey(std::string_view masked_line, size_t max_tokens = 8);
 bool IsErrorLog(const LogRecord& log);
 // The code location in a template's text (normalize::IsCodeLocation), naming the log statement the
 // template's lines come from; empty when it has none.
@@ -250,7 +249,10 @@ class NormalProfile {
   std::vector<std::pair<uint64_t, std::string>> learn_error_spans_;  // (join key, log's service)
   std::vector<std::string> learn_names_;
   std::unordered_map<std::string, uint32_t> learn_name_ids_;
-  std::string KeyOf(const normalize::TemplateMatch& m, std::string_view body) const;
+  // The line's key: its template's text, or NewLineKey(); `masked` receives the masked line for a
+  // line no template matches (left as it is otherwise).
+  std::string KeyOf(const normalize::TemplateMatch& m, std::string_view body,
+                    std::string* masked = nullptr) const;
   std::map<std::tuple<std::string, std::string, std::string>, Robust>
       metrics_;  // (service, instance, name)
 };
