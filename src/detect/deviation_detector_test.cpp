@@ -5,6 +5,8 @@
 
 #include <random>
 
+#include <nlohmann/json.hpp>
+
 #include "testing/testing.h"
 
 namespace augur::detect {
@@ -192,6 +194,45 @@ TEST(SpanDeviation, FlagsErrorBurstNotNormalNoise) {
   ASSERT_FALSE(faulty.empty());
   EXPECT_EQ(faulty.front().service, "orders");
   EXPECT_NE(faulty.front().summary.find("failed spans"), std::string::npos);
+}
+
+// Example lines in the evidence are cut between characters: the evidence goes into incident
+// JSON, whose writer refuses invalid UTF-8.
+TEST(LogPattern, ExampleLinesAreCutBetweenCharacters) {
+  auto logs = [](int from, int to, const std::string& body) {
+    Batch b;
+    for (int s = from; s < to; ++s)
+      for (int i = 0; i < 5; ++i) {
+        LogRecord l;
+        l.service = "orders";
+        l.time = s * kSec + i * 1000;
+        l.body = body;
+        b.logs.push_back(l);
+      }
+    return b;
+  };
+  testing::TempDir dir;
+  auto bundle = learn::ModelBundle::Create(dir.path());
+  ASSERT_TRUE(bundle);
+  LogPatternDetector train;
+  train.Learn(logs(0, 600, "order placed"));
+  ASSERT_TRUE(train.FinishLearning(*bundle));
+  ASSERT_TRUE(bundle->Save());
+  LogPatternDetector det;
+  ASSERT_TRUE(det.Load(*bundle));
+  // "é" takes bytes 299 and 300: a cut at 300 bytes falls inside it.
+  const std::string long_error = "ERROR " + std::string(293, 'x') + "\u00e9" + std::string(40, 'y');
+  std::vector<Anomaly> out;
+  det.Score(logs(1000, 1120, long_error), out);
+  det.Flush(out);
+  ASSERT_FALSE(out.empty());
+  bool example = false;
+  for (const auto& a : out)
+    for (const auto& e : a.evidence) {
+      EXPECT_NO_THROW((void)nlohmann::json(e).dump()) << e.size();
+      example = example || e.find("ERROR xxx") != std::string::npos;
+    }
+  EXPECT_TRUE(example);
 }
 
 TEST(DeviationDetector, LoadFailsWithoutModel) {

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/text.h"
 #include "normalize/robust_stats.h"
 #include "normalize/template_miner.h"
 
@@ -266,7 +267,7 @@ void LogPatternDetector::CountBatch(const Batch& batch) {
   for (const auto& l : batch.logs) {
     if (l.service.empty() || !profiles_.count(l.service)) continue;
     bad.clear();
-    std::string line = l.body.substr(0, 300);
+    std::string line = CutUtf8(l.body, 300);
     if (miner_->Match(l.body).template_id == 0) bad.push_back({"new_pattern", line});
     if (IsWarningOrError(l)) bad.push_back({"warning_or_error", line});
     Count(l.time, l.service, l.instance, bad);

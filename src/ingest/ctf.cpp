@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/text.h"
 #include "ingest/reader.h"
 
 #ifdef AUGUR_HAVE_BABELTRACE2
@@ -102,8 +103,7 @@ std::string TakeError(std::string fallback) {
   }
   bt_error_release(err);
   if (out.empty()) return fallback;
-  if (out.size() > 600) out = out.substr(0, 600) + "...";
-  return out;
+  return CutUtf8(out, 600);
 }
 
 void AppendValue(const bt_field* f, std::string& out, int depth);

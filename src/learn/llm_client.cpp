@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/text.h"
+
 namespace augur::learn {
 namespace {
 
@@ -115,7 +117,7 @@ struct LlmClient::Impl {
         return out;
       }
       if (res->status != 200) {
-        std::string snippet = res->body.substr(0, 200);
+        std::string snippet = CutUtf8(res->body, 200);
         std::replace(snippet.begin(), snippet.end(), '\n', ' ');
         out.error = fmt::format("{}: HTTP {}{}{}", endpoint, res->status,
                                 snippet.empty() ? "" : ": ", snippet);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/text.h"
 #include "detect/share_detector.h"
 
 namespace augur::pipeline {
@@ -66,7 +67,7 @@ void Recorder::Add(const Batch& batch) {
     if (detect::IsWarningOrError(l)) {
       ++a.log_errors;
       auto& q = lines_[l.service];
-      q.push_back({l.time, l.body.substr(0, 400)});
+      q.push_back({l.time, CutUtf8(l.body, 400)});
       if (q.size() > kMaxLines) q.pop_front();
     }
   }
