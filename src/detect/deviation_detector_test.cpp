@@ -31,17 +31,22 @@ Batch MetricSeconds(int from, int to, double cpu_a, double cpu_b, uint64_t seed)
   return b;
 }
 
-// Trains on ten normal minutes of services a (CPU 100) and b (CPU 200) and loads the model into
-// `det`.
-void TrainAndLoad(const testing::TempDir& dir, MetricDeviationDetector& det) {
+// Trains a detector of `det`'s kind on `normal` into a bundle in `dir` and loads it into `det`.
+template <class D>
+void TrainAndLoad(const testing::TempDir& dir, const Batch& normal, D& det) {
   auto bundle = learn::ModelBundle::Create(dir.path());
   ASSERT_TRUE(bundle);
-  MetricDeviationDetector train;
-  train.Learn(MetricSeconds(0, 600, 100, 200, 1));
+  D train;
+  train.Learn(normal);
   ASSERT_TRUE(train.FinishLearning(*bundle));
   ASSERT_TRUE(bundle->Save());
-  EXPECT_EQ(train.baselines(), 2u);
   ASSERT_TRUE(det.Load(*bundle)) << "load";
+}
+
+// Ten normal minutes of services a (CPU 100) and b (CPU 200).
+void TrainAndLoad(const testing::TempDir& dir, MetricDeviationDetector& det) {
+  TrainAndLoad(dir, MetricSeconds(0, 600, 100, 200, 1), det);
+  EXPECT_EQ(det.baselines(), 2u);
 }
 
 TEST(MetricDeviation, FlagsOnlyTheServiceThatMoved) {
@@ -77,13 +82,8 @@ TEST(MetricDeviation, ASignalThatNeverVariedReadsAsAlwaysItsValue) {
     return b;
   };
   testing::TempDir dir;
-  auto bundle = learn::ModelBundle::Create(dir.path());
-  ASSERT_TRUE(bundle);
-  MetricDeviationDetector train;
-  train.Learn(seconds(0, 600, 0, 1));
-  ASSERT_TRUE(train.FinishLearning(*bundle));
   MetricDeviationDetector det;
-  ASSERT_TRUE(det.Load(*bundle));
+  ASSERT_NO_FATAL_FAILURE(TrainAndLoad(dir, seconds(0, 600, 0, 1), det));
   std::vector<Anomaly> out;
   det.Score(seconds(1000, 1120, 0.25, 2), out);
   det.Score(MetricSeconds(1120, 1240, 400, 200, 3), out);
@@ -163,9 +163,6 @@ TEST(MetricDeviation, PodsReadOneAfterAnotherAreNotLate) {
 }
 
 TEST(SpanDeviation, FlagsErrorBurstNotNormalNoise) {
-  testing::TempDir dir;
-  auto bundle = learn::ModelBundle::Create(dir.path());
-  ASSERT_TRUE(bundle);
   auto spans = [](int from, int to, double error_share, uint64_t seed) {
     std::mt19937_64 rng(seed);
     std::uniform_real_distribution<double> u(0, 1);
@@ -181,11 +178,9 @@ TEST(SpanDeviation, FlagsErrorBurstNotNormalNoise) {
       }
     return b;
   };
-  SpanShareDetector train;
-  train.Learn(spans(0, 900, 0.0, 1));
-  ASSERT_TRUE(train.FinishLearning(*bundle));
+  testing::TempDir dir;
   SpanShareDetector det;
-  ASSERT_TRUE(det.Load(*bundle));
+  ASSERT_NO_FATAL_FAILURE(TrainAndLoad(dir, spans(0, 900, 0.0, 1), det));
   std::vector<Anomaly> normal, faulty;
   det.Score(spans(1000, 1300, 0.0, 2), normal);
   EXPECT_TRUE(normal.empty());
@@ -212,14 +207,8 @@ TEST(LogPattern, ExampleLinesAreCutBetweenCharacters) {
     return b;
   };
   testing::TempDir dir;
-  auto bundle = learn::ModelBundle::Create(dir.path());
-  ASSERT_TRUE(bundle);
-  LogPatternDetector train;
-  train.Learn(logs(0, 600, "order placed"));
-  ASSERT_TRUE(train.FinishLearning(*bundle));
-  ASSERT_TRUE(bundle->Save());
   LogPatternDetector det;
-  ASSERT_TRUE(det.Load(*bundle));
+  ASSERT_NO_FATAL_FAILURE(TrainAndLoad(dir, logs(0, 600, "order placed"), det));
   // "é" takes bytes 299 and 300: a cut at 300 bytes falls inside it.
   const std::string long_error = "ERROR " + std::string(293, 'x') + "\u00e9" + std::string(40, 'y');
   std::vector<Anomaly> out;

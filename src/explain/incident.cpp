@@ -100,11 +100,15 @@ void Explain(Incident& inc) {
       inc.fault_type.empty() || inc.fault_type == "unknown"
           ? std::string()
           : fmt::format(", most likely {} ({:.0f} %)", inc.fault_type, 100 * inc.fault_confidence);
+  // How firmly the headline names the service follows its probability of being the origin: a
+  // service first at 2 % is no "likely origin".
+  const std::string verdict = top.probability >= 0.5   ? top.service + " is the likely origin"
+                              : top.probability >= 0.2 ? top.service + " is a possible origin"
+                                                       : "no service stands out as the origin, " +
+                                                             top.service + " ranks first";
   inc.summary = fmt::format(
-      "{}: {} is the likely origin ({:.0f} %, outage level {}){}; {} anomalies ({}) over {:.1f} "
-      "min",
-      when, top.service, 100 * top.probability, top.level, type, inc.anomalies.size(), signals,
-      minutes);
+      "{}: {} ({:.0f} %, outage level {}){}; {} anomalies ({}) over {:.1f} min", when, verdict,
+      100 * top.probability, top.level, type, inc.anomalies.size(), signals, minutes);
 
   // The narrative: what happened first, where it spread, and why augur blames the top service.
   const detect::Anomaly* first = &inc.anomalies.front();

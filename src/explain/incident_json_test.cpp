@@ -61,6 +61,22 @@ TEST(IncidentJson, NarrativeNamesOriginAndEvidence) {
   EXPECT_NE(inc.narrative.find("network_delay"), std::string::npos);
 }
 
+// The headline names the first service as firmly as its probability allows.
+TEST(IncidentJson, HeadlineWeighsTheOriginProbability) {
+  auto headline = [](double p) {
+    Incident inc = Sample();
+    inc.ranking[0].probability = p;
+    inc.ranking[1].probability = p / 2;
+    Explain(inc);
+    return inc.summary;
+  };
+  EXPECT_NE(headline(0.5).find("shipping is the likely origin (50 %"), std::string::npos);
+  EXPECT_NE(headline(0.3).find("shipping is a possible origin (30 %"), std::string::npos);
+  EXPECT_NE(headline(0.02).find("no service stands out as the origin, shipping ranks first (2 %"),
+            std::string::npos)
+      << headline(0.02);
+}
+
 TEST(Grouping, SplitsOnGapsAndDropsLoneWindows) {
   std::vector<detect::Anomaly> as;
   auto add = [&](TimeNs t, const char* svc) {
