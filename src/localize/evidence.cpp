@@ -17,6 +17,11 @@ namespace augur::localize {
 
 namespace {
 
+// "1 line", "3 lines".
+std::string Lines(uint64_t n) {
+  return fmt::format("{} line{}", n, n == 1 ? "" : "s");
+}
+
 double Median(std::vector<double> v) {
   if (v.empty()) return 0;
   size_t m = v.size() / 2;
@@ -937,9 +942,10 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(
                                  ? fmt::format("template \"{}\"", l.shown)
                                  : fmt::format("log statement {} ({} templates, e.g. \"{}\")", key,
                                                l.templates, l.shown);
-    consider(svc,
-             {"log", "template_low", key, "", static_cast<double>(l.window), t.expected, t.p_low,
-              fmt::format("{} in {}: {} lines (expected {:.1f})", what, op, l.window, t.expected)});
+    consider(
+        svc,
+        {"log", "template_low", key, "", static_cast<double>(l.window), t.expected, t.p_low,
+         fmt::format("{} in {}: {} (expected {:.1f})", what, op, Lines(l.window), t.expected)});
   }
   // Statements every normal span writes together, written apart.
   {
@@ -1047,8 +1053,9 @@ std::map<std::string, ServiceEvidence> NormalProfile::Score(
           line != wnew_lines.end()
               ? fmt::format("never-seen error lines like \"{}\"", CutUtf8(line->second, 200))
               : fmt::format("{} error template \"{}\"", c ? "surging" : "new", key);
-      consider(svc, {"log", "error_template", key, "", static_cast<double>(x), t.expected, t.p_high,
-                     fmt::format("{} in {}: {} lines (expected {:.1f})", text, op, x, t.expected)});
+      consider(svc,
+               {"log", "error_template", key, "", static_cast<double>(x), t.expected, t.p_high,
+                fmt::format("{} in {}: {} (expected {:.1f})", text, op, Lines(x), t.expected)});
     }
   }
 
