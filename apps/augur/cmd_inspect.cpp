@@ -78,6 +78,7 @@ nlohmann::json ToJson(const ingest::ReadReport& report, const Summary& s) {
         {"path", f.path}, {"format", f.format}, {"bytes", f.bytes}, {"records", f.records}};
     if (!f.note.empty()) fj["note"] = f.note;
     if (f.continuation_lines > 0) fj["continuation_lines"] = f.continuation_lines;
+    if (f.repaired_records > 0) fj["repaired_records"] = f.repaired_records;
     j["files"].push_back(fj);
   }
   j["counts"] = {{"spans", s.spans},

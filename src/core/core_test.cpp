@@ -85,6 +85,17 @@ TEST(Result, CarriesValueOrMessage) {
   EXPECT_EQ(bad.message(), "f.log:3: bad");
 }
 
+TEST(Text, ReplaceInvalidUtf8KeepsGoodTextAndMarksEachBadByte) {
+  EXPECT_EQ(ReplaceInvalidUtf8("plain"), "plain");
+  EXPECT_EQ(ReplaceInvalidUtf8("caf\u00e9 \uff1a \U0001F600"), "caf\u00e9 \uff1a \U0001F600");
+  EXPECT_EQ(ReplaceInvalidUtf8("caf\xE9!"), "caf\uFFFD!");                        // Latin-1
+  EXPECT_EQ(ReplaceInvalidUtf8("\xC3\x28"), "\uFFFD(");                           // cut sequence
+  EXPECT_EQ(ReplaceInvalidUtf8("\xC0\xAF"), "\uFFFD\uFFFD");                      // overlong
+  EXPECT_EQ(ReplaceInvalidUtf8("\xED\xA0\x80"), "\uFFFD\uFFFD\uFFFD");            // surrogate
+  EXPECT_EQ(ReplaceInvalidUtf8("\xF4\x90\x80\x80"), "\uFFFD\uFFFD\uFFFD\uFFFD");  // > U+10FFFF
+  EXPECT_EQ(ReplaceInvalidUtf8("ab\xE2\x82"), "ab\uFFFD\uFFFD");  // truncated at the end
+}
+
 TEST(Text, CutUtf8StopsBetweenCharacters) {
   EXPECT_EQ(CutUtf8("short", 10), "short");
   EXPECT_EQ(CutUtf8("abcdef", 3), "abc…");

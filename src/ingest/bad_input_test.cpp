@@ -7,6 +7,7 @@
 #include <fstream>
 #include <random>
 
+#include "core/text.h"
 #include "core/time.h"
 #include "ingest/read.h"
 #include "testing/testing.h"
@@ -207,12 +208,20 @@ TEST(BadInput, WrongTypesAndMissingFields) {
   EXPECT_EQ(o.report.rejected.reasons["wrong type: duration (not an integer)"], 1u);
 }
 
+// A plain-text line with bytes that are not UTF-8 (Latin-1 from a legacy service, a cut
+// sequence) is kept with each such byte as U+FFFD and counted; in JSON it is malformed input.
 TEST(BadInput, InvalidUtf8) {
   testing::TempDir dir;
-  Write(dir.path() / "a.log", "good one\nbad \xC3\x28 byte\ngood two\n");
+  Write(dir.path() / "a.log",
+        "the first good line of the service's log\nthe bad \xC3\x28 byte of a cut sequence\n"
+        "caf\xE9 ferm\xE9 until tomorrow, written in Latin-1\nthe second good line of the log\n");
   Outcome o = Read(dir.path() / "a.log");
-  EXPECT_EQ(o.batch.logs.size(), 2u);
-  EXPECT_EQ(FirstReject(o), (dir.path() / "a.log").string() + ":2: invalid UTF-8");
+  ASSERT_EQ(o.batch.logs.size(), 4u);
+  EXPECT_EQ(o.report.rejected.count, 0u);
+  EXPECT_EQ(o.batch.logs[1].body, "the bad \uFFFD( byte of a cut sequence");
+  EXPECT_EQ(o.batch.logs[2].body, "caf\uFFFD ferm\uFFFD until tomorrow, written in Latin-1");
+  ASSERT_EQ(o.report.files.size(), 1u);
+  EXPECT_EQ(o.report.files[0].repaired_records, 2u);
   Write(dir.path() / "b.json", std::string(kSpanLine) + "\n" +
                                    R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"name":")" +
                                    std::string("\xff") + R"("}]}]}]})" + "\n");
@@ -220,6 +229,27 @@ TEST(BadInput, InvalidUtf8) {
   EXPECT_EQ(j.batch.spans.size(), 1u);
   EXPECT_EQ(j.report.rejected.count, 1u);
   EXPECT_NE(FirstReject(j).find(":2: malformed JSON"), std::string::npos) << FirstReject(j);
+}
+
+// Any reader's text that is not UTF-8 is repaired as its record is committed: here a metric name
+// from a CSV header written in Latin-1.
+TEST(BadInput, InvalidUtf8InOtherFormatsIsRepairedToo) {
+  testing::TempDir dir;
+  Write(dir.path() / "m.csv",
+        "time,cartservice_cpu,frontend_lat\xE9ncy_p90\n1700000000,1,2\n1700000060,3,4\n");
+  Outcome o = Read(dir.path() / "m.csv");
+  ASSERT_EQ(o.report.files.size(), 1u);
+  EXPECT_EQ(o.report.rejected.count, 0u);
+  ASSERT_EQ(o.batch.metrics.size(), 4u) << o.report.files[0].format;
+  bool repaired = false;
+  for (const auto& m : o.batch.metrics) {
+    EXPECT_EQ(ReplaceInvalidUtf8(m.name), m.name);
+    EXPECT_EQ(ReplaceInvalidUtf8(m.service), m.service);
+    repaired = repaired || m.name.find("lat\uFFFDncy") != std::string::npos ||
+               m.service.find("lat\uFFFDncy") != std::string::npos;
+  }
+  EXPECT_TRUE(repaired);
+  EXPECT_EQ(o.report.files[0].repaired_records, 2u);
 }
 
 TEST(BadInput, BinaryGarbage) {
@@ -284,9 +314,11 @@ TEST(BadInput, EmptyFile) {
 
 TEST(BadInput, StrictStopsAtFirstButKeepsEarlierBatches) {
   testing::TempDir dir;
+  // A NUL byte costs its line (a stray one: not enough of them to make the file binary).
   Write(dir.path() / "a.log",
-        "the first line of this log\nthe second line of this log\n\xff\nthe fourth line of this "
-        "log\n");
+        std::string("the first line of this log, long enough to hold a stray byte\n"
+                    "the second line of this log, long enough to hold a stray byte\n") +
+            '\0' + "\nthe fourth line of this log, long enough to hold a stray byte\n");
   ReadOptions strict;
   strict.strict = true;
   size_t seen = 0;
@@ -294,7 +326,7 @@ TEST(BadInput, StrictStopsAtFirstButKeepsEarlierBatches) {
   auto r = ReadPaths(
       {(dir.path() / "a.log").string()}, strict, [&](Batch& b) { seen += b.size(); }, &report);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.message(), (dir.path() / "a.log").string() + ":3: invalid UTF-8");
+  EXPECT_EQ(r.message(), (dir.path() / "a.log").string() + ":3: binary data (NUL byte)");
   EXPECT_EQ(seen, 2u);
   EXPECT_EQ(report.rejected.count, 1u);
 }

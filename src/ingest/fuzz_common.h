@@ -12,6 +12,7 @@
 
 #include <unistd.h>
 
+#include "core/text.h"
 #include "ingest/read.h"
 
 namespace augur::ingest {
@@ -24,9 +25,18 @@ inline int FuzzReader(const uint8_t* data, size_t size, const char* format,
   options.multiline = multiline;
   options.batch_size = 64;
   uint64_t records = 0;
+  // Text that reaches the records is UTF-8, whatever the input held: incident JSON is written from
+  // it, and JSON writers refuse anything else.
+  auto utf8 = [](const std::string& t) { return ReplaceInvalidUtf8(t) == t; };
   auto r = ReadBuffer(input, "fuzz-input", options, [&](Batch& b) {
     if (b.size() > 64 + 100000) std::abort();  // batches stay bounded (one unit may overshoot)
     records += b.size();
+    for (const auto& l : b.logs)
+      if (!utf8(l.body) || !utf8(l.service)) std::abort();
+    for (const auto& sp : b.spans)
+      if (!utf8(sp.name) || !utf8(sp.service)) std::abort();
+    for (const auto& m : b.metrics)
+      if (!utf8(m.name) || !utf8(m.service)) std::abort();
   });
   if (!r.ok()) std::abort();  // only strict mode or I/O may fail; neither happens here
   if (r->files.size() != 1 || r->files[0].records != records) std::abort();

@@ -85,6 +85,8 @@ void ReadStream(std::string_view bytes, const std::string& where, ReadContext& c
     }
     ++index;
   }
+  // Label values are protobuf bytes, not checked for UTF-8 on the way in.
+  if (RepairUtf8(labels)) ctx.repaired_records += ctx.batch().logs.size() - first;
   ApplyLokiStream(labels, first, ctx.batch());
   ctx.Release();
 }

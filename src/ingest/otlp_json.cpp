@@ -447,6 +447,7 @@ void ReadResourceUnit(const JsonUnit& unit, od::value value, ReadContext& ctx) {
 }  // namespace
 
 void ReadOtlpJson(ByteSource& src, ReadContext& ctx) {
+  ctx.text_is_utf8 = true;  // simdjson validates every byte
   JsonSplitOptions o;
   o.keys = {"resourceSpans", "resourceLogs", "resourceMetrics"};
   ReadJsonUnits(src, ctx, o, [&ctx](const JsonUnit& unit, od::value value) {

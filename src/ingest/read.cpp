@@ -1,11 +1,15 @@
 #include "ingest/read.h"
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <set>
 #include <system_error>
 
+#include <simdjson.h>
+
 #include "core/log.h"
+#include "core/text.h"
 #include "ingest/ctf.h"
 #include "ingest/reader.h"
 
@@ -32,6 +36,69 @@ bool ReadContext::Reject(uint64_t line, std::string_view reason, std::string_vie
     stop_message_ = line ? path_ + ":" + std::to_string(line) + ": " + r : path_ + ": " + r;
   }
   return !stopped_;
+}
+
+namespace {
+
+// Most text is short and ASCII: checked 8 bytes at a time, without simdjson's dispatch per call.
+bool IsAscii(const std::string& s) {
+  const char* p = s.data();
+  size_t n = s.size();
+  uint64_t high = 0;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    high |= w;
+  }
+  for (; n > 0; ++p, --n) high |= static_cast<unsigned char>(*p);
+  return (high & 0x8080808080808080ULL) == 0;
+}
+
+}  // namespace
+
+bool RepairUtf8(std::string& s) {
+  if (IsAscii(s) || simdjson::validate_utf8(s.data(), s.size())) return false;
+  s = ReplaceInvalidUtf8(s);
+  return true;
+}
+
+bool RepairUtf8(Attributes& attributes) {
+  bool any = false;
+  for (auto& a : attributes) any = RepairUtf8(a.key) | RepairUtf8(a.value) | any;
+  return any;
+}
+
+LogRecord& ReadContext::Repair(LogRecord& r) {
+  if (text_is_utf8) return r;
+  if (RepairUtf8(r.service) | RepairUtf8(r.instance) | RepairUtf8(r.severity_text) |
+      RepairUtf8(r.body) | RepairUtf8(r.attributes))
+    ++repaired_records;
+  return r;
+}
+
+Span& ReadContext::Repair(Span& r) {
+  if (text_is_utf8) return r;
+  bool any = RepairUtf8(r.service) | RepairUtf8(r.instance) | RepairUtf8(r.name) |
+             RepairUtf8(r.status_message) | RepairUtf8(r.http_method) | RepairUtf8(r.http_route) |
+             RepairUtf8(r.http_url) | RepairUtf8(r.attributes);
+  for (auto& e : r.events) any = RepairUtf8(e.name) | RepairUtf8(e.attributes) | any;
+  if (any) ++repaired_records;
+  return r;
+}
+
+MetricPoint& ReadContext::Repair(MetricPoint& r) {
+  if (text_is_utf8) return r;
+  if (RepairUtf8(r.name) | RepairUtf8(r.service) | RepairUtf8(r.instance) | RepairUtf8(r.labels))
+    ++repaired_records;
+  return r;
+}
+
+TraceEvent& ReadContext::Repair(TraceEvent& r) {
+  if (text_is_utf8) return r;
+  if (RepairUtf8(r.name) | RepairUtf8(r.category) | RepairUtf8(r.process_name) |
+      RepairUtf8(r.fields))
+    ++repaired_records;
+  return r;
 }
 
 void ReadContext::Flush() {
@@ -123,6 +190,12 @@ bool ReadSource(ByteSource& src, const std::string& path, const ReadOptions& opt
         "{}: {} lines without a time of their own follow timed lines (stack traces?); "
         "--multiline joins them to their records",
         path, file.continuation_lines);
+  file.repaired_records = ctx.repaired_records;
+  if (file.repaired_records > 0)
+    LogInfo(
+        "{}: {} record(s) held text that is not UTF-8 (Latin-1?); each such byte was read as "
+        "U+FFFD and the records kept",
+        path, file.repaired_records);
   report.files.push_back(std::move(file));
   if (ctx.stopped()) {
     report.error = ctx.stop_message();

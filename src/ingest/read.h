@@ -41,6 +41,7 @@ struct FileReport {
   uint64_t records = 0;
   std::string note;                 // why a file was skipped (not telemetry), else ""
   uint64_t continuation_lines = 0;  // ReadContext::continuation_lines
+  uint64_t repaired_records = 0;    // ReadContext::repaired_records
 };
 
 struct ReadReport {

@@ -81,10 +81,12 @@ class ReadContext {
   }
 
   // The record last created is good: count it, apply the explicit service, hand over a full batch.
-  void CommitLog() { Commit(batch_.logs.back().service); }
-  void CommitSpan() { Commit(batch_.spans.back().service); }
-  void CommitMetric() { Commit(batch_.metrics.back().service); }
+  // Text that is not UTF-8 is repaired first: records go out as JSON, whose writers refuse it.
+  void CommitLog() { Commit(Repair(batch_.logs.back()).service); }
+  void CommitSpan() { Commit(Repair(batch_.spans.back()).service); }
+  void CommitMetric() { Commit(Repair(batch_.metrics.back()).service); }
   void CommitTraceEvent() {
+    Repair(batch_.trace_events.back());
     pending_ = Pending::kNone;
     ++records_;
     MaybeFlush();
@@ -114,6 +116,12 @@ class ReadContext {
   // Plain text: lines without a time of their own after a timed line (joined to it with
   // ReadOptions::multiline, records of their own without).
   uint64_t continuation_lines = 0;
+  // Records whose text held bytes that are not UTF-8 (a Latin-1 log line, a protobuf string or a
+  // label value written so): committed with each such byte as U+FFFD (Repair()).
+  uint64_t repaired_records = 0;
+  // Set by the JSON readers: simdjson has validated every byte as UTF-8, so Repair() has nothing to
+  // do (and is skipped: checking each string again cost 10-20 % of OTLP/JSON's speed).
+  bool text_is_utf8 = false;
 
  private:
   template <class V>
@@ -121,6 +129,11 @@ class ReadContext {
     if (pending_ != Pending::kNone && !v.empty()) v.pop_back();
     pending_ = Pending::kNone;
   }
+  // Replaces each byte of the record's text that is not UTF-8 by U+FFFD, counting the record.
+  LogRecord& Repair(LogRecord& r);
+  Span& Repair(Span& r);
+  MetricPoint& Repair(MetricPoint& r);
+  TraceEvent& Repair(TraceEvent& r);
   void Commit(std::string& service) {
     pending_ = Pending::kNone;
     if (!options_.service_override.empty()) service = options_.service_override;
@@ -142,6 +155,12 @@ class ReadContext {
   enum class Pending { kNone, kLog, kSpan, kMetric, kTraceEvent } pending_ = Pending::kNone;
   std::string stop_message_;
 };
+
+// Replaces each byte of `s` that is not UTF-8 by U+FFFD; true when there was one. ReadContext does
+// this to every record it commits; a reader that sets text afterwards (Loki's stream labels,
+// applied to the entries read before them) calls it itself.
+bool RepairUtf8(std::string& s);
+bool RepairUtf8(Attributes& attributes);
 
 // A reader consumes the whole source. It returns a non-ok Status only for errors that stop the file
 // (I/O); bad records go through ReadContext::Reject.

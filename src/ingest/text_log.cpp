@@ -74,11 +74,8 @@ void ReadTextLog(ByteSource& src, ReadContext& ctx) {
       if (!ctx.Reject(reader.line(), "binary data (NUL byte)")) return;
       continue;
     }
-    if (!simdjson::validate_utf8(line.data(), line.size())) {
-      close();
-      if (!ctx.Reject(reader.line(), "invalid UTF-8")) return;
-      continue;
-    }
+    // Bytes that are not UTF-8 (a legacy service writing Latin-1) are repaired as the record is
+    // committed (ReadContext): the line is kept.
     LogRecord rec;
     rec.service = service;
     rec.instance = instance;

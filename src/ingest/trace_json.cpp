@@ -514,6 +514,7 @@ bool FinishZipkinSpan(int64_t timestamp_us, int64_t duration_us, bool shared,
 }
 
 void ReadZipkinJson(ByteSource& src, ReadContext& ctx) {
+  ctx.text_is_utf8 = true;  // simdjson validates every byte
   JsonSplitOptions o;
   o.keys = {"spans"};        // a top-level array is split anyway
   o.unmatched_whole = true;  // JSON lines of single spans
@@ -533,6 +534,7 @@ void ReadZipkinJson(ByteSource& src, ReadContext& ctx) {
 }
 
 void ReadJaegerJson(ByteSource& src, ReadContext& ctx) {
+  ctx.text_is_utf8 = true;  // simdjson validates every byte
   JsonSplitOptions o;
   o.keys = {"data"};
   o.unmatched_whole = true;  // a single trace
@@ -542,6 +544,7 @@ void ReadJaegerJson(ByteSource& src, ReadContext& ctx) {
 }
 
 void ReadLokiJson(ByteSource& src, ReadContext& ctx) {
+  ctx.text_is_utf8 = true;  // simdjson validates every byte
   JsonSplitOptions o;
   o.keys = {"streams"};
   ReadJsonUnits(src, ctx, o, [&ctx](const JsonUnit& unit, od::value value) {
@@ -550,6 +553,7 @@ void ReadLokiJson(ByteSource& src, ReadContext& ctx) {
 }
 
 void ReadChromeTrace(ByteSource& src, ReadContext& ctx) {
+  ctx.text_is_utf8 = true;  // simdjson validates every byte
   JsonSplitOptions o;
   o.keys = {"traceEvents"};
   o.unmatched_whole = true;
