@@ -10,12 +10,12 @@ build=(
   libtorch-dev libopenblas0-openmp
   libsimdjson-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libcpp-httplib-dev libgrpc++-dev libsqlite3-dev zlib1g-dev libsnappy-dev
-  libsentencepiece-dev libhiredis-dev libbabeltrace2-dev babeltrace2
+  libsentencepiece-dev libhiredis-dev libnats-dev libbabeltrace2-dev babeltrace2
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 test_only=(
   clang-14 libclang-rt-14-dev clang-format
-  redis-server lttng-tools liblttng-ust-dev prometheus openssl
+  redis-server nats-server lttng-tools liblttng-ust-dev prometheus openssl
   chromium
   python3-numpy
 )

@@ -16,6 +16,20 @@
 
 namespace augur::app {
 
+namespace {
+
+// ", NATS subject S (consumer C) → incidents on I", for the line that says what the server does.
+std::string NatsSummary(const serve::NatsOptions& n) {
+  std::string out;
+  if (!n.subject.empty())
+    out += fmt::format(", JetStream subject '{}' (consumer {})", n.subject, n.durable);
+  if (!n.incidents_subject.empty())
+    out += fmt::format(", incidents published on NATS '{}'", n.incidents_subject);
+  return out;
+}
+
+}  // namespace
+
 void RegisterServe(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand("serve",
                                  "Receive telemetry (OTLP/HTTP, OTLP/gRPC, Loki, Zipkin, remote "
@@ -59,6 +73,18 @@ void RegisterServe(CLI::App& app, Globals& g) {
                   "further bodies are refused)")
       ->capture_default_str()
       ->check(Positive());
+  cmd->add_option("--nats", o->nats.url,
+                  "NATS server (nats://HOST:PORT) for --nats-subject and --nats-incidents");
+  cmd->add_option("--nats-subject", o->nats.subject,
+                  "Also read telemetry from this JetStream subject (header Augur-Format names the "
+                  "reader, else it is detected); a durable consumer resumes after a restart");
+  cmd->add_option("--nats-stream", o->nats.stream,
+                  "Stream created for --nats-subject when no stream holds it")
+      ->capture_default_str();
+  cmd->add_option("--nats-consumer", o->nats.durable, "Name of the durable JetStream consumer")
+      ->capture_default_str();
+  cmd->add_option("--nats-incidents", o->nats.incidents_subject,
+                  "Publish each finished incident's JSON on this NATS subject");
   AddSelectionFlags(cmd, *sel, pipeline::DetectStages());
   AddLlmFlags(cmd, o->detectors.settings.log_lm_llm);  // also answers /api/incidents/ID/ask
   cmd->footer(
@@ -69,14 +95,16 @@ void RegisterServe(CLI::App& app, Globals& g) {
       "/api/incidents, /api/incidents/ID, /api/incidents/ID/ask?q=, /api/status, /report, "
       "/latest/FILE, /metrics, "
       "/healthz. On --grpc-port: OTLP/gRPC's TraceService, LogsService and MetricsService "
-      "Export.\n\n"
+      "Export. With --nats: JetStream messages on --nats-subject, one body each.\n\n"
       "Example:\n  augur serve --state normal/   # record a normal hour from the collectors, "
       "then Ctrl-C\n"
       "  augur train --input normal/spool --model model/\n"
       "  augur serve --model model/ --state state/ --port 4318 --grpc-port 4317\n"
       "  curl -s localhost:4318/api/incidents\n"
-      "Exit codes: 0 stopped by SIGINT/SIGTERM, 2 usage error, 3 model unreadable or port "
-      "unavailable.");
+      "  augur serve --model model/ --state state/ --nats nats://127.0.0.1:4222 "
+      "--nats-subject 'telemetry.>' --nats-incidents augur.incidents\n"
+      "Exit codes: 0 stopped by SIGINT/SIGTERM, 2 usage error, 3 model unreadable, port "
+      "unavailable or NATS unreachable.");
   cmd->callback([o, sel, spool_mb, &g] {
     sel->Apply(o->detectors, o->disabled_stages);
     o->max_spool_bytes = static_cast<uint64_t>(*spool_mb * 1024 * 1024);
@@ -115,9 +143,9 @@ void RegisterServe(CLI::App& app, Globals& g) {
                             o->every_seconds, o->lookback_seconds, o->state_dir.string());
       std::fprintf(stderr,
                    "augur serve: listening on %s://%s:%d (OTLP/HTTP, Loki, Zipkin, remote "
-                   "write)%s; %s\n",
+                   "write)%s%s; %s\n",
                    s.tls() ? "https" : "http", o->host.c_str(), s.port(), grpc.c_str(),
-                   what.c_str());
+                   NatsSummary(o->nats).c_str(), what.c_str());
     }
     s.Run();
     done = true;

@@ -28,8 +28,7 @@ constexpr ExportMethod kMethods[] = {
 // call as a stream; an Export call's client sends one message and half-closes.
 class ExportReactor : public grpc::ServerGenericBidiReactor {
  public:
-  ExportReactor(const GrpcReceiver::IngestFn& ingest, const ExportMethod& m)
-      : ingest_(ingest), method_(m) {
+  ExportReactor(const IngestFn& ingest, const ExportMethod& m) : ingest_(ingest), method_(m) {
     StartRead(&request_);
   }
 
@@ -57,14 +56,14 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
     return grpc::Status::OK;
   }
 
-  const GrpcReceiver::IngestFn& ingest_;
+  const IngestFn& ingest_;
   const ExportMethod& method_;
   grpc::ByteBuffer request_, response_;
 };
 
 class ExportService : public grpc::CallbackGenericService {
  public:
-  explicit ExportService(GrpcReceiver::IngestFn ingest) : ingest_(std::move(ingest)) {}
+  explicit ExportService(IngestFn ingest) : ingest_(std::move(ingest)) {}
 
   grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override {
     for (const auto& m : kMethods)
@@ -82,7 +81,7 @@ class ExportService : public grpc::CallbackGenericService {
   }
 
  private:
-  GrpcReceiver::IngestFn ingest_;
+  IngestFn ingest_;
 };
 
 }  // namespace

@@ -9,7 +9,6 @@
 // any other method. gzip-compressed messages are accepted (gRPC's own message compression).
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -21,10 +20,6 @@ namespace augur::serve {
 
 class GrpcReceiver {
  public:
-  // Ingests one request body: (body, reader format name, source for messages).
-  using IngestFn =
-      std::function<IngestResult(std::string_view, const std::string&, const std::string&)>;
-
   // Binds HOST:PORT (0 picks a free port) and starts serving, over TLS when given a certificate
   // and its key (PEM text), else in plain text. Refuses a port already in use (gRPC's default
   // SO_REUSEPORT would share it silently with another server).

@@ -16,6 +16,7 @@
 #include "learn/model_bundle.h"
 #include "pipeline/ask.h"
 #include "serve/grpc_receiver.h"
+#include "serve/nats_link.h"
 #include "serve/otlp_answer.h"
 #include "store/store.h"
 
@@ -37,6 +38,23 @@ Status ServerOptions::Validate() const {
   if (max_spool_bytes == 0) return Status::Error("the largest spool must be greater than 0");
   if (tls_cert.empty() != tls_key.empty())
     return Status::Error("TLS needs both a certificate and its key");
+  return nats.Validate();
+}
+
+Status NatsOptions::Validate() const {
+  if (url.empty()) {
+    if (!subject.empty() || !incidents_subject.empty())
+      return Status::Error("a NATS subject was given without a NATS server (--nats URL)");
+    return Status::Ok();
+  }
+  if (subject.empty() && incidents_subject.empty())
+    return Status::Error(
+        "--nats needs --nats-subject (telemetry to read) or --nats-incidents (where to publish)");
+  // JetStream's names: no dots, wildcards or white space.
+  for (const auto& [what, name] : {std::pair{"stream", &stream}, std::pair{"consumer", &durable}})
+    if (name->empty() || name->find_first_of(".*> \t\r\n/\\") != std::string::npos)
+      return Status::Error(fmt::format(
+          "'{}' cannot name a JetStream {}: use letters, digits, '-' and '_'", *name, what));
   return Status::Ok();
 }
 
@@ -388,6 +406,13 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
     if (!grpc) return grpc.status();
     s->grpc_ = std::move(*grpc);
   }
+  if (!o.nats.url.empty()) {
+    auto nats = NatsLink::Start(
+        o.nats, [self](std::string_view body, const std::string& format,
+                       const std::string& source) { return self->Ingest(body, format, source); });
+    if (!nats) return nats.status();
+    s->nats_ = std::move(*nats);
+  }
   return s;
 }
 
@@ -417,6 +442,7 @@ void Server::Stop() {
   }
   wake_.notify_all();
   if (grpc_) grpc_->Shutdown();
+  if (nats_) nats_->Shutdown();
   if (!started) return;
   // httplib's stop() does nothing until its accept loop runs: a Stop() right after Run() began
   // waits for it.
@@ -671,8 +697,14 @@ Result<nlohmann::json> Server::DetectNow() {
     if (!ids) return fail(ids.message());
     if (Status st = store_->FinishRun(*run_id, "ok", {{"incidents", finished.size()}}); !st)
       return fail(st.message());
-    for (size_t i = 0; i < finished.size(); ++i)
+    for (size_t i = 0; i < finished.size(); ++i) {
       stored_.push_back({finished[i].start, finished[i].end, (*ids)[i]});
+      if (nats_) {  // a failure is counted and printed by the link; the incident stays stored
+        auto j = explain::IncidentToJson(finished[i]);
+        j["store_id"] = (*ids)[i];
+        (void)nats_->PublishIncident(j);
+      }
+    }
     stored_incidents_ += finished.size();
   }
 
@@ -746,6 +778,7 @@ nlohmann::json Server::StatusJson() const {
                     {"last_error", last_error_},
                     {"last_run_seconds", last_run_seconds_},
                     {"stored_incidents", stored_incidents_}};
+  if (nats_) j["nats"] = nats_->StatusJson();
   return j;
 }
 
@@ -785,6 +818,17 @@ std::string Server::MetricsText() const {
   if (!latest_.is_null())
     for (const auto& i : latest_["incidents"]) open += i["open"].get<bool>();
   add("augur_open_incidents", "Incidents of the latest run still open.", "gauge", open);
+  if (nats_) {
+    auto n = nats_->StatusJson();
+    out +=
+        "# HELP augur_nats_messages_total NATS messages read, by what was done with them.\n"
+        "# TYPE augur_nats_messages_total counter\n";
+    for (const char* outcome : {"acked", "terminated", "delayed"})
+      out += fmt::format("augur_nats_messages_total{{outcome=\"{}\"}} {}\n", outcome,
+                         n[outcome].get<uint64_t>());
+    add("augur_nats_published_incidents_total", "Finished incidents published on NATS.", "counter",
+        n["published_incidents"].get<uint64_t>());
+  }
   return out;
 }
 

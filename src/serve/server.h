@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -38,6 +39,18 @@ class Store;
 namespace augur::serve {
 
 class GrpcReceiver;
+class NatsLink;
+
+// NATS JetStream as a source of telemetry and NATS as a sink of incidents (nats_link.h).
+struct NatsOptions {
+  std::string url;      // nats://HOST:PORT, several separated by commas; empty: no NATS
+  std::string subject;  // telemetry is read from the JetStream stream holding it; empty: none
+  std::string stream = "AUGUR";   // the stream created for `subject` when none holds it
+  std::string durable = "augur";  // the consumer's name: a restart resumes where it stopped
+  std::string incidents_subject;  // finished incidents are published on it; empty: none
+
+  Status Validate() const;
+};
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -60,6 +73,7 @@ struct ServerOptions {
   // detection is not reading); a body that still does not fit is refused with 503 / UNAVAILABLE
   // and a Retry-After, which senders retry.
   uint64_t max_spool_bytes = 4ull << 30;
+  NatsOptions nats;
 
   Status Validate() const;
   bool recording() const { return model_dir.empty(); }
@@ -72,6 +86,11 @@ struct IngestResult {
   uint64_t rejected = 0;
   std::string message;  // the first rejects ("<source>:<line>: <reason>"), or why nothing was read
 };
+
+// What the receivers call with each body: (body, reader format name or "" to detect it, source
+// for messages). Server::Ingest.
+using IngestFn =
+    std::function<IngestResult(std::string_view, const std::string&, const std::string&)>;
 
 class Server {
  public:
@@ -124,6 +143,7 @@ class Server {
   std::unique_ptr<Http> http_;
   int port_ = 0;
   std::unique_ptr<GrpcReceiver> grpc_;
+  std::unique_ptr<NatsLink> nats_;
 
   // Spool: guarded by spool_mutex_.
   mutable std::mutex spool_mutex_;

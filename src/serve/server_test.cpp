@@ -10,12 +10,12 @@
 #include <condition_variable>
 #include <fstream>
 #include <functional>
-#include <iterator>
 #include <mutex>
 #include <thread>
 
 #include "ingest/protobuf_wire.h"
 #include "ingest/read.h"
+#include "serve/serve_test_util.h"
 #include "sim/simulator.h"
 #include "testing/testing.h"
 
@@ -27,27 +27,8 @@ constexpr char kOtlpSpans[] = R"({"resourceSpans":[{"resource":{"attributes":[{"
   "spanId":"eee19b7ec3c1b174","name":"GET /cart","kind":2,"startTimeUnixNano":"1731960000000000000",
   "endTimeUnixNano":"1731960000050000000"}]}]}]})";
 
-// A file of the readers' test data (src/ingest/testdata/NAME).
-std::string IngestTestdata(const std::string& name) {
-  std::ifstream in(
-      std::filesystem::path(__FILE__).parent_path().parent_path() / "ingest/testdata" / name,
-      std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-// A small model of the simulator's normal behaviour (the detectors that need no libtorch).
-void Train(const std::filesystem::path& dir) {
-  sim::SimConfig normal;
-  normal.minutes = 10;
-  auto written = sim::WriteSimulation(normal, (dir / "normal").string());
-  ASSERT_TRUE(written.ok()) << written.message();
-  pipeline::TrainOptions t;
-  t.inputs = {(dir / "normal").string()};
-  t.model_dir = dir / "model";
-  t.detectors.only = {"metric_deviation", "span_deviation", "log_pattern"};
-  auto trained = pipeline::Train(t);
-  ASSERT_TRUE(trained.ok()) << trained.message();
-}
+using testing_util::IngestTestdata;
+using testing_util::Train;
 
 // A running server on a free port; stopped and joined on destruction.
 class Running {

@@ -1,0 +1,253 @@
+// A real nats-server (Debian's `nats-server`, JetStream on) on a free local port: `augur serve`
+// reads telemetry from a JetStream subject, keeps its place across a restart, drops what it cannot
+// read, and publishes the incidents it finishes. Skipped, saying why, where nats-server is missing.
+#include <gtest/gtest.h>
+#include <nats/nats.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <thread>
+
+#include "ingest/read.h"
+#include "learn/model_bundle.h"
+#include "serve/serve_test_util.h"
+#include "serve/server.h"
+#include "sim/simulator.h"
+#include "testing/testing.h"
+
+namespace augur::serve {
+namespace {
+
+using testing_util::IngestTestdata;
+
+constexpr char kOtlpSpans[] = R"({"resourceSpans":[{"resource":{"attributes":[{"key":"service.name",
+  "value":{"stringValue":"cart"}}]},"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c",
+  "spanId":"eee19b7ec3c1b174","name":"GET /cart","kind":2,"startTimeUnixNano":"1731960000000000000",
+  "endTimeUnixNano":"1731960000050000000"}]}]}]})";
+
+// Polls `done` every 50 ms for up to `seconds`.
+bool WaitFor(double seconds, const std::function<bool()>& done) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return done();
+}
+
+// nats-server with JetStream, storing in DIR; a connection to it for the test's own publishing.
+class NatsServer {
+ public:
+  explicit NatsServer(const std::filesystem::path& dir) : port_(augur::testing::FreePort()) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      std::string port = std::to_string(port_), store = (dir / "jetstream").string();
+      FILE* log = std::fopen((dir / "nats-server.log").c_str(), "w");
+      if (log) {
+        dup2(fileno(log), 1);
+        dup2(fileno(log), 2);
+      }
+      execlp("nats-server", "nats-server", "-a", "127.0.0.1", "-p", port.c_str(), "-js", "-sd",
+             store.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    WaitFor(10, [this] { return natsConnection_ConnectTo(&nc_, url().c_str()) == NATS_OK; });
+    if (nc_ && natsConnection_JetStream(&js_, nc_, nullptr) != NATS_OK) js_ = nullptr;
+  }
+  ~NatsServer() {
+    if (js_) jsCtx_Destroy(js_);
+    if (nc_) natsConnection_Destroy(nc_);
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  bool ready() const { return js_ != nullptr; }
+  std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
+  natsConnection* connection() { return nc_; }
+
+  // Publishes BODY on SUBJECT into its stream, with the header Augur-Format when FORMAT is given.
+  void Publish(const std::string& subject, const std::string& body,
+               const std::string& format = "") {
+    natsMsg* m = nullptr;
+    ASSERT_EQ(natsMsg_Create(&m, subject.c_str(), nullptr, body.data(), (int)body.size()), NATS_OK);
+    if (!format.empty()) {
+      ASSERT_EQ(natsMsgHeader_Set(m, "Augur-Format", format.c_str()), NATS_OK);
+    }
+    jsPubAck* ack = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    EXPECT_EQ(js_PublishMsg(&ack, js_, m, nullptr, &jerr), NATS_OK)
+        << subject << ": " << nats_GetLastError(nullptr) << " (" << jerr << ")";
+    if (ack) jsPubAck_Destroy(ack);
+    natsMsg_Destroy(m);
+  }
+
+ private:
+  int port_;
+  pid_t pid_ = -1;
+  natsConnection* nc_ = nullptr;
+  jsCtx* js_ = nullptr;
+};
+
+bool NatsServerInstalled() {
+  int rc = -1;
+  augur::testing::Shell("command -v nats-server", &rc);
+  return rc == 0;
+}
+
+// A server on a free port reading `telemetry.>` as consumer "augur"; stopped on destruction.
+class Serving {
+ public:
+  Serving(const std::filesystem::path& dir, const std::string& nats_url,
+          const std::string& incidents_subject = "") {
+    ServerOptions o;
+    o.port = 0;
+    o.grpc_port = -1;
+    o.model_dir = dir / "model";
+    o.state_dir = dir / "state";
+    o.every_seconds = 0;
+    o.nats.url = nats_url;
+    o.nats.subject = "telemetry.>";
+    o.nats.incidents_subject = incidents_subject;
+    auto s = Server::Create(o);
+    EXPECT_TRUE(s.ok()) << s.message();
+    if (!s.ok()) return;
+    server = std::move(*s);
+    thread = std::thread([this] { server->Run(); });
+  }
+  ~Serving() {
+    if (!server) return;
+    server->Stop();
+    thread.join();
+  }
+  nlohmann::json Nats() const { return server->StatusJson()["nats"]; }
+  std::unique_ptr<Server> server;
+  std::thread thread;
+};
+
+TEST(NatsJetStream, ReadsTelemetryAndKeepsItsPlaceAcrossARestart) {
+  if (!NatsServerInstalled())
+    GTEST_SKIP() << "nats-server is not installed (Debian package nats-server; "
+                    "scripts/install-deps.sh --test installs it)";
+  augur::testing::TempDir dir;
+  NatsServer nats(dir.path());
+  ASSERT_TRUE(nats.ready()) << "nats-server did not start on " << nats.url();
+  auto bundle = learn::ModelBundle::Create(dir.path() / "model");
+  ASSERT_TRUE(bundle.ok() && bundle->Save().ok());
+  {
+    Serving s(dir.path(), nats.url());  // no stream holds telemetry.> yet: AUGUR is made
+    ASSERT_TRUE(s.server);
+    nats.Publish("telemetry.traces", kOtlpSpans, "otlp-json");
+    nats.Publish("telemetry.logs.cart-7d9f8c-x2v4q",  // plain text: the service from the subject
+                 "2024-11-18T20:00:00Z ERROR connection refused\n");
+    nats.Publish("telemetry.zipkin", IngestTestdata("zipkin_proto/spans.pb"), "zipkin-proto");
+    nats.Publish("telemetry.other", "a: 1", "yaml");  // no such reader
+    nats.Publish("telemetry.events",                  // read, but nothing in it is kept
+                 R"({"traceEvents":[{"name":"read","ph":"X","ts":1,"dur":2,"pid":1,"tid":1}]})");
+    ASSERT_TRUE(WaitFor(20, [&] { return s.Nats()["messages"] == 5; })) << s.Nats().dump(1);
+    auto st = s.server->StatusJson();
+    EXPECT_EQ(st["received"]["spans"], 4) << st.dump(1);
+    EXPECT_EQ(st["received"]["logs"], 1) << st.dump(1);
+    EXPECT_EQ(st["nats"]["acked"], 3) << st.dump(1);
+    EXPECT_EQ(st["nats"]["terminated"], 2) << st.dump(1);
+    EXPECT_TRUE(st["nats"]["connected"].get<bool>());
+    EXPECT_NE(st["nats"]["last_error"].get<std::string>().find("not kept"), std::string::npos)
+        << st.dump(1);
+    EXPECT_NE(s.server->MetricsText().find("augur_nats_messages_total{outcome=\"terminated\"} 2"),
+              std::string::npos);
+  }
+  auto spooled = ingest::ReadAll({(dir.path() / "state" / "spool").string()});
+  ASSERT_TRUE(spooled.ok()) << spooled.message();
+  ASSERT_EQ(spooled->logs.size(), 1u);
+  EXPECT_EQ(spooled->logs[0].service, "cart");
+  EXPECT_EQ(spooled->logs[0].instance, "cart-7d9f8c-x2v4q");
+  // Published while augur was down: read after the restart, and nothing before it again.
+  nats.Publish("telemetry.traces", kOtlpSpans, "otlp-json");
+  Serving again(dir.path(), nats.url());
+  ASSERT_TRUE(again.server);
+  ASSERT_TRUE(WaitFor(20, [&] { return again.Nats()["messages"] == 1; })) << again.Nats().dump(1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));  // a fetch more: nothing else comes
+  EXPECT_EQ(again.Nats()["messages"], 1) << again.Nats().dump(1);
+  EXPECT_EQ(again.server->StatusJson()["received"]["spans"], 1);
+}
+
+TEST(NatsJetStream, PublishesTheIncidentsItFinishes) {
+  if (!NatsServerInstalled()) GTEST_SKIP() << "nats-server is not installed";
+  augur::testing::TempDir dir;
+  NatsServer nats(dir.path());
+  ASSERT_TRUE(nats.ready()) << "nats-server did not start on " << nats.url();
+  testing_util::Train(dir.path());
+  natsSubscription* incidents = nullptr;
+  ASSERT_EQ(natsConnection_SubscribeSync(&incidents, nats.connection(), "augur.incidents"),
+            NATS_OK);
+  Serving s(dir.path(), nats.url(), "augur.incidents");
+  ASSERT_TRUE(s.server);
+
+  // A chaos scenario's telemetry, one OTLP/JSON export request per message, as a collector's
+  // batches would be put on the stream.
+  sim::SimConfig cfg;
+  cfg.scenario = "shipping_network_delay";
+  cfg.minutes = 9;
+  cfg.seed = 2;
+  ASSERT_TRUE(sim::WriteSimulation(cfg, (dir.path() / "scenario").string()).ok());
+  int published = 0;
+  for (const char* signal : {"traces", "logs", "metrics"}) {
+    std::ifstream in(dir.path() / "scenario" / (std::string(signal) + ".jsonl"));
+    std::string line;
+    while (std::getline(in, line)) {
+      nats.Publish(std::string("telemetry.") + signal, line, "otlp-json");
+      ++published;
+    }
+  }
+  ASSERT_TRUE(WaitFor(60, [&] { return s.Nats()["messages"] == published; }))
+      << published << " published; " << s.Nats().dump(1);
+  EXPECT_EQ(s.Nats()["acked"], published);
+
+  auto run = s.server->DetectNow();
+  ASSERT_TRUE(run.ok()) << run.message();
+  natsMsg* m = nullptr;
+  ASSERT_EQ(natsSubscription_NextMsg(&m, incidents, 5000), NATS_OK)
+      << "no incident published; the run: " << run->dump(1);
+  auto incident = nlohmann::json::parse(std::string(natsMsg_GetData(m), natsMsg_GetDataLength(m)));
+  natsMsg_Destroy(m);
+  natsSubscription_Destroy(incidents);
+  EXPECT_EQ(incident["ranking"][0]["service"], "shipping") << incident.dump(1);
+  EXPECT_TRUE(incident["store_id"].is_number());
+  EXPECT_NE(incident["summary"].get<std::string>().find("shipping"), std::string::npos);
+  EXPECT_GE(s.Nats()["published_incidents"].get<int>(), 1);
+}
+
+TEST(NatsJetStream, SaysWhatIsWrongWithItsOptionsAndAnUnreachableServer) {
+  NatsOptions n;
+  n.subject = "telemetry.>";
+  EXPECT_NE(n.Validate().message().find("without a NATS server"), std::string::npos);
+  n.url = "nats://127.0.0.1:1";
+  n.durable = "my.consumer";
+  EXPECT_NE(n.Validate().message().find("'my.consumer' cannot name a JetStream consumer"),
+            std::string::npos);
+  n.durable = "augur";
+  n.subject.clear();
+  EXPECT_NE(n.Validate().message().find("--nats needs"), std::string::npos);
+
+  augur::testing::TempDir dir;
+  ASSERT_TRUE(learn::ModelBundle::Create(dir.path() / "model")->Save().ok());
+  ServerOptions o;
+  o.port = 0;
+  o.grpc_port = -1;
+  o.model_dir = dir.path() / "model";
+  o.state_dir = dir.path() / "state";
+  o.nats.url = "nats://127.0.0.1:" + std::to_string(augur::testing::FreePort());
+  o.nats.subject = "telemetry.>";
+  auto s = Server::Create(o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find(o.nats.url + ": cannot connect to the NATS server"), std::string::npos)
+      << s.message();
+}
+
+}  // namespace
+}  // namespace augur::serve
