@@ -95,6 +95,11 @@ TEST(Cli, UsageErrorsAndMissingInputs) {
                           &rc);
   EXPECT_EQ(rc, 3) << out;
   EXPECT_NE(out.find("manifest.json"), std::string::npos) << out;
+  out = Shell(std::string(AUGUR_BINARY) + " serve --state " + dir.path().string() +
+                  "/s --nats-subject 'telemetry.>' 2>&1",
+              &rc);
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("without a NATS server (--nats URL)"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -109,6 +109,11 @@ void RegisterServe(CLI::App& app, Globals& g) {
     sel->Apply(o->detectors, o->disabled_stages);
     o->max_spool_bytes = static_cast<uint64_t>(*spool_mb * 1024 * 1024);
     ApplyLlmEnvironment(o->detectors.settings.log_lm_llm);
+    if (Status st = o->nats.Validate(); !st) {
+      std::fprintf(stderr, "augur serve: %s\n", st.message().c_str());
+      g.exit_code = kExitUsage;
+      return;
+    }
     // Signals go to one thread that stops the server; the others never see them.
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
