@@ -43,29 +43,23 @@ bool WaitFor(double seconds, const std::function<bool()>& done) {
 // nats-server with JetStream, storing in DIR; a connection to it for the test's own publishing.
 class NatsServer {
  public:
-  explicit NatsServer(const std::filesystem::path& dir) : port_(augur::testing::FreePort()) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      std::string port = std::to_string(port_), store = (dir / "jetstream").string();
-      FILE* log = std::fopen((dir / "nats-server.log").c_str(), "w");
-      if (log) {
-        dup2(fileno(log), 1);
-        dup2(fileno(log), 2);
-      }
-      execlp("nats-server", "nats-server", "-a", "127.0.0.1", "-p", port.c_str(), "-js", "-sd",
-             store.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
+  explicit NatsServer(const std::filesystem::path& dir)
+      : dir_(dir), port_(augur::testing::FreePort()) {
+    Spawn();
     WaitFor(10, [this] { return natsConnection_ConnectTo(&nc_, url().c_str()) == NATS_OK; });
     if (nc_ && natsConnection_JetStream(&js_, nc_, nullptr) != NATS_OK) js_ = nullptr;
   }
   ~NatsServer() {
     if (js_) jsCtx_Destroy(js_);
     if (nc_) natsConnection_Destroy(nc_);
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
-    }
+    Kill();
+  }
+  // Stops the server and starts it again on the same port and store; true once the test's own
+  // connection is back.
+  bool Restart() {
+    Kill();
+    Spawn();
+    return WaitFor(20, [this] { return natsConnection_Status(nc_) == NATS_CONN_STATUS_CONNECTED; });
   }
   bool ready() const { return js_ != nullptr; }
   std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
@@ -88,6 +82,28 @@ class NatsServer {
   }
 
  private:
+  void Spawn() {
+    pid_ = fork();
+    if (pid_ == 0) {
+      std::string port = std::to_string(port_), store = (dir_ / "jetstream").string();
+      FILE* log = std::fopen((dir_ / "nats-server.log").c_str(), "a");
+      if (log) {
+        dup2(fileno(log), 1);
+        dup2(fileno(log), 2);
+      }
+      execlp("nats-server", "nats-server", "-a", "127.0.0.1", "-p", port.c_str(), "-js", "-sd",
+             store.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+  }
+  void Kill() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+  std::filesystem::path dir_;
   int port_;
   pid_t pid_ = -1;
   natsConnection* nc_ = nullptr;
@@ -174,6 +190,13 @@ TEST(NatsJetStream, ReadsTelemetryAndKeepsItsPlaceAcrossARestart) {
   std::this_thread::sleep_for(std::chrono::milliseconds(600));  // a fetch more: nothing else comes
   EXPECT_EQ(again.Nats()["messages"], 1) << again.Nats().dump(1);
   EXPECT_EQ(again.server->StatusJson()["received"]["spans"], 1);
+
+  // The NATS server restarts: augur reconnects and goes on reading.
+  ASSERT_TRUE(nats.Restart()) << "nats-server did not come back on " << nats.url();
+  nats.Publish("telemetry.traces", kOtlpSpans, "otlp-json");
+  ASSERT_TRUE(WaitFor(30, [&] { return again.Nats()["messages"] == 2; })) << again.Nats().dump(1);
+  EXPECT_TRUE(again.Nats()["connected"].get<bool>());
+  EXPECT_EQ(again.server->StatusJson()["received"]["spans"], 2);
 }
 
 TEST(NatsJetStream, PublishesTheIncidentsItFinishes) {
