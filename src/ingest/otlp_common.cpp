@@ -38,12 +38,25 @@ OtlpMarks MarkBatch(ReadContext& ctx) {
   return {b.logs.size(), b.spans.size(), b.metrics.size()};
 }
 
-void ApplyResource(ReadContext& ctx, const OtlpMarks& from, const OtlpResource& r) {
+void ApplyResource(ReadContext& ctx, const OtlpMarks& from, const OtlpResource& resource) {
   Batch& b = ctx.batch();
+  // The resource's names reach records after they were committed, and so after their text was
+  // repaired: protobuf strings are not checked for UTF-8 on the way in, so they are repaired here.
+  OtlpResource r = resource;
+  const bool bad_service = !ctx.text_is_utf8 && RepairUtf8(r.service);
+  const bool bad_instance = !ctx.text_is_utf8 && RepairUtf8(r.instance);
   auto fill = [&](auto& vec, size_t first) {
     for (size_t i = first; i < vec.size(); ++i) {
-      if (vec[i].service.empty()) vec[i].service = r.service;
-      if (vec[i].instance.empty()) vec[i].instance = r.instance;
+      bool repaired = false;
+      if (vec[i].service.empty()) {
+        vec[i].service = r.service;
+        repaired = bad_service;
+      }
+      if (vec[i].instance.empty()) {
+        vec[i].instance = r.instance;
+        repaired = repaired || bad_instance;
+      }
+      if (repaired) ++ctx.repaired_records;
     }
   };
   fill(b.logs, from.logs);

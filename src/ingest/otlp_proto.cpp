@@ -477,6 +477,8 @@ void ReadMetric(std::string_view bytes, const std::string& source, ReadContext& 
     for (uint64_t i = 0; i < n; ++i) ctx.Reject(0, "missing field: metric name", source);
     return;
   }
+  // Given to the points after they were committed (and their text repaired): repaired here.
+  if (RepairUtf8(name)) ctx.repaired_records += metrics.size() - start;
   for (size_t i = start; i < metrics.size(); ++i) {
     metrics[i].name = name;
     metrics[i].monotonic = OtlpCumulative(metrics[i].kind, monotonic, delta);

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/text.h"
 #include "ingest/read.h"
 
 namespace augur::ingest {
@@ -175,6 +176,36 @@ TEST(OtlpProto, DamageIsRejectedAndGoodRecordsKept) {
       Read(std::string_view(body).substr(0, i), format);
     }
   }
+}
+
+// A resource's names and a metric's name are given to records after the records are committed;
+// they are repaired too (found by the fuzz target in CI: a pod name with a byte 0xff reached the
+// records as it was).
+TEST(OtlpProto, NamesGivenAfterCommitThatAreNotUtf8AreRepaired) {
+  std::string body = Slurp("traces.pb");
+  const size_t at = body.find("cart-7d9f8b6c5-x2x4z");
+  ASSERT_NE(at, std::string::npos);
+  body[at + 4] = '\xff';  // same length: the protobuf stays whole
+  ReadReport report;
+  Batch b = Read(body, "otlp-proto-traces", &report);
+  ASSERT_EQ(b.spans.size(), 2u);
+  for (const auto& sp : b.spans) EXPECT_EQ(sp.instance, "cart\uFFFD7d9f8b6c5-x2x4z");
+  ASSERT_EQ(report.files.size(), 1u);
+  EXPECT_EQ(report.files[0].repaired_records, 2u);
+
+  // A metric's name is given to its points after they are committed too.
+  body = Slurp("metrics.pb");
+  const size_t name = body.find("queue.depth");
+  ASSERT_NE(name, std::string::npos);
+  body[name + 5] = '\xe9';  // "queue\xe9depth": Latin-1, not UTF-8
+  b = Read(body, "otlp-proto-metrics", &report);
+  size_t repaired = 0;
+  for (const auto& p : b.metrics) {
+    EXPECT_EQ(ReplaceInvalidUtf8(p.name), p.name);
+    repaired += p.name == "queue\uFFFDdepth";
+  }
+  EXPECT_GE(repaired, 1u);
+  EXPECT_EQ(report.files[0].repaired_records, repaired);
 }
 
 }  // namespace
