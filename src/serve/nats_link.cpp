@@ -37,6 +37,7 @@ struct NatsLink::Impl {
   NatsOptions options;
   IngestFn ingest;
   std::vector<std::string> formats = ingest::FormatNames();
+  int threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
   natsOptions* opts = nullptr;
   natsConnection* nc = nullptr;
   jsCtx* js = nullptr;
@@ -154,13 +155,26 @@ struct NatsLink::Impl {
       Failed(fmt::format("{}{}: cannot acknowledge: {}", source, seq, NatsError(s)));
   }
 
+  // The messages of one fetch, read on up to `threads` threads (Ingest is thread-safe; the spool's
+  // segments are put in time order before detection reads them, so arrival order does not matter).
+  void HandleAll(const natsMsgList& list) {
+    const int n = std::min(threads, list.Count);
+    std::vector<std::thread> helpers;
+    for (int t = 1; t < n; ++t)
+      helpers.emplace_back([this, &list, t, n] {
+        for (int i = t; i < list.Count; i += n) Handle(list.Msgs[i]);
+      });
+    for (int i = 0; i < list.Count; i += std::max(n, 1)) Handle(list.Msgs[i]);
+    for (auto& h : helpers) h.join();
+  }
+
   void FetchLoop() {
     while (!stopping) {
       natsMsgList list{};
       jsErrCode jerr = static_cast<jsErrCode>(0);
       natsStatus s = natsSubscription_Fetch(&list, sub, kFetchBatch, kFetchWaitMs, &jerr);
       if (s == NATS_OK) {
-        for (int i = 0; i < list.Count; ++i) Handle(list.Msgs[i]);
+        HandleAll(list);
         natsMsgList_Destroy(&list);
         continue;
       }
