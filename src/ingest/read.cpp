@@ -115,6 +115,16 @@ std::vector<std::string> FormatNames() {
 
 namespace {
 
+std::string UnknownFormat(const std::string& name) {
+  std::string known;
+  for (const auto& f : FormatNames()) known += (known.empty() ? "" : ", ") + f;
+  return "unknown format '" + name + "'; known: " + known;
+}
+
+}  // namespace
+
+namespace {
+
 bool SkippedInFolder(const std::string& name) {
   if (name.empty() || name[0] == '.') return true;
   for (const char* prefix : {"LICENSE", "LICENCE", "README", "COPYING", "NOTICE", "CHANGELOG"})
@@ -214,7 +224,7 @@ Result<ReadReport> ReadPaths(const std::vector<std::string>& paths, const ReadOp
     return Result<ReadReport>::Error(std::move(message));
   };
   if (!options.format.empty() && !FindFormat(options.format))
-    return fail("unknown format '" + options.format + "'");
+    return fail(UnknownFormat(options.format));
   std::vector<std::string> files, ctf_dirs;
   std::set<fs::path> seen_dirs;
   std::set<std::string> named;  // files given by name, not met in a folder
@@ -283,7 +293,7 @@ Result<ReadReport> ReadPaths(const std::vector<std::string>& paths, const ReadOp
 Result<ReadReport> ReadBuffer(std::string_view data, const std::string& name,
                               const ReadOptions& options, const BatchCallback& on_batch) {
   if (!options.format.empty() && !FindFormat(options.format))
-    return Result<ReadReport>::Error("unknown format '" + options.format + "'");
+    return Result<ReadReport>::Error(UnknownFormat(options.format));
   ReadReport report;
   Batch batch;
   auto src = ByteSource::FromMemory(data);

@@ -12,8 +12,6 @@
 
 #include <fmt/format.h>
 
-#include "ingest/read.h"
-
 namespace augur::serve {
 
 namespace {
@@ -36,7 +34,6 @@ constexpr size_t kLoggedFailures = 10;    // failures printed on standard error;
 struct NatsLink::Impl {
   NatsOptions options;
   IngestFn ingest;
-  std::vector<std::string> formats = ingest::FormatNames();
   int threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
   natsOptions* opts = nullptr;
   natsConnection* nc = nullptr;
@@ -123,14 +120,8 @@ struct NatsLink::Impl {
     const char* named = nullptr;
     std::string format;
     if (natsMsgHeader_Get(m, "Augur-Format", &named) == NATS_OK && named) format = named;
-    IngestResult r;
-    if (!format.empty() && std::find(formats.begin(), formats.end(), format) == formats.end()) {
-      r.http_status = 400;
-      r.message = fmt::format("{}: unknown Augur-Format '{}'; known: {}", source, format,
-                              fmt::join(formats, ", "));
-    } else {
-      r = ingest(std::string_view(natsMsg_GetData(m), natsMsg_GetDataLength(m)), format, source);
-    }
+    IngestResult r =
+        ingest(std::string_view(natsMsg_GetData(m), natsMsg_GetDataLength(m)), format, source);
     natsStatus s;
     {
       std::lock_guard lock(counters_mutex);

@@ -263,15 +263,7 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
   srv.Post("/api/v1/write", remote_write);
   srv.Post("/api/v1/push", remote_write);
   srv.Post("/api/ingest", [self](const httplib::Request& req, httplib::Response& res) {
-    std::string format = req.get_param_value("format");
-    if (!format.empty()) {
-      auto names = ingest::FormatNames();
-      if (std::find(names.begin(), names.end(), format) == names.end())
-        return SendError(
-            res, 400,
-            fmt::format("unknown format '{}'; known: {}", format, fmt::join(names, ", ")));
-    }
-    auto r = self->Ingest(req.body, format, "POST /api/ingest");
+    auto r = self->Ingest(req.body, req.get_param_value("format"), "POST /api/ingest");
     SendJson(res, r.http_status,
              {{"accepted", r.accepted}, {"rejected", r.rejected}, {"message", r.message}});
   });
@@ -610,7 +602,7 @@ IngestResult Server::Ingest(std::string_view body, const std::string& format,
     if (out.accepted == 0 && out.message.empty() && !report->files.empty())
       out.message = report->files.front().note;
   } else {
-    out.message = report.message();
+    out.message = source + ": " + report.message();  // an unknown format
   }
   if (!spooled.ok()) {
     out.http_status = 500;
