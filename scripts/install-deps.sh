@@ -15,7 +15,7 @@ build=(
 )
 test_only=(
   clang-14 libclang-rt-14-dev clang-format
-  redis-server nats-server lttng-tools liblttng-ust-dev prometheus openssl
+  redis-server nats-server lttng-tools liblttng-ust-dev prometheus prometheus-alertmanager openssl
   chromium
   python3-numpy
 )

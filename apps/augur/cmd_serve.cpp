@@ -18,13 +18,16 @@ namespace augur::app {
 
 namespace {
 
-// ", NATS subject S (consumer C) → incidents on I", for the line that says what the server does.
-std::string NatsSummary(const serve::NatsOptions& n) {
+// What the server reads besides its ports, and where it sends incidents: ", JetStream subject
+// 'S' (consumer C), incidents published on NATS 'I', alerts to Alertmanager URL".
+std::string MoreSummary(const serve::ServerOptions& o) {
   std::string out;
+  const auto& n = o.nats;
   if (!n.subject.empty())
     out += fmt::format(", JetStream subject '{}' (consumer {})", n.subject, n.durable);
   if (!n.incidents_subject.empty())
     out += fmt::format(", incidents published on NATS '{}'", n.incidents_subject);
+  if (!o.alertmanager_url.empty()) out += ", alerts to Alertmanager " + o.alertmanager_url;
   return out;
 }
 
@@ -73,6 +76,9 @@ void RegisterServe(CLI::App& app, Globals& g) {
                   "further bodies are refused)")
       ->capture_default_str()
       ->check(Positive());
+  cmd->add_option("--alertmanager", o->alertmanager_url,
+                  "Prometheus Alertmanager (http://HOST:9093): each run's incidents are posted as "
+                  "alerts (labels alertname=AugurIncident, service, fault_type, severity)");
   cmd->add_option("--nats", o->nats.url,
                   "NATS server (nats://HOST:PORT) for --nats-subject and --nats-incidents");
   cmd->add_option("--nats-subject", o->nats.subject,
@@ -103,13 +109,14 @@ void RegisterServe(CLI::App& app, Globals& g) {
       "  curl -s localhost:4318/api/incidents\n"
       "  augur serve --model model/ --state state/ --nats nats://127.0.0.1:4222 "
       "--nats-subject 'telemetry.>' --nats-incidents augur.incidents\n"
+      "  augur serve --model model/ --state state/ --alertmanager http://127.0.0.1:9093\n"
       "Exit codes: 0 stopped by SIGINT/SIGTERM, 2 usage error, 3 model unreadable, port "
       "unavailable or NATS unreachable.");
   cmd->callback([o, sel, spool_mb, &g] {
     sel->Apply(o->detectors, o->disabled_stages);
     o->max_spool_bytes = static_cast<uint64_t>(*spool_mb * 1024 * 1024);
     ApplyLlmEnvironment(o->detectors.settings.log_lm_llm);
-    if (Status st = o->nats.Validate(); !st) {
+    if (Status st = o->Validate(); !st) {
       std::fprintf(stderr, "augur serve: %s\n", st.message().c_str());
       g.exit_code = kExitUsage;
       return;
@@ -150,7 +157,7 @@ void RegisterServe(CLI::App& app, Globals& g) {
                    "augur serve: listening on %s://%s:%d (OTLP/HTTP, Loki, Zipkin, remote "
                    "write)%s%s; %s\n",
                    s.tls() ? "https" : "http", o->host.c_str(), s.port(), grpc.c_str(),
-                   NatsSummary(o->nats).c_str(), what.c_str());
+                   MoreSummary(*o).c_str(), what.c_str());
     }
     s.Run();
     done = true;

@@ -10,6 +10,7 @@
 #include "core/service.h"
 #include "core/text.h"
 #include "core/time.h"
+#include "core/url.h"
 #include "testing/testing.h"
 
 namespace augur {
@@ -104,6 +105,24 @@ TEST(Text, CutUtf8StopsBetweenCharacters) {
   EXPECT_EQ(CutUtf8("a\uff1ab", 2), "a…");
   EXPECT_EQ(CutUtf8("a\uff1ab", 3), "a…");
   EXPECT_EQ(CutUtf8("a\uff1ab", 4), "a\uff1a…");
+}
+
+TEST(Url, ParsesHostsPortsAndPathsAndSaysWhatIsWrong) {
+  auto u = ParseHttpUrl("https://alertmanager.example/am/");
+  ASSERT_TRUE(u.ok()) << u.message();
+  EXPECT_EQ(u->SchemeHostPort(), "https://alertmanager.example:443");
+  EXPECT_EQ(u->path, "/am");
+  u = ParseHttpUrl("http://[::1]:9093");
+  ASSERT_TRUE(u.ok()) << u.message();
+  EXPECT_EQ(u->host, "[::1]");
+  EXPECT_EQ(u->port, 9093);
+  EXPECT_EQ(u->path, "");
+  EXPECT_EQ(ParseHttpUrl("localhost:9093").message(), "no scheme (write http://host:port)");
+  EXPECT_EQ(ParseHttpUrl("nats://h").message(), "scheme must be http or https");
+  EXPECT_EQ(ParseHttpUrl("http://h:99999").message(), "port out of range");
+  EXPECT_EQ(ParseHttpUrl("http://h:x").message(), "port \"x\" is not a number");
+  EXPECT_EQ(ParseHttpUrl("http://u:p@h").message(), "credentials in the URL are not supported");
+  EXPECT_EQ(ParseHttpUrl("http:///x").message(), "no host");
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/text.h"
+#include "core/url.h"
 
 namespace augur::learn {
 namespace {
@@ -21,40 +22,18 @@ struct ParsedUrl {
 };
 
 Result<ParsedUrl> ParseUrl(const std::string& url) {
-  auto bad = [&](const std::string& why) {
+  auto u = ParseHttpUrl(url);
+  if (!u) {
+    std::string why = u.message();
+    if (why.starts_with("credentials")) why += " (use AUGUR_LLM_API_KEY)";
     return Result<ParsedUrl>::Error(fmt::format("--llm-url \"{}\": {}", url, why));
-  };
-  const auto sep = url.find("://");
-  if (sep == std::string::npos) return bad("no scheme (write http://host:port)");
-  const std::string scheme = url.substr(0, sep);
-  if (scheme != "http" && scheme != "https") return bad("scheme must be http or https");
-  const std::string rest = url.substr(sep + 3);
-  const auto slash = rest.find('/');
-  const std::string authority = rest.substr(0, slash);
-  std::string path = slash == std::string::npos ? "" : rest.substr(slash);
-  if (authority.empty()) return bad("no host");
-  if (authority.find('@') != std::string::npos)
-    return bad("credentials in the URL are not supported (use AUGUR_LLM_API_KEY)");
-  std::string host = authority;
-  int port = scheme == "https" ? 443 : 80;
-  // [v6]:port or host:port
-  const auto close = authority.rfind(']');
-  const auto colon = authority.rfind(':');
-  if (colon != std::string::npos && (close == std::string::npos || colon > close)) {
-    host = authority.substr(0, colon);
-    const std::string p = authority.substr(colon + 1);
-    if (p.empty() || p.size() > 5 || !std::all_of(p.begin(), p.end(), ::isdigit))
-      return bad("port \"" + p + "\" is not a number");
-    port = std::stoi(p);
-    if (port < 1 || port > 65535) return bad("port out of range");
   }
-  if (host.empty()) return bad("no host");
-  while (!path.empty() && path.back() == '/') path.pop_back();
+  std::string path = u->path;
   const auto ends = [&](std::string_view s) {
     return path.size() >= s.size() && path.compare(path.size() - s.size(), s.size(), s) == 0;
   };
   if (!ends("/completions")) path += ends("/v1") ? "/completions" : "/v1/completions";
-  return ParsedUrl{fmt::format("{}://{}:{}", scheme, host, port), path};
+  return ParsedUrl{u->SchemeHostPort(), path};
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "ingest/read.h"
 #include "learn/model_bundle.h"
 #include "pipeline/ask.h"
+#include "serve/alertmanager.h"
 #include "serve/grpc_receiver.h"
 #include "serve/nats_link.h"
 #include "serve/otlp_answer.h"
@@ -38,6 +39,8 @@ Status ServerOptions::Validate() const {
   if (max_spool_bytes == 0) return Status::Error("the largest spool must be greater than 0");
   if (tls_cert.empty() != tls_key.empty())
     return Status::Error("TLS needs both a certificate and its key");
+  if (!alertmanager_url.empty())  // the URL only; nothing is sent
+    if (auto am = AlertmanagerClient::Create(alertmanager_url); !am) return am.status();
   return nats.Validate();
 }
 
@@ -398,6 +401,11 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
     if (!grpc) return grpc.status();
     s->grpc_ = std::move(*grpc);
   }
+  if (!o.alertmanager_url.empty()) {
+    auto am = AlertmanagerClient::Create(o.alertmanager_url);
+    if (!am) return am.status();
+    s->alertmanager_ = std::move(*am);
+  }
   if (!o.nats.url.empty()) {
     auto nats = NatsLink::Start(
         o.nats, [self](std::string_view body, const std::string& format,
@@ -673,7 +681,11 @@ Result<nlohmann::json> Server::DetectNow() {
 
   // An incident is finished when no anomaly can join it any more: the newest record received lies
   // more than the grouping gap after its end.
-  std::lock_guard lock(state_mutex_);
+  std::unique_lock lock(state_mutex_);
+  auto fail_locked = [&](const std::string& message) {  // fail() takes the lock itself
+    lock.unlock();
+    return fail(message);
+  };
   auto stored_id = [&](const explain::Incident& inc) -> int64_t {
     for (const auto& st : stored_)
       if (st.start < inc.end && inc.start < st.end) return st.id;
@@ -684,11 +696,11 @@ Result<nlohmann::json> Server::DetectNow() {
     if (inc.end + o.grouping.gap <= newest && !stored_id(inc)) finished.push_back(inc);
   if (!finished.empty()) {
     auto run_id = store_->BeginRun("serve", {{"inputs", inputs}, {"model", o.model_dir.string()}});
-    if (!run_id) return fail(run_id.message());
+    if (!run_id) return fail_locked(run_id.message());
     auto ids = store_->SaveIncidents(*run_id, finished);
-    if (!ids) return fail(ids.message());
+    if (!ids) return fail_locked(ids.message());
     if (Status st = store_->FinishRun(*run_id, "ok", {{"incidents", finished.size()}}); !st)
-      return fail(st.message());
+      return fail_locked(st.message());
     for (size_t i = 0; i < finished.size(); ++i) {
       stored_.push_back({finished[i].start, finished[i].end, (*ids)[i]});
       if (nats_) {  // a failure is counted and printed by the link; the incident stays stored
@@ -727,11 +739,19 @@ Result<nlohmann::json> Server::DetectNow() {
   last_error_.clear();
   last_run_seconds_ =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  lock.unlock();
   if (!r->incidents.empty()) {
     const auto& top = r->incidents.back();
     std::fprintf(stderr,
                  "augur serve: %zu record(s) in %zu segment(s): %zu incident(s); latest: %s\n",
                  (size_t)records, inputs.size(), r->incidents.size(), top.summary.c_str());
+  }
+  if (alertmanager_) {  // open incidents stay firing for 4 detection periods unless sent again
+    const double refresh = 4 * std::max(options_.every_seconds, 60.0);
+    const TimeNs now_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
+    if (Status st = alertmanager_->Send(IncidentAlerts(run["incidents"], now_ns, refresh)); !st)
+      std::fprintf(stderr, "augur serve: %s\n", st.message().c_str());
   }
   return run;
 }
@@ -771,6 +791,7 @@ nlohmann::json Server::StatusJson() const {
                     {"last_run_seconds", last_run_seconds_},
                     {"stored_incidents", stored_incidents_}};
   if (nats_) j["nats"] = nats_->StatusJson();
+  if (alertmanager_) j["alertmanager"] = alertmanager_->StatusJson();
   return j;
 }
 

@@ -40,6 +40,7 @@ namespace augur::serve {
 
 class GrpcReceiver;
 class NatsLink;
+class AlertmanagerClient;
 
 // NATS JetStream as a source of telemetry and NATS as a sink of incidents (nats_link.h).
 struct NatsOptions {
@@ -74,6 +75,9 @@ struct ServerOptions {
   // and a Retry-After, which senders retry.
   uint64_t max_spool_bytes = 4ull << 30;
   NatsOptions nats;
+  // Prometheus Alertmanager (http(s)://HOST:9093): each run's incidents are posted to it as
+  // alerts (alertmanager.h); empty: none.
+  std::string alertmanager_url;
 
   Status Validate() const;
   bool recording() const { return model_dir.empty(); }
@@ -144,6 +148,7 @@ class Server {
   int port_ = 0;
   std::unique_ptr<GrpcReceiver> grpc_;
   std::unique_ptr<NatsLink> nats_;
+  std::unique_ptr<AlertmanagerClient> alertmanager_;
 
   // Spool: guarded by spool_mutex_.
   mutable std::mutex spool_mutex_;

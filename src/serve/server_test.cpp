@@ -494,6 +494,35 @@ TEST(Server, NamesTheInjectedServiceFromWhatWasPosted) {
     }
 }
 
+// A store that fails while finished incidents are written fails the run with the reason, and the
+// server goes on (it used to wait for a lock it held itself).
+TEST(Server, AStoreThatFailsFailsTheRunNotTheServer) {
+  testing::TempDir dir;
+  Running r(dir.path());
+  sim::SimConfig cfg;
+  cfg.scenario = "shipping_network_delay";
+  cfg.minutes = 9;
+  cfg.seed = 2;
+  ASSERT_TRUE(sim::WriteSimulation(cfg, (dir.path() / "scenario").string()).ok());
+  for (const char* signal : {"traces", "logs", "metrics"}) {
+    std::ifstream in(dir.path() / "scenario" / (std::string(signal) + ".jsonl"));
+    std::string line;
+    while (std::getline(in, line))
+      ASSERT_EQ(r.server->Ingest(line, "otlp-json", "test").http_status, 200);
+  }
+  int rc = -1;
+  const std::string out = testing::Shell(
+      "sqlite3 " + (dir.path() / "state" / "augur.db").string() + " 'DROP TABLE anomalies' 2>&1",
+      &rc);
+  ASSERT_EQ(rc, 0) << out;
+  auto run = r.server->DetectNow();
+  ASSERT_FALSE(run.ok());
+  EXPECT_NE(run.message().find("anomalies"), std::string::npos) << run.message();
+  auto st = r.server->StatusJson();
+  EXPECT_EQ(st["detection"]["failed_runs"], 1);
+  EXPECT_EQ(r.client->Get("/healthz")->status, 200);
+}
+
 // Without a model the server records: everything it receives stays in the spool (never pruned,
 // refused once full), detection is refused with what to do, and the recording trains a bundle.
 TEST(Server, RecordsWithoutAModelForTraining) {
