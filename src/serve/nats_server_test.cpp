@@ -172,8 +172,12 @@ TEST(NatsJetStream, ReadsTelemetryAndKeepsItsPlaceAcrossARestart) {
     EXPECT_EQ(st["nats"]["acked"], 3) << st.dump(1);
     EXPECT_EQ(st["nats"]["terminated"], 2) << st.dump(1);
     EXPECT_TRUE(st["nats"]["connected"].get<bool>());
-    EXPECT_NE(st["nats"]["last_error"].get<std::string>().find("not kept"), std::string::npos)
-        << st.dump(1);
+    // The two failures, in either order: a fetch's messages are read on several threads.
+    const std::string last = st["nats"]["last_error"];
+    EXPECT_TRUE(last.find("not kept") != std::string::npos ||
+                last.find("unknown format 'yaml'") != std::string::npos)
+        << last;
+    EXPECT_EQ(st["nats"]["failures"], 2);
     EXPECT_NE(s.server->MetricsText().find("augur_nats_messages_total{outcome=\"terminated\"} 2"),
               std::string::npos);
   }
