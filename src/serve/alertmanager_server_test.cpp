@@ -15,7 +15,6 @@
 
 #include "serve/serve_test_util.h"
 #include "serve/server.h"
-#include "sim/simulator.h"
 #include "testing/testing.h"
 
 namespace augur::serve {
@@ -78,18 +77,10 @@ TEST(Alertmanager, ARealAlertmanagerReceivesTheOpenIncident) {
   ASSERT_TRUE(server.ok()) << server.message();
 
   // The fault lasts to the end of the telemetry: its incident is still open.
-  sim::SimConfig cfg;
-  cfg.scenario = "shipping_network_delay";
-  cfg.minutes = 9;
-  cfg.fault_minutes = 6;
-  cfg.seed = 2;
-  ASSERT_TRUE(sim::WriteSimulation(cfg, (dir.path() / "scenario").string()).ok());
-  for (const char* signal : {"traces", "logs", "metrics"}) {
-    std::ifstream in(dir.path() / "scenario" / (std::string(signal) + ".jsonl"));
-    std::string line;
-    while (std::getline(in, line))
-      ASSERT_EQ((*server)->Ingest(line, "otlp-json", "test").http_status, 200);
-  }
+  testing_util::WriteScenario(dir.path(), 6);
+  testing_util::ForEachRequest(dir.path(), [&](const std::string&, const std::string& body) {
+    ASSERT_EQ((*server)->Ingest(body, "otlp-json", "test").http_status, 200);
+  });
   auto run = (*server)->DetectNow();
   ASSERT_TRUE(run.ok()) << run.message();
   ASSERT_FALSE((*run)["incidents"].empty());

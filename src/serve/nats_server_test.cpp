@@ -17,7 +17,6 @@
 #include "learn/model_bundle.h"
 #include "serve/serve_test_util.h"
 #include "serve/server.h"
-#include "sim/simulator.h"
 #include "testing/testing.h"
 
 namespace augur::serve {
@@ -217,20 +216,11 @@ TEST(NatsJetStream, PublishesTheIncidentsItFinishes) {
 
   // A chaos scenario's telemetry, one OTLP/JSON export request per message, as a collector's
   // batches would be put on the stream.
-  sim::SimConfig cfg;
-  cfg.scenario = "shipping_network_delay";
-  cfg.minutes = 9;
-  cfg.seed = 2;
-  ASSERT_TRUE(sim::WriteSimulation(cfg, (dir.path() / "scenario").string()).ok());
-  int published = 0;
-  for (const char* signal : {"traces", "logs", "metrics"}) {
-    std::ifstream in(dir.path() / "scenario" / (std::string(signal) + ".jsonl"));
-    std::string line;
-    while (std::getline(in, line)) {
-      nats.Publish(std::string("telemetry.") + signal, line, "otlp-json");
-      ++published;
-    }
-  }
+  testing_util::WriteScenario(dir.path());
+  const int published = testing_util::ForEachRequest(
+      dir.path(), [&](const std::string& signal, const std::string& body) {
+        nats.Publish("telemetry." + signal, body, "otlp-json");
+      });
   ASSERT_TRUE(WaitFor(60, [&] { return s.Nats()["messages"] == published; }))
       << published << " published; " << s.Nats().dump(1);
   EXPECT_EQ(s.Nats()["acked"], published);

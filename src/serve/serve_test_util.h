@@ -36,4 +36,32 @@ inline void Train(const std::filesystem::path& dir) {
   ASSERT_TRUE(trained.ok()) << trained.message();
 }
 
+// The shipping_network_delay chaos scenario, 9 minutes (seed 2), written to DIR/scenario: 3
+// minutes of baseline, then the fault for `fault_minutes` (default 3, then 3 of recovery).
+inline void WriteScenario(const std::filesystem::path& dir, double fault_minutes = -1) {
+  sim::SimConfig cfg;
+  cfg.scenario = "shipping_network_delay";
+  cfg.minutes = 9;
+  cfg.fault_minutes = fault_minutes;
+  cfg.seed = 2;
+  auto written = sim::WriteSimulation(cfg, (dir / "scenario").string());
+  ASSERT_TRUE(written.ok()) << written.message();
+}
+
+// Calls fn(signal, body) for each OTLP/JSON export request of DIR/scenario (one per line of
+// traces.jsonl, logs.jsonl and metrics.jsonl), as a collector would send them; returns how many.
+template <class Fn>
+int ForEachRequest(const std::filesystem::path& dir, Fn fn) {
+  int n = 0;
+  for (const char* signal : {"traces", "logs", "metrics"}) {
+    std::ifstream in(dir / "scenario" / (std::string(signal) + ".jsonl"));
+    std::string line;
+    while (std::getline(in, line)) {
+      fn(std::string(signal), line);
+      ++n;
+    }
+  }
+  return n;
+}
+
 }  // namespace augur::serve::testing_util

@@ -423,24 +423,15 @@ TEST(Server, DetectionRunsOverTheSpoolAndTheSpoolSurvivesARestart) {
 TEST(Server, NamesTheInjectedServiceFromWhatWasPosted) {
   testing::TempDir dir;
   Running r(dir.path());
-  sim::SimConfig cfg;
-  cfg.scenario = "shipping_network_delay";
-  cfg.minutes = 9;
-  cfg.seed = 2;
-  ASSERT_TRUE(sim::WriteSimulation(cfg, (dir.path() / "scenario").string()).ok());
-  for (const char* signal : {"traces", "logs", "metrics"}) {
-    std::ifstream in(dir.path() / "scenario" / (std::string(signal) + ".jsonl"));
-    std::string line;
-    int posted = 0;
-    while (std::getline(in, line)) {
-      auto res = r.client->Post(std::string("/v1/") + signal, line, "application/json");
-      ASSERT_TRUE(res);
-      ASSERT_EQ(res->status, 200) << res->body;
-      ASSERT_EQ(res->body, "{}");
-      ++posted;
-    }
-    EXPECT_GT(posted, 10) << signal;
-  }
+  testing_util::WriteScenario(dir.path());
+  const int posted = testing_util::ForEachRequest(
+      dir.path(), [&](const std::string& signal, const std::string& body) {
+        auto res = r.client->Post("/v1/" + signal, body, "application/json");
+        ASSERT_TRUE(res);
+        ASSERT_EQ(res->status, 200) << res->body;
+        ASSERT_EQ(res->body, "{}");
+      });
+  EXPECT_GT(posted, 30);
   auto res = r.client->Post("/api/detect", "", "application/json");
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200) << res->body;
@@ -499,17 +490,10 @@ TEST(Server, NamesTheInjectedServiceFromWhatWasPosted) {
 TEST(Server, AStoreThatFailsFailsTheRunNotTheServer) {
   testing::TempDir dir;
   Running r(dir.path());
-  sim::SimConfig cfg;
-  cfg.scenario = "shipping_network_delay";
-  cfg.minutes = 9;
-  cfg.seed = 2;
-  ASSERT_TRUE(sim::WriteSimulation(cfg, (dir.path() / "scenario").string()).ok());
-  for (const char* signal : {"traces", "logs", "metrics"}) {
-    std::ifstream in(dir.path() / "scenario" / (std::string(signal) + ".jsonl"));
-    std::string line;
-    while (std::getline(in, line))
-      ASSERT_EQ(r.server->Ingest(line, "otlp-json", "test").http_status, 200);
-  }
+  testing_util::WriteScenario(dir.path());
+  testing_util::ForEachRequest(dir.path(), [&](const std::string&, const std::string& body) {
+    ASSERT_EQ(r.server->Ingest(body, "otlp-json", "test").http_status, 200);
+  });
   int rc = -1;
   const std::string out = testing::Shell(
       "sqlite3 " + (dir.path() / "state" / "augur.db").string() + " 'DROP TABLE anomalies' 2>&1",
