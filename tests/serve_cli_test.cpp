@@ -3,10 +3,8 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
-#include <chrono>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -15,23 +13,13 @@
 namespace {
 
 using augur::testing::Shell;
+using augur::testing::WaitFor;
 
 std::string Slurp(const std::filesystem::path& p) {
   std::ifstream in(p);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-// Polls `done` every 100 ms for up to `seconds`.
-template <class Fn>
-bool WaitFor(double seconds, Fn done) {
-  auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return done();
 }
 
 TEST(Serve, DetectsWhatCollectorsSendAndStopsOnSigterm) {

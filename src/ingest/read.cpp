@@ -121,10 +121,6 @@ std::string UnknownFormat(const std::string& name) {
   return "unknown format '" + name + "'; known: " + known;
 }
 
-}  // namespace
-
-namespace {
-
 bool SkippedInFolder(const std::string& name) {
   if (name.empty() || name[0] == '.') return true;
   for (const char* prefix : {"LICENSE", "LICENCE", "README", "COPYING", "NOTICE", "CHANGELOG"})

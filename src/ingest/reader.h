@@ -157,8 +157,9 @@ class ReadContext {
 };
 
 // Replaces each byte of `s` that is not UTF-8 by U+FFFD; true when there was one. ReadContext does
-// this to every record it commits; a reader that sets text afterwards (Loki's stream labels,
-// applied to the entries read before them) calls it itself.
+// this to every record it commits; a reader that sets text afterwards calls it itself (Loki's
+// stream labels, an OTLP resource's names and a metric's name, given to the records read before
+// them).
 bool RepairUtf8(std::string& s);
 bool RepairUtf8(Attributes& attributes);
 

@@ -2,7 +2,6 @@
 
 #include <httplib.h>
 
-#include <cmath>
 #include <mutex>
 
 #include <fmt/format.h>

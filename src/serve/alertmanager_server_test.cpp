@@ -8,10 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <thread>
 
 #include "serve/serve_test_util.h"
 #include "serve/server.h"
@@ -57,12 +55,10 @@ TEST(Alertmanager, ARealAlertmanagerReceivesTheOpenIncident) {
     ~Reap() { Now(); }
   } reap{pid};
   httplib::Client am("127.0.0.1", port);
-  bool up = false;
-  for (int i = 0; i < 200 && !up; ++i) {
+  const bool up = augur::testing::WaitFor(10, [&] {
     auto res = am.Get("/-/ready");
-    up = res && res->status == 200;
-    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+    return res && res->status == 200;
+  });
   ASSERT_TRUE(up) << augur::testing::Shell("cat " + (dir.path() / "alertmanager.log").string());
 
   testing_util::Train(dir.path());

@@ -111,17 +111,19 @@ struct NatsLink::Impl {
     const char* subject = natsMsg_GetSubject(m);
     std::string source = "NATS/" + std::string(subject ? subject : "");
     std::replace(source.begin() + 5, source.end(), '.', '/');
-    std::string seq;  // for the failures printed: which message of the stream
-    jsMsgMetaData* meta = nullptr;
-    if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
-      seq = fmt::format(" (stream message {})", meta->Sequence.Stream);
-      jsMsgMetaData_Destroy(meta);
-    }
     const char* named = nullptr;
     std::string format;
     if (natsMsgHeader_Get(m, "Augur-Format", &named) == NATS_OK && named) format = named;
     IngestResult r =
         ingest(std::string_view(natsMsg_GetData(m), natsMsg_GetDataLength(m)), format, source);
+    // Which message of the stream, for a failure printed (parsed only then).
+    auto seq = [m] {
+      jsMsgMetaData* meta = nullptr;
+      if (natsMsg_GetMetaData(&meta, m) != NATS_OK) return std::string();
+      std::string out = fmt::format(" (stream message {})", meta->Sequence.Stream);
+      jsMsgMetaData_Destroy(meta);
+      return out;
+    };
     natsStatus s;
     {
       std::lock_guard lock(counters_mutex);
@@ -137,13 +139,13 @@ struct NatsLink::Impl {
       s = natsMsg_Ack(m, nullptr);
     } else if (r.http_status >= 500) {  // retried once the spool has room
       s = natsMsg_NakWithDelay(m, kRetryDelayMs, nullptr);
-      Failed(r.message + seq + "; redelivered in 10 s");
+      Failed(r.message + seq() + "; redelivered in 10 s");
     } else {  // nothing in it can be read: not redelivered
       s = natsMsg_Term(m, nullptr);
-      Failed(r.message + seq);
+      Failed(r.message + seq());
     }
     if (s != NATS_OK)
-      Failed(fmt::format("{}{}: cannot acknowledge: {}", source, seq, NatsError(s)));
+      Failed(fmt::format("{}{}: cannot acknowledge: {}", source, seq(), NatsError(s)));
   }
 
   // The messages of one fetch, read on up to `threads` threads (Ingest is thread-safe; the spool's

@@ -10,7 +10,6 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <functional>
 #include <thread>
 
 #include "ingest/read.h"
@@ -22,22 +21,13 @@
 namespace augur::serve {
 namespace {
 
+using augur::testing::WaitFor;
 using testing_util::IngestTestdata;
 
 constexpr char kOtlpSpans[] = R"({"resourceSpans":[{"resource":{"attributes":[{"key":"service.name",
   "value":{"stringValue":"cart"}}]},"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c",
   "spanId":"eee19b7ec3c1b174","name":"GET /cart","kind":2,"startTimeUnixNano":"1731960000000000000",
   "endTimeUnixNano":"1731960000050000000"}]}]}]})";
-
-// Polls `done` every 50 ms for up to `seconds`.
-bool WaitFor(double seconds, const std::function<bool()>& done) {
-  auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return done();
-}
 
 // nats-server with JetStream, storing in DIR; a connection to it for the test's own publishing.
 class NatsServer {

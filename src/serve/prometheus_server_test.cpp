@@ -3,7 +3,6 @@
 // Skipped, saying why, where no prometheus binary is installed.
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <fstream>
 #include <thread>
 
@@ -51,12 +50,9 @@ TEST(PrometheusRemoteWrite, ARealPrometheusSendsItsScrapes) {
                      " --web.listen-address=127.0.0.1:" + std::to_string(prom_port) + " > " +
                      (dir.path() / "prometheus.log").string() + " 2>&1 & echo $!");
 
-  bool arrived = false;
-  for (int i = 0; i < 300 && !arrived; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    auto st = (*server)->StatusJson();
-    arrived = st["received"]["metric_points"].get<uint64_t>() > 100;
-  }
+  const bool arrived = testing::WaitFor(30, [&] {
+    return (*server)->StatusJson()["received"]["metric_points"].get<uint64_t>() > 100;
+  });
   testing::Shell("kill -TERM " + pid + " 2>/dev/null; sleep 0.5; true");
   auto st = (*server)->StatusJson();
   (*server)->Stop();

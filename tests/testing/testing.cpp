@@ -6,16 +6,27 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <random>
+#include <thread>
 
 namespace augur::testing {
 
 void WriteFile(const std::filesystem::path& path, std::string_view data) {
   std::filesystem::create_directories(path.parent_path());
   std::ofstream(path, std::ios::binary) << data;
+}
+
+bool WaitFor(double seconds, const std::function<bool()>& done) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return done();
 }
 
 int FreePort() {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -35,6 +36,10 @@ void WriteFile(const std::filesystem::path& path, std::string_view data);
 // A TCP port on 127.0.0.1 that was free a moment ago (0 when none could be had), for a server a
 // test starts.
 int FreePort();
+
+// Polls `done` every 50 ms for up to `seconds`; true as soon as it holds (a server started by a
+// test is listening, what was sent has arrived).
+bool WaitFor(double seconds, const std::function<bool()>& done);
 
 // Runs a shell command and returns its standard output; `exit_code` (optional) receives its exit
 // status (-1 when it could not start or did not exit normally).
