@@ -49,6 +49,8 @@ TEST(Serve, DetectsWhatCollectorsSendAndStopsOnSigterm) {
     return port > 0;
   })) << Slurp(err);
 
+  EXPECT_NE(Slurp(err).find("the web page is at http://127.0.0.1:" + std::to_string(port) + "/ui"),
+            std::string::npos);
   httplib::Client cli("127.0.0.1", port);
   cli.set_read_timeout(120, 0);
   for (const char* signal : {"traces", "logs", "metrics"}) {

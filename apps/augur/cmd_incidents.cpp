@@ -57,16 +57,7 @@ void RegisterIncidents(CLI::App& app, Globals& g) {
     }
     if (g.json) {
       nlohmann::json j = nlohmann::json::array();
-      for (const auto& r : *rows)
-        j.push_back({{"id", r.id},
-                     {"run_id", r.run_id},
-                     {"incident", r.incident_id},
-                     {"start", FormatIsoTime(r.start)},
-                     {"end", FormatIsoTime(r.end)},
-                     {"root_cause", r.root_cause},
-                     {"probability", r.probability},
-                     {"fault_type", r.fault_type},
-                     {"summary", r.summary}});
+      for (const auto& r : *rows) j.push_back(store::IncidentRowJson(r));
       std::printf("%s\n", j.dump(2).c_str());
       return;
     }

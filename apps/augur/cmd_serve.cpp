@@ -153,11 +153,12 @@ void RegisterServe(CLI::App& app, Globals& g) {
                             (o->state_dir / "spool").string())
               : fmt::format("detection every {:g} s over the last {:g} s; state in {}",
                             o->every_seconds, o->lookback_seconds, o->state_dir.string());
+      const std::string url =
+          fmt::format("{}://{}:{}", s.tls() ? "https" : "http", o->host, s.port());
       std::fprintf(stderr,
-                   "augur serve: listening on %s://%s:%d (OTLP/HTTP, Loki, Zipkin, remote "
-                   "write)%s%s; %s\n",
-                   s.tls() ? "https" : "http", o->host.c_str(), s.port(), grpc.c_str(),
-                   MoreSummary(*o).c_str(), what.c_str());
+                   "augur serve: listening on %s (OTLP/HTTP, Loki, Zipkin, remote write)%s%s; %s\n",
+                   url.c_str(), grpc.c_str(), MoreSummary(*o).c_str(), what.c_str());
+      std::fprintf(stderr, "augur serve: the web page is at %s/ui\n", url.c_str());
     }
     s.Run();
     done = true;

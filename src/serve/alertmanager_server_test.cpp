@@ -62,12 +62,7 @@ TEST(Alertmanager, ARealAlertmanagerReceivesTheOpenIncident) {
   ASSERT_TRUE(up) << augur::testing::Shell("cat " + (dir.path() / "alertmanager.log").string());
 
   testing_util::Train(dir.path());
-  ServerOptions o;
-  o.port = 0;
-  o.grpc_port = -1;
-  o.model_dir = dir.path() / "model";
-  o.state_dir = dir.path() / "state";
-  o.every_seconds = 0;
+  ServerOptions o = testing_util::TestOptions(dir.path());
   o.alertmanager_url = "http://127.0.0.1:" + std::to_string(port);
   auto server = Server::Create(o);
   ASSERT_TRUE(server.ok()) << server.message();

@@ -106,33 +106,22 @@ bool NatsServerInstalled() {
 }
 
 // A server on a free port reading `telemetry.>` as consumer "augur"; stopped on destruction.
-class Serving {
+class Serving : public testing_util::RunningServer {
  public:
   Serving(const std::filesystem::path& dir, const std::string& nats_url,
-          const std::string& incidents_subject = "") {
-    ServerOptions o;
-    o.port = 0;
-    o.grpc_port = -1;
-    o.model_dir = dir / "model";
-    o.state_dir = dir / "state";
-    o.every_seconds = 0;
+          const std::string& incidents_subject = "")
+      : RunningServer(Options(dir, nats_url, incidents_subject)) {}
+  nlohmann::json Nats() const { return server->StatusJson()["nats"]; }
+
+ private:
+  static ServerOptions Options(const std::filesystem::path& dir, const std::string& nats_url,
+                               const std::string& incidents_subject) {
+    ServerOptions o = testing_util::TestOptions(dir);
     o.nats.url = nats_url;
     o.nats.subject = "telemetry.>";
     o.nats.incidents_subject = incidents_subject;
-    auto s = Server::Create(o);
-    EXPECT_TRUE(s.ok()) << s.message();
-    if (!s.ok()) return;
-    server = std::move(*s);
-    thread = std::thread([this] { server->Run(); });
+    return o;
   }
-  ~Serving() {
-    if (!server) return;
-    server->Stop();
-    thread.join();
-  }
-  nlohmann::json Nats() const { return server->StatusJson()["nats"]; }
-  std::unique_ptr<Server> server;
-  std::thread thread;
 };
 
 TEST(NatsJetStream, ReadsTelemetryAndKeepsItsPlaceAcrossARestart) {
@@ -243,11 +232,7 @@ TEST(NatsJetStream, SaysWhatIsWrongWithItsOptionsAndAnUnreachableServer) {
 
   augur::testing::TempDir dir;
   ASSERT_TRUE(learn::ModelBundle::Create(dir.path() / "model")->Save().ok());
-  ServerOptions o;
-  o.port = 0;
-  o.grpc_port = -1;
-  o.model_dir = dir.path() / "model";
-  o.state_dir = dir.path() / "state";
+  ServerOptions o = testing_util::TestOptions(dir.path());
   o.nats.url = "nats://127.0.0.1:" + std::to_string(augur::testing::FreePort());
   o.nats.subject = "telemetry.>";
   auto s = Server::Create(o);

@@ -8,7 +8,7 @@
 
 #include "ingest/read.h"
 #include "learn/model_bundle.h"
-#include "serve/server.h"
+#include "serve/serve_test_util.h"
 #include "testing/testing.h"
 
 namespace augur::serve {
@@ -24,12 +24,7 @@ TEST(PrometheusRemoteWrite, ARealPrometheusSendsItsScrapes) {
   auto bundle = learn::ModelBundle::Create(dir.path() / "model");
   ASSERT_TRUE(bundle.ok());
   ASSERT_TRUE(bundle->Save().ok());
-  ServerOptions o;
-  o.port = 0;
-  o.grpc_port = -1;
-  o.model_dir = dir.path() / "model";
-  o.state_dir = dir.path() / "state";
-  o.every_seconds = 0;
+  ServerOptions o = testing_util::TestOptions(dir.path());
   auto server = Server::Create(o);
   ASSERT_TRUE(server.ok()) << server.message();
   std::thread serving([&] { (*server)->Run(); });

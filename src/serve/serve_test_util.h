@@ -6,9 +6,12 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <string>
+#include <thread>
 
 #include "pipeline/pipeline.h"
+#include "serve/server.h"
 #include "sim/simulator.h"
 
 namespace augur::serve::testing_util {
@@ -63,5 +66,36 @@ int ForEachRequest(const std::filesystem::path& dir, Fn fn) {
   }
   return n;
 }
+
+// A test server's options: any free HTTP port, no gRPC, DIR/model, DIR/state, and detection only
+// when asked.
+inline ServerOptions TestOptions(const std::filesystem::path& dir) {
+  ServerOptions o;
+  o.port = 0;
+  o.grpc_port = -1;
+  o.model_dir = dir / "model";
+  o.state_dir = dir / "state";
+  o.every_seconds = 0;
+  return o;
+}
+
+// A server running on a thread of its own; stopped and joined on destruction.
+class RunningServer {
+ public:
+  explicit RunningServer(const ServerOptions& o) {
+    auto s = Server::Create(o);
+    EXPECT_TRUE(s.ok()) << s.message();
+    if (!s.ok()) return;
+    server = std::move(*s);
+    thread = std::thread([this] { server->Run(); });
+  }
+  ~RunningServer() {
+    if (!server) return;
+    server->Stop();
+    thread.join();
+  }
+  std::unique_ptr<Server> server;
+  std::thread thread;
+};
 
 }  // namespace augur::serve::testing_util

@@ -19,6 +19,7 @@
 #include "serve/grpc_receiver.h"
 #include "serve/nats_link.h"
 #include "serve/otlp_answer.h"
+#include "serve/web_assets.h"
 #include "store/store.h"
 
 namespace augur::serve {
@@ -293,6 +294,24 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
     if (!*inc) SendError(res, 404, fmt::format("no stored incident {}", id));
     return std::move(*inc);
   };
+  // The stored incidents, newest first (`augur incidents list --json`'s rows); ?limit=N, 100.
+  srv.Get("/api/incidents/stored", [self](const httplib::Request& req, httplib::Response& res) {
+    size_t limit = 100;
+    if (req.has_param("limit")) {
+      const std::string v = req.get_param_value("limit");
+      char* end = nullptr;
+      const long long n = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end || n < 1)
+        return SendError(res, 400, "limit: \"" + v + "\" is not a positive whole number");
+      limit = static_cast<size_t>(n);
+    }
+    std::lock_guard lock(self->state_mutex_);
+    auto rows = self->store_->ListIncidents(limit);
+    if (!rows) return SendError(res, 500, rows.message());
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& r : *rows) j.push_back(store::IncidentRowJson(r));
+    SendJson(res, 200, j);
+  });
   srv.Get(R"(/api/incidents/(\d+))", [stored](const httplib::Request& req, httplib::Response& res) {
     if (auto inc = stored(req, res)) SendJson(res, 200, *inc);
   });
@@ -342,7 +361,27 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
   srv.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");
   });
-  srv.Get("/", [](const httplib::Request&, httplib::Response& res) {
+  // The web UI (web/, embedded at build time): /ui and the files it loads from /ui/.
+  auto web_file = [](std::string_view name, httplib::Response& res) {
+    const WebAsset* a = FindWebAsset(name);
+    if (!a) return SendError(res, 404, fmt::format("no such file of the web UI: {}", name));
+    const std::string ext = fs::path(name).extension().string();
+    res.set_content(std::string(a->body), ext == ".html"  ? "text/html; charset=utf-8"
+                                          : ext == ".js"  ? "text/javascript; charset=utf-8"
+                                          : ext == ".css" ? "text/css; charset=utf-8"
+                                                          : "application/octet-stream");
+  };
+  srv.Get("/ui", [web_file](const httplib::Request&, httplib::Response& res) {
+    web_file("index.html", res);
+  });
+  srv.Get(R"(/ui/([A-Za-z0-9_.-]+))",
+          [web_file](const httplib::Request& req, httplib::Response& res) {
+            web_file(req.matches[1].str(), res);
+          });
+  // A browser asking for / gets the page; curl and scripts get the list of endpoints.
+  srv.Get("/", [](const httplib::Request& req, httplib::Response& res) {
+    if (req.get_header_value("Accept").find("text/html") != std::string::npos)
+      return res.set_redirect("/ui");
     res.set_content(
         "augur serve\n\n"
         "Receivers:\n"
@@ -354,6 +393,7 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
         "API:\n"
         "  POST /api/detect                         run detection now\n"
         "  GET  /api/incidents                      the latest run's incidents\n"
+        "  GET  /api/incidents/stored[?limit=N]     the stored incidents, newest first\n"
         "  GET  /api/incidents/ID                   a stored incident\n"
         "  GET  /api/incidents/ID/ask?q=QUESTION    a question about it, answered\n"
         "  GET  /api/status                         counters, segments, last run\n"
@@ -361,6 +401,7 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
         "  GET  /latest/FILE                        its incident.json, trace.json, nodegraph.json, "
         "CSVs\n"
         "  GET  /metrics                            Prometheus metrics\n"
+        "  GET  /ui                                 the web page: status, incidents, questions\n"
         "  GET  /healthz\n",
         "text/plain");
   });

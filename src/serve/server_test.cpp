@@ -30,33 +30,27 @@ constexpr char kOtlpSpans[] = R"({"resourceSpans":[{"resource":{"attributes":[{"
 using testing_util::IngestTestdata;
 using testing_util::Train;
 
-// A running server on a free port; stopped and joined on destruction.
-class Running {
+// A running server on a free port, with a client; stopped and joined on destruction.
+class Running : public testing_util::RunningServer {
  public:
   explicit Running(const std::filesystem::path& dir, double every = 0,
-                   const std::function<void(ServerOptions&)>& tweak = {}) {
-    if (!std::filesystem::exists(dir / "model")) Train(dir);
-    ServerOptions o;
-    o.port = 0;
-    o.grpc_port = 0;
-    o.model_dir = dir / "model";
-    o.state_dir = dir / "state";
-    o.every_seconds = every;
-    if (tweak) tweak(o);
-    auto s = Server::Create(o);
-    EXPECT_TRUE(s.ok()) << s.message();
-    server = std::move(*s);
-    thread = std::thread([this] { server->Run(); });
+                   const std::function<void(ServerOptions&)>& tweak = {})
+      : RunningServer(Options(dir, every, tweak)) {
     client = std::make_unique<httplib::Client>("127.0.0.1", server->port());
     client->set_read_timeout(120, 0);  // a detection run answers when it is done
   }
-  ~Running() {
-    server->Stop();
-    thread.join();
-  }
-  std::unique_ptr<Server> server;
-  std::thread thread;
   std::unique_ptr<httplib::Client> client;
+
+ private:
+  static ServerOptions Options(const std::filesystem::path& dir, double every,
+                               const std::function<void(ServerOptions&)>& tweak) {
+    if (!std::filesystem::exists(dir / "model")) Train(dir);
+    ServerOptions o = testing_util::TestOptions(dir);
+    o.grpc_port = 0;
+    o.every_seconds = every;
+    if (tweak) tweak(o);
+    return o;
+  }
 };
 
 TEST(Server, OtlpReceiverAcceptsJsonAndSaysWhatItRejected) {
@@ -449,6 +443,14 @@ TEST(Server, NamesTheInjectedServiceFromWhatWasPosted) {
   ASSERT_TRUE(stored);
   ASSERT_EQ(stored->status, 200);
   EXPECT_EQ(nlohmann::json::parse(stored->body)["ranking"][0]["service"], "shipping");
+  auto list = r.client->Get("/api/incidents/stored?limit=5");
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->status, 200) << list->body;
+  auto rows = nlohmann::json::parse(list->body);
+  ASSERT_FALSE(rows.empty());
+  EXPECT_EQ(rows[0]["id"], id);  // newest first
+  EXPECT_EQ(rows[0]["root_cause"], "shipping");
+  EXPECT_EQ(r.client->Get("/api/incidents/stored?limit=0")->status, 400);
   // The on-call's question, answered from the stored record.
   auto asked = r.client->Get("/api/incidents/" + std::to_string(id) +
                              "/ask?q=which%20service%20is%20failing");
@@ -483,6 +485,38 @@ TEST(Server, NamesTheInjectedServiceFromWhatWasPosted) {
     if (inc["ranking"][0]["service"] == "shipping") {
       EXPECT_EQ(inc["store_id"], id);
     }
+}
+
+// The web UI's files are embedded in the binary; a browser asking for / is sent to them, curl
+// gets the list of endpoints.
+TEST(Server, ServesItsWebPageToBrowsersAndTheEndpointListToCurl) {
+  testing::TempDir dir;
+  Running r(dir.path());
+  auto page = r.client->Get("/ui");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(page->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(page->body.find("<script src=\"/ui/app.js\">"), std::string::npos);
+  for (const auto& [file, type] : {std::pair{"app.js", "text/javascript; charset=utf-8"},
+                                   std::pair{"style.css", "text/css; charset=utf-8"}}) {
+    auto res = r.client->Get(std::string("/ui/") + file);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << file;
+    EXPECT_EQ(res->get_header_value("Content-Type"), type);
+    EXPECT_GT(res->body.size(), 1000u) << file;
+  }
+  auto missing = r.client->Get("/ui/nothing.js");
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_NE(missing->body.find("nothing.js"), std::string::npos);
+  auto browser = r.client->Get("/", {{"Accept", "text/html,application/xhtml+xml,*/*;q=0.8"}});
+  ASSERT_TRUE(browser);
+  EXPECT_EQ(browser->status, 302);
+  EXPECT_EQ(browser->get_header_value("Location"), "/ui");
+  auto curl = r.client->Get("/", {{"Accept", "*/*"}});
+  ASSERT_TRUE(curl);
+  EXPECT_EQ(curl->status, 200);
+  EXPECT_NE(curl->body.find("GET  /ui"), std::string::npos);
+  EXPECT_NE(curl->body.find("GET  /api/incidents/stored"), std::string::npos);
 }
 
 // A store that fails while finished incidents are written fails the run with the reason, and the

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "core/time.h"
 #include "explain/incident_json.h"
 
 namespace augur::store {
@@ -213,6 +214,18 @@ Result<std::vector<int64_t>> Store::SaveIncidents(int64_t run_id,
   }
   if (auto st = Exec("COMMIT;"); !st) return fail("cannot commit");
   return ids;
+}
+
+nlohmann::json IncidentRowJson(const IncidentRow& r) {
+  return {{"id", r.id},
+          {"run_id", r.run_id},
+          {"incident", r.incident_id},
+          {"start", FormatIsoTime(r.start)},
+          {"end", FormatIsoTime(r.end)},
+          {"root_cause", r.root_cause},
+          {"probability", r.probability},
+          {"fault_type", r.fault_type},
+          {"summary", r.summary}};
 }
 
 Result<std::vector<IncidentRow>> Store::ListIncidents(size_t limit) const {

@@ -33,6 +33,10 @@ struct IncidentRow {
   std::string summary;
 };
 
+// A row as `augur incidents list --json` and `GET /api/incidents/stored` print it (times in
+// ISO 8601).
+nlohmann::json IncidentRowJson(const IncidentRow& r);
+
 class Store {
  public:
   // Opens or creates the database, applying any pending migrations. WAL mode.
