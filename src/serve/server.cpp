@@ -14,6 +14,7 @@
 #include "ingest/otlp_json_writer.h"
 #include "ingest/read.h"
 #include "learn/model_bundle.h"
+#include "localize/localizer.h"
 #include "pipeline/ask.h"
 #include "serve/alertmanager.h"
 #include "serve/grpc_receiver.h"
@@ -355,12 +356,39 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
           [latest_file](const httplib::Request& req, httplib::Response& res) {
             latest_file(req.matches[1].str(), res);
           });
+  // Grafana's Node Graph API data source (the nodegraph-api plugin, URL http://HOST:4318): the
+  // latest run's newest incident, or ?incident=inc-N, as nodegraph.json holds it; no nodes
+  // before an incident.
+  auto node_graph = [self](const httplib::Request& req, httplib::Response& res, const char* part) {
+    nlohmann::json graph = localize::NodeGraphJson(localize::Localization{});
+    std::string id = req.get_param_value("incident");
+    if (id.empty()) {
+      const nlohmann::json run = self->LatestRun();
+      if (!run["incidents"].empty()) id = run["incidents"].back().value("id", "");
+    }
+    if (!id.empty()) {
+      std::ifstream in(self->options_.state_dir / "latest" / "nodegraph.json");
+      const auto all = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+      if (!all.is_object() || !all.contains(id))
+        return SendError(res, 404, "no incident " + id + " in the latest run's node graphs");
+      graph = all[id];
+    }
+    SendJson(res, 200, graph[part]);
+  };
+  srv.Get("/api/graph/fields", [node_graph](const httplib::Request& req, httplib::Response& res) {
+    node_graph(req, res, "fields");
+  });
+  srv.Get("/api/graph/data", [node_graph](const httplib::Request& req, httplib::Response& res) {
+    node_graph(req, res, "data");
+  });
   srv.Get("/metrics", [self](const httplib::Request&, httplib::Response& res) {
     res.set_content(self->MetricsText(), "text/plain; version=0.0.4");
   });
-  srv.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("ok\n", "text/plain");
-  });
+  // /api/health: what Grafana's Node Graph API data source checks.
+  for (const char* path : {"/healthz", "/api/health"})
+    srv.Get(path, [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("ok\n", "text/plain");
+    });
   // The web UI (web/, embedded at build time): /ui and the files it loads from /ui/.
   auto web_file = [](std::string_view name, httplib::Response& res) {
     const WebAsset* a = FindWebAsset(name);
@@ -400,9 +428,10 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
         "  GET  /report                             the latest run's report\n"
         "  GET  /latest/FILE                        its incident.json, trace.json, nodegraph.json, "
         "CSVs\n"
+        "  GET  /api/graph/fields, /api/graph/data  Grafana's Node Graph API (?incident=ID)\n"
         "  GET  /metrics                            Prometheus metrics\n"
         "  GET  /ui                                 the web page: status, incidents, questions\n"
-        "  GET  /healthz\n",
+        "  GET  /healthz, /api/health\n",
         "text/plain");
   });
   // A full spool (IngestResult 503): senders back off and retry.

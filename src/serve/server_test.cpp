@@ -409,6 +409,11 @@ TEST(Server, DetectionRunsOverTheSpoolAndTheSpoolSurvivesARestart) {
   EXPECT_EQ(nlohmann::json::parse(r.client->Get("/api/incidents")->body), run);
   EXPECT_EQ(r.client->Get("/report")->status, 200);
   EXPECT_EQ(r.client->Get("/api/incidents/7")->status, 404);
+  // No incident: Grafana's node graph gets its fields and no nodes.
+  EXPECT_FALSE(
+      nlohmann::json::parse(r.client->Get("/api/graph/fields")->body)["nodes_fields"].empty());
+  auto graph = nlohmann::json::parse(r.client->Get("/api/graph/data")->body);
+  EXPECT_TRUE(graph["nodes"].empty() && graph["edges"].is_array()) << graph.dump();
 }
 
 // The whole loop through the receivers: a collector posts a chaos scenario's OTLP export
@@ -470,6 +475,22 @@ TEST(Server, NamesTheInjectedServiceFromWhatWasPosted) {
   ASSERT_TRUE(graph);
   EXPECT_EQ(graph->status, 200);
   EXPECT_TRUE(nlohmann::json::accept(graph->body));
+  // The same graph through Grafana's Node Graph API: the run's newest incident, or one named.
+  EXPECT_EQ(r.client->Get("/api/health")->status, 200);
+  auto fields = nlohmann::json::parse(r.client->Get("/api/graph/fields")->body);
+  EXPECT_EQ(fields["nodes_fields"][0]["field_name"], "id");
+  EXPECT_EQ(fields["edges_fields"][1]["field_name"], "source");
+  const std::string named = "/api/graph/data?incident=" + (*hit)["id"].get<std::string>();
+  for (const std::string& path : {std::string("/api/graph/data"), named}) {
+    auto data = nlohmann::json::parse(r.client->Get(path)->body);
+    ASSERT_TRUE(data["nodes"].is_array()) << path << ": " << data.dump(1);
+    EXPECT_FALSE(data["edges"].empty()) << path;
+    if (path == named) {
+      EXPECT_EQ(data["nodes"][0]["id"], "shipping");
+      EXPECT_EQ(data["nodes"][0]["color"], "red");
+    }
+  }
+  EXPECT_EQ(r.client->Get("/api/graph/data?incident=inc-99")->status, 404);
   EXPECT_EQ(r.client->Get("/latest/..%2Faugur.db")->status, 404);
 
   // Detection again over the same spool: the same incident, not stored a second time.
