@@ -17,8 +17,8 @@
 #include "ingest/read.h"
 #include "learn/model_bundle.h"
 #include "localize/localizer.h"
-#include "localize/redis_sink.h"
 #include "normalize/counter_rates.h"
+#include "store/redis_sink.h"
 
 namespace augur::app {
 
@@ -133,10 +133,10 @@ void RegisterLocalize(CLI::App& app, Globals& g) {
           return fail(kExitUnreadable, s.message());
     }
     if (!o->redis.empty()) {
-      auto target = localize::ParseRedisUrl(o->redis);
+      auto target = store::ParseRedisUrl(o->redis);
       if (!target) return fail(kExitUsage, target.message());
       const std::string run = FormatIsoTime(r->end > 0 ? r->end : at);
-      if (Status s = localize::WriteToRedis(*target, *r, run); !s)
+      if (Status s = store::WriteToRedis(*target, *r, run); !s)
         return fail(kExitUnreadable, s.message());
     }
     if (o->json) {

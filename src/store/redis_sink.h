@@ -7,7 +7,7 @@
 #include "core/result.h"
 #include "localize/localizer.h"
 
-namespace augur::localize {
+namespace augur::store {
 
 struct RedisTarget {
   std::string host = "127.0.0.1";
@@ -22,7 +22,7 @@ Result<RedisTarget> ParseRedisUrl(const std::string& url);
 // Writes HSET <prefix>:run:<run_id> {service: p_outage, ..., "_json": full result},
 // SET <prefix>:latest <run_id>, and PUBLISH <prefix> {"run": run_id, "top": service, "p_origin":
 // ...}. Fails with a message naming the server when it cannot connect or a command fails.
-Status WriteToRedis(const RedisTarget& target, const Localization& result,
+Status WriteToRedis(const RedisTarget& target, const localize::Localization& result,
                     const std::string& run_id, const std::string& prefix = "augur:localize");
 
-}  // namespace augur::localize
+}  // namespace augur::store

@@ -12,10 +12,10 @@
 
 #include <gtest/gtest.h>
 
-#include "localize/redis_sink.h"
+#include "store/redis_sink.h"
 #include "testing/testing.h"
 
-namespace augur::localize {
+namespace augur::store {
 namespace {
 
 class RedisServer {
@@ -54,14 +54,14 @@ class RedisServer {
   bool ready_ = false;
 };
 
-Localization Sample() {
-  Localization r;
-  RootCause a;
+localize::Localization Sample() {
+  localize::Localization r;
+  localize::RootCause a;
   a.service = "shipping";
   a.p_origin = 0.8;
   a.p_outage = 0.9;
   a.colour = "red";
-  RootCause b;
+  localize::RootCause b;
   b.service = "orders service";
   b.p_origin = 0.05;
   b.p_outage = 0.2;
@@ -130,4 +130,4 @@ TEST(RedisSink, UnreachableServerIsAClearError) {
 }
 
 }  // namespace
-}  // namespace augur::localize
+}  // namespace augur::store

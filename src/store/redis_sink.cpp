@@ -1,4 +1,4 @@
-#include "localize/redis_sink.h"
+#include "store/redis_sink.h"
 
 #include <hiredis/hiredis.h>
 
@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-namespace augur::localize {
+namespace augur::store {
 
 Result<RedisTarget> ParseRedisUrl(const std::string& url) {
   RedisTarget t;
@@ -71,8 +71,8 @@ Status Check(redisContext* c, redisReply* r, const std::string& what, const Redi
 
 }  // namespace
 
-Status WriteToRedis(const RedisTarget& t, const Localization& result, const std::string& run_id,
-                    const std::string& prefix) {
+Status WriteToRedis(const RedisTarget& t, const localize::Localization& result,
+                    const std::string& run_id, const std::string& prefix) {
   timeval timeout{5, 0};
   std::unique_ptr<redisContext, ContextFree> c(
       redisConnectWithTimeout(t.host.c_str(), t.port, timeout));
@@ -94,7 +94,7 @@ Status WriteToRedis(const RedisTarget& t, const Localization& result, const std:
         !s)
       return s;
   const std::string key = prefix + ":run:" + run_id;
-  const std::string json = ToJson(result).dump();
+  const std::string json = localize::ToJson(result).dump();
   // HSET key field value ...: built as an argv so that names with spaces are safe.
   std::vector<std::string> args{"HSET", key, "_json", json};
   for (const auto& rc : result.ranking) {
@@ -133,4 +133,4 @@ Status WriteToRedis(const RedisTarget& t, const Localization& result, const std:
                "PUBLISH", t);
 }
 
-}  // namespace augur::localize
+}  // namespace augur::store
