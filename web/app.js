@@ -72,6 +72,8 @@ function renderLatest(run) {
   const list = $('#latest');
   const incidents = run.incidents || [];
   document.body.dataset.latestIncidents = incidents.length;
+  const open = incidents.filter((inc) => inc.open).length;
+  document.title = open ? `(${open} open) augur` : 'augur';  // seen from another tab
   if (!run.time) {
     $('#latest-summary').textContent = run.note || 'No detection run has finished yet.';
     list.replaceChildren();
