@@ -120,6 +120,17 @@ Result<uint64_t> SortSegment(const fs::path& dir) {
   return bytes;
 }
 
+// The Content-Type of a file served by name (the latest run's outputs, the web UI's files).
+std::string ContentTypeOf(std::string_view name) {
+  const std::string ext = fs::path(name).extension().string();
+  return ext == ".html"   ? "text/html; charset=utf-8"
+         : ext == ".csv"  ? "text/csv"
+         : ext == ".js"   ? "text/javascript; charset=utf-8"
+         : ext == ".css"  ? "text/css; charset=utf-8"
+         : ext == ".json" ? kJson
+                          : "application/octet-stream";
+}
+
 // The number in a path like /api/incidents/12 (its route's first match).
 int64_t PathNumber(const httplib::Request& req) {
   return std::strtoll(req.matches[1].str().c_str(), nullptr, 10);
@@ -344,10 +355,7 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
     if (!in) return SendError(res, 404, name + ": none yet: no detection run has finished");
     std::stringstream ss;
     ss << in.rdbuf();
-    const std::string ext = fs::path(name).extension().string();
-    res.set_content(ss.str(), ext == ".html"  ? "text/html; charset=utf-8"
-                              : ext == ".csv" ? "text/csv"
-                                              : kJson);
+    res.set_content(ss.str(), ContentTypeOf(name));
   };
   srv.Get("/report", [latest_file](const httplib::Request&, httplib::Response& res) {
     latest_file("report.html", res);
@@ -393,11 +401,7 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
   auto web_file = [](std::string_view name, httplib::Response& res) {
     const WebAsset* a = FindWebAsset(name);
     if (!a) return SendError(res, 404, fmt::format("no such file of the web UI: {}", name));
-    const std::string ext = fs::path(name).extension().string();
-    res.set_content(std::string(a->body), ext == ".html"  ? "text/html; charset=utf-8"
-                                          : ext == ".js"  ? "text/javascript; charset=utf-8"
-                                          : ext == ".css" ? "text/css; charset=utf-8"
-                                                          : "application/octet-stream");
+    res.set_content(std::string(a->body), ContentTypeOf(name));
   };
   srv.Get("/ui", [web_file](const httplib::Request&, httplib::Response& res) {
     web_file("index.html", res);
