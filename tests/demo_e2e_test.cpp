@@ -102,4 +102,39 @@ TEST(Cli, UsageErrorsAndMissingInputs) {
   EXPECT_NE(out.find("without a NATS server (--nats URL)"), std::string::npos) << out;
 }
 
+// Options from a TOML file (--config, or $AUGUR_CONFIG): applied per command section; a key that
+// names no option is a usage error naming the file and the key.
+TEST(Cli, ReadsOptionsFromAConfigFile) {
+  augur::testing::TempDir dir;
+  auto write = [&](const std::string& name, const std::string& text) {
+    const auto path = dir.path() / name;
+    std::ofstream(path) << text;
+    return path.string();
+  };
+  const std::string augur = AUGUR_BINARY;
+  const std::string good = write("good.toml", "# settings\n[simulate]\nlist = true\n");
+  int rc = -1;
+  std::string out = Shell(augur + " --config " + good + " simulate 2>&1", &rc);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("user_pod_failure"), std::string::npos) << out;
+  out = Shell("AUGUR_CONFIG=" + good + " " + augur + " simulate 2>&1", &rc);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("user_pod_failure"), std::string::npos) << out;
+  out = Shell("AUGUR_CONFIG=" + (dir.path() / "missing.toml").string() + " " + augur +
+                  " simulate --list 2>&1",
+              &rc);
+  EXPECT_EQ(rc, 2) << "a file $AUGUR_CONFIG names must exist: " << out;
+  EXPECT_NE(out.find("missing.toml"), std::string::npos) << out;
+
+  const std::string typo = write("typo.toml", "[simulate]\nlist = true\nminuets = 5\n");
+  out = Shell(augur + " --config " + typo + " simulate 2>&1", &rc);
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("typo.toml"), std::string::npos) << out;
+  EXPECT_NE(out.find("simulate.minuets"), std::string::npos) << out;
+  const std::string bad = write("bad.toml", "[simulate]\nlist = true\nminutes = \"ten\"\n");
+  out = Shell(augur + " --config " + bad + " simulate 2>&1", &rc);
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("--minutes"), std::string::npos) << out;
+}
+
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 
 #include "commands.h"
 #include "ui.h"
@@ -39,6 +40,16 @@ int main(int argc, char** argv) {
       "augur"};
   app.require_subcommand(1);
   app.fallthrough();
+  // Options from a file, for a service's settings: a [COMMAND] section per command, its long
+  // option names as keys. A key augur does not know is an error, not silently ignored.
+  // $AUGUR_CONFIG names a file to read when --config is not given (it must then exist).
+  const char* config_env = std::getenv("AUGUR_CONFIG");
+  CLI::Option* config = app.set_config(
+      "--config", config_env ? config_env : "",
+      "Read options from a TOML file: a [COMMAND] section per command (e.g. [serve]), keys the "
+      "long option names (docs/cli.md, \"Config files\"); default $AUGUR_CONFIG",
+      config_env != nullptr);
+  app.allow_config_extras(CLI::config_extras_mode::error);
   app.add_flag("-q,--quiet", g.quiet, "Print only results and errors");
 #ifdef AUGUR_HAVE_TORCH
   std::string device = "auto";
@@ -64,6 +75,12 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
     return app.exit(e);
+  } catch (const CLI::ConfigError& e) {  // CLI11 names the key, not the file
+    std::fprintf(stderr,
+                 "augur: %s: %s (sections are commands, keys their long option names: `augur "
+                 "COMMAND --help` lists them)\n",
+                 config->as<std::string>().c_str(), e.what());
+    return augur::app::kExitUsage;
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return augur::app::kExitUsage;
