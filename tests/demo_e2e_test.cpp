@@ -69,6 +69,30 @@ TEST(Demo, NamesTheInjectedServiceFirst) {
   }
   EXPECT_GE(asked_about, 1) << listed;
 
+  // The on-call's verdicts, and the accuracy they give.
+  const std::string incidents =
+      std::string(AUGUR_BINARY) + " incidents --db " + (dir.path() / "augur.db").string();
+  const std::string first = std::to_string(rows[0]["id"].get<int>());
+  std::string labelled = Shell(incidents + " label " + first +
+                                   " --confirmed --root-cause shipping --note 'tc qdisc on eth0'",
+                               &rc);
+  ASSERT_EQ(rc, 0) << labelled;
+  EXPECT_NE(labelled.find("labelled confirmed, root cause shipping"), std::string::npos)
+      << labelled;
+  std::string refused = Shell(incidents + " label " + first + " 2>&1", &rc);
+  EXPECT_EQ(rc, 2) << refused;
+  EXPECT_NE(refused.find("--confirmed or --false-alarm"), std::string::npos) << refused;
+  refused = Shell(incidents + " label 999 --false-alarm 2>&1", &rc);
+  EXPECT_EQ(rc, 2) << refused;
+  EXPECT_NE(refused.find("no stored incident 999"), std::string::npos) << refused;
+  auto acc = nlohmann::json::parse(Shell(incidents + " --json accuracy", &rc));
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(acc["labelled"], 1);
+  EXPECT_EQ(acc["confirmed"], 1);
+  EXPECT_EQ(acc["root_cause_at1"], rows[0]["root_cause"] == "shipping" ? 1.0 : 0.0) << acc;
+  std::string table = Shell(incidents + " accuracy", &rc);
+  EXPECT_NE(table.find("Precision:              100 % (1 of 1)"), std::string::npos) << table;
+
   // Detect again from the demo's bundle, localizing each incident from the clearer of three
   // windows: shipping still leads.
   std::string again = Shell(std::string(AUGUR_BINARY) + " -q detect --json --localize-slices 3" +

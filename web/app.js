@@ -72,6 +72,7 @@ function renderLatest(run) {
   const list = $('#latest');
   const incidents = run.incidents || [];
   document.body.dataset.latestIncidents = incidents.length;
+  $('#report-box').hidden = !run.time;
   const open = incidents.filter((inc) => inc.open).length;
   document.title = open ? `(${open} open) augur` : 'augur';  // seen from another tab
   if (!run.time) {
@@ -96,6 +97,24 @@ function renderLatest(run) {
     reportTime = run.time;
     $('#report').src = `/report?run=${encodeURIComponent(run.time)}`;
   }
+}
+
+function renderAccuracy(a) {
+  document.body.dataset.labelled = a.labelled;
+  $('#accuracy').textContent = !a.labelled
+      ? 'No verdicts yet: label an incident below to measure how augur does here.'
+      : `By the on-call's verdicts on ${a.labelled} of ${a.incidents} incident(s): ` +
+        `${pct(a.precision)} were real faults (${a.false_alarms} false alarm(s)); ` +
+        (a.with_root_cause ? `the service at fault ranked first in ${pct(a.root_cause_at1)}, ` +
+                             `in the top 3 in ${pct(a.root_cause_at3)} (of ${a.with_root_cause}).`
+                           : 'no service at fault named yet.');
+}
+
+function renderLabels(labels) {
+  $('#labels').replaceChildren(...(labels.length ? labels : [null]).map((l) => l === null
+      ? el('li', { class: 'muted', text: 'No verdict yet.' })
+      : el('li', { text: `${shortTime(l.time)}: ${l.verdict === 'confirmed' ? 'a real fault' : 'a false alarm'}` +
+                         (l.root_cause ? `, in ${l.root_cause}` : '') + (l.note ? ` (${l.note})` : '') })));
 }
 
 function renderStored(rows) {
@@ -128,6 +147,10 @@ async function showIncident(id) {
          pct(r.outage_probability)),
       el('td', { text: pct(r.probability) }),
       el('td', { class: 'evidence', text: (r.evidence || []).slice(0, 3).join(' · ') }))));
+  renderLabels(inc.labels || []);
+  $('#root-cause').replaceChildren(el('option', { value: '', text: 'not sure where' }),
+      ...(inc.ranking || []).map((r) => el('option', { value: r.service, text: r.service })));
+  if ((inc.ranking || []).length) $('#root-cause').value = inc.ranking[0].service;
   $('#chat').replaceChildren();
   document.body.dataset.detail = id;
 }
@@ -164,11 +187,13 @@ async function followHash() {
 
 async function refresh() {
   try {
-    const [status, run, stored] = await Promise.all(
-        [getJson('/api/status'), getJson('/api/incidents'), getJson('/api/incidents/stored?limit=200')]);
+    const [status, run, stored, accuracy] = await Promise.all(
+        [getJson('/api/status'), getJson('/api/incidents'), getJson('/api/incidents/stored?limit=200'),
+         getJson('/api/accuracy')]);
     renderStatus(status);
     renderLatest(run);
     renderStored(stored);
+    renderAccuracy(accuracy);
     showError('');
     $('#updated').textContent = `updated ${new Date().toLocaleTimeString()}`;
   } catch (e) {
@@ -195,6 +220,23 @@ $('#detect').addEventListener('click', async () => {
   b.disabled = false;
   b.textContent = 'Run now';
   refresh();
+});
+$('#label').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  if (selected == null) return;
+  const verdict = document.querySelector('input[name="verdict"]:checked').value;
+  const label = { verdict, note: $('#note').value.trim() };
+  if (verdict === 'confirmed') label.root_cause = $('#root-cause').value;
+  try {
+    await getJson(`/api/incidents/${selected}/label`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(label) });
+    $('#note').value = '';
+    renderLabels((await getJson(`/api/incidents/${selected}`)).labels || []);
+    renderAccuracy(await getJson('/api/accuracy'));
+    showError('');
+  } catch (e) {
+    showError(e.message);
+  }
 });
 window.addEventListener('hashchange', followHash);
 

@@ -116,6 +116,76 @@ void RegisterIncidents(CLI::App& app, Globals& g) {
     }
   });
 
+  // The on-call's verdict on an incident, and how augur did by all verdicts so far.
+  struct LabelOpts {
+    store::Label label;
+    bool confirmed = false, false_alarm = false;
+  };
+  auto lo = std::make_shared<LabelOpts>();
+  auto* label = cmd->add_subcommand("label", "Record the on-call's verdict on one incident");
+  label->add_option("ID", lo->label.incident, "Incident number from `augur incidents list`")
+      ->required();
+  auto* confirmed = label->add_flag("--confirmed", lo->confirmed, "It was a real fault");
+  label->add_flag("--false-alarm", lo->false_alarm, "It was no fault")->excludes(confirmed);
+  label->add_option("--root-cause", lo->label.root_cause,
+                    "The service at fault, as found (with --confirmed)");
+  label->add_option("--note", lo->label.note, "What was found");
+  label->footer(
+      "Examples:\n  augur incidents --db state/augur.db label 12 --confirmed --root-cause carts "
+      "--note 'db pool exhausted'\n  augur incidents --db state/augur.db label 13 --false-alarm\n"
+      "A later label of the same incident replaces the earlier one in `augur incidents accuracy`.");
+  label->callback([open, lo, &g] {
+    if (lo->confirmed == lo->false_alarm) {
+      std::fprintf(stderr, "augur incidents label: say --confirmed or --false-alarm\n");
+      g.exit_code = kExitUsage;
+      return;
+    }
+    lo->label.verdict = lo->confirmed ? "confirmed" : "false_alarm";
+    auto s = open();
+    if (!s) return;
+    if (Status st = s->AddLabel(lo->label); !st) {
+      std::fprintf(stderr, "augur incidents label: %s\n", st.message().c_str());
+      g.exit_code = kExitUsage;
+      return;
+    }
+    if (g.json) {
+      auto labels = s->Labels(lo->label.incident);
+      if (labels && !labels->empty())
+        std::printf("%s\n", store::LabelJson(labels->back()).dump(2).c_str());
+      return;
+    }
+    std::string what = lo->label.verdict;
+    if (!lo->label.root_cause.empty()) what += ", root cause " + lo->label.root_cause;
+    std::printf("Incident %lld labelled %s.\n", (long long)lo->label.incident, what.c_str());
+  });
+
+  auto* accuracy =
+      cmd->add_subcommand("accuracy", "How augur did, by the verdicts given with `label`");
+  accuracy->callback([open, &g] {
+    auto s = open();
+    if (!s) return;
+    auto a = s->Accuracy();
+    if (!a) {
+      std::fprintf(stderr, "augur incidents accuracy: %s\n", a.message().c_str());
+      g.exit_code = kExitUnreadable;
+      return;
+    }
+    if (g.json) {
+      std::printf("%s\n", store::LabelAccuracyJson(*a).dump(2).c_str());
+      return;
+    }
+    auto pct = [](int64_t n, int64_t of) {
+      return of ? fmt::format("{:.0f} % ({} of {})", 100.0 * n / of, n, of) : std::string("-");
+    };
+    std::printf("Incidents stored:       %lld, labelled %lld\n", (long long)a->incidents,
+                (long long)a->labelled);
+    std::printf("Precision:              %s real faults; %lld false alarm(s)\n",
+                pct(a->confirmed, a->labelled).c_str(), (long long)a->false_alarms);
+    std::printf("Root cause ranked 1st:  %s\n", pct(a->root_cause_at1, a->with_root_cause).c_str());
+    std::printf("Root cause in the top 3: %s\n",
+                pct(a->root_cause_at3, a->with_root_cause).c_str());
+  });
+
   // Questions about one incident (seed 000's chatbot): answered from its record, or by a language
   // model given that record (docs/cli.md).
   struct AskOpts {

@@ -327,6 +327,38 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
   srv.Get(R"(/api/incidents/(\d+))", [stored](const httplib::Request& req, httplib::Response& res) {
     if (auto inc = stored(req, res)) SendJson(res, 200, *inc);
   });
+  // The on-call's verdict on a stored incident, and the accuracy all verdicts give.
+  srv.Post(R"(/api/incidents/(\d+)/label)", [self, stored](const httplib::Request& req,
+                                                           httplib::Response& res) {
+    const auto body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+    if (!body.is_object())
+      return SendError(res, 400,
+                       "the body is not a JSON object like {\"verdict\": \"confirmed\" or "
+                       "\"false_alarm\", \"root_cause\": SERVICE, \"note\": TEXT}");
+    store::Label l;
+    l.incident = PathNumber(req);
+    l.time = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+    for (auto [key, field] : {std::pair{"verdict", &l.verdict},
+                              std::pair{"root_cause", &l.root_cause}, std::pair{"note", &l.note}}) {
+      const auto v = body.find(key);
+      if (v == body.end() || v->is_null()) continue;
+      if (!v->is_string()) return SendError(res, 400, std::string(key) + ": not a string");
+      *field = v->get<std::string>();
+    }
+    if (std::string why = store::LabelProblem(l); !why.empty()) return SendError(res, 400, why);
+    if (!stored(req, res)) return;  // 404 for an unknown incident
+    std::lock_guard lock(self->state_mutex_);
+    if (Status st = self->store_->AddLabel(l); !st) return SendError(res, 500, st.message());
+    SendJson(res, 200, store::LabelJson(l));
+  });
+  srv.Get("/api/accuracy", [self](const httplib::Request&, httplib::Response& res) {
+    std::lock_guard lock(self->state_mutex_);
+    auto a = self->store_->Accuracy();
+    if (!a) return SendError(res, 500, a.message());
+    SendJson(res, 200, store::LabelAccuracyJson(*a));
+  });
   // Questions about a stored incident (seed 000's chatbot), answered as `augur incidents ask`
   // answers them; by the --llm-url model when there is one.
   srv.Get(R"(/api/incidents/(\d+)/ask)",
@@ -428,6 +460,9 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
         "  GET  /api/incidents/stored[?limit=N]     the stored incidents, newest first\n"
         "  GET  /api/incidents/ID                   a stored incident\n"
         "  GET  /api/incidents/ID/ask?q=QUESTION    a question about it, answered\n"
+        "  POST /api/incidents/ID/label             the on-call's verdict: {\"verdict\", "
+        "\"root_cause\", \"note\"}\n"
+        "  GET  /api/accuracy                       how augur did, by the verdicts\n"
         "  GET  /api/status                         counters, segments, last run\n"
         "  GET  /report                             the latest run's report\n"
         "  GET  /latest/FILE                        its incident.json, trace.json, nodegraph.json, "

@@ -467,6 +467,33 @@ TEST(Server, NamesTheInjectedServiceFromWhatWasPosted) {
   EXPECT_NE(answer["answer"].get<std::string>().find("shipping"), std::string::npos)
       << answer.dump(1);
   EXPECT_EQ(r.client->Get("/api/incidents/" + std::to_string(id) + "/ask")->status, 400);
+  // The on-call's verdict, and the accuracy it gives.
+  const std::string label_path = "/api/incidents/" + std::to_string(id) + "/label";
+  auto labelled = r.client->Post(
+      label_path, R"({"verdict": "confirmed", "root_cause": "shipping", "note": "tc on eth0"})",
+      "application/json");
+  ASSERT_TRUE(labelled);
+  ASSERT_EQ(labelled->status, 200) << labelled->body;
+  EXPECT_EQ(nlohmann::json::parse(labelled->body)["root_cause"], "shipping");
+  for (const auto& [body, status] :
+       {std::pair{R"({"verdict": "maybe"})", 400}, std::pair{"not json", 400},
+        std::pair{R"({"verdict": "false_alarm", "root_cause": "carts"})", 400},
+        std::pair{R"({"verdict": 1})", 400}}) {
+    auto refused = r.client->Post(label_path, body, "application/json");
+    EXPECT_EQ(refused->status, status) << body << ": " << refused->body;
+  }
+  EXPECT_EQ(
+      r.client
+          ->Post("/api/incidents/999/label", R"({"verdict": "false_alarm"})", "application/json")
+          ->status,
+      404);
+  auto accuracy = nlohmann::json::parse(r.client->Get("/api/accuracy")->body);
+  EXPECT_EQ(accuracy["labelled"], 1);
+  EXPECT_EQ(accuracy["precision"], 1.0);
+  EXPECT_EQ(accuracy["root_cause_at1"], 1.0);
+  EXPECT_EQ(nlohmann::json::parse(
+                r.client->Get("/api/incidents/" + std::to_string(id))->body)["labels"][0]["note"],
+            "tc on eth0");
   EXPECT_EQ(r.client->Get("/api/incidents/999/ask?q=why")->status, 404);
   auto report = r.client->Get("/report");
   ASSERT_TRUE(report);

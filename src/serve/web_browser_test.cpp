@@ -3,6 +3,7 @@
 // incident, the stored incident with its outage probabilities, and answers a question about it
 // asked by a link. Checked from the page's own DOM after its script ran. Label: browser.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <regex>
 
@@ -36,6 +37,14 @@ TEST(WebUi, ShowsTheIncidentAndAnswersAQuestionInChromium) {
   ASSERT_TRUE(inc["store_id"].is_number()) << inc.dump(1);
   const int64_t id = inc["store_id"];
 
+  // The on-call has called it a real fault in shipping.
+  httplib::Client client("127.0.0.1", r.server->port());
+  auto labelled =
+      client.Post("/api/incidents/" + std::to_string(id) + "/label",
+                  R"({"verdict": "confirmed", "root_cause": "shipping"})", "application/json");
+  ASSERT_TRUE(labelled);
+  ASSERT_EQ(labelled->status, 200) << labelled->body;
+
   // A browser asking for / is sent to /ui; the fragment names the incident and the question.
   const std::string url = "http://127.0.0.1:" + std::to_string(r.server->port()) +
                           "/#incident=" + std::to_string(id) +
@@ -53,6 +62,9 @@ TEST(WebUi, ShowsTheIncidentAndAnswersAQuestionInChromium) {
   EXPECT_EQ(DataAttribute(dom, "stored"), 1);
   EXPECT_EQ(DataAttribute(dom, "detail"), id);
   EXPECT_EQ(DataAttribute(dom, "answered"), 1);
+  EXPECT_EQ(DataAttribute(dom, "labelled"), 1);
+  EXPECT_NE(dom.find("a real fault, in shipping"), std::string::npos);
+  EXPECT_NE(dom.find("the service at fault ranked first in 100 %"), std::string::npos);
   // The status figures, the outage table and the answer, as the on-call reads them.
   EXPECT_TRUE(std::regex_search(dom, std::regex("<dt>spans</dt><dd>[1-9][0-9,]*</dd>")))
       << dom.substr(0, 3000);

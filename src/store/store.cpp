@@ -49,6 +49,17 @@ CREATE TABLE anomalies (
 CREATE INDEX anomalies_by_incident ON anomalies(incident);
 CREATE INDEX incidents_by_start ON incidents(start_ns);
 )sql",
+    R"sql(
+CREATE TABLE labels (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  incident INTEGER NOT NULL REFERENCES incidents(id),
+  time_ns INTEGER NOT NULL,
+  verdict TEXT NOT NULL,
+  root_cause TEXT NOT NULL DEFAULT '',
+  note TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX labels_by_incident ON labels(incident);
+)sql",
 };
 
 int64_t NowNs() {
@@ -252,6 +263,96 @@ Result<std::vector<IncidentRow>> Store::ListIncidents(size_t limit) const {
   return rows;
 }
 
+std::string LabelProblem(const Label& l) {
+  if (l.verdict != "confirmed" && l.verdict != "false_alarm")
+    return "verdict \"" + l.verdict + "\" is neither confirmed nor false_alarm";
+  if (l.verdict == "false_alarm" && !l.root_cause.empty())
+    return "a false alarm has no root cause (root_cause \"" + l.root_cause + "\")";
+  return "";
+}
+
+nlohmann::json LabelJson(const Label& l) {
+  return {{"incident", l.incident},
+          {"time", FormatIsoTime(l.time)},
+          {"verdict", l.verdict},
+          {"root_cause", l.root_cause},
+          {"note", l.note}};
+}
+
+nlohmann::json LabelAccuracyJson(const LabelAccuracy& a) {
+  auto share = [](int64_t n, int64_t of) {
+    return of ? nlohmann::json(static_cast<double>(n) / of) : nlohmann::json(nullptr);
+  };
+  return {{"incidents", a.incidents},
+          {"labelled", a.labelled},
+          {"confirmed", a.confirmed},
+          {"false_alarms", a.false_alarms},
+          {"precision", share(a.confirmed, a.labelled)},
+          {"with_root_cause", a.with_root_cause},
+          {"root_cause_at1", share(a.root_cause_at1, a.with_root_cause)},
+          {"root_cause_at3", share(a.root_cause_at3, a.with_root_cause)}};
+}
+
+Status Store::AddLabel(Label label) {
+  if (std::string why = LabelProblem(label); !why.empty()) return Status::Error(why);
+  Stmt known(db_, "SELECT 1 FROM incidents WHERE id=?");
+  known.Bind(1, label.incident);
+  if (known.Step() != SQLITE_ROW)
+    return Status::Error("no stored incident " + std::to_string(label.incident));
+  if (!label.time) label.time = NowNs();
+  Stmt s(db_, "INSERT INTO labels(incident, time_ns, verdict, root_cause, note) VALUES(?,?,?,?,?)");
+  s.Bind(1, label.incident);
+  s.Bind(2, label.time);
+  s.Bind(3, label.verdict);
+  s.Bind(4, label.root_cause);
+  s.Bind(5, label.note);
+  if (s.Step() != SQLITE_DONE)
+    return Status::Error(path_ + ": cannot store the label: " + sqlite3_errmsg(db_));
+  return Status::Ok();
+}
+
+Result<std::vector<Label>> Store::Labels(int64_t incident) const {
+  Stmt s(db_, "SELECT time_ns, verdict, root_cause, note FROM labels WHERE incident=? ORDER BY id");
+  if (!s.ok()) return Status::Error(path_ + ": " + sqlite3_errmsg(db_));
+  s.Bind(1, incident);
+  std::vector<Label> labels;
+  while (s.Step() == SQLITE_ROW)
+    labels.push_back({incident, sqlite3_column_int64(s.get(), 0), s.Text(1), s.Text(2), s.Text(3)});
+  return labels;
+}
+
+Result<LabelAccuracy> Store::Accuracy() const {
+  LabelAccuracy a;
+  Stmt n(db_, "SELECT COUNT(*) FROM incidents");
+  if (!n.ok() || n.Step() != SQLITE_ROW) return Status::Error(path_ + ": " + sqlite3_errmsg(db_));
+  a.incidents = sqlite3_column_int64(n.get(), 0);
+  // The latest label of each labelled incident, beside the incident's ranking.
+  Stmt s(db_,
+         "SELECT l.verdict, l.root_cause, i.body FROM labels l JOIN incidents i ON i.id = "
+         "l.incident WHERE l.id = (SELECT MAX(id) FROM labels WHERE incident = l.incident)");
+  if (!s.ok()) return Status::Error(path_ + ": " + sqlite3_errmsg(db_));
+  while (s.Step() == SQLITE_ROW) {
+    ++a.labelled;
+    if (s.Text(0) == "false_alarm") {
+      ++a.false_alarms;
+      continue;
+    }
+    ++a.confirmed;
+    const std::string truth = s.Text(1);
+    if (truth.empty()) continue;
+    ++a.with_root_cause;
+    const auto body = nlohmann::json::parse(s.Text(2), nullptr, /*allow_exceptions=*/false);
+    const auto ranking =
+        body.is_object() ? body.value("ranking", nlohmann::json::array()) : nlohmann::json::array();
+    for (size_t k = 0; k < ranking.size() && k < 3; ++k)
+      if (ranking[k].is_object() && ranking[k].value("service", "") == truth) {
+        a.root_cause_at1 += k == 0;
+        ++a.root_cause_at3;
+      }
+  }
+  return a;
+}
+
 Result<std::optional<nlohmann::json>> Store::GetIncident(int64_t id) const {
   Stmt s(db_, "SELECT body, run_id FROM incidents WHERE id=?");
   if (!s.ok()) return Status::Error(path_ + ": " + sqlite3_errmsg(db_));
@@ -261,6 +362,10 @@ Result<std::optional<nlohmann::json>> Store::GetIncident(int64_t id) const {
     auto j = nlohmann::json::parse(s.Text(0));
     j["store_id"] = id;
     j["run_id"] = sqlite3_column_int64(s.get(), 1);
+    auto labels = Labels(id);
+    if (!labels) return labels.status();
+    j["labels"] = nlohmann::json::array();
+    for (const auto& l : *labels) j["labels"].push_back(LabelJson(l));
     return std::optional<nlohmann::json>(std::move(j));
   } catch (const std::exception& e) {
     return Status::Error(path_ + ": incident " + std::to_string(id) +

@@ -19,7 +19,7 @@ struct sqlite3;
 
 namespace augur::store {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;  // 2: labels
 
 struct IncidentRow {
   int64_t id = 0;  // store-wide incident number (`augur incidents show ID`)
@@ -36,6 +36,35 @@ struct IncidentRow {
 // A row as `augur incidents list --json` and `GET /api/incidents/stored` print it (times in
 // ISO 8601).
 nlohmann::json IncidentRowJson(const IncidentRow& r);
+
+// The on-call's verdict on a stored incident (`augur incidents label`, POST
+// /api/incidents/ID/label). An incident may be labelled again; the latest label counts.
+struct Label {
+  int64_t incident = 0;    // its store id
+  TimeNs time = 0;         // when it was given
+  std::string verdict;     // "confirmed" (a real fault) or "false_alarm"
+  std::string root_cause;  // the service at fault, as the on-call found it ("" when not given)
+  std::string note;
+};
+// Why a label cannot be stored ("" when it can): an unknown verdict, a false alarm with a root
+// cause.
+std::string LabelProblem(const Label& l);
+nlohmann::json LabelJson(const Label& l);
+
+// How augur did, by the latest label of each labelled incident.
+struct LabelAccuracy {
+  int64_t incidents = 0;  // stored
+  int64_t labelled = 0;
+  int64_t confirmed = 0;
+  int64_t false_alarms = 0;
+  int64_t with_root_cause = 0;  // confirmed with the service at fault named
+  int64_t root_cause_at1 = 0;   // ... which augur ranked first
+  int64_t root_cause_at3 = 0;   // ... which augur ranked among the first three
+};
+// {"incidents", "labelled", "confirmed", "false_alarms", "precision" (confirmed / labelled, null
+// when none is labelled), "with_root_cause", "root_cause_at1", "root_cause_at3" (shares of
+// with_root_cause, null when none)}.
+nlohmann::json LabelAccuracyJson(const LabelAccuracy& a);
 
 class Store {
  public:
@@ -54,8 +83,15 @@ class Store {
                                              const std::vector<explain::Incident>& incidents);
 
   Result<std::vector<IncidentRow>> ListIncidents(size_t limit = 100) const;
-  // The full incident.json object of a stored incident; empty optional when no such id.
+  // The full incident.json object of a stored incident, plus `store_id`, `run_id` and `labels`
+  // (LabelJson, oldest first); empty optional when no such id.
   Result<std::optional<nlohmann::json>> GetIncident(int64_t id) const;
+
+  // Stores a label (its time now when unset); fails naming the reason for a bad label or an
+  // unknown incident.
+  Status AddLabel(Label label);
+  Result<std::vector<Label>> Labels(int64_t incident) const;
+  Result<LabelAccuracy> Accuracy() const;
 
  private:
   explicit Store(sqlite3* db) : db_(db) {}

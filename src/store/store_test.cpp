@@ -93,6 +93,82 @@ TEST(Store, RefusesNewerSchemaAndGarbage) {
   EXPECT_FALSE(Store::Open(dir.path() / "junk.db"));
 }
 
+TEST(Store, LabelsAndTheAccuracyTheyGive) {
+  testing::TempDir dir;
+  auto s = Store::Open(dir.path() / "l.db");
+  ASSERT_TRUE(s);
+  auto run = (*s)->BeginRun("detect", {});
+  std::vector<explain::Incident> incs = {MakeIncident(1, 1), MakeIncident(2, 1), MakeIncident(3, 1),
+                                         MakeIncident(4, 1)};
+  incs[1].ranking.insert(incs[1].ranking.begin(), {"svc9", 0.9, "red", {}});  // svc0 second
+  auto ids = (*s)->SaveIncidents(*run, incs);
+  ASSERT_TRUE(ids);
+  auto acc = LabelAccuracyJson(*(*s)->Accuracy());
+  EXPECT_EQ(acc["incidents"], 4);
+  EXPECT_EQ(acc["labelled"], 0);
+  EXPECT_TRUE(acc["precision"].is_null()) << "no precision from no labels";
+
+  // Incident 1: first called a false alarm, then confirmed with svc0 at fault (the latest counts).
+  ASSERT_TRUE((*s)->AddLabel({ids->at(0), 0, "false_alarm", "", "looked fine"}));
+  ASSERT_TRUE((*s)->AddLabel({ids->at(0), 0, "confirmed", "svc0", "disk full"}));
+  ASSERT_TRUE((*s)->AddLabel({ids->at(1), 0, "confirmed", "svc0", ""}));  // ranked second
+  ASSERT_TRUE((*s)->AddLabel({ids->at(2), 0, "confirmed", "", ""}));      // no root cause named
+  ASSERT_TRUE((*s)->AddLabel({ids->at(3), 0, "false_alarm", "", ""}));
+  acc = LabelAccuracyJson(*(*s)->Accuracy());
+  EXPECT_EQ(acc["labelled"], 4);
+  EXPECT_EQ(acc["confirmed"], 3);
+  EXPECT_EQ(acc["false_alarms"], 1);
+  EXPECT_DOUBLE_EQ(acc["precision"].get<double>(), 0.75);
+  EXPECT_EQ(acc["with_root_cause"], 2);
+  EXPECT_DOUBLE_EQ(acc["root_cause_at1"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(acc["root_cause_at3"].get<double>(), 1.0);
+
+  auto got = (*s)->GetIncident(ids->at(0));
+  ASSERT_TRUE(got && got->has_value());
+  const auto& labels = (**got)["labels"];
+  ASSERT_EQ(labels.size(), 2u);
+  EXPECT_EQ(labels[1]["verdict"], "confirmed");
+  EXPECT_EQ(labels[1]["note"], "disk full");
+  EXPECT_FALSE(labels[1]["time"].get<std::string>().empty());
+
+  auto bad = (*s)->AddLabel({ids->at(0), 0, "maybe", "", ""});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.message().find("neither confirmed nor false_alarm"), std::string::npos);
+  bad = (*s)->AddLabel({ids->at(0), 0, "false_alarm", "svc0", ""});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.message().find("no root cause"), std::string::npos);
+  bad = (*s)->AddLabel({999, 0, "confirmed", "", ""});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.message().find("no stored incident 999"), std::string::npos);
+}
+
+// A database of schema 1 (before labels) is migrated on open, its incidents kept.
+TEST(Store, MigratesAVersion1Database) {
+  testing::TempDir dir;
+  const auto path = dir.path() / "v1.db";
+  {
+    auto s = Store::Open(path);
+    ASSERT_TRUE(s);
+    auto run = (*s)->BeginRun("detect", {});
+    ASSERT_TRUE((*s)->SaveIncidents(*run, {MakeIncident(1, 2)}));
+  }
+  {  // what schema 1 was: everything but the labels table
+    sqlite3* db;
+    sqlite3_open(path.c_str(), &db);
+    ASSERT_EQ(
+        sqlite3_exec(db, "DROP TABLE labels; PRAGMA user_version=1", nullptr, nullptr, nullptr),
+        SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto s = Store::Open(path);
+  ASSERT_TRUE(s) << s.message();
+  EXPECT_EQ((*s)->schema_version(), 2);
+  auto rows = (*s)->ListIncidents();
+  ASSERT_EQ(rows->size(), 1u);
+  ASSERT_TRUE((*s)->AddLabel({rows->front().id, 0, "confirmed", "svc0", ""}));
+  EXPECT_EQ(LabelAccuracyJson(*(*s)->Accuracy())["root_cause_at1"], 1.0);
+}
+
 // A process killed in the middle of writing never leaves an incident without all its anomalies.
 TEST(Store, KilledWriterLeavesNoHalfIncident) {
   testing::TempDir dir;
