@@ -197,7 +197,9 @@ async function refresh() {
     showError('');
     $('#updated').textContent = `updated ${new Date().toLocaleTimeString()}`;
   } catch (e) {
-    showError(`cannot reach the server: ${e.message}`);
+    // fetch fails with a TypeError when the server cannot be reached; an answer that is an
+    // error says what went wrong itself.
+    showError(e instanceof TypeError ? `cannot reach the server (${e.message})` : e.message);
   }
 }
 

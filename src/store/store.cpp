@@ -334,7 +334,8 @@ Result<LabelAccuracy> Store::Accuracy() const {
          "'$.ranking[2].service') FROM labels l JOIN incidents i ON i.id = l.incident "
          "WHERE l.id = (SELECT MAX(id) FROM labels WHERE incident = l.incident)");
   if (!s.ok()) return Status::Error(path_ + ": " + sqlite3_errmsg(db_));
-  while (s.Step() == SQLITE_ROW) {
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
     ++a.labelled;
     if (s.Text(0) == "false_alarm") {
       ++a.false_alarms;
@@ -351,6 +352,8 @@ Result<LabelAccuracy> Store::Accuracy() const {
         break;
       }
   }
+  if (rc != SQLITE_DONE)  // e.g. an incident whose stored body is not JSON
+    return Status::Error(path_ + ": cannot read the labelled incidents: " + sqlite3_errmsg(db_));
   return a;
 }
 

@@ -140,6 +140,18 @@ TEST(Store, LabelsAndTheAccuracyTheyGive) {
   bad = (*s)->AddLabel({999, 0, "confirmed", "", ""});
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.message().find("no stored incident 999"), std::string::npos);
+
+  // A damaged body is an error that says so, not a figure computed from part of the labels.
+  sqlite3* db;
+  sqlite3_open((dir.path() / "l.db").c_str(), &db);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE incidents SET body = '{not json' WHERE id = 2", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto damaged = (*s)->Accuracy();
+  ASSERT_FALSE(damaged);
+  EXPECT_NE(damaged.message().find("cannot read the labelled incidents"), std::string::npos)
+      << damaged.message();
 }
 
 // A database of schema 1 (before labels) is migrated on open, its incidents kept.
