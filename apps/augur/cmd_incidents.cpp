@@ -143,15 +143,14 @@ void RegisterIncidents(CLI::App& app, Globals& g) {
     lo->label.verdict = lo->confirmed ? "confirmed" : "false_alarm";
     auto s = open();
     if (!s) return;
-    if (Status st = s->AddLabel(lo->label); !st) {
-      std::fprintf(stderr, "augur incidents label: %s\n", st.message().c_str());
+    auto added = s->AddLabel(lo->label);
+    if (!added) {
+      std::fprintf(stderr, "augur incidents label: %s\n", added.message().c_str());
       g.exit_code = kExitUsage;
       return;
     }
     if (g.json) {
-      auto labels = s->Labels(lo->label.incident);
-      if (labels && !labels->empty())
-        std::printf("%s\n", store::LabelJson(labels->back()).dump(2).c_str());
+      std::printf("%s\n", store::LabelJson(*added).dump(2).c_str());
       return;
     }
     std::string what = lo->label.verdict;

@@ -328,8 +328,8 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
     if (auto inc = stored(req, res)) SendJson(res, 200, *inc);
   });
   // The on-call's verdict on a stored incident, and the accuracy all verdicts give.
-  srv.Post(R"(/api/incidents/(\d+)/label)", [self, stored](const httplib::Request& req,
-                                                           httplib::Response& res) {
+  srv.Post(R"(/api/incidents/(\d+)/label)", [self](const httplib::Request& req,
+                                                   httplib::Response& res) {
     const auto body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
     if (!body.is_object())
       return SendError(res, 400,
@@ -337,9 +337,6 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
                        "\"false_alarm\", \"root_cause\": SERVICE, \"note\": TEXT}");
     store::Label l;
     l.incident = PathNumber(req);
-    l.time = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-                 .count();
     for (auto [key, field] : {std::pair{"verdict", &l.verdict},
                               std::pair{"root_cause", &l.root_cause}, std::pair{"note", &l.note}}) {
       const auto v = body.find(key);
@@ -348,10 +345,12 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
       *field = v->get<std::string>();
     }
     if (std::string why = store::LabelProblem(l); !why.empty()) return SendError(res, 400, why);
-    if (!stored(req, res)) return;  // 404 for an unknown incident
     std::lock_guard lock(self->state_mutex_);
-    if (Status st = self->store_->AddLabel(l); !st) return SendError(res, 500, st.message());
-    SendJson(res, 200, store::LabelJson(l));
+    if (!self->store_->HasIncident(l.incident))
+      return SendError(res, 404, fmt::format("no stored incident {}", l.incident));
+    auto added = self->store_->AddLabel(l);
+    if (!added) return SendError(res, 500, added.message());
+    SendJson(res, 200, store::LabelJson(*added));
   });
   srv.Get("/api/accuracy", [self](const httplib::Request&, httplib::Response& res) {
     std::lock_guard lock(self->state_mutex_);

@@ -293,11 +293,15 @@ nlohmann::json LabelAccuracyJson(const LabelAccuracy& a) {
           {"root_cause_at3", share(a.root_cause_at3, a.with_root_cause)}};
 }
 
-Status Store::AddLabel(Label label) {
+bool Store::HasIncident(int64_t id) const {
+  Stmt s(db_, "SELECT 1 FROM incidents WHERE id=?");
+  s.Bind(1, id);
+  return s.Step() == SQLITE_ROW;
+}
+
+Result<Label> Store::AddLabel(Label label) {
   if (std::string why = LabelProblem(label); !why.empty()) return Status::Error(why);
-  Stmt known(db_, "SELECT 1 FROM incidents WHERE id=?");
-  known.Bind(1, label.incident);
-  if (known.Step() != SQLITE_ROW)
+  if (!HasIncident(label.incident))
     return Status::Error("no stored incident " + std::to_string(label.incident));
   if (!label.time) label.time = NowNs();
   Stmt s(db_, "INSERT INTO labels(incident, time_ns, verdict, root_cause, note) VALUES(?,?,?,?,?)");
@@ -308,7 +312,7 @@ Status Store::AddLabel(Label label) {
   s.Bind(5, label.note);
   if (s.Step() != SQLITE_DONE)
     return Status::Error(path_ + ": cannot store the label: " + sqlite3_errmsg(db_));
-  return Status::Ok();
+  return label;
 }
 
 Result<std::vector<Label>> Store::Labels(int64_t incident) const {

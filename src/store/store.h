@@ -87,9 +87,10 @@ class Store {
   // (LabelJson, oldest first); empty optional when no such id.
   Result<std::optional<nlohmann::json>> GetIncident(int64_t id) const;
 
-  // Stores a label (its time now when unset); fails naming the reason for a bad label or an
-  // unknown incident.
-  Status AddLabel(Label label);
+  bool HasIncident(int64_t id) const;
+  // Stores a label (its time now when unset) and returns it as stored; fails naming the reason
+  // for a bad label or an unknown incident.
+  Result<Label> AddLabel(Label label);
   Result<std::vector<Label>> Labels(int64_t incident) const;
   Result<LabelAccuracy> Accuracy() const;
 
