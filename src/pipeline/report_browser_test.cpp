@@ -13,13 +13,6 @@
 namespace augur::pipeline {
 namespace {
 
-std::string Chromium(const testing::TempDir& dir, const std::string& args) {
-  return testing::Shell(
-      "timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
-      "--disable-background-networking --disable-component-update --disable-sync --user-data-dir=" +
-      (dir.path() / "profile").string() + " --virtual-time-budget=2000 " + args + " 2>/dev/null");
-}
-
 TEST(ReportBrowser, GraphAndTimelineRenderInChromium) {
   if (!std::filesystem::exists("/usr/bin/chromium")) GTEST_SKIP() << "chromium is not installed";
   testing::TempDir dir;
@@ -68,7 +61,7 @@ TEST(ReportBrowser, GraphAndTimelineRenderInChromium) {
   ASSERT_TRUE(files) << files.message();
   std::string url = "file://" + (dir.path() / "report.html").string();
 
-  std::string dom = Chromium(dir, "--dump-dom " + url);
+  std::string dom = testing::HeadlessChromium(dir.path(), "--dump-dom " + url, 2000);
   ASSERT_FALSE(dom.empty()) << "chromium printed no DOM";
   std::smatch m;
   ASSERT_TRUE(std::regex_search(dom, m, std::regex("data-nodes=\"(\\d+)\"")))
@@ -80,7 +73,8 @@ TEST(ReportBrowser, GraphAndTimelineRenderInChromium) {
   EXPECT_NE(dom.find("shipping is the likely origin"), std::string::npos);
 
   auto png = dir.path() / "report.png";
-  Chromium(dir, "--window-size=1200,1600 --screenshot=" + png.string() + " " + url);
+  testing::HeadlessChromium(
+      dir.path(), "--window-size=1200,1600 --screenshot=" + png.string() + " " + url, 2000);
   ASSERT_TRUE(std::filesystem::exists(png));
   EXPECT_GT(std::filesystem::file_size(png), 10'000u) << "a rendered page, not a blank image";
   if (const char* keep = std::getenv("AUGUR_KEEP_SCREENSHOT"))

@@ -49,12 +49,7 @@ TEST(WebUi, ShowsTheIncidentAndAnswersAQuestionInChromium) {
   const std::string url = "http://127.0.0.1:" + std::to_string(r.server->port()) +
                           "/#incident=" + std::to_string(id) +
                           "&ask=which%20service%20is%20failing";
-  const std::string dom = testing::Shell(
-      "timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
-      "--disable-background-networking --disable-component-update --disable-sync "
-      "--user-data-dir=" +
-      (dir.path() / "profile").string() + " --virtual-time-budget=5000 --dump-dom '" + url +
-      "' 2>/dev/null");
+  const std::string dom = testing::HeadlessChromium(dir.path(), "--dump-dom '" + url + "'", 5000);
   ASSERT_FALSE(dom.empty()) << "chromium printed no DOM";
   ASSERT_NE(dom.find("data-rendered=\"yes\""), std::string::npos) << dom.substr(0, 3000);
   EXPECT_EQ(dom.find("cannot reach the server"), std::string::npos) << dom.substr(0, 3000);

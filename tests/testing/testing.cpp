@@ -84,4 +84,14 @@ std::string Shell(const std::string& command, int* exit_code) {
   return out;
 }
 
+std::string HeadlessChromium(const std::filesystem::path& profile_dir, const std::string& args,
+                             int virtual_ms) {
+  return Shell(
+      "timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
+      "--disable-background-networking --disable-component-update --disable-sync "
+      "--user-data-dir=" +
+      (profile_dir / "profile").string() + " --virtual-time-budget=" + std::to_string(virtual_ms) +
+      " " + args + " 2>/dev/null");
+}
+
 }  // namespace augur::testing

@@ -45,6 +45,13 @@ bool WaitFor(double seconds, const std::function<bool()>& done);
 // status (-1 when it could not start or did not exit normally).
 std::string Shell(const std::string& command, int* exit_code = nullptr);
 
+// Runs Debian's headless Chromium with `args` (e.g. "--dump-dom URL", "--screenshot=F URL") and a
+// fresh profile under `profile_dir`, letting a page's scripts run for `virtual_ms` of virtual
+// time; returns its standard output (empty when it failed). Callers skip when /usr/bin/chromium
+// is absent.
+std::string HeadlessChromium(const std::filesystem::path& profile_dir, const std::string& args,
+                             int virtual_ms);
+
 }  // namespace augur::testing
 
 // Skips the current test, naming the missing data set, when ../shared/datasets/<relative> is
