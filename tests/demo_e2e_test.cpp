@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -159,6 +160,50 @@ TEST(Cli, ReadsOptionsFromAConfigFile) {
   out = Shell(augur + " --config " + bad + " simulate 2>&1", &rc);
   EXPECT_EQ(rc, 2) << out;
   EXPECT_NE(out.find("--minutes"), std::string::npos) << out;
+}
+
+// The binary does not link libtorch: the commands that need no model run without the module, and
+// those that need one say which file they could not load.
+TEST(Cli, CommandsThatNeedNoModelRunWithoutTheTorchModule) {
+  augur::testing::TempDir dir;
+  const std::string augur = AUGUR_BINARY;
+  int rc = -1;
+  std::string out = Shell("ldd " + augur + " 2>&1", &rc);
+  EXPECT_EQ(out.find("libtorch"), std::string::npos) << out;
+
+  const std::string absent = (dir.path() / "absent" / "libaugur_torch.so").string();
+  const std::string env = "AUGUR_TORCH_MODULE=" + absent + " ";
+  out = Shell(env + augur + " -q simulate --minutes 1 --out " + dir.path().string() + "/sim 2>&1",
+              &rc);
+  ASSERT_EQ(rc, 0) << out;
+  out = Shell(env + augur + " -q train --input " + dir.path().string() + "/sim --model " +
+                  dir.path().string() + "/m --detectors log_pattern,metric_deviation 2>&1",
+              &rc);
+  EXPECT_EQ(rc, 0) << out;
+  out = Shell(env + augur + " version 2>&1", &rc);
+  EXPECT_EQ(rc, 0) << out;
+  if (out.find("libtorch models (next_key, trace_lstm, log_lm): yes") == std::string::npos)
+    GTEST_SKIP() << "built without libtorch";
+  EXPECT_NE(out.find("libtorch module: not loaded"), std::string::npos) << out;
+  EXPECT_NE(out.find(absent + ": no such file"), std::string::npos) << out;
+
+  out = Shell(env + augur + " -q train --input " + dir.path().string() + "/sim --model " +
+                  dir.path().string() + "/m2 --detectors next_key 2>&1",
+              &rc);
+  EXPECT_NE(rc, 0) << out;
+  EXPECT_NE(out.find("next_key: the libtorch models: cannot load libaugur_torch.so"),
+            std::string::npos)
+      << out;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "m2")) << "no bundle without its models";
+  out = Shell(env + augur + " eval next-key --data " + dir.path().string() + "/sim 2>&1", &rc);
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("augur eval next-key: the libtorch models: cannot load"), std::string::npos)
+      << out;
+
+  // Without the variable, the module is found where the build wrote it.
+  out = Shell(augur + " version 2>&1", &rc);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("libtorch module: /"), std::string::npos) << out;
 }
 
 }  // namespace

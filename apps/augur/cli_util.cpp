@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "commands.h"
 #include "diagnose/fault_classifier.h"
 #include "pipeline/detectors.h"
 
@@ -234,6 +235,14 @@ void PrintLocalizationEval(const localize::NezhaEvalResult& r, bool json,
                 want.empty() ? "-" : fmt::format("{:.3f}", double(t[3]) / t[0]).c_str(),
                 want.empty() ? "(no single type)" : want.c_str());
   }
+}
+
+learn::TorchModels* TorchModelsFor(const char* command, int& exit_code) {
+  auto models = pipeline::Torch();
+  if (models) return *models;
+  std::fprintf(stderr, "%s: %s\n", command, models.message().c_str());
+  exit_code = kExitUsage;
+  return nullptr;
 }
 
 }  // namespace augur::app

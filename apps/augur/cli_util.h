@@ -12,6 +12,7 @@
 #include "learn/llm_client.h"
 #include "localize/nezha_eval.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/torch_models.h"
 
 namespace augur::app {
 
@@ -35,14 +36,18 @@ struct NextKeyModelFlags {
   int window = 10, epochs = 100, threads = 2;
   uint64_t seed = 1;
   void Add(CLI::App* cmd, const std::string& epochs_help, const std::string& seed_help);
-  template <class Config>  // learn::NextKeyConfig, kept out of this torch-free header
-  void ApplyTo(Config& model) const {
+  void ApplyTo(learn::NextKeyConfig& model) const {
     model.window = window;
     model.max_epochs = epochs;
     model.seed = seed;
     model.threads = threads;
   }
 };
+
+// The libtorch models for `command` (e.g. "augur eval hdfs-sessions"); when they cannot be had
+// (built without them, the module not loadable) prints why, sets the usage exit code and returns
+// null.
+learn::TorchModels* TorchModelsFor(const char* command, int& exit_code);
 
 // --llm-url and its companions: the log language model's generator as an OpenAI-compatible
 // completion endpoint. The API key, when one is needed, comes from AUGUR_LLM_API_KEY.

@@ -12,14 +12,11 @@
 #include "commands.h"
 #include "ingest/read.h"
 #include "learn/model_bundle.h"
-#include "store/chrome_trace.h"
-#ifdef AUGUR_HAVE_TORCH
 #include "learn/torch/event_analysis.h"
-#endif
+#include "store/chrome_trace.h"
 
 namespace augur::app {
 
-#ifdef AUGUR_HAVE_TORCH
 namespace {
 
 std::string CsvCell(const std::string& s) {
@@ -101,7 +98,6 @@ Status WriteOutputs(const std::filesystem::path& dir, const std::vector<TraceEve
 }
 
 }  // namespace
-#endif
 
 void RegisterCompare(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand(
@@ -137,10 +133,8 @@ void RegisterCompare(CLI::App& app, Globals& g) {
       "Example:\n  augur train --input old-trace/ --model old-model/ --detectors next_key\n"
       "  augur compare --model old-model/ --input new-trace/ --out analysis/");
   cmd->callback([o, &g] {
-#ifndef AUGUR_HAVE_TORCH
-    std::fprintf(stderr, "augur compare: this binary was built without libtorch\n");
-    g.exit_code = kExitUsage;
-#else
+    learn::TorchModels* torch = TorchModelsFor("augur compare", g.exit_code);
+    if (!torch) return;
     learn::CompareConfig config;
     config.analysis.interval = static_cast<TimeNs>(o->interval_s * 1e9);
     config.analysis.anomalous_span_rate = o->span_threshold;
@@ -168,7 +162,7 @@ void RegisterCompare(CLI::App& app, Globals& g) {
       g.exit_code = kExitUnreadable;
       return;
     }
-    auto r = learn::CompareTraceEvents(*bundle, batch->trace_events, config);
+    auto r = torch->CompareTraceEvents(*bundle, batch->trace_events, config);
     if (!r) {
       std::fprintf(stderr, "augur compare: %s\n", r.message().c_str());
       g.exit_code = kExitUnreadable;
@@ -258,7 +252,6 @@ void RegisterCompare(CLI::App& app, Globals& g) {
       PrintRejects(report.rejected);
     }
     g.exit_code = (o->read.strict && report.rejected.count) ? kExitRejected : kExitOk;
-#endif
   });
 }
 

@@ -7,9 +7,7 @@
 
 #include "cli_util.h"
 #include "commands.h"
-#ifdef AUGUR_HAVE_TORCH
 #include "learn/torch/hdfs_sessions_eval.h"
-#endif
 
 namespace augur::app {
 
@@ -44,10 +42,8 @@ void RegisterEvalHdfsSessions(CLI::App& eval, Globals& g) {
                "Random seed (split, initialisation, batches)");
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->callback([o, &g] {
-#ifndef AUGUR_HAVE_TORCH
-    std::fprintf(stderr, "augur: this binary was built without libtorch (AUGUR_WITH_TORCH=OFF)\n");
-    g.exit_code = kExitUsage;
-#else
+    learn::TorchModels* torch = TorchModelsFor("augur eval hdfs-sessions", g.exit_code);
+    if (!torch) return;
     learn::HdfsEvalOptions opt;
     o->model.ApplyTo(opt.model);
     opt.train_ratio = o->train_ratio;
@@ -56,7 +52,7 @@ void RegisterEvalHdfsSessions(CLI::App& eval, Globals& g) {
       g.exit_code = kExitUsage;
       return;
     }
-    auto r = learn::EvalHdfsSessions(o->data, opt);
+    auto r = torch->EvalHdfsSessions(o->data, opt);
     if (!r) {
       std::fprintf(stderr, "augur: %s\n", r.message().c_str());
       g.exit_code = kExitUnreadable;
@@ -107,7 +103,6 @@ void RegisterEvalHdfsSessions(CLI::App& eval, Globals& g) {
       list("False alarms", r->false_alarms);
     }
     g.exit_code = kExitOk;
-#endif
   });
 }
 

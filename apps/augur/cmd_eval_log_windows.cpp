@@ -2,16 +2,17 @@
 #include <cstdio>
 #include <fstream>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cli_util.h"
 #include "commands.h"
-#include "pipeline/log_windows_eval.h"
+#include "learn/torch/log_windows_eval.h"
 
 namespace augur::app {
 namespace {
 
-nlohmann::json MetricsJson(const pipeline::WindowMetrics& m) {
+nlohmann::json MetricsJson(const learn::WindowMetrics& m) {
   return {{"accuracy", m.accuracy()},
           {"precision", m.precision()},
           {"recall", m.recall()},
@@ -20,7 +21,7 @@ nlohmann::json MetricsJson(const pipeline::WindowMetrics& m) {
 }
 
 struct LogWindowsArgs {
-  pipeline::LogWindowsEvalOptions opt;
+  learn::LogWindowsEvalOptions opt;
   std::string svg = "log-windows-heatmap.svg";
   bool json = false;
   double threshold = -2;
@@ -117,16 +118,14 @@ void RegisterEvalLogWindows(CLI::App& eval, Globals& g) {
       "--windows-out", a->opt.windows_out,
       "Write every scored window (real and generated block, similarity, truth) as JSON lines");
   cmd->callback([a, &g] {
-#ifndef AUGUR_HAVE_TORCH
-    std::fprintf(stderr, "augur: this binary was built without libtorch (AUGUR_WITH_TORCH=OFF)\n");
-    g.exit_code = kExitUsage;
-#else
+    learn::TorchModels* torch = TorchModelsFor("augur eval log-windows", g.exit_code);
+    if (!torch) return;
     if (a->threshold > -2) {
       a->opt.config.threshold = a->threshold;
       a->opt.config.keep_threshold = true;
     }
     ApplyLlmEnvironment(a->opt.config.llm);
-    auto r = pipeline::EvalLogWindows(a->opt);
+    auto r = torch->EvalLogWindows(a->opt);
     if (!r) {
       std::fprintf(stderr, "augur eval log-windows: %s\n", r.message().c_str());
       g.exit_code = kExitUnreadable;
@@ -134,7 +133,9 @@ void RegisterEvalLogWindows(CLI::App& eval, Globals& g) {
     }
     if (!a->svg.empty()) {
       std::ofstream out(a->svg);
-      out << pipeline::LogWindowsHeatmapSvg(*r);
+      out << learn::WindowMetricsHeatmapSvg(
+          r->scenarios, r->overall,
+          fmt::format("log_lm window detection ({}), threshold {:.3f}", r->kind, r->threshold));
       if (!out) std::fprintf(stderr, "augur eval log-windows: cannot write %s\n", a->svg.c_str());
     }
     if (r->windows_failed > 0)
@@ -174,7 +175,7 @@ void RegisterEvalLogWindows(CLI::App& eval, Globals& g) {
             static_cast<unsigned long long>(r->windows_failed));
       std::printf("%-28s %9s %9s %9s %9s %8s %6s %6s %6s %6s\n", "scenario", "accuracy",
                   "precision", "recall", "f1", "windows", "tp", "fp", "tn", "fn");
-      auto row = [](const std::string& name, const pipeline::WindowMetrics& m) {
+      auto row = [](const std::string& name, const learn::WindowMetrics& m) {
         std::printf("%-28s %9.3f %9.3f %9.3f %9.3f %8llu %6llu %6llu %6llu %6llu\n", name.c_str(),
                     m.accuracy(), m.precision(), m.recall(), m.f1(),
                     static_cast<unsigned long long>(m.windows()),
@@ -186,7 +187,6 @@ void RegisterEvalLogWindows(CLI::App& eval, Globals& g) {
       if (!a->svg.empty()) std::printf("heatmap: %s\n", a->svg.c_str());
     }
     g.exit_code = kExitOk;
-#endif
   });
 }
 

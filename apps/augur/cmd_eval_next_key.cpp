@@ -7,9 +7,7 @@
 
 #include "cli_util.h"
 #include "commands.h"
-#ifdef AUGUR_HAVE_TORCH
 #include "learn/torch/next_key_eval.h"
-#endif
 
 namespace augur::app {
 
@@ -33,10 +31,8 @@ void RegisterEvalNextKey(CLI::App& eval, Globals& g) {
   o->model.Add(cmd, "Most training epochs per fold", "Random seed");
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->callback([o, &g] {
-#ifndef AUGUR_HAVE_TORCH
-    std::fprintf(stderr, "augur: this binary was built without libtorch (AUGUR_WITH_TORCH=OFF)\n");
-    g.exit_code = kExitUsage;
-#else
+    learn::TorchModels* torch = TorchModelsFor("augur eval next-key", g.exit_code);
+    if (!torch) return;
     auto seqs = learn::ReadKeySequences(o->data);
     if (!seqs) {
       std::fprintf(stderr, "augur: %s\n", seqs.message().c_str());
@@ -51,7 +47,7 @@ void RegisterEvalNextKey(CLI::App& eval, Globals& g) {
       g.exit_code = kExitUsage;
       return;
     }
-    auto r = learn::EvalNextKey(*seqs, opt);
+    auto r = torch->EvalNextKey(*seqs, opt);
     if (!r) {
       std::fprintf(stderr, "augur: %s\n", r.message().c_str());
       g.exit_code = kExitUsage;
@@ -80,7 +76,6 @@ void RegisterEvalNextKey(CLI::App& eval, Globals& g) {
       std::printf("  training %.1f s over all folds\n", r->train_seconds);
     }
     g.exit_code = kExitOk;
-#endif
   });
 }
 

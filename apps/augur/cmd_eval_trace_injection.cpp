@@ -5,12 +5,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli_util.h"
 #include "commands.h"
 #include "core/time.h"
 #include "ingest/read.h"
-#ifdef AUGUR_HAVE_TORCH
 #include "learn/torch/trace_injection_eval.h"
-#endif
 
 namespace augur::app {
 
@@ -64,10 +63,8 @@ void RegisterEvalTraceInjection(CLI::App& eval, Globals& g) {
       ->capture_default_str();
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->callback([o, &g] {
-#ifndef AUGUR_HAVE_TORCH
-    std::fprintf(stderr, "augur: this binary was built without libtorch (AUGUR_WITH_TORCH=OFF)\n");
-    g.exit_code = kExitUsage;
-#else
+    learn::TorchModels* torch = TorchModelsFor("augur eval trace-injection", g.exit_code);
+    if (!torch) return;
     namespace fs = std::filesystem;
     // Nezha keeps logs and metrics beside the traces: read only the trace files when there are
     // some.
@@ -106,7 +103,7 @@ void RegisterEvalTraceInjection(CLI::App& eval, Globals& g) {
     }
     if (fs::is_directory(o->data, ec))
       opt.exclude = learn::FaultWindows(o->data, 300 * kNsPerSecond);
-    auto r = learn::EvalTraceInjection(spans, opt);
+    auto r = torch->EvalTraceInjection(spans, opt);
     if (!r) {
       std::fprintf(stderr, "augur: %s\n", r.message().c_str());
       g.exit_code = kExitUnreadable;
@@ -179,7 +176,6 @@ void RegisterEvalTraceInjection(CLI::App& eval, Globals& g) {
       for (const auto& l : r->false_alarms) std::printf("  %s\n", l.c_str());
     }
     g.exit_code = kExitOk;
-#endif
   });
 }
 

@@ -3,9 +3,7 @@
 
 #include "commands.h"
 #include "ingest/ctf.h"
-#ifdef AUGUR_HAVE_TORCH
-#include "learn/torch/compute_device.h"
-#endif
+#include "pipeline/torch_models.h"
 
 namespace augur::app {
 
@@ -15,16 +13,17 @@ void RegisterVersion(CLI::App& app, Globals& g) {
 #ifdef AUGUR_VERSION
     std::printf("augur %s\n", AUGUR_VERSION);
 #endif
-#ifdef AUGUR_HAVE_TORCH
-    constexpr bool torch = true;
-#else
-    constexpr bool torch = false;
-#endif
-    std::printf("libtorch models (next_key, trace_lstm, log_lm): %s\n", torch ? "yes" : "no");
-#ifdef AUGUR_HAVE_TORCH
-    std::printf("libtorch CUDA GPUs: %d; models compute on: %s\n", learn::CudaDeviceCount(),
-                learn::ComputeDeviceName().c_str());
-#endif
+    std::printf("libtorch models (next_key, trace_lstm, log_lm): %s\n",
+                pipeline::kTorchBuilt ? "yes" : "no");
+    if (pipeline::kTorchBuilt) {
+      if (auto torch = pipeline::Torch()) {
+        std::printf("libtorch module: %s\n", pipeline::TorchModulePath().c_str());
+        std::printf("libtorch CUDA GPUs: %d; models compute on: %s\n", (*torch)->CudaDeviceCount(),
+                    (*torch)->ComputeDeviceName().c_str());
+      } else {
+        std::printf("libtorch module: not loaded: %s\n", torch.message().c_str());
+      }
+    }
     std::printf("LTTng CTF traces (libbabeltrace2): %s\n", ingest::CtfSupported() ? "yes" : "no");
     g.exit_code = kExitOk;
   });

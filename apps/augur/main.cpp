@@ -6,10 +6,8 @@
 #include <cstdlib>
 
 #include "commands.h"
+#include "pipeline/torch_models.h"
 #include "ui.h"
-#ifdef AUGUR_HAVE_TORCH
-#include "learn/torch/compute_device.h"
-#endif
 
 namespace {
 
@@ -59,7 +57,7 @@ int main(int argc, char** argv) {
       ->envname("AUGUR_DEVICE")
       ->capture_default_str()
       ->check([](const std::string& spec) {
-        auto st = augur::learn::SelectComputeDevice(spec);
+        auto st = augur::pipeline::SetTorchDevice(spec);
         return st ? std::string() : st.message();
       });
 #endif

@@ -22,7 +22,9 @@ struct DetectorSettings {
 struct DetectorFactory {
   const char* name;         // lower_snake, as Detector::name()
   const char* description;  // one line for --help
-  std::unique_ptr<detect::Detector> (*make)(const DetectorSettings& settings);
+  // Fails only for a libtorch model whose module cannot be loaded (pipeline/torch_models.h).
+  Result<std::unique_ptr<detect::Detector>> (*make)(const DetectorSettings& settings);
+  bool torch = false;  // a libtorch model: making one loads the module
 };
 
 // Every detector, in the order they run.

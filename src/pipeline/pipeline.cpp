@@ -36,10 +36,26 @@ void Timed(TimedDetector& d, Fn&& fn) {
   d.seconds += std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-std::vector<TimedDetector> MakeDetectors(const DetectorSelection& selection) {
+// The selected detectors, and those that could not be made with why (a libtorch model whose module
+// cannot be loaded). With a bundle (detection), a libtorch model it does not hold is not made: the
+// module is loaded only for a model that will run.
+std::vector<TimedDetector> MakeDetectors(const DetectorSelection& selection,
+                                         const learn::ModelBundle* bundle,
+                                         std::vector<std::pair<std::string, std::string>>& failed) {
   std::vector<TimedDetector> out;
-  for (const auto& f : DetectorFactories())
-    if (selection.Wants(f.name)) out.push_back({f.make(selection.settings), 0});
+  for (const auto& f : DetectorFactories()) {
+    if (!selection.Wants(f.name)) continue;
+    if (f.torch && bundle && !bundle->HasModel(f.name)) {
+      failed.push_back(
+          {f.name, bundle->dir().string() + ": the bundle has no " + f.name + " model"});
+      continue;
+    }
+    auto made = f.make(selection.settings);
+    if (made)
+      out.push_back({std::move(*made), 0});
+    else
+      failed.push_back({f.name, made.message()});
+  }
   return out;
 }
 
@@ -147,9 +163,13 @@ Result<TrainSummary> Train(const TrainOptions& o, ingest::ReadReport* read) {
   for (const auto& input : o.inputs)  // before the bundle folder is made
     if (std::error_code ec; !std::filesystem::exists(input, ec))
       return Status::Error(input + ": no such file or directory");
+  std::vector<std::pair<std::string, std::string>> unmade;
+  auto detectors = MakeDetectors(o.detectors, nullptr, unmade);
+  // A selected model that cannot be trained here (the libtorch module, the device) fails the run
+  // rather than leave a bundle without it.
+  if (!unmade.empty()) return Status::Error(unmade.front().first + ": " + unmade.front().second);
   auto bundle = learn::ModelBundle::Create(o.model_dir);
   if (!bundle) return bundle.status();
-  auto detectors = MakeDetectors(o.detectors);
   const bool localize = !o.disabled_stages.count("learn:localize");
   localize::Localizer localizer;
   Recorder rec;
@@ -236,7 +256,7 @@ Result<DetectSummary> Detect(const DetectOptions& o, ingest::ReadReport* read) {
   if (!bundle) return bundle.status();
 
   std::vector<TimedDetector> detectors;
-  for (auto& d : MakeDetectors(o.detectors)) {
+  for (auto& d : MakeDetectors(o.detectors, &*bundle, summary.skipped)) {
     Status st = LoadFrom(*d.detector, *bundle, d.detector->name());
     if (st) {
       summary.detectors.emplace_back(d.detector->name());

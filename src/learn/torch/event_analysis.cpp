@@ -8,15 +8,6 @@
 
 namespace augur::learn {
 
-Status EventAnalysisConfig::Validate() const {
-  if (Status s = spans.Validate(); !s) return s;
-  if (interval <= 0) return Status::Error("event analysis: interval must be > 0");
-  if (!(anomalous_span_rate >= 0 && anomalous_span_rate <= 1))
-    return Status::Error(
-        "event analysis: the anomalous span rate (--span-threshold) must be in [0, 1]");
-  return Status::Ok();
-}
-
 Result<EventAnalysis> AnalyseTraceEvents(const ModelBundle& bundle,
                                          const std::vector<TraceEvent>& events,
                                          const EventAnalysisConfig& config) {

@@ -24,6 +24,16 @@ struct EventAnalysisConfig {
   Status Validate() const;
 };
 
+// Inline: the command line checks its flags with it without loading the libtorch module.
+inline Status EventAnalysisConfig::Validate() const {
+  if (Status s = spans.Validate(); !s) return s;
+  if (interval <= 0) return Status::Error("event analysis: interval must be > 0");
+  if (!(anomalous_span_rate >= 0 && anomalous_span_rate <= 1))
+    return Status::Error(
+        "event analysis: the anomalous span rate (--span-threshold) must be in [0, 1]");
+  return Status::Ok();
+}
+
 struct KeyStats {
   uint64_t count = 0;
   uint64_t unexpected = 0;

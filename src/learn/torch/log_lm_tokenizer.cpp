@@ -1,7 +1,6 @@
 #include "learn/torch/log_lm_tokenizer.h"
 
 #include <dlfcn.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -9,6 +8,8 @@
 #include <mutex>
 #include <sstream>
 #include <unordered_map>
+
+#include "core/module.h"
 
 namespace augur::learn {
 namespace {
@@ -32,34 +33,18 @@ const SpmApi& Spm() {
   static SpmApi api;
   static std::once_flag once;
   std::call_once(once, [] {
-    std::vector<std::string> candidates;
-    if (const char* env = std::getenv("AUGUR_LOG_LM_SPM_MODULE")) candidates.push_back(env);
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-      std::filesystem::path dir = std::filesystem::path(std::string(exe, n)).parent_path();
-      candidates.push_back((dir / "libaugur_log_lm_spm.so").string());
-      candidates.push_back((dir / "../lib/libaugur_log_lm_spm.so").string());
-      candidates.push_back((dir / "../lib/augur/libaugur_log_lm_spm.so").string());
-    }
 #ifdef AUGUR_LOG_LM_SPM_MODULE
-    candidates.push_back(AUGUR_LOG_LM_SPM_MODULE);
+    const std::string built = AUGUR_LOG_LM_SPM_MODULE;
+#else
+    const std::string built;
 #endif
-    void* h = nullptr;
-    std::string errors;
-    for (const auto& c : candidates) {
-      if (!std::filesystem::exists(c)) continue;
-      h = dlopen(c.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
-      if (h) break;
-      errors += std::string(" ") + dlerror();
-    }
-    if (!h) {
-      api.error =
-          "log_lm tokenizer: cannot load the SentencePiece module libaugur_log_lm_spm.so (set "
-          "AUGUR_LOG_LM_SPM_MODULE, or use --tokenizer word)" +
-          errors;
+    auto opened = OpenModule("libaugur_log_lm_spm.so", "AUGUR_LOG_LM_SPM_MODULE", built,
+                             RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+    if (!opened) {
+      api.error = "log_lm tokenizer: " + opened.message() + " (or use --tokenizer word)";
       return;
     }
+    void* h = *opened;
     api.train = reinterpret_cast<decltype(api.train)>(dlsym(h, "augur_spm_train"));
     api.load = reinterpret_cast<decltype(api.load)>(dlsym(h, "augur_spm_load"));
     api.proto = reinterpret_cast<decltype(api.proto)>(dlsym(h, "augur_spm_proto"));

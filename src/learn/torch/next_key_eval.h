@@ -7,14 +7,10 @@
 #include <vector>
 
 #include "core/result.h"
+#include "learn/key_sequences.h"
 #include "learn/torch/next_key_model.h"
 
 namespace augur::learn {
-
-// Key sequences from a path: HDFS sessions in any layout FindHdfsSource() knows (the normal
-// sessions' event ids), else text files (a folder's files in name order): one sequence per
-// line, keys separated by spaces.
-Result<std::vector<std::vector<std::string>>> ReadKeySequences(const std::string& path);
 
 struct NextKeyEvalOptions {
   NextKeyConfig model;

@@ -41,6 +41,26 @@ struct NextKeyConfig {
   Status Validate() const;
 };
 
+// Inline: the command line checks its flags with it without loading the libtorch module.
+inline Status NextKeyConfig::Validate() const {
+  if (window < 1 || window > 1024)
+    return Status::Error("next-key model: window must be in 1..1024");
+  if (embed < 1 || hidden < 1 || layers < 1)
+    return Status::Error("next-key model: embed, hidden, layers must be >= 1");
+  // Far above any model this CPU engine trains; a damaged bundle must not ask for terabytes.
+  if (embed > 4096 || hidden > 4096 || layers > 16)
+    return Status::Error("next-key model: embed and hidden must be <= 4096, layers <= 16");
+  if (top_k < 0) return Status::Error("next-key model: top_k must be >= 0");
+  if (threshold < 0 || threshold > 1)
+    return Status::Error("next-key model: threshold must be in [0, 1]");
+  if (max_epochs < 1 || patience < 1 || batch < 1)
+    return Status::Error("next-key model: epochs, patience, batch must be >= 1");
+  if (min_steps < 0) return Status::Error("next-key model: min_steps must be >= 0");
+  if (validation_fraction < 0 || validation_fraction >= 1)
+    return Status::Error("next-key model: validation_fraction must be in [0, 1)");
+  return Status::Ok();
+}
+
 struct NextKeyTrainReport {
   int epochs = 0;
   double train_loss = 0;

@@ -10,6 +10,7 @@
 
 #include "core/event.h"
 #include "core/result.h"
+#include "learn/fault_windows.h"
 #include "learn/torch/trace_model.h"
 
 namespace augur::learn {
@@ -93,10 +94,5 @@ struct TraceInjectionResult {
 
 Result<TraceInjectionResult> EvalTraceInjection(const std::vector<Span>& spans,
                                                 const TraceInjectionOptions& options);
-
-// The faults recorded under `dir`, whose traces are not known to be clean: Nezha's fault lists
-// (rca_data/*/*fault_list.json) as [inject_time, inject_time + after), the simulator's labels.json
-// as [start, recovered).
-std::vector<std::pair<TimeNs, TimeNs>> FaultWindows(const std::string& dir, TimeNs after);
 
 }  // namespace augur::learn

@@ -686,24 +686,6 @@ bool TraceModel::SetRtRule(RtSpread spread, bool two_sided) {
   m.err_std = m.spread_std[(int)spread];
   return true;
 }
-const char* RtSpreadName(RtSpread s) {
-  switch (s) {
-    case RtSpread::kStd:
-      return "std";
-    case RtSpread::kRobust:
-      return "robust";
-    case RtSpread::kTail:
-      return "tail";
-    case RtSpread::kLikelihood:
-      return "likelihood";
-  }
-  return "?";
-}
-std::optional<RtSpread> RtSpreadFromName(std::string_view name) {
-  for (RtSpread s : {RtSpread::kStd, RtSpread::kRobust, RtSpread::kTail, RtSpread::kLikelihood})
-    if (name == RtSpreadName(s)) return s;
-  return std::nullopt;
-}
 void TraceModel::SetMinProbability(double p) {
   impl_->config.min_probability = std::clamp(p, 0.0, 1.0);
 }

@@ -45,9 +45,25 @@ std::vector<TraceSequence> TracesFromSpans(const std::vector<Span>& spans,
 // residual density (kernel estimate in the body, exponential tails): heavy-tailed labels cannot
 // produce large scores, tight labels (where a doubling is many deviations) can.
 enum class RtSpread { kStd = 0, kRobust = 1, kTail = 2, kLikelihood = 3 };
-const char* RtSpreadName(RtSpread s);
+inline const char* RtSpreadName(RtSpread s) {
+  switch (s) {
+    case RtSpread::kStd:
+      return "std";
+    case RtSpread::kRobust:
+      return "robust";
+    case RtSpread::kTail:
+      return "tail";
+    case RtSpread::kLikelihood:
+      return "likelihood";
+  }
+  return "?";
+}
 // The rule RtSpreadName calls `name`; nullopt for any other name.
-std::optional<RtSpread> RtSpreadFromName(std::string_view name);
+inline std::optional<RtSpread> RtSpreadFromName(std::string_view name) {
+  for (RtSpread s : {RtSpread::kStd, RtSpread::kRobust, RtSpread::kTail, RtSpread::kLikelihood})
+    if (name == RtSpreadName(s)) return s;
+  return std::nullopt;
+}
 
 struct TraceModelConfig {
   int max_labels = 1000;  // M: the most frequent labels; the rest share "other"

@@ -1,6 +1,6 @@
 // `augur eval log-windows`: trains the log language-model detector on the normal part of a labelled
 // log data set and scores every window, giving accuracy, precision, recall and F1 per scenario and
-// overall (seed 000's Figure 16), plus the heatmap as an SVG image.
+// overall (seed 000's Figure 16; learn/window_metrics.h draws its heatmap).
 #pragma once
 
 #include <map>
@@ -8,19 +8,9 @@
 
 #include "core/result.h"
 #include "learn/torch/log_lm_detector.h"
+#include "learn/window_metrics.h"
 
-namespace augur::pipeline {
-
-struct WindowMetrics {
-  uint64_t tp = 0, fp = 0, tn = 0, fn = 0;
-  uint64_t windows() const { return tp + fp + tn + fn; }
-  double accuracy() const;
-  double precision() const;
-  double recall() const;
-  double f1() const;
-  void Add(bool truth, bool predicted);
-  void Add(const WindowMetrics& o);
-};
+namespace augur::learn {
 
 struct LogWindowsEvalOptions {
   std::string data;  // simulator output, Nezha folder or LogHub folder
@@ -56,8 +46,4 @@ struct LogWindowsEvalResult {
 
 Result<LogWindowsEvalResult> EvalLogWindows(const LogWindowsEvalOptions& options);
 
-// Seed 000's Figure 16 as an SVG heatmap: one row per scenario (plus overall), columns accuracy,
-// precision, recall, F1, each cell coloured yellow (0) → blue (1) with its value written in.
-std::string LogWindowsHeatmapSvg(const LogWindowsEvalResult& result);
-
-}  // namespace augur::pipeline
+}  // namespace augur::learn

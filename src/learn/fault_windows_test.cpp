@@ -1,4 +1,6 @@
-#include "learn/torch/trace_injection_eval.h"
+#include "learn/fault_windows.h"
+
+#include <algorithm>
 
 #include <gtest/gtest.h>
 
@@ -10,7 +12,7 @@ namespace {
 
 // Traces from a fault's interval are not known to be clean: both fault records are found under
 // the folder, Nezha's as a span after the injection, the simulator's until its recovery.
-TEST(TraceInjection, FaultWindowsFromNezhaListsAndSimulatorLabels) {
+TEST(FaultWindows, FromNezhaListsAndSimulatorLabels) {
   testing::TempDir dir;
   testing::WriteFile(dir.path() / "rca_data/2023-01-29/2023-01-29-fault_list.json",
                      R"({"8": [{"inject_time": "2023-01-29 08:43:04", "inject_pod": "p"}]})");

@@ -1,0 +1,77 @@
+#include "pipeline/torch_models.h"
+
+#include <dlfcn.h>
+
+#include <mutex>
+#include <regex>
+
+#include "core/module.h"
+
+namespace augur::pipeline {
+namespace {
+
+std::mutex g_mutex;
+std::string g_device;  // empty: the module's default
+std::once_flag g_once;
+learn::TorchModels* g_models = nullptr;
+std::string g_error;
+std::string g_path;
+
+void Load() {
+#ifndef AUGUR_HAVE_TORCH
+  g_error = "this augur was built without the libtorch models (cmake -DAUGUR_WITH_TORCH=ON)";
+#else
+  // Not RTLD_DEEPBIND: the module is to bind to the executable's copy of every augur function and
+  // variable the executable has (CMakeLists.txt), and to libtorch for the rest.
+  auto opened = OpenModule("libaugur_torch.so", "AUGUR_TORCH_MODULE", AUGUR_TORCH_MODULE_PATH,
+                           RTLD_NOW | RTLD_LOCAL);
+  if (!opened) {
+    g_error = "the libtorch models: " + opened.message();
+    return;
+  }
+  using Entry = learn::TorchModels* (*)();
+  auto entry = reinterpret_cast<Entry>(dlsym(*opened, learn::kTorchModelsEntry));
+  if (!entry) {
+    g_error = std::string("the libtorch models: the module has no ") + learn::kTorchModelsEntry +
+              " (it was built from another version of augur)";
+    return;
+  }
+  learn::TorchModels* models = entry();
+  std::string device;
+  {
+    std::lock_guard lock(g_mutex);
+    device = g_device;
+  }
+  if (!device.empty())
+    if (Status st = models->SelectComputeDevice(device); !st) {
+      g_error = "--device: " + st.message();
+      return;
+    }
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(entry), &info) && info.dli_fname) g_path = info.dli_fname;
+  g_models = models;
+#endif
+}
+
+}  // namespace
+
+Status SetTorchDevice(const std::string& spec) {
+  static const std::regex kSpec("auto|cpu|cuda(:[0-9]+)?");
+  if (!std::regex_match(spec, kSpec))
+    return Status::Error("device '" + spec + "': expected auto, cpu, cuda or cuda:N");
+  std::lock_guard lock(g_mutex);
+  g_device = spec;
+  return Status::Ok();
+}
+
+Result<learn::TorchModels*> Torch() {
+  std::call_once(g_once, Load);
+  if (!g_models) return Result<learn::TorchModels*>::Error(g_error);
+  return g_models;
+}
+
+std::string TorchModulePath() {
+  return g_models ? g_path : std::string();
+}
+
+}  // namespace augur::pipeline
