@@ -306,7 +306,8 @@ TEST(TemplateMiner, TokensNeverJoinAcrossSpacesOrGoEmpty) {
   // Found by the fuzz target: a token starting with ":<digits>" after a token ending in a variable.
   testing::TempDir dir;
   TemplateMiner m;
-  auto r = m.Add(std::string("ID f3d4-12 :42.405 x\0\0\r y", 27));
+  constexpr char kLine[] = "ID f3d4-12 :42.405 x\0\0\r y";  // 25 bytes, two of them NUL
+  auto r = m.Add(std::string(kLine, sizeof kLine - 1));
   EXPECT_EQ(m.Get(r.template_id)->text, "ID <*>-<*> :<*> x y");
   ASSERT_TRUE(m.Save(dir.path() / "s.txt").ok());
   EXPECT_TRUE(TemplateMiner::Load(dir.path() / "s.txt").ok());
