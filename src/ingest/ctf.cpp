@@ -16,14 +16,7 @@
 #ifdef AUGUR_HAVE_BABELTRACE2
 #include <babeltrace2/babeltrace.h>
 #endif
-#if defined(__SANITIZE_ADDRESS__)
-#define AUGUR_LSAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define AUGUR_LSAN 1
-#endif
-#endif
-#ifdef AUGUR_LSAN
+#ifdef AUGUR_ASAN
 #include <sanitizer/lsan_interface.h>
 #endif
 
@@ -352,7 +345,7 @@ void Build(Source& src, const bt_plugin* ctf, const bt_plugin* utils) {
   const bt_component_source* fs_comp = nullptr;
   bt_graph_add_component_status added;
   {
-#ifdef AUGUR_LSAN
+#ifdef AUGUR_ASAN
     // libbabeltrace2 2.0's CTF source leaks 16 bytes when it fails on bad metadata: not augur's
     // leak to report under the sanitizers (Ctf.BadMetadataIsRejectedNotFatal).
     __lsan::ScopedDisabler lsan_ignores_babeltrace;

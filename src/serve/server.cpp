@@ -346,10 +346,10 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
     }
     if (std::string why = store::LabelProblem(l); !why.empty()) return SendError(res, 400, why);
     std::lock_guard lock(self->state_mutex_);
-    if (!self->store_->HasIncident(l.incident))
-      return SendError(res, 404, fmt::format("no stored incident {}", l.incident));
+    // AddLabel checks that the incident exists; only its failure needs telling 404 from 500.
     auto added = self->store_->AddLabel(l);
-    if (!added) return SendError(res, 500, added.message());
+    if (!added)
+      return SendError(res, self->store_->HasIncident(l.incident) ? 500 : 404, added.message());
     SendJson(res, 200, store::LabelJson(*added));
   });
   srv.Get("/api/accuracy", [self](const httplib::Request&, httplib::Response& res) {
