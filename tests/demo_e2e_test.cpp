@@ -206,4 +206,24 @@ TEST(Cli, CommandsThatNeedNoModelRunWithoutTheTorchModule) {
   EXPECT_NE(out.find("libtorch module: /"), std::string::npos) << out;
 }
 
+// Trained weights depend on the BLAS kernels, which OpenBLAS picks for the CPU it finds: augur asks
+// for the same ones on every x86-64 CPU with AVX2 and FMA, unless the user chose.
+TEST(Cli, ChoosesTheBlasKernelsUnlessTheUserDid) {
+  const std::string augur = AUGUR_BINARY;
+  int rc = -1;
+  std::string out = Shell("env -u OPENBLAS_CORETYPE " + augur + " version 2>&1", &rc);
+  ASSERT_EQ(rc, 0) << out;
+  if (out.find("libtorch BLAS: OpenBLAS") == std::string::npos)
+    GTEST_SKIP() << "no OpenBLAS behind the libtorch models";
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    EXPECT_NE(out.find("kernels Haswell (chosen by augur"), std::string::npos) << out;
+  }
+#endif
+  out = Shell("OPENBLAS_CORETYPE=Prescott " + augur + " version 2>&1", &rc);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("kernels Prescott (OPENBLAS_CORETYPE=Prescott)"), std::string::npos) << out;
+}
+
 }  // namespace

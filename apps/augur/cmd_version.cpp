@@ -1,5 +1,6 @@
 // `augur version`: prints the version and the optional parts this binary was built with.
 #include <cstdio>
+#include <string>
 
 #include "commands.h"
 #include "ingest/ctf.h"
@@ -20,6 +21,8 @@ void RegisterVersion(CLI::App& app, Globals& g) {
         std::printf("libtorch module: %s\n", pipeline::TorchModulePath().c_str());
         std::printf("libtorch CUDA GPUs: %d; models compute on: %s\n", (*torch)->CudaDeviceCount(),
                     (*torch)->ComputeDeviceName().c_str());
+        if (std::string blas = pipeline::BlasKernels(); !blas.empty())
+          std::printf("libtorch BLAS: %s\n", blas.c_str());
       } else {
         std::printf("libtorch module: not loaded: %s\n", torch.message().c_str());
       }

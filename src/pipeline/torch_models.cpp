@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 
+#include <cstdlib>
 #include <mutex>
 #include <regex>
 
@@ -16,6 +17,25 @@ std::once_flag g_once;
 learn::TorchModels* g_models = nullptr;
 std::string g_error;
 std::string g_path;
+
+// The same training gives other weights, and other figures, with other BLAS kernels: a sum's
+// rounding depends on its order. OpenBLAS picks its kernels for the CPU it finds (Haswell's on an
+// AVX2 CPU, SkylakeX's or Cooperlake's on AVX-512 ones), and the simulator's log-windows precision
+// moved from 0.977 to 0.984 with them (docs/BENCHMARKS.md, "The same figures on every machine").
+// Unless the user chose (OPENBLAS_CORETYPE), augur asks for the kernels every x86-64 CPU with AVX2
+// and FMA runs. OpenBLAS reads the variable when it is loaded, with the module; this runs before
+// main, while the process has one thread.
+bool PinBlasKernels() {
+#if defined(__x86_64__) && defined(AUGUR_HAVE_TORCH)
+  if (std::getenv("OPENBLAS_CORETYPE")) return false;
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return false;
+  return setenv("OPENBLAS_CORETYPE", "Haswell", 0) == 0;
+#else
+  return false;
+#endif
+}
+const bool g_blas_pinned = PinBlasKernels();
 
 void Load() {
 #ifndef AUGUR_HAVE_TORCH
@@ -72,6 +92,24 @@ Result<learn::TorchModels*> Torch() {
 
 std::string TorchModulePath() {
   return g_models ? g_path : std::string();
+}
+
+std::string BlasKernels() {
+  void* blas = dlopen("libopenblas.so.0", RTLD_LAZY | RTLD_NOLOAD);
+  if (!blas) return {};
+  using Text = char* (*)();
+  auto config = reinterpret_cast<Text>(dlsym(blas, "openblas_get_config"));
+  auto core = reinterpret_cast<Text>(dlsym(blas, "openblas_get_corename"));
+  std::string out;
+  if (config && core) {
+    out = std::string(config()) + "; kernels " + core();
+    const char* chosen = std::getenv("OPENBLAS_CORETYPE");
+    out += g_blas_pinned ? " (chosen by augur: the same figures on every x86-64 CPU with AVX2)"
+           : chosen      ? std::string(" (OPENBLAS_CORETYPE=") + chosen + ")"
+                         : " (chosen by OpenBLAS for this CPU)";
+  }
+  dlclose(blas);
+  return out;
 }
 
 }  // namespace augur::pipeline

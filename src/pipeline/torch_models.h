@@ -31,4 +31,10 @@ Result<learn::TorchModels*> Torch();
 // The file the module was loaded from; empty until Torch() has loaded it.
 std::string TorchModulePath();
 
+// The BLAS the loaded module computes with and its kernels, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH
+// NO_AFFINITY Haswell MAX_THREADS=64; kernels Haswell (chosen by augur: ...)"; empty when no
+// OpenBLAS is loaded. On x86-64 CPUs with AVX2 and FMA augur asks OpenBLAS for its Haswell kernels
+// unless OPENBLAS_CORETYPE is set, so that trained models do not depend on the machine.
+std::string BlasKernels();
+
 }  // namespace augur::pipeline
