@@ -31,6 +31,13 @@ TEST(Demo, NamesTheInjectedServiceFirst) {
   EXPECT_EQ(s["rank"], 1);
   EXPECT_GE(s["incidents"].get<int>(), 1);
 
+  // The bundle says which BLAS kernels its libtorch models trained with.
+  std::ifstream manifest_in(dir.path() / "model" / "manifest.json");
+  auto manifest = nlohmann::json::parse(manifest_in);
+  if (manifest["models"].contains("trace_lstm")) {
+    EXPECT_NE(manifest.value("torch_blas", "").find("; kernels "), std::string::npos) << manifest;
+  }
+
   auto report = dir.path() / "shipping_network_delay" / "report";
   for (const char* f : {"incident.json", "report.html", "trace.json", "outage_probabilities.csv"})
     EXPECT_TRUE(std::filesystem::exists(report / f)) << f;

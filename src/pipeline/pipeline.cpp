@@ -17,6 +17,7 @@
 #include "pipeline/detectors.h"
 #include "pipeline/recorder.h"
 #include "pipeline/report.h"
+#include "pipeline/torch_models.h"
 #include "store/store.h"
 
 namespace augur::pipeline {
@@ -240,6 +241,8 @@ Result<TrainSummary> Train(const TrainOptions& o, ingest::ReadReport* read) {
     for (const auto& [e, n] : rec.edges())
       edges.push_back({{"caller", e.first}, {"callee", e.second}, {"calls", n}});
     m["topology"] = edges;
+    // What the libtorch models trained with: other kernels train other weights (docs/cli.md).
+    if (std::string blas = BlasKernels(); !blas.empty()) m["torch_blas"] = blas;
     return bundle->Save();
   });
   if (!st) return st;

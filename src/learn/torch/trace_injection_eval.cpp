@@ -5,6 +5,7 @@
 #include <fstream>
 #include <random>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
@@ -444,9 +445,10 @@ Result<TraceInjectionResult> EvalTraceInjection(const std::vector<Span>& spans,
   r.by_length = Buckets(by_len);
   r.by_position = Buckets(by_pos);
 
-  // Seed 002 III-D on the first few test traces, after their third event.
-  for (size_t i = 0; i < test.size() && r.relations.size() < 5;
-       i += std::max<size_t>(1, test.size() / 5)) {
+  // Seed 002 III-D after the third event of the test traces: the first five different answers
+  // (many traces begin alike).
+  std::unordered_set<std::string> seen;
+  for (size_t i = 0; i < test.size() && r.relations.size() < 5; ++i) {
     if (test[i].size() < 4) continue;
     TraceSequence prefix(test[i].begin(), test[i].begin() + 3);
     auto rel = model.Relation(prefix, 2);
@@ -460,7 +462,7 @@ Result<TraceInjectionResult> EvalTraceInjection(const std::vector<Span>& spans,
     else
       line += "\"" + rel.candidates[0].first + "\" or \"" +
               (rel.candidates.size() > 1 ? rel.candidates[1].first : "") + "\" (alternatives)";
-    r.relations.push_back(line);
+    if (seen.insert(line).second) r.relations.push_back(line);
   }
   return r;
 }
