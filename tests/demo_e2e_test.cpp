@@ -213,12 +213,14 @@ TEST(Cli, CommandsThatNeedNoModelRunWithoutTheTorchModule) {
   EXPECT_NE(out.find("libtorch module: /"), std::string::npos) << out;
 }
 
-// Trained weights depend on the BLAS kernels, which OpenBLAS picks for the CPU it finds: augur asks
-// for the same ones on every x86-64 CPU with AVX2 and FMA, unless the user chose.
-TEST(Cli, ChoosesTheBlasKernelsUnlessTheUserDid) {
+// What libtorch's libraries read when the module loads, augur sets where the user did not: the BLAS
+// kernels (trained weights depend on them; OpenBLAS would pick them for the CPU it finds) and a
+// short OpenMP spin (docs/cli.md).
+TEST(Cli, ChoosesLibtorchSettingsUnlessTheUserDid) {
   const std::string augur = AUGUR_BINARY;
+  const std::string unset = "env -u OPENBLAS_CORETYPE -u GOMP_SPINCOUNT -u OMP_WAIT_POLICY ";
   int rc = -1;
-  std::string out = Shell("env -u OPENBLAS_CORETYPE " + augur + " version 2>&1", &rc);
+  std::string out = Shell(unset + "OMP_DISPLAY_ENV=verbose " + augur + " version 2>&1", &rc);
   ASSERT_EQ(rc, 0) << out;
   if (out.find("libtorch BLAS: OpenBLAS") == std::string::npos)
     GTEST_SKIP() << "no OpenBLAS behind the libtorch models";
@@ -228,9 +230,17 @@ TEST(Cli, ChoosesTheBlasKernelsUnlessTheUserDid) {
     EXPECT_NE(out.find("kernels Haswell (chosen by augur"), std::string::npos) << out;
   }
 #endif
-  out = Shell("OPENBLAS_CORETYPE=Prescott " + augur + " version 2>&1", &rc);
+  EXPECT_NE(out.find("GOMP_SPINCOUNT = '10000'"), std::string::npos) << "libgomp's own report\n"
+                                                                     << out;
+  EXPECT_NE(out.find("libtorch OpenMP wait: GOMP_SPINCOUNT=10000 (chosen by augur)"),
+            std::string::npos)
+      << out;
+
+  out = Shell(
+      unset + "OPENBLAS_CORETYPE=Prescott OMP_WAIT_POLICY=active " + augur + " version 2>&1", &rc);
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("kernels Prescott (OPENBLAS_CORETYPE=Prescott)"), std::string::npos) << out;
+  EXPECT_NE(out.find("libtorch OpenMP wait: OMP_WAIT_POLICY=active"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -23,6 +23,7 @@ void RegisterVersion(CLI::App& app, Globals& g) {
                     (*torch)->ComputeDeviceName().c_str());
         if (std::string blas = pipeline::BlasKernels(); !blas.empty())
           std::printf("libtorch BLAS: %s\n", blas.c_str());
+        std::printf("libtorch OpenMP wait: %s\n", pipeline::OpenMpWait().c_str());
       } else {
         std::printf("libtorch module: not loaded: %s\n", torch.message().c_str());
       }

@@ -18,13 +18,14 @@ learn::TorchModels* g_models = nullptr;
 std::string g_error;
 std::string g_path;
 
+// Settings that libtorch's libraries read when they are loaded, with the module: augur chooses
+// them where the user did not. This runs before main, while the process has one thread.
+//
 // The same training gives other weights, and other figures, with other BLAS kernels: a sum's
 // rounding depends on its order. OpenBLAS picks its kernels for the CPU it finds (Haswell's on an
 // AVX2 CPU, SkylakeX's or Cooperlake's on AVX-512 ones), and the simulator's log-windows precision
 // moved from 0.977 to 0.984 with them (docs/BENCHMARKS.md, "The same figures on every machine").
-// Unless the user chose (OPENBLAS_CORETYPE), augur asks for the kernels every x86-64 CPU with AVX2
-// and FMA runs. OpenBLAS reads the variable when it is loaded, with the module; this runs before
-// main, while the process has one thread.
+// So augur asks for the kernels every x86-64 CPU with AVX2 and FMA runs.
 bool PinBlasKernels() {
 #if defined(__x86_64__) && defined(AUGUR_HAVE_TORCH)
   if (std::getenv("OPENBLAS_CORETYPE")) return false;
@@ -36,6 +37,20 @@ bool PinBlasKernels() {
 #endif
 }
 const bool g_blas_pinned = PinBlasKernels();
+
+// libgomp's threads spin for about 300,000 rounds before they sleep; beside busy processes they
+// take turns with them, and training slowed from 1.7 s to 66 s beside two busy loops on two cores.
+// A short spin keeps it at 7-9 s there, for 5-15 % on an idle machine (docs/cli.md, "On a busy
+// machine"). OMP_WAIT_POLICY or GOMP_SPINCOUNT, when set, decide instead.
+bool ShortenOpenMpSpin() {
+#ifdef AUGUR_HAVE_TORCH
+  if (std::getenv("GOMP_SPINCOUNT") || std::getenv("OMP_WAIT_POLICY")) return false;
+  return setenv("GOMP_SPINCOUNT", kTorchSpinCount, 0) == 0;
+#else
+  return false;
+#endif
+}
+const bool g_spin_shortened = ShortenOpenMpSpin();
 
 void Load() {
 #ifndef AUGUR_HAVE_TORCH
@@ -110,6 +125,14 @@ std::string BlasKernels() {
   }
   dlclose(blas);
   return out;
+}
+
+std::string OpenMpWait() {
+  if (g_spin_shortened)
+    return std::string("GOMP_SPINCOUNT=") + kTorchSpinCount + " (chosen by augur)";
+  for (const char* name : {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"})
+    if (const char* v = std::getenv(name)) return std::string(name) + "=" + v;
+  return "libgomp's default";
 }
 
 }  // namespace augur::pipeline
