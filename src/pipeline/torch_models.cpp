@@ -19,8 +19,16 @@ std::string g_error;
 std::string g_path;
 
 // Settings that libtorch's libraries read when they are loaded, with the module: augur chooses
-// them where the user did not. This runs before main, while the process has one thread.
-//
+// them where the user did not, before main, while the process has one thread.
+
+// Whether a library is loaded already, as in a program linked against libtorch (some tests): then
+// it is too late to choose its settings.
+bool Loaded(const char* library) {
+  void* handle = dlopen(library, RTLD_LAZY | RTLD_NOLOAD);
+  if (handle) dlclose(handle);
+  return handle != nullptr;
+}
+
 // The same training gives other weights, and other figures, with other BLAS kernels: a sum's
 // rounding depends on its order. OpenBLAS picks its kernels for the CPU it finds (Haswell's on an
 // AVX2 CPU, SkylakeX's or Cooperlake's on AVX-512 ones), and the simulator's log-windows precision
@@ -28,7 +36,7 @@ std::string g_path;
 // So augur asks for the kernels every x86-64 CPU with AVX2 and FMA runs.
 bool PinBlasKernels() {
 #if defined(__x86_64__) && defined(AUGUR_HAVE_TORCH)
-  if (std::getenv("OPENBLAS_CORETYPE")) return false;
+  if (std::getenv("OPENBLAS_CORETYPE") || Loaded("libopenblas.so.0")) return false;
   __builtin_cpu_init();
   if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return false;
   return setenv("OPENBLAS_CORETYPE", "Haswell", 0) == 0;
@@ -40,11 +48,12 @@ const bool g_blas_pinned = PinBlasKernels();
 
 // libgomp's threads spin for about 300,000 rounds before they sleep; beside busy processes they
 // take turns with them, and training slowed from 1.7 s to 66 s beside two busy loops on two cores.
-// A short spin keeps it at 7-9 s there, for 5-15 % on an idle machine (docs/cli.md, "On a busy
+// A short spin kept it at 6-14 s there, for 5-15 % on an idle machine (docs/cli.md, "On a busy
 // machine"). OMP_WAIT_POLICY or GOMP_SPINCOUNT, when set, decide instead.
 bool ShortenOpenMpSpin() {
 #ifdef AUGUR_HAVE_TORCH
-  if (std::getenv("GOMP_SPINCOUNT") || std::getenv("OMP_WAIT_POLICY")) return false;
+  if (std::getenv("GOMP_SPINCOUNT") || std::getenv("OMP_WAIT_POLICY") || Loaded("libgomp.so.1"))
+    return false;
   return setenv("GOMP_SPINCOUNT", kTorchSpinCount, 0) == 0;
 #else
   return false;
