@@ -21,6 +21,9 @@ std::string g_path;
 // Settings that libtorch's libraries read when they are loaded, with the module: augur chooses
 // them where the user did not, before main, while the process has one thread.
 
+constexpr const char* kOpenBlas = "libopenblas.so.0";
+constexpr const char* kSpinCount = "10000";
+
 // Whether a library is loaded already, as in a program linked against libtorch (some tests): then
 // it is too late to choose its settings.
 bool Loaded(const char* library) {
@@ -36,7 +39,7 @@ bool Loaded(const char* library) {
 // So augur asks for the kernels every x86-64 CPU with AVX2 and FMA runs.
 bool PinBlasKernels() {
 #if defined(__x86_64__) && defined(AUGUR_HAVE_TORCH)
-  if (std::getenv("OPENBLAS_CORETYPE") || Loaded("libopenblas.so.0")) return false;
+  if (std::getenv("OPENBLAS_CORETYPE") || Loaded(kOpenBlas)) return false;
   __builtin_cpu_init();
   if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return false;
   return setenv("OPENBLAS_CORETYPE", "Haswell", 0) == 0;
@@ -54,7 +57,7 @@ bool ShortenOpenMpSpin() {
 #ifdef AUGUR_HAVE_TORCH
   if (std::getenv("GOMP_SPINCOUNT") || std::getenv("OMP_WAIT_POLICY") || Loaded("libgomp.so.1"))
     return false;
-  return setenv("GOMP_SPINCOUNT", kTorchSpinCount, 0) == 0;
+  return setenv("GOMP_SPINCOUNT", kSpinCount, 0) == 0;
 #else
   return false;
 #endif
@@ -119,7 +122,7 @@ std::string TorchModulePath() {
 }
 
 std::string BlasKernels() {
-  void* blas = dlopen("libopenblas.so.0", RTLD_LAZY | RTLD_NOLOAD);
+  void* blas = dlopen(kOpenBlas, RTLD_LAZY | RTLD_NOLOAD);
   if (!blas) return {};
   using Text = char* (*)();
   auto config = reinterpret_cast<Text>(dlsym(blas, "openblas_get_config"));
@@ -137,8 +140,7 @@ std::string BlasKernels() {
 }
 
 std::string OpenMpWait() {
-  if (g_spin_shortened)
-    return std::string("GOMP_SPINCOUNT=") + kTorchSpinCount + " (chosen by augur)";
+  if (g_spin_shortened) return std::string("GOMP_SPINCOUNT=") + kSpinCount + " (chosen by augur)";
   for (const char* name : {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"})
     if (const char* v = std::getenv(name)) return std::string(name) + "=" + v;
   return "libgomp's default";

@@ -37,11 +37,10 @@ std::string TorchModulePath();
 // unless OPENBLAS_CORETYPE is set, so that trained models do not depend on the machine.
 std::string BlasKernels();
 
-// How long libtorch's OpenMP threads spin before they sleep: augur sets GOMP_SPINCOUNT to
-// kTorchSpinCount unless OMP_WAIT_POLICY or GOMP_SPINCOUNT is set, so that training beside busy
-// processes does not slow down many times over. Returns the setting in force, e.g.
+// How long libtorch's OpenMP threads spin before they sleep: augur sets GOMP_SPINCOUNT=10000
+// unless OMP_WAIT_POLICY or GOMP_SPINCOUNT is set, so that training beside busy processes does not
+// slow down many times over. Returns the setting in force, e.g.
 // "GOMP_SPINCOUNT=10000 (chosen by augur)".
-inline constexpr const char* kTorchSpinCount = "10000";
 std::string OpenMpWait();
 
 }  // namespace augur::pipeline
